@@ -1,0 +1,226 @@
+"""Reading and writing the catalogue's files; every write is atomic.
+
+Reading returns raw data (the verifier validates it and reports every problem) or raises
+``ReadError``, a one-line message naming the file and, where known, line and column. Writing
+goes through ``write_files``: each file is written to a temporary file beside it, flushed to
+disk, then all are renamed into place, so an interrupted write leaves the old files intact.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+import pydantic_core
+
+from .records import Catalogue, ExpansionRecord, Metadata
+from .summary import COLUMNS, Cell
+
+
+class ReadError(Exception):
+    """A file that cannot be read at all: missing, not JSON/CSV, or the wrong top-level shape."""
+
+    def __init__(self, path: Path | str, message: str, line: int | None = None, column: int | None = None):
+        super().__init__(message)
+        self.path = Path(path)
+        self.message = message
+        self.line = line
+        self.column = column
+
+    def __str__(self) -> str:
+        where = str(self.path)
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        return f"{where}: {self.message}"
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ReadError(path, "no such file") from None
+    except IsADirectoryError:
+        raise ReadError(path, "is a directory, expected a file") from None
+    except UnicodeDecodeError as error:
+        raise ReadError(path, f"not UTF-8 text (byte {error.start})") from None
+    except OSError as error:
+        raise ReadError(path, f"cannot read: {error.strerror}") from None
+
+
+def read_json(path: Path) -> Any:
+    """Parsed JSON of ``path``; NaN and Infinity literals are kept so the schema can name them.
+
+    pydantic-core's parser is several times faster than ``json``; when it refuses the file,
+    ``json`` parses it again for its precise message (line and column).
+    """
+    try:
+        return pydantic_core.from_json(path.read_bytes(), allow_inf_nan=True)
+    except (ValueError, OSError):
+        pass
+    text = _read_text(path)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ReadError(path, f"invalid JSON: {error.msg}", error.lineno, error.colno) from None
+    except RecursionError:
+        raise ReadError(path, "invalid JSON: nested too deeply") from None
+
+
+def read_catalogue_raw(path: Path) -> dict[str, Any]:
+    """The raw catalogue of ``path``: an object with a ``metadata`` object and a ``models`` list."""
+    data = read_json(path)
+    if not isinstance(data, dict):
+        raise ReadError(path, f"wrong top-level shape: expected an object with 'metadata' and 'models', found {_kind(data)}")
+    missing = [key for key in ("metadata", "models") if key not in data]
+    if missing:
+        raise ReadError(path, f"wrong top-level shape: no {' or '.join(repr(key) for key in missing)} key")
+    if not isinstance(data["metadata"], dict):
+        raise ReadError(path, f"wrong top-level shape: 'metadata' must be an object, found {_kind(data['metadata'])}")
+    if not isinstance(data["models"], list):
+        raise ReadError(path, f"wrong top-level shape: 'models' must be a list, found {_kind(data['models'])}")
+    return data
+
+
+def load_catalogue(path: Path) -> Catalogue:
+    """The validated catalogue of ``path`` (``ReadError`` if unreadable, pydantic's error if invalid)."""
+    return Catalogue.model_validate(read_catalogue_raw(path))
+
+
+def _kind(value: Any) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null"}.get(
+        type(value), "a number"
+    )
+
+
+class CsvTable:
+    """A CSV file's text, parsed on first use into its header and rows (cells as text).
+
+    ``lines[i]`` is the line row ``i`` starts on. Parsing raises ``ReadError`` for ragged rows
+    or bad quoting.
+    """
+
+    def __init__(self, path: Path, text: str):
+        self.path = path
+        self.text = text
+
+    @cached_property
+    def _parsed(self) -> tuple[list[str], list[list[str]], list[int]]:
+        reader = csv.reader(io.StringIO(self.text, newline=""), strict=True)
+        rows: list[list[str]] = []
+        lines: list[int] = []
+        try:
+            header = next(reader, None)
+            if header is None:
+                raise ReadError(self.path, "empty file: expected a header row")
+            for row in reader:
+                if not row:
+                    continue
+                if len(row) != len(header):
+                    raise ReadError(
+                        self.path,
+                        f"CSV syntax: expected {len(header)} fields as in the header, found {len(row)}",
+                        reader.line_num,
+                    )
+                rows.append(row)
+                lines.append(reader.line_num)
+        except csv.Error as error:
+            raise ReadError(self.path, f"CSV syntax: {error}", reader.line_num) from None
+        return header, rows, lines
+
+    @property
+    def header(self) -> list[str]:
+        """The first row."""
+        return self._parsed[0]
+
+    @property
+    def rows(self) -> list[list[str]]:
+        """Every non-empty row after the header."""
+        return self._parsed[1]
+
+    @property
+    def lines(self) -> list[int]:
+        """The line each row starts on (1-based)."""
+        return self._parsed[2]
+
+
+def read_csv_table(path: Path) -> CsvTable:
+    """The CSV at ``path`` (``ReadError`` if missing or not text); rows are parsed on first use."""
+    table = CsvTable(path, _read_text(path))
+    if not table.text.strip():
+        raise ReadError(path, "empty file: expected a header row")
+    return table
+
+
+def catalogue_json(metadata: Metadata, records: Iterable[ExpansionRecord]) -> str:
+    """The catalogue file's text: the study's key order, 2-space indent, newline at the end."""
+    document = {
+        "metadata": metadata.model_dump(mode="json", exclude_none=True),
+        "models": [record.model_dump(mode="json", exclude_none=True) for record in records],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def summary_csv_text(rows: Iterable[Sequence[Cell]]) -> str:
+    """The summary CSV's text: the header, then ``rows`` (values in ``COLUMNS`` order)."""
+    return summary_csv_lines([COLUMNS]) + summary_csv_lines(rows)
+
+
+def summary_csv_lines(rows: Iterable[Sequence[Cell]]) -> str:
+    """CSV lines of ``rows``, ``\\n`` line ends; floats by ``str`` = ``repr``, which reads back exactly."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    return buffer.getvalue()
+
+
+def write_files(texts: Mapping[Path, str]) -> list[Path]:
+    """Write every file atomically; returns the paths whose content changed.
+
+    Unchanged files are not touched. All new contents are on disk in temporary files before
+    the first rename, so a failure while writing leaves every old file as it was.
+    """
+    changed = {Path(path): text for path, text in texts.items() if _current(Path(path)) != text}
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for path, text in changed.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle = tempfile.NamedTemporaryFile(
+                "w", encoding="utf-8", newline="", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
+            )
+            with handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(handle.name, _file_mode(path))
+            staged.append((Path(handle.name), path))
+        for temporary, path in staged:
+            os.replace(temporary, path)
+    finally:
+        for temporary, _ in staged:
+            if temporary.exists():
+                temporary.unlink()
+    return list(changed)
+
+
+def _file_mode(path: Path) -> int:
+    """The mode a rewritten file keeps: its old one, else what the umask gives a new file."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def _current(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None

@@ -1,0 +1,171 @@
+"""The verifier: recompute every number of a catalogue in closed form and report every problem.
+
+``verify(paths)`` returns a ``Report``; it never prints or exits. It checks, all at once:
+
+* the schema of the header and of every record (field path and reason for each failure);
+* duplicate ``(base_model, pruning_pct)`` records, and the header's counts against the records;
+* every integer (sizes, parameter counts, reductions) against the closed form of the record's
+  architecture (or, for a legacy record without one, the registry's), exactly;
+* every display value against the exact value rounded to ``DISPLAY_DECIMALS`` places;
+* a record's architecture against the registry entry of its ``base_model``;
+* the summary CSV: columns, the pandera table schema, one row per successful record, no extra
+  rows, every cell equal to the record it projects (``summary_checks``);
+* that ``schemas/`` holds what the code generates.
+
+The per-record work is in ``record_checks``; catalogues of many records are checked in worker
+processes, one per core. Unreadable input (missing file, JSON or CSV syntax, wrong top-level
+shape) raises ``store.ReadError`` instead: there is nothing to check.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from pathlib import Path
+from typing import Any, Sequence
+
+from pydantic import ValidationError
+
+from .paths import CATALOGUE_FILE, SUMMARY_FILE, default_data_dir, schemas_dir
+from .problems import Problem, Report
+from .record_checks import RecordsResult, check_records, schema_problem
+from .records import Metadata
+from .registry import ModelEntry, load_registry
+from .store import read_catalogue_raw, read_csv_table
+from .summary_checks import check_summary
+
+__all__ = ["Problem", "Report", "verify", "verify_schemas"]
+
+#: Below this many records a single process is faster than starting workers.
+PARALLEL_MIN_RECORDS = 5_000
+
+
+def verify(paths: Sequence[Path] = (), *, check_schemas: bool = True) -> Report:
+    """Check every catalogue in ``paths`` (files or data directories; none = the default data dir).
+
+    A directory must hold ``expansion_rates.json`` and ``expansion_rates_summary.csv``; a file
+    is a catalogue JSON checked alone. Raises ``store.ReadError`` for unreadable input.
+    """
+    report = Report()
+    registry = load_registry()
+    for path in paths or (default_data_dir(),):
+        path = Path(path)
+        if path.is_dir():
+            json_path, csv_path = path / CATALOGUE_FILE, path / SUMMARY_FILE
+            raw = read_catalogue_raw(json_path)
+            table = read_csv_table(csv_path)
+            records = verify_catalogue(json_path, raw, report, registry)
+            check_summary(display_path(csv_path), table, records, is_legacy(raw), report)
+        else:
+            verify_catalogue(path, read_catalogue_raw(path), report, registry)
+    if check_schemas:
+        verify_schemas(schemas_dir(), report)
+    return report
+
+
+def display_path(path: Path) -> str:
+    """``path`` relative to the working directory where it lies below it, else as given."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def is_legacy(raw: dict[str, Any]) -> bool:
+    """The study's own layout: a header without ``schema_version``."""
+    return "schema_version" not in raw["metadata"]
+
+
+def verify_catalogue(path: Path, raw: dict[str, Any], report: Report, registry: dict[str, ModelEntry]) -> RecordsResult:
+    """Check one catalogue file (header, records, duplicates); returns the per-record results."""
+    file = display_path(path)
+    models = raw["models"]
+    report.checked["files"] += 1
+    report.checked["records"] += len(models)
+    metadata = _check_metadata(file, raw["metadata"], models, report)
+    method = metadata.pruning_method if metadata is not None else None
+    result = _check_all_records(file, models, is_legacy(raw), method, registry)
+    report.problems += result.problems
+    report.checked["values"] += result.values_checked
+    _check_duplicates(file, result, report)
+    return result
+
+
+def _check_metadata(file: str, raw_metadata: dict[str, Any], models: list[Any], report: Report) -> Metadata | None:
+    try:
+        metadata = Metadata.model_validate(raw_metadata)
+    except ValidationError as error:
+        for detail in error.errors():
+            report.problems.append(schema_problem(file, "metadata", ("metadata", *detail["loc"]), detail))
+        metadata = None
+    statuses = [entry.get("status") if isinstance(entry, dict) else None for entry in models]
+    counts = {"total_models": len(models), "successful": statuses.count("success"), "failed": statuses.count("failed")}
+    for name, actual in counts.items():
+        written = raw_metadata.get(name)
+        report.checked["values"] += 1
+        if written != actual:
+            report.add(file, "metadata", f"metadata.{name}", actual, written, f"metadata.{name} must count the entries of models[]")
+    return metadata
+
+
+def _check_duplicates(file: str, result: RecordsResult, report: Report) -> None:
+    first_seen: dict[tuple[str, int], int] = {}
+    for index, key in enumerate(result.keys):
+        if key is None:
+            continue
+        if key in first_seen:
+            report.add(
+                file, result.labels[index], "(record)", "one record per model and pruning_pct", f"models[{index}]",
+                f"duplicate of models[{first_seen[key]}]: remove one of them",
+            )
+        else:
+            first_seen[key] = index
+
+
+# --- many records: worker processes -----------------------------------------------------------
+
+_SHARED: tuple | None = None  # what forked workers inherit: (file, models, legacy, method, registry)
+
+
+def _check_all_records(
+    file: str, models: list[Any], legacy: bool, method: str | None, registry: dict[str, ModelEntry]
+) -> RecordsResult:
+    workers = min(os.cpu_count() or 1, 8)
+    if len(models) < PARALLEL_MIN_RECORDS or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return check_records(file, models, 0, legacy, method, registry)
+    global _SHARED
+    _SHARED = (file, models, legacy, method, registry)
+    step = -(-len(models) // workers)
+    slices = [(start, min(start + step, len(models))) for start in range(0, len(models), step)]
+    try:
+        # fork: the workers inherit the parsed records instead of receiving them pickled.
+        with multiprocessing.get_context("fork").Pool(len(slices)) as pool:
+            parts = pool.map(_check_slice, slices)
+    finally:
+        _SHARED = None
+    result = RecordsResult()
+    for part in parts:
+        result.extend(part)
+    return result
+
+
+def _check_slice(bounds: tuple[int, int]) -> RecordsResult:
+    file, models, legacy, method, registry = _SHARED
+    start, stop = bounds
+    return check_records(file, models[start:stop], start, legacy, method, registry)
+
+
+# --- schemas ------------------------------------------------------------------------------------
+
+
+def verify_schemas(directory: Path, report: Report) -> None:
+    """Report each file of ``schemas/`` that differs from what the code generates."""
+    from .schemas import stale_schemas
+
+    stale, checked = stale_schemas(directory)
+    report.checked["schemas"] += checked
+    for name, reason in stale:
+        report.add(
+            display_path(directory / name), "(file)", "(content)", "the generated schema", reason,
+            "schemas/ is stale: run `catalogue schemas` and commit the result",
+        )

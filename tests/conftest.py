@@ -1,0 +1,88 @@
+"""Shared fixtures: the repository's paths, a scratch copy of data/, and ways to run the CLI."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from catalogue.cli import cli
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO / "data"
+FIXTURES = REPO / "tests" / "fixtures"
+LEGACY = FIXTURES / "legacy"
+
+
+def torch_available() -> bool:
+    """True when the generator's stack (torch, transformers, optipfair) imports."""
+    try:
+        import optipfair  # noqa: F401
+        import torch  # noqa: F401
+        import transformers  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def cuda_available() -> bool:
+    """True when torch sees a CUDA device."""
+    if not torch_available():
+        return False
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip `torch` tests without the generator's stack and `gpu` tests without CUDA."""
+    has_torch, has_cuda = torch_available(), cuda_available()
+    for item in items:
+        if item.get_closest_marker("torch") and not has_torch:
+            item.add_marker(pytest.mark.skip(reason="needs torch, transformers and optipfair (pip install -e '.[generate]')"))
+        if item.get_closest_marker("gpu") and not has_cuda:
+            item.add_marker(pytest.mark.skip(reason="needs CUDA"))
+
+
+@pytest.fixture
+def data_copy(tmp_path: Path) -> Path:
+    """A scratch copy of data/ (catalogue JSON and CSV) that a test may break."""
+    target = tmp_path / "data"
+    target.mkdir()
+    for name in ("expansion_rates.json", "expansion_rates_summary.csv"):
+        shutil.copy(DATA / name, target / name)
+    return target
+
+
+@pytest.fixture
+def legacy_copy(tmp_path: Path) -> Path:
+    """A scratch copy of the study's legacy files."""
+    target = tmp_path / "legacy"
+    shutil.copytree(LEGACY, target)
+    return target
+
+
+def load_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def dump_json(path: Path, document: Any) -> None:
+    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+
+
+def invoke(*args: str):
+    """Run the CLI in-process; returns click's Result (exit_code, stdout, stderr, exception)."""
+    return CliRunner().invoke(cli, list(args))
+
+
+def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run ``python -m catalogue`` as a separate process, as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "catalogue", *args], capture_output=True, text=True, cwd=cwd or REPO, env=env, timeout=600
+    )

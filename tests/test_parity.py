@@ -1,0 +1,108 @@
+"""The closed form equals ``sum(p.numel() for p in model.parameters())`` of real transformers models.
+
+Models are built on the meta device (shapes without memory), except where optipfair must
+really prune, which needs weights: those models are tiny.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from catalogue import formulas
+from catalogue.build import DEFAULT_LEVELS
+from catalogue.records import ModelShape
+from catalogue.registry import load_registry
+
+pytestmark = pytest.mark.torch
+
+REGISTRY = load_registry()
+
+
+def meta_count(entry_config: dict, model_type: str, intermediate_size: int | None = None) -> int:
+    """Parameters of the transformers model built from ``entry_config`` on the meta device."""
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    values = dict(entry_config)
+    values.pop("model_type", None)
+    if intermediate_size is not None:
+        values["intermediate_size"] = intermediate_size
+    config = AutoConfig.for_model(model_type, **values)
+    with torch.device("meta"):
+        model = AutoModelForCausalLM.from_config(config)
+    return sum(parameter.numel() for parameter in model.parameters())
+
+
+@pytest.mark.parametrize("model_id", ["meta-llama/Llama-3.2-1B", "meta-llama/Llama-3.2-3B"])
+@pytest.mark.parametrize("pruning_pct", DEFAULT_LEVELS)
+def test_study_architectures_at_every_level(model_id, pruning_pct):
+    entry = REGISTRY[model_id]
+    kept = formulas.kept_neurons(entry.shape.intermediate_size, pruning_pct)
+    counted = meta_count(entry.config, entry.config["model_type"], kept)
+    assert counted == formulas.total_parameters(entry.shape, kept)
+
+
+@st.composite
+def small_llama(draw) -> ModelShape:
+    kv_heads = draw(st.integers(1, 4))
+    heads = kv_heads * draw(st.integers(1, 4))
+    head_dim = draw(st.sampled_from([2, 4, 8, 16]))
+    # transformers wants hidden divisible by heads; head_dim need not be hidden / heads.
+    hidden = heads * draw(st.integers(1, 12))
+    bias = draw(st.booleans())
+    return ModelShape(
+        hidden_size=hidden,
+        intermediate_size=draw(st.integers(2, 96)),
+        num_hidden_layers=draw(st.integers(1, 4)),
+        num_attention_heads=heads,
+        num_key_value_heads=kv_heads,
+        head_dim=head_dim,
+        vocab_size=draw(st.integers(8, 300)),
+        tie_word_embeddings=draw(st.booleans()),
+        qkv_bias=bias,
+        o_proj_bias=bias,
+        mlp_bias=draw(st.booleans()),
+        qk_norm=False,
+        norms_per_layer=2,
+    )
+
+
+def llama_config(shape: ModelShape) -> dict:
+    return dict(
+        hidden_size=shape.hidden_size,
+        intermediate_size=shape.intermediate_size,
+        num_hidden_layers=shape.num_hidden_layers,
+        num_attention_heads=shape.num_attention_heads,
+        num_key_value_heads=shape.num_key_value_heads,
+        head_dim=shape.head_dim,
+        vocab_size=shape.vocab_size,
+        tie_word_embeddings=shape.tie_word_embeddings,
+        attention_bias=shape.qkv_bias,
+        mlp_bias=shape.mlp_bias,
+    )
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(shape=small_llama())
+def test_random_small_llama_configs_on_the_meta_device(shape):
+    assert meta_count(llama_config(shape), "llama") == formulas.total_parameters(shape)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(shape=small_llama(), pruning_pct=st.integers(0, 100))
+def test_optipfair_really_prunes_to_the_closed_form(shape, pruning_pct):
+    import optipfair
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    if pruning_pct and formulas.neurons_to_prune(shape.intermediate_size, pruning_pct) == 0:
+        pruning_pct = 0  # optipfair refuses a level that prunes nothing; tested in test_formulas
+    torch.manual_seed(0)
+    model = LlamaForCausalLM(LlamaConfig(**llama_config(shape)))
+    pruned = optipfair.prune_model(model, pruning_type="MLP_GLU", pruning_percentage=pruning_pct, show_progress=False)
+    kept = formulas.kept_neurons(shape.intermediate_size, pruning_pct)
+    assert pruned.config.intermediate_size == kept
+    assert all(layer.mlp.gate_proj.out_features == kept for layer in pruned.model.layers)
+    assert sum(parameter.numel() for parameter in pruned.parameters()) == formulas.total_parameters(shape, kept)

@@ -1,0 +1,63 @@
+"""The model registry: every entry is a test case; unknown ids get suggestions."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from catalogue import formulas
+from catalogue.registry import RegistryError, UnknownModelError, get_model, guess_size_label, load_registry
+
+REGISTRY = load_registry()
+
+
+@pytest.mark.parametrize("model_id", sorted(REGISTRY))
+def test_entry_is_complete_and_sourced(model_id):
+    entry = REGISTRY[model_id]
+    assert entry.sources, "every architecture says where its values were read"
+    assert entry.shape.hidden_size > 0 and formulas.total_parameters(entry.shape) > 0
+    assert entry.size_label and entry.family
+
+
+def test_instruct_variants_share_their_base_architecture():
+    for size in ("1B", "3B"):
+        base, instruct = get_model(f"meta-llama/Llama-3.2-{size}"), get_model(f"meta-llama/Llama-3.2-{size}-Instruct")
+        assert instruct.shape == base.shape
+        assert instruct.same_architecture_as == base.model_id
+        assert instruct.sources != base.sources
+
+
+def test_unknown_model_suggests_close_ids():
+    with pytest.raises(UnknownModelError) as caught:
+        get_model("meta-llama/Llama-3.2-1b")
+    assert "meta-llama/Llama-3.2-1B" in caught.value.suggestions
+    assert "did you mean meta-llama/Llama-3.2-1B" in str(caught.value)
+
+
+def test_unknown_model_without_org_still_suggests():
+    with pytest.raises(UnknownModelError) as caught:
+        get_model("Llama-3.2-3B")
+    assert caught.value.suggestions[0] == "meta-llama/Llama-3.2-3B"
+
+
+@pytest.mark.parametrize(
+    ("model_id", "label"),
+    [("Qwen/Qwen2.5-0.5B", "0.5B"), ("google/gemma-3-1b-pt", "1B"), ("x/SmolLM2-135M", "135M"), ("x/mystery", "mystery")],
+)
+def test_size_label_guess(model_id, label):
+    assert guess_size_label(model_id) == label
+
+
+def test_broken_registry_file_names_the_file(tmp_path):
+    (tmp_path / "a.json").write_text('{"model_id": "x/y", ')
+    with pytest.raises(RegistryError, match=r"a\.json:1:21: invalid JSON"):
+        load_registry(tmp_path)
+
+
+def test_variant_of_an_unknown_base_is_an_error(tmp_path):
+    (tmp_path / "v.json").write_text(
+        json.dumps({"model_id": "x/v", "family": "X", "size_label": "1B", "same_architecture_as": "x/base", "sources": []})
+    )
+    with pytest.raises(RegistryError, match="is not a base entry"):
+        load_registry(tmp_path)

@@ -254,7 +254,7 @@ def test_csv_missing_row_is_reported(data_copy):
 
 def test_csv_changed_cell_is_reported(data_copy):
     edit_csv(data_copy, lambda lines: lines[:2] + [lines[2].replace("1155.3", "1155.4")] + lines[3:])
-    assert_problem(data_copy, "meta-llama/Llama-3.2-1B @ 10%", "Pruned Params (M)", "differs from the record it projects")
+    assert_problem(data_copy, "meta-llama/Llama-3.2-1B @ 10%", "Pruned Params (M)", "differs from the JSON record it projects")
 
 
 def test_csv_cell_of_the_wrong_type_goes_through_the_table_schema(data_copy):

@@ -130,34 +130,129 @@ def schemas(check: bool) -> None:
 
 
 @cli.command()
-@click.option("--models", "models", default=None, help="Registry ids, comma-separated. Default: the study's four Llama-3.2 models.")
+@click.option("--models", "models", default=None, metavar="ID[,ID...]", help="Registry ids (see `catalogue models`). Default: every registry model.")
 @click.option("--levels", default="0,10,20,30,40,50,60", show_default=True, help="Pruning percentages, comma-separated.")
+@click.option("--method", type=click.Choice(["MAW", "VOW", "PON", "L2"]), default="MAW", show_default=True, help="optipfair's neuron selection method.")
+@click.option("--device", type=click.Choice(["auto", "cuda", "cpu"]), default="auto", show_default=True, help="auto = cuda when torch sees a GPU.")
+@click.option("--dtype", type=click.Choice(["bf16", "fp16", "fp32"]), default="bf16", show_default=True, help="Weight dtype of the loaded models.")
 @click.option("--data", "data_dir", type=click.Path(path_type=Path, file_okay=False), default=None, help="Write here instead of data/.")
-@click.option("--closed-form", is_flag=True, help="Compute the records by formula (no torch); provenance says closed-form.")
-def build(models: str | None, levels: str, data_dir: Path | None, closed_form: bool) -> None:
-    """Regenerate the catalogue in data/ (JSON, CSV, schemas), then verify it.
+@click.option(
+    "--weights", multiple=True, metavar="[MODEL_ID=]SOURCE",
+    help="Where weights come from: a checkpoint directory, a hub id (org/name[@revision]) or 'random'. "
+    "MODEL_ID=SOURCE for one model; repeatable. Default: a configured ($CATALOGUE_CHECKPOINTS) or cached "
+    "checkpoint, else random weights of the exact architecture.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of random-init weights.")
+@click.option("--save-pruned", type=click.Path(path_type=Path, file_okay=False), default=None, help="save_pretrained every pruned model under DIR.")
+@click.option("--force", is_flag=True, help="Rebuild records even where their inputs did not change.")
+@click.option("--closed-form", is_flag=True, help="Compute the records by formula only (no torch); provenance says closed-form.")
+@click.option("--wait", is_flag=True, help="Wait for another build on the same data directory instead of refusing.")
+@click.option("--quiet", is_flag=True, help="No progress bars; only the summary and problems.")
+def build(
+    models: str | None, levels: str, method: str, device: str, dtype: str, data_dir: Path | None, weights: tuple[str, ...],
+    seed: int, save_pruned: Path | None, force: bool, closed_form: bool, wait: bool, quiet: bool,
+) -> None:
+    """Regenerate the catalogue: materialise, prune with optipfair, count, write data/, verify.
+
+    Each model is loaded once and every level is derived from that load; each pruned model's
+    parameters are counted and must equal the closed form. Only records whose inputs changed are
+    rebuilt (--force rebuilds all). Writes the JSON, the CSV and schemas/ atomically, then runs
+    the checks of `catalogue verify`. Exit 0: all built and checked; 1: a model failed or the
+    checks found problems; 2: the build could not start.
 
     \b
-    Example:
-      catalogue build --closed-form --models meta-llama/Llama-3.2-1B --levels 0,40
+    Examples:
+      catalogue build
+      catalogue build --force --models meta-llama/Llama-3.2-1B,meta-llama/Llama-3.2-3B
+      catalogue build --models meta-llama/Llama-3.2-1B --weights ./Llama-3.2-1B --levels 0,40
     """
-    from .build import STUDY_MODELS, BuildError, build_closed_form, parse_levels
+    from .build import BuildError, BuildRequest, parse_levels, parse_models, run_build
     from .paths import default_data_dir
     from .registry import RegistryError, UnknownModelError
-    from .verify import verify as run_verify
 
-    if not closed_form:
-        raise Failure("only --closed-form is available in this version", EXIT_UNREADABLE)
-    target = data_dir or default_data_dir()
     try:
-        model_ids = tuple(part.strip() for part in models.split(",") if part.strip()) if models else STUDY_MODELS
-        result = build_closed_form(model_ids, parse_levels(levels), target)
-        report = run_verify([target])
+        request = BuildRequest(
+            model_ids=parse_models(models), levels=parse_levels(levels), data_dir=data_dir or default_data_dir(),
+            method=method, device=device, dtype=dtype, weights=weights, seed=seed, save_pruned=save_pruned,
+            force=force, closed_form=closed_form, wait=wait,
+        )
+        with BuildProgress(quiet) as progress:
+            result = run_build(request, progress)
     except (BuildError, RegistryError, UnknownModelError) as error:
         raise Failure(str(error)) from None
-    click.echo(f"{len(result.records)} closed-form records written to {target} ({len(result.changed_files)} files changed)")
-    print_report(report)
-    sys.exit(EXIT_OK if report.ok else EXIT_PROBLEMS)
+    print_build_summary(result, request)
+    print_report(result.report)
+    sys.exit(EXIT_PROBLEMS if result.failed or not result.report.ok else EXIT_OK)
+
+
+class BuildProgress:
+    """Rich progress bars for models and levels (on stderr), and a line per model saying where its weights come from."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self._progress = None
+
+    def __enter__(self) -> BuildProgress:
+        if not self.quiet:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self._progress = Progress(
+                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                console=Console(stderr=True), transient=False,
+            )
+            self._progress.__enter__()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self._progress is not None:
+            self._progress.__exit__(*exc_info)
+
+    def plan(self, work: list[tuple[str, int]]) -> None:
+        if self._progress is None:
+            return
+        todo = [model for model, levels in work if levels]
+        self._models = self._progress.add_task("models", total=len(todo))
+        self._levels = self._progress.add_task("levels", total=sum(levels for _, levels in work))
+        if not todo:
+            self._progress.console.print("nothing to rebuild: every record is current (--force rebuilds)")
+
+    def model_started(self, model_id: str, weights: str) -> None:
+        if self._progress is not None:
+            self._progress.console.print(f"{model_id}: weights from {weights}")
+            self._progress.update(self._levels, description=model_id.split("/")[-1])
+
+    def level_done(self, model_id: str, level: int) -> None:
+        if self._progress is not None:
+            self._progress.advance(self._levels)
+
+    def model_done(self, outcome) -> None:
+        if self._progress is None:
+            return
+        if outcome.error:
+            self._progress.console.print(f"[red]{outcome.model_id}: FAILED: {outcome.error}[/red]")
+        if outcome.built or outcome.error:
+            self._progress.advance(self._models)
+
+
+def print_build_summary(result, request) -> None:
+    """One table: model, levels built/skipped, time, peak memory, weights; and the files written."""
+    from rich.table import Table
+
+    out = console()
+    table = Table(title="catalogue build", header_style="bold")
+    for column in ("model", "built", "skipped", "seconds", "peak memory", "weights", "result"):
+        table.add_column(column, overflow="fold")
+    for outcome in result.outcomes:
+        peak = "" if outcome.peak_memory_bytes is None else f"{outcome.peak_memory_bytes / 2**30:.2f} GiB"
+        table.add_row(
+            outcome.model_id, ",".join(map(str, outcome.built)) or "-", ",".join(map(str, outcome.skipped)) or "-",
+            f"{outcome.seconds:.1f}" if outcome.built else "", peak, outcome.weights,
+            f"FAILED: {outcome.error}" if outcome.error else "ok",
+        )
+    out.print(table)
+    written = ", ".join(str(path) for path in result.changed_files) or "none (unchanged)"
+    out.print(f"files written: {written}")
 
 
 def main() -> None:

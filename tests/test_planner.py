@@ -7,6 +7,8 @@ and require the planner's prediction (kept width, parameter count, or a refusal)
 from __future__ import annotations
 
 import json
+import re
+import shlex
 
 import pytest
 from hypothesis import HealthCheck, event, example, given, settings
@@ -15,7 +17,7 @@ from hypothesis import strategies as st
 from catalogue import formulas
 from catalogue.planner import expansion_rate_pct_for_ratio, plan, plan_for_pct, plan_for_ratio
 from catalogue.registry import ModelEntry, get_model, load_registry
-from conftest import invoke
+from conftest import REPO, invoke
 
 REGISTRY = load_registry()
 LLAMA_1B, LLAMA_3B = "meta-llama/Llama-3.2-1B", "meta-llama/Llama-3.2-3B"
@@ -301,3 +303,21 @@ def test_optipfair_refuses_the_fused_mlp_the_planner_flags():
     assert plan_for_pct(phi3, 10).status == "fused-mlp"
     with pytest.raises(ValueError, match="not compatible with GLU pruning"):
         optipfair.prune_model(model, pruning_type="MLP_GLU", pruning_percentage=10, show_progress=False)
+
+
+# --- the README's examples ----------------------------------------------------------------
+
+
+def readme_examples() -> list[tuple[str, str]]:
+    """``(command, output)`` of every ``$ catalogue models|plan`` console block in README.md."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```console\n\$ (catalogue (?:models|plan)[^\n]*)\n(.*?)```", text, flags=re.S)
+    return [(command, output) for command, output in blocks]
+
+
+@pytest.mark.parametrize(("command", "output"), readme_examples())
+def test_readme_shows_real_output(command, output):
+    result = invoke(*shlex.split(command)[1:])
+    assert result.exit_code == 0, result.output
+    shown = "\n".join(line.rstrip() for line in result.stdout.splitlines()) + "\n"
+    assert shown == output, f"README.md is stale for `{command}`: paste its current output"

@@ -255,6 +255,140 @@ def print_build_summary(result, request) -> None:
     out.print(f"files written: {written}")
 
 
+
+@cli.command()
+@FORMAT_OPTION
+def models(output: str) -> None:
+    """List the registry's models: sizes, baseline expansion ratio, parameters, MLP share.
+
+    One row per model in data/models/ (Instruct variants that share a base's architecture
+    included). Counts come from the closed form, which equals transformers' own count.
+
+    \b
+    Example:
+      catalogue models
+      catalogue models --format json
+    """
+    from .overview import summarize
+    from .registry import RegistryError, load_registry
+
+    try:
+        rows = [summarize(entry) for entry in load_registry().values()]
+    except RegistryError as error:
+        raise Failure(str(error)) from None
+    if output == "json":
+        click.echo(json.dumps([row.as_dict() for row in rows], indent=2))
+        return
+    from rich.table import Table
+
+    from .formulas import display, millions
+
+    table = Table(header_style="bold")
+    for column in ("model", "family", "size", "hidden", "intermediate", "layers", "ratio (x)", "params (M)", "MLP share (%)"):
+        table.add_column(column, justify="left" if column in ("model", "family", "size") else "right")
+    for row in rows:
+        table.add_row(
+            row.model_id,
+            row.family,
+            row.size_label,
+            str(row.hidden_size),
+            str(row.intermediate_size),
+            str(row.num_hidden_layers),
+            f"{display(row.expansion_ratio):.2f}",
+            f"{display(millions(row.total_parameters)):,.2f}",
+            f"{display(row.mlp_share_pct):.2f}",
+        )
+    out = console()
+    out.print(table)
+    out.print(f"{len(rows)} models; ratio = intermediate / hidden; MLP share = MLP parameters / all parameters")
+
+
+@cli.command()
+@click.option("--ratio", "ratio", metavar="FACTOR", default=None, help="Target expansion ratio as a factor, e.g. 2.4 (optipfair's expansion_rate=240).")
+@click.option("--pct", "pruning_pct", type=click.FloatRange(0, 100), default=None, help="Pruning percentage 0-100 (optipfair's pruning_percentage).")
+@click.option("--model", "model_ids", multiple=True, metavar="ID", help="Registry id; repeat for several. Default: every registry model.")
+@click.option("--divisor", type=click.Choice(["32", "64", "128", "256"]), default=None, help="optipfair's expansion_divisor: round the kept width down to a multiple of it.")
+@FORMAT_OPTION
+def plan(ratio: str | None, pruning_pct: float | None, model_ids: tuple[str, ...], divisor: str | None, output: str) -> None:
+    """Plan a pruning: what optipfair 0.4.2 keeps for a target ratio or percentage, and what it costs.
+
+    With --ratio R, each model gets the pruning percentage optipfair derives from
+    expansion_rate=R*100 (pass pruning_percentage=None with it), the MLP width it keeps, the
+    ratio reached, the parameter count and the reduction; --pct P does the same for
+    pruning_percentage=P. Nothing is built: the closed form predicts optipfair exactly. A model
+    the target does not fit (ratio already at or below it, or arguments optipfair refuses) gets
+    a note instead of numbers; exit 0 all the same.
+
+    \b
+    Example:
+      catalogue plan --ratio 2.4 --model meta-llama/Llama-3.2-1B --model meta-llama/Llama-3.2-3B
+      catalogue plan --pct 40 --divisor 256
+      catalogue plan --ratio 3 --format json
+    """
+    from .planner import expansion_rate_pct_for_ratio
+    from .planner import plan as make_plan
+    from .registry import RegistryError, UnknownModelError, get_model, load_registry
+
+    if (ratio is None) == (pruning_pct is None):
+        raise click.UsageError("give exactly one of --ratio or --pct")
+    if ratio is not None:
+        try:
+            rate_pct = expansion_rate_pct_for_ratio(ratio)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--ratio") from None
+        if rate_pct <= 0:
+            raise click.BadParameter(f"{ratio} is not a positive factor (e.g. 2.4)", param_hint="--ratio")
+    try:
+        entries = [get_model(model_id) for model_id in dict.fromkeys(model_ids)] or list(load_registry().values())
+    except (RegistryError, UnknownModelError) as error:
+        raise Failure(str(error)) from None
+    rows = make_plan(entries, ratio=ratio, pruning_pct=pruning_pct, divisor=int(divisor) if divisor else None)
+    if output == "json":
+        click.echo(json.dumps([row.as_dict() for row in rows], indent=2))
+        return
+    print_plan(rows, f"target {ratio}x (expansion_rate={rate_pct:g})" if ratio is not None else f"pruning {pruning_pct:g} %", divisor)
+
+
+def print_plan(rows, target: str, divisor: str | None) -> None:
+    """The plan as a table, one row per model; a row's note is printed under the table."""
+    from rich.table import Table
+
+    from .formulas import display, millions
+
+    def number(value, text) -> str:
+        return "-" if value is None else text(value)
+
+    title = f"optipfair MLP_GLU, {target}" + (f", expansion_divisor={divisor}" if divisor else "")
+    table = Table(title=title, header_style="bold")
+    columns = ("model", "H", "I", "ratio (x)", "pruning (%)", "kept I", "ratio reached (x)",
+               "params after (M)", "saved (M)", "reduction (%)", "status")
+    for column in columns:
+        table.add_column(column, justify="left" if column in ("model", "status") else "right")
+    notes = []
+    for row in rows:
+        status = row.status
+        if row.note:
+            notes.append(row)
+            status += f" [{len(notes)}]"
+        table.add_row(
+            row.model_id,
+            str(row.hidden_size),
+            str(row.original_intermediate_size),
+            f"{display(row.original_expansion_ratio):.2f}",
+            number(row.pruning_pct, lambda value: f"{display(value):.2f}"),
+            number(row.intermediate_size, str),
+            number(row.expansion_ratio, lambda value: f"{display(value, 4):.4f}"),
+            number(row.total_parameters, lambda value: f"{display(millions(value)):,.2f}"),
+            number(row.parameters_saved, lambda value: f"{display(millions(value)):,.2f}"),
+            number(row.parameter_reduction_pct, lambda value: f"{display(value):.2f}"),
+            status,
+        )
+    out = console()
+    out.print(table)
+    for number_, row in enumerate(notes, start=1):
+        out.print(f"[{number_}] {row.model_id}: {row.note}", markup=False)
+
+
 def main() -> None:
     """Console-script entry point."""
     # pandera imports hypothesis (0.4 s) for data synthesis whenever it is installed; no

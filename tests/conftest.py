@@ -86,3 +86,26 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
     return subprocess.run(
         [sys.executable, "-m", "catalogue", *args], capture_output=True, text=True, cwd=cwd or REPO, env=env, timeout=600
     )
+
+
+def build_on_meta(entry_config: dict, model_type: str, intermediate_size: int | None = None):
+    """The transformers model built from config.json values on the meta device (shapes, no memory).
+
+    ``intermediate_size`` overrides the MLP width, as a uniformly pruned model has it.
+    """
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    values = dict(entry_config)
+    values.pop("model_type", None)
+    if intermediate_size is not None:
+        values["intermediate_size"] = intermediate_size
+    config = AutoConfig.for_model(model_type, **values)
+    with torch.device("meta"):
+        return AutoModelForCausalLM.from_config(config)
+
+
+def meta_count(entry_config: dict, model_type: str, intermediate_size: int | None = None) -> int:
+    """Parameters of the transformers model built from ``entry_config`` on the meta device."""
+    model = build_on_meta(entry_config, model_type, intermediate_size)
+    return sum(parameter.numel() for parameter in model.parameters())

@@ -11,37 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from catalogue import formulas
-from catalogue.build import DEFAULT_LEVELS
 from catalogue.records import ModelShape
-from catalogue.registry import load_registry
+from conftest import meta_count
 
 pytestmark = pytest.mark.torch
-
-REGISTRY = load_registry()
-
-
-def meta_count(entry_config: dict, model_type: str, intermediate_size: int | None = None) -> int:
-    """Parameters of the transformers model built from ``entry_config`` on the meta device."""
-    import torch
-    from transformers import AutoConfig, AutoModelForCausalLM
-
-    values = dict(entry_config)
-    values.pop("model_type", None)
-    if intermediate_size is not None:
-        values["intermediate_size"] = intermediate_size
-    config = AutoConfig.for_model(model_type, **values)
-    with torch.device("meta"):
-        model = AutoModelForCausalLM.from_config(config)
-    return sum(parameter.numel() for parameter in model.parameters())
-
-
-@pytest.mark.parametrize("model_id", ["meta-llama/Llama-3.2-1B", "meta-llama/Llama-3.2-3B"])
-@pytest.mark.parametrize("pruning_pct", DEFAULT_LEVELS)
-def test_study_architectures_at_every_level(model_id, pruning_pct):
-    entry = REGISTRY[model_id]
-    kept = formulas.kept_neurons(entry.shape.intermediate_size, pruning_pct)
-    counted = meta_count(entry.config, entry.config["model_type"], kept)
-    assert counted == formulas.total_parameters(entry.shape, kept)
 
 
 @st.composite

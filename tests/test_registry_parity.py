@@ -1,0 +1,46 @@
+"""Every registry architecture, built by transformers, has the closed form's parameter count.
+
+For each ``data/models/`` entry the model is built with ``AutoModelForCausalLM.from_config`` on
+the meta device (shapes without memory) at baseline and at every catalogue level, with the MLP
+width optipfair keeps (``formulas.kept_neurons``), and ``sum(p.numel())`` must equal
+``formulas.total_parameters`` to the parameter. A second test checks that the facts the closed
+form relies on (biases, q/k norms, norms per layer, head_dim, fused projections, the class)
+are what transformers really builds, so a total cannot match by coincidence.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from catalogue import formulas
+from catalogue.build import DEFAULT_LEVELS
+from catalogue.registry import load_registry
+from conftest import build_on_meta
+
+pytestmark = pytest.mark.torch
+
+REGISTRY = load_registry()
+
+
+@pytest.mark.parametrize("pruning_pct", DEFAULT_LEVELS)
+@pytest.mark.parametrize("model_id", sorted(REGISTRY))
+def test_closed_form_total_equals_transformers_count(model_id, pruning_pct):
+    entry = REGISTRY[model_id]
+    kept = formulas.kept_neurons(entry.shape.intermediate_size, pruning_pct)
+    model = build_on_meta(entry.config, entry.config["model_type"], kept)
+    counted = sum(parameter.numel() for parameter in model.parameters())
+    assert counted == formulas.total_parameters(entry.shape, kept)
+
+
+@pytest.mark.parametrize("model_id", sorted(REGISTRY))
+def test_architecture_facts_match_the_built_model(model_id):
+    entry = REGISTRY[model_id]
+    facts = entry.architecture_facts
+    model = build_on_meta(entry.config, entry.config["model_type"])
+    assert type(model).__name__ == facts.transformers_class
+    layer = model.model.layers[0]
+    assert sorted(name for name, _ in layer.mlp.named_parameters()) == facts.mlp_param_names
+    assert sorted(name for name, _ in layer.self_attn.named_parameters()) == facts.attn_param_names
+    assert layer.self_attn.head_dim == facts.head_dim_effective
+    own = {name for name, _ in layer.named_parameters() if not name.startswith(("mlp.", "self_attn."))}
+    assert len(own) == facts.norms_per_layer, f"norm vectors of one layer: {sorted(own)}"

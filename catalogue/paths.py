@@ -39,8 +39,9 @@ def schemas_dir() -> Path:
 
 
 def registry_dir() -> Path:
-    """The model registry, ``data/models/`` of the checkout (or the wheel's copy)."""
-    return _top_level("data") / MODELS_DIR
+    """``$CATALOGUE_REGISTRY_DIR``, else the model registry ``data/models/`` of the checkout (or the wheel's)."""
+    override = os.environ.get("CATALOGUE_REGISTRY_DIR")
+    return Path(override) if override else _top_level("data") / MODELS_DIR
 
 
 def docs_dir() -> Path | None:

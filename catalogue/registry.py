@@ -142,10 +142,16 @@ def _errors(path: Path, error: ValidationError) -> RegistryError:
     return RegistryError(f"{path}: {where}: {first['msg']}")
 
 
-@lru_cache(maxsize=8)
 def load_registry(directory: Path | None = None) -> dict[str, ModelEntry]:
-    """Every registry model by id, variants resolved against their base; sorted by id."""
-    directory = directory or registry_dir()
+    """Every registry model by id, variants resolved against their base; sorted by id.
+
+    ``directory`` defaults to ``paths.registry_dir()`` (``$CATALOGUE_REGISTRY_DIR`` or ``data/models``).
+    """
+    return _load_registry(Path(directory or registry_dir()).resolve())
+
+
+@lru_cache(maxsize=8)
+def _load_registry(directory: Path) -> dict[str, ModelEntry]:
     files = sorted(directory.glob("*.json"))
     if not files:
         raise RegistryError(f"{directory}: no registry files (*.json)")

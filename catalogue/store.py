@@ -194,12 +194,12 @@ def write_files(texts: Mapping[Path, str]) -> list[Path]:
             handle = tempfile.NamedTemporaryFile(
                 "w", encoding="utf-8", newline="", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
             )
+            staged.append((Path(handle.name), path))
             with handle:
                 handle.write(text)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.chmod(handle.name, _file_mode(path))
-            staged.append((Path(handle.name), path))
         for temporary, path in staged:
             os.replace(temporary, path)
     finally:

@@ -1,0 +1,233 @@
+"""`catalogue build` end to end on tiny models: the real checkpoint path, random weights, failures,
+resumability, locking and atomic writes."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from catalogue.cli import cli
+from tiny_models import save_checkpoint, write_registry
+
+pytestmark = pytest.mark.torch
+
+LEVELS = "0,10,20,30,40,50,60"
+
+
+@pytest.fixture
+def registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A registry of tiny models; no configured or cached checkpoints to discover."""
+    directory = write_registry(tmp_path / "registry")
+    monkeypatch.setenv("CATALOGUE_REGISTRY_DIR", str(directory))
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    monkeypatch.delenv("CATALOGUE_CHECKPOINTS", raising=False)
+    return directory
+
+
+def build(data: Path, *args: str):
+    result = CliRunner().invoke(cli, ["build", "--data", str(data), "--quiet", "--device", "cpu", *args])
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result
+
+
+def records(data: Path) -> list[dict]:
+    return json.loads((data / "expansion_rates.json").read_text())["models"]
+
+
+def test_build_from_a_local_checkpoint(registry, tmp_path):
+    checkpoint = save_checkpoint("tiny/llama", tmp_path / "ckpt")
+    data = tmp_path / "data"
+    result = build(data, "--models", "tiny/llama", "--weights", f"tiny/llama={checkpoint}", "--levels", LEVELS)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    built = records(data)
+    assert [r["pruning_pct"] for r in built] == [0, 10, 20, 30, 40, 50, 60]
+    provenance = built[3]["provenance"]
+    assert provenance["method"] == "optipfair" and provenance["weights"] == "checkpoint"
+    assert provenance["weights_source"] == str(checkpoint.resolve())
+    assert provenance["optipfair_version"] == "0.4.2" and provenance["dtype"] == "bfloat16"
+    assert len(provenance["kept_indices_sha256"]) == 64 and provenance["wall_time_s"] >= 0
+    assert provenance["config_sha256"] == __import__("hashlib").sha256((checkpoint / "config.json").read_bytes()).hexdigest()
+    assert [r["pruned_architecture"]["intermediate_size"] for r in built] == [256, 231, 205, 180, 154, 128, 103]
+    assert "OK: no problems" in result.stdout
+
+
+@pytest.mark.parametrize("method", ["MAW", "VOW", "PON", "L2"])
+def test_saved_pruned_models_equal_optipfair_on_a_fresh_load(registry, tmp_path, method):
+    import optipfair
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    checkpoint = save_checkpoint("tiny/llama", tmp_path / "ckpt", dtype_name="bfloat16")
+    saved = tmp_path / "pruned"
+    result = build(tmp_path / "data", "--models", "tiny/llama", "--weights", str(checkpoint), "--method", method,
+                   "--levels", "0,10,30,60", "--save-pruned", str(saved))
+    assert result.exit_code == 0, result.stdout
+    for level in (0, 10, 30, 60):
+        ours = AutoModelForCausalLM.from_pretrained(saved / "tiny__llama" / f"pruned-{level:02d}pct", dtype=torch.bfloat16)
+        fresh = AutoModelForCausalLM.from_pretrained(checkpoint, dtype=torch.bfloat16)
+        theirs = optipfair.prune_model(fresh, pruning_type="MLP_GLU", neuron_selection_method=method, pruning_percentage=level, show_progress=False)
+        assert ours.config.intermediate_size == theirs.config.intermediate_size
+        their_state = theirs.state_dict()
+        for name, tensor in ours.state_dict().items():
+            assert torch.equal(tensor, their_state[name]), (level, name)
+        logits = ours(torch.tensor([[1, 2, 3, 4]])).logits  # the reloaded pruned model runs
+        assert logits.shape == (1, 4, 128) and torch.isfinite(logits.float()).all()
+
+
+def test_default_weights_are_random_and_say_so(registry, tmp_path):
+    data = tmp_path / "data"
+    result = CliRunner().invoke(cli, ["build", "--data", str(data), "--models", "tiny/llama,tiny/qwen2,tiny/phi3", "--device", "cpu"])
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "tiny/llama: weights from random-init (seed 0)" in result.stderr
+    built = records(data)
+    assert {r["base_model"] for r in built} == {"tiny/llama", "tiny/qwen2", "tiny/phi3"}
+    assert all(r["provenance"]["weights"] == "random-init" and r["provenance"]["seed"] == 0 for r in built)
+    assert "kept neurons are not the real model's" in built[0]["provenance"]["note"]
+
+
+def test_second_build_skips_and_leaves_files_byte_identical(registry, tmp_path):
+    data = tmp_path / "data"
+    assert build(data, "--models", "tiny/llama", "--levels", "0,20,40").exit_code == 0
+    before = {name: (data / name).read_bytes() for name in ("expansion_rates.json", "expansion_rates_summary.csv")}
+    again = build(data, "--models", "tiny/llama", "--levels", "0,20,40")
+    assert again.exit_code == 0
+    assert "0,20,40" in again.stdout and "files written: none (unchanged)" in again.stdout
+    assert {name: (data / name).read_bytes() for name in before} == before
+    forced = build(data, "--models", "tiny/llama", "--levels", "0,20,40", "--force")
+    assert forced.exit_code == 0
+    assert json.loads(before["expansion_rates.json"])["models"][1]["provenance"]["kept_indices_sha256"] == records(data)[1]["provenance"]["kept_indices_sha256"]
+
+
+def test_random_weights_are_deterministic_per_seed(registry, tmp_path):
+    digests = []
+    for seed in ("0", "0", "1"):
+        data = tmp_path / f"data-{len(digests)}"
+        assert build(data, "--models", "tiny/llama", "--levels", "30", "--seed", seed).exit_code == 0
+        digests.append(records(data)[0]["provenance"]["kept_indices_sha256"])
+    assert digests[0] == digests[1] != digests[2]
+
+
+def test_a_failing_model_is_reported_and_the_others_go_on(registry, tmp_path):
+    data = tmp_path / "data"
+    assert build(data, "--models", "tiny/llama", "--levels", "0,10").exit_code == 0
+    kept_before = records(data)
+    result = build(data, "--models", "tiny/llama,tiny/qwen2", "--levels", "0,10", "--force",
+                   "--weights", f"tiny/llama={tmp_path / 'missing'}")
+    assert result.exit_code == 1
+    assert "tiny/llama" in result.stdout and "FAILED" in result.stdout and "config.json" in result.stdout
+    after = records(data)
+    assert [r for r in after if r["base_model"] == "tiny/llama"] == kept_before  # nothing lost
+    assert {r["pruning_pct"] for r in after if r["base_model"] == "tiny/qwen2"} == {0, 10}
+
+
+def test_a_checkpoint_of_another_architecture_is_refused(registry, tmp_path):
+    checkpoint = save_checkpoint("tiny/qwen2", tmp_path / "qwen-ckpt")
+    result = build(tmp_path / "data", "--models", "tiny/llama", "--weights", f"tiny/llama={checkpoint}", "--levels", "0")
+    assert result.exit_code == 1
+    assert "is not tiny/llama's architecture" in result.stdout
+    assert not (tmp_path / "data" / "expansion_rates.json").exists() or records(tmp_path / "data") == []
+
+
+def test_hub_ids_fail_cleanly_offline(registry, tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    result = build(tmp_path / "data", "--models", "tiny/llama", "--weights", "tiny/llama=someorg/some-model", "--levels", "0")
+    assert result.exit_code == 1
+    assert "cannot load hub someorg/some-model" in result.stdout
+
+
+def test_a_second_build_on_the_same_directory_refuses(registry, tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    with open(data / ".catalogue-build.lock", "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        handle.write("pid 12345, started earlier\n")
+        handle.flush()
+        result = build(data, "--models", "tiny/llama", "--levels", "0")
+    assert result.exit_code == 2
+    assert "another catalogue build is writing here (pid 12345" in result.stderr
+    assert not (data / "expansion_rates.json").exists()
+
+
+def test_switching_method_needs_every_model_rebuilt(registry, tmp_path):
+    data = tmp_path / "data"
+    assert build(data, "--models", "tiny/llama,tiny/qwen2", "--levels", "0,10").exit_code == 0
+    result = build(data, "--models", "tiny/llama", "--levels", "0,10", "--method", "VOW")
+    assert result.exit_code == 2 and "pruned with MAW, not VOW" in result.stderr
+
+
+def test_bad_options_exit_2(registry, tmp_path):
+    assert "--levels: 'ten' is not an integer" in build(tmp_path / "d", "--levels", "ten").stderr
+    unknown = build(tmp_path / "d", "--models", "tiny/lama")
+    assert unknown.exit_code == 2 and "did you mean tiny/llama" in unknown.stderr
+    both = build(tmp_path / "d", "--models", "tiny/llama", "--weights", "random", "--weights", "random")
+    assert both.exit_code == 2 and "give one SOURCE for all models" in both.stderr
+
+
+def test_closed_form_build_needs_no_torch_and_says_so(registry, tmp_path):
+    data = tmp_path / "data"
+    result = build(data, "--models", "tiny/llama-instruct", "--closed-form", "--levels", "0,50")
+    assert result.exit_code == 0
+    assert all(r["provenance"]["method"] == "closed-form" for r in records(data))
+
+
+def test_an_unreadable_existing_catalogue_is_not_overwritten(registry, tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "expansion_rates.json").write_text("{ broken")
+    result = build(data, "--models", "tiny/llama", "--levels", "0")
+    assert result.exit_code == 2 and "the build will not overwrite it" in result.stderr
+    assert (data / "expansion_rates.json").read_text() == "{ broken"
+
+
+def test_interrupted_write_leaves_the_old_files(tmp_path, monkeypatch):
+    from catalogue import store
+
+    first, second = tmp_path / "a.json", tmp_path / "b.csv"
+    first.write_text("old a")
+    second.write_text("old b")
+    real_replace, calls = os.replace, []
+
+    def failing_replace(source, target):
+        calls.append(target)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        real_replace(source, target)
+
+    monkeypatch.setattr(store.os, "replace", failing_replace)
+    with pytest.raises(OSError):
+        store.write_files({first: "new a", second: "new b"})
+    assert second.read_text() == "old b"
+    assert not [path for path in tmp_path.iterdir() if path.name.endswith(".tmp")]
+
+
+def test_staging_failure_touches_nothing(tmp_path, monkeypatch):
+    from catalogue import store
+
+    target = tmp_path / "a.json"
+    target.write_text("old")
+    monkeypatch.setattr(store.os, "fsync", lambda fd: (_ for _ in ()).throw(OSError(5, "I/O error")))
+    with pytest.raises(OSError):
+        store.write_files({target: "new"})
+    assert target.read_text() == "old"
+    assert [path.name for path in tmp_path.iterdir()] == ["a.json"]
+
+
+@pytest.mark.gpu
+def test_build_on_the_gpu_counts_like_the_cpu(registry, tmp_path):
+    checkpoint = save_checkpoint("tiny/llama", tmp_path / "ckpt")
+    cpu, gpu = tmp_path / "cpu", tmp_path / "gpu"
+    assert build(cpu, "--models", "tiny/llama", "--weights", str(checkpoint), "--levels", LEVELS).exit_code == 0
+    result = CliRunner().invoke(cli, ["build", "--data", str(gpu), "--quiet", "--device", "cuda", "--models", "tiny/llama",
+                                      "--weights", str(checkpoint), "--levels", LEVELS])
+    assert result.exit_code == 0, result.stdout
+    for ours, theirs in zip(records(gpu), records(cpu)):
+        assert ours["pruned_architecture"] == theirs["pruned_architecture"]
+        assert ours["provenance"]["device"] != "cpu"
+        # fp32 random weights have no tied scores: topk keeps the same neurons on both devices
+        assert ours["provenance"]["kept_indices_sha256"] == theirs["provenance"]["kept_indices_sha256"]

@@ -60,6 +60,8 @@ class PlotSpec:
     x_ticks: tuple[int, ...] = ()
     #: Horizontal reference lines: (y, label).
     reference_lines: tuple[tuple[float, str], ...] = ()
+    #: Legend label of a dotted y = x line ("" for none).
+    identity_label: str = ""
 
     def file(self, palette: str) -> str:
         """The chart's path relative to docs/."""
@@ -69,7 +71,7 @@ class PlotSpec:
         """``catalogue-plot sha256:...`` of everything the chart in ``palette`` is drawn from."""
         document = [
             drawing_code_digest(), palette, self.name, self.title, self.x_label, self.y_label,
-            self.series, self.x_ticks, self.reference_lines,
+            self.series, self.x_ticks, self.reference_lines, self.identity_label,
         ]  # fmt: skip
         digest = hashlib.sha256(json.dumps(document, allow_nan=False).encode()).hexdigest()
         return FINGERPRINT_PREFIX + digest
@@ -109,7 +111,8 @@ def plot_specs(groups: Iterable[ModelGroup]) -> list[PlotSpec]:
     )
     shared = shared_ratios(groups)
     lines = tuple(
-        (item.ratio, f"{item.ratio:.{formulas.DISPLAY_DECIMALS}f}x") for item in shared[:1]
+        (item.ratio, f"{item.ratio:.{formulas.DISPLAY_DECIMALS}f}x, reached by {len(item.pcts_by_group)} models")
+        for item in shared[:1]
     )
     x_label = "Pruning (% of each MLP's neurons removed)"
     return [
@@ -118,14 +121,15 @@ def plot_specs(groups: Iterable[ModelGroup]) -> list[PlotSpec]:
             title="Parameter reduction vs pruning percentage",
             caption=(
                 "Parameters removed, in percent of the unpruned model (`optipfair_stats.percentage_reduction`), "
-                "against the pruning percentage. Each line stays below the pruning percentage: only the MLPs "
-                "lose parameters."
+                "against the pruning percentage. Each line stays below the dotted line, where the reduction "
+                "would equal the pruning percentage: only the MLPs lose parameters."
             ),
             alt="Parameters removed (% of all parameters) against pruning percentage, one line per model",
             x_label=x_label,
             y_label="Parameters removed (% of all parameters)",
             series=reductions,
             x_ticks=ticks,
+            identity_label="= pruning % (all parameters in MLPs)",
         ),
         PlotSpec(
             name="expansion-ratio",
@@ -133,7 +137,7 @@ def plot_specs(groups: Iterable[ModelGroup]) -> list[PlotSpec]:
             caption=(
                 "Pruned `intermediate_size / hidden_size` against the pruning percentage. A horizontal line "
                 "crosses every model at the pruning percentage it needs for that ratio"
-                + (f"; the dashed line marks {lines[0][1]}, which several models reach." if lines else ".")
+                + (f"; the dashed one marks {lines[0][1]} in the records." if lines else ".")
             ),
             alt="Expansion ratio (intermediate_size / hidden_size) against pruning percentage, one line per model",
             x_label=x_label,
@@ -178,12 +182,10 @@ def draw_svg(spec: PlotSpec, palette: str) -> str:
                 linestyle=LINESTYLES[(index // len(colours["series"])) % len(LINESTYLES)],
                 linewidth=1.6, markersize=5,
             )  # fmt: skip
+        if spec.identity_label:
+            axes.axline((0, 0), slope=1, color=colours["axes"], linestyle=":", linewidth=1.2, label=spec.identity_label)
         for y, text in spec.reference_lines:
-            axes.axhline(y, color=colours["axes"], linestyle="--", linewidth=1)
-            axes.annotate(
-                text, (1, y), xycoords=("axes fraction", "data"), xytext=(-4, 4), textcoords="offset points",
-                horizontalalignment="right", color=colours["text"],
-            )  # fmt: skip
+            axes.axhline(y, color=colours["axes"], linestyle="--", linewidth=1, label=text)
         if spec.x_ticks:
             axes.set_xticks(spec.x_ticks)
         axes.grid(True, linewidth=0.6)

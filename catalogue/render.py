@@ -355,10 +355,10 @@ def _architecture_rows(group: ModelGroup) -> list[tuple]:
 
 
 def equivalence_cell(group: ModelGroup, target: float) -> str:
-    """``40`` from a record, ``*33.34*`` computed, ``—`` unreachable (``†``: lands on another rounded ratio)."""
+    """``**40**`` from a record, ``*33.34*`` computed, ``—`` unreachable (``†``: lands on another rounded ratio)."""
     found = equivalence(group, target)
     if found.kind == "record":
-        return ", ".join(str(pct) for pct in found.pruning_pcts)
+        return f"**{', '.join(str(pct) for pct in found.pruning_pcts)}**"
     if found.kind == "computed":
         mark = "" if found.achieved_ratio == target else " †"
         return f"*{number(found.pruning_pct)}*{mark}"
@@ -393,7 +393,7 @@ def equivalence_page(groups: list[ModelGroup]) -> str:
     ]
     off = any(equivalence(group, value).achieved_ratio != value for group, value in computed)
     legend = [
-        "Upright: a record of this model has this ratio (rounded as the data rounds it) at this pruning percentage.",
+        "**Bold**: a record of this model has this ratio (rounded as the data rounds it) at this pruning percentage.",
         "*Italics*: no record has it; computed with optipfair's `expansion_rate` rule, "
         "`p = (1 - R × H / I) × 100` (`formulas.pruning_pct_for_expansion_rate`), the percentage "
         "`prune_model(expansion_rate=R × 100)` would use. It keeps `I - min(int(p / 100 × I), I - 1)` neurons "

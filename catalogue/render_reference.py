@@ -29,7 +29,15 @@ class VerificationSummary:
 
 # --- schema reference ------------------------------------------------------------------------------
 
-_CONSTRAINTS = ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum", "minLength", "maxLength", "pattern")
+#: JSON Schema bounds, as the reference writes them: ``minimum 0`` -> ``≥ 0``.
+_BOUNDS = {
+    "minimum": "≥",
+    "exclusiveMinimum": ">",
+    "maximum": "≤",
+    "exclusiveMaximum": "<",
+    "minLength": "length ≥",
+    "maxLength": "length ≤",
+}
 
 
 def _anchor(name: str) -> str:
@@ -52,13 +60,12 @@ def schema_type(schema: Mapping[str, Any]) -> str:
 
 
 def schema_constraints(schema: Mapping[str, Any]) -> list[str]:
-    """``minimum 0``, ``one of `a`, `b```... of a property and of the branches of its ``anyOf``."""
+    """``≥ 0``, ``length ≤ 200``, ``pattern `...```, ``one of `a`, `b```... of a property and of its ``anyOf`` branches."""
     found = []
     for branch in [schema, *schema.get("anyOf", ())]:
-        for key in _CONSTRAINTS:
-            if key in branch:
-                value = branch[key]
-                found.append(f"{code(key)} {code(value) if isinstance(value, str) else value}")
+        found += [f"{symbol} {branch[key]}" for key, symbol in _BOUNDS.items() if key in branch]
+        if "pattern" in branch:
+            found.append(f"pattern {code(branch['pattern'])}")
         if "enum" in branch:
             found.append("one of " + ", ".join(code(str(value)) for value in branch["enum"]))
         if "const" in branch:

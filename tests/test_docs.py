@@ -103,7 +103,7 @@ class Table:
     heading: str
     header: list[str]
     rows: list[list[str]] = field(default_factory=list)
-    italic: list[list[bool]] = field(default_factory=list)
+    styles: list[list[str]] = field(default_factory=list)
     models: list[str] = field(default_factory=list)
 
 
@@ -119,8 +119,8 @@ class Page(HTMLParser):
         self._text: list[str] | None = None
         self._kind = ""
         self._row: list[str] | None = None
-        self._row_italic: list[bool] = []
-        self._cell_italic = False
+        self._row_styles: list[str] = []
+        self._cell_style = "plain"
         self._skip = 0
         self._in_header = False
         self.feed(text)
@@ -139,11 +139,11 @@ class Page(HTMLParser):
         elif tag == "thead":
             self._in_header = True
         elif tag == "tr":
-            self._row, self._row_italic = [], []
+            self._row, self._row_styles = [], []
         elif tag in ("td", "th"):
-            self._text, self._kind, self._cell_italic = [], tag, False
-        elif tag == "em" and self._kind in ("td", "th"):
-            self._cell_italic = True
+            self._text, self._kind, self._cell_style = [], tag, "plain"
+        elif tag in ("em", "strong") and self._kind in ("td", "th"):
+            self._cell_style = {"em": "italic", "strong": "bold"}[tag]
 
     def handle_endtag(self, tag):
         if self._skip:
@@ -158,7 +158,7 @@ class Page(HTMLParser):
                     table.header = self._row
                 else:
                     table.rows.append(self._row)
-                    table.italic.append(self._row_italic)
+                    table.styles.append(self._row_styles)
                 self._row = None
             return
         text = " ".join("".join(self._text).split())
@@ -168,7 +168,7 @@ class Page(HTMLParser):
             self.models = re.findall(r"[\w.-]+/[\w.-]*[\w-]", text)
         elif tag in ("td", "th") and self._row is not None:
             self._row.append(text)
-            self._row_italic.append(self._cell_italic)
+            self._row_styles.append(self._cell_style)
         self._text = None
 
     def handle_data(self, data):
@@ -244,28 +244,28 @@ def check_architecture_table(table: Table) -> None:
             assert value == (str(expected).lower() if isinstance(expected, bool) else str(expected)), (model_id, name)
 
 
-def expected_equivalence(model_id: str, ratio_text: str) -> tuple[str, bool]:
-    """(cell text, italic) the equivalence table must show for a model at a ratio."""
+def expected_equivalence(model_id: str, ratio_text: str) -> tuple[str, str]:
+    """(cell text, style) the equivalence table must show for a model at a ratio: records bold, computed italic."""
     target = float(ratio_text.rstrip("x"))
     records = records_of(model_id)
     pcts = [r.pruning_pct for r in records if r.pruned_architecture.expansion_rate == target]
     if pcts:
-        return ", ".join(map(str, pcts)), False
+        return ", ".join(map(str, pcts)), "bold"
     base = records[0].original_architecture
     try:
         pct = formulas.pruning_pct_for_expansion_rate(base.intermediate_size, base.hidden_size, round(target * 100, 2))
         kept = formulas.kept_neurons(base.intermediate_size, pct)
     except formulas.PruningError:
-        return "—", False
+        return "—", "plain"
     mark = "" if round(kept / base.hidden_size, 2) == target else " †"
-    return fmt(pct) + mark, True
+    return fmt(pct) + mark, "italic"
 
 
 def check_equivalence_table(table: Table, labels: dict[str, list[str]], ratios_seen: set) -> None:
-    for row, italic in zip(table.rows, table.italic):
+    for row, styles in zip(table.rows, table.styles):
         ratios_seen.add(row[0])
-        for label, cell, is_italic in zip(table.header[1:], row[1:], italic[1:]):
-            assert (cell, is_italic) == expected_equivalence(labels[label][0], row[0]), (label, row[0])
+        for label, cell, style in zip(table.header[1:], row[1:], styles[1:]):
+            assert (cell, style) == expected_equivalence(labels[label][0], row[0]), (label, row[0])
 
 
 def check_baselines_table(table: Table, labels: dict[str, list[str]]) -> None:
@@ -316,6 +316,21 @@ def check_downloads_table(table: Table, site: Path) -> None:
         assert (site / folder / name).read_bytes() == content
 
 
+BOUND_KEYS = {"≥": "minimum", ">": "exclusiveMinimum", "≤": "maximum", "<": "exclusiveMaximum", "length ≥": "minLength", "length ≤": "maxLength"}
+
+
+def bounds(constraints: str) -> list[tuple[str, float]]:
+    """(JSON Schema keyword, value) of every bound a constraints cell shows (``≥ 0; length ≤ 200``)."""
+    found = []
+    for part in constraints.split("; "):
+        match = re.fullmatch(r"(length [≥≤]|[≥>≤<]) (-?[\d.]+)", part)
+        if match:
+            found.append((BOUND_KEYS[match.group(1)], float(match.group(2))))
+        else:
+            assert not re.search(r"\d", part) or part.startswith(("pattern", "one of", "always")), part
+    return found
+
+
 def check_schema_table(table: Table) -> None:
     file_name = None
     schemas = {path.name: load_json(path) for path in schemas_dir().glob("*.json")}
@@ -325,8 +340,8 @@ def check_schema_table(table: Table) -> None:
             column = fields[name]
             assert kind == column["type"] and description == column["description"]
             assert required == ("yes" if column["constraints"].get("required") else "no")
-            for key, value in re.findall(r"(\w+) (-?[\d.]+)(?:;|$)", constraints):
-                assert column["constraints"][key] == float(value)
+            for key, value in bounds(constraints):
+                assert column["constraints"][key] == value, (name, key)
         return
     schema = schemas["expansion_rates.schema.json"]
     definition = schema["$defs"].get(table.heading, schema)
@@ -336,8 +351,8 @@ def check_schema_table(table: Table) -> None:
         assert required == ("yes" if name in definition.get("required", ()) else "no"), (file_name, name)
         assert description == " ".join(prop.get("description", "").split()).replace("``", "")
         branches = [prop, *prop.get("anyOf", ())]
-        for key, value in re.findall(r"(\w+) (-?[\d.]+)(?:;|$)", constraints):
-            assert any(branch.get(key) == float(value) for branch in branches), (name, key, value)
+        for key, value in bounds(constraints):
+            assert any(branch.get(key) == value for branch in branches), (name, key, value)
 
 
 def test_every_table_cell_of_the_built_site_equals_the_data(site):

@@ -23,12 +23,12 @@ from .render_reference import VerificationSummary, downloads_page, reproduce_pag
 from .views import (
     FamilyView,
     ModelGroup,
+    SharedRatio,
     all_groups,
     catalogue_ratios,
     equivalence,
     family_views,
     levels,
-    SharedRatio,
     shared_ratios,
     spread_levels,
 )

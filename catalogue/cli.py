@@ -130,6 +130,47 @@ def schemas(check: bool) -> None:
 
 
 @cli.command()
+@click.option("--check", is_flag=True, help="Only report stale pages and charts; exit 1 if any.")
+def docs(check: bool) -> None:
+    """Regenerate the site's pages and charts in docs/ from data/ and schemas/.
+
+    Writes one page per model family, the cross-model equivalence table, the key observations,
+    the charts (light and dark), the schema reference, the verification status, downloads and
+    reproduce pages; deletes generated pages the data no longer has. `catalogue build` does
+    the same; `catalogue verify` fails while they are stale. Hand-written files are not touched.
+
+    \b
+    Example:
+      catalogue docs && mkdocs build --strict
+      catalogue docs --check
+    """
+    from .paths import default_data_dir, site_docs_dir
+    from .registry import RegistryError, load_registry
+    from .site import SiteError, docs_report, write_docs
+    from .store import ReadError
+
+    data_dir = default_data_dir()
+    docs_dir = site_docs_dir(data_dir)
+    if docs_dir is None:
+        raise Failure(f"no docs/ beside {data_dir}: the site is generated in a source checkout")
+    try:
+        registry = load_registry()
+        if check:
+            report = docs_report(data_dir, docs_dir, registry)
+            for problem in report.problems:
+                click.echo(f"{problem.file}: {problem.field}: {problem.message}")
+            sys.exit(EXIT_OK if report.ok else EXIT_PROBLEMS)
+        changed, deleted = write_docs(data_dir, docs_dir, registry)
+    except (ReadError, RegistryError, SiteError) as error:
+        raise Failure(str(error)) from None
+    except OSError as error:
+        raise Failure(f"{error.filename}: {error.strerror}") from None
+    except ImportError as error:
+        raise Failure(f"drawing the charts needs matplotlib ({error}): pip install -e '.[docs]'") from None
+    click.echo(f"{len(changed)} files rewritten, {len(deleted)} deleted in {docs_dir}")
+
+
+@cli.command()
 @click.option("--models", "models", default=None, metavar="ID[,ID...]", help="Registry ids (see `catalogue models`). Default: every registry model.")
 @click.option("--levels", default="0,10,20,30,40,50,60", show_default=True, help="Pruning percentages, comma-separated.")
 @click.option("--method", type=click.Choice(["MAW", "VOW", "PON", "L2"]), default="MAW", show_default=True, help="optipfair's neuron selection method.")

@@ -48,3 +48,24 @@ def docs_dir() -> Path | None:
     """The checkout's ``docs/``; None in an installed wheel, which ships no site sources."""
     root = repository_root()
     return root / "docs" if root is not None else None
+
+
+def site_docs_dir(data_dir: Path) -> Path | None:
+    """The ``docs/`` whose generated pages show ``data_dir``, or None when no site shows it.
+
+    Only the default data directory (``default_data_dir()``) has a site: the checkout's
+    ``docs/`` beside its ``data/`` (required, even if it went missing), or, for a data
+    directory named by ``$CATALOGUE_DATA_DIR``, a ``docs/`` beside it where one exists. Any
+    other directory is a copy the site does not show.
+    """
+    data_dir = Path(data_dir)
+    try:
+        if data_dir.resolve() != default_data_dir().resolve():
+            return None
+    except OSError:
+        return None
+    candidate = data_dir.parent / "docs"
+    checkout_docs = docs_dir()
+    if checkout_docs is not None and candidate.resolve() == checkout_docs.resolve():
+        return checkout_docs
+    return candidate if candidate.is_dir() else None

@@ -35,6 +35,11 @@ class Report:
         """Record a problem; values are shown as they would be written."""
         self.problems.append(Problem(file, record, field_name, show(expected), show(found), message))
 
+    def extend(self, other: Report) -> None:
+        """Add ``other``'s problems and counts to this report."""
+        self.problems += other.problems
+        self.checked.update(other.checked)
+
     def as_dict(self) -> dict[str, Any]:
         """The ``--format json`` document: ``{"ok", "checked", "problems"}``."""
         return {"ok": self.ok, "checked": dict(self.checked), "problems": [asdict(problem) for problem in self.problems]}

@@ -1,11 +1,11 @@
-"""Writing a catalogue: the JSON, the CSV projected from it and the schemas, in one atomic step."""
+"""Writing a catalogue: the JSON, the CSV projected from it, the schemas and the site, in one atomic step."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from .derive import metadata_for
-from .paths import CATALOGUE_FILE, SUMMARY_FILE, schemas_dir
+from .paths import CATALOGUE_FILE, SUMMARY_FILE, schemas_dir, site_docs_dir
 from .records import ExpansionRecord
 from .registry import size_label
 from .schemas import rendered_schemas
@@ -31,7 +31,27 @@ def catalogue_texts(data_dir: Path, records: list[ExpansionRecord], optipfair_ve
 def write_catalogue(
     data_dir: Path, records: list[ExpansionRecord], optipfair_version: str, pruning_method: str = "MAW"
 ) -> list[Path]:
-    """Write the JSON, the CSV and schemas/ atomically; returns the files whose content changed."""
+    """Write the JSON, the CSV, schemas/ and the site's pages atomically; returns the files whose content changed.
+
+    The generated pages and charts of ``docs/`` are written only for the default data
+    directory (``paths.site_docs_dir``), rendered from the texts being written; generated pages
+    the new data no longer has are deleted afterwards.
+    """
     texts = catalogue_texts(data_dir, records, optipfair_version, pruning_method)
-    texts.update({schemas_dir() / name: text for name, text in rendered_schemas().items()})
-    return write_files(texts)
+    schemas = rendered_schemas()
+    texts.update({schemas_dir() / name: text for name, text in schemas.items()})
+    docs_dir = site_docs_dir(data_dir)
+    if docs_dir is None:
+        return write_files(texts)
+    from .registry import load_registry
+    from .site import delete_obsolete, site_content, site_texts
+    from .verify import verify_contents
+
+    files = {f"data/{path.name}": text.encode("utf-8") for path, text in texts.items() if path.parent == data_dir}
+    files.update({f"schemas/{name}": text.encode("utf-8") for name, text in schemas.items()})
+    registry = load_registry()
+    content = site_content(files, registry, verify_contents(data_dir, files, registry))
+    texts.update(site_texts(docs_dir, content))
+    changed = write_files(texts)
+    delete_obsolete(docs_dir, content)
+    return changed

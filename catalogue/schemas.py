@@ -78,17 +78,29 @@ def rendered_schemas() -> dict[str, str]:
     }
 
 
+#: Every file of ``schemas/``.
+SCHEMA_FILES = (CATALOGUE_SCHEMA_FILE, SUMMARY_SCHEMA_FILE)
+
+
 def stale_schemas(directory: Path) -> tuple[list[tuple[str, str]], int]:
     """``(file name, reason)`` for each committed schema that is missing or differs, and how many were checked."""
+    committed = {}
+    for name in SCHEMA_FILES:
+        try:
+            committed[name] = (directory / name).read_text(encoding="utf-8")
+        except OSError:
+            committed[name] = None
+    return schema_differences(committed)
+
+
+def schema_differences(committed: dict[str, str | None]) -> tuple[list[tuple[str, str]], int]:
+    """``stale_schemas`` of file name -> text (None: missing), e.g. texts about to be written."""
     stale = []
     rendered = rendered_schemas()
     for name, text in rendered.items():
-        path = directory / name
-        try:
-            committed = path.read_text(encoding="utf-8")
-        except OSError:
+        found = committed.get(name)
+        if found is None:
             stale.append((name, "missing"))
-            continue
-        if committed != text:
+        elif found != text:
             stale.append((name, "differs from the schema the code generates"))
     return stale, len(rendered)

@@ -76,7 +76,25 @@ def read_json(path: Path) -> Any:
 
 def read_catalogue_raw(path: Path) -> dict[str, Any]:
     """The raw catalogue of ``path``: an object with a ``metadata`` object and a ``models`` list."""
-    data = read_json(path)
+    return catalogue_shape(path, read_json(path))
+
+
+def catalogue_raw_from_bytes(path: Path, content: bytes) -> dict[str, Any]:
+    """``read_catalogue_raw`` of ``content``, what ``path`` holds or is about to hold."""
+    try:
+        data = pydantic_core.from_json(content, allow_inf_nan=True)
+    except ValueError:
+        try:
+            data = json.loads(content.decode("utf-8"))
+        except UnicodeDecodeError as error:
+            raise ReadError(path, f"not UTF-8 text (byte {error.start})") from None
+        except json.JSONDecodeError as error:
+            raise ReadError(path, f"invalid JSON: {error.msg}", error.lineno, error.colno) from None
+    return catalogue_shape(path, data)
+
+
+def catalogue_shape(path: Path, data: Any) -> dict[str, Any]:
+    """``data`` if it has the catalogue's top-level shape, else ``ReadError`` naming ``path``."""
     if not isinstance(data, dict):
         raise ReadError(path, f"wrong top-level shape: expected an object with 'metadata' and 'models', found {_kind(data)}")
     missing = [key for key in ("metadata", "models") if key not in data]

@@ -10,7 +10,9 @@
 * a record's architecture against the registry entry of its ``base_model``;
 * the summary CSV: columns, the pandera table schema, one row per successful record, no extra
   rows, every cell equal to the record it projects (``summary_checks``);
-* that ``schemas/`` holds what the code generates.
+* that ``schemas/`` holds what the code generates;
+* for the repository's own data directory, that the generated pages and charts of ``docs/``
+  show it (``catalogue.site.check_site``).
 
 The per-record work is in ``record_checks``; catalogues of many records are checked in worker
 processes, one per core. Unreadable input (missing file, JSON or CSV syntax, wrong top-level
@@ -26,41 +28,90 @@ from typing import Any, Sequence
 
 from pydantic import ValidationError
 
-from .paths import CATALOGUE_FILE, SUMMARY_FILE, default_data_dir, schemas_dir
+from .paths import CATALOGUE_FILE, SUMMARY_FILE, default_data_dir, schemas_dir, site_docs_dir
 from .problems import Problem, Report
 from .record_checks import RecordsResult, check_records, schema_problem
 from .records import Metadata
 from .registry import ModelEntry, load_registry
-from .store import read_catalogue_raw, read_csv_table
+from .store import CsvTable, ReadError, catalogue_raw_from_bytes, read_catalogue_raw, read_csv_table
 from .summary_checks import check_summary
 
-__all__ = ["Problem", "Report", "verify", "verify_schemas"]
+__all__ = ["Problem", "Report", "verify", "verify_schemas", "verify_contents"]
 
 #: Below this many records a single process is faster than starting workers.
 PARALLEL_MIN_RECORDS = 5_000
 
 
-def verify(paths: Sequence[Path] = (), *, check_schemas: bool = True) -> Report:
+def verify(paths: Sequence[Path] = (), *, check_schemas: bool = True, check_docs: bool = True) -> Report:
     """Check every catalogue in ``paths`` (files or data directories; none = the default data dir).
 
     A directory must hold ``expansion_rates.json`` and ``expansion_rates_summary.csv``; a file
-    is a catalogue JSON checked alone. Raises ``store.ReadError`` for unreadable input.
+    is a catalogue JSON checked alone. The default data directory's site (``docs/``) is checked
+    too, unless ``check_docs`` is False. Raises ``store.ReadError`` for unreadable input.
     """
     report = Report()
     registry = load_registry()
+    sites: list[tuple[Path, Path, Report]] = []
     for path in paths or (default_data_dir(),):
         path = Path(path)
         if path.is_dir():
-            json_path, csv_path = path / CATALOGUE_FILE, path / SUMMARY_FILE
-            raw = read_catalogue_raw(json_path)
-            table = read_csv_table(csv_path)
-            records = verify_catalogue(json_path, raw, report, registry)
-            check_summary(display_path(csv_path), table, records, is_legacy(raw), report)
+            part = Report()
+            raw = read_catalogue_raw(path / CATALOGUE_FILE)
+            verify_data(path / CATALOGUE_FILE, raw, read_csv_table(path / SUMMARY_FILE), part, registry)
+            report.extend(part)
+            docs = site_docs_dir(path) if check_docs else None
+            if docs is not None:
+                sites.append((path, docs, part))
         else:
             verify_catalogue(path, read_catalogue_raw(path), report, registry)
+    schema_part = Report()
+    if check_schemas or sites:
+        verify_schemas(schemas_dir(), schema_part)
     if check_schemas:
-        verify_schemas(schemas_dir(), report)
+        report.extend(schema_part)
+    for data_dir, docs, part in sites:
+        from .site import check_site, read_site_files
+
+        data_report = Report()
+        data_report.extend(part)
+        data_report.extend(schema_part)
+        check_site(docs, read_site_files(data_dir), registry, data_report, report)
     return report
+
+
+def verify_data(json_path: Path, raw: dict[str, Any], table: CsvTable, report: Report, registry: dict[str, ModelEntry]) -> None:
+    """Check one data directory's catalogue (``raw``, read from ``json_path``) and its summary CSV."""
+    records = verify_catalogue(json_path, raw, report, registry)
+    check_summary(display_path(table.path), table, records, is_legacy(raw), report)
+
+
+def verify_contents(data_dir: Path, files: dict[str, bytes], registry: dict[str, ModelEntry]) -> Report:
+    """``verify([data_dir])``'s checks of data and schemas, on contents not (yet) on disk.
+
+    ``files`` maps site paths to bytes: ``data/expansion_rates.json``,
+    ``data/expansion_rates_summary.csv`` and ``schemas/<name>`` (``catalogue.site.read_site_files``).
+    """
+    from .schemas import SCHEMA_FILES, schema_differences
+
+    report = Report()
+    json_path, csv_path = data_dir / CATALOGUE_FILE, data_dir / SUMMARY_FILE
+    raw = catalogue_raw_from_bytes(json_path, files[f"data/{CATALOGUE_FILE}"])
+    csv_text = _text(files[f"data/{SUMMARY_FILE}"])
+    if csv_text is None:
+        raise ReadError(csv_path, "not UTF-8 text")
+    verify_data(json_path, raw, CsvTable(csv_path, csv_text), report, registry)
+    committed = {name: _text(files.get(f"schemas/{name}")) for name in SCHEMA_FILES}
+    _report_stale_schemas(schemas_dir(), *schema_differences(committed), report)
+    return report
+
+
+def _text(content: bytes | None) -> str | None:
+    """``content`` as ``Path.read_text`` would read it (universal newlines); None if missing or not UTF-8."""
+    try:
+        text = None if content is None else content.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return None if text is None else text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def display_path(path: Path) -> str:
@@ -162,7 +213,10 @@ def verify_schemas(directory: Path, report: Report) -> None:
     """Report each file of ``schemas/`` that differs from what the code generates."""
     from .schemas import stale_schemas
 
-    stale, checked = stale_schemas(directory)
+    _report_stale_schemas(directory, *stale_schemas(directory), report)
+
+
+def _report_stale_schemas(directory: Path, stale: list[tuple[str, str]], checked: int, report: Report) -> None:
     report.checked["schemas"] += checked
     for name, reason in stale:
         report.add(

@@ -7,6 +7,8 @@ is the process's since start (``resource.getrusage``), which can only overstate.
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import resource
 import sys
 from pathlib import Path
@@ -23,9 +25,22 @@ def reset_peak(device: str) -> None:
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
         return
+    _return_freed_memory()
     try:
         _CLEAR_REFS.write_text("5")
     except OSError:
+        pass
+
+
+def _return_freed_memory() -> None:
+    """Hand memory freed by earlier work back to the OS, so it does not count in the next peak.
+
+    glibc keeps freed heap pages mapped (and resident) for reuse; ``malloc_trim`` releases them.
+    """
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
         pass
 
 

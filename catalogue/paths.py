@@ -47,3 +47,11 @@ def docs_dir() -> Path | None:
     """The checkout's ``docs/``; None in an installed wheel, which ships no site sources."""
     root = repository_root()
     return root / "docs" if root is not None else None
+
+
+def display_path(path: Path) -> str:
+    """``path`` relative to the working directory where it lies below it, else as given."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)

@@ -26,7 +26,7 @@ from typing import Any, Sequence
 
 from pydantic import ValidationError
 
-from .paths import CATALOGUE_FILE, SUMMARY_FILE, default_data_dir, schemas_dir
+from .paths import CATALOGUE_FILE, SUMMARY_FILE, default_data_dir, display_path, schemas_dir
 from .problems import Problem, Report
 from .record_checks import RecordsResult, check_records, schema_problem
 from .records import Metadata
@@ -61,14 +61,6 @@ def verify(paths: Sequence[Path] = (), *, check_schemas: bool = True) -> Report:
     if check_schemas:
         verify_schemas(schemas_dir(), report)
     return report
-
-
-def display_path(path: Path) -> str:
-    """``path`` relative to the working directory where it lies below it, else as given."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
 
 
 def is_legacy(raw: dict[str, Any]) -> bool:

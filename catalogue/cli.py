@@ -53,36 +53,129 @@ def cli() -> None:
     """
 
 
+CHECKPOINT_HELP = "A checkpoint directory (config.json + *.safetensors) to check instead of catalogue files."
+RECORD_HELP = "With a checkpoint: also compare it with this catalogue record, MODEL@PCT (e.g. meta-llama/Llama-3.2-1B@40)."
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--checkpoint", type=click.Path(path_type=Path), default=None, help=CHECKPOINT_HELP)
+@click.option("--record", default=None, metavar="MODEL@PCT", help=RECORD_HELP)
 @FORMAT_OPTION
-def verify(paths: tuple[Path, ...], output: str) -> None:
+def verify(paths: tuple[Path, ...], checkpoint: Path | None, record: str | None, output: str) -> None:
     """Recompute every count and ratio in closed form and report every problem.
 
     PATHS are catalogue JSON files, or directories holding expansion_rates.json and
     expansion_rates_summary.csv (default: the repository's data/). Checks the schema of each
     record, duplicates, the header's counts, every integer against the closed form, every
     rounded value against the exact one, the CSV against the records, and that schemas/ is
-    up to date. Exit 0: no problems; 1: problems; 2: unreadable input.
+    up to date. With --checkpoint DIR, checks that pruned checkpoint instead, from its
+    safetensors headers (see `catalogue inspect`). Exit 0: no problems; 1: problems;
+    2: unreadable input.
 
     \b
     Example:
       catalogue verify
       catalogue verify path/to/data --format json
+      catalogue verify --checkpoint pruned/ --record meta-llama/Llama-3.2-1B@40
     """
-    from .registry import RegistryError
-    from .store import ReadError
-    from .verify import verify as run_verify
+    if checkpoint is not None:
+        if paths:
+            raise Failure("give either PATHS or --checkpoint, not both")
+        report = run_inspection(checkpoint, record).report
+    elif record is not None:
+        raise Failure("--record compares a checkpoint with the catalogue: give --checkpoint DIR too")
+    else:
+        from .registry import RegistryError
+        from .store import ReadError
+        from .verify import verify as run_verify
 
-    try:
-        report = run_verify(paths)
-    except (ReadError, RegistryError) as error:
-        raise Failure(str(error)) from None
+        try:
+            report = run_verify(paths)
+        except (ReadError, RegistryError) as error:
+            raise Failure(str(error)) from None
     if output == "json":
         click.echo(json.dumps(report.as_dict(), indent=2))
     else:
         print_report(report)
     sys.exit(EXIT_OK if report.ok else EXIT_PROBLEMS)
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option("--record", default=None, metavar="MODEL@PCT", help="Also compare with this catalogue record (e.g. meta-llama/Llama-3.2-1B@40).")
+@FORMAT_OPTION
+def inspect(directory: Path, record: str | None, output: str) -> None:
+    """Inspect a (pruned) checkpoint from its safetensors headers, without loading weights or torch.
+
+    DIRECTORY holds config.json and one or many *.safetensors files, with or without
+    model.safetensors.index.json. Reports the config's architecture, each layer's MLP width
+    as the weights hold it, the expansion ratio per layer, whether the pruning is uniform, and
+    the total parameters counted from the tensor shapes (tied embeddings once). Checks the
+    config against the weights, gate/up/down within each layer, and the total against the
+    closed form. Exit 0: no problems; 1: problems; 2: unreadable checkpoint.
+
+    \b
+    Example:
+      catalogue inspect pruned/
+      catalogue inspect pruned/ --format json
+    """
+    inspection = run_inspection(directory, record)
+    if output == "json":
+        click.echo(json.dumps(inspection.as_dict(), indent=2))
+    else:
+        print_inspection(inspection)
+        print_report(inspection.report)
+    sys.exit(EXIT_OK if inspection.ok else EXIT_PROBLEMS)
+
+
+def run_inspection(directory: Path, record: str | None):
+    """``checkpoints.inspect_checkpoint``, its errors turned into one-line failures (exit 2)."""
+    from .checkpoints import RecordNotFound, inspect_checkpoint
+    from .store import ReadError
+
+    try:
+        return inspect_checkpoint(directory, record)
+    except (ReadError, RecordNotFound) as error:
+        raise Failure(str(error)) from None
+
+
+def print_inspection(inspection) -> None:
+    """The architecture, the MLP widths by runs of layers, and the totals, for people."""
+    shape, checkpoint = inspection.shape, inspection.checkpoint
+    n_files = len(checkpoint.headers)
+    dtypes = ", ".join(inspection.dtypes)
+    click.echo(
+        f"checkpoint    {checkpoint.directory}  ({n_files} file{'s' if n_files != 1 else ''}, "
+        f"{human_bytes(inspection.file_bytes)}, {len(checkpoint.tensors)} tensors, {dtypes})"
+    )
+    extras = [name for name in ("qkv_bias", "o_proj_bias", "mlp_bias", "qk_norm", "fused_qkv", "fused_gate_up") if getattr(shape, name)]
+    click.echo(
+        f"architecture  {inspection.facts.transformers_class}: hidden {shape.hidden_size}, {shape.num_hidden_layers} layers, "
+        f"{shape.num_attention_heads} heads / {shape.num_key_value_heads} kv heads x {shape.head_dim}, vocab {shape.vocab_size}, "
+        f"{'tied' if shape.tie_word_embeddings else 'untied'} embeddings, {shape.norms_per_layer} norms per layer"
+        + (f", {', '.join(extras)}" if extras else "")
+    )
+    config_ratio = shape.intermediate_size / shape.hidden_size
+    click.echo(f"config        intermediate_size {shape.intermediate_size} ({config_ratio:.2f}x)")
+    click.echo(f"MLP widths    from the weights, {'uniform' if inspection.uniform else 'NOT uniform'}:")
+    for first, last, width in inspection.width_runs():
+        where = f"layer {first}" if first == last else f"layers {first}-{last}"
+        click.echo(f"  {where}: {width} ({width / inspection.weights_hidden_size:.2f}x)")
+    click.echo(
+        f"parameters    {inspection.total_parameters:,} counted from the tensor shapes "
+        f"(closed form of the config with these widths: {inspection.closed_form_total_parameters:,})"
+    )
+    if inspection.record_label:
+        click.echo(f"record        {inspection.record_label}")
+
+
+def human_bytes(n_bytes: int) -> str:
+    """``6425499648`` -> ``6.43 GB`` (decimal units)."""
+    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n_bytes >= size:
+            return f"{n_bytes / size:.2f} {unit}"
+    return f"{n_bytes} B"
 
 
 def print_report(report) -> None:

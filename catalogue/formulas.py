@@ -11,7 +11,7 @@ factor (2.4); ``expansion_rate_pct`` is that factor x 100 (240), which is the un
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, Sequence
 
 #: Number of decimals every rounded display value of the catalogue is written with
 #: (``total_parameters_millions``, ``*_pct``, ``expansion_rate``, ``expansion_rate_percentage``).
@@ -89,20 +89,37 @@ def layer_norm_parameters(hidden_size: int, norms_per_layer: int) -> int:
     return norms_per_layer * hidden_size
 
 
+def non_mlp_parameters(shape: DecoderShape) -> int:
+    """Every parameter outside the MLPs: what width pruning leaves untouched.
+
+    embeddings (+ untied LM head) + L x (attention + layer norms) + final norm (H).
+    """
+    per_layer = attention_parameters(shape) + layer_norm_parameters(shape.hidden_size, shape.norms_per_layer)
+    embeddings = embedding_parameters(shape.vocab_size, shape.hidden_size, shape.tie_word_embeddings)
+    return embeddings + shape.num_hidden_layers * per_layer + shape.hidden_size
+
+
 def total_parameters(shape: DecoderShape, intermediate_size: int | None = None) -> int:
     """Total parameters of a GLU decoder, as ``sum(p.numel() for p in model.parameters())``.
 
-    embeddings (+ untied LM head) + L x (attention + MLP + layer norms) + final norm (H).
-    ``intermediate_size`` overrides the shape's MLP width (a uniformly pruned model).
+    Everything outside the MLPs + L MLPs of one width. ``intermediate_size`` overrides the
+    shape's MLP width (a uniformly pruned model).
     """
     width = shape.intermediate_size if intermediate_size is None else intermediate_size
-    per_layer = (
-        attention_parameters(shape)
-        + mlp_parameters(shape.hidden_size, width, shape.mlp_bias)
-        + layer_norm_parameters(shape.hidden_size, shape.norms_per_layer)
-    )
-    embeddings = embedding_parameters(shape.vocab_size, shape.hidden_size, shape.tie_word_embeddings)
-    return embeddings + shape.num_hidden_layers * per_layer + shape.hidden_size
+    return non_mlp_parameters(shape) + shape.num_hidden_layers * mlp_parameters(shape.hidden_size, width, shape.mlp_bias)
+
+
+def total_parameters_by_layer(shape: DecoderShape, intermediate_sizes: Sequence[int]) -> int:
+    """Total parameters of a GLU decoder whose layers have MLPs of different widths.
+
+    Everything outside the MLPs + the sum of each layer's MLP at its own width: what
+    optipfair's ``layer_indices`` leaves. ``intermediate_sizes`` holds one width per layer;
+    the shape's own ``intermediate_size`` is not used.
+    """
+    if len(intermediate_sizes) != shape.num_hidden_layers:
+        raise ValueError(f"{len(intermediate_sizes)} MLP widths for {shape.num_hidden_layers} layers")
+    mlps = sum(mlp_parameters(shape.hidden_size, width, shape.mlp_bias) for width in intermediate_sizes)
+    return non_mlp_parameters(shape) + mlps
 
 
 def mlp_share(shape: DecoderShape) -> float:

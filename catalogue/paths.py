@@ -69,3 +69,11 @@ def site_docs_dir(data_dir: Path) -> Path | None:
     if checkout_docs is not None and candidate.resolve() == checkout_docs.resolve():
         return checkout_docs
     return candidate if candidate.is_dir() else None
+
+
+def display_path(path: Path) -> str:
+    """``path`` relative to the working directory where it lies below it, else as given."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)

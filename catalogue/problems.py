@@ -31,9 +31,9 @@ class Report:
         """True when no problem was found."""
         return not self.problems
 
-    def add(self, file: str, record: str, field_name: str, expected: Any, found: Any, message: str) -> None:
-        """Record a problem; values are shown as they would be written."""
-        self.problems.append(Problem(file, record, field_name, show(expected), show(found), message))
+    def add(self, file: Any, record: str, field_name: str, expected: Any, found: Any, message: str) -> None:
+        """Record a problem; ``file`` may be a path; values are shown as they would be written."""
+        self.problems.append(Problem(str(file), record, field_name, show(expected), show(found), message))
 
     def extend(self, other: Report) -> None:
         """Add ``other``'s problems and counts to this report."""

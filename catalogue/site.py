@@ -35,7 +35,8 @@ from .render import SiteContent, render_pages
 from .render_reference import VerificationSummary
 from .schemas import SCHEMA_FILES
 from .store import write_files
-from .verify import display_path, verify_contents
+from .paths import display_path
+from .verify import verify_contents
 from .views import all_groups
 
 #: What a stale site's problems tell the reader to do.

@@ -28,7 +28,7 @@ from typing import Any, Sequence
 
 from pydantic import ValidationError
 
-from .paths import CATALOGUE_FILE, SUMMARY_FILE, default_data_dir, schemas_dir, site_docs_dir
+from .paths import CATALOGUE_FILE, SUMMARY_FILE, default_data_dir, display_path, schemas_dir, site_docs_dir
 from .problems import Problem, Report
 from .record_checks import RecordsResult, check_records, schema_problem
 from .records import Metadata
@@ -112,14 +112,6 @@ def _text(content: bytes | None) -> str | None:
     except UnicodeDecodeError:
         return None
     return None if text is None else text.replace("\r\n", "\n").replace("\r", "\n")
-
-
-def display_path(path: Path) -> str:
-    """``path`` relative to the working directory where it lies below it, else as given."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
 
 
 def is_legacy(raw: dict[str, Any]) -> bool:

@@ -45,6 +45,17 @@ def test_intermediate_size_override_prunes_only_the_mlp():
     assert formulas.total_parameters(shape) - formulas.total_parameters(shape, 5) == 3 * 4 * (8 - 5)
 
 
+def test_total_parameters_by_layer_sums_each_layers_mlp():
+    shape = tiny_shape(num_hidden_layers=3, mlp_bias=True)
+    assert formulas.total_parameters_by_layer(shape, [8, 8, 8]) == formulas.total_parameters(shape)
+    assert formulas.total_parameters_by_layer(shape, [5, 5, 5]) == formulas.total_parameters(shape, 5)
+    # one layer pruned from 8 to 5: gate, up (4*3 each + 3 biases each) and down (4*3) lose 3*4*3 + 2*3
+    assert formulas.total_parameters(shape) - formulas.total_parameters_by_layer(shape, [8, 5, 8]) == 3 * 4 * 3 + 2 * 3
+    assert formulas.non_mlp_parameters(shape) + 3 * formulas.mlp_parameters(4, 8, True) == formulas.total_parameters(shape)
+    with pytest.raises(ValueError, match="2 MLP widths for 3 layers"):
+        formulas.total_parameters_by_layer(shape, [8, 8])
+
+
 @pytest.mark.parametrize(
     ("pruning_pct", "kept"),
     [(0, 8192), (10, 7373), (20, 6554), (30, 5735), (40, 4916), (50, 4096), (60, 3277)],

@@ -8,7 +8,7 @@ is the process's since start (``resource.getrusage``), which can only overstate.
 from __future__ import annotations
 
 import ctypes
-import gc
+import os
 import resource
 import sys
 from pathlib import Path
@@ -37,7 +37,6 @@ def _return_freed_memory() -> None:
 
     glibc keeps freed heap pages mapped (and resident) for reuse; ``malloc_trim`` releases them.
     """
-    gc.collect()
     try:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):
@@ -90,3 +89,52 @@ def available_bytes(device: str) -> int | None:
     except OSError:
         pass
     return None
+
+
+_MADV_DONTNEED = 4
+_MAPS = Path("/proc/self/maps")
+
+
+def release_checkpoint_pages(tensors: list) -> int:
+    """Drop from the resident set the pages of ``tensors`` that map a checkpoint file; returns bytes released.
+
+    ``from_pretrained`` leaves weights as views of the memory-mapped safetensors files. Once a
+    pruned layer replaces them their pages are only page cache, but they stay counted in the
+    process's memory until the whole file is unmapped. ``MADV_DONTNEED`` on a file mapping
+    drops the process's pages; a later read would fetch the bytes from the file again. Callers
+    pass tensors they are discarding, and only whole pages inside each tensor's own storage are
+    released, so no other tensor's bytes are affected. Anonymous memory (any tensor not read
+    from a checkpoint) is never touched. Linux only; elsewhere a no-op.
+    """
+    mappings = _checkpoint_mappings()
+    if not mappings:
+        return 0
+    page = os.sysconf("SC_PAGE_SIZE")
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    released = 0
+    for tensor in tensors:
+        if tensor is None or tensor.device.type != "cpu":
+            continue
+        storage = tensor.untyped_storage()
+        begin, end = storage.data_ptr(), storage.data_ptr() + storage.nbytes()
+        if not any(low <= begin and end <= high for low, high in mappings):
+            continue
+        first, last = -(-begin // page) * page, end // page * page  # whole pages inside the tensor only
+        if last > first and libc.madvise(ctypes.c_void_p(first), ctypes.c_size_t(last - first), _MADV_DONTNEED) == 0:
+            released += last - first
+    return released
+
+
+def _checkpoint_mappings() -> list[tuple[int, int]]:
+    """Address ranges of this process's memory-mapped ``*.safetensors`` files."""
+    try:
+        lines = _MAPS.read_text().splitlines()
+    except OSError:
+        return []
+    ranges = []
+    for line in lines:
+        fields = line.split(maxsplit=5)
+        if len(fields) == 6 and fields[5].endswith(".safetensors"):
+            low, high = fields[0].split("-")
+            ranges.append((int(low, 16), int(high, 16)))
+    return ranges

@@ -231,3 +231,19 @@ def test_build_on_the_gpu_counts_like_the_cpu(registry, tmp_path):
         assert ours["provenance"]["device"] != "cpu"
         # fp32 random weights have no tied scores: topk keeps the same neurons on both devices
         assert ours["provenance"]["kept_indices_sha256"] == theirs["provenance"]["kept_indices_sha256"]
+
+
+def test_inspect_agrees_with_what_save_pruned_wrote(registry, tmp_path, monkeypatch):
+    """The generator's pruned checkpoints pass `catalogue inspect` and match their catalogue records."""
+    data, saved = tmp_path / "data", tmp_path / "pruned"
+    assert build(data, "--models", "tiny/qwen2", "--levels", "0,40", "--save-pruned", str(saved)).exit_code == 0
+    monkeypatch.setenv("CATALOGUE_DATA_DIR", str(data))
+    for level in (0, 40):
+        checkpoint = saved / "tiny__qwen2" / f"pruned-{level:02d}pct"
+        result = CliRunner().invoke(cli, ["inspect", str(checkpoint), "--record", f"tiny/qwen2@{level}", "--format", "json"])
+        assert result.exit_code == 0, result.stdout
+        report = json.loads(result.stdout)
+        record = next(r for r in records(data) if r["pruning_pct"] == level)
+        assert report["uniform"] and report["problems"] == []
+        assert set(report["layer_intermediate_sizes"]) == {record["pruned_architecture"]["intermediate_size"]}
+        assert report["total_parameters"] == record["pruned_architecture"]["total_parameters"]

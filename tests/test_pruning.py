@@ -129,3 +129,16 @@ def test_fused_gate_up_keeps_the_neurons_optipfair_keeps_on_an_unfused_twin():
         assert phi.config.intermediate_size == pruned_twin.config.intermediate_size
         output = phi(torch.tensor([[1, 2, 3]]))  # the pruned fused model still runs
         assert output.logits.shape == (1, 3, 97)
+
+
+@pytest.mark.parametrize("dtype_name", ["float32", "bfloat16", "float16"])
+def test_fast_peak_to_peak_scores_are_optipfairs_bit_for_bit(dtype_name):
+    import torch
+    from optipfair.pruning.mlp_glu import compute_neuron_pair_importance_maw
+
+    from catalogue.pruning import _peak_to_peak_scores
+
+    generator = torch.Generator().manual_seed(3)
+    gate = torch.randn(300, 64, generator=generator).to(getattr(torch, dtype_name))
+    up = torch.randn(300, 64, generator=generator).to(getattr(torch, dtype_name))
+    assert torch.equal(_peak_to_peak_scores(gate, up), compute_neuron_pair_importance_maw(gate.float(), up.float()))

@@ -222,14 +222,14 @@ def test_staging_failure_touches_nothing(tmp_path, monkeypatch):
 def test_build_on_the_gpu_counts_like_the_cpu(registry, tmp_path):
     checkpoint = save_checkpoint("tiny/llama", tmp_path / "ckpt")
     cpu, gpu = tmp_path / "cpu", tmp_path / "gpu"
-    assert build(cpu, "--models", "tiny/llama", "--weights", str(checkpoint), "--levels", LEVELS).exit_code == 0
+    # fp32: random fp32 weights give no tied scores, so topk keeps the same neurons on both devices
+    assert build(cpu, "--models", "tiny/llama", "--weights", str(checkpoint), "--levels", LEVELS, "--dtype", "fp32").exit_code == 0
     result = CliRunner().invoke(cli, ["build", "--data", str(gpu), "--quiet", "--device", "cuda", "--models", "tiny/llama",
-                                      "--weights", str(checkpoint), "--levels", LEVELS])
+                                      "--weights", str(checkpoint), "--levels", LEVELS, "--dtype", "fp32"])
     assert result.exit_code == 0, result.stdout
     for ours, theirs in zip(records(gpu), records(cpu)):
         assert ours["pruned_architecture"] == theirs["pruned_architecture"]
         assert ours["provenance"]["device"] != "cpu"
-        # fp32 random weights have no tied scores: topk keeps the same neurons on both devices
         assert ours["provenance"]["kept_indices_sha256"] == theirs["provenance"]["kept_indices_sha256"]
 
 

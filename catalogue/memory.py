@@ -95,7 +95,7 @@ _MADV_DONTNEED = 4
 _MAPS = Path("/proc/self/maps")
 
 
-def release_checkpoint_pages(tensors: list) -> int:
+def release_checkpoint_pages(tensors: list, mappings: list[tuple[int, int]]) -> int:
     """Drop from the resident set the pages of ``tensors`` that map a checkpoint file; returns bytes released.
 
     ``from_pretrained`` leaves weights as views of the memory-mapped safetensors files. Once a
@@ -104,9 +104,9 @@ def release_checkpoint_pages(tensors: list) -> int:
     drops the process's pages; a later read would fetch the bytes from the file again. Callers
     pass tensors they are discarding, and only whole pages inside each tensor's own storage are
     released, so no other tensor's bytes are affected. Anonymous memory (any tensor not read
-    from a checkpoint) is never touched. Linux only; elsewhere a no-op.
+    from a checkpoint) is never touched. ``mappings`` is ``checkpoint_mappings()``, read once
+    by the caller. Linux only; elsewhere a no-op.
     """
-    mappings = _checkpoint_mappings()
     if not mappings:
         return 0
     page = os.sysconf("SC_PAGE_SIZE")
@@ -125,7 +125,7 @@ def release_checkpoint_pages(tensors: list) -> int:
     return released
 
 
-def _checkpoint_mappings() -> list[tuple[int, int]]:
+def checkpoint_mappings() -> list[tuple[int, int]]:
     """Address ranges of this process's memory-mapped ``*.safetensors`` files."""
     try:
         lines = _MAPS.read_text().splitlines()

@@ -52,10 +52,10 @@ class Rows:
     down: torch.Tensor
 
     def take(self, positions: torch.Tensor) -> Rows:
-        """The neuron pairs at ``positions``, as new tensors (the three matrices gathered concurrently)."""
-        gate, up, down = _THREADS.map(
-            lambda job: select(*job), [(self.gate, 0, positions), (self.up, 0, positions), (self.down, 1, positions)]
-        )
+        """The neuron pairs at ``positions``, as new tensors (on a CPU the three matrices concurrently)."""
+        jobs = [(self.gate, 0, positions), (self.up, 0, positions), (self.down, 1, positions)]
+        runner = _THREADS.map if positions.device.type == "cpu" else map
+        gate, up, down = runner(lambda job: select(*job), jobs)
         return Rows(
             gate,
             up,
@@ -204,6 +204,8 @@ class LevelPruner:
         device = self.layers[0].rows().down.device
         self._held = [torch.arange(self.original_width, device=device) for _ in self.layers]
         self._spares: list[_Spare | None] = [None] * len(self.layers)
+        # Checkpoint files from_pretrained memory-mapped (CPU only): pages of replaced weights are released.
+        self._mapped_files = memory.checkpoint_mappings() if device.type == "cpu" else []
         self.position = -1
 
     def advance(self) -> list[torch.Tensor]:
@@ -232,7 +234,7 @@ class LevelPruner:
         new_rows = _gather(current, spare, where[target])
         new_spare = _gather(current, spare, where[spare_wanted]) if spare_wanted.numel() else None
         layer.install(new_rows)
-        memory.release_checkpoint_pages([current.gate, current.up, current.down])
+        memory.release_checkpoint_pages([current.gate, current.up, current.down], self._mapped_files)
         self._held[index] = target
         self._spares[index] = None if new_spare is None else _Spare(spare_wanted, new_spare)
 

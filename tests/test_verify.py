@@ -31,6 +31,18 @@ def edit_csv(data: Path, edit) -> None:
     (data / CSV_NAME).write_text("\n".join(edit(lines)) + "\n")
 
 
+def csv_row(data: Path, model: str, pct: int) -> int:
+    """The index (in splitlines) of the CSV line of ``model`` at ``pct``."""
+    lines = (data / CSV_NAME).read_text().splitlines()
+    return next(i for i, line in enumerate(lines) if line.split(",")[9] == model and line.split(",")[1] == str(pct))
+
+
+def edit_csv_row(data: Path, model: str, pct: int, edit) -> None:
+    """Replace the CSV line of ``model`` at ``pct`` with ``edit(line)``."""
+    index = csv_row(data, model, pct)
+    edit_csv(data, lambda lines: lines[:index] + [edit(lines[index])] + lines[index + 1 :])
+
+
 # --- a clean catalogue ------------------------------------------------------------------------
 
 
@@ -243,35 +255,37 @@ def test_csv_reordered_columns_are_reported(data_copy):
 
 
 def test_csv_extra_row_is_reported(data_copy):
-    edit_csv(data_copy, lambda lines: lines + [lines[1].replace(",0,", ",70,", 1)])
+    index = csv_row(data_copy, "meta-llama/Llama-3.2-1B", 0)
+    edit_csv(data_copy, lambda lines: lines + [lines[index].replace(",0,", ",70,", 1)])
     assert_problem(data_copy, "meta-llama/Llama-3.2-1B @ 70%", "(row)", "extra row")
 
 
 def test_csv_missing_row_is_reported(data_copy):
-    edit_csv(data_copy, lambda lines: lines[:2] + lines[3:])
+    index = csv_row(data_copy, "meta-llama/Llama-3.2-1B", 10)
+    edit_csv(data_copy, lambda lines: lines[:index] + lines[index + 1 :])
     assert_problem(data_copy, "meta-llama/Llama-3.2-1B @ 10%", "(row)", "missing row")
 
 
 def test_csv_changed_cell_is_reported(data_copy):
-    edit_csv(data_copy, lambda lines: lines[:2] + [lines[2].replace("1155.3", "1155.4")] + lines[3:])
+    edit_csv_row(data_copy, "meta-llama/Llama-3.2-1B", 10, lambda line: line.replace("1155.3", "1155.4"))
     assert_problem(data_copy, "meta-llama/Llama-3.2-1B @ 10%", "Pruned Params (M)", "differs from the JSON record it projects")
 
 
 def test_csv_cell_of_the_wrong_type_goes_through_the_table_schema(data_copy):
-    edit_csv(data_copy, lambda lines: lines[:2] + [lines[2].replace(",7373,", ",many,")] + lines[3:])
+    edit_csv_row(data_copy, "meta-llama/Llama-3.2-1B", 10, lambda line: line.replace(",7373,", ",many,"))
     assert_problem(data_copy, "meta-llama/Llama-3.2-1B @ 10%", "Pruned Intermediate Size", "table schema check failed")
 
 
 def test_csv_cross_column_check(data_copy):
     # Params Saved (M) no longer equals Original - Pruned: pandera's table-wide check says so.
-    edit_csv(data_copy, lambda lines: lines[:2] + [lines[2].replace(",80.51,", ",90.51,")] + lines[3:])
+    edit_csv_row(data_copy, "meta-llama/Llama-3.2-1B", 10, lambda line: line.replace(",80.51,", ",90.51,"))
     assert_problem(data_copy, "meta-llama/Llama-3.2-1B @ 10%", "Params Saved (M)", "params saved = original - pruned")
 
 
 def test_all_problems_are_reported_at_once(data_copy):
     edit_record(data_copy, "meta-llama/Llama-3.2-1B", 10, lambda r: r["pruned_architecture"].__setitem__("intermediate_size", 7374))
     edit_record(data_copy, "meta-llama/Llama-3.2-3B", 60, lambda r: r["reductions"].__setitem__("parameter_reduction_pct", 39.49))
-    edit_csv(data_copy, lambda lines: lines[:5] + [lines[5].replace("913.77", "913.78")] + lines[6:])
+    edit_csv_row(data_copy, "meta-llama/Llama-3.2-1B", 40, lambda line: line.replace("913.77", "913.78"))
     fields = {field for _, field in problems_of(data_copy)}
     assert {"pruned_architecture.intermediate_size", "reductions.parameter_reduction_pct", "Pruned Params (M)"} <= fields
 

@@ -32,8 +32,8 @@ from .registry import ModelEntry
 Status = Literal["ok", "below-target", "refused", "fused-mlp"]
 
 _FUSED_NOTE = (
-    "optipfair 0.4.2 refuses fused gate_up_proj layers; split gate_up_proj into gate_proj and "
-    "up_proj first: the numbers are what the size rule gives then (same parameter count)"
+    "optipfair 0.4.2 refuses fused gate_up_proj layers; `catalogue build` prunes them itself with "
+    "optipfair's ranking (the gate and up halves), and these are the numbers it gives"
 )
 
 

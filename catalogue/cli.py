@@ -346,10 +346,11 @@ class BuildProgress:
         if self._progress is None:
             return
         todo = [model for model, levels in work if levels]
-        self._models = self._progress.add_task("models", total=len(todo))
-        self._levels = self._progress.add_task("levels", total=sum(levels for _, levels in work))
         if not todo:
             self._progress.console.print("nothing to rebuild: every record is current (--force rebuilds)")
+            return
+        self._models = self._progress.add_task("models", total=len(todo))
+        self._levels = self._progress.add_task("levels", total=sum(levels for _, levels in work))
 
     def model_started(self, model_id: str, weights: str) -> None:
         if self._progress is not None:

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import torch
 
@@ -261,19 +261,3 @@ def save_pruned(model: torch.nn.Module, root: Path, model_id: str, level: int) -
     target.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(target)
     return target
-
-
-def describe_bytes(count: int) -> str:
-    """``1.23 GiB`` style."""
-    return f"{count / 2**30:.2f} GiB"
-
-
-def model_summary(build: ModelBuild) -> dict[str, Any]:
-    """The summary-table row of a model build."""
-    return {
-        "model": build.model_id,
-        "levels": ",".join(str(record.pruning_pct) for record in build.records),
-        "seconds": round(build.seconds, 1),
-        "peak_memory": describe_bytes(build.peak_memory_bytes),
-        "weights": build.weights.describe(),
-    }

@@ -155,13 +155,6 @@ def closed_form_record(base_model: str, shape: ModelShape, pruning_pct: int, pro
     return _record(base_model, pruning_pct, closed_form_values(shape, pruning_pct), provenance)
 
 
-def failed_record(base_model: str, pruning_pct: int, error: str, provenance: Provenance | None) -> ExpansionRecord:
-    """A record saying why a configuration could not be produced."""
-    return ExpansionRecord(
-        base_model=base_model, pruning_pct=pruning_pct, status="failed", error=error, provenance=provenance
-    )
-
-
 def _record(base_model: str, pruning_pct: int, blocks: dict[str, Any], provenance: Provenance) -> ExpansionRecord:
     return ExpansionRecord.model_validate(
         {

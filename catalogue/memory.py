@@ -50,12 +50,9 @@ def peak_bytes(device: str) -> int:
 
         torch.cuda.synchronize()
         return int(torch.cuda.max_memory_allocated())
-    try:
-        for line in _STATUS.read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
+    peak = _proc_bytes(_STATUS, "VmHWM")
+    if peak is not None:
+        return peak
     maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return maxrss if sys.platform == "darwin" else maxrss * 1024
 
@@ -66,13 +63,8 @@ def current_bytes(device: str) -> int:
         import torch
 
         return int(torch.cuda.memory_allocated())
-    try:
-        for line in _STATUS.read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return peak_bytes(device)
+    current = _proc_bytes(_STATUS, "VmRSS")
+    return current if current is not None else peak_bytes(device)
 
 
 def available_bytes(device: str) -> int | None:
@@ -82,9 +74,14 @@ def available_bytes(device: str) -> int | None:
 
         free, _total = torch.cuda.mem_get_info()
         return int(free)
+    return _proc_bytes(Path("/proc/meminfo"), "MemAvailable")
+
+
+def _proc_bytes(path: Path, key: str) -> int | None:
+    """The ``key:  N kB`` line of a /proc file, in bytes; None where there is no such file or line."""
     try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemAvailable:"):
+        for line in path.read_text().splitlines():
+            if line.startswith(f"{key}:"):
                 return int(line.split()[1]) * 1024
     except OSError:
         pass

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from . import derive, formulas
 from .problems import Problem, show
-from .records import DISPLAY_FIELDS, RESULT_BLOCKS, SHAPE_FIELDS, ExpansionRecord, status_problem
+from .records import DISPLAY_FIELDS, RESULT_BLOCKS, SHAPE_FIELDS, ExpansionRecord, check_complete, status_problem
 from .registry import ModelEntry, guess_size_label
 from .store import summary_csv_lines
 from .summary import summary_row
@@ -148,7 +148,7 @@ class _Checker:
             return
         result.keys.append((raw["base_model"], raw["pruning_pct"]))
         if not self.legacy:
-            for field_name, reason in missing_fields(raw):
+            for field_name, reason in check_complete(raw):
                 self.add(name, field_name, "present", "missing", f"catalogue records carry {field_name}: {reason}")
         method = (raw.get("provenance") or {}).get("neuron_selection_method")
         if method and self.pruning_method and method != self.pruning_method:
@@ -244,30 +244,6 @@ def _explain(key: str, block: str, pruning_pct: int, shape: Any) -> str:
     return f"should be {rule}" if rule else "differs from the value recomputed from the architecture"
 
 
-
-
-_COMPLETE_BLOCK_KEYS = frozenset(("expansion_ratio_exact", *SHAPE_FIELDS))
-
-
-def missing_fields(raw_record: dict[str, Any]) -> list[tuple[str, str]]:
-    """``(field path, reason)`` of the catalogue's fields a record lacks (legacy records lack them all)."""
-    original, pruned = raw_record.get("original_architecture"), raw_record.get("pruned_architecture")
-    if (
-        "provenance" in raw_record
-        and (not isinstance(original, dict) or original.keys() >= _COMPLETE_BLOCK_KEYS)
-        and (not isinstance(pruned, dict) or pruned.keys() >= _COMPLETE_BLOCK_KEYS)
-    ):
-        return []
-    missing: list[tuple[str, str]] = []
-    if "provenance" not in raw_record:
-        missing.append(("provenance", "how the record was produced"))
-    for side in ("original_architecture", "pruned_architecture"):
-        block = raw_record.get(side)
-        if isinstance(block, dict):
-            for name in ("expansion_ratio_exact", *SHAPE_FIELDS):
-                if name not in block:
-                    missing.append((f"{side}.{name}", "needed to recompute the parameter count"))
-    return missing
 
 
 def _same_size(original: dict[str, Any], entry: ModelEntry) -> bool:

@@ -250,16 +250,24 @@ class Catalogue(StrictModel):
         return self.metadata.schema_version is None
 
 
-def check_complete(record: ExpansionRecord) -> list[tuple[str, str]]:
-    """Fields a catalogue-format record must carry but lacks, as ``(field path, reason)``."""
+_COMPLETE_BLOCK_KEYS = frozenset(("expansion_ratio_exact", *SHAPE_FIELDS))
+
+
+def check_complete(record: ExpansionRecord | Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Fields a catalogue-format record must carry but lacks, as ``(field path, reason)``.
+
+    ``record`` is a validated record or its raw dict (the file's form); legacy records lack them all.
+    """
+    raw = record.model_dump(exclude_none=True) if isinstance(record, ExpansionRecord) else record
+    blocks = [(side, raw.get(side)) for side in ("original_architecture", "pruned_architecture")]
+    blocks = [(side, block) for side, block in blocks if isinstance(block, Mapping)]
+    if "provenance" in raw and all(block.keys() >= _COMPLETE_BLOCK_KEYS for _, block in blocks):
+        return []  # the common case, decided without building the list
     missing: list[tuple[str, str]] = []
-    if record.provenance is None:
-        missing.append(("provenance", "every catalogue record says how it was produced"))
-    for side in ("original_architecture", "pruned_architecture"):
-        block = getattr(record, side)
-        if block is None:
-            continue
+    if "provenance" not in raw:
+        missing.append(("provenance", "how the record was produced"))
+    for side, block in blocks:
         for name in ("expansion_ratio_exact", *SHAPE_FIELDS):
-            if getattr(block, name) is None:
+            if name not in block:
                 missing.append((f"{side}.{name}", "needed to recompute the parameter count"))
     return missing

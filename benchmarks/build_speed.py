@@ -32,8 +32,8 @@ def make_checkpoint(model_id: str, directory: Path, device: str) -> None:
     """Random weights of the model's exact architecture, saved with save_pretrained (bf16)."""
     import torch
 
-    from catalogue.generate import random_model
-    from catalogue.registry import get_model
+    from glu_catalogue.generate.model import random_model
+    from glu_catalogue.store.registry import get_model
 
     model = random_model(get_model(model_id), torch.bfloat16, "cpu", seed=0)
     model.save_pretrained(directory)
@@ -65,7 +65,7 @@ def study_way(model_id: str, directory: Path, device: str) -> dict:
     import torch
     from transformers import AutoModelForCausalLM
 
-    from catalogue import memory
+    from glu_catalogue.generate import memory
 
     warm_up(device, directory.parent / "warmup")
 
@@ -90,9 +90,10 @@ def catalogue_way(model_id: str, directory: Path, device: str) -> dict:
     """One load, every level derived from it (what `catalogue build --weights MODEL=DIR` runs)."""
     import transformers  # noqa: F401 - import cost outside the timing, as for the study's way
 
-    from catalogue import generate, memory
-    from catalogue.registry import get_model
-    from catalogue.weights import WeightsSource
+    from glu_catalogue.generate import model as generate
+    from glu_catalogue.generate import memory
+    from glu_catalogue.store.registry import get_model
+    from glu_catalogue.generate.weights import WeightsSource
 
     warm_up(device, directory.parent / "warmup")
     baseline = memory.current_bytes(device)

@@ -34,9 +34,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from catalogue import formulas
-from catalogue.checkpoints import inspect_checkpoint
-from catalogue.registry import get_model
+from glu_catalogue.core import formulas
+from glu_catalogue.checkpoints.inspect import inspect_checkpoint
+from glu_catalogue.store.registry import get_model
 
 MODEL_ID = "meta-llama/Llama-3.2-3B"
 CASES = {"bf16-0": ("bfloat16", 0), "bf16-60": ("bfloat16", 60), "f32-0": ("float32", 0)}
@@ -102,7 +102,7 @@ def time_process(directory: Path, runs: int) -> list[float]:
     seconds = []
     for _ in range(runs):
         start = time.perf_counter()
-        completed = subprocess.run([sys.executable, "-m", "catalogue", "inspect", str(directory), "--format", "json"], capture_output=True, text=True)
+        completed = subprocess.run([sys.executable, "-m", "glu_catalogue", "inspect", str(directory), "--format", "json"], capture_output=True, text=True)
         seconds.append(time.perf_counter() - start)
         if completed.returncode != 0:
             sys.exit(f"`catalogue inspect {directory}` exited {completed.returncode}:\n{completed.stdout[-2000:]}{completed.stderr[-2000:]}")
@@ -136,7 +136,7 @@ def time_in_process(directory: Path, runs: int, n_parameters: int) -> tuple[list
 def torch_imported(directory: Path) -> bool:
     """True if ``catalogue inspect`` imports torch, transformers or safetensors."""
     completed = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "catalogue", "inspect", str(directory), "--format", "json"], capture_output=True, text=True
+        [sys.executable, "-X", "importtime", "-m", "glu_catalogue", "inspect", str(directory), "--format", "json"], capture_output=True, text=True
     )
     modules = {line.split("|")[-1].strip().split(".")[0] for line in completed.stderr.splitlines() if line.startswith("import time:")}
     return bool(modules & {"torch", "transformers", "safetensors"})

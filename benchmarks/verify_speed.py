@@ -16,11 +16,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from catalogue.derive import closed_form_provenance, closed_form_record
-from catalogue.paths import default_data_dir
-from catalogue.publish import catalogue_texts
-from catalogue.records import ModelShape
-from catalogue.store import write_files
+from glu_catalogue.core.derive import closed_form_provenance, closed_form_record
+from glu_catalogue.store.paths import default_data_dir
+from glu_catalogue.pipeline.publish import catalogue_texts
+from glu_catalogue.core.records import ModelShape
+from glu_catalogue.store.writing import write_files
 
 LEVELS = range(100)
 
@@ -63,7 +63,7 @@ def time_process(args: list[str], runs: int) -> list[float]:
     seconds = []
     for _ in range(runs):
         start = time.perf_counter()
-        completed = subprocess.run([sys.executable, "-m", "catalogue", *args], capture_output=True, text=True)
+        completed = subprocess.run([sys.executable, "-m", "glu_catalogue", *args], capture_output=True, text=True)
         seconds.append(time.perf_counter() - start)
         if completed.returncode != 0:
             sys.exit(f"`catalogue {' '.join(args)}` exited {completed.returncode}:\n{completed.stdout[-2000:]}{completed.stderr[-2000:]}")
@@ -73,7 +73,7 @@ def time_process(args: list[str], runs: int) -> list[float]:
 def imported(args: list[str], names: tuple[str, ...]) -> list[str]:
     """Which of the top-level packages ``names`` ``python -m catalogue ARGS`` imports."""
     completed = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "catalogue", *args], capture_output=True, text=True
+        [sys.executable, "-X", "importtime", "-m", "glu_catalogue", *args], capture_output=True, text=True
     )
     modules = {line.split("|")[-1].strip().split(".")[0] for line in completed.stderr.splitlines() if line.startswith("import time:")}
     return sorted(set(names) & modules)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from catalogue.cli import cli
+from glu_catalogue.cli.commands import cli
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "data"
@@ -84,7 +84,7 @@ def invoke(*args: str):
 def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """Run ``python -m catalogue`` as a separate process, as a user would."""
     return subprocess.run(
-        [sys.executable, "-m", "catalogue", *args], capture_output=True, text=True, cwd=cwd or REPO, env=env, timeout=600
+        [sys.executable, "-m", "glu_catalogue", *args], capture_output=True, text=True, cwd=cwd or REPO, env=env, timeout=600
     )
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from catalogue.cli import cli
+from glu_catalogue.cli.commands import cli
 from tiny_models import save_checkpoint, write_registry
 
 pytestmark = pytest.mark.torch
@@ -186,7 +186,7 @@ def test_an_unreadable_existing_catalogue_is_not_overwritten(registry, tmp_path)
 
 
 def test_interrupted_write_leaves_the_old_files(tmp_path, monkeypatch):
-    from catalogue import store
+    from glu_catalogue.store import writing as store
 
     first, second = tmp_path / "a.json", tmp_path / "b.csv"
     first.write_text("old a")
@@ -207,7 +207,7 @@ def test_interrupted_write_leaves_the_old_files(tmp_path, monkeypatch):
 
 
 def test_staging_failure_touches_nothing(tmp_path, monkeypatch):
-    from catalogue import store
+    from glu_catalogue.store import writing as store
 
     target = tmp_path / "a.json"
     target.write_text("old")

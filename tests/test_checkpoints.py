@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from catalogue import formulas
-from catalogue.checkpoint_checks import layer_span, widths_by_layer
-from catalogue.checkpoints import inspect_checkpoint
-from catalogue.paths import CATALOGUE_FILE, default_data_dir
-from catalogue.registry import get_model
-from catalogue.store import load_catalogue
+from glu_catalogue.core import formulas
+from glu_catalogue.checkpoints.checks import layer_span, widths_by_layer
+from glu_catalogue.checkpoints.inspect import inspect_checkpoint
+from glu_catalogue.store.paths import CATALOGUE_FILE, default_data_dir
+from glu_catalogue.store.registry import get_model
+from glu_catalogue.store.reading import load_catalogue
 from conftest import invoke, load_json, run_cli
 from safetensors_files import llama_config, llama_tensors, read_tensors, write_checkpoint, write_safetensors
 
@@ -334,7 +334,7 @@ def test_as_a_process_no_traceback_and_no_torch(small_checkpoint):
     completed = run_cli("inspect", str(small_checkpoint), "--format", "json", env=env)
     assert completed.returncode == 0, completed.stderr[-2000:]
     imported = {line.split("|")[-1].strip() for line in completed.stderr.splitlines() if line.startswith("import time:")}
-    assert "catalogue.checkpoints" in imported
+    assert "glu_catalogue.checkpoints.inspect" in imported
     heavy = {name for name in imported if name.split(".")[0] in ("torch", "transformers", "optipfair", "safetensors", "numpy")}
     assert not heavy
     shard(small_checkpoint).write_bytes(b"\x00")

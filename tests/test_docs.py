@@ -20,19 +20,19 @@ from pathlib import Path
 
 import pytest
 
-from catalogue import formulas
-from catalogue.derive import closed_form_provenance, closed_form_record
-from catalogue.paths import docs_dir, schemas_dir
-from catalogue.plots import PALETTES, draw_svg, plot_specs
-from catalogue.problems import Report
-from catalogue.publish import catalogue_texts
-from catalogue.records import Catalogue, ModelShape
-from catalogue.registry import load_registry
-from catalogue.render import SiteContent, render_pages
-from catalogue.render_reference import VerificationSummary
-from catalogue.site import check_site, docs_report, read_site_files, site_content
-from catalogue.verify import verify
-from catalogue.views import all_groups
+from glu_catalogue.core import formulas
+from glu_catalogue.core.derive import closed_form_provenance, closed_form_record
+from glu_catalogue.store.paths import docs_dir, schemas_dir
+from glu_catalogue.site.plots import PALETTES, draw_svg, plot_specs
+from glu_catalogue.core.problems import Report
+from glu_catalogue.pipeline.publish import catalogue_texts
+from glu_catalogue.core.records import Catalogue, ModelShape
+from glu_catalogue.store.registry import load_registry
+from glu_catalogue.site.render import SiteContent, render_pages
+from glu_catalogue.site.reference import VerificationSummary
+from glu_catalogue.site.generated import check_site, docs_report, read_site_files, site_content
+from glu_catalogue.verify.catalogue import verify
+from glu_catalogue.site.views import all_groups
 from conftest import DATA, REPO, invoke, load_json, run_cli
 
 DOCS = REPO / "docs"
@@ -548,6 +548,6 @@ def test_verify_checks_the_site_without_matplotlib_or_mkdocs():
     completed = run_cli("verify", env={"PYTHONPROFILEIMPORTTIME": "1", "PATH": "/usr/bin:/bin"})
     assert completed.returncode == 0, completed.stderr[-2000:]
     imported = {line.split("|")[-1].strip() for line in completed.stderr.splitlines() if line.startswith("import time:")}
-    assert "catalogue.site" in imported
+    assert "glu_catalogue.site.generated" in imported
     assert not {name for name in imported if name.split(".")[0] in ("matplotlib", "mkdocs", "material")}
     assert "docs pages" in completed.stdout

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from catalogue import formulas
-from catalogue.formulas import PruningError
+from glu_catalogue.core import formulas
+from glu_catalogue.core.formulas import PruningError
 
 
 def tiny_shape(**overrides):

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from catalogue import formulas
-from catalogue.records import ModelShape
+from glu_catalogue.core import formulas
+from glu_catalogue.core.records import ModelShape
 from conftest import meta_count
 
 pytestmark = pytest.mark.torch

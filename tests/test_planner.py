@@ -14,9 +14,9 @@ import pytest
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
-from catalogue import formulas
-from catalogue.planner import expansion_rate_pct_for_ratio, plan, plan_for_pct, plan_for_ratio
-from catalogue.registry import ModelEntry, get_model, load_registry
+from glu_catalogue.core import formulas
+from glu_catalogue.plan.planner import expansion_rate_pct_for_ratio, plan, plan_for_pct, plan_for_ratio
+from glu_catalogue.store.registry import ModelEntry, get_model, load_registry
 from conftest import REPO, invoke
 
 REGISTRY = load_registry()

@@ -52,7 +52,7 @@ def assert_same_model(ours, theirs) -> None:
 @pytest.mark.parametrize("method", ["MAW", "VOW", "PON", "L2"])
 @pytest.mark.parametrize(("dtype_name", "ties"), [("float32", False), ("bfloat16", False), ("bfloat16", True)])
 def test_every_level_equals_optipfair(method, dtype_name, ties):
-    from catalogue.pruning import LevelPruner, importance_scores, kept_indices
+    from glu_catalogue.generate.pruning import LevelPruner, importance_scores, kept_indices
 
     base = tiny_llama(dtype_name, ties=ties)
     ours = copy.deepcopy(base)
@@ -62,7 +62,7 @@ def test_every_level_equals_optipfair(method, dtype_name, ties):
         kept = pruner.advance()
         assert_same_model(ours, reference(base, method, level))
         for layer_index, layer in enumerate(base.model.layers):
-            from catalogue.pruning import LayerMlp
+            from glu_catalogue.generate.pruning import LayerMlp
 
             expected = kept_indices(importance_scores(LayerMlp(layer.mlp), method), width)
             assert kept[layer_index].tolist() == expected.tolist()
@@ -70,7 +70,7 @@ def test_every_level_equals_optipfair(method, dtype_name, ties):
 
 def test_ties_exercise_the_spare_store():
     """With heavily tied scores topk keeps non-nested sets; the spare rows make the result exact anyway."""
-    from catalogue.pruning import LevelPruner
+    from glu_catalogue.generate.pruning import LevelPruner
 
     base = tiny_llama("bfloat16", ties=True)
     pruner = LevelPruner(copy.deepcopy(base), "MAW", list(range(0, 100, 3)))
@@ -90,7 +90,7 @@ def test_ties_exercise_the_spare_store():
 
 @pytest.mark.parametrize("options", [{"tied_embeddings": False}, {"mlp_bias": True}])
 def test_untied_embeddings_and_mlp_biases(options):
-    from catalogue.pruning import LevelPruner
+    from glu_catalogue.generate.pruning import LevelPruner
 
     base = tiny_llama("float32", ties=False, **options)
     ours = copy.deepcopy(base)
@@ -105,7 +105,7 @@ def test_fused_gate_up_keeps_the_neurons_optipfair_keeps_on_an_unfused_twin():
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM, Phi3Config, Phi3ForCausalLM
 
-    from catalogue.pruning import LevelPruner
+    from glu_catalogue.generate.pruning import LevelPruner
 
     torch.manual_seed(1)
     common = dict(hidden_size=64, intermediate_size=200, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=4, vocab_size=97)
@@ -136,7 +136,7 @@ def test_fast_peak_to_peak_scores_are_optipfairs_bit_for_bit(dtype_name):
     import torch
     from optipfair.pruning.mlp_glu import compute_neuron_pair_importance_maw
 
-    from catalogue.pruning import _peak_to_peak_scores
+    from glu_catalogue.generate.pruning import _peak_to_peak_scores
 
     generator = torch.Generator().manual_seed(3)
     gate = torch.randn(300, 64, generator=generator).to(getattr(torch, dtype_name))

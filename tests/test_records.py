@@ -8,7 +8,7 @@ import math
 import pytest
 from pydantic import ValidationError
 
-from catalogue.records import ArchitectureBlock, Catalogue, ExpansionRecord, ModelShape, check_complete
+from glu_catalogue.core.records import ArchitectureBlock, Catalogue, ExpansionRecord, ModelShape, check_complete
 from conftest import DATA, LEGACY, load_json
 
 

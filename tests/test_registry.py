@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from catalogue import formulas
-from catalogue.registry import RegistryError, UnknownModelError, get_model, guess_size_label, load_registry
+from glu_catalogue.core import formulas
+from glu_catalogue.store.registry import RegistryError, UnknownModelError, get_model, guess_size_label, load_registry
 
 REGISTRY = load_registry()
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import pytest
 
-from catalogue import formulas
-from catalogue.build import DEFAULT_LEVELS
-from catalogue.registry import load_registry
+from glu_catalogue.core import formulas
+from glu_catalogue.pipeline.build import DEFAULT_LEVELS
+from glu_catalogue.store.registry import load_registry
 from conftest import build_on_meta
 
 pytestmark = pytest.mark.torch

@@ -8,10 +8,10 @@ import shutil
 import jsonschema
 import pytest
 
-from catalogue.paths import schemas_dir
-from catalogue.schemas import CATALOGUE_SCHEMA_FILE, SUMMARY_SCHEMA_FILE, rendered_schemas, stale_schemas
-from catalogue.summary import COLUMNS, LEGACY_COLUMNS
-from catalogue.verify import Report, verify_schemas
+from glu_catalogue.store.paths import schemas_dir
+from glu_catalogue.store.schemas import CATALOGUE_SCHEMA_FILE, SUMMARY_SCHEMA_FILE, rendered_schemas, stale_schemas
+from glu_catalogue.core.summary import COLUMNS, LEGACY_COLUMNS
+from glu_catalogue.verify.catalogue import Report, verify_schemas
 from conftest import DATA, LEGACY, invoke, load_json
 
 
@@ -48,7 +48,7 @@ def test_table_schema_lists_the_csv_columns_in_order():
 
 
 def test_pandera_model_and_table_schema_agree():
-    from catalogue.frames import SummaryFrame
+    from glu_catalogue.core.frames import SummaryFrame
 
     columns = SummaryFrame.to_schema().columns
     table = {field["name"]: field for field in load_json(schemas_dir() / SUMMARY_SCHEMA_FILE)["fields"]}

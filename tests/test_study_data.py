@@ -10,10 +10,10 @@ import re
 
 import pytest
 
-from catalogue import formulas
-from catalogue.derive import closed_form_values
-from catalogue.records import Catalogue
-from catalogue.registry import get_model
+from glu_catalogue.core import formulas
+from glu_catalogue.core.derive import closed_form_values
+from glu_catalogue.core.records import Catalogue
+from glu_catalogue.store.registry import get_model
 from conftest import DATA, FIXTURES, load_json
 
 CATALOGUE = Catalogue.model_validate(load_json(DATA / "expansion_rates.json"))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from catalogue.verify import verify
+from glu_catalogue.verify.catalogue import verify
 from conftest import LEGACY, dump_json, invoke, load_json, run_cli
 
 JSON_NAME, CSV_NAME = "expansion_rates.json", "expansion_rates_summary.csv"
@@ -338,5 +338,5 @@ def test_verify_never_imports_torch():
     completed = run_cli("verify", env={"PYTHONPROFILEIMPORTTIME": "1", "PATH": "/usr/bin:/bin"})
     assert completed.returncode == 0, completed.stderr[-2000:]
     imported = {line.split("|")[-1].strip() for line in completed.stderr.splitlines() if line.startswith("import time:")}
-    assert "catalogue.verify" in imported
+    assert "glu_catalogue.verify.catalogue" in imported
     assert not {name for name in imported if name.split(".")[0] in ("torch", "transformers", "optipfair")}

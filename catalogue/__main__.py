@@ -1,5 +1,0 @@
-"""``python -m catalogue`` runs the command line."""
-
-from .cli import main
-
-main()

@@ -1,0 +1,1 @@
+"""Inspecting a checkpoint directory from its safetensors headers: no torch, no weights read."""

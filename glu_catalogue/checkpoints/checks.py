@@ -1,0 +1,336 @@
+"""The checks ``inspect_checkpoint`` runs on a checkpoint's config and tensor shapes.
+
+Each check adds problems to a ``Report``; none reads weights, prints or exits. The weights are
+taken as the truth about the model: where the config disagrees with them, the problem's
+``expected`` is what the weights hold and ``found`` what the config says. A disagreement shared
+by many layers is one problem naming all of them (``record``: ``layers 0-27``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any, Iterable
+
+from ..core.problems import show
+from ..core.records import SHAPE_FIELDS, ExpansionRecord
+
+if TYPE_CHECKING:
+    from .inspect import Inspection
+    from ..core.problems import Report
+
+MODEL = "(model)"
+INDEX = "(index)"
+
+
+def layer_span(indices: Iterable[int]) -> str:
+    """Layer indices with runs collapsed: ``[0, 1, 2, 5]`` -> ``0-2, 5``."""
+    runs: list[list[int]] = []
+    for index in sorted(indices):
+        if runs and index == runs[-1][1] + 1:
+            runs[-1][1] = index
+        else:
+            runs.append([index, index])
+    return ", ".join(str(first) if first == last else f"{first}-{last}" for first, last in runs)
+
+
+def layers_label(indices: Iterable[int]) -> str:
+    """``layer 3`` or ``layers 0-2, 5``."""
+    indices = list(indices)
+    return f"layer {indices[0]}" if len(indices) == 1 else f"layers {layer_span(indices)}"
+
+
+def widths_by_layer(widths: dict[int, int]) -> str:
+    """``layers 0, 3: 128; layers 1-2: 77``: layers grouped by MLP width, widest first."""
+    groups: dict[int, list[int]] = defaultdict(list)
+    for index, width in widths.items():
+        groups[width].append(index)
+    return "; ".join(f"{layers_label(groups[width])}: {width}" for width in sorted(groups, reverse=True))
+
+
+class _Grouped:
+    """Problems collected per layer, then reported once per distinct (file, field, expected, found, message)."""
+
+    def __init__(self) -> None:
+        self.layers: dict[tuple[str, str, str, str, str], list[int]] = defaultdict(list)
+
+    def add(self, index: int, file: Any, field_name: str, expected: Any, found: Any, message: str) -> None:
+        self.layers[(str(file), field_name, show(expected), show(found), message)].append(index)
+
+    def report_to(self, report: Report) -> None:
+        for (file, field_name, expected, found, message), indices in self.layers.items():
+            report.add(file, layers_label(indices), field_name, expected, found, message)
+
+
+def check_all(inspection: Inspection, report: Report) -> None:
+    """Every check of a checkpoint against itself and its config (not against a record)."""
+    checkpoint = inspection.checkpoint
+    report.checked["files"] += len(checkpoint.headers)
+    report.checked["tensors"] += len(checkpoint.tensors)
+    report.checked["layers"] += len(inspection.layers)
+    check_files(inspection, report)
+    check_layer_count(inspection, report)
+    check_mlp_shapes(inspection, report)
+    check_intermediate_size(inspection, report)
+    check_layer_tensors(inspection, report)
+    check_embeddings(inspection, report)
+    check_config_flags(inspection, report)
+    check_total(inspection, report)
+
+
+# --- the files --------------------------------------------------------------------------------
+
+
+def check_files(inspection: Inspection, report: Report) -> None:
+    """No tensor in two files; with an index, it and the shards agree tensor for tensor."""
+    checkpoint = inspection.checkpoint
+    holders: dict[str, list[str]] = defaultdict(list)
+    for header in checkpoint.headers:
+        for name in header.tensors:
+            holders[name].append(header.path.name)
+    for name, files in holders.items():
+        if len(files) > 1:
+            report.add(
+                checkpoint.directory / files[1], MODEL, name, f"in one file ({files[0]})", f"in {', '.join(files)}",
+                "a tensor is saved twice: which copy a loader takes is undefined; remove the stale file",
+            )
+    if checkpoint.weight_map is None:
+        return
+    index = checkpoint.index_path
+    for name, shard in checkpoint.weight_map.items():
+        if shard not in holders.get(name, ()):
+            found = f"in {', '.join(holders[name])}" if name in holders else "in no shard"
+            report.add(index, INDEX, name, f"in {shard}", found, f"the index maps this tensor to {shard}, which lacks it: loading fails; re-save the checkpoint")
+    for name, files in holders.items():
+        if name not in checkpoint.weight_map:
+            report.add(
+                index, INDEX, name, "listed in weight_map", f"only in {files[0]}",
+                "from_pretrained loads the tensors the index lists and would leave this one out; re-save the checkpoint",
+            )
+    written = checkpoint.index_metadata.get("total_parameters")
+    if isinstance(written, int) and written != inspection.total_parameters:
+        report.add(
+            index, INDEX, "metadata.total_parameters", inspection.total_parameters, written,
+            "the index's parameter count differs from the shards' tensors: the index belongs to another save",
+        )
+
+
+# --- config against weights -------------------------------------------------------------------
+
+
+def check_layer_count(inspection: Inspection, report: Report) -> None:
+    """The layers are numbered 0..L-1 and L is the config's ``num_hidden_layers``."""
+    indices = list(inspection.decoder.layers)
+    config_file = inspection.checkpoint.config_path
+    if indices != list(range(len(indices))):
+        report.add(
+            inspection.checkpoint.directory, MODEL, "layers", f"0-{len(indices) - 1}", layer_span(indices),
+            "the decoder layers are not numbered 0 to L-1 without gaps: a layer's tensors are missing",
+        )
+    if len(indices) != inspection.shape.num_hidden_layers:
+        report.add(
+            config_file, MODEL, "num_hidden_layers", len(indices), inspection.shape.num_hidden_layers,
+            f"the weights hold {len(indices)} decoder layers; set num_hidden_layers to match",
+        )
+
+
+def check_mlp_shapes(inspection: Inspection, report: Report) -> None:
+    """Within each layer, gate and up rows and down columns agree; their H is the config's."""
+    hidden_size = inspection.shape.hidden_size
+    decoder = inspection.decoder
+    grouped = _Grouped()
+    for layer in inspection.layers:
+        tensors = decoder.layers[layer.index]
+        for name in layer.bad_ranks:
+            grouped.add(layer.index, tensors[name].file, name, "2 dimensions" if name.endswith("weight") else "1 dimension",
+                        list(tensors[name].shape), "the tensor has the wrong number of dimensions: the file is damaged")
+        for name in layer.missing:
+            grouped.add(layer.index, inspection.checkpoint.directory, name, "present", "absent",
+                        "a GLU MLP needs gate, up and down projections; the checkpoint is incomplete")
+        reference = next(iter(layer.widths), None)
+        for name, width in layer.widths.items():
+            if width != layer.widths[reference]:
+                grouped.add(
+                    layer.index, tensors[name].file, name, layer.widths[reference], width,
+                    f"{name} implies an MLP width of {width:g} but {reference} of {layer.widths[reference]:g}: gate and up "
+                    "rows and down columns must agree; the file was edited or damaged, re-save the pruned model",
+                )
+        for name, size in layer.hidden_sizes.items():
+            if size != hidden_size:
+                grouped.add(layer.index, tensors[name].file, name, hidden_size, size,
+                            f"the MLP's hidden side must be config.json's hidden_size ({hidden_size})")
+    grouped.report_to(report)
+
+
+def check_intermediate_size(inspection: Inspection, report: Report) -> None:
+    """config.json's ``intermediate_size`` is every layer's MLP width (it cannot be, when they differ)."""
+    config_width = inspection.config_intermediate_size
+    widths = {layer.index: layer.intermediate_size for layer in inspection.layers}
+    others = [index for index, width in widths.items() if width != config_width]
+    if not others:
+        return
+    config_file = inspection.checkpoint.config_path
+    if inspection.uniform:
+        width = widths[others[0]]
+        report.add(
+            config_file, layers_label(others), "intermediate_size", width, config_width,
+            f"every layer's MLP holds {width} neurons (gate/up rows, down columns) but config.json says "
+            f"{config_width}: from_pretrained refuses these weights (size mismatch); set intermediate_size to {width}",
+        )
+        return
+    matching = [index for index, width in widths.items() if width == config_width]
+    matches = f"only {layers_label(matching)}" if matching else "no layer"
+    report.add(
+        config_file, layers_label(others), "intermediate_size", f"per layer: {widths_by_layer(widths)}", config_width,
+        f"the layers' MLP widths differ, so no single intermediate_size describes them; config.json's {config_width} "
+        f"fits {matches}. optipfair's layer_indices prunes some layers and writes the last pruned width to the config; "
+        "from_pretrained then refuses the other layers (size mismatch). Prune every layer alike, or build the model "
+        "with per-layer widths before loading the weights",
+    )
+
+
+def _attention_shapes(shape) -> dict[str, tuple[tuple[int, ...], str]]:
+    """Shape of each attention tensor in config terms, with the config fields that make it."""
+    q_rows = shape.num_attention_heads * shape.head_dim
+    kv_rows = shape.num_key_value_heads * shape.head_dim
+    heads = f"num_attention_heads {shape.num_attention_heads} x head_dim {shape.head_dim}"
+    kv_heads = f"num_key_value_heads {shape.num_key_value_heads} x head_dim {shape.head_dim}"
+    hidden = f"hidden_size {shape.hidden_size}"
+    return {
+        "self_attn.q_proj.weight": ((q_rows, shape.hidden_size), f"{heads} rows by {hidden}"),
+        "self_attn.k_proj.weight": ((kv_rows, shape.hidden_size), f"{kv_heads} rows by {hidden}"),
+        "self_attn.v_proj.weight": ((kv_rows, shape.hidden_size), f"{kv_heads} rows by {hidden}"),
+        "self_attn.o_proj.weight": ((shape.hidden_size, q_rows), f"{hidden} rows by {heads}"),
+        "self_attn.qkv_proj.weight": ((q_rows + 2 * kv_rows, shape.hidden_size), f"({heads}) + 2 x ({kv_heads}) rows by {hidden}"),
+        "self_attn.q_proj.bias": ((q_rows,), heads),
+        "self_attn.k_proj.bias": ((kv_rows,), kv_heads),
+        "self_attn.v_proj.bias": ((kv_rows,), kv_heads),
+        "self_attn.o_proj.bias": ((shape.hidden_size,), hidden),
+        "self_attn.qkv_proj.bias": ((q_rows + 2 * kv_rows,), f"({heads}) + 2 x ({kv_heads})"),
+        "self_attn.q_norm.weight": ((shape.head_dim,), f"head_dim {shape.head_dim}"),
+        "self_attn.k_norm.weight": ((shape.head_dim,), f"head_dim {shape.head_dim}"),
+    }
+
+
+def check_layer_tensors(inspection: Inspection, report: Report) -> None:
+    """Attention and norm shapes follow the config (heads, head_dim, H); every layer has layer 0's tensors."""
+    shape = inspection.shape
+    expected_shapes = _attention_shapes(shape)
+    layers = inspection.decoder.layers
+    first_index = next(iter(layers))
+    first_names = set(layers[first_index])
+    grouped = _Grouped()
+    for index, tensors in layers.items():
+        for name, entry in tensors.items():
+            if name in expected_shapes:
+                expected, made_of = expected_shapes[name]
+            elif name.endswith("norm.weight"):
+                expected, made_of = (shape.hidden_size,), f"hidden_size {shape.hidden_size}"
+            else:
+                continue
+            if entry.shape != expected:
+                grouped.add(
+                    index, entry.file, name, list(expected), list(entry.shape),
+                    f"config.json makes this tensor {made_of}: config and weights disagree on the heads, head_dim or hidden_size",
+                )
+        for name in sorted(first_names - set(tensors)):
+            grouped.add(index, inspection.checkpoint.directory, name, "present", "absent",
+                        f"layer {first_index} has this tensor and this layer lacks it: the checkpoint is incomplete")
+        for name in sorted(set(tensors) - first_names):
+            grouped.add(index, tensors[name].file, name, "absent", "present",
+                        f"layer {first_index} lacks this tensor: layers of one model must hold the same tensors")
+    grouped.report_to(report)
+
+
+def check_embeddings(inspection: Inspection, report: Report) -> None:
+    """The embedding is vocab_size x hidden_size, the final norm H, the LM head as tie_word_embeddings says."""
+    shape, decoder, checkpoint = inspection.shape, inspection.decoder, inspection.checkpoint
+    config_file = checkpoint.config_path
+    embedding = decoder.embedding
+    if embedding is None:
+        report.add(checkpoint.directory, MODEL, f"{decoder.prefix}embed_tokens.weight", "present", "absent",
+                   "the checkpoint holds no token embedding: it is incomplete")
+    elif len(embedding.shape) != 2:
+        report.add(embedding.file, MODEL, embedding.name, "2 dimensions", list(embedding.shape), "the file is damaged")
+    else:
+        rows, columns = embedding.shape
+        if rows != shape.vocab_size:
+            report.add(config_file, MODEL, "vocab_size", rows, shape.vocab_size,
+                       f"{embedding.name} has {rows} rows: set vocab_size to {rows}")
+        if columns != shape.hidden_size:
+            report.add(config_file, MODEL, "hidden_size", columns, shape.hidden_size,
+                       f"{embedding.name} has {columns} columns: set hidden_size to {columns}")
+    norm = decoder.final_norm
+    if norm is None:
+        report.add(checkpoint.directory, MODEL, f"{decoder.prefix}norm.weight", "present", "absent",
+                   "the checkpoint holds no final norm: it is incomplete")
+    elif norm.shape != (shape.hidden_size,):
+        report.add(norm.file, MODEL, norm.name, [shape.hidden_size], list(norm.shape), "the final norm must be hidden_size wide")
+    head = decoder.lm_head
+    if head is None and not shape.tie_word_embeddings:
+        report.add(
+            config_file, MODEL, "tie_word_embeddings", True, False,
+            "config.json gives the LM head its own weights but the checkpoint holds no lm_head.weight: transformers "
+            "would initialise it at random; set tie_word_embeddings to true if the head shares the embedding",
+        )
+    elif head is not None and head.shape != (shape.vocab_size, shape.hidden_size):
+        report.add(head.file, MODEL, head.name, [shape.vocab_size, shape.hidden_size], list(head.shape),
+                   "the LM head must be vocab_size x hidden_size")
+
+
+def check_config_flags(inspection: Inspection, report: Report) -> None:
+    """``attention_bias`` and ``mlp_bias``, where the config states them, match the biases saved."""
+    config, facts = inspection.checkpoint.config, inspection.facts
+    for key, saved, tensors in (("attention_bias", facts.qkv_bias, "q/k/v projection biases"), ("mlp_bias", facts.mlp_bias, "MLP biases")):
+        stated = config.get(key)
+        if isinstance(stated, bool) and stated != saved:
+            report.add(
+                inspection.checkpoint.config_path, MODEL, key, saved, stated,
+                f"the weights {'hold' if saved else 'hold no'} {tensors}; set {key} to {'true' if saved else 'false'}",
+            )
+
+
+def check_total(inspection: Inspection, report: Report) -> None:
+    """The tensors' parameter count equals the closed form of the config with the weights' MLP widths."""
+    counted, closed = inspection.total_parameters, inspection.closed_form_total_parameters
+    if counted == closed:
+        return
+    if len(inspection.layers) == inspection.shape.num_hidden_layers:
+        basis = "the closed form of config.json's architecture with each layer's MLP width from the weights"
+    else:
+        basis = "the closed form of config.json's architecture (its layer count differs from the weights')"
+    report.add(
+        inspection.checkpoint.config_path, MODEL, "total_parameters", closed, counted,
+        f"the tensors hold {counted} parameters, {basis} gives {closed} ({counted - closed:+d}): a tensor is "
+        "missing, extra or shaped unlike the config (see the other problems)",
+    )
+
+
+# --- against the catalogue --------------------------------------------------------------------
+
+
+def check_record(inspection: Inspection, record: ExpansionRecord, file: str, report: Report) -> None:
+    """The checkpoint is the catalogue's ``record``: its pruned architecture, width and total."""
+    report.checked["records"] += 1
+    block = record.pruned_architecture
+    label = record.label
+    widths = {layer.index: layer.intermediate_size for layer in inspection.layers}
+    if any(width != block.intermediate_size for width in widths.values()):
+        report.add(
+            file, label, "pruned_architecture.intermediate_size", block.intermediate_size, widths_by_layer(widths),
+            f"the record prunes every MLP to {block.intermediate_size} neurons; the checkpoint's layers hold other widths",
+        )
+    if block.total_parameters != inspection.total_parameters:
+        report.add(
+            file, label, "pruned_architecture.total_parameters", block.total_parameters, inspection.total_parameters,
+            f"the checkpoint's tensors hold {inspection.total_parameters} parameters, the record "
+            f"{block.total_parameters} ({inspection.total_parameters - block.total_parameters:+d}): it is another model "
+            "or another pruning level",
+        )
+    for name in SHAPE_FIELDS:
+        value = getattr(block, name)
+        if name == "intermediate_size" or value is None:
+            continue
+        found = getattr(inspection.shape, name)
+        if found != value:
+            report.add(file, label, f"pruned_architecture.{name}", value, found,
+                       "the checkpoint's architecture differs from the record's: it is another model")

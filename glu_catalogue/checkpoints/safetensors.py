@@ -1,0 +1,191 @@
+"""The header of a safetensors file: tensor names, dtypes, shapes and offsets, never the data.
+
+A safetensors file is ``N`` (8 bytes, little-endian unsigned), then ``N`` bytes of UTF-8 JSON
+mapping each tensor name to ``{"dtype", "shape", "data_offsets": [begin, end]}`` (plus an
+optional ``"__metadata__"`` object of strings), then the data section. Offsets count from the
+start of the data section; the tensors tile it without gaps, as the format requires.
+
+``read_header`` reads ``8 + N`` bytes and the file's size, and nothing else: its cost does
+not depend on the size of the weights. Standard library only (no torch, no ``safetensors``);
+anything malformed raises ``store.ReadError``, one line naming the file.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..store.reading import ReadError
+
+#: Bytes of the little-endian ``uint64`` header length that opens every file.
+LENGTH_PREFIX_BYTES = 8
+
+#: The safetensors library refuses headers above 100 MB; so do we.
+MAX_HEADER_BYTES = 100_000_000
+
+#: Bits per element of every dtype the safetensors format defines.
+DTYPE_BITS = {
+    "BOOL": 8, "U8": 8, "I8": 8,
+    "F8_E5M2": 8, "F8_E4M3": 8, "F8_E4M3FNUZ": 8, "F8_E5M2FNUZ": 8, "F8_E8M0": 8,
+    "I16": 16, "U16": 16, "F16": 16, "BF16": 16,
+    "I32": 32, "U32": 32, "F32": 32,
+    "I64": 64, "U64": 64, "F64": 64, "C64": 64,
+    "F4": 4, "F6_E2M3": 6, "F6_E3M2": 6,
+}  # fmt: skip
+
+METADATA_KEY = "__metadata__"
+
+
+@dataclass(frozen=True)
+class TensorEntry:
+    """One tensor as the header describes it, and the file it lives in."""
+
+    name: str
+    dtype: str
+    shape: tuple[int, ...]
+    file: Path
+
+    @property
+    def n_elements(self) -> int:
+        """Elements of the tensor: the product of its shape (1 for a scalar)."""
+        return math.prod(self.shape)
+
+
+@dataclass(frozen=True)
+class SafetensorsHeader:
+    """What ``read_header`` found in one file."""
+
+    path: Path
+    file_bytes: int
+    header_bytes: int
+    tensors: dict[str, TensorEntry]
+    metadata: dict[str, str]
+
+    @property
+    def data_bytes(self) -> int:
+        """Size of the data section: the file less the length prefix and the header."""
+        return self.file_bytes - LENGTH_PREFIX_BYTES - self.header_bytes
+
+
+def tensor_bytes(dtype: str, shape: tuple[int, ...]) -> int | None:
+    """Bytes a tensor of ``dtype`` and ``shape`` occupies; None if it is not a whole number."""
+    bits = DTYPE_BITS[dtype] * math.prod(shape)
+    return bits // 8 if bits % 8 == 0 else None
+
+
+def read_header(path: Path) -> SafetensorsHeader:
+    """The header of the safetensors file at ``path``; the data section is never read.
+
+    Raises ``ReadError`` when the file is missing, shorter than its length prefix, announces a
+    header longer than the file, holds a header that is not UTF-8 JSON of the documented shape,
+    or when the tensors' offsets do not match their shapes and dtypes or the file's size
+    (a truncated download).
+    """
+    path = Path(path)
+    try:
+        with open(path, "rb") as handle:
+            file_bytes = os.fstat(handle.fileno()).st_size
+            prefix = handle.read(LENGTH_PREFIX_BYTES)
+            if len(prefix) < LENGTH_PREFIX_BYTES:
+                raise ReadError(
+                    path, f"not a safetensors file: {file_bytes} bytes, shorter than the {LENGTH_PREFIX_BYTES}-byte header length"
+                )
+            (header_bytes,) = struct.unpack("<Q", prefix)
+            room = file_bytes - LENGTH_PREFIX_BYTES
+            if header_bytes > room or header_bytes > MAX_HEADER_BYTES:
+                raise ReadError(
+                    path,
+                    f"corrupt safetensors header: it announces {header_bytes} header bytes but the file holds "
+                    f"{room} after the length prefix (limit {MAX_HEADER_BYTES}); the file is truncated or not safetensors",
+                )
+            raw = handle.read(header_bytes)
+    except FileNotFoundError:
+        raise ReadError(path, "no such file") from None
+    except IsADirectoryError:
+        raise ReadError(path, "is a directory, expected a safetensors file") from None
+    except OSError as error:
+        raise ReadError(path, f"cannot read: {error.strerror}") from None
+    document = _parse(path, raw)
+    metadata = _metadata(path, document.pop(METADATA_KEY, None))
+    tensors = {name: _entry(path, name, value) for name, value in document.items()}
+    _check_offsets(path, document, file_bytes - LENGTH_PREFIX_BYTES - header_bytes)
+    return SafetensorsHeader(path, file_bytes, header_bytes, tensors, metadata)
+
+
+def _parse(path: Path, raw: bytes) -> dict[str, Any]:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ReadError(path, f"corrupt safetensors header: not UTF-8 (header byte {error.start})") from None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ReadError(path, f"corrupt safetensors header: invalid JSON at header byte {error.pos}: {error.msg}") from None
+    except RecursionError:
+        raise ReadError(path, "corrupt safetensors header: JSON nested too deeply") from None
+    if not isinstance(document, dict):
+        raise ReadError(path, f"corrupt safetensors header: expected a JSON object of tensors, found {type(document).__name__}")
+    return document
+
+
+def _metadata(path: Path, value: Any) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(item, str) for item in value.values()):
+        raise ReadError(path, f"corrupt safetensors header: {METADATA_KEY!r} must be an object of strings")
+    return value
+
+
+def _entry(path: Path, name: str, value: Any) -> TensorEntry:
+    def fail(reason: str) -> ReadError:
+        return ReadError(path, f"corrupt safetensors header: tensor {name!r}: {reason}")
+
+    if not isinstance(value, dict):
+        raise fail("expected an object with dtype, shape and data_offsets")
+    missing = [key for key in ("dtype", "shape", "data_offsets") if key not in value]
+    if missing:
+        raise fail(f"no {' or '.join(missing)}")
+    dtype, shape, offsets = value["dtype"], value["shape"], value["data_offsets"]
+    if dtype not in DTYPE_BITS:
+        raise fail(f"unknown dtype {dtype!r} (expected one of {', '.join(DTYPE_BITS)})")
+    if not isinstance(shape, list) or not all(_is_count(size) for size in shape):
+        raise fail(f"shape must be a list of non-negative integers, found {shape!r}")
+    if not isinstance(offsets, list) or len(offsets) != 2 or not all(_is_count(offset) for offset in offsets):
+        raise fail(f"data_offsets must be [begin, end], two non-negative integers, found {offsets!r}")
+    begin, end = offsets
+    expected = tensor_bytes(dtype, tuple(shape))
+    if expected is None:
+        raise fail(f"{dtype} x {shape} is not a whole number of bytes")
+    if end - begin != expected:
+        raise fail(f"data_offsets {offsets} hold {end - begin} bytes, expected {expected} ({dtype} x {shape})")
+    return TensorEntry(name, dtype, tuple(shape), path)
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _check_offsets(path: Path, document: dict[str, Any], data_bytes: int) -> None:
+    """The tensors must tile the data section from byte 0 to its end, without gaps or overlaps."""
+    spans = sorted((value["data_offsets"][0], value["data_offsets"][1], name) for name, value in document.items())
+    position = 0
+    for begin, end, name in spans:
+        if begin != position:
+            raise ReadError(
+                path,
+                f"corrupt safetensors header: tensor {name!r} starts at data byte {begin}, expected {position} "
+                f"(tensors must follow each other without gaps or overlaps)",
+            )
+        position = end
+    if position != data_bytes:
+        state = "truncated" if position > data_bytes else "corrupt"
+        raise ReadError(
+            path,
+            f"{state} safetensors file: its tensors need {position} data bytes, the file holds {data_bytes} "
+            f"after its header (re-download or re-save it)",
+        )

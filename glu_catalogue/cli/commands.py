@@ -1,0 +1,533 @@
+"""The ``catalogue`` command line: each command parses, calls one library function, formats, exits.
+
+Exit codes (every command): 0 = done, nothing wrong; 1 = problems found (or a model failed);
+2 = input cannot be read or the command line is wrong (one line on stderr, no traceback).
+Heavy imports (pandas, pandera, torch) happen inside the commands that need them.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_UNREADABLE = 0, 1, 2
+
+FORMAT_OPTION = click.option(
+    "--format",
+    "output",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="table (for people) or json (for programs).",
+)
+
+
+class Failure(click.ClickException):
+    """A one-line error on stderr (``error: ...``) with the documented exit code."""
+
+    def __init__(self, message: str, code: int = EXIT_UNREADABLE):
+        super().__init__(message)
+        self.exit_code = code
+
+    def show(self, file=None) -> None:  # noqa: D102 - click's hook
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+def console():
+    """A rich console, wide enough for tables in CI logs where there is no terminal to measure."""
+    from rich.console import Console
+
+    return Console(width=None if sys.stdout.isatty() else 200, highlight=False, soft_wrap=False)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="glu-catalogue")
+def cli() -> None:
+    """Produce, verify and publish the architecture data of width-pruned GLU language models.
+
+    The expansion ratio is intermediate_size / hidden_size as a factor (Llama-3.2-1B: 4.0x).
+    Exit codes: 0 = nothing wrong, 1 = problems found, 2 = unreadable input or bad usage.
+    """
+
+
+CHECKPOINT_HELP = "A checkpoint directory (config.json + *.safetensors) to check instead of catalogue files."
+RECORD_HELP = "With a checkpoint: also compare it with this catalogue record, MODEL@PCT (e.g. meta-llama/Llama-3.2-1B@40)."
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--checkpoint", type=click.Path(path_type=Path), default=None, help=CHECKPOINT_HELP)
+@click.option("--record", default=None, metavar="MODEL@PCT", help=RECORD_HELP)
+@FORMAT_OPTION
+def verify(paths: tuple[Path, ...], checkpoint: Path | None, record: str | None, output: str) -> None:
+    """Recompute every count and ratio in closed form and report every problem.
+
+    PATHS are catalogue JSON files, or directories holding expansion_rates.json and
+    expansion_rates_summary.csv (default: the repository's data/). Checks the schema of each
+    record, duplicates, the header's counts, every integer against the closed form, every
+    rounded value against the exact one, the CSV against the records, and that schemas/ is
+    up to date. With --checkpoint DIR, checks that pruned checkpoint instead, from its
+    safetensors headers (see `catalogue inspect`). Exit 0: no problems; 1: problems;
+    2: unreadable input.
+
+    \b
+    Example:
+      catalogue verify
+      catalogue verify path/to/data --format json
+      catalogue verify --checkpoint pruned/ --record meta-llama/Llama-3.2-1B@40
+    """
+    if checkpoint is not None:
+        if paths:
+            raise Failure("give either PATHS or --checkpoint, not both")
+        report = run_inspection(checkpoint, record).report
+    elif record is not None:
+        raise Failure("--record compares a checkpoint with the catalogue: give --checkpoint DIR too")
+    else:
+        from ..store.registry import RegistryError
+        from ..store.reading import ReadError
+        from ..verify.catalogue import verify as run_verify
+
+        try:
+            report = run_verify(paths)
+        except (ReadError, RegistryError) as error:
+            raise Failure(str(error)) from None
+    if output == "json":
+        click.echo(json.dumps(report.as_dict(), indent=2))
+    else:
+        print_report(report)
+    sys.exit(EXIT_OK if report.ok else EXIT_PROBLEMS)
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option("--record", default=None, metavar="MODEL@PCT", help="Also compare with this catalogue record (e.g. meta-llama/Llama-3.2-1B@40).")
+@FORMAT_OPTION
+def inspect(directory: Path, record: str | None, output: str) -> None:
+    """Inspect a (pruned) checkpoint from its safetensors headers, without loading weights or torch.
+
+    DIRECTORY holds config.json and one or many *.safetensors files, with or without
+    model.safetensors.index.json. Reports the config's architecture, each layer's MLP width
+    as the weights hold it, the expansion ratio per layer, whether the pruning is uniform, and
+    the total parameters counted from the tensor shapes (tied embeddings once). Checks the
+    config against the weights, gate/up/down within each layer, and the total against the
+    closed form. Exit 0: no problems; 1: problems; 2: unreadable checkpoint.
+
+    \b
+    Example:
+      catalogue inspect pruned/
+      catalogue inspect pruned/ --format json
+    """
+    inspection = run_inspection(directory, record)
+    if output == "json":
+        click.echo(json.dumps(inspection.as_dict(), indent=2))
+    else:
+        print_inspection(inspection)
+        print_report(inspection.report)
+    sys.exit(EXIT_OK if inspection.ok else EXIT_PROBLEMS)
+
+
+def run_inspection(directory: Path, record: str | None):
+    """``checkpoints.inspect_checkpoint``, its errors turned into one-line failures (exit 2)."""
+    from ..checkpoints.inspect import RecordNotFound, inspect_checkpoint
+    from ..store.reading import ReadError
+
+    try:
+        return inspect_checkpoint(directory, record)
+    except (ReadError, RecordNotFound) as error:
+        raise Failure(str(error)) from None
+
+
+def print_inspection(inspection) -> None:
+    """The architecture, the MLP widths by runs of layers, and the totals, for people."""
+    shape, checkpoint = inspection.shape, inspection.checkpoint
+    n_files = len(checkpoint.headers)
+    dtypes = ", ".join(inspection.dtypes)
+    click.echo(
+        f"checkpoint    {checkpoint.directory}  ({n_files} file{'s' if n_files != 1 else ''}, "
+        f"{human_bytes(inspection.file_bytes)}, {len(checkpoint.tensors)} tensors, {dtypes})"
+    )
+    extras = [name for name in ("qkv_bias", "o_proj_bias", "mlp_bias", "qk_norm", "fused_qkv", "fused_gate_up") if getattr(shape, name)]
+    click.echo(
+        f"architecture  {inspection.facts.transformers_class}: hidden {shape.hidden_size}, {shape.num_hidden_layers} layers, "
+        f"{shape.num_attention_heads} heads / {shape.num_key_value_heads} kv heads x {shape.head_dim}, vocab {shape.vocab_size}, "
+        f"{'tied' if shape.tie_word_embeddings else 'untied'} embeddings, {shape.norms_per_layer} norms per layer"
+        + (f", {', '.join(extras)}" if extras else "")
+    )
+    config_ratio = shape.intermediate_size / shape.hidden_size
+    click.echo(f"config        intermediate_size {shape.intermediate_size} ({config_ratio:.2f}x)")
+    click.echo(f"MLP widths    from the weights, {'uniform' if inspection.uniform else 'NOT uniform'}:")
+    for first, last, width in inspection.width_runs():
+        where = f"layer {first}" if first == last else f"layers {first}-{last}"
+        click.echo(f"  {where}: {width} ({width / inspection.weights_hidden_size:.2f}x)")
+    click.echo(
+        f"parameters    {inspection.total_parameters:,} counted from the tensor shapes "
+        f"(closed form of the config with these widths: {inspection.closed_form_total_parameters:,})"
+    )
+    if inspection.record_label:
+        click.echo(f"record        {inspection.record_label}")
+
+
+def human_bytes(n_bytes: int) -> str:
+    """``6425499648`` -> ``6.43 GB`` (decimal units)."""
+    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n_bytes >= size:
+            return f"{n_bytes / size:.2f} {unit}"
+    return f"{n_bytes} B"
+
+
+def print_report(report) -> None:
+    """The problem table and a one-line summary."""
+    checked = report.checked
+    scope = ", ".join(f"{count} {name.replace('_', ' ')}" for name, count in checked.items())
+    if report.ok:
+        click.echo(f"OK: no problems ({scope} checked)")
+        return
+    from rich.table import Table
+
+    out = console()
+    table = Table(header_style="bold")
+    for column in ("file", "record", "field", "expected", "found", "message"):
+        table.add_column(column, overflow="fold")
+    for problem in report.problems:
+        table.add_row(problem.file, problem.record, problem.field, problem.expected, problem.found, problem.message)
+    out.print(table)
+    count = len(report.problems)
+    out.print(f"FAILED: {count} problem{'s' if count != 1 else ''} ({scope} checked)")
+
+
+@cli.command()
+@click.option("--check", is_flag=True, help="Only report stale files; exit 1 if any.")
+def schemas(check: bool) -> None:
+    """Regenerate schemas/ (JSON Schema of the catalogue, Table Schema of the CSV) from the code.
+
+    \b
+    Example:
+      catalogue schemas --check
+    """
+    from ..store.paths import schemas_dir
+    from ..store.schemas import rendered_schemas, stale_schemas
+    from ..store.writing import write_files
+
+    directory = schemas_dir()
+    if check:
+        stale, _ = stale_schemas(directory)
+        for name, reason in stale:
+            click.echo(f"{directory / name}: {reason}")
+        sys.exit(EXIT_PROBLEMS if stale else EXIT_OK)
+    rendered = rendered_schemas()
+    changed = write_files({directory / name: text for name, text in rendered.items()})
+    click.echo(f"{len(changed)} of {len(rendered)} schema files rewritten in {directory}")
+
+
+@cli.command()
+@click.option("--check", is_flag=True, help="Only report stale pages and charts; exit 1 if any.")
+def docs(check: bool) -> None:
+    """Regenerate the site's pages and charts in docs/ from data/ and schemas/.
+
+    Writes one page per model family, the cross-model equivalence table, the key observations,
+    the charts (light and dark), the schema reference, the verification status, downloads and
+    reproduce pages; deletes generated pages the data no longer has. `catalogue build` does
+    the same; `catalogue verify` fails while they are stale. Hand-written files are not touched.
+
+    \b
+    Example:
+      catalogue docs && mkdocs build --strict
+      catalogue docs --check
+    """
+    from ..store.paths import default_data_dir, site_docs_dir
+    from ..store.registry import RegistryError, load_registry
+    from ..site.generated import SiteError, docs_report, write_docs
+    from ..store.reading import ReadError
+
+    data_dir = default_data_dir()
+    docs_dir = site_docs_dir(data_dir)
+    if docs_dir is None:
+        raise Failure(f"no docs/ beside {data_dir}: the site is generated in a source checkout")
+    try:
+        registry = load_registry()
+        if check:
+            report = docs_report(data_dir, docs_dir, registry)
+            for problem in report.problems:
+                click.echo(f"{problem.file}: {problem.field}: {problem.message}")
+            sys.exit(EXIT_OK if report.ok else EXIT_PROBLEMS)
+        changed, deleted = write_docs(data_dir, docs_dir, registry)
+    except (ReadError, RegistryError, SiteError) as error:
+        raise Failure(str(error)) from None
+    except OSError as error:
+        raise Failure(f"{error.filename}: {error.strerror}") from None
+    except ImportError as error:
+        raise Failure(f"drawing the charts needs matplotlib ({error}): pip install -e '.[docs]'") from None
+    click.echo(f"{len(changed)} files rewritten, {len(deleted)} deleted in {docs_dir}")
+
+
+@cli.command()
+@click.option("--models", "models", default=None, metavar="ID[,ID...]", help="Registry ids (see `catalogue models`). Default: every registry model.")
+@click.option("--levels", default="0,10,20,30,40,50,60", show_default=True, help="Pruning percentages, comma-separated.")
+@click.option("--method", type=click.Choice(["MAW", "VOW", "PON", "L2"]), default="MAW", show_default=True, help="optipfair's neuron selection method.")
+@click.option("--device", type=click.Choice(["auto", "cuda", "cpu"]), default="auto", show_default=True, help="auto = cuda when torch sees a GPU.")
+@click.option("--dtype", type=click.Choice(["bf16", "fp16", "fp32"]), default="bf16", show_default=True, help="Weight dtype of the loaded models.")
+@click.option("--data", "data_dir", type=click.Path(path_type=Path, file_okay=False), default=None, help="Write here instead of data/.")
+@click.option(
+    "--weights", multiple=True, metavar="[MODEL_ID=]SOURCE",
+    help="Where weights come from: a checkpoint directory, a hub id (org/name[@revision]) or 'random'. "
+    "MODEL_ID=SOURCE for one model; repeatable. Default: a configured ($CATALOGUE_CHECKPOINTS) or cached "
+    "checkpoint, else random weights of the exact architecture.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of random-init weights.")
+@click.option("--save-pruned", type=click.Path(path_type=Path, file_okay=False), default=None, help="save_pretrained every pruned model under DIR.")
+@click.option("--force", is_flag=True, help="Rebuild records even where their inputs did not change.")
+@click.option("--closed-form", is_flag=True, help="Compute the records by formula only (no torch); provenance says closed-form.")
+@click.option("--wait", is_flag=True, help="Wait for another build on the same data directory instead of refusing.")
+@click.option("--quiet", is_flag=True, help="No progress bars; only the summary and problems.")
+def build(
+    models: str | None, levels: str, method: str, device: str, dtype: str, data_dir: Path | None, weights: tuple[str, ...],
+    seed: int, save_pruned: Path | None, force: bool, closed_form: bool, wait: bool, quiet: bool,
+) -> None:
+    """Regenerate the catalogue: materialise, prune with optipfair, count, write data/, verify.
+
+    Each model is loaded once and every level is derived from that load; each pruned model's
+    parameters are counted and must equal the closed form. Only records whose inputs changed are
+    rebuilt (--force rebuilds all). Writes the JSON, the CSV and schemas/ atomically, then runs
+    the checks of `catalogue verify`. Exit 0: all built and checked; 1: a model failed or the
+    checks found problems; 2: the build could not start.
+
+    \b
+    Examples:
+      catalogue build
+      catalogue build --force --models meta-llama/Llama-3.2-1B,meta-llama/Llama-3.2-3B
+      catalogue build --models meta-llama/Llama-3.2-1B --weights ./Llama-3.2-1B --levels 0,40
+    """
+    from ..pipeline.build import BuildError, BuildRequest, parse_levels, parse_models, run_build
+    from ..store.paths import default_data_dir
+    from ..store.registry import RegistryError, UnknownModelError
+
+    try:
+        request = BuildRequest(
+            model_ids=parse_models(models), levels=parse_levels(levels), data_dir=data_dir or default_data_dir(),
+            method=method, device=device, dtype=dtype, weights=weights, seed=seed, save_pruned=save_pruned,
+            force=force, closed_form=closed_form, wait=wait,
+        )
+        with BuildProgress(quiet) as progress:
+            result = run_build(request, progress)
+    except (BuildError, RegistryError, UnknownModelError) as error:
+        raise Failure(str(error)) from None
+    print_build_summary(result, request)
+    print_report(result.report)
+    sys.exit(EXIT_PROBLEMS if result.failed or not result.report.ok else EXIT_OK)
+
+
+class BuildProgress:
+    """Rich progress bars for models and levels (on stderr), and a line per model saying where its weights come from."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self._progress = None
+
+    def __enter__(self) -> BuildProgress:
+        if not self.quiet:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self._progress = Progress(
+                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                console=Console(stderr=True), transient=False,
+            )
+            self._progress.__enter__()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self._progress is not None:
+            self._progress.__exit__(*exc_info)
+
+    def plan(self, work: list[tuple[str, int]]) -> None:
+        if self._progress is None:
+            return
+        todo = [model for model, levels in work if levels]
+        if not todo:
+            self._progress.console.print("nothing to rebuild: every record is current (--force rebuilds)")
+            return
+        self._models = self._progress.add_task("models", total=len(todo))
+        self._levels = self._progress.add_task("levels", total=sum(levels for _, levels in work))
+
+    def model_started(self, model_id: str, weights: str) -> None:
+        if self._progress is not None:
+            self._progress.console.print(f"{model_id}: weights from {weights}")
+            self._progress.update(self._levels, description=model_id.split("/")[-1])
+
+    def level_done(self, model_id: str, level: int) -> None:
+        if self._progress is not None:
+            self._progress.advance(self._levels)
+
+    def model_done(self, outcome) -> None:
+        if self._progress is None:
+            return
+        if outcome.error:
+            self._progress.console.print(f"[red]{outcome.model_id}: FAILED: {outcome.error}[/red]")
+        if outcome.built or outcome.error:
+            self._progress.advance(self._models)
+
+
+def print_build_summary(result, request) -> None:
+    """One table: model, levels built/skipped, time, peak memory, weights; and the files written."""
+    from rich.table import Table
+
+    out = console()
+    table = Table(title="catalogue build", header_style="bold")
+    for column in ("model", "built", "skipped", "seconds", "peak memory", "weights", "result"):
+        table.add_column(column, overflow="fold")
+    for outcome in result.outcomes:
+        peak = "" if outcome.peak_memory_bytes is None else f"{outcome.peak_memory_bytes / 2**30:.2f} GiB"
+        table.add_row(
+            outcome.model_id, ",".join(map(str, outcome.built)) or "-", ",".join(map(str, outcome.skipped)) or "-",
+            f"{outcome.seconds:.1f}" if outcome.built else "", peak, outcome.weights,
+            f"FAILED: {outcome.error}" if outcome.error else "ok",
+        )
+    out.print(table)
+    written = ", ".join(str(path) for path in result.changed_files) or "none (unchanged)"
+    out.print(f"files written: {written}")
+
+
+
+@cli.command()
+@FORMAT_OPTION
+def models(output: str) -> None:
+    """List the registry's models: sizes, baseline expansion ratio, parameters, MLP share.
+
+    One row per model in data/models/ (Instruct variants that share a base's architecture
+    included). Counts come from the closed form, which equals transformers' own count.
+
+    \b
+    Example:
+      catalogue models
+      catalogue models --format json
+    """
+    from ..plan.overview import summarize
+    from ..store.registry import RegistryError, load_registry
+
+    try:
+        rows = [summarize(entry) for entry in load_registry().values()]
+    except RegistryError as error:
+        raise Failure(str(error)) from None
+    if output == "json":
+        click.echo(json.dumps([row.as_dict() for row in rows], indent=2))
+        return
+    from rich.table import Table
+
+    from ..core.formulas import display, millions
+
+    table = Table(header_style="bold")
+    for column in ("model", "family", "size", "hidden", "intermediate", "layers", "ratio (x)", "params (M)", "MLP share (%)"):
+        table.add_column(column, justify="left" if column in ("model", "family", "size") else "right")
+    for row in rows:
+        table.add_row(
+            row.model_id,
+            row.family,
+            row.size_label,
+            str(row.hidden_size),
+            str(row.intermediate_size),
+            str(row.num_hidden_layers),
+            f"{display(row.expansion_ratio):.2f}",
+            f"{display(millions(row.total_parameters)):,.2f}",
+            f"{display(row.mlp_share_pct):.2f}",
+        )
+    out = console()
+    out.print(table)
+    out.print(f"{len(rows)} models; ratio = intermediate / hidden; MLP share = MLP parameters / all parameters")
+
+
+@cli.command()
+@click.option("--ratio", "ratio", metavar="FACTOR", default=None, help="Target expansion ratio as a factor, e.g. 2.4 (optipfair's expansion_rate=240).")
+@click.option("--pct", "pruning_pct", type=click.FloatRange(0, 100), default=None, help="Pruning percentage 0-100 (optipfair's pruning_percentage).")
+@click.option("--model", "model_ids", multiple=True, metavar="ID", help="Registry id; repeat for several. Default: every registry model.")
+@click.option("--divisor", type=click.Choice(["32", "64", "128", "256"]), default=None, help="optipfair's expansion_divisor: round the kept width down to a multiple of it.")
+@FORMAT_OPTION
+def plan(ratio: str | None, pruning_pct: float | None, model_ids: tuple[str, ...], divisor: str | None, output: str) -> None:
+    """Plan a pruning: what optipfair 0.4.2 keeps for a target ratio or percentage, and what it costs.
+
+    With --ratio R, each model gets the pruning percentage optipfair derives from
+    expansion_rate=R*100 (pass pruning_percentage=None with it), the MLP width it keeps, the
+    ratio reached, the parameter count and the reduction; --pct P does the same for
+    pruning_percentage=P. Nothing is built: the closed form predicts optipfair exactly. A model
+    the target does not fit (ratio already at or below it, or arguments optipfair refuses) gets
+    a note instead of numbers; exit 0 all the same.
+
+    \b
+    Example:
+      catalogue plan --ratio 2.4 --model meta-llama/Llama-3.2-1B --model meta-llama/Llama-3.2-3B
+      catalogue plan --pct 40 --divisor 256
+      catalogue plan --ratio 3 --format json
+    """
+    from ..plan.planner import expansion_rate_pct_for_ratio
+    from ..plan.planner import plan as make_plan
+    from ..store.registry import RegistryError, UnknownModelError, get_model, load_registry
+
+    if (ratio is None) == (pruning_pct is None):
+        raise click.UsageError("give exactly one of --ratio or --pct")
+    if ratio is not None:
+        try:
+            rate_pct = expansion_rate_pct_for_ratio(ratio)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--ratio") from None
+        if rate_pct <= 0:
+            raise click.BadParameter(f"{ratio} is not a positive factor (e.g. 2.4)", param_hint="--ratio")
+    try:
+        entries = [get_model(model_id) for model_id in dict.fromkeys(model_ids)] or list(load_registry().values())
+    except (RegistryError, UnknownModelError) as error:
+        raise Failure(str(error)) from None
+    rows = make_plan(entries, ratio=ratio, pruning_pct=pruning_pct, divisor=int(divisor) if divisor else None)
+    if output == "json":
+        click.echo(json.dumps([row.as_dict() for row in rows], indent=2))
+        return
+    print_plan(rows, f"target {ratio}x (expansion_rate={rate_pct:g})" if ratio is not None else f"pruning {pruning_pct:g} %", divisor)
+
+
+def print_plan(rows, target: str, divisor: str | None) -> None:
+    """The plan as a table, one row per model; a row's note is printed under the table."""
+    from rich.table import Table
+
+    from ..core.formulas import display, millions
+
+    def number(value, text) -> str:
+        return "-" if value is None else text(value)
+
+    title = f"optipfair MLP_GLU, {target}" + (f", expansion_divisor={divisor}" if divisor else "")
+    table = Table(title=title, header_style="bold")
+    columns = ("model", "H", "I", "ratio (x)", "pruning (%)", "kept I", "ratio reached (x)",
+               "params after (M)", "saved (M)", "reduction (%)", "status")
+    for column in columns:
+        table.add_column(column, justify="left" if column in ("model", "status") else "right")
+    notes = []
+    for row in rows:
+        status = row.status
+        if row.note:
+            notes.append(row)
+            status += f" [{len(notes)}]"
+        table.add_row(
+            row.model_id,
+            str(row.hidden_size),
+            str(row.original_intermediate_size),
+            f"{display(row.original_expansion_ratio):.2f}",
+            number(row.pruning_pct, lambda value: f"{display(value):.2f}"),
+            number(row.intermediate_size, str),
+            number(row.expansion_ratio, lambda value: f"{display(value, 4):.4f}"),
+            number(row.total_parameters, lambda value: f"{display(millions(value)):,.2f}"),
+            number(row.parameters_saved, lambda value: f"{display(millions(value)):,.2f}"),
+            number(row.parameter_reduction_pct, lambda value: f"{display(value):.2f}"),
+            status,
+        )
+    out = console()
+    out.print(table)
+    for number_, row in enumerate(notes, start=1):
+        out.print(f"[{number_}] {row.model_id}: {row.note}", markup=False)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    # pandera imports hypothesis (0.4 s) for data synthesis whenever it is installed; no
+    # command needs that, and `catalogue verify` has a start-up budget. A None entry makes the
+    # import fail, which pandera handles.
+    sys.modules.setdefault("hypothesis", None)
+    cli(prog_name="catalogue")

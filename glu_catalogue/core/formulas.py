@@ -1,0 +1,220 @@
+"""Closed-form counts and ratios of GLU decoders, and optipfair 0.4.2's size rule.
+
+Standard library only: the verifier, the planner, the docs and the tests all call these
+functions, and nothing here may pull in torch. Every function is one formula; the comment
+above it says where the formula comes from.
+
+Units: sizes and counts are plain ``int``; ``pruning_pct`` is 0-100; ``expansion_ratio`` is a
+factor (2.4); ``expansion_rate_pct`` is that factor x 100 (240), which is the unit optipfair's
+``expansion_rate=`` argument takes.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, Sequence
+
+#: Number of decimals every rounded display value of the catalogue is written with
+#: (``total_parameters_millions``, ``*_pct``, ``expansion_rate``, ``expansion_rate_percentage``).
+DISPLAY_DECIMALS = 2
+
+#: optipfair's ``expansion_divisor`` accepts exactly these values.
+EXPANSION_DIVISORS = (32, 64, 128, 256)
+
+
+class DecoderShape(Protocol):
+    """Everything the parameter count of a GLU decoder depends on.
+
+    ``glu_catalogue.core.records.ModelShape`` implements it; any object with these attributes does.
+    """
+
+    hidden_size: int
+    intermediate_size: int
+    num_hidden_layers: int
+    num_attention_heads: int
+    num_key_value_heads: int
+    head_dim: int
+    vocab_size: int
+    tie_word_embeddings: bool
+    qkv_bias: bool
+    o_proj_bias: bool
+    mlp_bias: bool
+    qk_norm: bool
+    norms_per_layer: int
+
+
+class PruningError(ValueError):
+    """optipfair would refuse these arguments; the message is the reason."""
+
+
+# --- parameter counts -------------------------------------------------------------------
+
+
+def embedding_parameters(vocab_size: int, hidden_size: int, tie_word_embeddings: bool) -> int:
+    """Input embedding plus LM head: V*H each, counted once when they are tied.
+
+    ``sum(p.numel() for p in model.parameters())`` yields a shared tensor once.
+    """
+    matrices = 1 if tie_word_embeddings else 2
+    return matrices * vocab_size * hidden_size
+
+
+def attention_parameters(shape: DecoderShape) -> int:
+    """One attention block: q/o have ``heads*head_dim`` rows, k/v ``kv_heads*head_dim`` (GQA).
+
+    q: H x (nh*hd), k and v: H x (kv*hd), o: (nh*hd) x H. Biases add one value per output
+    row (Qwen2 has q/k/v biases). A q/k norm (Qwen3, Gemma-3) is one RMSNorm(head_dim) each.
+    A fused ``qkv_proj`` (Phi-3) stacks the same rows, so the count is the same.
+    """
+    q_width = shape.num_attention_heads * shape.head_dim
+    kv_width = shape.num_key_value_heads * shape.head_dim
+    weights = shape.hidden_size * (q_width + 2 * kv_width) + q_width * shape.hidden_size
+    qkv_biases = (q_width + 2 * kv_width) if shape.qkv_bias else 0
+    o_bias = shape.hidden_size if shape.o_proj_bias else 0
+    qk_norms = 2 * shape.head_dim if shape.qk_norm else 0
+    return weights + qkv_biases + o_bias + qk_norms
+
+
+def mlp_parameters(hidden_size: int, intermediate_size: int, mlp_bias: bool) -> int:
+    """One GLU MLP: gate and up are H x I, down is I x H; biases on gate/up (I) and down (H).
+
+    A fused ``gate_up_proj`` (Phi-3) is the same 2*I rows in one matrix.
+    """
+    weights = 3 * hidden_size * intermediate_size
+    biases = (2 * intermediate_size + hidden_size) if mlp_bias else 0
+    return weights + biases
+
+
+def layer_norm_parameters(hidden_size: int, norms_per_layer: int) -> int:
+    """RMSNorm weights of one decoder layer: 2 (Llama) or 4 (Gemma-2/3) vectors of size H."""
+    return norms_per_layer * hidden_size
+
+
+def non_mlp_parameters(shape: DecoderShape) -> int:
+    """Every parameter outside the MLPs: what width pruning leaves untouched.
+
+    embeddings (+ untied LM head) + L x (attention + layer norms) + final norm (H).
+    """
+    per_layer = attention_parameters(shape) + layer_norm_parameters(shape.hidden_size, shape.norms_per_layer)
+    embeddings = embedding_parameters(shape.vocab_size, shape.hidden_size, shape.tie_word_embeddings)
+    return embeddings + shape.num_hidden_layers * per_layer + shape.hidden_size
+
+
+def total_parameters(shape: DecoderShape, intermediate_size: int | None = None) -> int:
+    """Total parameters of a GLU decoder, as ``sum(p.numel() for p in model.parameters())``.
+
+    Everything outside the MLPs + L MLPs of one width. ``intermediate_size`` overrides the
+    shape's MLP width (a uniformly pruned model).
+    """
+    width = shape.intermediate_size if intermediate_size is None else intermediate_size
+    return non_mlp_parameters(shape) + shape.num_hidden_layers * mlp_parameters(shape.hidden_size, width, shape.mlp_bias)
+
+
+def total_parameters_by_layer(shape: DecoderShape, intermediate_sizes: Sequence[int]) -> int:
+    """Total parameters of a GLU decoder whose layers have MLPs of different widths.
+
+    Everything outside the MLPs + the sum of each layer's MLP at its own width: what
+    optipfair's ``layer_indices`` leaves. ``intermediate_sizes`` holds one width per layer;
+    the shape's own ``intermediate_size`` is not used.
+    """
+    if len(intermediate_sizes) != shape.num_hidden_layers:
+        raise ValueError(f"{len(intermediate_sizes)} MLP widths for {shape.num_hidden_layers} layers")
+    mlps = sum(mlp_parameters(shape.hidden_size, width, shape.mlp_bias) for width in intermediate_sizes)
+    return non_mlp_parameters(shape) + mlps
+
+
+def mlp_share(shape: DecoderShape) -> float:
+    """Fraction (0-1) of all parameters that sit in the MLPs: what width pruning can remove."""
+    all_mlps = shape.num_hidden_layers * mlp_parameters(
+        shape.hidden_size, shape.intermediate_size, shape.mlp_bias
+    )
+    return all_mlps / total_parameters(shape)
+
+
+# --- optipfair 0.4.2's size rule ----------------------------------------------------------
+
+
+def neurons_to_prune(intermediate_size: int, pruning_pct: float) -> int:
+    """Neuron pairs optipfair removes: ``min(int(p / 100 * I), I - 1)``.
+
+    Written with the same float operations in the same order as
+    ``optipfair/pruning/mlp_glu.py::prune_neuron_pairs`` so that the truncation agrees
+    bit for bit (e.g. 30 % of 8192 is 2457.6000000000004, truncated to 2457).
+    """
+    return min(int(pruning_pct / 100 * intermediate_size), intermediate_size - 1)
+
+
+def round_to_divisor(size: int, divisor: int) -> int:
+    """optipfair's ``expansion_divisor`` rounding: the largest multiple of ``divisor`` <= size."""
+    return (size // divisor) * divisor
+
+
+def kept_neurons(intermediate_size: int, pruning_pct: float, expansion_divisor: int | None = None) -> int:
+    """MLP width optipfair 0.4.2 keeps: ``k = I - min(int(p/100*I), I-1)``.
+
+    With ``expansion_divisor``, k is rounded down to a multiple of it (at least 1). Raises
+    ``PruningError`` where optipfair raises ``ValueError``: a percentage outside 0-100, a
+    divisor it does not accept, or a rounded size that prunes nothing although p > 0.
+    """
+    if not 0 <= pruning_pct <= 100:
+        raise PruningError(f"pruning_percentage must be between 0 and 100, got {pruning_pct}")
+    if expansion_divisor is not None and expansion_divisor not in EXPANSION_DIVISORS:
+        raise PruningError(
+            f"expansion_divisor must be one of {list(EXPANSION_DIVISORS)} or None. Got: {expansion_divisor}"
+        )
+    kept = intermediate_size - neurons_to_prune(intermediate_size, pruning_pct)
+    if expansion_divisor is not None:
+        kept = max(round_to_divisor(kept, expansion_divisor), 1)
+    if pruning_pct > 0 and kept >= intermediate_size:
+        raise PruningError(
+            f"no effective pruning: resulting intermediate size ({kept}) is >= base size "
+            f"({intermediate_size}); increase the pruning percentage or use a smaller divisor"
+        )
+    return kept
+
+
+def pruning_pct_for_expansion_rate(intermediate_size: int, hidden_size: int, expansion_rate_pct: float) -> float:
+    """The pruning percentage optipfair derives from ``expansion_rate=R`` (R in percent, 240 = 2.4x).
+
+    ``target = R / 100 * H``; ``p = (1 - target / I) * 100`` — the float operations of
+    ``calculate_pruning_percentage_from_expansion_rate``. A target at or above the current
+    width raises ``PruningError``, as optipfair does.
+    """
+    target_size = (expansion_rate_pct / 100) * hidden_size
+    if target_size >= intermediate_size:
+        current_pct = (intermediate_size / hidden_size) * 100
+        raise PruningError(
+            f"target expansion rate {expansion_rate_pct}% is not below the current "
+            f"{current_pct:.2f}%: nothing to prune"
+        )
+    return (1 - (target_size / intermediate_size)) * 100
+
+
+# --- ratios and reductions ----------------------------------------------------------------
+
+
+def expansion_ratio(intermediate_size: int, hidden_size: int) -> float:
+    """The study's independent variable: ``I / H`` as a factor (8192 / 2048 = 4.0)."""
+    return intermediate_size / hidden_size
+
+
+def expansion_rate_pct(intermediate_size: int, hidden_size: int) -> float:
+    """``I / H * 100``: optipfair's ``expansion_rate`` unit (400.0 for 4x)."""
+    return (intermediate_size / hidden_size) * 100
+
+
+def reduction_pct(original: int, pruned: int) -> float:
+    """How much of ``original`` is gone, in percent: ``(original - pruned) / original * 100``.
+
+    Same operation order as optipfair's ``get_pruning_statistics``.
+    """
+    return ((original - pruned) / original) * 100
+
+
+def millions(count: int) -> float:
+    """A count in millions (unrounded)."""
+    return count / 1e6
+
+
+def display(value: float, decimals: int = DISPLAY_DECIMALS) -> float:
+    """A display value: ``value`` rounded half-to-even at ``decimals`` places (Python's round)."""
+    return round(value, decimals)

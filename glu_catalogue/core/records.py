@@ -1,0 +1,273 @@
+"""The catalogue's records: strict, frozen Pydantic models of ``data/expansion_rates.json``.
+
+The layout is the study's own (``metadata`` + ``models[]`` with ``base_model``, ``pruning_pct``,
+``original_architecture``, ``pruned_architecture``, ``reductions``, ``optipfair_stats``,
+``status``), key for key, so code written for the study's files reads ours. What the study's
+files lack is added as optional fields, which lets the same models read the legacy files:
+
+* ``metadata.schema_version`` -- present in catalogue files, absent in legacy ones;
+* ``expansion_ratio_exact`` next to the rounded ``expansion_rate``;
+* the whole architecture (heads, head_dim, vocab, tied embeddings, biases, norms), so the
+  parameter count can be recomputed from the record alone;
+* ``provenance`` per record: how the numbers were produced, with which versions, when.
+
+A file with ``schema_version`` must carry every added field; ``check_complete`` says which are
+missing. Records are data: no I/O, no torch. Units follow the names: ``*_pct`` and
+``*_percentage`` are 0-100, ``expansion_rate`` / ``expansion_ratio_exact`` are factors,
+``*_millions`` are counts / 1e6, ``total_parameters`` is a count.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Mapping
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .formulas import DISPLAY_DECIMALS
+
+SCHEMA_VERSION = "1.0"
+
+#: Fields written rounded to ``DISPLAY_DECIMALS`` places; the verifier checks the rounding.
+DISPLAY_FIELDS = frozenset(
+    {
+        "expansion_rate",
+        "expansion_rate_percentage",
+        "total_parameters_millions",
+        "parameter_reduction_pct",
+        "expansion_reduction_pct",
+        "parameters_saved_millions",
+    }
+)
+
+Status = Literal["success", "failed"]
+NeuronSelectionMethod = Literal["MAW", "PPM", "VOW", "PON", "L2"]
+
+PositiveInt = Annotated[int, Field(gt=0)]
+Count = Annotated[int, Field(ge=0)]
+Percentage = Annotated[float, Field(ge=0, le=100)]
+NonNegativeFloat = Annotated[float, Field(ge=0)]
+PositiveFloat = Annotated[float, Field(gt=0)]
+ModelId = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\s]+$")]
+
+
+def _display(description: str) -> object:
+    return Field(description=f"{description} Rounded to {DISPLAY_DECIMALS} decimals for display.")
+
+
+class StrictModel(BaseModel):
+    """Frozen, unknown fields rejected, no type coercion, no NaN or infinity."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class ModelShape(StrictModel):
+    """Every architecture number the parameter count of a GLU decoder depends on.
+
+    Implements ``glu_catalogue.core.formulas.DecoderShape``; ``intermediate_size`` is the MLP width.
+    """
+
+    hidden_size: PositiveInt = Field(description="Width of the residual stream, H.")
+    intermediate_size: PositiveInt = Field(description="Width of each GLU MLP, I (neuron pairs).")
+    num_hidden_layers: PositiveInt = Field(description="Decoder layers, L.")
+    num_attention_heads: PositiveInt = Field(description="Query heads.")
+    num_key_value_heads: PositiveInt = Field(description="Key/value heads (GQA groups).")
+    head_dim: PositiveInt = Field(description="Width of one head (not always H / heads).")
+    vocab_size: PositiveInt = Field(description="Rows of the token embedding.")
+    tie_word_embeddings: bool = Field(description="LM head shares the embedding matrix (counted once).")
+    qkv_bias: bool = Field(description="q/k/v projections carry biases (Qwen2).")
+    o_proj_bias: bool = Field(description="The attention output projection carries a bias.")
+    mlp_bias: bool = Field(description="gate/up/down projections carry biases.")
+    qk_norm: bool = Field(description="RMSNorm(head_dim) on queries and keys (Qwen3, Gemma-3).")
+    norms_per_layer: PositiveInt = Field(description="RMSNorm vectors of size H per layer (2; Gemma-2/3: 4).")
+    fused_qkv: bool = Field(default=False, description="q/k/v stored as one qkv_proj matrix (Phi-3).")
+    fused_gate_up: bool = Field(default=False, description="gate/up stored as one gate_up_proj matrix (Phi-3).")
+
+    @model_validator(mode="after")
+    def _heads_group(self) -> ModelShape:
+        if self.num_attention_heads % self.num_key_value_heads:
+            raise ValueError(
+                f"num_attention_heads ({self.num_attention_heads}) must be a multiple of "
+                f"num_key_value_heads ({self.num_key_value_heads})"
+            )
+        return self
+
+
+SHAPE_FIELDS = tuple(ModelShape.model_fields)
+
+
+class ArchitectureBlock(StrictModel):
+    """One side of a record (``original_architecture`` or ``pruned_architecture``).
+
+    The first seven fields are the study's; the rest are the catalogue's additions, optional so
+    legacy files validate (``check_complete`` demands them in catalogue files).
+    """
+
+    hidden_size: PositiveInt = Field(description="Width of the residual stream, H.")
+    intermediate_size: PositiveInt = Field(description="MLP width I on this side.")
+    num_hidden_layers: PositiveInt = Field(description="Decoder layers, L.")
+    expansion_rate: PositiveFloat = _display("Expansion ratio I / H as a factor (4.0 = 4x).")
+    expansion_rate_percentage: PositiveFloat = _display("Expansion ratio I / H x 100 (optipfair's unit).")
+    total_parameters: PositiveInt = Field(description="All parameters, tied embeddings counted once.")
+    total_parameters_millions: PositiveFloat = _display("total_parameters / 1e6.")
+    expansion_ratio_exact: PositiveFloat | None = Field(default=None, description="I / H, unrounded.")
+    num_attention_heads: PositiveInt | None = Field(default=None, description="Query heads.")
+    num_key_value_heads: PositiveInt | None = Field(default=None, description="Key/value heads (GQA groups).")
+    head_dim: PositiveInt | None = Field(default=None, description="Width of one attention head.")
+    vocab_size: PositiveInt | None = Field(default=None, description="Rows of the token embedding.")
+    tie_word_embeddings: bool | None = Field(default=None, description="LM head shares the embedding.")
+    qkv_bias: bool | None = Field(default=None, description="q/k/v projections carry biases.")
+    o_proj_bias: bool | None = Field(default=None, description="o_proj carries a bias.")
+    mlp_bias: bool | None = Field(default=None, description="MLP projections carry biases.")
+    qk_norm: bool | None = Field(default=None, description="RMSNorm on queries and keys.")
+    norms_per_layer: PositiveInt | None = Field(default=None, description="RMSNorm vectors per layer.")
+    fused_qkv: bool | None = Field(default=None, description="One fused qkv_proj matrix.")
+    fused_gate_up: bool | None = Field(default=None, description="One fused gate_up_proj matrix.")
+
+    def shape(self) -> ModelShape | None:
+        """The architecture as a ``ModelShape``, or None where a legacy block lacks fields."""
+        values = {name: getattr(self, name) for name in SHAPE_FIELDS}
+        if any(values[name] is None for name in SHAPE_FIELDS if name not in ("fused_qkv", "fused_gate_up")):
+            return None
+        values = {name: value for name, value in values.items() if value is not None}
+        return ModelShape.model_validate(values)
+
+
+class Reductions(StrictModel):
+    """What pruning removed, in display units."""
+
+    parameter_reduction_pct: Percentage = _display("Parameters removed, % of the original total.")
+    expansion_reduction_pct: Percentage = _display("MLP width removed, % of the original I.")
+    parameters_saved_millions: NonNegativeFloat = _display("Parameters removed, in millions.")
+
+
+class OptipfairStats(StrictModel):
+    """The dictionary ``optipfair.prune_model(..., return_stats=True)`` returns, unrounded."""
+
+    original_parameters: PositiveInt
+    pruned_parameters: PositiveInt
+    reduction: Count = Field(description="original_parameters - pruned_parameters.")
+    percentage_reduction: Percentage = Field(description="reduction / original_parameters * 100.")
+    expansion_rate: PositiveFloat = Field(description="Pruned I / H * 100 of the first layer.")
+    pruned_layers: Count | None = Field(default=None, description="Layers pruned (selective pruning only).")
+    total_layers: PositiveInt | None = Field(default=None, description="Layers in the model (selective pruning only).")
+
+
+class Provenance(StrictModel):
+    """How a record's numbers were produced.
+
+    ``method`` is ``closed-form`` (computed by ``glu_catalogue.core.formulas``; no model was built) or
+    ``optipfair`` (a model was materialised with transformers, pruned with optipfair and counted).
+    ``weights`` says where the pruned weights came from: ``random-init`` weights give the real
+    shapes and counts, but the kept neurons are not those of the real model.
+    """
+
+    method: Literal["closed-form", "optipfair"]
+    created_at: str = Field(description="ISO 8601 UTC time the record was produced.")
+    catalogue_version: str
+    size_rule: str | None = Field(default=None, description="The pruning size rule a closed-form record assumes.")
+    optipfair_version: str | None = None
+    torch_version: str | None = None
+    transformers_version: str | None = None
+    neuron_selection_method: NeuronSelectionMethod | None = None
+    weights: Literal["random-init", "checkpoint", "hub"] | None = None
+    weights_source: str | None = Field(default=None, description="Checkpoint path, hub id, or 'random'.")
+    weights_revision: str | None = Field(default=None, description="Hub revision, where one was used.")
+    seed: Count | None = Field(default=None, description="Seed of random-init weights.")
+    config_sha256: str | None = Field(default=None, description="sha256 of the config the model was built from.")
+    device: str | None = Field(default=None, description="Device name the model was pruned on.")
+    dtype: str | None = Field(default=None, description="Weight dtype, e.g. bfloat16.")
+    wall_time_s: NonNegativeFloat | None = Field(default=None, description="Seconds spent on this level.")
+    peak_memory_bytes: Count | None = Field(default=None, description="Peak memory while building this model.")
+    kept_indices_sha256: str | None = Field(default=None, description="sha256 of the kept neuron indices, all layers.")
+    note: str | None = None
+
+
+class ExpansionRecord(StrictModel):
+    """One pruned configuration: a base model at one pruning percentage.
+
+    ``status == "success"`` records carry every block; ``"failed"`` ones carry ``error``.
+    """
+
+    base_model: ModelId = Field(description="Registry id of the base model, e.g. meta-llama/Llama-3.2-1B.")
+    pruning_pct: Annotated[int, Field(ge=0, le=100)] = Field(description="optipfair pruning_percentage, 0-100.")
+    original_architecture: ArchitectureBlock | None = None
+    pruned_architecture: ArchitectureBlock | None = None
+    reductions: Reductions | None = None
+    optipfair_stats: OptipfairStats | None = None
+    status: Status
+    error: str | None = Field(default=None, description="Why a failed record failed.")
+    provenance: Provenance | None = None
+
+    @model_validator(mode="after")
+    def _blocks_match_status(self) -> ExpansionRecord:
+        problem = status_problem(self.__dict__)
+        if problem:
+            raise ValueError(problem)
+        return self
+
+    @property
+    def label(self) -> str:
+        """How problems name this record: ``model @ pct%``."""
+        return f"{self.base_model} @ {self.pruning_pct}%"
+
+
+RESULT_BLOCKS = ("original_architecture", "pruned_architecture", "reductions", "optipfair_stats")
+
+
+def status_problem(record: Mapping[str, Any]) -> str | None:
+    """Why a record's blocks do not fit its status (None if they do); ``record`` as a dict."""
+    if record.get("status") == "success":
+        missing = [name for name in RESULT_BLOCKS if record.get(name) is None]
+        if missing:
+            return f"a successful record needs {', '.join(missing)}"
+    elif not record.get("error"):
+        return "a failed record needs an error message"
+    return None
+
+
+class Metadata(StrictModel):
+    """The catalogue file's header; the counts describe ``models[]``."""
+
+    generated_at: str = Field(description="ISO 8601 time the file was written.")
+    optipfair_version: str
+    total_models: Count = Field(description="Entries in models[].")
+    successful: Count = Field(description="Entries with status success.")
+    failed: Count = Field(description="Entries with status failed.")
+    pruning_method: NeuronSelectionMethod
+    pruning_type: Literal["MLP_GLU"]
+    schema_version: str | None = Field(default=None, description="Catalogue schema version; absent in legacy files.")
+
+
+class Catalogue(StrictModel):
+    """The whole ``expansion_rates.json``."""
+
+    metadata: Metadata
+    models: list[ExpansionRecord]
+
+    @property
+    def is_legacy(self) -> bool:
+        """True for the study's own layout (no ``schema_version``)."""
+        return self.metadata.schema_version is None
+
+
+_COMPLETE_BLOCK_KEYS = frozenset(("expansion_ratio_exact", *SHAPE_FIELDS))
+
+
+def check_complete(record: ExpansionRecord | Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Fields a catalogue-format record must carry but lacks, as ``(field path, reason)``.
+
+    ``record`` is a validated record or its raw dict (the file's form); legacy records lack them all.
+    """
+    raw = record.model_dump(exclude_none=True) if isinstance(record, ExpansionRecord) else record
+    blocks = [(side, raw.get(side)) for side in ("original_architecture", "pruned_architecture")]
+    blocks = [(side, block) for side, block in blocks if isinstance(block, Mapping)]
+    if "provenance" in raw and all(block.keys() >= _COMPLETE_BLOCK_KEYS for _, block in blocks):
+        return []  # the common case, decided without building the list
+    missing: list[tuple[str, str]] = []
+    if "provenance" not in raw:
+        missing.append(("provenance", "how the record was produced"))
+    for side, block in blocks:
+        for name in ("expansion_ratio_exact", *SHAPE_FIELDS):
+            if name not in block:
+                missing.append((f"{side}.{name}", "needed to recompute the parameter count"))
+    return missing

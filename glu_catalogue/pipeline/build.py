@@ -1,0 +1,332 @@
+"""``catalogue build``: decide what to (re)build, produce the records, write them, check the result.
+
+A record is rebuilt only when its inputs changed (method, weights, seed, config, dtype) or with
+``force``; a build with nothing to do prunes nothing and only runs the checks. Each model is
+built by ``generate.build_model`` (imported only when a model needs building, so a no-op build
+needs no torch). A model that fails is reported and the others go on; the records it had stay.
+All files are written at the end in one atomic step, under a lock on the data directory.
+torch is not imported by this module.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator, Protocol
+
+from ..core.derive import closed_form_provenance, closed_form_record
+from ..store.paths import CATALOGUE_FILE
+from ..core.problems import Report
+from .publish import write_catalogue
+from ..core.records import Catalogue, ExpansionRecord
+from ..store.registry import ModelEntry, get_model, load_registry
+from ..store.reading import ReadError, load_catalogue
+from ..verify.catalogue import verify
+from ..generate.weights import DEFAULT_SEED, WeightsSource, config_sha256, resolve_sources
+
+#: The study's pruning levels, in percent.
+DEFAULT_LEVELS = (0, 10, 20, 30, 40, 50, 60)
+
+#: The study's four models.
+STUDY_MODELS = (
+    "meta-llama/Llama-3.2-1B",
+    "meta-llama/Llama-3.2-1B-Instruct",
+    "meta-llama/Llama-3.2-3B",
+    "meta-llama/Llama-3.2-3B-Instruct",
+)
+
+#: ``--dtype`` choices and the torch dtype names provenance records.
+DTYPE_NAMES = {"bf16": "bfloat16", "fp16": "float16", "fp32": "float32"}
+
+LOCK_FILE = ".catalogue-build.lock"
+CLOSED_FORM_VERSION = "none (closed form of the 0.4.2 size rule)"
+
+
+class BuildError(Exception):
+    """The build cannot start (bad options, unreadable catalogue, another build running); nothing was written."""
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    """Everything ``catalogue build`` was asked to do."""
+
+    model_ids: tuple[str, ...] = ()
+    levels: tuple[int, ...] = DEFAULT_LEVELS
+    data_dir: Path = Path("data")
+    method: str = "MAW"
+    device: str = "auto"
+    dtype: str = "bf16"
+    weights: tuple[str, ...] = ()
+    seed: int = DEFAULT_SEED
+    save_pruned: Path | None = None
+    force: bool = False
+    closed_form: bool = False
+    wait: bool = False
+
+
+@dataclass
+class ModelOutcome:
+    """What happened to one model: levels built and skipped, time, memory, weights, or the error."""
+
+    model_id: str
+    weights: str
+    built: list[int] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)
+    seconds: float = 0.0
+    peak_memory_bytes: int | None = None
+    model_bytes: int | None = None
+    error: str | None = None
+
+
+@dataclass
+class BuildResult:
+    """The outcome of every model, the files that changed, and the checks of the result."""
+
+    outcomes: list[ModelOutcome]
+    changed_files: list[Path]
+    report: Report
+
+    @property
+    def failed(self) -> list[ModelOutcome]:
+        """The models that could not be built."""
+        return [outcome for outcome in self.outcomes if outcome.error]
+
+
+class Progress(Protocol):
+    """What a build tells its caller as it goes (the CLI draws progress bars from it)."""
+
+    def plan(self, work: list[tuple[str, int]]) -> None: ...  # (model id, levels to build) for each model
+    def model_started(self, model_id: str, weights: str) -> None: ...
+    def level_done(self, model_id: str, level: int) -> None: ...
+    def model_done(self, outcome: ModelOutcome) -> None: ...
+
+
+class _Silent:
+    def plan(self, work: list[tuple[str, int]]) -> None: ...
+    def model_started(self, model_id: str, weights: str) -> None: ...
+    def level_done(self, model_id: str, level: int) -> None: ...
+    def model_done(self, outcome: ModelOutcome) -> None: ...
+
+
+def parse_levels(text: str) -> tuple[int, ...]:
+    """``"0,10,20"`` -> ``(0, 10, 20)``; each an integer percentage 0-100, duplicates dropped."""
+    levels = []
+    for part in text.split(","):
+        part = part.strip()
+        try:
+            level = int(part)
+        except ValueError:
+            raise BuildError(f"--levels: {part!r} is not an integer percentage (e.g. --levels 0,10,20)") from None
+        if not 0 <= level <= 100:
+            raise BuildError(f"--levels: {level} is outside 0-100")
+        levels.append(level)
+    return tuple(sorted(set(levels)))
+
+
+def parse_models(text: str | None) -> tuple[str, ...]:
+    """``"a/b,c/d"`` -> the ids, checked against the registry; None -> every registry model."""
+    if not text:
+        return tuple(load_registry())
+    ids = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    for model_id in ids:
+        get_model(model_id)  # UnknownModelError, with suggestions
+    return ids
+
+
+def existing_catalogue(data_dir: Path) -> Catalogue | None:
+    """The catalogue already in ``data_dir`` (None if there is none yet)."""
+    path = data_dir / CATALOGUE_FILE
+    if not path.exists():
+        return None
+    try:
+        return load_catalogue(path)
+    except ReadError as error:
+        raise BuildError(f"{error}; fix or move the file, the build will not overwrite it") from None
+    except ValueError as error:  # pydantic's ValidationError
+        first = str(error).splitlines()[0]
+        raise BuildError(f"{path}: not a valid catalogue ({first}); run `catalogue verify {path}`") from None
+
+
+@contextmanager
+def build_lock(data_dir: Path, wait: bool) -> Iterator[None]:
+    """Hold the data directory's build lock; another holder makes this refuse (or wait, with ``wait``)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / LOCK_FILE
+    with open(path, "a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise BuildError(
+                f"{data_dir}: another catalogue build is writing here ({holder}); wait for it to finish, or pass --wait"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def is_current(record: ExpansionRecord, request: BuildRequest, weights: WeightsSource, config_digest: str) -> bool:
+    """True when ``record`` was built by optipfair from the same inputs the request would use."""
+    provenance = record.provenance
+    return (
+        record.status == "success"
+        and provenance is not None
+        and provenance.method == "optipfair"
+        and provenance.neuron_selection_method == request.method
+        and provenance.weights == weights.kind
+        and provenance.weights_source == weights.location
+        and provenance.weights_revision == weights.revision
+        and provenance.seed == weights.seed
+        and provenance.config_sha256 == config_digest
+        and provenance.dtype == DTYPE_NAMES[request.dtype]
+    )
+
+
+def run_build(request: BuildRequest, progress: Progress | None = None) -> BuildResult:
+    """Build what ``request`` asks for, write the catalogue to ``request.data_dir`` and check it."""
+    progress = progress or _Silent()
+    if request.dtype not in DTYPE_NAMES:
+        raise BuildError(f"--dtype {request.dtype}: choose one of {', '.join(DTYPE_NAMES)}")
+    model_ids = request.model_ids or tuple(load_registry())
+    entries = [get_model(model_id) for model_id in model_ids]
+    with build_lock(request.data_dir, request.wait):
+        existing = existing_catalogue(request.data_dir)
+        records = {(r.base_model, r.pruning_pct): r for r in existing.models} if existing else {}
+        _check_method(existing, request, set(model_ids))
+        if request.closed_form:
+            outcomes = _closed_form(entries, request, records)
+        else:
+            outcomes = _generated(entries, request, records, progress)
+        ordered = list(records.values())
+        versions = {r.provenance.optipfair_version for r in ordered if r.provenance and r.provenance.optipfair_version}
+        optipfair_version = ", ".join(sorted(versions)) if versions else CLOSED_FORM_VERSION
+        changed = write_catalogue(request.data_dir, ordered, optipfair_version, request.method)
+    return BuildResult(outcomes=outcomes, changed_files=changed, report=verify([request.data_dir]))
+
+
+def _check_method(existing: Catalogue | None, request: BuildRequest, selected: set[str]) -> None:
+    """One catalogue, one neuron-selection method: switching needs every model rebuilt."""
+    if existing is None or existing.metadata.pruning_method == request.method or not existing.models:
+        return
+    others = sorted({r.base_model for r in existing.models} - selected)
+    if others or not request.force:
+        raise BuildError(
+            f"{request.data_dir} holds a catalogue pruned with {existing.metadata.pruning_method}, not "
+            f"{request.method}: write the {request.method} catalogue elsewhere with --data DIR, or rebuild "
+            f"every model of it with --force"
+        )
+
+
+def _closed_form(entries: list[ModelEntry], request: BuildRequest, records: dict) -> list[ModelOutcome]:
+    provenance = closed_form_provenance()
+    outcomes = []
+    for entry in entries:
+        outcome = ModelOutcome(entry.model_id, weights="none (closed form)")
+        for level in request.levels:
+            record = closed_form_record(entry.model_id, entry.shape, level, provenance)
+            old = records.get((entry.model_id, level))
+            if old is not None and not request.force and _same_numbers(old, record):
+                outcome.skipped.append(level)
+                continue
+            records[(entry.model_id, level)] = record
+            outcome.built.append(level)
+        outcomes.append(outcome)
+    return outcomes
+
+
+def _same_numbers(old: ExpansionRecord, new: ExpansionRecord) -> bool:
+    keep = {"original_architecture", "pruned_architecture", "reductions", "optipfair_stats", "status"}
+    same_kind = old.provenance is not None and old.provenance.method == (new.provenance.method if new.provenance else None)
+    return same_kind and old.model_dump(include=keep) == new.model_dump(include=keep)
+
+
+def _generated(entries: list[ModelEntry], request: BuildRequest, records: dict, progress: Progress) -> list[ModelOutcome]:
+    from ..generate.weights import WeightsError
+
+    try:
+        sources = resolve_sources(request.weights, tuple(entry.model_id for entry in entries), request.seed)
+    except WeightsError as error:
+        raise BuildError(str(error)) from None
+    work: list[tuple[ModelEntry, WeightsSource, list[int], list[int], str | None]] = []
+    for entry in entries:
+        weights = sources[entry.model_id]
+        try:
+            digest: str | None = config_sha256(entry.config, weights) if weights.kind != "hub" else None
+        except OSError as error:
+            digest, todo, skipped = None, list(request.levels), []
+            work.append((entry, weights, todo, skipped, f"checkpoint {weights.location}: cannot read config.json ({error.strerror})"))
+            continue
+        todo, skipped = [], []
+        for level in request.levels:
+            old = records.get((entry.model_id, level))
+            current = old is not None and digest is not None and is_current(old, request, weights, digest)
+            (skipped if current and not request.force else todo).append(level)
+        work.append((entry, weights, todo, skipped, None))
+    progress.plan([(entry.model_id, len(todo)) for entry, _, todo, _, _ in work])
+    outcomes = []
+    for entry, weights, todo, skipped, error in work:
+        outcome = ModelOutcome(entry.model_id, weights.describe(), skipped=skipped, error=error)
+        if todo and error is None:
+            progress.model_started(entry.model_id, weights.describe())
+            _build_one(entry, weights, todo, request, records, outcome, progress)
+        progress.model_done(outcome)
+        outcomes.append(outcome)
+    return outcomes
+
+
+def _build_one(
+    entry: ModelEntry,
+    weights: WeightsSource,
+    levels: list[int],
+    request: BuildRequest,
+    records: dict,
+    outcome: ModelOutcome,
+    progress: Progress,
+) -> None:
+    """Build one model into ``records``; any failure becomes ``outcome.error`` and leaves ``records`` as they were."""
+    try:
+        from ..generate import model as generate
+
+        settings = generate.BuildSettings(
+            method=request.method,
+            device=generate.resolve_device(request.device),
+            dtype=request.dtype,
+            save_pruned=request.save_pruned,
+        )
+        build = generate.build_model(entry, levels, weights, settings, on_level=lambda level: progress.level_done(entry.model_id, level))
+    except ImportError as error:
+        outcome.error = f"the generator needs torch, transformers and optipfair (pip install -e '.[generate]'): {error}"
+        return
+    except MemoryError:
+        outcome.error = "out of memory while building: use a machine with more memory, or --dtype bf16"
+        return
+    except Exception as error:  # noqa: BLE001 - one model's failure must not stop the others
+        outcome.error = _reason(error)
+        return
+    for record in build.records:
+        records[(record.base_model, record.pruning_pct)] = record
+    outcome.built = [record.pruning_pct for record in build.records]
+    outcome.seconds = build.seconds
+    outcome.peak_memory_bytes = build.peak_memory_bytes
+    outcome.model_bytes = build.model_bytes
+
+
+def _reason(error: Exception) -> str:
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    if "out of memory" in text.lower():
+        return f"out of memory: {text}"
+    if type(error).__name__ == "ModelFailed":
+        return text
+    return f"{type(error).__name__}: {text}"

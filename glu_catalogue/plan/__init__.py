@@ -1,0 +1,1 @@
+"""Planning a pruning by formula (``catalogue plan``) and summarising the registry (``catalogue models``)."""

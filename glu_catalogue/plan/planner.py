@@ -1,0 +1,195 @@
+"""The expansion-ratio planner: what pruning gives a model a target MLP, and what it costs.
+
+Answers, for any registry model and without building it, what optipfair 0.4.2 would do with
+
+* ``prune_model(model, expansion_rate=R, pruning_percentage=None, expansion_divisor=D)``
+  (``plan_for_ratio``: a target expansion ratio, R = ratio x 100), or
+* ``prune_model(model, pruning_percentage=P, expansion_divisor=D)`` (``plan_for_pct``):
+
+the pruning percentage optipfair derives, the MLP width it keeps, the ratio reached, the
+parameter count and the reduction. Every number comes from ``glu_catalogue.core.formulas``, which
+repeats optipfair's float operations, so the prediction is exact (``tests/test_planner.py``
+prunes tiny models with optipfair and compares). Standard library, formulas and registry only.
+
+A model the target does not fit gets a row with a ``status`` and a ``note`` instead of
+numbers, so that one model never stops the answer for the others.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any, Literal
+
+from ..core import formulas
+from ..store.registry import ModelEntry
+
+#: ``ok``: optipfair prunes to the row's width. ``below-target``: the baseline ratio is
+#: already at or below the target; optipfair refuses, there is nothing to prune.
+#: ``refused``: optipfair raises ValueError for these arguments (``note`` says why).
+#: ``fused-mlp``: optipfair's MLP_GLU pruning refuses the fused ``gate_up_proj`` (Phi-3); the
+#: numbers are those of the same model with the projection split into gate_proj and up_proj.
+Status = Literal["ok", "below-target", "refused", "fused-mlp"]
+
+_FUSED_NOTE = (
+    "optipfair 0.4.2 refuses fused gate_up_proj layers; `catalogue build` prunes them itself with "
+    "optipfair's ranking (the gate and up halves), and these are the numbers it gives"
+)
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    """One model's answer to a planning question.
+
+    Sizes are counts; ``*_pct`` are 0-100; ``*expansion_ratio`` are factors (2.4). The
+    ``pruning_pct`` is the unrounded float optipfair computes (``39.99999999999999`` happens);
+    display code rounds it. Fields after ``pruning_pct`` are None when ``status`` is
+    ``below-target`` or ``refused``.
+    """
+
+    model_id: str
+    family: str
+    size_label: str
+    hidden_size: int
+    original_intermediate_size: int
+    original_expansion_ratio: float
+    original_total_parameters: int
+    target_expansion_ratio: float | None
+    expansion_divisor: int | None
+    status: Status
+    note: str | None
+    pruning_pct: float | None
+    intermediate_size: int | None
+    expansion_ratio: float | None
+    total_parameters: int | None
+    parameters_saved: int | None
+    parameter_reduction_pct: float | None
+    expansion_reduction_pct: float | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The row as a JSON-ready dict, fields in declaration order."""
+        return asdict(self)
+
+
+def expansion_rate_pct_for_ratio(ratio: float | str | Decimal) -> float:
+    """optipfair's ``expansion_rate`` (percent) for an expansion ratio: ``2.3`` -> ``230.0``.
+
+    Computed in decimal from the ratio's shortest written form, so that 2.3 gives exactly the
+    230 a person passes to optipfair; the float product ``2.3 * 100`` is 229.99999999999997,
+    and a value one ulp off can move optipfair's truncation by a neuron.
+    """
+    try:
+        value = Decimal(str(ratio).strip())
+    except InvalidOperation:
+        raise ValueError(f"expansion ratio {ratio!r} is not a number (e.g. 2.4)") from None
+    if not value.is_finite():
+        raise ValueError(f"expansion ratio {ratio!r} is not a finite number")
+    return float(value * 100)
+
+
+def plan_for_ratio(entry: ModelEntry, ratio: float | str | Decimal, divisor: int | None = None) -> PlanRow:
+    """What ``prune_model(expansion_rate=ratio*100, expansion_divisor=divisor)`` does to ``entry``.
+
+    ``ratio`` is a factor (2.4 = a 2.4x MLP); pass the text a person typed to keep its exact
+    decimal value. Raises ``formulas.PruningError`` for a divisor optipfair does not accept.
+    """
+    _check_divisor(divisor)
+    rate_pct = expansion_rate_pct_for_ratio(ratio)
+    shape = entry.shape
+    try:
+        pct = formulas.pruning_pct_for_expansion_rate(shape.intermediate_size, shape.hidden_size, rate_pct)
+    except formulas.PruningError:
+        baseline = formulas.expansion_ratio(shape.intermediate_size, shape.hidden_size)
+        note = (
+            f"baseline ratio {baseline:.4g}x ({shape.intermediate_size}/{shape.hidden_size}) is already "
+            f"at or below the target {rate_pct / 100:g}x: nothing to prune (optipfair refuses such a target)"
+        )
+        return _row(entry, rate_pct / 100, divisor, "below-target", note)
+    return _pruned_row(entry, pct, rate_pct / 100, divisor)
+
+
+def plan_for_pct(entry: ModelEntry, pruning_pct: float, divisor: int | None = None) -> PlanRow:
+    """What ``prune_model(pruning_percentage=pruning_pct, expansion_divisor=divisor)`` does to ``entry``.
+
+    Raises ``formulas.PruningError`` for a divisor optipfair does not accept.
+    """
+    _check_divisor(divisor)
+    return _pruned_row(entry, pruning_pct, None, divisor)
+
+
+def plan(
+    entries: list[ModelEntry],
+    *,
+    ratio: float | str | Decimal | None = None,
+    pruning_pct: float | None = None,
+    divisor: int | None = None,
+) -> list[PlanRow]:
+    """One row per entry, for exactly one of ``ratio`` (a factor) or ``pruning_pct`` (0-100)."""
+    if (ratio is None) == (pruning_pct is None):
+        raise ValueError("give exactly one of ratio or pruning_pct")
+    if ratio is not None:
+        return [plan_for_ratio(entry, ratio, divisor) for entry in entries]
+    return [plan_for_pct(entry, pruning_pct, divisor) for entry in entries]
+
+
+def _check_divisor(divisor: int | None) -> None:
+    if divisor is not None and divisor not in formulas.EXPANSION_DIVISORS:
+        raise formulas.PruningError(
+            f"expansion_divisor must be one of {list(formulas.EXPANSION_DIVISORS)} or None, got {divisor}"
+        )
+
+
+def _pruned_row(entry: ModelEntry, pct: float, target: float | None, divisor: int | None) -> PlanRow:
+    shape = entry.shape
+    try:
+        kept = formulas.kept_neurons(shape.intermediate_size, pct, divisor)
+    except formulas.PruningError as error:
+        return _row(entry, target, divisor, "refused", f"optipfair refuses: {error}", pct)
+    original_total = formulas.total_parameters(shape)
+    pruned_total = formulas.total_parameters(shape, kept)
+    fused = entry.architecture_facts.fused_gate_up
+    return _row(
+        entry,
+        target,
+        divisor,
+        "fused-mlp" if fused else "ok",
+        _FUSED_NOTE if fused else None,
+        pct,
+        intermediate_size=kept,
+        expansion_ratio=formulas.expansion_ratio(kept, shape.hidden_size),
+        total_parameters=pruned_total,
+        parameters_saved=original_total - pruned_total,
+        parameter_reduction_pct=formulas.reduction_pct(original_total, pruned_total),
+        expansion_reduction_pct=formulas.reduction_pct(shape.intermediate_size, kept),
+    )
+
+
+def _row(
+    entry: ModelEntry,
+    target: float | None,
+    divisor: int | None,
+    status: Status,
+    note: str | None,
+    pct: float | None = None,
+    **outcome: Any,
+) -> PlanRow:
+    shape = entry.shape
+    empty = dict.fromkeys(
+        ("intermediate_size", "expansion_ratio", "total_parameters", "parameters_saved",
+         "parameter_reduction_pct", "expansion_reduction_pct")
+    )
+    return PlanRow(
+        model_id=entry.model_id,
+        family=entry.family,
+        size_label=entry.size_label,
+        hidden_size=shape.hidden_size,
+        original_intermediate_size=shape.intermediate_size,
+        original_expansion_ratio=formulas.expansion_ratio(shape.intermediate_size, shape.hidden_size),
+        original_total_parameters=formulas.total_parameters(shape),
+        target_expansion_ratio=target,
+        expansion_divisor=divisor,
+        status=status,
+        note=note,
+        pruning_pct=pct,
+        **{**empty, **outcome},
+    )

@@ -1,0 +1,1 @@
+"""The site: pages and charts rendered from the records, written to and checked against ``docs/``."""

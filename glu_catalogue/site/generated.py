@@ -1,0 +1,214 @@
+"""The generated part of ``docs/``: what it must hold, whether it does, and writing it.
+
+The site is rendered from its *files*: the catalogue JSON and CSV and ``schemas/``, as the bytes
+the site offers for download (``read_site_files``; a build passes the bytes it is about to write).
+From them come the records, the schemas and the verifier's report on them, and from those
+``glu_catalogue.site.render`` renders every page and ``glu_catalogue.site.plots`` every chart.
+
+* ``check_site`` (called by ``catalogue verify`` and ``catalogue docs --check``) renders the pages
+  again and compares them with ``docs/`` line by line; a chart is compared by the fingerprint
+  of the data it draws, so checking needs no matplotlib. Leftover generated files (a family no
+  longer in the data) are problems too.
+* ``site_texts`` is what a write puts into ``docs/``: every page, and every chart whose
+  fingerprint changed (drawn with matplotlib).
+
+A generated page carries ``markdown.GENERATED_MARKER`` below its title; a generated chart carries
+``plots.FINGERPRINT_PREFIX``. Nothing else in ``docs/`` is touched.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Mapping
+
+import pydantic_core
+from pydantic import ValidationError
+
+from .markdown import MARKER_LINES, has_marker
+from ..store.paths import CATALOGUE_FILE, SUMMARY_FILE, schemas_dir
+from .plots import FINGERPRINT_PREFIX, PALETTES, PlotSpec, draw_svg, plot_specs
+from ..core.problems import Report
+from ..core.records import Catalogue
+from ..store.registry import ModelEntry
+from .render import SiteContent, render_pages
+from .reference import VerificationSummary
+from ..store.schemas import SCHEMA_FILES
+from ..store.writing import write_files
+from ..store.paths import display_path
+from ..verify.catalogue import verify_contents
+from .views import all_groups
+
+#: What a stale site's problems tell the reader to do.
+FIX = "docs/ is stale: run `catalogue docs` (or `catalogue build`) and commit the result"
+
+
+class SiteError(Exception):
+    """The site cannot be rendered: the data it would show is not a valid catalogue."""
+
+
+def read_site_files(data_dir: Path) -> dict[str, bytes]:
+    """The files the site is rendered from and offers, by site path (``data/...``, ``schemas/...``).
+
+    Missing schema files are left out (the verifier reports them); a missing data file raises
+    ``OSError``.
+    """
+    files = {f"data/{name}": (data_dir / name).read_bytes() for name in (CATALOGUE_FILE, SUMMARY_FILE)}
+    for name in SCHEMA_FILES:
+        path = schemas_dir() / name
+        if path.is_file():
+            files[f"schemas/{name}"] = path.read_bytes()
+    return files
+
+
+def summarise(report: Report) -> VerificationSummary:
+    """The verification page's view of a report on the data and schemas."""
+    return VerificationSummary(tuple(report.checked.items()), tuple(report.problems))
+
+
+def site_content(files: Mapping[str, bytes], registry: Mapping[str, ModelEntry], data_report: Report) -> SiteContent:
+    """Everything the pages are rendered from; ``SiteError`` if the catalogue is not valid."""
+    try:
+        catalogue = Catalogue.model_validate(pydantic_core.from_json(files[f"data/{CATALOGUE_FILE}"]))
+    except (ValidationError, ValueError) as error:
+        raise SiteError(
+            f"data/{CATALOGUE_FILE} is not a valid catalogue ({str(error).splitlines()[0]}): "
+            "run `catalogue verify` and fix the data first"
+        ) from None
+    schemas: dict[str, Any] = {}
+    for path, content in files.items():
+        if path.startswith("schemas/"):
+            try:
+                schemas[path.split("/", 1)[1]] = json.loads(content)
+            except ValueError:
+                continue  # the verifier reports the stale schema
+    return SiteContent(
+        records=tuple(catalogue.models),
+        registry=registry,
+        schemas=schemas,
+        downloads=dict(files),
+        verification=summarise(data_report),
+    )
+
+
+def planned_plots(content: SiteContent) -> dict[str, tuple[PlotSpec, str]]:
+    """Every chart file (path relative to docs/) -> (what it plots, palette)."""
+    return {spec.file(palette): (spec, palette) for spec in plot_specs(all_groups(content.views)) for palette in PALETTES}
+
+
+def is_generated(path: Path) -> bool:
+    """True for a file ``catalogue docs`` wrote: a page starting with the marker, or a fingerprinted chart."""
+    try:
+        if path.suffix == ".md":
+            with path.open(encoding="utf-8") as handle:
+                return has_marker([handle.readline() for _ in range(MARKER_LINES)])
+        if path.suffix == ".svg":
+            return FINGERPRINT_PREFIX in path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    return False
+
+
+def obsolete_files(docs_dir: Path, expected: set[str]) -> list[Path]:
+    """Generated files of ``docs_dir`` that the current data no longer produces."""
+    candidates = sorted(docs_dir.rglob("*.md")) + sorted((docs_dir / "plots").glob("*.svg"))
+    return [path for path in candidates if path.relative_to(docs_dir).as_posix() not in expected and is_generated(path)]
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def check_site(
+    docs_dir: Path, files: Mapping[str, bytes], registry: Mapping[str, ModelEntry], data_report: Report, report: Report
+) -> None:
+    """Add a problem to ``report`` for every generated page or chart of ``docs_dir`` that does not show ``files``.
+
+    ``data_report`` is the verifier's report on those files (data and schemas), which the
+    verification page shows. Counts go to ``report.checked["docs_pages"]`` and ``["plots"]``.
+    """
+    try:
+        content = site_content(files, registry, data_report)
+    except SiteError:
+        return  # the data's own problems are in the report already
+    pages = render_pages(content)
+    plots = planned_plots(content)
+    report.checked["docs_pages"] += len(pages)
+    report.checked["plots"] += len(plots)
+    for relative, text in pages.items():
+        _compare_page(docs_dir / relative, text, report)
+    for relative, (spec, palette) in plots.items():
+        path = docs_dir / relative
+        fingerprint = spec.fingerprint(palette)
+        committed = _read(path)
+        if committed is None or fingerprint not in committed:
+            report.add(
+                display_path(path), "(chart)", "fingerprint", fingerprint,
+                "missing" if committed is None else "a chart of other data",
+                f"the chart does not show the data: {FIX}",
+            )  # fmt: skip
+    for path in obsolete_files(docs_dir, set(pages) | set(plots)):
+        report.add(
+            display_path(path), "(file)", "(file)", "no such generated file", "present",
+            f"generated from data that is no longer there: {FIX}, which deletes it",
+        )  # fmt: skip
+
+
+def _compare_page(path: Path, expected: str, report: Report) -> None:
+    committed = _read(path)
+    if committed is None:
+        report.add(display_path(path), "(page)", "(file)", "the generated page", "missing", FIX)
+        return
+    if committed == expected:
+        return
+    wanted, found = expected.splitlines(), committed.splitlines()
+    line = next((index for index, pair in enumerate(zip(wanted, found)) if pair[0] != pair[1]), min(len(wanted), len(found)))
+    report.add(
+        display_path(path), "(page)", f"line {line + 1}",
+        wanted[line] if line < len(wanted) else "(end of page)",
+        found[line] if line < len(found) else "(end of page)",
+        f"the page differs from what the data renders: {FIX}",
+    )  # fmt: skip
+
+
+def site_texts(docs_dir: Path, content: SiteContent) -> dict[Path, str]:
+    """Path -> text of every generated file a write puts into ``docs_dir``.
+
+    Every page; a chart only where the file on disk does not carry the fingerprint of the data
+    it should show (so an unchanged chart is not redrawn, and another matplotlib version does
+    not rewrite it).
+    """
+    texts = {docs_dir / relative: text for relative, text in render_pages(content).items()}
+    for relative, (spec, palette) in planned_plots(content).items():
+        path = docs_dir / relative
+        committed = _read(path)
+        if committed is None or spec.fingerprint(palette) not in committed:
+            texts[path] = draw_svg(spec, palette)
+    return texts
+
+
+def docs_report(data_dir: Path, docs_dir: Path, registry: Mapping[str, ModelEntry]) -> Report:
+    """The problems of ``docs_dir`` alone (``catalogue docs --check``)."""
+    files = read_site_files(data_dir)
+    report = Report()
+    check_site(docs_dir, files, registry, verify_contents(data_dir, files, registry), report)
+    return report
+
+
+def write_docs(data_dir: Path, docs_dir: Path, registry: Mapping[str, ModelEntry]) -> tuple[list[Path], list[Path]]:
+    """Rewrite the generated files of ``docs_dir`` from ``data_dir``; returns (changed, deleted) paths."""
+    files = read_site_files(data_dir)
+    content = site_content(files, registry, verify_contents(data_dir, files, registry))
+    changed = write_files(site_texts(docs_dir, content))
+    return changed, delete_obsolete(docs_dir, content)
+
+
+def delete_obsolete(docs_dir: Path, content: SiteContent) -> list[Path]:
+    """Delete the generated files of ``docs_dir`` that ``content`` no longer produces; returns them."""
+    removed = obsolete_files(docs_dir, set(render_pages(content)) | set(planned_plots(content)))
+    for path in removed:
+        path.unlink()
+    return removed

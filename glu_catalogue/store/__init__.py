@@ -1,0 +1,1 @@
+"""The catalogue's files: where they live, reading them, writing them atomically, the model registry, the schemas."""

@@ -1,0 +1,1 @@
+"""The verifier of the data: every record, count, rounded value and CSV cell recomputed; never the site, never torch."""

@@ -90,10 +90,10 @@ def catalogue_way(model_id: str, directory: Path, device: str) -> dict:
     """One load, every level derived from it (what `catalogue build --weights MODEL=DIR` runs)."""
     import transformers  # noqa: F401 - import cost outside the timing, as for the study's way
 
-    from glu_catalogue.generate import model as generate
     from glu_catalogue.generate import memory
-    from glu_catalogue.store.registry import get_model
+    from glu_catalogue.generate import model as generate
     from glu_catalogue.generate.weights import WeightsSource
+    from glu_catalogue.store.registry import get_model
 
     warm_up(device, directory.parent / "warmup")
     baseline = memory.current_bytes(device)

@@ -34,8 +34,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from glu_catalogue.core import formulas
 from glu_catalogue.checkpoints.inspect import inspect_checkpoint
+from glu_catalogue.core import formulas
 from glu_catalogue.store.registry import get_model
 
 MODEL_ID = "meta-llama/Llama-3.2-3B"

@@ -17,9 +17,9 @@ import time
 from pathlib import Path
 
 from glu_catalogue.core.derive import closed_form_provenance, closed_form_record
-from glu_catalogue.store.paths import default_data_dir
-from glu_catalogue.pipeline.publish import catalogue_texts
 from glu_catalogue.core.records import ModelShape
+from glu_catalogue.pipeline.publish import catalogue_texts
+from glu_catalogue.store.paths import default_data_dir
 from glu_catalogue.store.writing import write_files
 
 LEVELS = range(100)

@@ -12,8 +12,8 @@ import struct
 from pathlib import Path
 from typing import Any, Sequence
 
-from glu_catalogue.core.records import ModelShape
 from glu_catalogue.checkpoints.safetensors import tensor_bytes
+from glu_catalogue.core.records import ModelShape
 
 TensorSpec = tuple[str, Sequence[int]]  # (dtype, shape)
 

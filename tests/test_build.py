@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from tiny_models import save_checkpoint, write_registry
 
 from glu_catalogue.cli.commands import cli
-from tiny_models import save_checkpoint, write_registry
 
 pytestmark = pytest.mark.torch
 

@@ -13,15 +13,21 @@ import struct
 from pathlib import Path
 
 import pytest
+from conftest import invoke, load_json, run_cli
+from safetensors_files import (
+    llama_config,
+    llama_tensors,
+    read_tensors,
+    write_checkpoint,
+    write_safetensors,
+)
 
-from glu_catalogue.core import formulas
 from glu_catalogue.checkpoints.checks import layer_span, widths_by_layer
 from glu_catalogue.checkpoints.inspect import inspect_checkpoint
+from glu_catalogue.core import formulas
 from glu_catalogue.store.paths import CATALOGUE_FILE, default_data_dir
-from glu_catalogue.store.registry import get_model
 from glu_catalogue.store.reading import load_catalogue
-from conftest import invoke, load_json, run_cli
-from safetensors_files import llama_config, llama_tensors, read_tensors, write_checkpoint, write_safetensors
+from glu_catalogue.store.registry import get_model
 
 LLAMA_1B = get_model("meta-llama/Llama-3.2-1B").shape
 
@@ -360,7 +366,12 @@ TINY = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=4, num_atte
 
 def tiny_model(kind: str = "llama", tie_word_embeddings: bool = True):
     import torch
-    from transformers import LlamaConfig, LlamaForCausalLM, Qwen2Config, Qwen2ForCausalLM
+    from transformers import (
+        LlamaConfig,
+        LlamaForCausalLM,
+        Qwen2Config,
+        Qwen2ForCausalLM,
+    )
 
     torch.manual_seed(0)
     if kind == "qwen2":

@@ -19,21 +19,22 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from conftest import DATA, REPO, invoke, load_json, run_cli
 
 from glu_catalogue.core import formulas
 from glu_catalogue.core.derive import closed_form_provenance, closed_form_record
-from glu_catalogue.store.paths import docs_dir, schemas_dir
-from glu_catalogue.site.plots import PALETTES, draw_svg, plot_specs
 from glu_catalogue.core.problems import Report
-from glu_catalogue.pipeline.publish import catalogue_texts
 from glu_catalogue.core.records import Catalogue, ModelShape
-from glu_catalogue.store.registry import load_registry
-from glu_catalogue.site.render import SiteContent, render_pages
+from glu_catalogue.pipeline.check import check as verify
+from glu_catalogue.pipeline.check import docs_report
+from glu_catalogue.pipeline.publish import catalogue_texts
+from glu_catalogue.site.generated import check_site, read_site_files, site_content
+from glu_catalogue.site.plots import PALETTES, draw_svg, plot_specs
 from glu_catalogue.site.reference import VerificationSummary
-from glu_catalogue.site.generated import check_site, docs_report, read_site_files, site_content
-from glu_catalogue.verify.catalogue import verify
+from glu_catalogue.site.render import SiteContent, render_pages
 from glu_catalogue.site.views import all_groups
-from conftest import DATA, REPO, invoke, load_json, run_cli
+from glu_catalogue.store.paths import docs_dir, schemas_dir
+from glu_catalogue.store.registry import load_registry
 
 DOCS = REPO / "docs"
 RAW = load_json(DATA / "expansion_rates.json")

@@ -7,12 +7,12 @@ really prune, which needs weights: those models are tiny.
 from __future__ import annotations
 
 import pytest
+from conftest import meta_count
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from glu_catalogue.core import formulas
 from glu_catalogue.core.records import ModelShape
-from conftest import meta_count
 
 pytestmark = pytest.mark.torch
 

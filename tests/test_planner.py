@@ -11,13 +11,18 @@ import re
 import shlex
 
 import pytest
+from conftest import REPO, invoke
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from glu_catalogue.core import formulas
-from glu_catalogue.plan.planner import expansion_rate_pct_for_ratio, plan, plan_for_pct, plan_for_ratio
+from glu_catalogue.plan.planner import (
+    expansion_rate_pct_for_ratio,
+    plan,
+    plan_for_pct,
+    plan_for_ratio,
+)
 from glu_catalogue.store.registry import ModelEntry, get_model, load_registry
-from conftest import REPO, invoke
 
 REGISTRY = load_registry()
 LLAMA_1B, LLAMA_3B = "meta-llama/Llama-3.2-1B", "meta-llama/Llama-3.2-3B"

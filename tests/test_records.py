@@ -6,10 +6,16 @@ import copy
 import math
 
 import pytest
+from conftest import DATA, LEGACY, load_json
 from pydantic import ValidationError
 
-from glu_catalogue.core.records import ArchitectureBlock, Catalogue, ExpansionRecord, ModelShape, check_complete
-from conftest import DATA, LEGACY, load_json
+from glu_catalogue.core.records import (
+    ArchitectureBlock,
+    Catalogue,
+    ExpansionRecord,
+    ModelShape,
+    check_complete,
+)
 
 
 @pytest.fixture

@@ -7,7 +7,13 @@ import json
 import pytest
 
 from glu_catalogue.core import formulas
-from glu_catalogue.store.registry import RegistryError, UnknownModelError, get_model, guess_size_label, load_registry
+from glu_catalogue.store.registry import (
+    RegistryError,
+    UnknownModelError,
+    get_model,
+    guess_size_label,
+    load_registry,
+)
 
 REGISTRY = load_registry()
 

@@ -11,11 +11,11 @@ are what transformers really builds, so a total cannot match by coincidence.
 from __future__ import annotations
 
 import pytest
+from conftest import build_on_meta
 
 from glu_catalogue.core import formulas
 from glu_catalogue.pipeline.build import DEFAULT_LEVELS
 from glu_catalogue.store.registry import load_registry
-from conftest import build_on_meta
 
 pytestmark = pytest.mark.torch
 

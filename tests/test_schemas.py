@@ -7,12 +7,17 @@ import shutil
 
 import jsonschema
 import pytest
-
-from glu_catalogue.store.paths import schemas_dir
-from glu_catalogue.store.schemas import CATALOGUE_SCHEMA_FILE, SUMMARY_SCHEMA_FILE, rendered_schemas, stale_schemas
-from glu_catalogue.core.summary import COLUMNS, LEGACY_COLUMNS
-from glu_catalogue.verify.catalogue import Report, verify_schemas
 from conftest import DATA, LEGACY, invoke, load_json
+
+from glu_catalogue.core.summary import COLUMNS, LEGACY_COLUMNS
+from glu_catalogue.store.paths import schemas_dir
+from glu_catalogue.store.schemas import (
+    CATALOGUE_SCHEMA_FILE,
+    SUMMARY_SCHEMA_FILE,
+    rendered_schemas,
+    stale_schemas,
+)
+from glu_catalogue.verify.catalogue import Report, verify_schemas
 
 
 def test_committed_schemas_are_current():

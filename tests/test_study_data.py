@@ -9,12 +9,12 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import DATA, FIXTURES, load_json
 
 from glu_catalogue.core import formulas
 from glu_catalogue.core.derive import closed_form_values
 from glu_catalogue.core.records import Catalogue
 from glu_catalogue.store.registry import get_model
-from conftest import DATA, FIXTURES, load_json
 
 CATALOGUE = Catalogue.model_validate(load_json(DATA / "expansion_rates.json"))
 RECORDS = {(record.base_model, record.pruning_pct): record for record in CATALOGUE.models}

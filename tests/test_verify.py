@@ -7,9 +7,9 @@ import math
 from pathlib import Path
 
 import pytest
-
-from glu_catalogue.verify.catalogue import verify
 from conftest import LEGACY, dump_json, invoke, load_json, run_cli
+
+from glu_catalogue.pipeline.check import check as verify
 
 JSON_NAME, CSV_NAME = "expansion_rates.json", "expansion_rates_summary.csv"
 

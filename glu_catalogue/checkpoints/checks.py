@@ -15,8 +15,8 @@ from ..core.problems import show
 from ..core.records import SHAPE_FIELDS, ExpansionRecord
 
 if TYPE_CHECKING:
-    from .inspect import Inspection
     from ..core.problems import Report
+    from .inspection import Inspection
 
 MODEL = "(model)"
 INDEX = "(index)"
@@ -58,7 +58,7 @@ class _Grouped:
 
     def report_to(self, report: Report) -> None:
         for (file, field_name, expected, found, message), indices in self.layers.items():
-            report.add(file, layers_label(indices), field_name, expected, found, message)
+            report.add(file, layers_label(indices), field_name, expected, found, message, kind="checkpoint")
 
 
 def check_all(inspection: Inspection, report: Report) -> None:
@@ -91,7 +91,7 @@ def check_files(inspection: Inspection, report: Report) -> None:
         if len(files) > 1:
             report.add(
                 checkpoint.directory / files[1], MODEL, name, f"in one file ({files[0]})", f"in {', '.join(files)}",
-                "a tensor is saved twice: which copy a loader takes is undefined; remove the stale file",
+                "a tensor is saved twice: which copy a loader takes is undefined; remove the stale file", kind="checkpoint",
             )
     if checkpoint.weight_map is None:
         return
@@ -99,18 +99,18 @@ def check_files(inspection: Inspection, report: Report) -> None:
     for name, shard in checkpoint.weight_map.items():
         if shard not in holders.get(name, ()):
             found = f"in {', '.join(holders[name])}" if name in holders else "in no shard"
-            report.add(index, INDEX, name, f"in {shard}", found, f"the index maps this tensor to {shard}, which lacks it: loading fails; re-save the checkpoint")
+            report.add(index, INDEX, name, f"in {shard}", found, f"the index maps this tensor to {shard}, which lacks it: loading fails; re-save the checkpoint", kind="checkpoint")
     for name, files in holders.items():
         if name not in checkpoint.weight_map:
             report.add(
                 index, INDEX, name, "listed in weight_map", f"only in {files[0]}",
-                "from_pretrained loads the tensors the index lists and would leave this one out; re-save the checkpoint",
+                "from_pretrained loads the tensors the index lists and would leave this one out; re-save the checkpoint", kind="checkpoint",
             )
     written = checkpoint.index_metadata.get("total_parameters")
     if isinstance(written, int) and written != inspection.total_parameters:
         report.add(
             index, INDEX, "metadata.total_parameters", inspection.total_parameters, written,
-            "the index's parameter count differs from the shards' tensors: the index belongs to another save",
+            "the index's parameter count differs from the shards' tensors: the index belongs to another save", kind="checkpoint",
         )
 
 
@@ -124,12 +124,12 @@ def check_layer_count(inspection: Inspection, report: Report) -> None:
     if indices != list(range(len(indices))):
         report.add(
             inspection.checkpoint.directory, MODEL, "layers", f"0-{len(indices) - 1}", layer_span(indices),
-            "the decoder layers are not numbered 0 to L-1 without gaps: a layer's tensors are missing",
+            "the decoder layers are not numbered 0 to L-1 without gaps: a layer's tensors are missing", kind="checkpoint",
         )
     if len(indices) != inspection.shape.num_hidden_layers:
         report.add(
             config_file, MODEL, "num_hidden_layers", len(indices), inspection.shape.num_hidden_layers,
-            f"the weights hold {len(indices)} decoder layers; set num_hidden_layers to match",
+            f"the weights hold {len(indices)} decoder layers; set num_hidden_layers to match", kind="checkpoint",
         )
 
 
@@ -174,7 +174,7 @@ def check_intermediate_size(inspection: Inspection, report: Report) -> None:
         report.add(
             config_file, layers_label(others), "intermediate_size", width, config_width,
             f"every layer's MLP holds {width} neurons (gate/up rows, down columns) but config.json says "
-            f"{config_width}: from_pretrained refuses these weights (size mismatch); set intermediate_size to {width}",
+            f"{config_width}: from_pretrained refuses these weights (size mismatch); set intermediate_size to {width}", kind="checkpoint",
         )
         return
     matching = [index for index, width in widths.items() if width == config_width]
@@ -184,7 +184,7 @@ def check_intermediate_size(inspection: Inspection, report: Report) -> None:
         f"the layers' MLP widths differ, so no single intermediate_size describes them; config.json's {config_width} "
         f"fits {matches}. optipfair's layer_indices prunes some layers and writes the last pruned width to the config; "
         "from_pretrained then refuses the other layers (size mismatch). Prune every layer alike, or build the model "
-        "with per-layer widths before loading the weights",
+        "with per-layer widths before loading the weights", kind="checkpoint",
     )
 
 
@@ -248,33 +248,33 @@ def check_embeddings(inspection: Inspection, report: Report) -> None:
     embedding = decoder.embedding
     if embedding is None:
         report.add(checkpoint.directory, MODEL, f"{decoder.prefix}embed_tokens.weight", "present", "absent",
-                   "the checkpoint holds no token embedding: it is incomplete")
+                   "the checkpoint holds no token embedding: it is incomplete", kind="checkpoint")
     elif len(embedding.shape) != 2:
-        report.add(embedding.file, MODEL, embedding.name, "2 dimensions", list(embedding.shape), "the file is damaged")
+        report.add(embedding.file, MODEL, embedding.name, "2 dimensions", list(embedding.shape), "the file is damaged", kind="checkpoint")
     else:
         rows, columns = embedding.shape
         if rows != shape.vocab_size:
             report.add(config_file, MODEL, "vocab_size", rows, shape.vocab_size,
-                       f"{embedding.name} has {rows} rows: set vocab_size to {rows}")
+                       f"{embedding.name} has {rows} rows: set vocab_size to {rows}", kind="checkpoint")
         if columns != shape.hidden_size:
             report.add(config_file, MODEL, "hidden_size", columns, shape.hidden_size,
-                       f"{embedding.name} has {columns} columns: set hidden_size to {columns}")
+                       f"{embedding.name} has {columns} columns: set hidden_size to {columns}", kind="checkpoint")
     norm = decoder.final_norm
     if norm is None:
         report.add(checkpoint.directory, MODEL, f"{decoder.prefix}norm.weight", "present", "absent",
-                   "the checkpoint holds no final norm: it is incomplete")
+                   "the checkpoint holds no final norm: it is incomplete", kind="checkpoint")
     elif norm.shape != (shape.hidden_size,):
-        report.add(norm.file, MODEL, norm.name, [shape.hidden_size], list(norm.shape), "the final norm must be hidden_size wide")
+        report.add(norm.file, MODEL, norm.name, [shape.hidden_size], list(norm.shape), "the final norm must be hidden_size wide", kind="checkpoint")
     head = decoder.lm_head
     if head is None and not shape.tie_word_embeddings:
         report.add(
             config_file, MODEL, "tie_word_embeddings", True, False,
             "config.json gives the LM head its own weights but the checkpoint holds no lm_head.weight: transformers "
-            "would initialise it at random; set tie_word_embeddings to true if the head shares the embedding",
+            "would initialise it at random; set tie_word_embeddings to true if the head shares the embedding", kind="checkpoint",
         )
     elif head is not None and head.shape != (shape.vocab_size, shape.hidden_size):
         report.add(head.file, MODEL, head.name, [shape.vocab_size, shape.hidden_size], list(head.shape),
-                   "the LM head must be vocab_size x hidden_size")
+                   "the LM head must be vocab_size x hidden_size", kind="checkpoint")
 
 
 def check_config_flags(inspection: Inspection, report: Report) -> None:
@@ -285,7 +285,7 @@ def check_config_flags(inspection: Inspection, report: Report) -> None:
         if isinstance(stated, bool) and stated != saved:
             report.add(
                 inspection.checkpoint.config_path, MODEL, key, saved, stated,
-                f"the weights {'hold' if saved else 'hold no'} {tensors}; set {key} to {'true' if saved else 'false'}",
+                f"the weights {'hold' if saved else 'hold no'} {tensors}; set {key} to {'true' if saved else 'false'}", kind="checkpoint",
             )
 
 
@@ -301,7 +301,7 @@ def check_total(inspection: Inspection, report: Report) -> None:
     report.add(
         inspection.checkpoint.config_path, MODEL, "total_parameters", closed, counted,
         f"the tensors hold {counted} parameters, {basis} gives {closed} ({counted - closed:+d}): a tensor is "
-        "missing, extra or shaped unlike the config (see the other problems)",
+        "missing, extra or shaped unlike the config (see the other problems)", kind="checkpoint",
     )
 
 
@@ -317,14 +317,14 @@ def check_record(inspection: Inspection, record: ExpansionRecord, file: str, rep
     if any(width != block.intermediate_size for width in widths.values()):
         report.add(
             file, label, "pruned_architecture.intermediate_size", block.intermediate_size, widths_by_layer(widths),
-            f"the record prunes every MLP to {block.intermediate_size} neurons; the checkpoint's layers hold other widths",
+            f"the record prunes every MLP to {block.intermediate_size} neurons; the checkpoint's layers hold other widths", kind="checkpoint-record",
         )
     if block.total_parameters != inspection.total_parameters:
         report.add(
             file, label, "pruned_architecture.total_parameters", block.total_parameters, inspection.total_parameters,
             f"the checkpoint's tensors hold {inspection.total_parameters} parameters, the record "
             f"{block.total_parameters} ({inspection.total_parameters - block.total_parameters:+d}): it is another model "
-            "or another pruning level",
+            "or another pruning level", kind="checkpoint-record",
         )
     for name in SHAPE_FIELDS:
         value = getattr(block, name)
@@ -333,4 +333,4 @@ def check_record(inspection: Inspection, record: ExpansionRecord, file: str, rep
         found = getattr(inspection.shape, name)
         if found != value:
             report.add(file, label, f"pruned_architecture.{name}", value, found,
-                       "the checkpoint's architecture differs from the record's: it is another model")
+                       "the checkpoint's architecture differs from the record's: it is another model", kind="checkpoint-record")

@@ -2,7 +2,7 @@
 
 A checkpoint directory holds ``config.json`` and one or many ``*.safetensors`` files, with or
 without ``model.safetensors.index.json`` (``weight_map``: tensor name -> shard file).
-``inspect_checkpoint`` reads the config and every header (``safetensors_header``), and reports:
+``inspect_checkpoint`` reads the config and every header (``checkpoints.safetensors``, via ``checkpoints.reading``), and reports:
 
 * the architecture of the config (``registry.shape_from_config``), with the facts a config does
   not state read off the tensor names: q/k/v biases (``q_proj.bias``), q/k norms
@@ -11,393 +11,29 @@ without ``model.safetensors.index.json`` (``weight_map``: tensor name -> shard f
 * each layer's MLP width as the weights hold it: gate rows (fused ``gate_up_proj``: rows / 2);
 * the total parameter count from the tensor shapes, as ``sum(p.numel() for p in
   model.parameters())`` counts it: a tied LM head once, buffers (``inv_freq``) not at all;
-* every problem ``checkpoint_checks`` finds: config against weights, gate/up/down within each
+* every problem ``checkpoints.checks`` finds: config against weights, gate/up/down within each
   layer, the total against the closed form, the index against the shards, and optionally the
   catalogue record the checkpoint claims to be.
 
 Its cost is one header read per file, whatever the size of the weights. Unreadable input
-raises ``store.ReadError`` (one line naming the file); an unknown ``--record`` raises
+raises ``ReadError`` (one line naming the file); an unknown ``--record`` raises
 ``RecordNotFound``.
 """
 
 from __future__ import annotations
 
 import difflib
-import re
-from collections import Counter
-from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
-from typing import Any
 
 from pydantic import ValidationError
 
-from . import checks
-from ..core import formulas
+from ..core.records import ExpansionRecord
+from ..errors import RecordNotFound
 from ..store.paths import CATALOGUE_FILE, default_data_dir, display_path
-from ..core.problems import Report
-from ..core.records import ExpansionRecord, ModelShape
-from ..store.registry import ArchitectureFacts, shape_from_config
-from .safetensors import SafetensorsHeader, TensorEntry, read_header
-from ..store.reading import ReadError, load_catalogue, read_json
-
-CONFIG_FILE = "config.json"
-INDEX_FILE = "model.safetensors.index.json"
-
-#: The config.json keys ``registry.shape_from_config`` cannot do without.
-REQUIRED_CONFIG_KEYS = ("hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads", "vocab_size")
-
-#: Buffers some checkpoints save next to the parameters; ``model.parameters()`` does not hold them.
-BUFFER_SUFFIXES = (".inv_freq",)
-
-#: ``<prefix>layers.<index>.<rest>``: a tensor of one decoder layer.
-LAYER_TENSOR = re.compile(r"^(?P<prefix>(?:.+\.)?)layers\.(?P<index>\d+)\.(?P<rest>.+)$")
-
-#: MLP tensors of a GLU layer and what each axis of their shape measures: ``width`` is the
-#: layer's intermediate size, ``width2`` twice it (fused gate and up), ``hidden`` the model's H.
-MLP_AXES = {
-    "mlp.gate_proj.weight": ("width", "hidden"),
-    "mlp.up_proj.weight": ("width", "hidden"),
-    "mlp.down_proj.weight": ("hidden", "width"),
-    "mlp.gate_up_proj.weight": ("width2", "hidden"),
-    "mlp.gate_proj.bias": ("width",),
-    "mlp.up_proj.bias": ("width",),
-    "mlp.down_proj.bias": ("hidden",),
-    "mlp.gate_up_proj.bias": ("width2",),
-}
-
-#: The tensors a GLU MLP needs: separate gate and up, or fused gate_up (Phi-3); down either way.
-MLP_REQUIRED = (
-    ("mlp.gate_proj.weight", "mlp.up_proj.weight", "mlp.down_proj.weight"),
-    ("mlp.gate_up_proj.weight", "mlp.down_proj.weight"),
-)
-
-
-# --- reading the files ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Checkpoint:
-    """The config and the safetensors headers of a checkpoint directory (no weights)."""
-
-    directory: Path
-    config: dict[str, Any]
-    headers: list[SafetensorsHeader]
-    weight_map: dict[str, str] | None = None
-    index_metadata: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def config_path(self) -> Path:
-        """``config.json`` of the checkpoint."""
-        return self.directory / CONFIG_FILE
-
-    @property
-    def index_path(self) -> Path:
-        """``model.safetensors.index.json`` of the checkpoint (it may not exist)."""
-        return self.directory / INDEX_FILE
-
-    @cached_property
-    def tensors(self) -> dict[str, TensorEntry]:
-        """Every tensor by name; a name held by two files is taken from the first (a problem)."""
-        merged: dict[str, TensorEntry] = {}
-        for header in self.headers:
-            for name, entry in header.tensors.items():
-                merged.setdefault(name, entry)
-        return merged
-
-
-def read_checkpoint(directory: Path) -> Checkpoint:
-    """Config, index and every safetensors header of ``directory``; ``ReadError`` if unreadable.
-
-    With ``model.safetensors.index.json`` the shards are the files its ``weight_map`` names
-    (a missing one is an error); without it, every ``*.safetensors`` file of the directory.
-    """
-    directory = Path(directory)
-    if not directory.is_dir():
-        raise ReadError(directory, "no such directory" if not directory.exists() else "not a directory: expected a checkpoint directory")
-    config = read_json(directory / CONFIG_FILE)
-    if not isinstance(config, dict):
-        raise ReadError(directory / CONFIG_FILE, "expected a JSON object of model settings")
-    index_path = directory / INDEX_FILE
-    if index_path.exists():
-        weight_map, index_metadata = _read_index(index_path)
-        shard_paths = [directory / name for name in sorted(set(weight_map.values()))]
-        for shard in shard_paths:
-            if not shard.is_file():
-                listed = sum(1 for name in weight_map.values() if name == shard.name)
-                raise ReadError(shard, f"missing: {INDEX_FILE} maps {listed} tensors to this shard (copy the shard or re-save the checkpoint)")
-        return Checkpoint(directory, config, [read_header(path) for path in shard_paths], weight_map, index_metadata)
-    shard_paths = sorted(directory.glob("*.safetensors"))
-    if not shard_paths:
-        raise ReadError(directory, f"no *.safetensors files and no {INDEX_FILE}: not a safetensors checkpoint")
-    return Checkpoint(directory, config, [read_header(path) for path in shard_paths])
-
-
-def _read_index(path: Path) -> tuple[dict[str, str], dict[str, Any]]:
-    document = read_json(path)
-    weight_map = document.get("weight_map") if isinstance(document, dict) else None
-    if not isinstance(weight_map, dict) or not all(isinstance(value, str) for value in weight_map.values()):
-        raise ReadError(path, "expected an object with a 'weight_map' object of tensor name -> shard file name")
-    for shard in set(weight_map.values()):
-        if Path(shard).name != shard:
-            raise ReadError(path, f"weight_map names {shard!r}: expected a file name inside the checkpoint directory")
-    metadata = document.get("metadata")
-    return weight_map, metadata if isinstance(metadata, dict) else {}
-
-
-# --- sorting the tensors out ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Decoder:
-    """The tensors of a decoder: embedding, layers (by index, names relative to the layer), head."""
-
-    prefix: str
-    layers: dict[int, dict[str, TensorEntry]]
-    embedding: TensorEntry | None
-    final_norm: TensorEntry | None
-    lm_head: TensorEntry | None
-
-    def layer_name(self, index: int, rest: str) -> str:
-        """The full tensor name of ``rest`` in layer ``index`` (``model.layers.3.mlp.up_proj.weight``)."""
-        return f"{self.prefix}layers.{index}.{rest}"
-
-
-def decoder_of(checkpoint: Checkpoint) -> Decoder:
-    """The decoder's tensors; ``ReadError`` if no tensor looks like a GLU MLP layer.
-
-    The prefix (``model.`` for ``*ForCausalLM``) is the one most MLP tensors carry, so the
-    layers of a vision tower beside the decoder are not mistaken for it.
-    """
-    prefixes: Counter[str] = Counter()
-    for name in checkpoint.tensors:
-        match = LAYER_TENSOR.match(name)
-        if match and match["rest"] in MLP_AXES:
-            prefixes[match["prefix"]] += 1
-    if not prefixes:
-        some = checkpoint.headers[0].path if checkpoint.headers else checkpoint.directory
-        raise ReadError(some, "not a GLU decoder checkpoint: no tensor named like model.layers.0.mlp.gate_proj.weight")
-    prefix = prefixes.most_common(1)[0][0]
-    layers: dict[int, dict[str, TensorEntry]] = {}
-    for name, entry in checkpoint.tensors.items():
-        match = LAYER_TENSOR.match(name)
-        if match and match["prefix"] == prefix:
-            layers.setdefault(int(match["index"]), {})[match["rest"]] = entry
-    lm_head = checkpoint.tensors.get("lm_head.weight") or checkpoint.tensors.get(f"{prefix}lm_head.weight")
-    return Decoder(
-        prefix=prefix,
-        layers=dict(sorted(layers.items())),
-        embedding=checkpoint.tensors.get(f"{prefix}embed_tokens.weight"),
-        final_norm=checkpoint.tensors.get(f"{prefix}norm.weight"),
-        lm_head=lm_head,
-    )
-
-
-@dataclass(frozen=True)
-class LayerMlp:
-    """One layer's MLP as its tensors have it.
-
-    ``widths`` and ``hidden_sizes`` map each MLP tensor (name relative to the layer) to the
-    intermediate and hidden size its shape implies; ``bad_ranks`` lists tensors whose number of
-    dimensions is wrong; ``missing`` the tensors a GLU MLP needs but the layer lacks.
-    """
-
-    index: int
-    widths: dict[str, float]
-    hidden_sizes: dict[str, int]
-    bad_ranks: tuple[str, ...]
-    missing: tuple[str, ...]
-
-    @property
-    def intermediate_size(self) -> int:
-        """The layer's MLP width: gate rows (fused: gate_up rows / 2), else up rows, else down columns; 0 if none."""
-        for name in ("mlp.gate_proj.weight", "mlp.gate_up_proj.weight", "mlp.up_proj.weight", "mlp.down_proj.weight"):
-            if name in self.widths:
-                return int(self.widths[name])
-        return 0
-
-
-def layer_mlp(index: int, tensors: dict[str, TensorEntry]) -> LayerMlp:
-    """What the MLP tensors of layer ``index`` (names relative to the layer) say about its sizes."""
-    widths: dict[str, float] = {}
-    hidden_sizes: dict[str, int] = {}
-    bad_ranks: list[str] = []
-    for name, axes in MLP_AXES.items():
-        entry = tensors.get(name)
-        if entry is None:
-            continue
-        if len(entry.shape) != len(axes):
-            bad_ranks.append(name)
-            continue
-        for axis, size in zip(axes, entry.shape):
-            if axis == "hidden":
-                hidden_sizes[name] = size
-            else:
-                widths[name] = size / 2 if axis == "width2" else size
-    fused = "mlp.gate_up_proj.weight" in tensors
-    required = MLP_REQUIRED[1] if fused else MLP_REQUIRED[0]
-    missing = tuple(name for name in required if name not in tensors)
-    return LayerMlp(index, widths, hidden_sizes, tuple(bad_ranks), missing)
-
-
-def facts_from_tensors(layer: dict[str, TensorEntry], config: dict[str, Any]) -> ArchitectureFacts:
-    """The facts a config does not state, read off the tensor names of one decoder layer.
-
-    Biases and q/k norms are present or absent; norms per layer are the ``*norm.weight``
-    vectors outside attention; ``head_dim`` is the config's, else hidden / heads (the
-    transformers default).
-    """
-    names = set(layer)
-    heads = config.get("num_attention_heads") or 1
-    norms = [name for name in names if name.endswith("norm.weight") and not name.startswith("self_attn.")]
-    architectures = config.get("architectures")
-    return ArchitectureFacts(
-        qkv_bias=bool(names & {"self_attn.q_proj.bias", "self_attn.qkv_proj.bias"}),
-        o_proj_bias="self_attn.o_proj.bias" in names,
-        mlp_bias=bool(names & {"mlp.gate_proj.bias", "mlp.gate_up_proj.bias", "mlp.down_proj.bias"}),
-        qk_norm="self_attn.q_norm.weight" in names,
-        norms_per_layer=len(norms),
-        fused_qkv="self_attn.qkv_proj.weight" in names,
-        fused_gate_up="mlp.gate_up_proj.weight" in names,
-        head_dim_effective=config.get("head_dim") or config.get("hidden_size", 0) // heads,
-        mlp_param_names=sorted(name.removeprefix("mlp.") for name in names if name.startswith("mlp.")),
-        attn_param_names=sorted(name.removeprefix("self_attn.") for name in names if name.startswith("self_attn.")),
-        transformers_class=architectures[0] if isinstance(architectures, list) and architectures else "unknown",
-    )
-
-
-def architecture_of(checkpoint: Checkpoint, decoder: Decoder) -> tuple[ModelShape, ArchitectureFacts]:
-    """The config's architecture, completed with the facts of the first layer's tensor names."""
-    missing = [key for key in REQUIRED_CONFIG_KEYS if key not in checkpoint.config]
-    if missing:
-        raise ReadError(checkpoint.config_path, f"no {', '.join(repr(key) for key in missing)}: a decoder config needs them")
-    first_index, first_layer = next(iter(decoder.layers.items()))
-    if not any(name.endswith("norm.weight") for name in first_layer):
-        some = next(iter(first_layer.values())).file
-        raise ReadError(some, f"layer {first_index} holds no *norm.weight tensor: not a decoder layout the catalogue can count")
-    try:
-        facts = facts_from_tensors(first_layer, checkpoint.config)
-        return shape_from_config(checkpoint.config, facts), facts
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "(config)"
-        raise ReadError(checkpoint.config_path, f"{where}: {first['msg']}") from None
-
-
-def count_parameters(checkpoint: Checkpoint, decoder: Decoder, tie_word_embeddings: bool) -> int:
-    """Parameters as ``sum(p.numel() for p in model.parameters())`` counts them after loading.
-
-    Every tensor's elements, except buffers (``inv_freq``) and, when the embeddings are tied, an
-    ``lm_head.weight`` saved beside the embedding: the model shares one matrix and counts it once.
-    """
-    shared_head = decoder.lm_head if tie_word_embeddings and decoder.embedding is not None else None
-    return sum(
-        entry.n_elements
-        for name, entry in checkpoint.tensors.items()
-        if not name.endswith(BUFFER_SUFFIXES) and entry is not shared_head
-    )
-
-
-# --- the inspection ---------------------------------------------------------------------------
-
-
-@dataclass
-class Inspection:
-    """What ``inspect_checkpoint`` found: the architecture, each layer's MLP width, the totals, problems."""
-
-    checkpoint: Checkpoint
-    decoder: Decoder
-    shape: ModelShape
-    facts: ArchitectureFacts
-    layers: list[LayerMlp]
-    total_parameters: int
-    closed_form_total_parameters: int
-    record_label: str | None = None
-    report: Report = field(default_factory=Report)
-
-    @property
-    def ok(self) -> bool:
-        """True when no problem was found."""
-        return self.report.ok
-
-    @property
-    def config_intermediate_size(self) -> int:
-        """What config.json says every MLP's width is."""
-        return self.shape.intermediate_size
-
-    @property
-    def layer_intermediate_sizes(self) -> list[int]:
-        """Each layer's MLP width as the weights hold it, in layer order."""
-        return [layer.intermediate_size for layer in self.layers]
-
-    @property
-    def weights_hidden_size(self) -> int:
-        """H as the weights hold it: the embedding's columns, else the config's."""
-        embedding = self.decoder.embedding
-        return embedding.shape[1] if embedding is not None and len(embedding.shape) == 2 else self.shape.hidden_size
-
-    @property
-    def layer_expansion_ratios(self) -> list[float]:
-        """Each layer's expansion ratio I / H (factor), H from the weights."""
-        return [formulas.expansion_ratio(width, self.weights_hidden_size) for width in self.layer_intermediate_sizes]
-
-    @property
-    def uniform(self) -> bool:
-        """True when every layer's MLP has the same width (an unpruned model is uniform)."""
-        return len(set(self.layer_intermediate_sizes)) <= 1
-
-    def width_runs(self) -> list[tuple[int, int, int]]:
-        """Runs of consecutive layers with one MLP width: ``(first layer, last layer, width)``."""
-        runs: list[list[int]] = []
-        for layer in self.layers:
-            if runs and runs[-1][2] == layer.intermediate_size and runs[-1][1] == layer.index - 1:
-                runs[-1][1] = layer.index
-            else:
-                runs.append([layer.index, layer.index, layer.intermediate_size])
-        return [tuple(run) for run in runs]
-
-    @property
-    def file_bytes(self) -> int:
-        """Size on disk of all safetensors files."""
-        return sum(header.file_bytes for header in self.checkpoint.headers)
-
-    @property
-    def dtypes(self) -> dict[str, int]:
-        """Tensors by dtype, sorted by dtype."""
-        return dict(sorted(Counter(entry.dtype for entry in self.checkpoint.tensors.values()).items()))
-
-    def as_dict(self) -> dict[str, Any]:
-        """The ``--format json`` document (a fixed key order)."""
-        return {
-            "checkpoint": str(self.checkpoint.directory),
-            "ok": self.ok,
-            "model_type": self.checkpoint.config.get("model_type"),
-            "transformers_class": self.facts.transformers_class,
-            "n_files": len(self.checkpoint.headers),
-            "n_tensors": len(self.checkpoint.tensors),
-            "file_bytes": self.file_bytes,
-            "dtypes": self.dtypes,
-            "architecture": self.shape.model_dump(),
-            "config_intermediate_size": self.config_intermediate_size,
-            "layer_intermediate_sizes": self.layer_intermediate_sizes,
-            "layer_expansion_ratios": self.layer_expansion_ratios,
-            "uniform": self.uniform,
-            "total_parameters": self.total_parameters,
-            "closed_form_total_parameters": self.closed_form_total_parameters,
-            "record": self.record_label,
-            "checked": dict(self.report.checked),
-            "problems": self.report.as_dict()["problems"],
-        }
-
-
-def closed_form_total(shape: ModelShape, widths: list[int]) -> int:
-    """The closed form of the config's architecture with the weights' MLP widths, layer by layer.
-
-    When the weights hold another number of layers than the config, the config's own total.
-    """
-    if len(widths) != shape.num_hidden_layers:
-        return formulas.total_parameters(shape)
-    return formulas.total_parameters_by_layer(shape, widths)
+from ..store.reading import ReadError, load_catalogue
+from . import checks
+from .inspection import Inspection, closed_form_total
+from .reading import architecture_of, count_parameters, decoder_of, layer_mlp, read_checkpoint
 
 
 def inspect_checkpoint(directory: Path, record: str | None = None, catalogue_path: Path | None = None) -> Inspection:
@@ -429,13 +65,6 @@ def inspect_checkpoint(directory: Path, record: str | None = None, catalogue_pat
         path = catalogue_path or default_data_dir() / CATALOGUE_FILE
         checks.check_record(inspection, expected_record, display_path(path), inspection.report)
     return inspection
-
-
-# --- the catalogue record a checkpoint claims to be -------------------------------------------
-
-
-class RecordNotFound(LookupError):
-    """``--record MODEL@PCT`` names no successful record of the catalogue; the message suggests some."""
 
 
 def parse_record_label(label: str) -> tuple[str, int]:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-EXIT_OK, EXIT_PROBLEMS, EXIT_UNREADABLE = 0, 1, 2
+from ..errors import EXIT_OK, EXIT_PROBLEMS, EXIT_UNUSABLE, CatalogueError
 
 FORMAT_OPTION = click.option(
     "--format",
@@ -28,12 +28,22 @@ FORMAT_OPTION = click.option(
 class Failure(click.ClickException):
     """A one-line error on stderr (``error: ...``) with the documented exit code."""
 
-    def __init__(self, message: str, code: int = EXIT_UNREADABLE):
+    def __init__(self, message: str, code: int = EXIT_UNUSABLE):
         super().__init__(message)
         self.exit_code = code
 
     def show(self, file=None) -> None:  # noqa: D102 - click's hook
         click.echo(f"error: {self.format_message()}", err=True)
+
+
+class CatalogueGroup(click.Group):
+    """The command group; the one place where the catalogue's errors become a message and an exit code."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except CatalogueError as error:
+            raise Failure(str(error), error.exit_code) from None
 
 
 def console():
@@ -43,7 +53,7 @@ def console():
     return Console(width=None if sys.stdout.isatty() else 200, highlight=False, soft_wrap=False)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=CatalogueGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="glu-catalogue")
 def cli() -> None:
     """Produce, verify and publish the architecture data of width-pruned GLU language models.
@@ -86,14 +96,9 @@ def verify(paths: tuple[Path, ...], checkpoint: Path | None, record: str | None,
     elif record is not None:
         raise Failure("--record compares a checkpoint with the catalogue: give --checkpoint DIR too")
     else:
-        from ..store.registry import RegistryError
-        from ..store.reading import ReadError
-        from ..verify.catalogue import verify as run_verify
+        from ..pipeline.check import check
 
-        try:
-            report = run_verify(paths)
-        except (ReadError, RegistryError) as error:
-            raise Failure(str(error)) from None
+        report = check(paths)
     if output == "json":
         click.echo(json.dumps(report.as_dict(), indent=2))
     else:
@@ -130,14 +135,10 @@ def inspect(directory: Path, record: str | None, output: str) -> None:
 
 
 def run_inspection(directory: Path, record: str | None):
-    """``checkpoints.inspect_checkpoint``, its errors turned into one-line failures (exit 2)."""
-    from ..checkpoints.inspect import RecordNotFound, inspect_checkpoint
-    from ..store.reading import ReadError
+    """``checkpoints.inspect_checkpoint`` of ``directory``, optionally against ``record`` (``MODEL@PCT``)."""
+    from ..checkpoints.inspect import inspect_checkpoint
 
-    try:
-        return inspect_checkpoint(directory, record)
-    except (ReadError, RecordNotFound) as error:
-        raise Failure(str(error)) from None
+    return inspect_checkpoint(directory, record)
 
 
 def print_inspection(inspection) -> None:
@@ -237,10 +238,10 @@ def docs(check: bool) -> None:
       catalogue docs && mkdocs build --strict
       catalogue docs --check
     """
+    from ..pipeline.check import docs_report
+    from ..pipeline.publish import write_docs
     from ..store.paths import default_data_dir, site_docs_dir
-    from ..store.registry import RegistryError, load_registry
-    from ..site.generated import SiteError, docs_report, write_docs
-    from ..store.reading import ReadError
+    from ..store.registry import load_registry
 
     data_dir = default_data_dir()
     docs_dir = site_docs_dir(data_dir)
@@ -254,8 +255,6 @@ def docs(check: bool) -> None:
                 click.echo(f"{problem.file}: {problem.field}: {problem.message}")
             sys.exit(EXIT_OK if report.ok else EXIT_PROBLEMS)
         changed, deleted = write_docs(data_dir, docs_dir, registry)
-    except (ReadError, RegistryError, SiteError) as error:
-        raise Failure(str(error)) from None
     except OSError as error:
         raise Failure(f"{error.filename}: {error.strerror}") from None
     except ImportError as error:
@@ -300,20 +299,16 @@ def build(
       catalogue build --force --models meta-llama/Llama-3.2-1B,meta-llama/Llama-3.2-3B
       catalogue build --models meta-llama/Llama-3.2-1B --weights ./Llama-3.2-1B --levels 0,40
     """
-    from ..pipeline.build import BuildError, BuildRequest, parse_levels, parse_models, run_build
+    from ..pipeline.build import BuildRequest, parse_levels, parse_models, run_build
     from ..store.paths import default_data_dir
-    from ..store.registry import RegistryError, UnknownModelError
 
-    try:
-        request = BuildRequest(
-            model_ids=parse_models(models), levels=parse_levels(levels), data_dir=data_dir or default_data_dir(),
-            method=method, device=device, dtype=dtype, weights=weights, seed=seed, save_pruned=save_pruned,
-            force=force, closed_form=closed_form, wait=wait,
-        )
-        with BuildProgress(quiet) as progress:
-            result = run_build(request, progress)
-    except (BuildError, RegistryError, UnknownModelError) as error:
-        raise Failure(str(error)) from None
+    request = BuildRequest(
+        model_ids=parse_models(models), levels=parse_levels(levels), data_dir=data_dir or default_data_dir(),
+        method=method, device=device, dtype=dtype, weights=weights, seed=seed, save_pruned=save_pruned,
+        force=force, closed_form=closed_form, wait=wait,
+    )
+    with BuildProgress(quiet) as progress:
+        result = run_build(request, progress)
     print_build_summary(result, request)
     print_report(result.report)
     sys.exit(EXIT_PROBLEMS if result.failed or not result.report.ok else EXIT_OK)
@@ -329,7 +324,13 @@ class BuildProgress:
     def __enter__(self) -> BuildProgress:
         if not self.quiet:
             from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+            )
 
             self._progress = Progress(
                 TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -405,12 +406,9 @@ def models(output: str) -> None:
       catalogue models --format json
     """
     from ..plan.overview import summarize
-    from ..store.registry import RegistryError, load_registry
+    from ..store.registry import load_registry
 
-    try:
-        rows = [summarize(entry) for entry in load_registry().values()]
-    except RegistryError as error:
-        raise Failure(str(error)) from None
+    rows = [summarize(entry) for entry in load_registry().values()]
     if output == "json":
         click.echo(json.dumps([row.as_dict() for row in rows], indent=2))
         return
@@ -462,7 +460,7 @@ def plan(ratio: str | None, pruning_pct: float | None, model_ids: tuple[str, ...
     """
     from ..plan.planner import expansion_rate_pct_for_ratio
     from ..plan.planner import plan as make_plan
-    from ..store.registry import RegistryError, UnknownModelError, get_model, load_registry
+    from ..store.registry import get_model, load_registry
 
     if (ratio is None) == (pruning_pct is None):
         raise click.UsageError("give exactly one of --ratio or --pct")
@@ -473,10 +471,7 @@ def plan(ratio: str | None, pruning_pct: float | None, model_ids: tuple[str, ...
             raise click.BadParameter(str(error), param_hint="--ratio") from None
         if rate_pct <= 0:
             raise click.BadParameter(f"{ratio} is not a positive factor (e.g. 2.4)", param_hint="--ratio")
-    try:
-        entries = [get_model(model_id) for model_id in dict.fromkeys(model_ids)] or list(load_registry().values())
-    except (RegistryError, UnknownModelError) as error:
-        raise Failure(str(error)) from None
+    entries = [get_model(model_id) for model_id in dict.fromkeys(model_ids)] or list(load_registry().values())
     rows = make_plan(entries, ratio=ratio, pruning_pct=pruning_pct, divisor=int(divisor) if divisor else None)
     if output == "json":
         click.echo(json.dumps([row.as_dict() for row in rows], indent=2))

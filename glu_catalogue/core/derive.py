@@ -17,7 +17,14 @@ from typing import Any, Callable, Mapping
 
 from .. import __version__
 from . import formulas
-from .records import SCHEMA_VERSION, SHAPE_FIELDS, ExpansionRecord, Metadata, ModelShape, Provenance
+from .records import (
+    SCHEMA_VERSION,
+    SHAPE_FIELDS,
+    ExpansionRecord,
+    Metadata,
+    ModelShape,
+    Provenance,
+)
 
 #: The rule a closed-form record assumes, written into its provenance.
 SIZE_RULE = "optipfair 0.4.2 MLP_GLU: k = I - min(int(p / 100 * I), I - 1)"

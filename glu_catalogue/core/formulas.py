@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Protocol, Sequence
 
+from ..errors import PruningError
+
 #: Number of decimals every rounded display value of the catalogue is written with
 #: (``total_parameters_millions``, ``*_pct``, ``expansion_rate``, ``expansion_rate_percentage``).
 DISPLAY_DECIMALS = 2
@@ -40,10 +42,6 @@ class DecoderShape(Protocol):
     mlp_bias: bool
     qk_norm: bool
     norms_per_layer: int
-
-
-class PruningError(ValueError):
-    """optipfair would refuse these arguments; the message is the reason."""
 
 
 # --- parameter counts -------------------------------------------------------------------

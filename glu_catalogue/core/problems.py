@@ -1,4 +1,8 @@
-"""What the verifier reports: problems, each naming file, record, field, expected and found."""
+"""What the verifier reports: problems, each naming file, record, field, expected and found, and its kind.
+
+Every problem carries a ``kind`` from ``KINDS``, so a program reading ``--format json`` can
+filter by it (``jq '.problems[] | select(.kind == "rounding")'``).
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,25 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+#: The kinds of problem, and what each means. Documented in the README; ``--format json`` carries them.
+KINDS = {
+    "schema": "a record or the header breaks the schema: a type, a range, a missing or unknown field",
+    "header": "the header's counts disagree with the records",
+    "duplicate": "the same record, CSV row or CSV column appears twice",
+    "closed-form": "an integer (size, count, reduction) differs from the closed form of the architecture",
+    "rounding": "a display value is not its exact value rounded to the display decimals",
+    "registry": "a record's architecture differs from the registry's entry for its model",
+    "csv": "the summary CSV: its columns, its table schema, a missing or extra row, a cell",
+    "stale-schema": "a file of schemas/ differs from what the code generates",
+    "site": "a generated page or chart of the site does not show the data",
+    "checkpoint": "a checkpoint's config, safetensors headers, index or shards disagree",
+    "checkpoint-record": "a checkpoint differs from the catalogue record it is compared with",
+}
+
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong: where (file, record, field), what was expected and found, and what to do."""
+    """One thing wrong: where (file, record, field), what was expected and found, what to do, and its ``kind``."""
 
     file: str
     record: str
@@ -17,6 +36,11 @@ class Problem:
     expected: str
     found: str
     message: str
+    kind: str
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown problem kind {self.kind!r}: one of {', '.join(KINDS)}")
 
 
 @dataclass
@@ -31,9 +55,9 @@ class Report:
         """True when no problem was found."""
         return not self.problems
 
-    def add(self, file: Any, record: str, field_name: str, expected: Any, found: Any, message: str) -> None:
-        """Record a problem; ``file`` may be a path; values are shown as they would be written."""
-        self.problems.append(Problem(str(file), record, field_name, show(expected), show(found), message))
+    def add(self, file: Any, record: str, field_name: str, expected: Any, found: Any, message: str, *, kind: str) -> None:
+        """Record a problem of ``kind``; ``file`` may be a path; values are shown as they would be written."""
+        self.problems.append(Problem(str(file), record, field_name, show(expected), show(found), message, kind))
 
     def extend(self, other: Report) -> None:
         """Add ``other``'s problems and counts to this report."""
@@ -41,7 +65,7 @@ class Report:
         self.checked.update(other.checked)
 
     def as_dict(self) -> dict[str, Any]:
-        """The ``--format json`` document: ``{"ok", "checked", "problems"}``."""
+        """The ``--format json`` document: ``{"ok", "checked", "problems"}``; each problem with its ``kind``."""
         return {"ok": self.ok, "checked": dict(self.checked), "problems": [asdict(problem) for problem in self.problems]}
 
 

@@ -155,7 +155,7 @@ class OptipfairStats(StrictModel):
 class Provenance(StrictModel):
     """How a record's numbers were produced.
 
-    ``method`` is ``closed-form`` (computed by ``glu_catalogue.core.formulas``; no model was built) or
+    ``method`` is ``closed-form`` (computed by the closed-form formulas; no model was built) or
     ``optipfair`` (a model was materialised with transformers, pruned with optipfair and counted).
     ``weights`` says where the pruned weights came from: ``random-init`` weights give the real
     shapes and counts, but the kept neurons are not those of the real model.

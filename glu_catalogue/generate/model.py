@@ -22,18 +22,15 @@ import torch
 
 from .. import __version__
 from ..core import formulas
-from . import memory
 from ..core.derive import record_from_counts, utc_now
-from .pruning import LevelPruner, count_parameters
 from ..core.records import ExpansionRecord, ModelShape, Provenance
+from ..errors import ModelFailed
 from ..store.registry import ModelEntry, shape_from_config
+from . import memory
+from .pruning import LevelPruner, count_parameters
 from .weights import WeightsSource, config_sha256
 
 DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}
-
-
-class ModelFailed(Exception):
-    """A model could not be built; the message says why (shown on screen and in the summary)."""
 
 
 @dataclass(frozen=True)

@@ -32,14 +32,11 @@ from optipfair.pruning.utils import get_model_layers
 from torch import nn
 
 from ..core import formulas
+from ..errors import PruningUnsupported
 from . import memory
 
 #: Neuron-selection methods ``catalogue build --method`` offers (optipfair's names).
 METHODS = ("MAW", "VOW", "PON", "L2")
-
-
-class PruningUnsupported(ValueError):
-    """The model has no GLU MLP this module knows how to prune."""
 
 
 @dataclass

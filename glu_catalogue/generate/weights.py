@@ -16,12 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from ..errors import WeightsError
+
 #: Seed of random-init weights unless ``--seed`` says otherwise.
 DEFAULT_SEED = 0
-
-
-class WeightsError(ValueError):
-    """A ``--weights`` option that cannot be understood."""
 
 
 @dataclass(frozen=True)

@@ -19,14 +19,19 @@ from pathlib import Path
 from typing import Iterator, Protocol
 
 from ..core.derive import closed_form_provenance, closed_form_record
-from ..store.paths import CATALOGUE_FILE
 from ..core.problems import Report
-from .publish import write_catalogue
 from ..core.records import Catalogue, ExpansionRecord
-from ..store.registry import ModelEntry, get_model, load_registry
+from ..errors import BuildError, CatalogueError
+from ..generate.weights import (
+    DEFAULT_SEED,
+    WeightsSource,
+    config_sha256,
+    resolve_sources,
+)
+from ..store.paths import CATALOGUE_FILE
 from ..store.reading import ReadError, load_catalogue
-from ..verify.catalogue import verify
-from ..generate.weights import DEFAULT_SEED, WeightsSource, config_sha256, resolve_sources
+from ..store.registry import ModelEntry, get_model, load_registry
+from .publish import write_catalogue
 
 #: The study's pruning levels, in percent.
 DEFAULT_LEVELS = (0, 10, 20, 30, 40, 50, 60)
@@ -44,10 +49,6 @@ DTYPE_NAMES = {"bf16": "bfloat16", "fp16": "float16", "fp32": "float32"}
 
 LOCK_FILE = ".catalogue-build.lock"
 CLOSED_FORM_VERSION = "none (closed form of the 0.4.2 size rule)"
-
-
-class BuildError(Exception):
-    """The build cannot start (bad options, unreadable catalogue, another build running); nothing was written."""
 
 
 @dataclass(frozen=True)
@@ -212,8 +213,8 @@ def run_build(request: BuildRequest, progress: Progress | None = None) -> BuildR
         ordered = list(records.values())
         versions = {r.provenance.optipfair_version for r in ordered if r.provenance and r.provenance.optipfair_version}
         optipfair_version = ", ".join(sorted(versions)) if versions else CLOSED_FORM_VERSION
-        changed = write_catalogue(request.data_dir, ordered, optipfair_version, request.method)
-    return BuildResult(outcomes=outcomes, changed_files=changed, report=verify([request.data_dir]))
+        changed, report = write_catalogue(request.data_dir, ordered, optipfair_version, request.method)
+    return BuildResult(outcomes=outcomes, changed_files=changed, report=report)
 
 
 def _check_method(existing: Catalogue | None, request: BuildRequest, selected: set[str]) -> None:
@@ -327,6 +328,6 @@ def _reason(error: Exception) -> str:
     text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     if "out of memory" in text.lower():
         return f"out of memory: {text}"
-    if type(error).__name__ == "ModelFailed":
+    if isinstance(error, CatalogueError):
         return text
     return f"{type(error).__name__}: {text}"

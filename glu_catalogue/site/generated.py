@@ -25,26 +25,20 @@ from typing import Any, Mapping
 import pydantic_core
 from pydantic import ValidationError
 
-from .markdown import MARKER_LINES, has_marker
-from ..store.paths import CATALOGUE_FILE, SUMMARY_FILE, schemas_dir
-from .plots import FINGERPRINT_PREFIX, PALETTES, PlotSpec, draw_svg, plot_specs
 from ..core.problems import Report
 from ..core.records import Catalogue
+from ..errors import SiteError
+from ..store.paths import CATALOGUE_FILE, SUMMARY_FILE, display_path, schemas_dir
 from ..store.registry import ModelEntry
-from .render import SiteContent, render_pages
-from .reference import VerificationSummary
 from ..store.schemas import SCHEMA_FILES
-from ..store.writing import write_files
-from ..store.paths import display_path
-from ..verify.catalogue import verify_contents
+from .markdown import MARKER_LINES, has_marker
+from .plots import FINGERPRINT_PREFIX, PALETTES, PlotSpec, draw_svg, plot_specs
+from .reference import VerificationSummary
+from .render import SiteContent, render_pages
 from .views import all_groups
 
 #: What a stale site's problems tell the reader to do.
 FIX = "docs/ is stale: run `catalogue docs` (or `catalogue build`) and commit the result"
-
-
-class SiteError(Exception):
-    """The site cannot be rendered: the data it would show is not a valid catalogue."""
 
 
 def read_site_files(data_dir: Path) -> dict[str, bytes]:
@@ -148,19 +142,19 @@ def check_site(
             report.add(
                 display_path(path), "(chart)", "fingerprint", fingerprint,
                 "missing" if committed is None else "a chart of other data",
-                f"the chart does not show the data: {FIX}",
+                f"the chart does not show the data: {FIX}", kind="site",
             )  # fmt: skip
     for path in obsolete_files(docs_dir, set(pages) | set(plots)):
         report.add(
             display_path(path), "(file)", "(file)", "no such generated file", "present",
-            f"generated from data that is no longer there: {FIX}, which deletes it",
+            f"generated from data that is no longer there: {FIX}, which deletes it", kind="site",
         )  # fmt: skip
 
 
 def _compare_page(path: Path, expected: str, report: Report) -> None:
     committed = _read(path)
     if committed is None:
-        report.add(display_path(path), "(page)", "(file)", "the generated page", "missing", FIX)
+        report.add(display_path(path), "(page)", "(file)", "the generated page", "missing", FIX, kind="site")
         return
     if committed == expected:
         return
@@ -170,7 +164,7 @@ def _compare_page(path: Path, expected: str, report: Report) -> None:
         display_path(path), "(page)", f"line {line + 1}",
         wanted[line] if line < len(wanted) else "(end of page)",
         found[line] if line < len(found) else "(end of page)",
-        f"the page differs from what the data renders: {FIX}",
+        f"the page differs from what the data renders: {FIX}", kind="site",
     )  # fmt: skip
 
 
@@ -188,22 +182,6 @@ def site_texts(docs_dir: Path, content: SiteContent) -> dict[Path, str]:
         if committed is None or spec.fingerprint(palette) not in committed:
             texts[path] = draw_svg(spec, palette)
     return texts
-
-
-def docs_report(data_dir: Path, docs_dir: Path, registry: Mapping[str, ModelEntry]) -> Report:
-    """The problems of ``docs_dir`` alone (``catalogue docs --check``)."""
-    files = read_site_files(data_dir)
-    report = Report()
-    check_site(docs_dir, files, registry, verify_contents(data_dir, files, registry), report)
-    return report
-
-
-def write_docs(data_dir: Path, docs_dir: Path, registry: Mapping[str, ModelEntry]) -> tuple[list[Path], list[Path]]:
-    """Rewrite the generated files of ``docs_dir`` from ``data_dir``; returns (changed, deleted) paths."""
-    files = read_site_files(data_dir)
-    content = site_content(files, registry, verify_contents(data_dir, files, registry))
-    changed = write_files(site_texts(docs_dir, content))
-    return changed, delete_obsolete(docs_dir, content)
 
 
 def delete_obsolete(docs_dir: Path, content: SiteContent) -> list[Path]:

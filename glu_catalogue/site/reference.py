@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any, Iterable, Mapping
 
-from .markdown import bullets, code, page, table
-from ..store.paths import CATALOGUE_FILE, SUMMARY_FILE
 from ..core.problems import Problem
 from ..core.records import ExpansionRecord
+from ..store.paths import CATALOGUE_FILE, SUMMARY_FILE
 from ..store.schemas import CATALOGUE_SCHEMA_FILE
+from .markdown import bullets, code, page, table
 
 
 @dataclass(frozen=True)

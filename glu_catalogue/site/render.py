@@ -15,12 +15,29 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
 from ..core import formulas
-from .markdown import bullets, code, flag, join_and, number, page, plain, ratio, table
-from .plots import PALETTES, PlotSpec, plot_specs
 from ..core.records import ExpansionRecord, Provenance
 from ..store.registry import ModelEntry
-from .reference import VerificationSummary, downloads_page, reproduce_page, schema_page, verification_page
-from .views import FamilyView, ModelGroup, SharedRatio, all_groups, catalogue_ratios, equivalence, family_views, levels, shared_ratios, spread_levels
+from .markdown import bullets, code, flag, join_and, number, page, plain, ratio, table
+from .plots import PALETTES, PlotSpec, plot_specs
+from .reference import (
+    VerificationSummary,
+    downloads_page,
+    reproduce_page,
+    schema_page,
+    verification_page,
+)
+from .views import (
+    FamilyView,
+    ModelGroup,
+    SharedRatio,
+    all_groups,
+    catalogue_ratios,
+    equivalence,
+    family_views,
+    levels,
+    shared_ratios,
+    spread_levels,
+)
 
 #: Page paths (relative to docs/) and titles of the pages every site has, in navigation order.
 PAGES = {

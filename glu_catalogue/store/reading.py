@@ -16,25 +16,7 @@ from typing import Any
 import pydantic_core
 
 from ..core.records import Catalogue
-
-
-class ReadError(Exception):
-    """A file that cannot be read at all: missing, not JSON/CSV, or the wrong top-level shape."""
-
-    def __init__(self, path: Path | str, message: str, line: int | None = None, column: int | None = None):
-        super().__init__(message)
-        self.path = Path(path)
-        self.message = message
-        self.line = line
-        self.column = column
-
-    def __str__(self) -> str:
-        where = str(self.path)
-        if self.line is not None:
-            where += f":{self.line}"
-            if self.column is not None:
-                where += f":{self.column}"
-        return f"{where}: {self.message}"
+from ..errors import ReadError
 
 
 def _read_text(path: Path) -> str:

@@ -18,25 +18,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .paths import registry_dir
 from ..core.records import ModelShape
-
-
-class RegistryError(Exception):
-    """A registry file is missing, unreadable or inconsistent."""
-
-
-class UnknownModelError(KeyError):
-    """A model id that is not in the registry; ``suggestions`` holds the closest ids."""
-
-    def __init__(self, model_id: str, suggestions: list[str]):
-        super().__init__(model_id)
-        self.model_id = model_id
-        self.suggestions = suggestions
-
-    def __str__(self) -> str:
-        hint = f"; did you mean {', '.join(self.suggestions)}?" if self.suggestions else ""
-        return f"unknown model id {self.model_id!r}{hint} (`catalogue models` lists them)"
+from ..errors import RegistryError, UnknownModelError
+from .paths import registry_dir
 
 
 class _Loose(BaseModel):

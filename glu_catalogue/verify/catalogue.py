@@ -10,9 +10,10 @@
 * a record's architecture against the registry entry of its ``base_model``;
 * the summary CSV: columns, the pandera table schema, one row per successful record, no extra
   rows, every cell equal to the record it projects (``summary_checks``);
-* that ``schemas/`` holds what the code generates;
-* for the repository's own data directory, that the generated pages and charts of ``docs/``
-  show it (``glu_catalogue.site.generated.check_site``).
+* that ``schemas/`` holds what the code generates.
+
+The site is not the verifier's business: ``glu_catalogue.pipeline.check`` runs these checks and
+then the site's (``glu_catalogue.site.generated.check_site``).
 
 The per-record work is in ``record_checks``; catalogues of many records are checked in worker
 processes, one per core. Unreadable input (missing file, JSON or CSV syntax, wrong top-level
@@ -28,55 +29,55 @@ from typing import Any, Sequence
 
 from pydantic import ValidationError
 
-from ..store.paths import CATALOGUE_FILE, SUMMARY_FILE, default_data_dir, display_path, schemas_dir, site_docs_dir
 from ..core.problems import Problem, Report
-from .records import RecordsResult, check_records, schema_problem
 from ..core.records import Metadata
+from ..store.paths import (
+    CATALOGUE_FILE,
+    SUMMARY_FILE,
+    default_data_dir,
+    display_path,
+    schemas_dir,
+)
+from ..store.reading import (
+    CsvTable,
+    ReadError,
+    catalogue_raw_from_bytes,
+    read_catalogue_raw,
+    read_csv_table,
+)
 from ..store.registry import ModelEntry, load_registry
-from ..store.reading import CsvTable, ReadError, catalogue_raw_from_bytes, read_catalogue_raw, read_csv_table
+from .records import RecordsResult, check_records, schema_problem
 from .summary import check_summary
 
-__all__ = ["Problem", "Report", "verify", "verify_schemas", "verify_contents"]
+__all__ = ["Problem", "Report", "verify", "verify_path", "verify_schemas", "verify_contents"]
 
 #: Below this many records a single process is faster than starting workers.
 PARALLEL_MIN_RECORDS = 5_000
 
 
-def verify(paths: Sequence[Path] = (), *, check_schemas: bool = True, check_docs: bool = True) -> Report:
-    """Check every catalogue in ``paths`` (files or data directories; none = the default data dir).
+def verify(paths: Sequence[Path] = (), *, check_schemas: bool = True) -> Report:
+    """Check every catalogue in ``paths`` (files or data directories; none = the default data dir) and ``schemas/``.
 
     A directory must hold ``expansion_rates.json`` and ``expansion_rates_summary.csv``; a file
-    is a catalogue JSON checked alone. The default data directory's site (``docs/``) is checked
-    too, unless ``check_docs`` is False. Raises ``store.ReadError`` for unreadable input.
+    is a catalogue JSON checked alone. The site is not checked here: ``pipeline.check`` runs
+    this, then the site's checks. Raises ``ReadError`` for unreadable input.
     """
     report = Report()
     registry = load_registry()
-    sites: list[tuple[Path, Path, Report]] = []
     for path in paths or (default_data_dir(),):
-        path = Path(path)
-        if path.is_dir():
-            part = Report()
-            raw = read_catalogue_raw(path / CATALOGUE_FILE)
-            verify_data(path / CATALOGUE_FILE, raw, read_csv_table(path / SUMMARY_FILE), part, registry)
-            report.extend(part)
-            docs = site_docs_dir(path) if check_docs else None
-            if docs is not None:
-                sites.append((path, docs, part))
-        else:
-            verify_catalogue(path, read_catalogue_raw(path), report, registry)
-    schema_part = Report()
-    if check_schemas or sites:
-        verify_schemas(schemas_dir(), schema_part)
+        verify_path(Path(path), report, registry)
     if check_schemas:
-        report.extend(schema_part)
-    for data_dir, docs, part in sites:
-        from ..site.generated import check_site, read_site_files
-
-        data_report = Report()
-        data_report.extend(part)
-        data_report.extend(schema_part)
-        check_site(docs, read_site_files(data_dir), registry, data_report, report)
+        verify_schemas(schemas_dir(), report)
     return report
+
+
+def verify_path(path: Path, report: Report, registry: dict[str, ModelEntry]) -> None:
+    """Check one data directory (its JSON and CSV) or one catalogue JSON file into ``report``."""
+    if path.is_dir():
+        raw = read_catalogue_raw(path / CATALOGUE_FILE)
+        verify_data(path / CATALOGUE_FILE, raw, read_csv_table(path / SUMMARY_FILE), report, registry)
+    else:
+        verify_catalogue(path, read_catalogue_raw(path), report, registry)
 
 
 def verify_data(json_path: Path, raw: dict[str, Any], table: CsvTable, report: Report, registry: dict[str, ModelEntry]) -> None:
@@ -147,7 +148,7 @@ def _check_metadata(file: str, raw_metadata: dict[str, Any], models: list[Any], 
         written = raw_metadata.get(name)
         report.checked["values"] += 1
         if written != actual:
-            report.add(file, "metadata", f"metadata.{name}", actual, written, f"metadata.{name} must count the entries of models[]")
+            report.add(file, "metadata", f"metadata.{name}", actual, written, f"metadata.{name} must count the entries of models[]", kind="header")
     return metadata
 
 
@@ -159,7 +160,7 @@ def _check_duplicates(file: str, result: RecordsResult, report: Report) -> None:
         if key in first_seen:
             report.add(
                 file, result.labels[index], "(record)", "one record per model and pruning_pct", f"models[{index}]",
-                f"duplicate of models[{first_seen[key]}]: remove one of them",
+                f"duplicate of models[{first_seen[key]}]: remove one of them", kind="duplicate",
             )
         else:
             first_seen[key] = index
@@ -213,5 +214,5 @@ def _report_stale_schemas(directory: Path, stale: list[tuple[str, str]], checked
     for name, reason in stale:
         report.add(
             display_path(directory / name), "(file)", "(content)", "the generated schema", reason,
-            "schemas/ is stale: run `catalogue schemas` and commit the result",
+            "schemas/ is stale: run `catalogue schemas` and commit the result", kind="stale-schema",
         )

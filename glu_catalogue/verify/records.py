@@ -16,11 +16,19 @@ from pydantic import ValidationError
 
 from ..core import derive, formulas
 from ..core.problems import Problem, show
-from ..core.records import DISPLAY_FIELDS, RESULT_BLOCKS, SHAPE_FIELDS, ExpansionRecord, check_complete, status_problem
+from ..core.records import (
+    DISPLAY_FIELDS,
+    RESULT_BLOCKS,
+    SHAPE_FIELDS,
+    ExpansionRecord,
+    check_complete,
+    status_problem,
+)
+from ..core.summary import summary_row
 from ..store.registry import ModelEntry, guess_size_label
 from ..store.writing import summary_csv_lines
-from ..core.summary import summary_row
 from .validation import list_adapter
+
 _OPTIONAL_SHAPE_FIELDS = ("fused_qkv", "fused_gate_up")
 _shape_values = operator.itemgetter(*SHAPE_FIELDS)
 #: Unrounded floats, written with repr: they must come back bit for bit.
@@ -106,7 +114,7 @@ def _validate(file: str, models: list[Any], start: int, checker: _Checker) -> li
             checker.result.problems.append(schema_problem(file, name, detail["loc"][1:], detail))
         problem = None if index in failed else status_problem(entry)
         if problem:
-            checker.result.problems.append(Problem(file, name, "status", "", show(entry.get("status")), f"schema: {problem}"))
+            checker.result.problems.append(Problem(file, name, "status", "", show(entry.get("status")), f"schema: {problem}", "schema"))
         valid.append(index not in failed and problem is None)
     return valid
 
@@ -123,7 +131,7 @@ def schema_problem(file: str, record: str, loc: Iterable[Any], detail: dict[str,
     found = None if detail["type"] == "missing" else detail.get("input")
     if isinstance(found, (dict, list)):
         found = type(found).__name__
-    return Problem(file, record, where, show(expected), show(found), f"schema: {message}")
+    return Problem(file, record, where, show(expected), show(found), f"schema: {message}", "schema")
 
 
 class _Checker:
@@ -135,8 +143,8 @@ class _Checker:
         self._shapes: dict[tuple, SimpleNamespace] = {}
         self._registry_problems: dict[tuple, list[tuple[str, Any, Any]]] = {}
 
-    def add(self, record: str, field_name: str, expected: Any, found: Any, message: str) -> None:
-        self.result.problems.append(Problem(self.file, record, field_name, show(expected), show(found), message))
+    def add(self, record: str, field_name: str, expected: Any, found: Any, message: str, kind: str) -> None:
+        self.result.problems.append(Problem(self.file, record, field_name, show(expected), show(found), message, kind))
 
     def check(self, raw: Any, valid: bool, index: int) -> None:
         result = self.result
@@ -149,12 +157,12 @@ class _Checker:
         result.keys.append((raw["base_model"], raw["pruning_pct"]))
         if not self.legacy:
             for field_name, reason in check_complete(raw):
-                self.add(name, field_name, "present", "missing", f"catalogue records carry {field_name}: {reason}")
+                self.add(name, field_name, "present", "missing", f"catalogue records carry {field_name}: {reason}", "schema")
         method = (raw.get("provenance") or {}).get("neuron_selection_method")
         if method and self.pruning_method and method != self.pruning_method:
             self.add(
                 name, "provenance.neuron_selection_method", self.pruning_method, method,
-                "record pruned with another method than metadata.pruning_method says",
+                "record pruned with another method than metadata.pruning_method says", "header",
             )
         if raw["status"] != "success":
             result.rows.append(None)
@@ -182,7 +190,7 @@ class _Checker:
             else:
                 expected = _expected_from_counts(original, raw, pruning_pct)
         except formulas.PruningError as error:
-            self.add(name, "pruning_pct", "a level optipfair accepts", pruning_pct, f"optipfair would refuse: {error}")
+            self.add(name, "pruning_pct", "a level optipfair accepts", pruning_pct, f"optipfair would refuse: {error}", "closed-form")
             return
         for block in RESULT_BLOCKS:
             want, have = expected[block], raw[block]
@@ -213,7 +221,7 @@ class _Checker:
         for field_name, want, have in mismatches:
             self.add(
                 name, f"original_architecture.{field_name}", want, have,
-                f"differs from the registry's architecture of {entry.model_id} (data/models/)",
+                f"differs from the registry's architecture of {entry.model_id} (data/models/)", "registry",
             )
 
     def _compare_block(
@@ -226,7 +234,8 @@ class _Checker:
             key = f"{field_name}@{block}" if block == "optipfair_stats" and field_name == "expansion_rate" else field_name
             if have != want:
                 message = f"should be {_RULES[key]}" if key in _EXACT_FLOAT_FIELDS else _explain(key, block, pruning_pct, shape)
-                self.add(name, f"{block}.{field_name}", want, have, message)
+                kind = "rounding" if key in DISPLAY_FIELDS else "closed-form"
+                self.add(name, f"{block}.{field_name}", want, have, message, kind)
 
 
 def _explain(key: str, block: str, pruning_pct: int, shape: Any) -> str:

@@ -6,10 +6,10 @@ from collections import Counter
 from typing import Any, Sequence
 
 from ..core.problems import Report
-from .records import RecordsResult
+from ..core.summary import COLUMNS, LEGACY_COLUMNS, TEXT_COLUMNS
 from ..store.reading import CsvTable
 from ..store.writing import summary_csv_text
-from ..core.summary import COLUMNS, LEGACY_COLUMNS, TEXT_COLUMNS
+from .records import RecordsResult
 
 
 def check_summary(
@@ -43,18 +43,18 @@ def _check_header(file: str, header: list[str], legacy: bool, report: Report) ->
     required = LEGACY_COLUMNS if legacy else COLUMNS
     for column in required:
         if column not in header:
-            report.add(file, "(header)", column, "present", "missing", "missing column: the CSV must carry every column of the schema")
+            report.add(file, "(header)", column, "present", "missing", "missing column: the CSV must carry every column of the schema", kind="csv")
     for column, count in Counter(header).items():
         if column not in COLUMNS:
-            report.add(file, "(header)", column, "", "present", "unknown column: not in the schema")
+            report.add(file, "(header)", column, "", "present", "unknown column: not in the schema", kind="csv")
         elif count > 1:
-            report.add(file, "(header)", column, "once", f"{count} times", "duplicate column")
+            report.add(file, "(header)", column, "once", f"{count} times", "duplicate column", kind="duplicate")
     known = [column for column in header if column in COLUMNS]
     canonical = [column for column in COLUMNS if column in known]
     if known != canonical:
         report.add(
             file, "(header)", "(columns)", ", ".join(canonical), ", ".join(known),
-            "columns are out of order: the study's columns come first, in its order, then the catalogue's",
+            "columns are out of order: the study's columns come first, in its order, then the catalogue's", kind="csv",
         )
     return canonical
 
@@ -78,7 +78,7 @@ def _check_table_schema(file: str, table: CsvTable, columns: list[str], report: 
             record = f"{cells.get('Base Model') or cells.get('Model Family')} @ {cells.get('Pruning %')}%"
             rejected.add((line, failure.column))
         where = f"line {line}: " if line is not None else ""
-        report.add(file, record, failure.column or "(table)", failure.check, failure.value, f"{where}table schema check failed: {failure.check}")
+        report.add(file, record, failure.column or "(table)", failure.check, failure.value, f"{where}table schema check failed: {failure.check}", kind="csv")
     return rejected
 
 
@@ -106,11 +106,11 @@ def _check_rows(
         key = (model, cells[positions["Pruning %"]].strip() if "Pruning %" in positions else "")
         where = f"{key[0]} @ {key[1]}%"
         if key in seen:
-            report.add(file, where, "(row)", "one row per record", f"line {line}", f"duplicate row: line {seen[key]} has the same model and Pruning %")
+            report.add(file, where, "(row)", "one row per record", f"line {line}", f"duplicate row: line {seen[key]} has the same model and Pruning %", kind="duplicate")
             continue
         seen[key] = line
         if key not in expected:
-            report.add(file, where, "(row)", "", f"line {line}", "extra row: no successful record in the JSON has this model and Pruning %")
+            report.add(file, where, "(row)", "", f"line {line}", "extra row: no successful record in the JSON has this model and Pruning %", kind="csv")
             continue
         position, row, name = expected[key]
         order.append(position)
@@ -120,12 +120,12 @@ def _check_rows(
             report.checked["values"] += 1
             want, text = row[COLUMNS.index(column)], cells[positions[column]]
             if not _cell_matches(column, text, want):
-                report.add(file, name, column, want, text, f"line {line}: cell differs from the JSON record it projects")
+                report.add(file, name, column, want, text, f"line {line}: cell differs from the JSON record it projects", kind="csv")
     for key, (_, _, name) in expected.items():
         if key not in seen:
-            report.add(file, name, "(row)", "a row", "no row", "missing row: every successful record has one CSV row")
+            report.add(file, name, "(row)", "a row", "no row", "missing row: every successful record has one CSV row", kind="csv")
     if order != sorted(order):
-        report.add(file, "(table)", "(rows)", "the JSON's order", "another order", "rows are not in the order of the JSON's records")
+        report.add(file, "(table)", "(rows)", "the JSON's order", "another order", "rows are not in the order of the JSON's records", kind="csv")
 
 
 def _cell_matches(column: str, text: str, expected: Any) -> bool:

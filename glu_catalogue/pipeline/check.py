@@ -1,0 +1,56 @@
+"""``catalogue verify``: the data, then the site that shows it.
+
+The verifier (``glu_catalogue.verify``) checks the data and ``schemas/`` and knows nothing of the
+site; the site (``glu_catalogue.site``) checks its pages against data it is given and knows
+nothing of the verifier. This module runs the one, then the other, and hands the site the
+verifier's report (which the site's Verification page shows).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Mapping, Sequence
+
+from ..core.problems import Report
+from ..site.generated import check_site, read_site_files
+from ..store.paths import default_data_dir, schemas_dir, site_docs_dir
+from ..store.registry import ModelEntry, load_registry
+from ..verify.catalogue import verify_contents, verify_path, verify_schemas
+
+
+def check(paths: Sequence[Path] = (), *, check_schemas: bool = True, check_docs: bool = True) -> Report:
+    """Check every catalogue in ``paths`` (none = the default data directory), ``schemas/``, then the site.
+
+    The site (``docs/``) is checked for the default data directory only, unless ``check_docs``
+    is False. Raises ``ReadError`` for unreadable input.
+    """
+    report = Report()
+    registry = load_registry()
+    sites: list[tuple[Path, Path, Report]] = []
+    for path in paths or (default_data_dir(),):
+        path = Path(path)
+        part = Report()
+        verify_path(path, part, registry)
+        report.extend(part)
+        docs = site_docs_dir(path) if check_docs and path.is_dir() else None
+        if docs is not None:
+            sites.append((path, docs, part))
+    schema_report = Report()
+    if check_schemas or sites:
+        verify_schemas(schemas_dir(), schema_report)
+    if check_schemas:
+        report.extend(schema_report)
+    for data_dir, docs, part in sites:
+        data_report = Report()
+        data_report.extend(part)
+        data_report.extend(schema_report)
+        check_site(docs, read_site_files(data_dir), registry, data_report, report)
+    return report
+
+
+def docs_report(data_dir: Path, docs_dir: Path, registry: Mapping[str, ModelEntry]) -> Report:
+    """The problems of ``docs_dir`` alone (``catalogue docs --check``)."""
+    files = read_site_files(data_dir)
+    report = Report()
+    check_site(docs_dir, files, registry, verify_contents(data_dir, files, registry), report)
+    return report

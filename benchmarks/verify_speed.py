@@ -16,8 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from glu_catalogue.core.architecture import Architecture
 from glu_catalogue.core.derive import closed_form_provenance, closed_form_record
-from glu_catalogue.core.records import ModelShape
 from glu_catalogue.pipeline.publish import catalogue_texts
 from glu_catalogue.store.paths import default_data_dir
 from glu_catalogue.store.writing import write_files
@@ -25,10 +25,10 @@ from glu_catalogue.store.writing import write_files
 LEVELS = range(100)
 
 
-def synthetic_shape(index: int) -> ModelShape:
+def synthetic_shape(index: int) -> Architecture:
     """A plausible GLU decoder, different for every index."""
     heads = (8, 16, 24, 32)[index % 4]
-    return ModelShape(
+    return Architecture(
         hidden_size=heads * 64,
         intermediate_size=1024 + 64 * (index % 200),
         num_hidden_layers=8 + index % 32,

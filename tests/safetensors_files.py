@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from glu_catalogue.checkpoints.safetensors import tensor_bytes
-from glu_catalogue.core.records import ModelShape
+from glu_catalogue.core.architecture import Architecture
 
 TensorSpec = tuple[str, Sequence[int]]  # (dtype, shape)
 
 
-def llama_tensors(shape: ModelShape, widths: Sequence[int] | None = None, dtype: str = "BF16") -> dict[str, TensorSpec]:
+def llama_tensors(shape: Architecture, widths: Sequence[int] | None = None, dtype: str = "BF16") -> dict[str, TensorSpec]:
     """Tensor names and shapes ``LlamaForCausalLM.save_pretrained`` writes for ``shape``.
 
     ``widths`` gives each layer's MLP width (default: the shape's). A tied LM head is not saved.
@@ -78,7 +78,7 @@ def write_safetensors(path: Path, tensors: dict[str, TensorSpec]) -> None:
         handle.truncate(8 + len(raw) + data_bytes)
 
 
-def llama_config(shape: ModelShape) -> dict[str, Any]:
+def llama_config(shape: Architecture) -> dict[str, Any]:
     """The config.json transformers writes for a LlamaForCausalLM of ``shape`` (the fields that matter)."""
     return {
         "architectures": ["LlamaForCausalLM"],

@@ -29,7 +29,7 @@ from glu_catalogue.store.paths import CATALOGUE_FILE, default_data_dir
 from glu_catalogue.store.reading import load_catalogue
 from glu_catalogue.store.registry import get_model
 
-LLAMA_1B = get_model("meta-llama/Llama-3.2-1B").shape
+LLAMA_1B = get_model("meta-llama/Llama-3.2-1B").architecture
 
 
 def inspect_json(directory: Path, *extra: str) -> tuple[int, dict]:
@@ -114,12 +114,12 @@ def test_every_catalogue_record_matches_a_checkpoint_of_its_architecture(tmp_pat
     catalogue = load_catalogue(default_data_dir() / CATALOGUE_FILE)
     nameable = [  # the layouts llama_tensors writes: Llama's norms, no q/k norms, no fused projections
         record for record in catalogue.models
-        if (shape := record.pruned_architecture.shape()) is not None
+        if (shape := record.pruned_architecture.architecture()) is not None
         and shape.norms_per_layer == 2 and not (shape.qk_norm or shape.fused_qkv or shape.fused_gate_up)
     ]
     assert nameable
     for record in nameable:
-        shape = record.pruned_architecture.shape()
+        shape = record.pruned_architecture.architecture()
         directory = tmp_path / f"{record.base_model.replace('/', '__')}-{record.pruning_pct}"
         write_checkpoint(directory, llama_config(shape), llama_tensors(shape))
         inspection = inspect_checkpoint(directory, f"{record.base_model}@{record.pruning_pct}")

@@ -22,9 +22,10 @@ import pytest
 from conftest import DATA, REPO, invoke, load_json, run_cli
 
 from glu_catalogue.core import formulas
+from glu_catalogue.core.architecture import Architecture
 from glu_catalogue.core.derive import closed_form_provenance, closed_form_record
 from glu_catalogue.core.problems import Report
-from glu_catalogue.core.records import Catalogue, ModelShape
+from glu_catalogue.core.records import Catalogue
 from glu_catalogue.pipeline.check import check as verify
 from glu_catalogue.pipeline.check import docs_report
 from glu_catalogue.pipeline.publish import catalogue_texts
@@ -239,7 +240,7 @@ def check_architecture_table(table: Table) -> None:
         base = records_of(model_id)[0].original_architecture
         for name, value in table.rows:
             if name == "MLP share of parameters %":
-                assert value == fmt(formulas.mlp_share(base.shape()) * 100)
+                assert value == fmt(formulas.mlp_share(base.architecture()) * 100)
                 continue
             expected = getattr(base, name.replace(" (baseline)", ""))
             assert value == (str(expected).lower() if isinstance(expected, bool) else str(expected)), (model_id, name)
@@ -285,7 +286,7 @@ def check_reduction_table(table: Table, labels: dict[str, list[str]]) -> None:
     for label, share, *cells in table.rows:
         for model_id in labels[label]:
             records = {r.pruning_pct: r for r in records_of(model_id)}
-            assert share == fmt(formulas.mlp_share(records_of(model_id)[0].original_architecture.shape()) * 100)
+            assert share == fmt(formulas.mlp_share(records_of(model_id)[0].original_architecture.architecture()) * 100)
             for level, cell in zip(levels, cells):
                 assert cell == (fmt(records[level].reductions.parameter_reduction_pct) if level in records else "")
 
@@ -514,7 +515,7 @@ def synthetic_catalogue(n_models: int) -> tuple[list, dict]:
     provenance = closed_form_provenance("2026-01-01T00:00:00Z")
     for index in range(n_models):
         hidden = 512 + 128 * index
-        shape = ModelShape(
+        shape = Architecture(
             hidden_size=hidden, intermediate_size=hidden * (2 + index % 5) + 64 * index, num_hidden_layers=8 + index,
             num_attention_heads=8, num_key_value_heads=2, head_dim=64, vocab_size=32000, tie_word_embeddings=bool(index % 2),
             qkv_bias=False, o_proj_bias=False, mlp_bias=False, qk_norm=False, norms_per_layer=2,

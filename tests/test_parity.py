@@ -12,20 +12,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from glu_catalogue.core import formulas
-from glu_catalogue.core.records import ModelShape
+from glu_catalogue.core.architecture import Architecture
 
 pytestmark = pytest.mark.torch
 
 
 @st.composite
-def small_llama(draw) -> ModelShape:
+def small_llama(draw) -> Architecture:
     kv_heads = draw(st.integers(1, 4))
     heads = kv_heads * draw(st.integers(1, 4))
     head_dim = draw(st.sampled_from([2, 4, 8, 16]))
     # transformers wants hidden divisible by heads; head_dim need not be hidden / heads.
     hidden = heads * draw(st.integers(1, 12))
     bias = draw(st.booleans())
-    return ModelShape(
+    return Architecture(
         hidden_size=hidden,
         intermediate_size=draw(st.integers(2, 96)),
         num_hidden_layers=draw(st.integers(1, 4)),
@@ -42,7 +42,7 @@ def small_llama(draw) -> ModelShape:
     )
 
 
-def llama_config(shape: ModelShape) -> dict:
+def llama_config(shape: Architecture) -> dict:
     return dict(
         hidden_size=shape.hidden_size,
         intermediate_size=shape.intermediate_size,

@@ -55,7 +55,7 @@ def test_study_answers_for_a_2_4x_mlp():
     assert (round(rows[LLAMA_1B]["pruning_pct"], 2), rows[LLAMA_1B]["intermediate_size"]) == (40.0, 4916)
     assert (round(rows[LLAMA_3B]["pruning_pct"], 2), rows[LLAMA_3B]["intermediate_size"]) == (10.0, 7373)
     for model_id, row in rows.items():
-        shape = REGISTRY[model_id].shape
+        shape = REGISTRY[model_id].architecture
         assert row["status"] == "ok" and row["note"] is None
         assert row["total_parameters"] == formulas.total_parameters(shape, row["intermediate_size"])
         assert row["expansion_ratio"] == row["intermediate_size"] / shape.hidden_size
@@ -89,7 +89,7 @@ def test_models_lists_every_registry_architecture_with_its_closed_form_total():
     assert {row["model_id"] for row in rows} == set(REGISTRY) >= ISSUE_MODELS
     for row in rows:
         assert MODELS_KEYS <= set(row)
-        shape = REGISTRY[row["model_id"]].shape
+        shape = REGISTRY[row["model_id"]].architecture
         assert row["total_parameters"] == formulas.total_parameters(shape)
         assert row["expansion_ratio"] == shape.intermediate_size / shape.hidden_size
         assert row["mlp_share_pct"] == pytest.approx(formulas.mlp_share(shape) * 100)
@@ -148,7 +148,7 @@ def test_divisor_rounds_the_kept_width_down(divisor):
     (row,) = plan_json("--ratio", "2.4", "--model", LLAMA_1B, "--divisor", str(divisor))
     assert row["intermediate_size"] == 4916 // divisor * divisor
     assert row["expansion_divisor"] == divisor
-    assert row["total_parameters"] == formulas.total_parameters(REGISTRY[LLAMA_1B].shape, row["intermediate_size"])
+    assert row["total_parameters"] == formulas.total_parameters(REGISTRY[LLAMA_1B].architecture, row["intermediate_size"])
 
 
 def test_divisor_that_rounds_back_to_the_baseline_is_refused():

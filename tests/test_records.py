@@ -10,10 +10,10 @@ from conftest import DATA, LEGACY, load_json
 from pydantic import ValidationError
 
 from glu_catalogue.core.records import (
+    Architecture,
     ArchitectureBlock,
     Catalogue,
     ExpansionRecord,
-    ModelShape,
     check_complete,
 )
 
@@ -95,7 +95,7 @@ def test_the_legacy_file_validates_and_lacks_the_catalogue_fields():
     catalogue = Catalogue.model_validate(load_json(LEGACY / "expansion_rates.json"))
     assert catalogue.is_legacy
     legacy_record = catalogue.models[0]
-    assert legacy_record.original_architecture.shape() is None
+    assert legacy_record.original_architecture.architecture() is None
     missing = dict(check_complete(legacy_record))
     assert "provenance" in missing
     assert "pruned_architecture.num_attention_heads" in missing
@@ -103,14 +103,14 @@ def test_the_legacy_file_validates_and_lacks_the_catalogue_fields():
 
 def test_the_shape_of_a_catalogue_block_is_a_model_shape(record):
     block = ArchitectureBlock.model_validate(record["original_architecture"])
-    shape = block.shape()
-    assert isinstance(shape, ModelShape)
+    shape = block.architecture()
+    assert isinstance(shape, Architecture)
     assert (shape.hidden_size, shape.intermediate_size, shape.head_dim) == (2048, 8192, 64)
 
 
 def test_gqa_heads_must_group():
     with pytest.raises(ValidationError, match="multiple of num_key_value_heads"):
-        ModelShape(
+        Architecture(
             hidden_size=64, intermediate_size=128, num_hidden_layers=1, num_attention_heads=6, num_key_value_heads=4,
             head_dim=16, vocab_size=10, tie_word_embeddings=True, qkv_bias=False, o_proj_bias=False, mlp_bias=False,
             qk_norm=False, norms_per_layer=2,

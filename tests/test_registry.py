@@ -22,14 +22,14 @@ REGISTRY = load_registry()
 def test_entry_is_complete_and_sourced(model_id):
     entry = REGISTRY[model_id]
     assert entry.sources, "every architecture says where its values were read"
-    assert entry.shape.hidden_size > 0 and formulas.total_parameters(entry.shape) > 0
+    assert entry.architecture.hidden_size > 0 and formulas.total_parameters(entry.architecture) > 0
     assert entry.size_label and entry.family
 
 
 def test_instruct_variants_share_their_base_architecture():
     for size in ("1B", "3B"):
         base, instruct = get_model(f"meta-llama/Llama-3.2-{size}"), get_model(f"meta-llama/Llama-3.2-{size}-Instruct")
-        assert instruct.shape == base.shape
+        assert instruct.architecture == base.architecture
         assert instruct.same_architecture_as == base.model_id
         assert instruct.sources != base.sources
 

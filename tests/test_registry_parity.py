@@ -26,10 +26,10 @@ REGISTRY = load_registry()
 @pytest.mark.parametrize("model_id", sorted(REGISTRY))
 def test_closed_form_total_equals_transformers_count(model_id, pruning_pct):
     entry = REGISTRY[model_id]
-    kept = formulas.kept_neurons(entry.shape.intermediate_size, pruning_pct)
+    kept = formulas.kept_neurons(entry.architecture.intermediate_size, pruning_pct)
     model = build_on_meta(entry.config, entry.config["model_type"], kept)
     counted = sum(parameter.numel() for parameter in model.parameters())
-    assert counted == formulas.total_parameters(entry.shape, kept)
+    assert counted == formulas.total_parameters(entry.architecture, kept)
 
 
 @pytest.mark.parametrize("model_id", sorted(REGISTRY))

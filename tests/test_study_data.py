@@ -88,7 +88,7 @@ def test_every_record_equals_its_closed_form(key):
     record = RECORDS[key]
     entry = get_model(record.base_model)
     raw = record.model_dump(exclude_none=True)
-    expected = closed_form_values(entry.shape, record.pruning_pct)
+    expected = closed_form_values(entry.architecture, record.pruning_pct)
     for block, values in expected.items():
         assert {name: raw[block][name] for name in values} == values
-    assert record.pruned_architecture.intermediate_size == formulas.kept_neurons(entry.shape.intermediate_size, record.pruning_pct)
+    assert record.pruned_architecture.intermediate_size == formulas.kept_neurons(entry.architecture.intermediate_size, record.pruning_pct)

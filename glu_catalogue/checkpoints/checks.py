@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any, Iterable
 
+from ..core.architecture import ARCHITECTURE_FIELDS
 from ..core.problems import show
-from ..core.records import SHAPE_FIELDS, ExpansionRecord
+from ..core.records import ExpansionRecord
 
 if TYPE_CHECKING:
     from ..core.problems import Report
@@ -326,7 +327,7 @@ def check_record(inspection: Inspection, record: ExpansionRecord, file: str, rep
             f"{block.total_parameters} ({inspection.total_parameters - block.total_parameters:+d}): it is another model "
             "or another pruning level", kind="checkpoint-record",
         )
-    for name in SHAPE_FIELDS:
+    for name in ARCHITECTURE_FIELDS:
         value = getattr(block, name)
         if name == "intermediate_size" or value is None:
             continue

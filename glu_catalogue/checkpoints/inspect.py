@@ -4,7 +4,7 @@ A checkpoint directory holds ``config.json`` and one or many ``*.safetensors`` f
 without ``model.safetensors.index.json`` (``weight_map``: tensor name -> shard file).
 ``inspect_checkpoint`` reads the config and every header (``checkpoints.safetensors``, via ``checkpoints.reading``), and reports:
 
-* the architecture of the config (``registry.shape_from_config``), with the facts a config does
+* the architecture of the config (``registry.architecture_from_config``), with the facts a config does
   not state read off the tensor names: q/k/v biases (``q_proj.bias``), q/k norms
   (``q_norm.weight``), norms per layer (``*norm.weight`` outside attention), fused projections
   (``qkv_proj``, ``gate_up_proj``);

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..core import formulas
+from ..core.architecture import Architecture
 from ..core.problems import Report
-from ..core.records import ModelShape
 from ..store.registry import ArchitectureFacts
 from .reading import Checkpoint, Decoder, LayerMlp
 
@@ -19,7 +19,7 @@ class Inspection:
 
     checkpoint: Checkpoint
     decoder: Decoder
-    shape: ModelShape
+    shape: Architecture
     facts: ArchitectureFacts
     layers: list[LayerMlp]
     total_parameters: int
@@ -102,7 +102,7 @@ class Inspection:
         }
 
 
-def closed_form_total(shape: ModelShape, widths: list[int]) -> int:
+def closed_form_total(shape: Architecture, widths: list[int]) -> int:
     """The closed form of the config's architecture with the weights' MLP widths, layer by layer.
 
     When the weights hold another number of layers than the config, the config's own total.

@@ -18,15 +18,15 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..core.records import ModelShape
+from ..core.architecture import Architecture
 from ..store.reading import ReadError, read_json
-from ..store.registry import ArchitectureFacts, shape_from_config
+from ..store.registry import ArchitectureFacts, architecture_from_config
 from .safetensors import SafetensorsHeader, TensorEntry, read_header
 
 CONFIG_FILE = "config.json"
 INDEX_FILE = "model.safetensors.index.json"
 
-#: The config.json keys ``registry.shape_from_config`` cannot do without.
+#: The config.json keys an ``Architecture`` cannot do without.
 REQUIRED_CONFIG_KEYS = ("hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads", "vocab_size")
 
 #: Buffers some checkpoints save next to the parameters; ``model.parameters()`` does not hold them.
@@ -245,7 +245,7 @@ def facts_from_tensors(layer: dict[str, TensorEntry], config: dict[str, Any]) ->
     )
 
 
-def architecture_of(checkpoint: Checkpoint, decoder: Decoder) -> tuple[ModelShape, ArchitectureFacts]:
+def architecture_of(checkpoint: Checkpoint, decoder: Decoder) -> tuple[Architecture, ArchitectureFacts]:
     """The config's architecture, completed with the facts of the first layer's tensor names."""
     missing = [key for key in REQUIRED_CONFIG_KEYS if key not in checkpoint.config]
     if missing:
@@ -256,7 +256,7 @@ def architecture_of(checkpoint: Checkpoint, decoder: Decoder) -> tuple[ModelShap
         raise ReadError(some, f"layer {first_index} holds no *norm.weight tensor: not a decoder layout the catalogue can count")
     try:
         facts = facts_from_tensors(first_layer, checkpoint.config)
-        return shape_from_config(checkpoint.config, facts), facts
+        return architecture_from_config(checkpoint.config, facts), facts
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "(config)"

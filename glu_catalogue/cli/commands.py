@@ -150,13 +150,7 @@ def print_inspection(inspection) -> None:
         f"checkpoint    {checkpoint.directory}  ({n_files} file{'s' if n_files != 1 else ''}, "
         f"{human_bytes(inspection.file_bytes)}, {len(checkpoint.tensors)} tensors, {dtypes})"
     )
-    extras = [name for name in ("qkv_bias", "o_proj_bias", "mlp_bias", "qk_norm", "fused_qkv", "fused_gate_up") if getattr(shape, name)]
-    click.echo(
-        f"architecture  {inspection.facts.transformers_class}: hidden {shape.hidden_size}, {shape.num_hidden_layers} layers, "
-        f"{shape.num_attention_heads} heads / {shape.num_key_value_heads} kv heads x {shape.head_dim}, vocab {shape.vocab_size}, "
-        f"{'tied' if shape.tie_word_embeddings else 'untied'} embeddings, {shape.norms_per_layer} norms per layer"
-        + (f", {', '.join(extras)}" if extras else "")
-    )
+    click.echo(f"architecture  {inspection.facts.transformers_class}: {shape.describe()}")
     config_ratio = shape.intermediate_size / shape.hidden_size
     click.echo(f"config        intermediate_size {shape.intermediate_size} ({config_ratio:.2f}x)")
     click.echo(f"MLP widths    from the weights, {'uniform' if inspection.uniform else 'NOT uniform'}:")

@@ -17,20 +17,12 @@ from typing import Any, Callable, Mapping
 
 from .. import __version__
 from . import formulas
-from .records import (
-    SCHEMA_VERSION,
-    SHAPE_FIELDS,
-    ExpansionRecord,
-    Metadata,
-    ModelShape,
-    Provenance,
-)
+from .architecture import ARCHITECTURE_FIELDS, EXTRA_FIELDS, Architecture
+from .records import SCHEMA_VERSION, ExpansionRecord, Metadata, Provenance
 
 #: The rule a closed-form record assumes, written into its provenance.
 SIZE_RULE = "optipfair 0.4.2 MLP_GLU: k = I - min(int(p / 100 * I), I - 1)"
 
-#: Shape fields an architecture block repeats besides its first three.
-_EXTRA_SHAPE_FIELDS = tuple(name for name in SHAPE_FIELDS if name not in ("hidden_size", "intermediate_size", "num_hidden_layers"))
 
 Rounding = Callable[[float], float]
 
@@ -53,7 +45,7 @@ def architecture_values(
     shape: Mapping[str, Any] | None = None,
     rounding: Rounding = formulas.display,
 ) -> dict[str, Any]:
-    """One side of a record; with ``shape`` (a ``ModelShape`` dump), the catalogue's added fields."""
+    """One side of a record; with ``shape`` (an ``Architecture`` dump), the catalogue's added fields."""
     values: dict[str, Any] = {
         "hidden_size": hidden_size,
         "intermediate_size": intermediate_size,
@@ -65,7 +57,7 @@ def architecture_values(
     }
     if shape is not None:
         values["expansion_ratio_exact"] = formulas.expansion_ratio(intermediate_size, hidden_size)
-        values.update({name: shape[name] for name in _EXTRA_SHAPE_FIELDS})
+        values.update({name: shape[name] for name in EXTRA_FIELDS})
     return values
 
 
@@ -106,17 +98,17 @@ def values_from_counts(
 
 
 def closed_form_values(
-    shape: formulas.DecoderShape,
+    shape: Architecture,
     pruning_pct: int,
     rounding: Rounding = formulas.display,
     shape_key: tuple | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Every derived block of the record optipfair 0.4.2 would produce for ``shape`` at ``pruning_pct``.
 
-    ``shape_key`` (the shape's values in ``SHAPE_FIELDS`` order) saves recomputing it.
+    ``shape_key`` (the shape's values in ``ARCHITECTURE_FIELDS`` order) saves recomputing it.
     """
     if shape_key is None:
-        shape_key = tuple(getattr(shape, name, False) for name in SHAPE_FIELDS)
+        shape_key = tuple(getattr(shape, name, False) for name in ARCHITECTURE_FIELDS)
     shape_values, original = _unpruned_values(shape_key, rounding)
     kept = formulas.kept_neurons(shape.intermediate_size, pruning_pct)
     pruned_total = formulas.total_parameters(shape, kept)
@@ -127,7 +119,7 @@ def closed_form_values(
 @lru_cache(maxsize=4096)
 def _unpruned_values(shape_key: tuple, rounding: Rounding) -> tuple[dict[str, Any], dict[str, Any]]:
     """The shape as a dict and its original side; cached because every level of a model shares them."""
-    shape_values = dict(zip(SHAPE_FIELDS, shape_key))
+    shape_values = dict(zip(ARCHITECTURE_FIELDS, shape_key))
     shape = SimpleNamespace(**shape_values)
     original = architecture_values(
         shape.hidden_size,
@@ -143,7 +135,7 @@ def _unpruned_values(shape_key: tuple, rounding: Rounding) -> tuple[dict[str, An
 def record_from_counts(
     base_model: str,
     pruning_pct: int,
-    shape: ModelShape,
+    shape: Architecture,
     original_total_parameters: int,
     pruned_intermediate_size: int,
     pruned_total_parameters: int,
@@ -158,7 +150,7 @@ def record_from_counts(
     return _record(base_model, pruning_pct, {"original_architecture": original, **blocks}, provenance)
 
 
-def closed_form_record(base_model: str, shape: ModelShape, pruning_pct: int, provenance: Provenance) -> ExpansionRecord:
+def closed_form_record(base_model: str, shape: Architecture, pruning_pct: int, provenance: Provenance) -> ExpansionRecord:
     """The record optipfair 0.4.2 would produce for ``shape`` at ``pruning_pct``, by formula alone."""
     return _record(base_model, pruning_pct, closed_form_values(shape, pruning_pct), provenance)
 

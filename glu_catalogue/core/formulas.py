@@ -11,9 +11,12 @@ factor (2.4); ``expansion_rate_pct`` is that factor x 100 (240), which is the un
 
 from __future__ import annotations
 
-from typing import Protocol, Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from ..errors import PruningError
+
+if TYPE_CHECKING:  # the formulas read attributes; anything with Architecture's fields will do
+    from .architecture import Architecture
 
 #: Number of decimals every rounded display value of the catalogue is written with
 #: (``total_parameters_millions``, ``*_pct``, ``expansion_rate``, ``expansion_rate_percentage``).
@@ -21,27 +24,6 @@ DISPLAY_DECIMALS = 2
 
 #: optipfair's ``expansion_divisor`` accepts exactly these values.
 EXPANSION_DIVISORS = (32, 64, 128, 256)
-
-
-class DecoderShape(Protocol):
-    """Everything the parameter count of a GLU decoder depends on.
-
-    ``glu_catalogue.core.records.ModelShape`` implements it; any object with these attributes does.
-    """
-
-    hidden_size: int
-    intermediate_size: int
-    num_hidden_layers: int
-    num_attention_heads: int
-    num_key_value_heads: int
-    head_dim: int
-    vocab_size: int
-    tie_word_embeddings: bool
-    qkv_bias: bool
-    o_proj_bias: bool
-    mlp_bias: bool
-    qk_norm: bool
-    norms_per_layer: int
 
 
 # --- parameter counts -------------------------------------------------------------------
@@ -56,7 +38,7 @@ def embedding_parameters(vocab_size: int, hidden_size: int, tie_word_embeddings:
     return matrices * vocab_size * hidden_size
 
 
-def attention_parameters(shape: DecoderShape) -> int:
+def attention_parameters(shape: Architecture) -> int:
     """One attention block: q/o have ``heads*head_dim`` rows, k/v ``kv_heads*head_dim`` (GQA).
 
     q: H x (nh*hd), k and v: H x (kv*hd), o: (nh*hd) x H. Biases add one value per output
@@ -87,7 +69,7 @@ def layer_norm_parameters(hidden_size: int, norms_per_layer: int) -> int:
     return norms_per_layer * hidden_size
 
 
-def non_mlp_parameters(shape: DecoderShape) -> int:
+def non_mlp_parameters(shape: Architecture) -> int:
     """Every parameter outside the MLPs: what width pruning leaves untouched.
 
     embeddings (+ untied LM head) + L x (attention + layer norms) + final norm (H).
@@ -97,7 +79,7 @@ def non_mlp_parameters(shape: DecoderShape) -> int:
     return embeddings + shape.num_hidden_layers * per_layer + shape.hidden_size
 
 
-def total_parameters(shape: DecoderShape, intermediate_size: int | None = None) -> int:
+def total_parameters(shape: Architecture, intermediate_size: int | None = None) -> int:
     """Total parameters of a GLU decoder, as ``sum(p.numel() for p in model.parameters())``.
 
     Everything outside the MLPs + L MLPs of one width. ``intermediate_size`` overrides the
@@ -107,7 +89,7 @@ def total_parameters(shape: DecoderShape, intermediate_size: int | None = None) 
     return non_mlp_parameters(shape) + shape.num_hidden_layers * mlp_parameters(shape.hidden_size, width, shape.mlp_bias)
 
 
-def total_parameters_by_layer(shape: DecoderShape, intermediate_sizes: Sequence[int]) -> int:
+def total_parameters_by_layer(shape: Architecture, intermediate_sizes: Sequence[int]) -> int:
     """Total parameters of a GLU decoder whose layers have MLPs of different widths.
 
     Everything outside the MLPs + the sum of each layer's MLP at its own width: what
@@ -120,7 +102,7 @@ def total_parameters_by_layer(shape: DecoderShape, intermediate_sizes: Sequence[
     return non_mlp_parameters(shape) + mlps
 
 
-def mlp_share(shape: DecoderShape) -> float:
+def mlp_share(shape: Architecture) -> float:
     """Fraction (0-1) of all parameters that sit in the MLPs: what width pruning can remove."""
     all_mlps = shape.num_hidden_layers * mlp_parameters(
         shape.hidden_size, shape.intermediate_size, shape.mlp_bias

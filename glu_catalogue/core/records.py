@@ -21,8 +21,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Mapping
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, create_model, model_validator
 
+from .architecture import ARCHITECTURE_FIELDS, EXTRA_FIELDS, OPTIONAL_FIELDS, Architecture, PositiveInt, StrictModel
 from .formulas import DISPLAY_DECIMALS
 
 SCHEMA_VERSION = "1.0"
@@ -42,7 +43,6 @@ DISPLAY_FIELDS = frozenset(
 Status = Literal["success", "failed"]
 NeuronSelectionMethod = Literal["MAW", "PPM", "VOW", "PON", "L2"]
 
-PositiveInt = Annotated[int, Field(gt=0)]
 Count = Annotated[int, Field(ge=0)]
 Percentage = Annotated[float, Field(ge=0, le=100)]
 NonNegativeFloat = Annotated[float, Field(ge=0)]
@@ -54,82 +54,44 @@ def _display(description: str) -> object:
     return Field(description=f"{description} Rounded to {DISPLAY_DECIMALS} decimals for display.")
 
 
-class StrictModel(BaseModel):
-    """Frozen, unknown fields rejected, no type coercion, no NaN or infinity."""
-
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, allow_inf_nan=False)
-
-
-class ModelShape(StrictModel):
-    """Every architecture number the parameter count of a GLU decoder depends on.
-
-    Implements ``glu_catalogue.core.formulas.DecoderShape``; ``intermediate_size`` is the MLP width.
-    """
-
-    hidden_size: PositiveInt = Field(description="Width of the residual stream, H.")
-    intermediate_size: PositiveInt = Field(description="Width of each GLU MLP, I (neuron pairs).")
-    num_hidden_layers: PositiveInt = Field(description="Decoder layers, L.")
-    num_attention_heads: PositiveInt = Field(description="Query heads.")
-    num_key_value_heads: PositiveInt = Field(description="Key/value heads (GQA groups).")
-    head_dim: PositiveInt = Field(description="Width of one head (not always H / heads).")
-    vocab_size: PositiveInt = Field(description="Rows of the token embedding.")
-    tie_word_embeddings: bool = Field(description="LM head shares the embedding matrix (counted once).")
-    qkv_bias: bool = Field(description="q/k/v projections carry biases (Qwen2).")
-    o_proj_bias: bool = Field(description="The attention output projection carries a bias.")
-    mlp_bias: bool = Field(description="gate/up/down projections carry biases.")
-    qk_norm: bool = Field(description="RMSNorm(head_dim) on queries and keys (Qwen3, Gemma-3).")
-    norms_per_layer: PositiveInt = Field(description="RMSNorm vectors of size H per layer (2; Gemma-2/3: 4).")
-    fused_qkv: bool = Field(default=False, description="q/k/v stored as one qkv_proj matrix (Phi-3).")
-    fused_gate_up: bool = Field(default=False, description="gate/up stored as one gate_up_proj matrix (Phi-3).")
-
-    @model_validator(mode="after")
-    def _heads_group(self) -> ModelShape:
-        if self.num_attention_heads % self.num_key_value_heads:
-            raise ValueError(
-                f"num_attention_heads ({self.num_attention_heads}) must be a multiple of "
-                f"num_key_value_heads ({self.num_key_value_heads})"
-            )
-        return self
+def _block_fields() -> dict[str, Any]:
+    """``ArchitectureBlock``'s fields: the study's seven, the exact ratio, then ``Architecture``'s others, optional."""
+    fields: dict[str, Any] = {
+        "hidden_size": (PositiveInt, Field(description="Width of the residual stream, H.")),
+        "intermediate_size": (PositiveInt, Field(description="MLP width I on this side.")),
+        "num_hidden_layers": (PositiveInt, Field(description="Decoder layers, L.")),
+        "expansion_rate": (PositiveFloat, _display("Expansion ratio I / H as a factor (4.0 = 4x).")),
+        "expansion_rate_percentage": (PositiveFloat, _display("Expansion ratio I / H x 100 (optipfair's unit).")),
+        "total_parameters": (PositiveInt, Field(description="All parameters, tied embeddings counted once.")),
+        "total_parameters_millions": (PositiveFloat, _display("total_parameters / 1e6.")),
+        "expansion_ratio_exact": (PositiveFloat | None, Field(default=None, description="I / H, unrounded.")),
+    }
+    for name in EXTRA_FIELDS:
+        declared = Architecture.model_fields[name]
+        kind = Annotated[(declared.annotation, *declared.metadata)] if declared.metadata else declared.annotation
+        fields[name] = (kind | None, Field(default=None, description=declared.description))
+    return fields
 
 
-SHAPE_FIELDS = tuple(ModelShape.model_fields)
-
-
-class ArchitectureBlock(StrictModel):
-    """One side of a record (``original_architecture`` or ``pruned_architecture``).
-
-    The first seven fields are the study's; the rest are the catalogue's additions, optional so
-    legacy files validate (``check_complete`` demands them in catalogue files).
-    """
-
-    hidden_size: PositiveInt = Field(description="Width of the residual stream, H.")
-    intermediate_size: PositiveInt = Field(description="MLP width I on this side.")
-    num_hidden_layers: PositiveInt = Field(description="Decoder layers, L.")
-    expansion_rate: PositiveFloat = _display("Expansion ratio I / H as a factor (4.0 = 4x).")
-    expansion_rate_percentage: PositiveFloat = _display("Expansion ratio I / H x 100 (optipfair's unit).")
-    total_parameters: PositiveInt = Field(description="All parameters, tied embeddings counted once.")
-    total_parameters_millions: PositiveFloat = _display("total_parameters / 1e6.")
-    expansion_ratio_exact: PositiveFloat | None = Field(default=None, description="I / H, unrounded.")
-    num_attention_heads: PositiveInt | None = Field(default=None, description="Query heads.")
-    num_key_value_heads: PositiveInt | None = Field(default=None, description="Key/value heads (GQA groups).")
-    head_dim: PositiveInt | None = Field(default=None, description="Width of one attention head.")
-    vocab_size: PositiveInt | None = Field(default=None, description="Rows of the token embedding.")
-    tie_word_embeddings: bool | None = Field(default=None, description="LM head shares the embedding.")
-    qkv_bias: bool | None = Field(default=None, description="q/k/v projections carry biases.")
-    o_proj_bias: bool | None = Field(default=None, description="o_proj carries a bias.")
-    mlp_bias: bool | None = Field(default=None, description="MLP projections carry biases.")
-    qk_norm: bool | None = Field(default=None, description="RMSNorm on queries and keys.")
-    norms_per_layer: PositiveInt | None = Field(default=None, description="RMSNorm vectors per layer.")
-    fused_qkv: bool | None = Field(default=None, description="One fused qkv_proj matrix.")
-    fused_gate_up: bool | None = Field(default=None, description="One fused gate_up_proj matrix.")
-
-    def shape(self) -> ModelShape | None:
-        """The architecture as a ``ModelShape``, or None where a legacy block lacks fields."""
-        values = {name: getattr(self, name) for name in SHAPE_FIELDS}
-        if any(values[name] is None for name in SHAPE_FIELDS if name not in ("fused_qkv", "fused_gate_up")):
+class _BlockBase(StrictModel):
+    def architecture(self) -> Architecture | None:
+        """This side's ``Architecture``, or None where a legacy block lacks fields."""
+        values = {name: getattr(self, name) for name in ARCHITECTURE_FIELDS}
+        if any(values[name] is None for name in ARCHITECTURE_FIELDS if name not in OPTIONAL_FIELDS):
             return None
-        values = {name: value for name, value in values.items() if value is not None}
-        return ModelShape.model_validate(values)
+        return Architecture.model_validate({name: value for name, value in values.items() if value is not None})
+
+
+ArchitectureBlock = create_model(
+    "ArchitectureBlock",
+    __base__=_BlockBase,
+    __doc__="""One side of a record (``original_architecture`` or ``pruned_architecture``).
+
+    The first seven fields are the study's; then the exact ratio and the rest of the
+    architecture, optional so the study's own files validate (catalogue files carry them all).
+    """,
+    **_block_fields(),
+)
 
 
 class Reductions(StrictModel):
@@ -250,7 +212,7 @@ class Catalogue(StrictModel):
         return self.metadata.schema_version is None
 
 
-_COMPLETE_BLOCK_KEYS = frozenset(("expansion_ratio_exact", *SHAPE_FIELDS))
+_COMPLETE_BLOCK_KEYS = frozenset(("expansion_ratio_exact", *ARCHITECTURE_FIELDS))
 
 
 def check_complete(record: ExpansionRecord | Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -267,7 +229,7 @@ def check_complete(record: ExpansionRecord | Mapping[str, Any]) -> list[tuple[st
     if "provenance" not in raw:
         missing.append(("provenance", "how the record was produced"))
     for side, block in blocks:
-        for name in ("expansion_ratio_exact", *SHAPE_FIELDS):
+        for name in ("expansion_ratio_exact", *ARCHITECTURE_FIELDS):
             if name not in block:
                 missing.append((f"{side}.{name}", "needed to recompute the parameter count"))
     return missing

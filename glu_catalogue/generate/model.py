@@ -22,10 +22,11 @@ import torch
 
 from .. import __version__
 from ..core import formulas
+from ..core.architecture import ARCHITECTURE_FIELDS
 from ..core.derive import record_from_counts, utc_now
-from ..core.records import ExpansionRecord, ModelShape, Provenance
+from ..core.records import ExpansionRecord, Provenance
 from ..errors import ModelFailed
-from ..store.registry import ModelEntry, shape_from_config
+from ..store.registry import ModelEntry, architecture_from_config
 from . import memory
 from .pruning import LevelPruner, count_parameters
 from .weights import WeightsSource, config_sha256
@@ -78,7 +79,7 @@ def build_model(
 ) -> ModelBuild:
     """Load ``entry`` once, prune it to every level in ``levels``, count, and return the records."""
     device, dtype = settings.device, DTYPES[settings.dtype]
-    shape = entry.shape
+    shape = entry.architecture
     model_bytes = formulas.total_parameters(shape) * torch.finfo(dtype).bits // 8
     _check_fits(entry.model_id, model_bytes, device)
     try:
@@ -198,13 +199,13 @@ def _check_checkpoint_architecture(entry: ModelEntry, directory: Path) -> None:
         raise ModelFailed(f"checkpoint {directory}: no config.json (is this a save_pretrained directory?)")
     config = json.loads((directory / "config.json").read_text())
     try:
-        found = shape_from_config(config, entry.architecture_facts)
+        found = architecture_from_config(config, entry.architecture_facts)
     except KeyError as error:
         raise ModelFailed(f"checkpoint {directory}: config.json lacks {error.args[0]}") from None
     differences = [
-        f"{name} {getattr(found, name)} (registry: {getattr(entry.shape, name)})"
-        for name in ModelShape.model_fields
-        if getattr(found, name) != getattr(entry.shape, name)
+        f"{name} {getattr(found, name)} (registry: {getattr(entry.architecture, name)})"
+        for name in ARCHITECTURE_FIELDS
+        if getattr(found, name) != getattr(entry.architecture, name)
     ]
     if differences:
         raise ModelFailed(f"checkpoint {directory} is not {entry.model_id}'s architecture: " + ", ".join(differences))

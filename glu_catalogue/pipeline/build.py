@@ -236,7 +236,7 @@ def _closed_form(entries: list[ModelEntry], request: BuildRequest, records: dict
     for entry in entries:
         outcome = ModelOutcome(entry.model_id, weights="none (closed form)")
         for level in request.levels:
-            record = closed_form_record(entry.model_id, entry.shape, level, provenance)
+            record = closed_form_record(entry.model_id, entry.architecture, level, provenance)
             old = records.get((entry.model_id, level))
             if old is not None and not request.force and _same_numbers(old, record):
                 outcome.skipped.append(level)

@@ -39,7 +39,7 @@ class ModelSummary:
 
 def summarize(entry: ModelEntry) -> ModelSummary:
     """The summary row of one registry entry."""
-    shape = entry.shape
+    shape = entry.architecture
     return ModelSummary(
         model_id=entry.model_id,
         family=entry.family,

@@ -95,7 +95,7 @@ def plan_for_ratio(entry: ModelEntry, ratio: float | str | Decimal, divisor: int
     """
     _check_divisor(divisor)
     rate_pct = expansion_rate_pct_for_ratio(ratio)
-    shape = entry.shape
+    shape = entry.architecture
     try:
         pct = formulas.pruning_pct_for_expansion_rate(shape.intermediate_size, shape.hidden_size, rate_pct)
     except formulas.PruningError:
@@ -140,7 +140,7 @@ def _check_divisor(divisor: int | None) -> None:
 
 
 def _pruned_row(entry: ModelEntry, pct: float, target: float | None, divisor: int | None) -> PlanRow:
-    shape = entry.shape
+    shape = entry.architecture
     try:
         kept = formulas.kept_neurons(shape.intermediate_size, pct, divisor)
     except formulas.PruningError as error:
@@ -173,7 +173,7 @@ def _row(
     pct: float | None = None,
     **outcome: Any,
 ) -> PlanRow:
-    shape = entry.shape
+    shape = entry.architecture
     empty = dict.fromkeys(
         ("intermediate_size", "expansion_ratio", "total_parameters", "parameters_saved",
          "parameter_reduction_pct", "expansion_reduction_pct")

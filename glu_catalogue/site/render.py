@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
 from ..core import formulas
+from ..core.architecture import ARCHITECTURE_FIELDS
 from ..core.records import ExpansionRecord, Provenance
 from ..store.registry import ModelEntry
 from .markdown import bullets, code, flag, join_and, number, page, plain, ratio, table
@@ -335,17 +336,14 @@ def _study_rows(group: ModelGroup) -> list[tuple]:
     return rows
 
 
-_ARCHITECTURE_FIELDS = (
-    "hidden_size", "num_hidden_layers", "intermediate_size", "num_attention_heads", "num_key_value_heads",
-    "head_dim", "vocab_size", "tie_word_embeddings", "qkv_bias", "o_proj_bias", "mlp_bias", "qk_norm",
-    "norms_per_layer", "fused_qkv", "fused_gate_up", "total_parameters",
-)  # fmt: skip
+#: The rows of a model's architecture table: H and L first, then the MLP width and the other fields, then the total.
+_ARCHITECTURE_ROWS = ("hidden_size", "num_hidden_layers", *(n for n in ARCHITECTURE_FIELDS if n not in ("hidden_size", "num_hidden_layers")), "total_parameters")
 
 
 def _architecture_rows(group: ModelGroup) -> list[tuple]:
     baseline = group.baseline
     rows = []
-    for name in _ARCHITECTURE_FIELDS:
+    for name in _ARCHITECTURE_ROWS:
         value = getattr(baseline, name)
         if value is None:
             continue

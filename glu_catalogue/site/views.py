@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from typing import Iterable, Literal, Mapping
 
 from ..core import formulas
-from ..core.records import ArchitectureBlock, ExpansionRecord, ModelShape
+from ..core.architecture import Architecture
+from ..core.records import ArchitectureBlock, ExpansionRecord
 from ..store.registry import ModelEntry
 
 #: Family of a record whose model is not in the registry.
@@ -57,10 +58,10 @@ class ModelGroup:
         return successful[0].original_architecture if successful else None
 
     @property
-    def shape(self) -> ModelShape | None:
-        """The unpruned architecture as a ``ModelShape`` (None for a legacy record lacking fields)."""
+    def architecture(self) -> Architecture | None:
+        """The unpruned ``Architecture`` (None for a legacy record lacking fields)."""
         baseline = self.baseline
-        return baseline.shape() if baseline is not None else None
+        return baseline.architecture() if baseline is not None else None
 
     @property
     def baseline_ratio(self) -> float | None:
@@ -71,7 +72,7 @@ class ModelGroup:
     @property
     def mlp_share_pct(self) -> float | None:
         """Percent (0-100) of all parameters in the MLPs: what width pruning can remove."""
-        shape = self.shape
+        shape = self.architecture
         return formulas.mlp_share(shape) * 100 if shape is not None else None
 
     def at(self, pruning_pct: int) -> ExpansionRecord | None:

@@ -14,11 +14,11 @@ import json
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from ..core.records import ModelShape
+from ..core.architecture import FACT_FIELDS, Architecture
 from ..errors import RegistryError, UnknownModelError
 from .paths import registry_dir
 
@@ -37,20 +37,26 @@ class Source(_Loose):
     provides: str
 
 
-class ArchitectureFacts(_Loose):
-    """What a model's config.json does not say but its transformers class does."""
+def _fact_fields() -> dict[str, Any]:
+    """``ArchitectureFacts``' fields: ``FACT_FIELDS`` as ``Architecture`` declares them (``head_dim`` as
+    ``head_dim_effective``), then where they were read from."""
+    fields: dict[str, Any] = {}
+    for name in FACT_FIELDS:
+        declared = Architecture.model_fields[name]
+        kind = Annotated[(declared.annotation, *declared.metadata)] if declared.metadata else declared.annotation
+        fields["head_dim_effective" if name == "head_dim" else name] = (kind, Field(description=declared.description))
+    fields["mlp_param_names"] = (list[str], Field(description="Parameter names of one layer's MLP."))
+    fields["attn_param_names"] = (list[str], Field(description="Parameter names of one layer's attention."))
+    fields["transformers_class"] = (str, Field(description="The transformers class that builds the model."))
+    return fields
 
-    qkv_bias: bool
-    o_proj_bias: bool
-    mlp_bias: bool
-    qk_norm: bool
-    norms_per_layer: int = Field(gt=0)
-    fused_qkv: bool
-    fused_gate_up: bool
-    head_dim_effective: int = Field(gt=0)
-    mlp_param_names: list[str]
-    attn_param_names: list[str]
-    transformers_class: str
+
+ArchitectureFacts = create_model(
+    "ArchitectureFacts",
+    __base__=_Loose,
+    __doc__="What a model's config.json does not say but its transformers class does (``FACT_FIELDS``).",
+    **_fact_fields(),
+)
 
 
 class ModelEntry(_Loose):
@@ -67,9 +73,9 @@ class ModelEntry(_Loose):
     note: str | None = None
 
     @property
-    def shape(self) -> ModelShape:
-        """The architecture the closed form counts."""
-        return shape_from_config(self.config, self.architecture_facts)
+    def architecture(self) -> Architecture:
+        """The architecture the closed form counts: the config's values and the facts."""
+        return architecture_from_config(self.config, self.architecture_facts)
 
     @property
     def transformers_class(self) -> str:
@@ -86,29 +92,12 @@ class _VariantFile(_Loose):
     note: str | None = None
 
 
-def shape_from_config(config: dict[str, Any], facts: ArchitectureFacts) -> ModelShape:
-    """A ``ModelShape`` from config.json values plus the facts the config does not state.
+def architecture_from_config(config: dict[str, Any], facts: ArchitectureFacts) -> Architecture:
+    """The ``Architecture`` of config.json values plus the facts the config does not state.
 
-    Defaults are the transformers ones: ``num_key_value_heads`` = heads, tied embeddings True.
+    A missing config key raises ``KeyError`` naming it (see ``Architecture.from_config``).
     """
-    heads = config["num_attention_heads"]
-    return ModelShape(
-        hidden_size=config["hidden_size"],
-        intermediate_size=config["intermediate_size"],
-        num_hidden_layers=config["num_hidden_layers"],
-        num_attention_heads=heads,
-        num_key_value_heads=config.get("num_key_value_heads") or heads,
-        head_dim=facts.head_dim_effective,
-        vocab_size=config["vocab_size"],
-        tie_word_embeddings=config.get("tie_word_embeddings", True),
-        qkv_bias=facts.qkv_bias,
-        o_proj_bias=facts.o_proj_bias,
-        mlp_bias=facts.mlp_bias,
-        qk_norm=facts.qk_norm,
-        norms_per_layer=facts.norms_per_layer,
-        fused_qkv=facts.fused_qkv,
-        fused_gate_up=facts.fused_gate_up,
-    )
+    return Architecture.from_config(config, facts.model_dump())
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -148,7 +137,7 @@ def _load_registry(directory: Path) -> dict[str, ModelEntry]:
                 variants.append((path, _VariantFile.model_validate(raw)))
             else:
                 entry = ModelEntry.model_validate(raw)
-                entry.shape  # noqa: B018 - fail here, naming the file, if the config is incomplete
+                entry.architecture  # noqa: B018 - fail here, naming the file, if the config is incomplete
                 bases[entry.model_id] = entry
         except ValidationError as error:
             raise _errors(path, error) from None

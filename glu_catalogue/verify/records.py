@@ -15,22 +15,15 @@ from typing import Any, Iterable
 from pydantic import ValidationError
 
 from ..core import derive, formulas
+from ..core.architecture import ARCHITECTURE_FIELDS, OPTIONAL_FIELDS
 from ..core.problems import Problem, show
-from ..core.records import (
-    DISPLAY_FIELDS,
-    RESULT_BLOCKS,
-    SHAPE_FIELDS,
-    ExpansionRecord,
-    check_complete,
-    status_problem,
-)
+from ..core.records import DISPLAY_FIELDS, RESULT_BLOCKS, ExpansionRecord, check_complete, status_problem
 from ..core.summary import summary_row
 from ..store.registry import ModelEntry, guess_size_label
 from ..store.writing import summary_csv_lines
 from .validation import list_adapter
 
-_OPTIONAL_SHAPE_FIELDS = ("fused_qkv", "fused_gate_up")
-_shape_values = operator.itemgetter(*SHAPE_FIELDS)
+_shape_values = operator.itemgetter(*ARCHITECTURE_FIELDS)
 #: Unrounded floats, written with repr: they must come back bit for bit.
 _EXACT_FLOAT_FIELDS = frozenset({"expansion_ratio_exact", "percentage_reduction", "expansion_rate@optipfair_stats"})
 
@@ -177,13 +170,13 @@ class _Checker:
         try:
             shape_key = _shape_values(original)
         except KeyError:  # a legacy record, or fused_* omitted (they default to False)
-            shape_key = tuple(original.get(field, False if field in _OPTIONAL_SHAPE_FIELDS else None) for field in SHAPE_FIELDS)
+            shape_key = tuple(original.get(field, False if field in OPTIONAL_FIELDS else None) for field in ARCHITECTURE_FIELDS)
         if entry is not None:
             self._check_against_registry(name, entry, original, shape_key)
         shape = self._shape(shape_key)
         if shape is None and entry is not None and _same_size(original, entry):
             # A legacy record: its model's architecture comes from the registry.
-            shape, shape_key = entry.shape, tuple(getattr(entry.shape, field) for field in SHAPE_FIELDS)
+            shape, shape_key = entry.architecture, tuple(getattr(entry.architecture, field) for field in ARCHITECTURE_FIELDS)
         try:
             if shape is not None:
                 expected = derive.closed_form_values(shape, pruning_pct, shape_key=shape_key)
@@ -203,21 +196,21 @@ class _Checker:
             return None
         shape = self._shapes.get(shape_key)
         if shape is None:
-            shape = self._shapes[shape_key] = SimpleNamespace(**dict(zip(SHAPE_FIELDS, shape_key)))
+            shape = self._shapes[shape_key] = SimpleNamespace(**dict(zip(ARCHITECTURE_FIELDS, shape_key)))
         return shape
 
     def _check_against_registry(self, name: str, entry: ModelEntry, original: dict[str, Any], shape_key: tuple) -> None:
         cache_key = (entry.model_id, shape_key)
         mismatches = self._registry_problems.get(cache_key)
         if mismatches is None:
-            registered = entry.shape
+            registered = entry.architecture
             mismatches = [
                 (field, getattr(registered, field), original[field])
-                for field in SHAPE_FIELDS
+                for field in ARCHITECTURE_FIELDS
                 if field in original and original[field] != getattr(registered, field)
             ]
             self._registry_problems[cache_key] = mismatches
-        self.result.values_checked += len(SHAPE_FIELDS) if None not in shape_key else 3
+        self.result.values_checked += len(ARCHITECTURE_FIELDS) if None not in shape_key else 3
         for field_name, want, have in mismatches:
             self.add(
                 name, f"original_architecture.{field_name}", want, have,
@@ -245,7 +238,7 @@ def _explain(key: str, block: str, pruning_pct: int, shape: Any) -> str:
             unrounded = derive.closed_form_values(shape, pruning_pct, rounding=derive.exact)[block][key]
             return f"should be {_RULES[key]}: {unrounded!r} rounded to {formulas.DISPLAY_DECIMALS} decimals"
         return f"should be {_RULES[key]}, rounded to {formulas.DISPLAY_DECIMALS} decimals"
-    if block == "pruned_architecture" and key in SHAPE_FIELDS and key != "intermediate_size":
+    if block == "pruned_architecture" and key in ARCHITECTURE_FIELDS and key != "intermediate_size":
         return "pruning changes only intermediate_size: the rest equals the original architecture"
     if block == "original_architecture" and key == "intermediate_size":
         return "the original width of the model"
@@ -256,7 +249,7 @@ def _explain(key: str, block: str, pruning_pct: int, shape: Any) -> str:
 
 
 def _same_size(original: dict[str, Any], entry: ModelEntry) -> bool:
-    shape = entry.shape
+    shape = entry.architecture
     return (original["hidden_size"], original["intermediate_size"], original["num_hidden_layers"]) == (
         shape.hidden_size,
         shape.intermediate_size,

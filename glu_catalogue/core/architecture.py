@@ -1,0 +1,117 @@
+"""A GLU decoder's architecture, declared once.
+
+``Architecture`` holds every number the parameter count of a GLU decoder depends on. Everything
+else that names these fields is derived from this one declaration:
+
+* a record's ``original_architecture`` / ``pruned_architecture`` block (``records.ArchitectureBlock``)
+  repeats them, optional there so the study's legacy files validate;
+* a registry entry stores the fields config.json states in ``config`` and the rest in
+  ``architecture_facts`` (``FACT_FIELDS``; ``head_dim`` under the name ``head_dim_effective``);
+* the closed form (``formulas``) reads them as attributes; the site and the command line show
+  them in ``ARCHITECTURE_FIELDS`` order with ``describe``.
+
+Adding a field here adds it to the records, the registry facts, the JSON Schema, the site and
+the checks. Units: sizes and counts are plain ``int``; flags are ``bool``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Mapping
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+PositiveInt = Annotated[int, Field(gt=0)]
+
+
+class StrictModel(BaseModel):
+    """Frozen, unknown fields rejected, no type coercion, no NaN or infinity."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class Architecture(StrictModel):
+    """Every architecture number the parameter count of a GLU decoder depends on.
+
+    ``intermediate_size`` is the MLP width; a uniformly pruned model has the same architecture
+    with a smaller one.
+    """
+
+    hidden_size: PositiveInt = Field(description="Width of the residual stream, H.")
+    intermediate_size: PositiveInt = Field(description="Width of each GLU MLP, I (neuron pairs).")
+    num_hidden_layers: PositiveInt = Field(description="Decoder layers, L.")
+    num_attention_heads: PositiveInt = Field(description="Query heads.")
+    num_key_value_heads: PositiveInt = Field(description="Key/value heads (GQA groups).")
+    head_dim: PositiveInt = Field(description="Width of one attention head (not always H / heads).")
+    vocab_size: PositiveInt = Field(description="Rows of the token embedding.")
+    tie_word_embeddings: bool = Field(description="LM head shares the embedding matrix (counted once).")
+    qkv_bias: bool = Field(description="q/k/v projections carry biases (Qwen2).")
+    o_proj_bias: bool = Field(description="The attention output projection carries a bias.")
+    mlp_bias: bool = Field(description="gate/up/down projections carry biases.")
+    qk_norm: bool = Field(description="RMSNorm(head_dim) on queries and keys (Qwen3, Gemma-3).")
+    norms_per_layer: PositiveInt = Field(description="RMSNorm vectors of size H per layer (2; Gemma-2/3: 4).")
+    fused_qkv: bool = Field(default=False, description="q/k/v stored as one qkv_proj matrix (Phi-3).")
+    fused_gate_up: bool = Field(default=False, description="gate/up stored as one gate_up_proj matrix (Phi-3).")
+
+    @model_validator(mode="after")
+    def _heads_group(self) -> Architecture:
+        if self.num_attention_heads % self.num_key_value_heads:
+            raise ValueError(
+                f"num_attention_heads ({self.num_attention_heads}) must be a multiple of "
+                f"num_key_value_heads ({self.num_key_value_heads})"
+            )
+        return self
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any], facts: Mapping[str, Any]) -> Architecture:
+        """The architecture from config.json values plus the facts a config does not state.
+
+        ``facts`` holds ``FACT_FIELDS`` (``head_dim`` also as ``head_dim_effective``). Defaults
+        are transformers': ``num_key_value_heads`` = heads, tied embeddings. A missing config
+        key raises ``KeyError`` naming it.
+        """
+        values = {name: config[name] for name in REQUIRED_CONFIG_FIELDS}
+        values["num_key_value_heads"] = config.get("num_key_value_heads") or config["num_attention_heads"]
+        values["tie_word_embeddings"] = config.get("tie_word_embeddings", True)
+        values.update({name: facts[name] for name in FACT_FIELDS if name in facts})
+        if "head_dim" not in values:
+            values["head_dim"] = facts["head_dim_effective"]
+        return cls.model_validate(values)
+
+    def flags(self) -> list[str]:
+        """The names of the optional parts this architecture has (``qkv_bias``, ``fused_gate_up``, ...)."""
+        return [name for name in FLAG_FIELDS if getattr(self, name)]
+
+    def describe(self) -> str:
+        """One line for people: hidden size, layers, heads, vocabulary, embeddings, norms, flags."""
+        extras = self.flags()
+        text = (
+            f"hidden {self.hidden_size}, {self.num_hidden_layers} layers, {self.num_attention_heads} heads / "
+            f"{self.num_key_value_heads} kv heads x {self.head_dim}, vocab {self.vocab_size}, "
+            f"{'tied' if self.tie_word_embeddings else 'untied'} embeddings, {self.norms_per_layer} norms per layer"
+        )
+        return text + (f", {', '.join(extras)}" if extras else "")
+
+
+#: Every field, in declaration order (the order records, tables and pages show them in).
+ARCHITECTURE_FIELDS = tuple(Architecture.model_fields)
+
+#: The study's own three sizes, which every record side carries (legacy files included).
+SIZE_FIELDS = ("hidden_size", "intermediate_size", "num_hidden_layers")
+
+#: Fields a record side carries only in catalogue (non-legacy) files.
+EXTRA_FIELDS = tuple(name for name in ARCHITECTURE_FIELDS if name not in SIZE_FIELDS)
+
+#: Fields that may be omitted and then take their default (False).
+OPTIONAL_FIELDS = tuple(name for name, field in Architecture.model_fields.items() if not field.is_required())
+
+#: The yes/no parts an architecture may have beyond a plain Llama-style decoder.
+FLAG_FIELDS = tuple(
+    name for name, field in Architecture.model_fields.items() if field.annotation in (bool, "bool") and name != "tie_word_embeddings"
+)
+
+#: config.json keys that cannot be defaulted.
+REQUIRED_CONFIG_FIELDS = ("hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads", "vocab_size")
+
+#: What a model's config.json does not say but its transformers class does: read off the
+#: model's parameters (registry ``architecture_facts``, checkpoint tensor names).
+FACT_FIELDS = ("head_dim", "qkv_bias", "o_proj_bias", "mlp_bias", "qk_norm", "norms_per_layer", "fused_qkv", "fused_gate_up")

@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from glu_catalogue.core import formulas
+from glu_catalogue.core.formulas import expansion_rate_pct_for_ratio
 from glu_catalogue.plan.planner import (
-    expansion_rate_pct_for_ratio,
     plan,
     plan_for_pct,
     plan_for_ratio,

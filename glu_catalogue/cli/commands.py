@@ -143,6 +143,9 @@ def run_inspection(directory: Path, record: str | None):
 
 def print_inspection(inspection) -> None:
     """The architecture, the MLP widths by runs of layers, and the totals, for people."""
+    from ..core.formulas import expansion_ratio
+    from ..core.text import ratio as ratio_text
+
     shape, checkpoint = inspection.shape, inspection.checkpoint
     n_files = len(checkpoint.headers)
     dtypes = ", ".join(inspection.dtypes)
@@ -151,12 +154,12 @@ def print_inspection(inspection) -> None:
         f"{human_bytes(inspection.file_bytes)}, {len(checkpoint.tensors)} tensors, {dtypes})"
     )
     click.echo(f"architecture  {inspection.facts.transformers_class}: {shape.describe()}")
-    config_ratio = shape.intermediate_size / shape.hidden_size
-    click.echo(f"config        intermediate_size {shape.intermediate_size} ({config_ratio:.2f}x)")
+    config_ratio = expansion_ratio(shape.intermediate_size, shape.hidden_size)
+    click.echo(f"config        intermediate_size {shape.intermediate_size} ({ratio_text(config_ratio)})")
     click.echo(f"MLP widths    from the weights, {'uniform' if inspection.uniform else 'NOT uniform'}:")
     for first, last, width in inspection.width_runs():
         where = f"layer {first}" if first == last else f"layers {first}-{last}"
-        click.echo(f"  {where}: {width} ({width / inspection.weights_hidden_size:.2f}x)")
+        click.echo(f"  {where}: {width} ({ratio_text(expansion_ratio(width, inspection.weights_hidden_size))})")
     click.echo(
         f"parameters    {inspection.total_parameters:,} counted from the tensor shapes "
         f"(closed form of the config with these widths: {inspection.closed_form_total_parameters:,})"
@@ -408,7 +411,7 @@ def models(output: str) -> None:
         return
     from rich.table import Table
 
-    from ..core.formulas import display, millions
+    from ..core.text import count_millions, number
 
     table = Table(header_style="bold")
     for column in ("model", "family", "size", "hidden", "intermediate", "layers", "ratio (x)", "params (M)", "MLP share (%)"):
@@ -421,9 +424,9 @@ def models(output: str) -> None:
             str(row.hidden_size),
             str(row.intermediate_size),
             str(row.num_hidden_layers),
-            f"{display(row.expansion_ratio):.2f}",
-            f"{display(millions(row.total_parameters)):,.2f}",
-            f"{display(row.mlp_share_pct):.2f}",
+            number(row.expansion_ratio),
+            count_millions(row.total_parameters),
+            number(row.mlp_share_pct),
         )
     out = console()
     out.print(table)
@@ -452,7 +455,7 @@ def plan(ratio: str | None, pruning_pct: float | None, model_ids: tuple[str, ...
       catalogue plan --pct 40 --divisor 256
       catalogue plan --ratio 3 --format json
     """
-    from ..plan.planner import expansion_rate_pct_for_ratio
+    from ..core.formulas import expansion_rate_pct_for_ratio
     from ..plan.planner import plan as make_plan
     from ..store.registry import get_model, load_registry
 
@@ -477,9 +480,9 @@ def print_plan(rows, target: str, divisor: str | None) -> None:
     """The plan as a table, one row per model; a row's note is printed under the table."""
     from rich.table import Table
 
-    from ..core.formulas import display, millions
+    from ..core.text import count_millions, number
 
-    def number(value, text) -> str:
+    def cell(value, text) -> str:
         return "-" if value is None else text(value)
 
     title = f"optipfair MLP_GLU, {target}" + (f", expansion_divisor={divisor}" if divisor else "")
@@ -498,13 +501,13 @@ def print_plan(rows, target: str, divisor: str | None) -> None:
             row.model_id,
             str(row.hidden_size),
             str(row.original_intermediate_size),
-            f"{display(row.original_expansion_ratio):.2f}",
-            number(row.pruning_pct, lambda value: f"{display(value):.2f}"),
-            number(row.intermediate_size, str),
-            number(row.expansion_ratio, lambda value: f"{display(value, 4):.4f}"),
-            number(row.total_parameters, lambda value: f"{display(millions(value)):,.2f}"),
-            number(row.parameters_saved, lambda value: f"{display(millions(value)):,.2f}"),
-            number(row.parameter_reduction_pct, lambda value: f"{display(value):.2f}"),
+            number(row.original_expansion_ratio),
+            cell(row.pruning_pct, number),
+            cell(row.intermediate_size, str),
+            cell(row.expansion_ratio, lambda value: number(value, decimals=4)),
+            cell(row.total_parameters, count_millions),
+            cell(row.parameters_saved, count_millions),
+            cell(row.parameter_reduction_pct, number),
             status,
         )
     out = console()

@@ -21,7 +21,7 @@ from .architecture import ARCHITECTURE_FIELDS, EXTRA_FIELDS, Architecture
 from .records import SCHEMA_VERSION, ExpansionRecord, Metadata, Provenance
 
 #: The rule a closed-form record assumes, written into its provenance.
-SIZE_RULE = "optipfair 0.4.2 MLP_GLU: k = I - min(int(p / 100 * I), I - 1)"
+SIZE_RULE = f"optipfair 0.4.2 MLP_GLU: {formulas.SIZE_RULE}"
 
 
 Rounding = Callable[[float], float]

@@ -11,6 +11,7 @@ factor (2.4); ``expansion_rate_pct`` is that factor x 100 (240), which is the un
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Sequence
 
 from ..errors import PruningError
@@ -21,6 +22,12 @@ if TYPE_CHECKING:  # the formulas read attributes; anything with Architecture's 
 #: Number of decimals every rounded display value of the catalogue is written with
 #: (``total_parameters_millions``, ``*_pct``, ``expansion_rate``, ``expansion_rate_percentage``).
 DISPLAY_DECIMALS = 2
+
+#: The most a display value differs from its exact value: half a unit in its last decimal.
+ROUNDING_ERROR = 0.5 * 10**-DISPLAY_DECIMALS
+
+#: optipfair 0.4.2's size rule, written one way wherever the catalogue states it.
+SIZE_RULE = "k = I - min(int(p / 100 * I), I - 1)"
 
 #: optipfair's ``expansion_divisor`` accepts exactly these values.
 EXPANSION_DIVISORS = (32, 64, 128, 256)
@@ -167,6 +174,22 @@ def pruning_pct_for_expansion_rate(intermediate_size: int, hidden_size: int, exp
             f"{current_pct:.2f}%: nothing to prune"
         )
     return (1 - (target_size / intermediate_size)) * 100
+
+
+def expansion_rate_pct_for_ratio(ratio: float | str | Decimal) -> float:
+    """optipfair's ``expansion_rate`` (percent) for an expansion ratio: ``2.3`` -> ``230.0``.
+
+    Computed in decimal from the ratio's shortest written form, so that 2.3 gives exactly the
+    230 a person passes to optipfair; the float product ``2.3 * 100`` is 229.99999999999997,
+    and a value one ulp off can move optipfair's truncation by a neuron.
+    """
+    try:
+        value = Decimal(str(ratio).strip())
+    except InvalidOperation:
+        raise ValueError(f"expansion ratio {ratio!r} is not a number (e.g. 2.4)") from None
+    if not value.is_finite():
+        raise ValueError(f"expansion ratio {ratio!r} is not a finite number")
+    return float(value * 100)
 
 
 # --- ratios and reductions ----------------------------------------------------------------

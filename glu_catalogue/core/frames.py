@@ -16,11 +16,14 @@ import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 from pandera.typing import Series
 
+from .formulas import ROUNDING_ERROR
 from .summary import COLUMN_SPECS
 
-#: Rounding slack of a difference of two values each rounded to 2 decimals, plus float noise.
-_TWO_ROUNDINGS = 0.01 + 1e-9
-_THREE_ROUNDINGS = 0.015 + 1e-9
+#: Float noise on top of the rounding slack.
+_NOISE = 1e-9
+#: Slack of a value computed from display values: each carries up to ``ROUNDING_ERROR``.
+_TWO_ROUNDINGS = 2 * ROUNDING_ERROR + _NOISE
+_THREE_ROUNDINGS = 3 * ROUNDING_ERROR + _NOISE
 
 
 def _field(name: str) -> Any:
@@ -73,8 +76,12 @@ class SummaryFrame(pa.DataFrameModel):
 
     @pa.dataframe_check(name="param reduction % = saved / original")
     def _reduction_is_share(cls, df: pd.DataFrame) -> Series[bool]:
-        share = df["Params Saved (M)"] / df["Original Params (M)"] * 100
-        return (df["Param Reduction %"] - share).abs() <= _TWO_ROUNDINGS + share * 0.01
+        saved, original = df["Params Saved (M)"], df["Original Params (M)"]
+        share = saved / original * 100
+        # saved and original are each off by up to ROUNDING_ERROR; the share is furthest off at a corner.
+        high = (saved + ROUNDING_ERROR) / (original - ROUNDING_ERROR).clip(lower=_NOISE) * 100 - share
+        low = share - (saved - ROUNDING_ERROR) / (original + ROUNDING_ERROR) * 100
+        return (df["Param Reduction %"] - share).abs() <= ROUNDING_ERROR + high.where(high > low, low) + _NOISE
 
     @pa.dataframe_check(name="pruned intermediate size <= original")
     def _width_shrinks(cls, df: pd.DataFrame) -> Series[bool] | bool:
@@ -87,7 +94,7 @@ class SummaryFrame(pa.DataFrameModel):
         if "Original Params" not in df or "Pruned Params" not in df:
             return True
         saved_millions = (df["Original Params"] - df["Pruned Params"]) / 1e6
-        return (saved_millions - df["Params Saved (M)"]).abs() <= 0.005 + 1e-9
+        return (saved_millions - df["Params Saved (M)"]).abs() <= ROUNDING_ERROR + _NOISE
 
 
 #: The column a table-wide check is about (the one a reader should look at first).

@@ -25,6 +25,7 @@ from pydantic import Field, create_model, model_validator
 
 from .architecture import ARCHITECTURE_FIELDS, EXTRA_FIELDS, OPTIONAL_FIELDS, Architecture, PositiveInt, StrictModel
 from .formulas import DISPLAY_DECIMALS
+from .text import record_label
 
 SCHEMA_VERSION = "1.0"
 
@@ -170,7 +171,7 @@ class ExpansionRecord(StrictModel):
     @property
     def label(self) -> str:
         """How problems name this record: ``model @ pct%``."""
-        return f"{self.base_model} @ {self.pruning_pct}%"
+        return record_label(self.base_model, self.pruning_pct)
 
 
 RESULT_BLOCKS = ("original_architecture", "pruned_architecture", "reductions", "optipfair_stats")

@@ -18,7 +18,7 @@ numbers, so that one model never stops the answer for the others.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Literal
 
 from ..core import formulas
@@ -71,22 +71,6 @@ class PlanRow:
         return asdict(self)
 
 
-def expansion_rate_pct_for_ratio(ratio: float | str | Decimal) -> float:
-    """optipfair's ``expansion_rate`` (percent) for an expansion ratio: ``2.3`` -> ``230.0``.
-
-    Computed in decimal from the ratio's shortest written form, so that 2.3 gives exactly the
-    230 a person passes to optipfair; the float product ``2.3 * 100`` is 229.99999999999997,
-    and a value one ulp off can move optipfair's truncation by a neuron.
-    """
-    try:
-        value = Decimal(str(ratio).strip())
-    except InvalidOperation:
-        raise ValueError(f"expansion ratio {ratio!r} is not a number (e.g. 2.4)") from None
-    if not value.is_finite():
-        raise ValueError(f"expansion ratio {ratio!r} is not a finite number")
-    return float(value * 100)
-
-
 def plan_for_ratio(entry: ModelEntry, ratio: float | str | Decimal, divisor: int | None = None) -> PlanRow:
     """What ``prune_model(expansion_rate=ratio*100, expansion_divisor=divisor)`` does to ``entry``.
 
@@ -94,7 +78,7 @@ def plan_for_ratio(entry: ModelEntry, ratio: float | str | Decimal, divisor: int
     decimal value. Raises ``formulas.PruningError`` for a divisor optipfair does not accept.
     """
     _check_divisor(divisor)
-    rate_pct = expansion_rate_pct_for_ratio(ratio)
+    rate_pct = formulas.expansion_rate_pct_for_ratio(ratio)
     shape = entry.architecture
     try:
         pct = formulas.pruning_pct_for_expansion_rate(shape.intermediate_size, shape.hidden_size, rate_pct)

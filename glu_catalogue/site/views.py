@@ -200,7 +200,7 @@ def equivalence(group: ModelGroup, ratio: float) -> Equivalence:
     baseline = group.baseline
     if baseline is None:
         return Equivalence("unreachable")
-    target_pct = formulas.display(ratio * 100)  # optipfair's expansion_rate unit: 2.4x -> 240
+    target_pct = formulas.expansion_rate_pct_for_ratio(ratio)
     try:
         pct = formulas.pruning_pct_for_expansion_rate(baseline.intermediate_size, baseline.hidden_size, target_pct)
         kept = formulas.kept_neurons(baseline.intermediate_size, pct)

@@ -19,6 +19,7 @@ from ..core.architecture import ARCHITECTURE_FIELDS, OPTIONAL_FIELDS
 from ..core.problems import Problem, show
 from ..core.records import DISPLAY_FIELDS, RESULT_BLOCKS, ExpansionRecord, check_complete, status_problem
 from ..core.summary import summary_row
+from ..core.text import record_label
 from ..store.registry import ModelEntry, guess_size_label
 from ..store.writing import summary_csv_lines
 from .validation import list_adapter
@@ -29,7 +30,7 @@ _EXACT_FLOAT_FIELDS = frozenset({"expansion_ratio_exact", "percentage_reduction"
 
 #: Why a derived field has the value it should have, by field name.
 _RULES = {
-    "intermediate_size": "optipfair 0.4.2 keeps I - min(int(p/100*I), I-1) neurons",
+    "intermediate_size": f"optipfair 0.4.2's size rule, {formulas.SIZE_RULE}",
     "total_parameters": "closed-form count: embeddings + layers x (attention + MLP + norms) + final norm",
     "expansion_rate": "intermediate_size / hidden_size",
     "expansion_rate_percentage": "intermediate_size / hidden_size x 100",
@@ -71,7 +72,7 @@ class RecordsResult:
 def label(raw: Any, index: int) -> str:
     """How a (possibly invalid) record is named in problems: ``model @ pct%``."""
     if isinstance(raw, dict) and "base_model" in raw and "pruning_pct" in raw:
-        return f"{raw['base_model']} @ {raw['pruning_pct']}%"
+        return record_label(raw["base_model"], raw["pruning_pct"])
     return f"models[{index}]"
 
 

@@ -7,6 +7,7 @@ from typing import Any, Sequence
 
 from ..core.problems import Report
 from ..core.summary import COLUMNS, LEGACY_COLUMNS, TEXT_COLUMNS
+from ..core.text import record_label
 from ..store.reading import CsvTable
 from ..store.writing import summary_csv_text
 from .records import RecordsResult
@@ -75,7 +76,7 @@ def _check_table_schema(file: str, table: CsvTable, columns: list[str], report: 
         record = "(table)"
         if failure.row is not None:
             cells = dict(zip(columns, frame.iloc[failure.row]))
-            record = f"{cells.get('Base Model') or cells.get('Model Family')} @ {cells.get('Pruning %')}%"
+            record = record_label(cells.get("Base Model") or cells.get("Model Family"), cells.get("Pruning %"))
             rejected.add((line, failure.column))
         where = f"line {line}: " if line is not None else ""
         report.add(file, record, failure.column or "(table)", failure.check, failure.value, f"{where}table schema check failed: {failure.check}", kind="csv")
@@ -104,7 +105,7 @@ def _check_rows(
     for cells, line in zip(table.rows, table.lines):
         model = cells[positions[COLUMNS[key_column]]] if COLUMNS[key_column] in positions else ""
         key = (model, cells[positions["Pruning %"]].strip() if "Pruning %" in positions else "")
-        where = f"{key[0]} @ {key[1]}%"
+        where = record_label(*key)
         if key in seen:
             report.add(file, where, "(row)", "one row per record", f"line {line}", f"duplicate row: line {seen[key]} has the same model and Pruning %", kind="duplicate")
             continue

@@ -1,0 +1,29 @@
+"""How the catalogue writes its values for people: display numbers, ratios, record labels.
+
+One way each, used by the command line, the site and the verifier's messages. Numbers are
+written with ``formulas.DISPLAY_DECIMALS`` decimals, as the data files round them.
+"""
+
+from __future__ import annotations
+
+from .formulas import DISPLAY_DECIMALS, millions
+
+
+def number(value: float, decimals: int = DISPLAY_DECIMALS, grouped: bool = False) -> str:
+    """A display value as the data rounds it: ``1155.3`` -> ``1155.30`` (``grouped``: ``1,155.30``)."""
+    return f"{value:{',' if grouped else ''}.{decimals}f}"
+
+
+def ratio(value: float) -> str:
+    """An expansion ratio as a multiplier: ``2.4`` -> ``2.40x``."""
+    return f"{number(value)}x"
+
+
+def count_millions(count: int) -> str:
+    """A parameter count in millions, grouped: ``1235814400`` -> ``1,235.81``."""
+    return number(millions(count), grouped=True)
+
+
+def record_label(model_id: str, pruning_pct: object) -> str:
+    """How problems and pages name a record: ``meta-llama/Llama-3.2-1B @ 40%``."""
+    return f"{model_id} @ {pruning_pct}%"

@@ -1,7 +1,128 @@
-"""catalogue: the architecture data of width-pruned GLU language models, produced and verified.
+"""glu_catalogue: the architecture data of width-pruned GLU language models, produced and verified.
 
 The expansion ratio is ``intermediate_size / hidden_size`` as a factor (Llama-3.2-1B: 8192 / 2048
-= 4.0x). Importing this package imports neither torch nor pandas.
+= 4.0x). The functions below are the ones the ``catalogue`` command calls, for notebooks:
+
+>>> import glu_catalogue as gc
+>>> record = gc.load_catalogue().record("meta-llama/Llama-3.2-1B", 40)
+>>> record.pruned_architecture.intermediate_size, record.pruned_architecture.expansion_rate
+(4916, 2.4)
+
+Importing this package imports neither torch nor pandas; each function imports what it needs.
 """
 
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
+
+if TYPE_CHECKING:
+    import pandas
+
+    from .checkpoints.inspection import Inspection
+    from .core.problems import Report
+    from .core.records import Catalogue
+    from .planning.planner import PlanRow
+    from .store.registry import ModelEntry
+
 __version__ = "0.1.0"
+
+__all__ = ["__version__", "load_catalogue", "load_frame", "models", "plan", "inspect_checkpoint", "verify"]
+
+
+def load_catalogue(path: str | Path | None = None) -> Catalogue:
+    """The validated catalogue of ``path`` (a catalogue JSON, or a data directory; default: the shipped data).
+
+    Raises ``glu_catalogue.errors.ReadError`` for a file that cannot be read, pydantic's
+    ``ValidationError`` for one that is not a valid catalogue (``verify`` says what is wrong).
+
+    >>> catalogue = load_catalogue()
+    >>> catalogue.metadata.pruning_method, len(catalogue.models) > 0
+    ('MAW', True)
+    """
+    from .store.paths import CATALOGUE_FILE, default_data_dir
+    from .store.reading import load_catalogue as load
+
+    path = Path(path) if path is not None else default_data_dir()
+    return load(path / CATALOGUE_FILE if path.is_dir() else path)
+
+
+def load_frame(path: str | Path | None = None) -> pandas.DataFrame:
+    """The catalogue as a pandas DataFrame: one row per successful record, the summary CSV's columns.
+
+    The rows are projected from the JSON records (the CSV is the same projection).
+
+    >>> frame = load_frame()
+    >>> row = frame[(frame["Base Model"] == "meta-llama/Llama-3.2-3B") & (frame["Pruning %"] == 10)]
+    >>> row["Pruned Intermediate Size"].item(), row["Pruned Params (M)"].item()
+    (7373, 3001.41)
+    """
+    import pandas
+
+    from .core.summary import COLUMNS, summary_rows
+    from .store.registry import size_label
+
+    records = load_catalogue(path).models
+    return pandas.DataFrame(summary_rows(list(records), size_label), columns=list(COLUMNS))
+
+
+def models() -> dict[str, ModelEntry]:
+    """The model registry (``data/models/``): every model by id, with its config, facts and sources.
+
+    >>> entry = models()["meta-llama/Llama-3.2-1B"]
+    >>> entry.architecture.hidden_size, entry.architecture.intermediate_size
+    (2048, 8192)
+    """
+    from .store.registry import load_registry
+
+    return load_registry()
+
+
+def plan(
+    model_ids: Sequence[str] = (), *, ratio: float | str | None = None, pruning_pct: float | None = None, divisor: int | None = None
+) -> list[PlanRow]:
+    """What optipfair 0.4.2 keeps for a target ratio (``ratio``, a factor) or ``pruning_pct``; nothing is built.
+
+    ``model_ids`` are registry ids (default: every registry model). Give exactly one of
+    ``ratio`` and ``pruning_pct``; ``divisor`` is optipfair's ``expansion_divisor``. Pass the
+    ratio as text (``"2.4"``) to keep its exact decimal value.
+
+    >>> [row] = plan(["meta-llama/Llama-3.2-3B"], ratio="2.4")
+    >>> row.status, round(row.pruning_pct, 2), row.intermediate_size, row.total_parameters
+    ('ok', 10.0, 7373, 3001408512)
+    """
+    from .errors import UsageError
+    from .planning.planner import plan as make_plan
+    from .store.registry import get_model, load_registry
+
+    if (ratio is None) == (pruning_pct is None):
+        raise UsageError("give exactly one of ratio or pruning_pct")
+    entries = [get_model(model_id) for model_id in dict.fromkeys(model_ids)] or list(load_registry().values())
+    return make_plan(entries, ratio=ratio, pruning_pct=pruning_pct, divisor=divisor)
+
+
+def inspect_checkpoint(directory: str | Path, record: str | None = None) -> Inspection:
+    """Inspect a checkpoint directory from its safetensors headers (no torch, no weights read).
+
+    ``record`` (``MODEL@PCT``) also compares it with that catalogue record. The result holds the
+    architecture, each layer's MLP width, the totals and a ``report`` of problems.
+
+    >>> inspection = inspect_checkpoint(checkpoint_dir)  # a directory saved by save_pretrained
+    >>> inspection.uniform, inspection.ok
+    (True, True)
+    """
+    from .checkpoints.inspect import inspect_checkpoint as inspect
+
+    return inspect(Path(directory), record)
+
+
+def verify(paths: Sequence[str | Path] = ()) -> Report:
+    """Run ``catalogue verify``'s checks: the data in ``paths`` (default: the shipped data), schemas/, the site.
+
+    >>> report = verify()
+    >>> report.ok, report.problems
+    (True, [])
+    """
+    from .pipeline.check import check
+
+    return check([Path(path) for path in paths])

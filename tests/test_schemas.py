@@ -17,7 +17,7 @@ from glu_catalogue.store.schemas import (
     rendered_schemas,
     stale_schemas,
 )
-from glu_catalogue.verify.catalogue import Report, verify_schemas
+from glu_catalogue.verifier.catalogue import Report, verify_schemas
 
 
 def test_committed_schemas_are_current():

@@ -338,5 +338,28 @@ def test_verify_never_imports_torch():
     completed = run_cli("verify", env={"PYTHONPROFILEIMPORTTIME": "1", "PATH": "/usr/bin:/bin"})
     assert completed.returncode == 0, completed.stderr[-2000:]
     imported = {line.split("|")[-1].strip() for line in completed.stderr.splitlines() if line.startswith("import time:")}
-    assert "glu_catalogue.verify.catalogue" in imported
+    assert "glu_catalogue.verifier.catalogue" in imported
     assert not {name for name in imported if name.split(".")[0] in ("torch", "transformers", "optipfair")}
+
+
+def test_every_problem_carries_a_documented_kind(data_copy):
+    from glu_catalogue.core.problems import KINDS
+
+    document = load_json(data_copy / "expansion_rates.json")
+    document["models"][3]["pruned_architecture"]["total_parameters_millions"] += 0.01
+    document["models"][4]["pruned_architecture"]["total_parameters"] += 1
+    dump_json(data_copy / "expansion_rates.json", document)
+    result = invoke("verify", str(data_copy), "--format", "json")
+    problems = json.loads(result.stdout)["problems"]
+    assert result.exit_code == 1 and problems
+    assert {problem["kind"] for problem in problems} >= {"rounding", "closed-form", "csv"}
+    assert all(set(problem) == {"file", "record", "field", "expected", "found", "message", "kind"} for problem in problems)
+    assert {problem["kind"] for problem in problems} <= set(KINDS)
+
+
+def test_readme_documents_every_problem_kind():
+    from glu_catalogue.core.problems import KINDS
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    for kind, meaning in KINDS.items():
+        assert f"| `{kind}` | {meaning} |" in readme

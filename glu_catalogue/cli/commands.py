@@ -402,7 +402,7 @@ def models(output: str) -> None:
       catalogue models
       catalogue models --format json
     """
-    from ..plan.overview import summarize
+    from ..planning.overview import summarize
     from ..store.registry import load_registry
 
     rows = [summarize(entry) for entry in load_registry().values()]
@@ -456,7 +456,7 @@ def plan(ratio: str | None, pruning_pct: float | None, model_ids: tuple[str, ...
       catalogue plan --ratio 3 --format json
     """
     from ..core.formulas import expansion_rate_pct_for_ratio
-    from ..plan.planner import plan as make_plan
+    from ..planning.planner import plan as make_plan
     from ..store.registry import get_model, load_registry
 
     if (ratio is None) == (pruning_pct is None):

@@ -23,6 +23,7 @@ from typing import Annotated, Any, Literal, Mapping
 
 from pydantic import Field, create_model, model_validator
 
+from ..errors import RecordNotFound
 from .architecture import ARCHITECTURE_FIELDS, EXTRA_FIELDS, OPTIONAL_FIELDS, Architecture, PositiveInt, StrictModel
 from .formulas import DISPLAY_DECIMALS
 from .text import record_label
@@ -211,6 +212,13 @@ class Catalogue(StrictModel):
     def is_legacy(self) -> bool:
         """True for the study's own layout (no ``schema_version``)."""
         return self.metadata.schema_version is None
+
+    def record(self, base_model: str, pruning_pct: int) -> ExpansionRecord:
+        """The successful record of ``base_model`` at ``pruning_pct``; ``RecordNotFound`` if there is none."""
+        for record in self.models:
+            if record.base_model == base_model and record.pruning_pct == pruning_pct and record.status == "success":
+                return record
+        raise RecordNotFound(f"no successful record {record_label(base_model, pruning_pct)} in this catalogue")
 
 
 _COMPLETE_BLOCK_KEYS = frozenset(("expansion_ratio_exact", *ARCHITECTURE_FIELDS))

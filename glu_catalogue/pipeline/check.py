@@ -1,6 +1,6 @@
 """``catalogue verify``: the data, then the site that shows it.
 
-The verifier (``glu_catalogue.verify``) checks the data and ``schemas/`` and knows nothing of the
+The verifier (``glu_catalogue.verifier``) checks the data and ``schemas/`` and knows nothing of the
 site; the site (``glu_catalogue.site``) checks its pages against data it is given and knows
 nothing of the verifier. This module runs the one, then the other, and hands the site the
 verifier's report (which the site's Verification page shows).
@@ -15,7 +15,7 @@ from ..core.problems import Report
 from ..site.generated import check_site, read_site_files
 from ..store.paths import default_data_dir, schemas_dir, site_docs_dir
 from ..store.registry import ModelEntry, load_registry
-from ..verify.catalogue import verify_contents, verify_path, verify_schemas
+from ..verifier.catalogue import verify_contents, verify_path, verify_schemas
 
 
 def check(paths: Sequence[Path] = (), *, check_schemas: bool = True, check_docs: bool = True) -> Report:

@@ -14,7 +14,7 @@ from ..store.paths import CATALOGUE_FILE, SUMMARY_FILE, schemas_dir, site_docs_d
 from ..store.registry import ModelEntry, load_registry, size_label
 from ..store.schemas import rendered_schemas
 from ..store.writing import catalogue_json, summary_csv_text, write_files
-from ..verify.catalogue import verify_contents
+from ..verifier.catalogue import verify_contents
 
 
 def sort_records(records: list[ExpansionRecord]) -> list[ExpansionRecord]:

@@ -1,0 +1,158 @@
+"""The package's layout rules, as tests: no import cycles, torch only in generate/, the verifier apart
+from the site, and the README's tree naming every module."""
+
+from __future__ import annotations
+
+import ast
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+PACKAGE = REPO / "glu_catalogue"
+HEAVY = ("torch", "transformers", "optipfair")
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(REPO).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {module_name(path): path for path in sorted(PACKAGE.rglob("*.py"))}
+SUBPACKAGES = sorted(path.name for path in PACKAGE.iterdir() if (path / "__init__.py").is_file())
+
+
+def imported_modules(name: str) -> set[str]:
+    """The package's modules that module ``name`` imports, at any level (inside functions too), type-only imports excluded."""
+    path = MODULES[name]
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    type_only = {id(node) for block in ast.walk(tree) if isinstance(block, ast.If) and "TYPE_CHECKING" in ast.unparse(block.test) for node in ast.walk(block)}
+    found = set()
+    for node in ast.walk(tree):
+        if id(node) in type_only:
+            continue
+        if isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")
+                anchor = anchor[: len(anchor) - node.level + 1]
+                base = ".".join(anchor + ([base] if base else []))
+            candidates = [f"{base}.{alias.name}" for alias in node.names] + [base]
+        elif isinstance(node, ast.Import):
+            candidates = [alias.name for alias in node.names]
+        else:
+            continue
+        found |= {candidate for candidate in candidates if candidate in MODULES and candidate != name}
+    return found
+
+
+GRAPH = {name: imported_modules(name) for name in MODULES}
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """A cycle of ``graph`` as a path that ends where it starts, or None."""
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for target in sorted(graph.get(node, ())):
+            if state.get(target) == 1:
+                return stack[stack.index(target):] + [target]
+            if target not in state and (cycle := visit(target)):
+                return cycle
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (cycle := visit(node)):
+            return cycle
+    return None
+
+
+def subpackage(name: str) -> str:
+    """The part a module belongs to: its subpackage, or its own name for the top-level modules (``errors``, ``__main__``)."""
+    parts = name.split(".")
+    return parts[1] if len(parts) > 1 else "(api)"
+
+
+def ancestor(target: str, name: str) -> bool:
+    """Importing a package's own ancestors is implicit in importing it, not a dependency."""
+    return name.startswith(target + ".")
+
+
+def test_no_import_cycle_between_modules():
+    links = {name: {target for target in targets if not ancestor(target, name)} for name, targets in GRAPH.items()}
+    assert find_cycle(links) is None
+
+
+def test_no_import_cycle_between_subpackages():
+    graph: dict[str, set[str]] = {}
+    for name, targets in GRAPH.items():
+        parts = {subpackage(target) for target in targets if not ancestor(target, name)}
+        graph.setdefault(subpackage(name), set()).update(parts - {subpackage(name)})
+    assert find_cycle(graph) is None, graph
+
+
+@pytest.mark.parametrize(
+    ("part", "may_import"),
+    [
+        ("core", {"core", "errors"}),
+        ("store", {"core", "store", "errors"}),
+        ("verifier", {"core", "store", "verifier", "errors"}),
+        ("site", {"core", "store", "site", "errors"}),
+        ("checkpoints", {"core", "store", "checkpoints", "errors"}),
+        ("planning", {"core", "store", "planning", "errors"}),
+    ],
+)
+def test_each_part_imports_only_what_it_may(part, may_import):
+    """The verifier never imports the site; the core imports nothing of the package but itself and errors."""
+    for name, targets in GRAPH.items():
+        if subpackage(name) == part:
+            assert {subpackage(target) for target in targets if not ancestor(target, name)} <= may_import, (name, targets)
+
+
+@pytest.mark.parametrize("part", [part for part in SUBPACKAGES if part != "generate"] + ["generate"])
+def test_only_generate_imports_torch(part):
+    """Importing every module of a part but generate/ leaves torch, transformers and optipfair out of sys.modules.
+
+    generate/ itself may import them, but its package and its stdlib modules (weights, memory) must not.
+    """
+    names = [name for name in MODULES if subpackage(name) == part]
+    if part == "generate":
+        names = [name for name in names if name.endswith(("generate", ".weights", ".memory"))]
+    code = "import sys\n" + "".join(f"import {name}\n" for name in names) + f"print(sorted({{m.split('.')[0] for m in sys.modules}} & {set(HEAVY)!r}))"
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert completed.stdout.strip() == "[]", (part, completed.stdout)
+
+
+def readme_tree() -> set[str]:
+    """The module paths the README's Layout tree names (between the layout markers)."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    block = text.split("<!-- layout -->")[1]
+    paths, stack = set(), []
+    for line in block.splitlines():
+        match = re.match(r"^([│├└─\s]*)(\S+)", line)
+        if not match or not match[1] and not match[2].endswith("/"):
+            continue
+        depth = len(match[1]) // 4
+        name = match[2]
+        stack[depth:] = [name.rstrip("/")]
+        if name.endswith(".py"):
+            paths.add("/".join(stack))
+    return paths
+
+
+def test_readme_layout_tree_names_every_module():
+    modules = {path.relative_to(REPO).as_posix() for path in MODULES.values()}
+    named = readme_tree()
+    subpackage_inits = {f"glu_catalogue/{part}/__init__.py" for part in SUBPACKAGES}
+    assert modules - subpackage_inits - named == set(), "modules missing from the README's Layout tree"
+    assert named - modules == set(), "the README's Layout tree names modules that do not exist"

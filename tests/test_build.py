@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from tiny_models import save_checkpoint, write_registry
 
 from glu_catalogue.cli.commands import cli
+from glu_catalogue.errors import WriteError
 
 pytestmark = pytest.mark.torch
 
@@ -200,7 +201,7 @@ def test_interrupted_write_leaves_the_old_files(tmp_path, monkeypatch):
         real_replace(source, target)
 
     monkeypatch.setattr(store.os, "replace", failing_replace)
-    with pytest.raises(OSError):
+    with pytest.raises(WriteError, match="No space left on device"):
         store.write_files({first: "new a", second: "new b"})
     assert second.read_text() == "old b"
     assert not [path for path in tmp_path.iterdir() if path.name.endswith(".tmp")]
@@ -212,7 +213,7 @@ def test_staging_failure_touches_nothing(tmp_path, monkeypatch):
     target = tmp_path / "a.json"
     target.write_text("old")
     monkeypatch.setattr(store.os, "fsync", lambda fd: (_ for _ in ()).throw(OSError(5, "I/O error")))
-    with pytest.raises(OSError):
+    with pytest.raises(WriteError, match="nothing was changed"):
         store.write_files({target: "new"})
     assert target.read_text() == "old"
     assert [path.name for path in tmp_path.iterdir()] == ["a.json"]

@@ -8,10 +8,12 @@ Heavy imports (pandas, pandera, torch) happen inside the commands that need them
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 
 import click
+from click.exceptions import NoArgsIsHelpError
 
 from ..errors import EXIT_OK, EXIT_PROBLEMS, EXIT_UNUSABLE, CatalogueError
 
@@ -37,13 +39,43 @@ class Failure(click.ClickException):
 
 
 class CatalogueGroup(click.Group):
-    """The command group; the one place where the catalogue's errors become a message and an exit code."""
+    """The command group; the one place where errors become one line on stderr and an exit code.
 
-    def invoke(self, ctx: click.Context):
+    The catalogue's own errors keep their exit code; click's usage errors (an unknown option, a
+    bad value, a missing argument) become ``error: ...`` and exit 2, without click's usage lines.
+    """
+
+    def make_context(self, info_name, args, parent=None, **extra):  # noqa: D102 - click's hook
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except NoArgsIsHelpError:
+            raise  # `catalogue` alone prints the help
+        except click.UsageError as error:
+            raise usage_failure(error) from None
+
+    def invoke(self, ctx: click.Context):  # noqa: D102 - click's hook
         try:
             return super().invoke(ctx)
         except CatalogueError as error:
-            raise Failure(str(error), error.exit_code) from None
+            raise Failure(one_line(str(error)), error.exit_code) from None
+        except click.UsageError as error:
+            raise usage_failure(error) from None
+
+
+def one_line(message: str) -> str:
+    """``message`` on one line: line breaks become spaces."""
+    return " ".join(message.split()) if "\n" in message or "\r" in message else message
+
+
+def usage_failure(error: click.UsageError) -> Failure:
+    """click's usage error as one line naming the command, exit 2."""
+    command = error.ctx.command_path if error.ctx is not None else "catalogue"
+    return Failure(f"{one_line(error.format_message())} (`{command} --help` shows the usage)", EXIT_UNUSABLE)
+
+
+def echo_json(document) -> None:
+    """Print ``document`` as JSON; NaN or infinity would not be JSON, so they are a bug, never output."""
+    click.echo(json.dumps(document, indent=2, allow_nan=False))
 
 
 def console():
@@ -62,6 +94,9 @@ def cli() -> None:
     Exit codes: 0 = nothing wrong, 1 = problems found, 2 = unreadable input or bad usage.
     """
 
+
+#: The most problems the table shows; ``--format json`` always lists all of them.
+MAX_TABLE_PROBLEMS = 100
 
 CHECKPOINT_HELP = "A checkpoint directory (config.json + *.safetensors) to check instead of catalogue files."
 RECORD_HELP = "With a checkpoint: also compare it with this catalogue record, MODEL@PCT (e.g. meta-llama/Llama-3.2-1B@40)."
@@ -100,7 +135,7 @@ def verify(paths: tuple[Path, ...], checkpoint: Path | None, record: str | None,
 
         report = check(paths)
     if output == "json":
-        click.echo(json.dumps(report.as_dict(), indent=2))
+        echo_json(report.as_dict())
     else:
         print_report(report)
     sys.exit(EXIT_OK if report.ok else EXIT_PROBLEMS)
@@ -127,7 +162,7 @@ def inspect(directory: Path, record: str | None, output: str) -> None:
     """
     inspection = run_inspection(directory, record)
     if output == "json":
-        click.echo(json.dumps(inspection.as_dict(), indent=2))
+        echo_json(inspection.as_dict())
     else:
         print_inspection(inspection)
         print_report(inspection.report)
@@ -192,10 +227,12 @@ def print_report(report) -> None:
     table = Table(header_style="bold")
     for column in ("file", "record", "field", "expected", "found", "message"):
         table.add_column(column, overflow="fold")
-    for problem in report.problems:
+    for problem in report.problems[:MAX_TABLE_PROBLEMS]:
         table.add_row(problem.file, problem.record, problem.field, problem.expected, problem.found, problem.message)
     out.print(table)
     count = len(report.problems)
+    if count > MAX_TABLE_PROBLEMS:
+        out.print(f"... and {count - MAX_TABLE_PROBLEMS} more problems not shown: `--format json` lists all {count}")
     out.print(f"FAILED: {count} problem{'s' if count != 1 else ''} ({scope} checked)")
 
 
@@ -268,7 +305,7 @@ def docs(check: bool) -> None:
 @click.option("--method", type=click.Choice(["MAW", "VOW", "PON", "L2"]), default="MAW", show_default=True, help="optipfair's neuron selection method.")
 @click.option("--device", type=click.Choice(["auto", "cuda", "cpu"]), default="auto", show_default=True, help="auto = cuda when torch sees a GPU.")
 @click.option("--dtype", type=click.Choice(["bf16", "fp16", "fp32"]), default="bf16", show_default=True, help="Weight dtype of the loaded models.")
-@click.option("--data", "data_dir", type=click.Path(path_type=Path, file_okay=False), default=None, help="Write here instead of data/.")
+@click.option("--data", "data_dir", default=None, callback=lambda ctx, param, value: directory_option(value, "--data"), help="Write here instead of data/.")
 @click.option(
     "--weights", multiple=True, metavar="[MODEL_ID=]SOURCE",
     help="Where weights come from: a checkpoint directory, a hub id (org/name[@revision]) or 'random'. "
@@ -276,7 +313,8 @@ def docs(check: bool) -> None:
     "checkpoint, else random weights of the exact architecture.",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of random-init weights.")
-@click.option("--save-pruned", type=click.Path(path_type=Path, file_okay=False), default=None, help="save_pretrained every pruned model under DIR.")
+@click.option("--save-pruned", default=None, callback=lambda ctx, param, value: directory_option(value, "--save-pruned"),
+              help="save_pretrained every pruned model under DIR.")
 @click.option("--force", is_flag=True, help="Rebuild records even where their inputs did not change.")
 @click.option("--closed-form", is_flag=True, help="Compute the records by formula only (no torch); provenance says closed-form.")
 @click.option("--wait", is_flag=True, help="Wait for another build on the same data directory instead of refusing.")
@@ -310,8 +348,20 @@ def build(
     with BuildProgress(quiet) as progress:
         result = run_build(request, progress)
     print_build_summary(result, request)
-    print_report(result.report)
-    sys.exit(EXIT_PROBLEMS if result.failed or not result.report.ok else EXIT_OK)
+    if result.report is None:
+        click.echo(f"no catalogue written to {request.data_dir}: no model could be built")
+    else:
+        print_report(result.report)
+    sys.exit(EXIT_PROBLEMS if result.failed or result.report is None or not result.report.ok else EXIT_OK)
+
+
+def directory_option(value: str | None, option: str) -> Path | None:
+    """A directory option's path; an empty value is a usage error (it would mean the current directory)."""
+    if value is None:
+        return None
+    if not value.strip():
+        raise click.BadParameter("an empty path: give a directory", param_hint=option)
+    return Path(value)
 
 
 class BuildProgress:
@@ -410,7 +460,7 @@ def models(output: str) -> None:
 
     rows = [summarize(entry) for entry in load_registry().values()]
     if output == "json":
-        click.echo(json.dumps([row.as_dict() for row in rows], indent=2))
+        echo_json([row.as_dict() for row in rows])
         return
     from rich.table import Table
 
@@ -438,7 +488,8 @@ def models(output: str) -> None:
 
 @cli.command()
 @click.option("--ratio", "ratio", metavar="FACTOR", default=None, help="Target expansion ratio as a factor, e.g. 2.4 (optipfair's expansion_rate=240).")
-@click.option("--pct", "pruning_pct", type=click.FloatRange(0, 100), default=None, help="Pruning percentage 0-100 (optipfair's pruning_percentage).")
+@click.option("--pct", "pruning_pct", type=click.FloatRange(0, 100), default=None, callback=lambda ctx, param, value: finite(value, "--pct"),
+              help="Pruning percentage 0-100 (optipfair's pruning_percentage).")
 @click.option("--model", "model_ids", multiple=True, metavar="ID", help="Registry id; repeat for several. Default: every registry model.")
 @click.option("--divisor", type=click.Choice(["32", "64", "128", "256"]), default=None, help="optipfair's expansion_divisor: round the kept width down to a multiple of it.")
 @FORMAT_OPTION
@@ -474,9 +525,16 @@ def plan(ratio: str | None, pruning_pct: float | None, model_ids: tuple[str, ...
     entries = [get_model(model_id) for model_id in dict.fromkeys(model_ids)] or list(load_registry().values())
     rows = make_plan(entries, ratio=ratio, pruning_pct=pruning_pct, divisor=int(divisor) if divisor else None)
     if output == "json":
-        click.echo(json.dumps([row.as_dict() for row in rows], indent=2))
+        echo_json([row.as_dict() for row in rows])
         return
     print_plan(rows, f"target {ratio}x (expansion_rate={rate_pct:g})" if ratio is not None else f"pruning {pruning_pct:g} %", divisor)
+
+
+def finite(value: float | None, option: str) -> float | None:
+    """``value`` unless it is NaN or infinite, which no option takes (``click.FloatRange`` lets NaN through)."""
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter(f"{value} is not a finite number", param_hint=option)
+    return value
 
 
 def print_plan(rows, target: str, divisor: str | None) -> None:

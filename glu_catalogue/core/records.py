@@ -19,13 +19,16 @@ missing. Records are data: no I/O, no torch. Units follow the names: ``*_pct`` a
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Mapping
+from datetime import datetime
+from typing import Annotated, Any, Literal, Mapping, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from .formulas import DISPLAY_DECIMALS
 
-SCHEMA_VERSION = "1.0"
+#: The schema version this code reads and writes; a file claiming another is refused by the schema.
+SchemaVersion = Literal["1.0"]
+SCHEMA_VERSION: str = get_args(SchemaVersion)[0]
 
 #: Fields written rounded to ``DISPLAY_DECIMALS`` places; the verifier checks the rounding.
 DISPLAY_FIELDS = frozenset(
@@ -42,12 +45,31 @@ DISPLAY_FIELDS = frozenset(
 Status = Literal["success", "failed"]
 NeuronSelectionMethod = Literal["MAW", "PPM", "VOW", "PON", "L2"]
 
-PositiveInt = Annotated[int, Field(gt=0)]
-Count = Annotated[int, Field(ge=0)]
+#: The largest integer a record may hold: 2**53, the last one a float holds exactly, so every
+#: ratio and display value derived from it is exact (real counts are below 10**13).
+MAX_EXACT_INT = 2**53
+
+PositiveInt = Annotated[int, Field(gt=0, le=MAX_EXACT_INT)]
+Count = Annotated[int, Field(ge=0, le=MAX_EXACT_INT)]
 Percentage = Annotated[float, Field(ge=0, le=100)]
 NonNegativeFloat = Annotated[float, Field(ge=0)]
 PositiveFloat = Annotated[float, Field(gt=0)]
 ModelId = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\s]+$")]
+
+
+def _iso_8601(value: str) -> str:
+    """``value`` if it is an ISO 8601 date and time (``2025-01-31T12:00:00Z``); ``ValueError`` otherwise."""
+    try:
+        datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
+    except ValueError:
+        raise ValueError("not an ISO 8601 date and time (e.g. 2025-01-31T12:00:00Z)") from None
+    if "T" not in value:
+        raise ValueError("not an ISO 8601 date and time: no time part (e.g. 2025-01-31T12:00:00Z)")
+    return value
+
+
+#: An ISO 8601 date and time, as ``derive.utc_now`` writes it (the study's files omit the zone).
+IsoTime = Annotated[str, AfterValidator(_iso_8601)]
 
 
 def _display(description: str) -> object:
@@ -105,10 +127,10 @@ class ArchitectureBlock(StrictModel):
     hidden_size: PositiveInt = Field(description="Width of the residual stream, H.")
     intermediate_size: PositiveInt = Field(description="MLP width I on this side.")
     num_hidden_layers: PositiveInt = Field(description="Decoder layers, L.")
-    expansion_rate: PositiveFloat = _display("Expansion ratio I / H as a factor (4.0 = 4x).")
-    expansion_rate_percentage: PositiveFloat = _display("Expansion ratio I / H x 100 (optipfair's unit).")
+    expansion_rate: NonNegativeFloat = _display("Expansion ratio I / H as a factor (4.0 = 4x).")
+    expansion_rate_percentage: NonNegativeFloat = _display("Expansion ratio I / H x 100 (optipfair's unit).")
     total_parameters: PositiveInt = Field(description="All parameters, tied embeddings counted once.")
-    total_parameters_millions: PositiveFloat = _display("total_parameters / 1e6.")
+    total_parameters_millions: NonNegativeFloat = _display("total_parameters / 1e6.")
     expansion_ratio_exact: PositiveFloat | None = Field(default=None, description="I / H, unrounded.")
     num_attention_heads: PositiveInt | None = Field(default=None, description="Query heads.")
     num_key_value_heads: PositiveInt | None = Field(default=None, description="Key/value heads (GQA groups).")
@@ -162,7 +184,7 @@ class Provenance(StrictModel):
     """
 
     method: Literal["closed-form", "optipfair"]
-    created_at: str = Field(description="ISO 8601 UTC time the record was produced.")
+    created_at: IsoTime = Field(description="ISO 8601 UTC time the record was produced.")
     catalogue_version: str
     size_rule: str | None = Field(default=None, description="The pruning size rule a closed-form record assumes.")
     optipfair_version: str | None = None
@@ -228,14 +250,14 @@ def status_problem(record: Mapping[str, Any]) -> str | None:
 class Metadata(StrictModel):
     """The catalogue file's header; the counts describe ``models[]``."""
 
-    generated_at: str = Field(description="ISO 8601 time the file was written.")
+    generated_at: IsoTime = Field(description="ISO 8601 time the file was written.")
     optipfair_version: str
     total_models: Count = Field(description="Entries in models[].")
     successful: Count = Field(description="Entries with status success.")
     failed: Count = Field(description="Entries with status failed.")
     pruning_method: NeuronSelectionMethod
     pruning_type: Literal["MLP_GLU"]
-    schema_version: str | None = Field(default=None, description="Catalogue schema version; absent in legacy files.")
+    schema_version: SchemaVersion | None = Field(default=None, description="Catalogue schema version; absent in legacy files.")
 
 
 class Catalogue(StrictModel):

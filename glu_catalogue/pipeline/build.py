@@ -10,6 +10,7 @@ torch is not imported by this module.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import time
@@ -20,8 +21,8 @@ from typing import Iterator, Protocol
 
 from ..core.derive import closed_form_provenance, closed_form_record
 from ..core.problems import Report
-from ..core.records import Catalogue, ExpansionRecord
-from ..errors import BuildError, CatalogueError
+from ..core.records import MAX_EXACT_INT, Catalogue, ExpansionRecord
+from ..errors import BuildError, CatalogueError, UsageError
 from ..generate.weights import (
     DEFAULT_SEED,
     WeightsSource,
@@ -29,8 +30,9 @@ from ..generate.weights import (
     resolve_sources,
 )
 from ..store.paths import CATALOGUE_FILE
-from ..store.reading import ReadError, load_catalogue
+from ..store.reading import ReadError, load_catalogue, special_kind
 from ..store.registry import ModelEntry, get_model, load_registry
+from ..store.writing import recover_data_dir
 from .publish import write_catalogue
 
 #: The study's pruning levels, in percent.
@@ -89,7 +91,8 @@ class BuildResult:
 
     outcomes: list[ModelOutcome]
     changed_files: list[Path]
-    report: Report
+    #: None when nothing was written: no catalogue existed and no model could be built.
+    report: Report | None
 
     @property
     def failed(self) -> list[ModelOutcome]:
@@ -129,10 +132,15 @@ def parse_levels(text: str) -> tuple[int, ...]:
 
 
 def parse_models(text: str | None) -> tuple[str, ...]:
-    """``"a/b,c/d"`` -> the ids, checked against the registry; None -> every registry model."""
-    if not text:
+    """``"a/b,c/d"`` -> the ids, checked against the registry; None -> every registry model.
+
+    An option that names no id (``""``, ``","``) is a usage error, not "every model".
+    """
+    if text is None:
         return tuple(load_registry())
     ids = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    if not ids:
+        raise UsageError(f"--models {text!r} names no model id: give ID[,ID...] (`catalogue models` lists them), or leave it out for every model")
     for model_id in ids:
         get_model(model_id)  # UnknownModelError, with suggestions
     return ids
@@ -154,28 +162,94 @@ def existing_catalogue(data_dir: Path) -> Catalogue | None:
 
 @contextmanager
 def build_lock(data_dir: Path, wait: bool) -> Iterator[None]:
-    """Hold the data directory's build lock; another holder makes this refuse (or wait, with ``wait``)."""
-    data_dir.mkdir(parents=True, exist_ok=True)
+    """Hold the data directory's build lock; another holder makes this refuse (or wait, with ``wait``).
+
+    The lock file is opened without following a symbolic link and must be a regular file: a
+    link, a FIFO, a directory or a device there is refused, never opened, written or truncated.
+    A directory this build created is removed again if the build leaves nothing in it.
+    """
+    created = _make_data_dir(data_dir)
     path = data_dir / LOCK_FILE
-    with open(path, "a+", encoding="utf-8") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            raise BuildError(
-                f"{data_dir}: another catalogue build is writing here ({holder}); wait for it to finish, or pass --wait"
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
-        handle.flush()
-        try:
-            yield
-        finally:
-            handle.seek(0)
-            handle.truncate()
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    descriptor = _open_lock_file(path)
+    stamped = False
+    try:
+        _acquire(descriptor, data_dir, wait)
+        stamped = _may_stamp(descriptor)
+        if stamped:
+            _stamp(descriptor, f"pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
+        yield
+    finally:
+        if stamped:
+            _stamp(descriptor, "")
+        os.close(descriptor)
+        if created:
+            _remove_if_unused(data_dir, path)
+
+
+def _make_data_dir(data_dir: Path) -> bool:
+    """Create ``data_dir`` (and its parents) if missing; True if this call created it."""
+    if data_dir.is_dir():
+        return False
+    try:
+        data_dir.mkdir(parents=True)
+    except OSError as error:
+        reason = "it exists and is not a directory" if isinstance(error, FileExistsError) else error.strerror
+        raise BuildError(f"--data {data_dir}: cannot be the data directory ({reason})") from None
+    return True
+
+
+def _open_lock_file(path: Path) -> int:
+    """A descriptor of the regular lock file at ``path`` (created if missing); ``BuildError`` for anything else there."""
+    try:
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o644)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise BuildError(f"{path}: is a symbolic link; the build lock must be a plain file: remove the link") from None
+        raise BuildError(f"{path}: cannot open the build lock: {special_kind_of(path) or error.strerror}; remove it") from None
+    kind = special_kind(os.fstat(descriptor).st_mode)
+    if kind is not None:
+        os.close(descriptor)
+        raise BuildError(f"{path}: is {kind}, not a build lock: remove it")
+    return descriptor
+
+
+def special_kind_of(path: Path) -> str | None:
+    """What a non-regular file at ``path`` is (without following a link); None for a regular or missing file."""
+    try:
+        return special_kind(os.lstat(path).st_mode)
+    except OSError:
+        return None
+
+
+def _acquire(descriptor: int, data_dir: Path, wait: bool) -> None:
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+    except BlockingIOError:
+        holder = os.pread(descriptor, 200, 0).decode("utf-8", "replace").strip() or "another process"
+        raise BuildError(
+            f"{data_dir}: another catalogue build is writing here ({holder}); wait for it to finish, or pass --wait"
+        ) from None
+
+
+def _may_stamp(descriptor: int) -> bool:
+    """Only a lock file this user owns with no other hard link is rewritten (a hard link could be anyone's file)."""
+    info = os.fstat(descriptor)
+    return info.st_uid == os.geteuid() and info.st_nlink == 1
+
+
+def _stamp(descriptor: int, text: str) -> None:
+    os.ftruncate(descriptor, 0)
+    os.pwrite(descriptor, text.encode("utf-8"), 0)
+
+
+def _remove_if_unused(data_dir: Path, lock: Path) -> None:
+    """Remove the lock file and ``data_dir`` when nothing else was written into it."""
+    try:
+        if [entry.name for entry in os.scandir(data_dir)] == [LOCK_FILE]:
+            os.unlink(lock)
+            os.rmdir(data_dir)
+    except OSError:
+        pass
 
 
 def is_current(record: ExpansionRecord, request: BuildRequest, weights: WeightsSource, config_digest: str) -> bool:
@@ -198,11 +272,11 @@ def is_current(record: ExpansionRecord, request: BuildRequest, weights: WeightsS
 def run_build(request: BuildRequest, progress: Progress | None = None) -> BuildResult:
     """Build what ``request`` asks for, write the catalogue to ``request.data_dir`` and check it."""
     progress = progress or _Silent()
-    if request.dtype not in DTYPE_NAMES:
-        raise BuildError(f"--dtype {request.dtype}: choose one of {', '.join(DTYPE_NAMES)}")
+    _check_request(request)
     model_ids = request.model_ids or tuple(load_registry())
     entries = [get_model(model_id) for model_id in model_ids]
     with build_lock(request.data_dir, request.wait):
+        recover_data_dir(request.data_dir)
         existing = existing_catalogue(request.data_dir)
         records = {(r.base_model, r.pruning_pct): r for r in existing.models} if existing else {}
         _check_method(existing, request, set(model_ids))
@@ -210,11 +284,23 @@ def run_build(request: BuildRequest, progress: Progress | None = None) -> BuildR
             outcomes = _closed_form(entries, request, records)
         else:
             outcomes = _generated(entries, request, records, progress)
+        if existing is None and not records:
+            return BuildResult(outcomes=outcomes, changed_files=[], report=None)  # every model failed: write nothing
         ordered = list(records.values())
         versions = {r.provenance.optipfair_version for r in ordered if r.provenance and r.provenance.optipfair_version}
         optipfair_version = ", ".join(sorted(versions)) if versions else CLOSED_FORM_VERSION
         changed, report = write_catalogue(request.data_dir, ordered, optipfair_version, request.method)
     return BuildResult(outcomes=outcomes, changed_files=changed, report=report)
+
+
+def _check_request(request: BuildRequest) -> None:
+    """Options that cannot work are refused before anything is loaded or written."""
+    if request.dtype not in DTYPE_NAMES:
+        raise BuildError(f"--dtype {request.dtype}: choose one of {', '.join(DTYPE_NAMES)}")
+    if not 0 <= request.seed <= MAX_EXACT_INT:
+        raise UsageError(f"--seed {request.seed}: expected an integer from 0 to 2**53")
+    if not str(request.data_dir):
+        raise UsageError("--data: give a directory")
 
 
 def _check_method(existing: Catalogue | None, request: BuildRequest, selected: set[str]) -> None:
@@ -265,9 +351,8 @@ def _generated(entries: list[ModelEntry], request: BuildRequest, records: dict, 
         weights = sources[entry.model_id]
         try:
             digest: str | None = config_sha256(entry.config, weights) if weights.kind != "hub" else None
-        except OSError as error:
-            digest, todo, skipped = None, list(request.levels), []
-            work.append((entry, weights, todo, skipped, f"checkpoint {weights.location}: cannot read config.json ({error.strerror})"))
+        except ReadError as error:
+            work.append((entry, weights, list(request.levels), [], f"checkpoint {weights.location}: cannot read config.json ({error.message})"))
             continue
         todo, skipped = [], []
         for level in request.levels:

@@ -17,6 +17,7 @@ numbers, so that one model never stops the answer for the others.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
@@ -80,11 +81,14 @@ def expansion_rate_pct_for_ratio(ratio: float | str | Decimal) -> float:
     """
     try:
         value = Decimal(str(ratio).strip())
+        rate_pct = float(value * 100) if value.is_finite() else math.inf
     except InvalidOperation:
         raise ValueError(f"expansion ratio {ratio!r} is not a number (e.g. 2.4)") from None
-    if not value.is_finite():
-        raise ValueError(f"expansion ratio {ratio!r} is not a finite number")
-    return float(value * 100)
+    except ArithmeticError:  # decimal.Overflow: beyond what decimal holds
+        rate_pct = math.inf
+    if not math.isfinite(rate_pct):
+        raise ValueError(f"expansion ratio {ratio!r} is not a finite number a float can hold (e.g. 2.4)")
+    return rate_pct
 
 
 def plan_for_ratio(entry: ModelEntry, ratio: float | str | Decimal, divisor: int | None = None) -> PlanRow:

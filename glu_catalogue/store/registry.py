@@ -10,17 +10,17 @@ the architecture of another entry (Llama-3.2-1B-Instruct) names it in
 from __future__ import annotations
 
 import difflib
-import json
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..core.records import ModelShape
-from ..errors import RegistryError, UnknownModelError
+from ..errors import ReadError, RegistryError, UnknownModelError
 from .paths import registry_dir
+from .reading import kind_of, read_json
 
 
 class _Loose(BaseModel):
@@ -53,10 +53,15 @@ class ArchitectureFacts(_Loose):
     transformers_class: str
 
 
+#: A hub-style model id, ``org/name``: letters, digits, ``-``, ``_``, ``.``; no part starts with a dot
+#: (so ``..`` and hidden names are out): ids become directory names (``--save-pruned``, checkpoints).
+RegistryId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,95}/[A-Za-z0-9_-][A-Za-z0-9._-]{0,95}$")]
+
+
 class ModelEntry(_Loose):
     """One registry model, resolved (a variant carries its base's config and facts)."""
 
-    model_id: str
+    model_id: RegistryId
     family: str = Field(description="Model family, e.g. Llama-3.2.")
     size_label: str = Field(description="Short size label, e.g. 1B: the CSV's 'Model Family' column.")
     config: dict[str, Any]
@@ -78,7 +83,7 @@ class ModelEntry(_Loose):
 
 
 class _VariantFile(_Loose):
-    model_id: str
+    model_id: RegistryId
     family: str
     size_label: str
     same_architecture_as: str
@@ -112,12 +117,14 @@ def shape_from_config(config: dict[str, Any], facts: ArchitectureFacts) -> Model
 
 
 def _read(path: Path) -> dict[str, Any]:
+    """One registry file's object; ``RegistryError`` (one line naming the file) for anything else."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise RegistryError(f"{path}:{error.lineno}:{error.colno}: invalid JSON: {error.msg}") from None
-    except OSError as error:
-        raise RegistryError(f"{path}: cannot read: {error.strerror}") from None
+        document = read_json(path)
+    except ReadError as error:
+        raise RegistryError(str(error)) from None
+    if not isinstance(document, dict):
+        raise RegistryError(f"{path}: expected a JSON object (one registry entry), found {kind_of(document)}")
+    return document
 
 
 def _errors(path: Path, error: ValidationError) -> RegistryError:

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..core.problems import show
+from ..core.records import MAX_EXACT_INT
 from ..store.reading import ReadError, file_error, open_regular
 
 #: Bytes of the little-endian ``uint64`` header length that opens every file.
@@ -39,6 +41,9 @@ DTYPE_BITS = {
 }  # fmt: skip
 
 METADATA_KEY = "__metadata__"
+
+#: The largest size of one dimension: what a float holds exactly, so every ratio of sizes is exact.
+MAX_DIMENSION = MAX_EXACT_INT
 
 
 @dataclass(frozen=True)
@@ -142,7 +147,7 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     if len(document) != len(pairs):
         seen: set[str] = set()
         repeated = next(name for name, _ in pairs if name in seen or seen.add(name))
-        raise ValueError(f"key {repeated!r} appears twice in one object")
+        raise ValueError(f"key '{show(repeated)}' appears twice in one object")
     return document
 
 
@@ -156,7 +161,7 @@ def _metadata(path: Path, value: Any) -> dict[str, str]:
 
 def _entry(path: Path, name: str, value: Any) -> TensorEntry:
     def fail(reason: str) -> ReadError:
-        return ReadError(path, f"corrupt safetensors header: tensor {name!r}: {reason}")
+        return ReadError(path, f"corrupt safetensors header: tensor '{show(name)}': {reason}")
 
     if not isinstance(value, dict):
         raise fail("expected an object with dtype, shape and data_offsets")
@@ -164,12 +169,12 @@ def _entry(path: Path, name: str, value: Any) -> TensorEntry:
     if missing:
         raise fail(f"no {' or '.join(missing)}")
     dtype, shape, offsets = value["dtype"], value["shape"], value["data_offsets"]
-    if dtype not in DTYPE_BITS:
-        raise fail(f"unknown dtype {dtype!r} (expected one of {', '.join(DTYPE_BITS)})")
-    if not isinstance(shape, list) or not all(_is_count(size) for size in shape):
-        raise fail(f"shape must be a list of non-negative integers, found {shape!r}")
+    if not isinstance(dtype, str) or dtype not in DTYPE_BITS:
+        raise fail(f"unknown dtype '{show(dtype)}' (expected one of {', '.join(DTYPE_BITS)})")
+    if not isinstance(shape, list) or not all(_is_count(size) and size <= MAX_DIMENSION for size in shape):
+        raise fail(f"shape must be a list of non-negative integers up to 2**53, found {show(shape)}")
     if not isinstance(offsets, list) or len(offsets) != 2 or not all(_is_count(offset) for offset in offsets):
-        raise fail(f"data_offsets must be [begin, end], two non-negative integers, found {offsets!r}")
+        raise fail(f"data_offsets must be [begin, end], two non-negative integers, found {show(offsets)}")
     begin, end = offsets
     expected = tensor_bytes(dtype, tuple(shape))
     if expected is None:
@@ -191,7 +196,7 @@ def _check_offsets(path: Path, document: dict[str, Any], data_bytes: int) -> Non
         if begin != position:
             raise ReadError(
                 path,
-                f"corrupt safetensors header: tensor {name!r} starts at data byte {begin}, expected {position} "
+                f"corrupt safetensors header: tensor '{show(name)}' starts at data byte {begin}, expected {position} "
                 f"(tensors must follow each other without gaps or overlaps)",
             )
         position = end

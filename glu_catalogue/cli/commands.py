@@ -63,8 +63,11 @@ class CatalogueGroup(click.Group):
 
 
 def one_line(message: str) -> str:
-    """``message`` on one line: line breaks become spaces."""
-    return " ".join(message.split()) if "\n" in message or "\r" in message else message
+    """``message`` as one printable line: line breaks become spaces, other control characters escapes."""
+    if message.isprintable():
+        return message
+    message = " ".join(message.splitlines())
+    return "".join(char if char.isprintable() else char.encode("unicode_escape").decode("ascii") for char in message)
 
 
 def usage_failure(error: click.UsageError) -> Failure:
@@ -247,16 +250,17 @@ def schemas(check: bool) -> None:
     """
     from ..store.paths import schemas_dir
     from ..store.schemas import rendered_schemas, stale_schemas
-    from ..store.writing import write_files
+    from ..store.writing import recover, write_files
 
     directory = schemas_dir()
+    recover(directory)
     if check:
         stale, _ = stale_schemas(directory)
         for name, reason in stale:
             click.echo(f"{directory / name}: {reason}")
         sys.exit(EXIT_PROBLEMS if stale else EXIT_OK)
     rendered = rendered_schemas()
-    changed = write_files({directory / name: text for name, text in rendered.items()})
+    changed = write_files({directory / name: text for name, text in rendered.items()}, journal_dir=directory)
     click.echo(f"{len(changed)} of {len(rendered)} schema files rewritten in {directory}")
 
 

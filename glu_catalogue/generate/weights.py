@@ -53,8 +53,11 @@ def parse_source(text: str, seed: int) -> WeightsSource:
     if text == "random":
         return WeightsSource(kind="random-init", seed=seed)
     path = Path(text).expanduser()
-    if path.exists() or text.startswith((".", "/", "~")):
-        return WeightsSource(kind="checkpoint", location=str(path.resolve()))
+    if os.path.lexists(path) or text.startswith((".", "/", "~")):
+        try:
+            return WeightsSource(kind="checkpoint", location=str(path.resolve()))
+        except (OSError, RuntimeError):  # RuntimeError: a symbolic-link loop (Python < 3.13)
+            raise WeightsError(f"--weights: {text!r} is a symbolic-link loop, not a checkpoint directory") from None
     name, _, revision = text.partition("@")
     if name.count("/") != 1 or not all(name.split("/")):
         raise WeightsError(

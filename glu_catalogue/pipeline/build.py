@@ -149,7 +149,7 @@ def parse_models(text: str | None) -> tuple[str, ...]:
 def existing_catalogue(data_dir: Path) -> Catalogue | None:
     """The catalogue already in ``data_dir`` (None if there is none yet)."""
     path = data_dir / CATALOGUE_FILE
-    if not path.exists():
+    if not os.path.lexists(path):
         return None
     try:
         return load_catalogue(path)

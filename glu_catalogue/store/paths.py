@@ -92,5 +92,5 @@ def display_path(path: Path) -> str:
     """``path`` relative to the working directory where it lies below it, else as given."""
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
+    except (ValueError, OSError, RuntimeError):  # elsewhere, or a symbolic-link loop (RuntimeError before 3.13)
         return str(path)

@@ -63,7 +63,9 @@ class ModelEntry(_Loose):
 
     model_id: RegistryId
     family: str = Field(description="Model family, e.g. Llama-3.2.")
-    size_label: str = Field(description="Short size label, e.g. 1B: the CSV's 'Model Family' column.")
+    size_label: str = Field(
+        description="Short size label, e.g. 1B: the CSV's 'Model Family' column (the study labels its Instruct rows 1B-Instruct)."
+    )
     config: dict[str, Any]
     fields_not_in_config_json: list[str] = []
     architecture_facts: ArchitectureFacts
@@ -138,7 +140,12 @@ def load_registry(directory: Path | None = None) -> dict[str, ModelEntry]:
 
     ``directory`` defaults to ``paths.registry_dir()`` (``$CATALOGUE_REGISTRY_DIR`` or ``data/models``).
     """
-    return _load_registry(Path(directory or registry_dir()).resolve())
+    directory = Path(directory or registry_dir())
+    try:
+        directory = directory.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a symbolic-link loop (Python < 3.13)
+        raise RegistryError(f"{directory}: a symbolic link loop, not a registry directory") from None
+    return _load_registry(directory)
 
 
 @lru_cache(maxsize=8)

@@ -81,6 +81,13 @@ def echo_json(document) -> None:
     click.echo(json.dumps(document, indent=2, allow_nan=False))
 
 
+def plain(*values: str) -> list:
+    """Table cells shown as written: ``[generate]`` in a message is text, not rich markup."""
+    from rich.text import Text
+
+    return [Text(value) for value in values]
+
+
 def console():
     """A rich console, wide enough for tables in CI logs where there is no terminal to measure."""
     from rich.console import Console
@@ -231,7 +238,7 @@ def print_report(report) -> None:
     for column in ("file", "record", "field", "expected", "found", "message"):
         table.add_column(column, overflow="fold")
     for problem in report.problems[:MAX_TABLE_PROBLEMS]:
-        table.add_row(problem.file, problem.record, problem.field, problem.expected, problem.found, problem.message)
+        table.add_row(*plain(problem.file, problem.record, problem.field, problem.expected, problem.found, problem.message))
     out.print(table)
     count = len(report.problems)
     if count > MAX_TABLE_PROBLEMS:
@@ -409,7 +416,7 @@ class BuildProgress:
 
     def model_started(self, model_id: str, weights: str) -> None:
         if self._progress is not None:
-            self._progress.console.print(f"{model_id}: weights from {weights}")
+            self._progress.console.print(f"{model_id}: weights from {weights}", markup=False)
             self._progress.update(self._levels, description=model_id.split("/")[-1])
 
     def level_done(self, model_id: str, level: int) -> None:
@@ -420,7 +427,7 @@ class BuildProgress:
         if self._progress is None:
             return
         if outcome.error:
-            self._progress.console.print(f"[red]{outcome.model_id}: FAILED: {outcome.error}[/red]")
+            self._progress.console.print(f"{outcome.model_id}: FAILED: {outcome.error}", style="red", markup=False)
         if outcome.built or outcome.error:
             self._progress.advance(self._models)
 
@@ -435,14 +442,14 @@ def print_build_summary(result, request) -> None:
         table.add_column(column, overflow="fold")
     for outcome in result.outcomes:
         peak = "" if outcome.peak_memory_bytes is None else f"{outcome.peak_memory_bytes / 2**30:.2f} GiB"
-        table.add_row(
+        table.add_row(*plain(
             outcome.model_id, ",".join(map(str, outcome.built)) or "-", ",".join(map(str, outcome.skipped)) or "-",
             f"{outcome.seconds:.1f}" if outcome.built else "", peak, outcome.weights,
             f"FAILED: {outcome.error}" if outcome.error else "ok",
-        )
+        ))
     out.print(table)
     written = ", ".join(str(path) for path in result.changed_files) or "none (unchanged)"
-    out.print(f"files written: {written}")
+    out.print(f"files written: {written}", markup=False)
 
 
 
@@ -474,7 +481,7 @@ def models(output: str) -> None:
     for column in ("model", "family", "size", "hidden", "intermediate", "layers", "ratio (x)", "params (M)", "MLP share (%)"):
         table.add_column(column, justify="left" if column in ("model", "family", "size") else "right")
     for row in rows:
-        table.add_row(
+        table.add_row(*plain(
             row.model_id,
             row.family,
             row.size_label,
@@ -484,7 +491,7 @@ def models(output: str) -> None:
             f"{display(row.expansion_ratio):.2f}",
             f"{display(millions(row.total_parameters)):,.2f}",
             f"{display(row.mlp_share_pct):.2f}",
-        )
+        ))
     out = console()
     out.print(table)
     out.print(f"{len(rows)} models; ratio = intermediate / hidden; MLP share = MLP parameters / all parameters")
@@ -562,7 +569,7 @@ def print_plan(rows, target: str, divisor: str | None) -> None:
         if row.note:
             notes.append(row)
             status += f" [{len(notes)}]"
-        table.add_row(
+        table.add_row(*plain(
             row.model_id,
             str(row.hidden_size),
             str(row.original_intermediate_size),
@@ -574,7 +581,7 @@ def print_plan(rows, target: str, divisor: str | None) -> None:
             number(row.parameters_saved, lambda value: f"{display(millions(value)):,.2f}"),
             number(row.parameter_reduction_pct, lambda value: f"{display(value):.2f}"),
             status,
-        )
+        ))
     out = console()
     out.print(table)
     for number_, row in enumerate(notes, start=1):

@@ -15,6 +15,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -194,3 +195,24 @@ def test_a_build_killed_after_its_first_rename_is_completed_by_the_next_verify(t
     records = json.loads((data / "expansion_rates.json").read_text())["models"]
     assert [record["pruning_pct"] for record in records] == levels_after
     assert not [path for path in tmp_path.rglob("*") if path.name.endswith(".tmp") or path.name == JOURNAL_FILE]
+
+
+def test_a_build_elsewhere_writes_only_there(tmp_path, monkeypatch):
+    """Only the default data directory has the checkout's schemas/ (and a site); --data DIR writes DIR alone."""
+    from glu_catalogue.pipeline import build, publish
+    from glu_catalogue.store import paths
+
+    schemas = tmp_path / "checkout-schemas"
+    schemas.mkdir()
+    stale = {name: "stale\n" for name in ("expansion_rates.schema.json", "expansion_rates_summary.tableschema.json")}
+    for name, text in stale.items():
+        (schemas / name).write_text(text)
+    monkeypatch.setattr(paths, "schemas_dir", lambda: schemas)
+    monkeypatch.setattr(publish, "schemas_dir", lambda: schemas)
+    monkeypatch.setenv("CATALOGUE_DATA_DIR", str(tmp_path / "default-data"))
+    request = build.BuildRequest(model_ids=("HuggingFaceTB/SmolLM2-135M",), levels=(0,), closed_form=True, data_dir=tmp_path / "elsewhere")
+    result = build.run_build(request)
+    assert sorted(path.name for path in result.changed_files) == ["expansion_rates.json", "expansion_rates_summary.csv"]
+    assert {name: (schemas / name).read_text() for name in stale} == stale
+    result = build.run_build(replace(request, data_dir=tmp_path / "default-data"))
+    assert {path.parent for path in result.changed_files} == {tmp_path / "default-data", schemas}

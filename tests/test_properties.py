@@ -26,7 +26,7 @@ from safetensors_files import header_bytes, llama_config, llama_tensors
 from test_special_files import SMALL
 
 #: Bounded and deterministic: the same examples on every run; about 10 s for both tests.
-SETTINGS = settings(max_examples=100, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+SETTINGS = settings(max_examples=75, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 HEADER_SETTINGS = settings(SETTINGS, max_examples=300)
 
 CATALOGUE = json.loads((DATA / "expansion_rates.json").read_text())

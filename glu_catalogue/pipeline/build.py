@@ -4,20 +4,16 @@ A record is rebuilt only when its inputs changed (method, weights, seed, config,
 ``force``; a build with nothing to do prunes nothing and only runs the checks. Each model is
 built by ``generate.build_model`` (imported only when a model needs building, so a no-op build
 needs no torch). A model that fails is reported and the others go on; the records it had stay.
-All files are written at the end in one atomic step, under a lock on the data directory.
+All files are written at the end in one atomic step, under a lock on the data directory (``lock``).
 torch is not imported by this module.
 """
 
 from __future__ import annotations
 
-import errno
-import fcntl
 import os
-import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Protocol
+from typing import Protocol
 
 from ..core.derive import closed_form_provenance, closed_form_record
 from ..core.problems import Report
@@ -30,9 +26,10 @@ from ..generate.weights import (
     resolve_sources,
 )
 from ..store.paths import CATALOGUE_FILE
-from ..store.reading import ReadError, load_catalogue, special_kind
+from ..store.reading import ReadError, load_catalogue
 from ..store.registry import ModelEntry, get_model, load_registry
 from ..store.writing import recover_data_dir
+from .lock import build_lock
 from .publish import write_catalogue
 
 #: The study's pruning levels, in percent.
@@ -49,7 +46,6 @@ STUDY_MODELS = (
 #: ``--dtype`` choices and the torch dtype names provenance records.
 DTYPE_NAMES = {"bf16": "bfloat16", "fp16": "float16", "fp32": "float32"}
 
-LOCK_FILE = ".catalogue-build.lock"
 CLOSED_FORM_VERSION = "none (closed form of the 0.4.2 size rule)"
 
 
@@ -160,98 +156,6 @@ def existing_catalogue(data_dir: Path) -> Catalogue | None:
         raise BuildError(f"{path}: not a valid catalogue ({first}); run `catalogue verify {path}`") from None
 
 
-@contextmanager
-def build_lock(data_dir: Path, wait: bool) -> Iterator[None]:
-    """Hold the data directory's build lock; another holder makes this refuse (or wait, with ``wait``).
-
-    The lock file is opened without following a symbolic link and must be a regular file: a
-    link, a FIFO, a directory or a device there is refused, never opened, written or truncated.
-    A directory this build created is removed again if the build leaves nothing in it.
-    """
-    created = _make_data_dir(data_dir)
-    path = data_dir / LOCK_FILE
-    descriptor = _open_lock_file(path)
-    stamped = False
-    try:
-        _acquire(descriptor, data_dir, wait)
-        stamped = _may_stamp(descriptor)
-        if stamped:
-            _stamp(descriptor, f"pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
-        yield
-    finally:
-        if stamped:
-            _stamp(descriptor, "")
-        os.close(descriptor)
-        if created:
-            _remove_if_unused(data_dir, path)
-
-
-def _make_data_dir(data_dir: Path) -> bool:
-    """Create ``data_dir`` (and its parents) if missing; True if this call created it."""
-    if data_dir.is_dir():
-        return False
-    try:
-        data_dir.mkdir(parents=True)
-    except OSError as error:
-        reason = "it exists and is not a directory" if isinstance(error, FileExistsError) else error.strerror
-        raise BuildError(f"--data {data_dir}: cannot be the data directory ({reason})") from None
-    return True
-
-
-def _open_lock_file(path: Path) -> int:
-    """A descriptor of the regular lock file at ``path`` (created if missing); ``BuildError`` for anything else there."""
-    try:
-        descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o644)
-    except OSError as error:
-        if error.errno == errno.ELOOP:
-            raise BuildError(f"{path}: is a symbolic link; the build lock must be a plain file: remove the link") from None
-        raise BuildError(f"{path}: cannot open the build lock: {special_kind_of(path) or error.strerror}; remove it") from None
-    kind = special_kind(os.fstat(descriptor).st_mode)
-    if kind is not None:
-        os.close(descriptor)
-        raise BuildError(f"{path}: is {kind}, not a build lock: remove it")
-    return descriptor
-
-
-def special_kind_of(path: Path) -> str | None:
-    """What a non-regular file at ``path`` is (without following a link); None for a regular or missing file."""
-    try:
-        return special_kind(os.lstat(path).st_mode)
-    except OSError:
-        return None
-
-
-def _acquire(descriptor: int, data_dir: Path, wait: bool) -> None:
-    try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-    except BlockingIOError:
-        holder = os.pread(descriptor, 200, 0).decode("utf-8", "replace").strip() or "another process"
-        raise BuildError(
-            f"{data_dir}: another catalogue build is writing here ({holder}); wait for it to finish, or pass --wait"
-        ) from None
-
-
-def _may_stamp(descriptor: int) -> bool:
-    """Only a lock file this user owns with no other hard link is rewritten (a hard link could be anyone's file)."""
-    info = os.fstat(descriptor)
-    return info.st_uid == os.geteuid() and info.st_nlink == 1
-
-
-def _stamp(descriptor: int, text: str) -> None:
-    os.ftruncate(descriptor, 0)
-    os.pwrite(descriptor, text.encode("utf-8"), 0)
-
-
-def _remove_if_unused(data_dir: Path, lock: Path) -> None:
-    """Remove the lock file and ``data_dir`` when nothing else was written into it."""
-    try:
-        if [entry.name for entry in os.scandir(data_dir)] == [LOCK_FILE]:
-            os.unlink(lock)
-            os.rmdir(data_dir)
-    except OSError:
-        pass
-
-
 def is_current(record: ExpansionRecord, request: BuildRequest, weights: WeightsSource, config_digest: str) -> bool:
     """True when ``record`` was built by optipfair from the same inputs the request would use."""
     provenance = record.provenance
@@ -299,8 +203,6 @@ def _check_request(request: BuildRequest) -> None:
         raise BuildError(f"--dtype {request.dtype}: choose one of {', '.join(DTYPE_NAMES)}")
     if not 0 <= request.seed <= MAX_EXACT_INT:
         raise UsageError(f"--seed {request.seed}: expected an integer from 0 to 2**53")
-    if not str(request.data_dir):
-        raise UsageError("--data: give a directory")
 
 
 def _check_method(existing: Catalogue | None, request: BuildRequest, selected: set[str]) -> None:

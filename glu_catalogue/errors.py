@@ -16,6 +16,7 @@ these without importing anything heavy.
 | ``WeightsError`` | 2 | a ``--weights`` option that cannot be understood |
 | ``UsageError`` | 2 | an option value that makes no sense (the command line is wrong) |
 | ``BuildError`` | 2 | a build cannot start; nothing was written |
+| ``WriteError`` | 2 | files could not be written; the previous files stay (or the next command finishes the write) |
 | ``SiteError`` | 2 | the site cannot be rendered from the data |
 | ``PruningError`` | 2 | optipfair would refuse these pruning arguments |
 | ``ModelFailed`` | 1 | one model could not be built (the build goes on with the others) |
@@ -89,6 +90,10 @@ class UsageError(CatalogueError, ValueError):
 
 class BuildError(CatalogueError):
     """The build cannot start (bad options, unreadable catalogue, another build running); nothing was written."""
+
+
+class WriteError(CatalogueError):
+    """Files could not be written (a target is a directory, the disk is full, a journal cannot be completed)."""
 
 
 class SiteError(CatalogueError):

@@ -81,10 +81,10 @@ def invoke(*args: str):
     return CliRunner().invoke(cli, list(args))
 
 
-def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    """Run ``python -m catalogue`` as a separate process, as a user would."""
+def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run ``python -m glu_catalogue`` as a separate process, as a user would (a hang fails after ``timeout`` s)."""
     return subprocess.run(
-        [sys.executable, "-m", "glu_catalogue", *args], capture_output=True, text=True, cwd=cwd or REPO, env=env, timeout=600
+        [sys.executable, "-m", "glu_catalogue", *args], capture_output=True, text=True, cwd=cwd or REPO, env=env, timeout=timeout
     )
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import fcntl
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -185,39 +184,6 @@ def test_an_unreadable_existing_catalogue_is_not_overwritten(registry, tmp_path)
     assert (data / "expansion_rates.json").read_text() == "{ broken"
 
 
-def test_interrupted_write_leaves_the_old_files(tmp_path, monkeypatch):
-    from glu_catalogue.store import writing as store
-
-    first, second = tmp_path / "a.json", tmp_path / "b.csv"
-    first.write_text("old a")
-    second.write_text("old b")
-    real_replace, calls = os.replace, []
-
-    def failing_replace(source, target):
-        calls.append(target)
-        if len(calls) == 2:
-            raise OSError(28, "No space left on device")
-        real_replace(source, target)
-
-    monkeypatch.setattr(store.os, "replace", failing_replace)
-    with pytest.raises(OSError):
-        store.write_files({first: "new a", second: "new b"})
-    assert second.read_text() == "old b"
-    assert not [path for path in tmp_path.iterdir() if path.name.endswith(".tmp")]
-
-
-def test_staging_failure_touches_nothing(tmp_path, monkeypatch):
-    from glu_catalogue.store import writing as store
-
-    target = tmp_path / "a.json"
-    target.write_text("old")
-    monkeypatch.setattr(store.os, "fsync", lambda fd: (_ for _ in ()).throw(OSError(5, "I/O error")))
-    with pytest.raises(OSError):
-        store.write_files({target: "new"})
-    assert target.read_text() == "old"
-    assert [path.name for path in tmp_path.iterdir()] == ["a.json"]
-
-
 @pytest.mark.gpu
 def test_build_on_the_gpu_counts_like_the_cpu(registry, tmp_path):
     checkpoint = save_checkpoint("tiny/llama", tmp_path / "ckpt")
@@ -247,3 +213,113 @@ def test_inspect_agrees_with_what_save_pruned_wrote(registry, tmp_path, monkeypa
         assert report["uniform"] and report["problems"] == []
         assert set(report["layer_intermediate_sizes"]) == {record["pruned_architecture"]["intermediate_size"]}
         assert report["total_parameters"] == record["pruned_architecture"]["total_parameters"]
+
+
+# --- checkpoints that must not become records ----------------------------------------------------
+
+
+def unfolded(table: str) -> str:
+    """The text of a rich table with its borders and line folds taken out."""
+    return " ".join(table.replace("│", " ").split())
+
+
+def rename_tensors(checkpoint: Path, old: str, new: str) -> None:
+    """Rename every tensor of the checkpoint's single safetensors file that contains ``old``."""
+    from safetensors.torch import load_file, save_file
+
+    path = checkpoint / "model.safetensors"
+    tensors = load_file(path)
+    save_file({name.replace(old, new): tensor for name, tensor in tensors.items()}, path, metadata={"format": "pt"})
+
+
+def test_a_checkpoint_whose_tensors_do_not_fit_fails_with_their_counts(registry, tmp_path):
+    """transformers would fill the unmatched layers with random weights; the record would say checkpoint."""
+    checkpoint = save_checkpoint("tiny/llama", tmp_path / "ckpt")
+    rename_tensors(checkpoint, "model.layers.", "model.blocks.")
+    data = tmp_path / "data"
+    result = build(data, "--models", "tiny/llama", "--weights", str(checkpoint), "--levels", "0,10")
+    assert result.exit_code == 1
+    shown = unfolded(result.stdout)
+    assert "does not fit LlamaForCausalLM: tensors 18 missing (e.g. model.layers.0.input_layernorm.weight" in shown
+    assert "18 not in the model (e.g. model.blocks.0.input_layernorm.weight" in shown
+    assert not data.exists()  # nothing was built, so nothing was written
+
+
+def test_loading_asks_for_safetensors_only(registry, tmp_path, monkeypatch):
+    from transformers import AutoModelForCausalLM
+
+    from glu_catalogue.generate import model as generate
+    from glu_catalogue.generate.weights import WeightsSource
+    from glu_catalogue.store.registry import get_model
+
+    calls = []
+    monkeypatch.setattr(AutoModelForCausalLM, "from_pretrained", lambda *args, **kwargs: calls.append(kwargs) or (None, {}))
+    generate._materialise(get_model("tiny/llama"), WeightsSource(kind="hub", location="org/name"), None, "cpu")
+    assert calls[0]["use_safetensors"] is True and calls[0]["output_loading_info"] is True
+
+
+class _Payload:
+    """Unpickling this object creates a file: proof that a pickle checkpoint was loaded."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))
+
+
+def test_a_pickle_checkpoint_is_never_unpickled(registry, tmp_path):
+    import torch
+
+    checkpoint, marker = tmp_path / "pickled", tmp_path / "unpickled"
+    save_checkpoint("tiny/llama", checkpoint)
+    (checkpoint / "model.safetensors").unlink()
+    torch.save({"model.embed_tokens.weight": _Payload(marker)}, checkpoint / "pytorch_model.bin")
+    result = build(tmp_path / "data", "--models", "tiny/llama", "--weights", str(checkpoint), "--levels", "0")
+    assert result.exit_code == 1 and "not a safetensors checkpoint" in unfolded(result.stdout)
+    assert not marker.exists()
+
+
+def test_an_index_naming_a_shard_outside_the_checkpoint_is_refused(registry, tmp_path):
+    checkpoint = save_checkpoint("tiny/llama", tmp_path / "ckpt", max_shard_size="20KB")
+    index_path = checkpoint / "model.safetensors.index.json"
+    index = json.loads(index_path.read_text())
+    name, shard = next(iter(index["weight_map"].items()))
+    (checkpoint / shard).rename(tmp_path / "outside.safetensors")
+    index["weight_map"] = {key: ("../outside.safetensors" if value == shard else value) for key, value in index["weight_map"].items()}
+    index_path.write_text(json.dumps(index))
+    result = build(tmp_path / "data", "--models", "tiny/llama", "--weights", str(checkpoint), "--levels", "0")
+    assert result.exit_code == 1
+    assert "weight_map names '../outside.safetensors': expected a file name inside the checkpoint directory" in unfolded(result.stdout)
+
+
+def test_a_model_id_that_is_not_a_directory_name_never_reaches_save_pruned(tmp_path):
+    from glu_catalogue.errors import ModelFailed, RegistryError
+    from glu_catalogue.generate.model import save_pruned
+    from glu_catalogue.store.registry import load_registry
+
+    registry = write_registry(tmp_path / "registry")
+    document = json.loads((registry / "tiny__llama.json").read_text())
+    (registry / "tiny__llama.json").write_text(json.dumps({**document, "model_id": ".."}))
+    with pytest.raises(RegistryError, match=r"tiny__llama\.json: model_id: String should match pattern"):
+        load_registry(registry)
+    with pytest.raises(ModelFailed, match="does not make a directory name"):
+        save_pruned(None, tmp_path / "pruned", "..", 0)
+    assert not (tmp_path / "pruned").exists()
+
+
+def test_pruning_100_percent_keeps_one_neuron(registry, tmp_path):
+    data = tmp_path / "data"
+    result = build(data, "--models", "tiny/llama", "--levels", "0,100")
+    assert result.exit_code == 0, result.stdout
+    full = records(data)[1]
+    assert full["pruned_architecture"]["intermediate_size"] == 1 and full["pruned_architecture"]["expansion_ratio_exact"] == 1 / 64
+    assert "OK: no problems" in result.stdout
+
+
+def test_a_build_whose_only_model_failed_writes_no_catalogue(registry, tmp_path):
+    data = tmp_path / "new-data"
+    result = build(data, "--models", "tiny/llama", "--weights", str(tmp_path / "missing"), "--levels", "0")
+    assert result.exit_code == 1
+    assert f"no catalogue written to {data}: no model could be built" in result.stdout
+    assert not data.exists()

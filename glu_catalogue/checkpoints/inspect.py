@@ -31,6 +31,7 @@ from ..core.records import ExpansionRecord
 from ..errors import RecordNotFound
 from ..store.paths import CATALOGUE_FILE, default_data_dir, display_path
 from ..store.reading import ReadError, load_catalogue
+from ..store.writing import recover_data_dir
 from . import checks
 from .inspection import Inspection, closed_form_total
 from .reading import architecture_of, count_parameters, decoder_of, layer_mlp, read_checkpoint
@@ -80,6 +81,7 @@ def find_record(label: str, catalogue_path: Path | None = None) -> ExpansionReco
     """The successful catalogue record ``label`` (``MODEL@PCT``) names; close labels are suggested."""
     model_id, pruning_pct = parse_record_label(label)
     path = Path(catalogue_path) if catalogue_path is not None else default_data_dir() / CATALOGUE_FILE
+    recover_data_dir(path.parent)
     try:
         catalogue = load_catalogue(path)
     except ValidationError as error:

@@ -46,7 +46,9 @@ class Inspection:
     def weights_hidden_size(self) -> int:
         """H as the weights hold it: the embedding's columns, else the config's."""
         embedding = self.decoder.embedding
-        return embedding.shape[1] if embedding is not None and len(embedding.shape) == 2 else self.shape.hidden_size
+        if embedding is not None and len(embedding.shape) == 2 and embedding.shape[1] > 0:
+            return embedding.shape[1]
+        return self.shape.hidden_size
 
     @property
     def layer_expansion_ratios(self) -> list[float]:

@@ -9,6 +9,7 @@ the tensors as ``sum(p.numel() for p in model.parameters())`` does.
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -18,8 +19,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..core.architecture import Architecture
-from ..store.reading import ReadError, read_json
+from ..core.architecture import MAX_EXACT_INT, Architecture
+from ..core.problems import show
+from ..store.reading import ReadError, kind_of, read_json
 from ..store.registry import ArchitectureFacts, architecture_from_config
 from .safetensors import SafetensorsHeader, TensorEntry, read_header
 
@@ -28,6 +30,9 @@ INDEX_FILE = "model.safetensors.index.json"
 
 #: The config.json keys an ``Architecture`` cannot do without.
 REQUIRED_CONFIG_KEYS = ("hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads", "vocab_size")
+
+#: Optional config.json sizes; where present they must be positive integers too.
+OPTIONAL_SIZE_KEYS = ("num_key_value_heads", "head_dim")
 
 #: Buffers some checkpoints save next to the parameters; ``model.parameters()`` does not hold them.
 BUFFER_SUFFIXES = (".inv_freq",)
@@ -96,13 +101,13 @@ def read_checkpoint(directory: Path) -> Checkpoint:
         raise ReadError(directory, "no such directory" if not directory.exists() else "not a directory: expected a checkpoint directory")
     config = read_json(directory / CONFIG_FILE)
     if not isinstance(config, dict):
-        raise ReadError(directory / CONFIG_FILE, "expected a JSON object of model settings")
+        raise ReadError(directory / CONFIG_FILE, f"expected a JSON object of model settings, found {kind_of(config)}")
     index_path = directory / INDEX_FILE
-    if index_path.exists():
+    if os.path.lexists(index_path):
         weight_map, index_metadata = _read_index(index_path)
         shard_paths = [directory / name for name in sorted(set(weight_map.values()))]
         for shard in shard_paths:
-            if not shard.is_file():
+            if not os.path.lexists(shard):
                 listed = sum(1 for name in weight_map.values() if name == shard.name)
                 raise ReadError(shard, f"missing: {INDEX_FILE} maps {listed} tensors to this shard (copy the shard or re-save the checkpoint)")
         return Checkpoint(directory, config, [read_header(path) for path in shard_paths], weight_map, index_metadata)
@@ -118,10 +123,15 @@ def _read_index(path: Path) -> tuple[dict[str, str], dict[str, Any]]:
     if not isinstance(weight_map, dict) or not all(isinstance(value, str) for value in weight_map.values()):
         raise ReadError(path, "expected an object with a 'weight_map' object of tensor name -> shard file name")
     for shard in set(weight_map.values()):
-        if Path(shard).name != shard:
+        if not is_plain_file_name(shard):
             raise ReadError(path, f"weight_map names {shard!r}: expected a file name inside the checkpoint directory")
     metadata = document.get("metadata")
     return weight_map, metadata if isinstance(metadata, dict) else {}
+
+
+def is_plain_file_name(name: str) -> bool:
+    """True for a name that stays inside its directory: no separator, not ``.`` or ``..``, not empty."""
+    return bool(name) and name not in (".", "..") and "/" not in name and "\\" not in name and "\0" not in name
 
 
 # --- sorting the tensors out ------------------------------------------------------------------
@@ -250,6 +260,7 @@ def architecture_of(checkpoint: Checkpoint, decoder: Decoder) -> tuple[Architect
     missing = [key for key in REQUIRED_CONFIG_KEYS if key not in checkpoint.config]
     if missing:
         raise ReadError(checkpoint.config_path, f"no {', '.join(repr(key) for key in missing)}: a decoder config needs them")
+    _check_sizes(checkpoint)
     first_index, first_layer = next(iter(decoder.layers.items()))
     if not any(name.endswith("norm.weight") for name in first_layer):
         some = next(iter(first_layer.values())).file
@@ -261,6 +272,16 @@ def architecture_of(checkpoint: Checkpoint, decoder: Decoder) -> tuple[Architect
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "(config)"
         raise ReadError(checkpoint.config_path, f"{where}: {first['msg']}") from None
+
+
+def _check_sizes(checkpoint: Checkpoint) -> None:
+    """The config's sizes must be positive integers a float holds exactly: ``ReadError`` naming the first that is not."""
+    for key in (*REQUIRED_CONFIG_KEYS, *OPTIONAL_SIZE_KEYS):
+        value = checkpoint.config.get(key)
+        if value is None and key in OPTIONAL_SIZE_KEYS:
+            continue
+        if type(value) is not int or not 0 < value <= MAX_EXACT_INT:
+            raise ReadError(checkpoint.config_path, f"{key}: expected a positive integer up to 2**53, found {show(value)}")
 
 
 def count_parameters(checkpoint: Checkpoint, decoder: Decoder, tie_word_embeddings: bool) -> int:

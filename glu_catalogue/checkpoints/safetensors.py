@@ -20,7 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..store.reading import ReadError
+from ..core.problems import show
+from ..core.records import MAX_EXACT_INT
+from ..store.reading import ReadError, file_error, open_regular
 
 #: Bytes of the little-endian ``uint64`` header length that opens every file.
 LENGTH_PREFIX_BYTES = 8
@@ -39,6 +41,9 @@ DTYPE_BITS = {
 }  # fmt: skip
 
 METADATA_KEY = "__metadata__"
+
+#: The largest size of one dimension: what a float holds exactly, so every ratio of sizes is exact.
+MAX_DIMENSION = MAX_EXACT_INT
 
 
 @dataclass(frozen=True)
@@ -88,33 +93,34 @@ def read_header(path: Path) -> SafetensorsHeader:
     """
     path = Path(path)
     try:
-        with open(path, "rb") as handle:
+        with open_regular(path, "a safetensors file") as handle:
             file_bytes = os.fstat(handle.fileno()).st_size
-            prefix = handle.read(LENGTH_PREFIX_BYTES)
-            if len(prefix) < LENGTH_PREFIX_BYTES:
-                raise ReadError(
-                    path, f"not a safetensors file: {file_bytes} bytes, shorter than the {LENGTH_PREFIX_BYTES}-byte header length"
-                )
-            (header_bytes,) = struct.unpack("<Q", prefix)
-            room = file_bytes - LENGTH_PREFIX_BYTES
-            if header_bytes > room or header_bytes > MAX_HEADER_BYTES:
-                raise ReadError(
-                    path,
-                    f"corrupt safetensors header: it announces {header_bytes} header bytes but the file holds "
-                    f"{room} after the length prefix (limit {MAX_HEADER_BYTES}); the file is truncated or not safetensors",
-                )
+            header_bytes = _header_length(path, handle.read(LENGTH_PREFIX_BYTES), file_bytes)
             raw = handle.read(header_bytes)
-    except FileNotFoundError:
-        raise ReadError(path, "no such file") from None
-    except IsADirectoryError:
-        raise ReadError(path, "is a directory, expected a safetensors file") from None
     except OSError as error:
-        raise ReadError(path, f"cannot read: {error.strerror}") from None
+        raise file_error(path, error, "a safetensors file") from None
     document = _parse(path, raw)
     metadata = _metadata(path, document.pop(METADATA_KEY, None))
     tensors = {name: _entry(path, name, value) for name, value in document.items()}
     _check_offsets(path, document, file_bytes - LENGTH_PREFIX_BYTES - header_bytes)
     return SafetensorsHeader(path, file_bytes, header_bytes, tensors, metadata)
+
+
+def _header_length(path: Path, prefix: bytes, file_bytes: int) -> int:
+    """The header length the 8-byte ``prefix`` announces; ``ReadError`` if the file cannot hold it."""
+    if len(prefix) < LENGTH_PREFIX_BYTES:
+        raise ReadError(
+            path, f"not a safetensors file: {file_bytes} bytes, shorter than the {LENGTH_PREFIX_BYTES}-byte header length"
+        )
+    (header_bytes,) = struct.unpack("<Q", prefix)
+    room = file_bytes - LENGTH_PREFIX_BYTES
+    if header_bytes > room or header_bytes > MAX_HEADER_BYTES:
+        raise ReadError(
+            path,
+            f"corrupt safetensors header: it announces {header_bytes} header bytes but the file holds "
+            f"{room} after the length prefix (limit {MAX_HEADER_BYTES}); the file is truncated or not safetensors",
+        )
+    return header_bytes
 
 
 def _parse(path: Path, raw: bytes) -> dict[str, Any]:
@@ -123,13 +129,25 @@ def _parse(path: Path, raw: bytes) -> dict[str, Any]:
     except UnicodeDecodeError as error:
         raise ReadError(path, f"corrupt safetensors header: not UTF-8 (header byte {error.start})") from None
     try:
-        document = json.loads(text)
+        document = json.loads(text, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as error:
         raise ReadError(path, f"corrupt safetensors header: invalid JSON at header byte {error.pos}: {error.msg}") from None
     except RecursionError:
         raise ReadError(path, "corrupt safetensors header: JSON nested too deeply") from None
+    except ValueError as error:  # a repeated name, or an integer of more digits than Python converts
+        raise ReadError(path, f"corrupt safetensors header: {error}") from None
     if not isinstance(document, dict):
         raise ReadError(path, f"corrupt safetensors header: expected a JSON object of tensors, found {type(document).__name__}")
+    return document
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object of the header; a name given twice is an error (loaders would keep one of them)."""
+    document = dict(pairs)
+    if len(document) != len(pairs):
+        seen: set[str] = set()
+        repeated = next(name for name, _ in pairs if name in seen or seen.add(name))
+        raise ValueError(f"key '{show(repeated)}' appears twice in one object")
     return document
 
 
@@ -143,7 +161,7 @@ def _metadata(path: Path, value: Any) -> dict[str, str]:
 
 def _entry(path: Path, name: str, value: Any) -> TensorEntry:
     def fail(reason: str) -> ReadError:
-        return ReadError(path, f"corrupt safetensors header: tensor {name!r}: {reason}")
+        return ReadError(path, f"corrupt safetensors header: tensor '{show(name)}': {reason}")
 
     if not isinstance(value, dict):
         raise fail("expected an object with dtype, shape and data_offsets")
@@ -151,12 +169,12 @@ def _entry(path: Path, name: str, value: Any) -> TensorEntry:
     if missing:
         raise fail(f"no {' or '.join(missing)}")
     dtype, shape, offsets = value["dtype"], value["shape"], value["data_offsets"]
-    if dtype not in DTYPE_BITS:
-        raise fail(f"unknown dtype {dtype!r} (expected one of {', '.join(DTYPE_BITS)})")
-    if not isinstance(shape, list) or not all(_is_count(size) for size in shape):
-        raise fail(f"shape must be a list of non-negative integers, found {shape!r}")
+    if not isinstance(dtype, str) or dtype not in DTYPE_BITS:
+        raise fail(f"unknown dtype '{show(dtype)}' (expected one of {', '.join(DTYPE_BITS)})")
+    if not isinstance(shape, list) or not all(_is_count(size) and size <= MAX_DIMENSION for size in shape):
+        raise fail(f"shape must be a list of non-negative integers up to 2**53, found {show(shape)}")
     if not isinstance(offsets, list) or len(offsets) != 2 or not all(_is_count(offset) for offset in offsets):
-        raise fail(f"data_offsets must be [begin, end], two non-negative integers, found {offsets!r}")
+        raise fail(f"data_offsets must be [begin, end], two non-negative integers, found {show(offsets)}")
     begin, end = offsets
     expected = tensor_bytes(dtype, tuple(shape))
     if expected is None:
@@ -178,7 +196,7 @@ def _check_offsets(path: Path, document: dict[str, Any], data_bytes: int) -> Non
         if begin != position:
             raise ReadError(
                 path,
-                f"corrupt safetensors header: tensor {name!r} starts at data byte {begin}, expected {position} "
+                f"corrupt safetensors header: tensor '{show(name)}' starts at data byte {begin}, expected {position} "
                 f"(tensors must follow each other without gaps or overlaps)",
             )
         position = end

@@ -8,10 +8,12 @@ Heavy imports (pandas, pandera, torch) happen inside the commands that need them
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 
 import click
+from click.exceptions import NoArgsIsHelpError
 
 from ..errors import EXIT_OK, EXIT_PROBLEMS, EXIT_UNUSABLE, CatalogueError
 
@@ -37,13 +39,53 @@ class Failure(click.ClickException):
 
 
 class CatalogueGroup(click.Group):
-    """The command group; the one place where the catalogue's errors become a message and an exit code."""
+    """The command group; the one place where errors become one line on stderr and an exit code.
 
-    def invoke(self, ctx: click.Context):
+    The catalogue's own errors keep their exit code; click's usage errors (an unknown option, a
+    bad value, a missing argument) become ``error: ...`` and exit 2, without click's usage lines.
+    """
+
+    def make_context(self, info_name, args, parent=None, **extra):  # noqa: D102 - click's hook
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except NoArgsIsHelpError:
+            raise  # `catalogue` alone prints the help
+        except click.UsageError as error:
+            raise usage_failure(error) from None
+
+    def invoke(self, ctx: click.Context):  # noqa: D102 - click's hook
         try:
             return super().invoke(ctx)
         except CatalogueError as error:
-            raise Failure(str(error), error.exit_code) from None
+            raise Failure(one_line(str(error)), error.exit_code) from None
+        except click.UsageError as error:
+            raise usage_failure(error) from None
+
+
+def one_line(message: str) -> str:
+    """``message`` as one printable line: line breaks become spaces, other control characters escapes."""
+    if message.isprintable():
+        return message
+    message = " ".join(message.splitlines())
+    return "".join(char if char.isprintable() else char.encode("unicode_escape").decode("ascii") for char in message)
+
+
+def usage_failure(error: click.UsageError) -> Failure:
+    """click's usage error as one line naming the command, exit 2."""
+    command = error.ctx.command_path if error.ctx is not None else "catalogue"
+    return Failure(f"{one_line(error.format_message())} (`{command} --help` shows the usage)", EXIT_UNUSABLE)
+
+
+def echo_json(document) -> None:
+    """Print ``document`` as JSON; NaN or infinity would not be JSON, so they are a bug, never output."""
+    click.echo(json.dumps(document, indent=2, allow_nan=False))
+
+
+def plain(*values: str) -> list:
+    """Table cells shown as written: ``[generate]`` in a message is text, not rich markup."""
+    from rich.text import Text
+
+    return [Text(value) for value in values]
 
 
 def console():
@@ -62,6 +104,9 @@ def cli() -> None:
     Exit codes: 0 = nothing wrong, 1 = problems found, 2 = unreadable input or bad usage.
     """
 
+
+#: The most problems the table shows; ``--format json`` always lists all of them.
+MAX_TABLE_PROBLEMS = 100
 
 CHECKPOINT_HELP = "A checkpoint directory (config.json + *.safetensors) to check instead of catalogue files."
 RECORD_HELP = "With a checkpoint: also compare it with this catalogue record, MODEL@PCT (e.g. meta-llama/Llama-3.2-1B@40)."
@@ -100,7 +145,7 @@ def verify(paths: tuple[Path, ...], checkpoint: Path | None, record: str | None,
 
         report = check(paths)
     if output == "json":
-        click.echo(json.dumps(report.as_dict(), indent=2))
+        echo_json(report.as_dict())
     else:
         print_report(report)
     sys.exit(EXIT_OK if report.ok else EXIT_PROBLEMS)
@@ -127,7 +172,7 @@ def inspect(directory: Path, record: str | None, output: str) -> None:
     """
     inspection = run_inspection(directory, record)
     if output == "json":
-        click.echo(json.dumps(inspection.as_dict(), indent=2))
+        echo_json(inspection.as_dict())
     else:
         print_inspection(inspection)
         print_report(inspection.report)
@@ -189,10 +234,12 @@ def print_report(report) -> None:
     table = Table(header_style="bold")
     for column in ("file", "record", "field", "expected", "found", "message"):
         table.add_column(column, overflow="fold")
-    for problem in report.problems:
-        table.add_row(problem.file, problem.record, problem.field, problem.expected, problem.found, problem.message)
+    for problem in report.problems[:MAX_TABLE_PROBLEMS]:
+        table.add_row(*plain(problem.file, problem.record, problem.field, problem.expected, problem.found, problem.message))
     out.print(table)
     count = len(report.problems)
+    if count > MAX_TABLE_PROBLEMS:
+        out.print(f"... and {count - MAX_TABLE_PROBLEMS} more problems not shown: `--format json` lists all {count}")
     out.print(f"FAILED: {count} problem{'s' if count != 1 else ''} ({scope} checked)")
 
 
@@ -207,16 +254,17 @@ def schemas(check: bool) -> None:
     """
     from ..store.paths import schemas_dir
     from ..store.schemas import rendered_schemas, stale_schemas
-    from ..store.writing import write_files
+    from ..store.writing import recover, write_files
 
     directory = schemas_dir()
+    recover(directory)
     if check:
         stale, _ = stale_schemas(directory)
         for name, reason in stale:
             click.echo(f"{directory / name}: {reason}")
         sys.exit(EXIT_PROBLEMS if stale else EXIT_OK)
     rendered = rendered_schemas()
-    changed = write_files({directory / name: text for name, text in rendered.items()})
+    changed = write_files({directory / name: text for name, text in rendered.items()}, journal_dir=directory)
     click.echo(f"{len(changed)} of {len(rendered)} schema files rewritten in {directory}")
 
 
@@ -265,7 +313,7 @@ def docs(check: bool) -> None:
 @click.option("--method", type=click.Choice(["MAW", "VOW", "PON", "L2"]), default="MAW", show_default=True, help="optipfair's neuron selection method.")
 @click.option("--device", type=click.Choice(["auto", "cuda", "cpu"]), default="auto", show_default=True, help="auto = cuda when torch sees a GPU.")
 @click.option("--dtype", type=click.Choice(["bf16", "fp16", "fp32"]), default="bf16", show_default=True, help="Weight dtype of the loaded models.")
-@click.option("--data", "data_dir", type=click.Path(path_type=Path, file_okay=False), default=None, help="Write here instead of data/.")
+@click.option("--data", "data_dir", default=None, callback=lambda ctx, param, value: directory_option(value, "--data"), help="Write here instead of data/.")
 @click.option(
     "--weights", multiple=True, metavar="[MODEL_ID=]SOURCE",
     help="Where weights come from: a checkpoint directory, a hub id (org/name[@revision]) or 'random'. "
@@ -273,7 +321,8 @@ def docs(check: bool) -> None:
     "checkpoint, else random weights of the exact architecture.",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of random-init weights.")
-@click.option("--save-pruned", type=click.Path(path_type=Path, file_okay=False), default=None, help="save_pretrained every pruned model under DIR.")
+@click.option("--save-pruned", default=None, callback=lambda ctx, param, value: directory_option(value, "--save-pruned"),
+              help="save_pretrained every pruned model under DIR.")
 @click.option("--force", is_flag=True, help="Rebuild records even where their inputs did not change.")
 @click.option("--closed-form", is_flag=True, help="Compute the records by formula only (no torch); provenance says closed-form.")
 @click.option("--wait", is_flag=True, help="Wait for another build on the same data directory instead of refusing.")
@@ -307,8 +356,20 @@ def build(
     with BuildProgress(quiet) as progress:
         result = run_build(request, progress)
     print_build_summary(result, request)
-    print_report(result.report)
-    sys.exit(EXIT_PROBLEMS if result.failed or not result.report.ok else EXIT_OK)
+    if result.report is None:
+        click.echo(f"no catalogue written to {request.data_dir}: no model could be built")
+    else:
+        print_report(result.report)
+    sys.exit(EXIT_PROBLEMS if result.failed or result.report is None or not result.report.ok else EXIT_OK)
+
+
+def directory_option(value: str | None, option: str) -> Path | None:
+    """A directory option's path; an empty value is a usage error (it would mean the current directory)."""
+    if value is None:
+        return None
+    if not value.strip():
+        raise click.BadParameter("an empty path: give a directory", param_hint=option)
+    return Path(value)
 
 
 class BuildProgress:
@@ -352,7 +413,7 @@ class BuildProgress:
 
     def model_started(self, model_id: str, weights: str) -> None:
         if self._progress is not None:
-            self._progress.console.print(f"{model_id}: weights from {weights}")
+            self._progress.console.print(f"{model_id}: weights from {weights}", markup=False)
             self._progress.update(self._levels, description=model_id.split("/")[-1])
 
     def level_done(self, model_id: str, level: int) -> None:
@@ -363,7 +424,7 @@ class BuildProgress:
         if self._progress is None:
             return
         if outcome.error:
-            self._progress.console.print(f"[red]{outcome.model_id}: FAILED: {outcome.error}[/red]")
+            self._progress.console.print(f"{outcome.model_id}: FAILED: {outcome.error}", style="red", markup=False)
         if outcome.built or outcome.error:
             self._progress.advance(self._models)
 
@@ -378,14 +439,14 @@ def print_build_summary(result, request) -> None:
         table.add_column(column, overflow="fold")
     for outcome in result.outcomes:
         peak = "" if outcome.peak_memory_bytes is None else f"{outcome.peak_memory_bytes / 2**30:.2f} GiB"
-        table.add_row(
+        table.add_row(*plain(
             outcome.model_id, ",".join(map(str, outcome.built)) or "-", ",".join(map(str, outcome.skipped)) or "-",
             f"{outcome.seconds:.1f}" if outcome.built else "", peak, outcome.weights,
             f"FAILED: {outcome.error}" if outcome.error else "ok",
-        )
+        ))
     out.print(table)
     written = ", ".join(str(path) for path in result.changed_files) or "none (unchanged)"
-    out.print(f"files written: {written}")
+    out.print(f"files written: {written}", markup=False)
 
 
 
@@ -407,7 +468,7 @@ def models(output: str) -> None:
 
     rows = [summarize(entry) for entry in load_registry().values()]
     if output == "json":
-        click.echo(json.dumps([row.as_dict() for row in rows], indent=2))
+        echo_json([row.as_dict() for row in rows])
         return
     from rich.table import Table
 
@@ -417,7 +478,7 @@ def models(output: str) -> None:
     for column in ("model", "family", "size", "hidden", "intermediate", "layers", "ratio (x)", "params (M)", "MLP share (%)"):
         table.add_column(column, justify="left" if column in ("model", "family", "size") else "right")
     for row in rows:
-        table.add_row(
+        table.add_row(*plain(
             row.model_id,
             row.family,
             row.size_label,
@@ -427,7 +488,7 @@ def models(output: str) -> None:
             number(row.expansion_ratio),
             count_millions(row.total_parameters),
             number(row.mlp_share_pct),
-        )
+        ))
     out = console()
     out.print(table)
     out.print(f"{len(rows)} models; ratio = intermediate / hidden; MLP share = MLP parameters / all parameters")
@@ -435,7 +496,8 @@ def models(output: str) -> None:
 
 @cli.command()
 @click.option("--ratio", "ratio", metavar="FACTOR", default=None, help="Target expansion ratio as a factor, e.g. 2.4 (optipfair's expansion_rate=240).")
-@click.option("--pct", "pruning_pct", type=click.FloatRange(0, 100), default=None, help="Pruning percentage 0-100 (optipfair's pruning_percentage).")
+@click.option("--pct", "pruning_pct", type=click.FloatRange(0, 100), default=None, callback=lambda ctx, param, value: finite(value, "--pct"),
+              help="Pruning percentage 0-100 (optipfair's pruning_percentage).")
 @click.option("--model", "model_ids", multiple=True, metavar="ID", help="Registry id; repeat for several. Default: every registry model.")
 @click.option("--divisor", type=click.Choice(["32", "64", "128", "256"]), default=None, help="optipfair's expansion_divisor: round the kept width down to a multiple of it.")
 @FORMAT_OPTION
@@ -471,9 +533,16 @@ def plan(ratio: str | None, pruning_pct: float | None, model_ids: tuple[str, ...
     entries = [get_model(model_id) for model_id in dict.fromkeys(model_ids)] or list(load_registry().values())
     rows = make_plan(entries, ratio=ratio, pruning_pct=pruning_pct, divisor=int(divisor) if divisor else None)
     if output == "json":
-        click.echo(json.dumps([row.as_dict() for row in rows], indent=2))
+        echo_json([row.as_dict() for row in rows])
         return
     print_plan(rows, f"target {ratio}x (expansion_rate={rate_pct:g})" if ratio is not None else f"pruning {pruning_pct:g} %", divisor)
+
+
+def finite(value: float | None, option: str) -> float | None:
+    """``value`` unless it is NaN or infinite, which no option takes (``click.FloatRange`` lets NaN through)."""
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter(f"{value} is not a finite number", param_hint=option)
+    return value
 
 
 def print_plan(rows, target: str, divisor: str | None) -> None:
@@ -497,7 +566,7 @@ def print_plan(rows, target: str, divisor: str | None) -> None:
         if row.note:
             notes.append(row)
             status += f" [{len(notes)}]"
-        table.add_row(
+        table.add_row(*plain(
             row.model_id,
             str(row.hidden_size),
             str(row.original_intermediate_size),
@@ -509,7 +578,7 @@ def print_plan(rows, target: str, divisor: str | None) -> None:
             cell(row.parameters_saved, count_millions),
             cell(row.parameter_reduction_pct, number),
             status,
-        )
+        ))
     out = console()
     out.print(table)
     for number_, row in enumerate(notes, start=1):

@@ -20,7 +20,11 @@ from typing import Annotated, Any, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-PositiveInt = Annotated[int, Field(gt=0)]
+#: The largest integer an architecture or a record may hold: 2**53, the last one a float holds
+#: exactly, so every ratio and display value derived from it is exact (real counts are below 10**13).
+MAX_EXACT_INT = 2**53
+
+PositiveInt = Annotated[int, Field(gt=0, le=MAX_EXACT_INT)]
 
 
 class StrictModel(BaseModel):

@@ -11,6 +11,7 @@ factor (2.4); ``expansion_rate_pct`` is that factor x 100 (240), which is the un
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Sequence
 
@@ -181,15 +182,19 @@ def expansion_rate_pct_for_ratio(ratio: float | str | Decimal) -> float:
 
     Computed in decimal from the ratio's shortest written form, so that 2.3 gives exactly the
     230 a person passes to optipfair; the float product ``2.3 * 100`` is 229.99999999999997,
-    and a value one ulp off can move optipfair's truncation by a neuron.
+    and a value one ulp off can move optipfair's truncation by a neuron. A ratio that is not a
+    finite number a float can hold raises ``ValueError``.
     """
     try:
         value = Decimal(str(ratio).strip())
+        rate_pct = float(value * 100) if value.is_finite() else math.inf
     except InvalidOperation:
         raise ValueError(f"expansion ratio {ratio!r} is not a number (e.g. 2.4)") from None
-    if not value.is_finite():
-        raise ValueError(f"expansion ratio {ratio!r} is not a finite number")
-    return float(value * 100)
+    except ArithmeticError:  # decimal.Overflow: beyond what decimal holds
+        rate_pct = math.inf
+    if not math.isfinite(rate_pct):
+        raise ValueError(f"expansion ratio {ratio!r} is not a finite number a float can hold (e.g. 2.4)")
+    return rate_pct
 
 
 # --- ratios and reductions ----------------------------------------------------------------

@@ -77,5 +77,11 @@ def show(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, float):
         return repr(value)
-    text = str(value)
+    if isinstance(value, int) and value.bit_length() > 256:
+        return f"an integer of about {int(value.bit_length() * 0.30103)} digits"  # str() refuses beyond 4300 digits
+    try:
+        text = str(value)
+    except ValueError:  # a container holding such an integer
+        return f"{type(value).__name__} holding an integer too long to print"
+    text = " ".join(text.split()) if "\n" in text or "\r" in text else text
     return text if len(text) <= 80 else text[:77] + "..."

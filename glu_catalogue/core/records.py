@@ -19,16 +19,19 @@ missing. Records are data: no I/O, no torch. Units follow the names: ``*_pct`` a
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Mapping
+from datetime import datetime
+from typing import Annotated, Any, Literal, Mapping, get_args
 
-from pydantic import Field, create_model, model_validator
+from pydantic import AfterValidator, Field, create_model, model_validator
 
 from ..errors import RecordNotFound
-from .architecture import ARCHITECTURE_FIELDS, EXTRA_FIELDS, OPTIONAL_FIELDS, Architecture, PositiveInt, StrictModel
+from .architecture import ARCHITECTURE_FIELDS, EXTRA_FIELDS, MAX_EXACT_INT, OPTIONAL_FIELDS, Architecture, PositiveInt, StrictModel
 from .formulas import DISPLAY_DECIMALS
 from .text import record_label
 
-SCHEMA_VERSION = "1.0"
+#: The schema version this code reads and writes; a file claiming another is refused by the schema.
+SchemaVersion = Literal["1.0"]
+SCHEMA_VERSION: str = get_args(SchemaVersion)[0]
 
 #: Fields written rounded to ``DISPLAY_DECIMALS`` places; the verifier checks the rounding.
 DISPLAY_FIELDS = frozenset(
@@ -45,11 +48,27 @@ DISPLAY_FIELDS = frozenset(
 Status = Literal["success", "failed"]
 NeuronSelectionMethod = Literal["MAW", "PPM", "VOW", "PON", "L2"]
 
-Count = Annotated[int, Field(ge=0)]
+#: The largest integer a record may hold (``architecture.MAX_EXACT_INT``, 2**53).
+Count = Annotated[int, Field(ge=0, le=MAX_EXACT_INT)]
 Percentage = Annotated[float, Field(ge=0, le=100)]
 NonNegativeFloat = Annotated[float, Field(ge=0)]
 PositiveFloat = Annotated[float, Field(gt=0)]
 ModelId = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\s]+$")]
+
+
+def _iso_8601(value: str) -> str:
+    """``value`` if it is an ISO 8601 date and time (``2025-01-31T12:00:00Z``); ``ValueError`` otherwise."""
+    try:
+        datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
+    except ValueError:
+        raise ValueError("not an ISO 8601 date and time (e.g. 2025-01-31T12:00:00Z)") from None
+    if "T" not in value:
+        raise ValueError("not an ISO 8601 date and time: no time part (e.g. 2025-01-31T12:00:00Z)")
+    return value
+
+
+#: An ISO 8601 date and time, as ``derive.utc_now`` writes it (the study's files omit the zone).
+IsoTime = Annotated[str, AfterValidator(_iso_8601)]
 
 
 def _display(description: str) -> object:
@@ -62,10 +81,10 @@ def _block_fields() -> dict[str, Any]:
         "hidden_size": (PositiveInt, Field(description="Width of the residual stream, H.")),
         "intermediate_size": (PositiveInt, Field(description="MLP width I on this side.")),
         "num_hidden_layers": (PositiveInt, Field(description="Decoder layers, L.")),
-        "expansion_rate": (PositiveFloat, _display("Expansion ratio I / H as a factor (4.0 = 4x).")),
-        "expansion_rate_percentage": (PositiveFloat, _display("Expansion ratio I / H x 100 (optipfair's unit).")),
+        "expansion_rate": (NonNegativeFloat, _display("Expansion ratio I / H as a factor (4.0 = 4x).")),
+        "expansion_rate_percentage": (NonNegativeFloat, _display("Expansion ratio I / H x 100 (optipfair's unit).")),
         "total_parameters": (PositiveInt, Field(description="All parameters, tied embeddings counted once.")),
-        "total_parameters_millions": (PositiveFloat, _display("total_parameters / 1e6.")),
+        "total_parameters_millions": (NonNegativeFloat, _display("total_parameters / 1e6.")),
         "expansion_ratio_exact": (PositiveFloat | None, Field(default=None, description="I / H, unrounded.")),
     }
     for name in EXTRA_FIELDS:
@@ -126,7 +145,7 @@ class Provenance(StrictModel):
     """
 
     method: Literal["closed-form", "optipfair"]
-    created_at: str = Field(description="ISO 8601 UTC time the record was produced.")
+    created_at: IsoTime = Field(description="ISO 8601 UTC time the record was produced.")
     catalogue_version: str
     size_rule: str | None = Field(default=None, description="The pruning size rule a closed-form record assumes.")
     optipfair_version: str | None = None
@@ -192,14 +211,14 @@ def status_problem(record: Mapping[str, Any]) -> str | None:
 class Metadata(StrictModel):
     """The catalogue file's header; the counts describe ``models[]``."""
 
-    generated_at: str = Field(description="ISO 8601 time the file was written.")
+    generated_at: IsoTime = Field(description="ISO 8601 time the file was written.")
     optipfair_version: str
     total_models: Count = Field(description="Entries in models[].")
     successful: Count = Field(description="Entries with status success.")
     failed: Count = Field(description="Entries with status failed.")
     pruning_method: NeuronSelectionMethod
     pruning_type: Literal["MLP_GLU"]
-    schema_version: str | None = Field(default=None, description="Catalogue schema version; absent in legacy files.")
+    schema_version: SchemaVersion | None = Field(default=None, description="Catalogue schema version; absent in legacy files.")
 
 
 class Catalogue(StrictModel):

@@ -36,14 +36,15 @@ class Column:
 
 _ROUNDED = f", {DISPLAY_DECIMALS} decimals."
 
+#: A display column may round to 0 (one neuron kept of a wide MLP is a 0.0x ratio); an exact one may not.
 LEGACY_COLUMN_SPECS: tuple[Column, ...] = (
-    Column("Model Family", "text", "Size label of the base model (the study's '1B', '3B').", min_length=1),
+    Column("Model Family", "text", "Size label of the model, as the study writes it ('1B', '1B-Instruct', '3B').", min_length=1),
     Column("Pruning %", "integer", "optipfair pruning_percentage, 0-100.", minimum=0, maximum=100),
-    Column("Original Expansion %", "display", "Unpruned intermediate_size / hidden_size x 100" + _ROUNDED, exclusive_minimum=0),
-    Column("Pruned Expansion %", "display", "Pruned intermediate_size / hidden_size x 100" + _ROUNDED, exclusive_minimum=0),
+    Column("Original Expansion %", "display", "Unpruned intermediate_size / hidden_size x 100" + _ROUNDED, minimum=0),
+    Column("Pruned Expansion %", "display", "Pruned intermediate_size / hidden_size x 100" + _ROUNDED, minimum=0),
     Column("Expansion Reduction %", "display", "MLP width removed, % of the unpruned width" + _ROUNDED, minimum=0, maximum=100),
-    Column("Original Params (M)", "display", "Unpruned total parameters in millions" + _ROUNDED, exclusive_minimum=0),
-    Column("Pruned Params (M)", "display", "Pruned total parameters in millions" + _ROUNDED, exclusive_minimum=0),
+    Column("Original Params (M)", "display", "Unpruned total parameters in millions" + _ROUNDED, minimum=0),
+    Column("Pruned Params (M)", "display", "Pruned total parameters in millions" + _ROUNDED, minimum=0),
     Column("Param Reduction %", "display", "Parameters removed, % of the unpruned total" + _ROUNDED, minimum=0, maximum=100),
     Column("Params Saved (M)", "display", "Parameters removed, in millions" + _ROUNDED, minimum=0),
 )

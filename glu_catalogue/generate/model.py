@@ -10,7 +10,6 @@ the rest of the package never imports this module at import time.
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -21,11 +20,12 @@ from typing import Callable
 import torch
 
 from .. import __version__
+from ..checkpoints.reading import is_plain_file_name, read_checkpoint
 from ..core import formulas
 from ..core.architecture import ARCHITECTURE_FIELDS
 from ..core.derive import record_from_counts, utc_now
 from ..core.records import ExpansionRecord, Provenance
-from ..errors import ModelFailed
+from ..errors import ModelFailed, ReadError
 from ..store.registry import ModelEntry, architecture_from_config
 from . import memory
 from .pruning import LevelPruner, count_parameters
@@ -84,8 +84,8 @@ def build_model(
     _check_fits(entry.model_id, model_bytes, device)
     try:
         config_digest = config_sha256(entry.config, weights)
-    except OSError as error:
-        raise ModelFailed(f"checkpoint {weights.location}: cannot read config.json ({error.strerror})") from None
+    except ReadError as error:
+        raise ModelFailed(f"checkpoint {weights.location}: cannot read config.json ({error.message})") from None
     memory.reset_peak(device)
     started = time.perf_counter()
     model = _materialise(entry, weights, dtype, device)
@@ -184,24 +184,50 @@ def _materialise(entry: ModelEntry, weights: WeightsSource, dtype: torch.dtype, 
     if weights.kind == "checkpoint":
         _check_checkpoint_architecture(entry, Path(location))
     try:
-        model = AutoModelForCausalLM.from_pretrained(
-            location, revision=weights.revision, dtype=dtype, device_map=device, local_files_only=weights.kind == "checkpoint"
-        )
+        # safetensors only: a pickle checkpoint could run code while it loads.
+        model, loading = AutoModelForCausalLM.from_pretrained(
+            location, revision=weights.revision, dtype=dtype, device_map=device, local_files_only=weights.kind == "checkpoint",
+            use_safetensors=True, output_loading_info=True,
+        )  # fmt: skip
     except OSError as error:
         reason = str(error).strip().splitlines()[0]
         raise ModelFailed(f"cannot load {weights.describe()}: {reason}") from None
+    check_loaded_tensors(entry, weights, loading)
     return model
 
 
+def check_loaded_tensors(entry: ModelEntry, weights: WeightsSource, loading: dict) -> None:
+    """Every parameter must come from the checkpoint: ``ModelFailed`` counting the tensors that did not fit.
+
+    ``loading`` is transformers' loading info. Its missing keys already leave out what
+    transformers documents as derived (a tied LM head, ``_keys_to_ignore_on_load_missing``),
+    and its unexpected keys the buffers it ignores (``inv_freq``); anything else missing would
+    be random weights in a record that says ``weights: checkpoint``.
+    """
+    missing, unexpected = sorted(loading.get("missing_keys", ())), sorted(loading.get("unexpected_keys", ()))
+    mismatched = sorted(str(item[0]) for item in loading.get("mismatched_keys", ()))
+    counts = [(missing, "missing"), (unexpected, "not in the model"), (mismatched, "of another shape")]
+    parts = [f"{len(names)} {what} (e.g. {', '.join(names[:2])})" for names, what in counts if names]
+    if parts:
+        raise ModelFailed(
+            f"{weights.describe()} does not fit {entry.transformers_class}: tensors {'; '.join(parts)}; "
+            "its missing weights would be random, so nothing was built from it"
+        )
+
+
 def _check_checkpoint_architecture(entry: ModelEntry, directory: Path) -> None:
-    """The checkpoint's config.json must describe the registry's architecture of the model."""
-    if not (directory / "config.json").is_file():
-        raise ModelFailed(f"checkpoint {directory}: no config.json (is this a save_pretrained directory?)")
-    config = json.loads((directory / "config.json").read_text())
+    """The checkpoint must be readable safetensors (index inside the directory, no special files)
+    and its config.json must describe the registry's architecture of the model."""
+    try:
+        config = read_checkpoint(directory).config
+    except ReadError as error:
+        raise ModelFailed(f"checkpoint {directory}: {error}") from None
     try:
         found = architecture_from_config(config, entry.architecture_facts)
     except KeyError as error:
         raise ModelFailed(f"checkpoint {directory}: config.json lacks {error.args[0]}") from None
+    except (TypeError, ValueError) as error:  # pydantic's ValidationError is a ValueError
+        raise ModelFailed(f"checkpoint {directory}: config.json: {str(error).splitlines()[0]}") from None
     differences = [
         f"{name} {getattr(found, name)} (registry: {getattr(entry.architecture, name)})"
         for name in ARCHITECTURE_FIELDS
@@ -257,7 +283,10 @@ def random_model(entry: ModelEntry, dtype: torch.dtype, device: str, seed: int) 
 
 def save_pruned(model: torch.nn.Module, root: Path, model_id: str, level: int) -> Path:
     """``save_pretrained`` the pruned model to ``root/<org>__<name>/pruned-<level>pct``."""
-    target = root / model_id.replace("/", "__") / f"pruned-{level:02d}pct"
+    name = model_id.replace("/", "__")
+    if not is_plain_file_name(name):
+        raise ModelFailed(f"--save-pruned: model id {model_id!r} does not make a directory name inside {root}")
+    target = root / name / f"pruned-{level:02d}pct"
     target.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(target)
     return target

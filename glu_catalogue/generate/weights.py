@@ -4,7 +4,8 @@
 SOURCE is ``random``, a local directory (a ``save_pretrained`` checkpoint with ``config.json``),
 or a hub id (``org/name``, optionally ``@revision``). Without an option, a local checkpoint is
 used when one is configured (``$CATALOGUE_CHECKPOINTS/<org>__<name>`` or ``<org>/<name>``) or
-found in the Hugging Face cache; otherwise random weights of the exact architecture. Stdlib only.
+found in the Hugging Face cache; otherwise random weights of the exact architecture. No torch:
+the build resolves sources before it knows whether anything needs building.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from ..errors import WeightsError
+from ..errors import ReadError, WeightsError
+from ..store.reading import MAX_SMALL_FILE_BYTES, read_bytes, read_text
 
 #: Seed of random-init weights unless ``--seed`` says otherwise.
 DEFAULT_SEED = 0
@@ -51,8 +53,11 @@ def parse_source(text: str, seed: int) -> WeightsSource:
     if text == "random":
         return WeightsSource(kind="random-init", seed=seed)
     path = Path(text).expanduser()
-    if path.exists() or text.startswith((".", "/", "~")):
-        return WeightsSource(kind="checkpoint", location=str(path.resolve()))
+    if os.path.lexists(path) or text.startswith((".", "/", "~")):
+        try:
+            return WeightsSource(kind="checkpoint", location=str(path.resolve()))
+        except (OSError, RuntimeError):  # RuntimeError: a symbolic-link loop (Python < 3.13)
+            raise WeightsError(f"--weights: {text!r} is a symbolic-link loop, not a checkpoint directory") from None
     name, _, revision = text.partition("@")
     if name.count("/") != 1 or not all(name.split("/")):
         raise WeightsError(
@@ -95,10 +100,21 @@ def _candidates(model_id: str) -> list[tuple[Path, str]]:
     repository = hub_cache_dir() / f"models--{model_id.replace('/', '--')}"
     main_ref = repository / "refs" / "main"
     if main_ref.is_file():  # the snapshot the hub's main branch pointed to when it was downloaded
-        candidates.append((repository / "snapshots" / main_ref.read_text().strip(), "Hugging Face cache (main)"))
+        snapshot = _snapshot_name(main_ref)
+        if snapshot is not None:
+            candidates.append((repository / "snapshots" / snapshot, "Hugging Face cache (main)"))
     if (repository / "snapshots").is_dir():
         candidates += [(snapshot, "Hugging Face cache") for snapshot in sorted((repository / "snapshots").iterdir())]
     return candidates
+
+
+def _snapshot_name(ref: Path) -> str | None:
+    """The snapshot a cache ref file names; None if it is unreadable or names no plain directory."""
+    try:
+        name = read_text(ref, 4096).strip()
+    except ReadError:
+        return None
+    return name if name and name not in (".", "..") and "/" not in name else None
 
 
 def hub_cache_dir() -> Path:
@@ -113,8 +129,8 @@ def config_sha256(config: dict[str, Any], weights: WeightsSource) -> str:
     """sha256 of the config a model is built from: a checkpoint's config.json bytes, else ``config``'s JSON.
 
     ``config`` is the registry's config.json values; a checkpoint whose config.json cannot be
-    read raises ``OSError``.
+    read (missing, not a regular file, too large) raises ``ReadError``.
     """
     if weights.kind == "checkpoint":
-        return hashlib.sha256((Path(weights.location) / "config.json").read_bytes()).hexdigest()
+        return hashlib.sha256(read_bytes(Path(weights.location) / "config.json", MAX_SMALL_FILE_BYTES)).hexdigest()
     return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()

@@ -4,24 +4,21 @@ A record is rebuilt only when its inputs changed (method, weights, seed, config,
 ``force``; a build with nothing to do prunes nothing and only runs the checks. Each model is
 built by ``generate.build_model`` (imported only when a model needs building, so a no-op build
 needs no torch). A model that fails is reported and the others go on; the records it had stay.
-All files are written at the end in one atomic step, under a lock on the data directory.
+All files are written at the end in one atomic step, under a lock on the data directory (``lock``).
 torch is not imported by this module.
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
-import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Protocol
+from typing import Protocol
 
 from ..core.derive import closed_form_provenance, closed_form_record
 from ..core.problems import Report
-from ..core.records import Catalogue, ExpansionRecord
-from ..errors import BuildError, CatalogueError
+from ..core.records import MAX_EXACT_INT, Catalogue, ExpansionRecord
+from ..errors import BuildError, CatalogueError, UsageError
 from ..generate.weights import (
     DEFAULT_SEED,
     WeightsSource,
@@ -31,6 +28,8 @@ from ..generate.weights import (
 from ..store.paths import CATALOGUE_FILE
 from ..store.reading import ReadError, load_catalogue
 from ..store.registry import ModelEntry, get_model, load_registry
+from ..store.writing import recover_data_dir
+from .lock import build_lock
 from .publish import write_catalogue
 
 #: The study's pruning levels, in percent.
@@ -47,7 +46,6 @@ STUDY_MODELS = (
 #: ``--dtype`` choices and the torch dtype names provenance records.
 DTYPE_NAMES = {"bf16": "bfloat16", "fp16": "float16", "fp32": "float32"}
 
-LOCK_FILE = ".catalogue-build.lock"
 CLOSED_FORM_VERSION = "none (closed form of the 0.4.2 size rule)"
 
 
@@ -89,7 +87,8 @@ class BuildResult:
 
     outcomes: list[ModelOutcome]
     changed_files: list[Path]
-    report: Report
+    #: None when nothing was written: no catalogue existed and no model could be built.
+    report: Report | None
 
     @property
     def failed(self) -> list[ModelOutcome]:
@@ -129,10 +128,15 @@ def parse_levels(text: str) -> tuple[int, ...]:
 
 
 def parse_models(text: str | None) -> tuple[str, ...]:
-    """``"a/b,c/d"`` -> the ids, checked against the registry; None -> every registry model."""
-    if not text:
+    """``"a/b,c/d"`` -> the ids, checked against the registry; None -> every registry model.
+
+    An option that names no id (``""``, ``","``) is a usage error, not "every model".
+    """
+    if text is None:
         return tuple(load_registry())
     ids = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    if not ids:
+        raise UsageError(f"--models {text!r} names no model id: give ID[,ID...] (`catalogue models` lists them), or leave it out for every model")
     for model_id in ids:
         get_model(model_id)  # UnknownModelError, with suggestions
     return ids
@@ -141,7 +145,7 @@ def parse_models(text: str | None) -> tuple[str, ...]:
 def existing_catalogue(data_dir: Path) -> Catalogue | None:
     """The catalogue already in ``data_dir`` (None if there is none yet)."""
     path = data_dir / CATALOGUE_FILE
-    if not path.exists():
+    if not os.path.lexists(path):
         return None
     try:
         return load_catalogue(path)
@@ -150,32 +154,6 @@ def existing_catalogue(data_dir: Path) -> Catalogue | None:
     except ValueError as error:  # pydantic's ValidationError
         first = str(error).splitlines()[0]
         raise BuildError(f"{path}: not a valid catalogue ({first}); run `catalogue verify {path}`") from None
-
-
-@contextmanager
-def build_lock(data_dir: Path, wait: bool) -> Iterator[None]:
-    """Hold the data directory's build lock; another holder makes this refuse (or wait, with ``wait``)."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    path = data_dir / LOCK_FILE
-    with open(path, "a+", encoding="utf-8") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            raise BuildError(
-                f"{data_dir}: another catalogue build is writing here ({holder}); wait for it to finish, or pass --wait"
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
-        handle.flush()
-        try:
-            yield
-        finally:
-            handle.seek(0)
-            handle.truncate()
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def is_current(record: ExpansionRecord, request: BuildRequest, weights: WeightsSource, config_digest: str) -> bool:
@@ -198,11 +176,11 @@ def is_current(record: ExpansionRecord, request: BuildRequest, weights: WeightsS
 def run_build(request: BuildRequest, progress: Progress | None = None) -> BuildResult:
     """Build what ``request`` asks for, write the catalogue to ``request.data_dir`` and check it."""
     progress = progress or _Silent()
-    if request.dtype not in DTYPE_NAMES:
-        raise BuildError(f"--dtype {request.dtype}: choose one of {', '.join(DTYPE_NAMES)}")
+    _check_request(request)
     model_ids = request.model_ids or tuple(load_registry())
     entries = [get_model(model_id) for model_id in model_ids]
     with build_lock(request.data_dir, request.wait):
+        recover_data_dir(request.data_dir)
         existing = existing_catalogue(request.data_dir)
         records = {(r.base_model, r.pruning_pct): r for r in existing.models} if existing else {}
         _check_method(existing, request, set(model_ids))
@@ -210,11 +188,21 @@ def run_build(request: BuildRequest, progress: Progress | None = None) -> BuildR
             outcomes = _closed_form(entries, request, records)
         else:
             outcomes = _generated(entries, request, records, progress)
+        if existing is None and not records:
+            return BuildResult(outcomes=outcomes, changed_files=[], report=None)  # every model failed: write nothing
         ordered = list(records.values())
         versions = {r.provenance.optipfair_version for r in ordered if r.provenance and r.provenance.optipfair_version}
         optipfair_version = ", ".join(sorted(versions)) if versions else CLOSED_FORM_VERSION
         changed, report = write_catalogue(request.data_dir, ordered, optipfair_version, request.method)
     return BuildResult(outcomes=outcomes, changed_files=changed, report=report)
+
+
+def _check_request(request: BuildRequest) -> None:
+    """Options that cannot work are refused before anything is loaded or written."""
+    if request.dtype not in DTYPE_NAMES:
+        raise BuildError(f"--dtype {request.dtype}: choose one of {', '.join(DTYPE_NAMES)}")
+    if not 0 <= request.seed <= MAX_EXACT_INT:
+        raise UsageError(f"--seed {request.seed}: expected an integer from 0 to 2**53")
 
 
 def _check_method(existing: Catalogue | None, request: BuildRequest, selected: set[str]) -> None:
@@ -265,9 +253,8 @@ def _generated(entries: list[ModelEntry], request: BuildRequest, records: dict, 
         weights = sources[entry.model_id]
         try:
             digest: str | None = config_sha256(entry.config, weights) if weights.kind != "hub" else None
-        except OSError as error:
-            digest, todo, skipped = None, list(request.levels), []
-            work.append((entry, weights, todo, skipped, f"checkpoint {weights.location}: cannot read config.json ({error.strerror})"))
+        except ReadError as error:
+            work.append((entry, weights, list(request.levels), [], f"checkpoint {weights.location}: cannot read config.json ({error.message})"))
             continue
         todo, skipped = [], []
         for level in request.levels:

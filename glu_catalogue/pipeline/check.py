@@ -15,6 +15,7 @@ from ..core.problems import Report
 from ..site.generated import check_site, read_site_files
 from ..store.paths import default_data_dir, schemas_dir, site_docs_dir
 from ..store.registry import ModelEntry, load_registry
+from ..store.writing import recover, recover_data_dir
 from ..verifier.catalogue import verify_contents, verify_path, verify_schemas
 
 
@@ -24,11 +25,12 @@ def check(paths: Sequence[Path] = (), *, check_schemas: bool = True, check_docs:
     The site (``docs/``) is checked for the default data directory only, unless ``check_docs``
     is False. Raises ``ReadError`` for unreadable input.
     """
+    targets = [Path(path) for path in paths or (default_data_dir(),)]
+    recover_before_reading(targets)
     report = Report()
     registry = load_registry()
     sites: list[tuple[Path, Path, Report]] = []
-    for path in paths or (default_data_dir(),):
-        path = Path(path)
+    for path in targets:
         part = Report()
         verify_path(path, part, registry)
         report.extend(part)
@@ -48,8 +50,16 @@ def check(paths: Sequence[Path] = (), *, check_schemas: bool = True, check_docs:
     return report
 
 
+def recover_before_reading(paths: Sequence[Path]) -> None:
+    """Complete or undo any write a crash interrupted in the data directories of ``paths`` and in schemas/."""
+    for path in paths:
+        recover_data_dir(path if path.is_dir() else path.parent)
+    recover(schemas_dir())
+
+
 def docs_report(data_dir: Path, docs_dir: Path, registry: Mapping[str, ModelEntry]) -> Report:
     """The problems of ``docs_dir`` alone (``catalogue docs --check``)."""
+    recover_data_dir(data_dir)
     files = read_site_files(data_dir)
     report = Report()
     check_site(docs_dir, files, registry, verify_contents(data_dir, files, registry), report)

@@ -9,11 +9,11 @@ from ..core.derive import metadata_for
 from ..core.problems import Report
 from ..core.records import ExpansionRecord
 from ..core.summary import summary_rows
-from ..site.generated import delete_obsolete, planned_plots, read_site_files, site_content, site_texts
-from ..store.paths import CATALOGUE_FILE, SUMMARY_FILE, schemas_dir, site_docs_dir
+from ..site.generated import obsolete_generated, planned_plots, read_site_files, site_content, site_texts
+from ..store.paths import CATALOGUE_FILE, SUMMARY_FILE, schemas_dir, site_docs_dir, write_roots
 from ..store.registry import ModelEntry, load_registry, size_label
 from ..store.schemas import rendered_schemas
-from ..store.writing import catalogue_json, summary_csv_text, write_files
+from ..store.writing import catalogue_json, recover_data_dir, summary_csv_text, write_files
 from ..verifier.catalogue import verify_contents
 
 
@@ -35,38 +35,42 @@ def catalogue_texts(data_dir: Path, records: list[ExpansionRecord], optipfair_ve
 def write_catalogue(
     data_dir: Path, records: list[ExpansionRecord], optipfair_version: str, pruning_method: str = "MAW"
 ) -> tuple[list[Path], Report]:
-    """Check and write the JSON, the CSV, schemas/ and the site's pages atomically.
+    """Check and write the JSON, the CSV, schemas/ and the site's pages in one atomic step.
 
-    The data is checked once, on the texts about to be written (``verify_contents``); the site's
-    pages and charts (only for the default data directory, ``paths.site_docs_dir``) are
-    rendered from those same texts and that report, so they show the data by construction.
-    Generated pages the new data no longer has are deleted afterwards. Returns the files whose
-    content changed and the report on the data, schemas and pages.
+    The data is checked once, on the texts about to be written (``verify_contents``) against
+    the schemas the code generates. Only the default data directory (``paths.write_roots``)
+    has the checkout's schemas/ and a site: for it, schemas/ and the site's pages and charts,
+    rendered from those same texts and that report, are written in the same step, and generated
+    pages the new data no longer has are deleted in it. Returns the files whose content
+    changed and the report on the data, schemas and pages.
     """
     texts = catalogue_texts(data_dir, records, optipfair_version, pruning_method)
     schemas = rendered_schemas()
-    texts.update({schemas_dir() / name: text for name, text in schemas.items()})
-    files = {f"data/{path.name}": text.encode("utf-8") for path, text in texts.items() if path.parent == data_dir}
+    files = {f"data/{path.name}": text.encode("utf-8") for path, text in texts.items()}
     files.update({f"schemas/{name}": text.encode("utf-8") for name, text in schemas.items()})
     registry = load_registry()
     report = verify_contents(data_dir, files, registry)
+    roots = write_roots(data_dir)
+    if schemas_dir() in roots:
+        texts.update({schemas_dir() / name: text for name, text in schemas.items()})
     docs_dir = site_docs_dir(data_dir)
-    content = None
+    obsolete: list[Path] = []
     if docs_dir is not None:
         content = site_content(files, registry, report)
         site = site_texts(docs_dir, content)
         texts.update(site)
+        obsolete = obsolete_generated(docs_dir, content)
         report.checked["docs_pages"] += sum(path.suffix == ".md" for path in site)
         report.checked["plots"] += len(planned_plots(content))
-    changed = write_files(texts)
-    if content is not None:
-        delete_obsolete(docs_dir, content)
+    changed = write_files(texts, delete=obsolete, journal_dir=data_dir, roots=roots)
     return changed, report
 
 
 def write_docs(data_dir: Path, docs_dir: Path, registry: Mapping[str, ModelEntry]) -> tuple[list[Path], list[Path]]:
-    """Rewrite the generated files of ``docs_dir`` from ``data_dir``; returns (changed, deleted) paths."""
+    """Rewrite the generated files of ``docs_dir`` from ``data_dir`` in one atomic step; returns (changed, deleted) paths."""
+    recover_data_dir(data_dir)
     files = read_site_files(data_dir)
     content = site_content(files, registry, verify_contents(data_dir, files, registry))
-    changed = write_files(site_texts(docs_dir, content))
-    return changed, delete_obsolete(docs_dir, content)
+    obsolete = obsolete_generated(docs_dir, content)
+    changed = write_files(site_texts(docs_dir, content), delete=obsolete, journal_dir=docs_dir)
+    return changed, obsolete

@@ -27,8 +27,9 @@ from pydantic import ValidationError
 
 from ..core.problems import Report
 from ..core.records import Catalogue
-from ..errors import SiteError
+from ..errors import ReadError, SiteError
 from ..store.paths import CATALOGUE_FILE, SUMMARY_FILE, display_path, schemas_dir
+from ..store.reading import MAX_CATALOGUE_BYTES, MAX_SMALL_FILE_BYTES, read_bytes, read_text
 from ..store.registry import ModelEntry
 from ..store.schemas import SCHEMA_FILES
 from .markdown import MARKER_LINES, has_marker
@@ -44,14 +45,14 @@ FIX = "docs/ is stale: run `catalogue docs` (or `catalogue build`) and commit th
 def read_site_files(data_dir: Path) -> dict[str, bytes]:
     """The files the site is rendered from and offers, by site path (``data/...``, ``schemas/...``).
 
-    Missing schema files are left out (the verifier reports them); a missing data file raises
-    ``OSError``.
+    Missing schema files are left out (the verifier reports them); a missing or unreadable data
+    file raises ``ReadError``.
     """
-    files = {f"data/{name}": (data_dir / name).read_bytes() for name in (CATALOGUE_FILE, SUMMARY_FILE)}
+    files = {f"data/{name}": read_bytes(data_dir / name, MAX_CATALOGUE_BYTES) for name in (CATALOGUE_FILE, SUMMARY_FILE)}
     for name in SCHEMA_FILES:
         path = schemas_dir() / name
         if path.is_file():
-            files[f"schemas/{name}"] = path.read_bytes()
+            files[f"schemas/{name}"] = read_bytes(path, MAX_SMALL_FILE_BYTES)
     return files
 
 
@@ -92,15 +93,12 @@ def planned_plots(content: SiteContent) -> dict[str, tuple[PlotSpec, str]]:
 
 def is_generated(path: Path) -> bool:
     """True for a file ``catalogue docs`` wrote: a page starting with the marker, or a fingerprinted chart."""
-    try:
-        if path.suffix == ".md":
-            with path.open(encoding="utf-8") as handle:
-                return has_marker([handle.readline() for _ in range(MARKER_LINES)])
-        if path.suffix == ".svg":
-            return FINGERPRINT_PREFIX in path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+    text = _read(path)
+    if text is None:
         return False
-    return False
+    if path.suffix == ".md":
+        return has_marker(text.splitlines(keepends=True)[:MARKER_LINES])
+    return path.suffix == ".svg" and FINGERPRINT_PREFIX in text
 
 
 def obsolete_files(docs_dir: Path, expected: set[str]) -> list[Path]:
@@ -110,9 +108,10 @@ def obsolete_files(docs_dir: Path, expected: set[str]) -> list[Path]:
 
 
 def _read(path: Path) -> str | None:
+    """The text of a regular file ``path``; None if it is missing, special, too large or not UTF-8."""
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        return read_text(path, MAX_SMALL_FILE_BYTES)
+    except ReadError:
         return None
 
 
@@ -184,9 +183,14 @@ def site_texts(docs_dir: Path, content: SiteContent) -> dict[Path, str]:
     return texts
 
 
+def obsolete_generated(docs_dir: Path, content: SiteContent) -> list[Path]:
+    """The generated files of ``docs_dir`` that ``content`` no longer produces (a write deletes them)."""
+    return obsolete_files(docs_dir, set(render_pages(content)) | set(planned_plots(content)))
+
+
 def delete_obsolete(docs_dir: Path, content: SiteContent) -> list[Path]:
     """Delete the generated files of ``docs_dir`` that ``content`` no longer produces; returns them."""
-    removed = obsolete_files(docs_dir, set(render_pages(content)) | set(planned_plots(content)))
+    removed = obsolete_generated(docs_dir, content)
     for path in removed:
         path.unlink()
     return removed

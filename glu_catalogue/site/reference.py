@@ -227,6 +227,7 @@ def downloads_page(title: str, downloads: Mapping[str, bytes], records: tuple[Ex
     ]
     validate = (
         "```bash\n"
+        "pip install jsonschema\n"
         f"python -c \"import json, jsonschema; jsonschema.validate(json.load(open('{CATALOGUE_FILE}')), "
         f"json.load(open('{CATALOGUE_SCHEMA_FILE}')))\"\n"
         "```"
@@ -236,7 +237,7 @@ def downloads_page(title: str, downloads: Mapping[str, bytes], records: tuple[Ex
         "The data and its schemas, copied from `data/` and `schemas/` when the site is built. The SHA-256 "
         "identifies the exact file the pages of this site were rendered from.",
         table(("File", "Contents", "Bytes", "SHA-256"), rows, "llrl"),
-        "Validate the JSON against its schema:\n\n" + validate,
+        "Validate the JSON against its schema, in the directory you downloaded both to:\n\n" + validate,
     )
 
 
@@ -255,13 +256,18 @@ def _build_commands(records: Iterable[ExpansionRecord]) -> list[str]:
     commands = []
     for (method, levels), models in plans.items():
         flag = " --closed-form" if method == "closed-form" else ""
-        commands.append(f"catalogue build{flag} --models {','.join(models)} --levels {','.join(str(p) for p in levels)}")
+        commands.append(f"catalogue build --force{flag} --models {','.join(models)} --levels {','.join(str(p) for p in levels)}")
     return commands
 
 
 def reproduce_page(title: str, records: tuple[ExpansionRecord, ...]) -> str:
     """The commands that rebuild the data from the registry, verify it, and rebuild this site."""
-    setup = "```bash\npython -m venv .venv && . .venv/bin/activate\npip install -e '.[docs,test]'\n```"
+    setup = (
+        "```bash\n"
+        "python -m venv .venv && . .venv/bin/activate\n"
+        "pip install -e '.[generate,docs,test]'   # generate: torch, transformers, optipfair, for catalogue build\n"
+        "```"
+    )
     build = "```bash\n" + "\n".join(_build_commands(records)) + "\n```"
     check = (
         "```bash\n"

@@ -50,6 +50,23 @@ def docs_dir() -> Path | None:
     return root / "docs" if root is not None else None
 
 
+def is_default_data_dir(data_dir: Path) -> bool:
+    """True when ``data_dir`` is ``default_data_dir()`` (the one with the checkout's schemas/ and site)."""
+    try:
+        return Path(data_dir).resolve() == default_data_dir().resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a symbolic-link loop (Python < 3.13)
+        return False
+
+
+def write_roots(data_dir: Path) -> tuple[Path, ...]:
+    """The directories a write of ``data_dir`` may touch: it, then (for the default data directory only)
+    the checkout's ``schemas/`` and the site's ``docs/`` that shows it."""
+    if not is_default_data_dir(data_dir):
+        return (Path(data_dir),)
+    docs = site_docs_dir(data_dir)
+    return (Path(data_dir), schemas_dir(), *((docs,) if docs is not None else ()))
+
+
 def site_docs_dir(data_dir: Path) -> Path | None:
     """The ``docs/`` whose generated pages show ``data_dir``, or None when no site shows it.
 
@@ -59,15 +76,15 @@ def site_docs_dir(data_dir: Path) -> Path | None:
     other directory is a copy the site does not show.
     """
     data_dir = Path(data_dir)
-    try:
-        if data_dir.resolve() != default_data_dir().resolve():
-            return None
-    except OSError:
+    if not is_default_data_dir(data_dir):
         return None
     candidate = data_dir.parent / "docs"
     checkout_docs = docs_dir()
-    if checkout_docs is not None and candidate.resolve() == checkout_docs.resolve():
-        return checkout_docs
+    try:
+        if checkout_docs is not None and candidate.resolve() == checkout_docs.resolve():
+            return checkout_docs
+    except (OSError, RuntimeError):
+        return None
     return candidate if candidate.is_dir() else None
 
 
@@ -75,5 +92,5 @@ def display_path(path: Path) -> str:
     """``path`` relative to the working directory where it lies below it, else as given."""
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
+    except (ValueError, OSError, RuntimeError):  # elsewhere, or a symbolic-link loop (RuntimeError before 3.13)
         return str(path)

@@ -10,7 +10,6 @@ the architecture of another entry (Llama-3.2-1B-Instruct) names it in
 from __future__ import annotations
 
 import difflib
-import json
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -19,8 +18,9 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from ..core.architecture import FACT_FIELDS, Architecture
-from ..errors import RegistryError, UnknownModelError
+from ..errors import ReadError, RegistryError, UnknownModelError
 from .paths import registry_dir
+from .reading import kind_of, read_json
 
 
 class _Loose(BaseModel):
@@ -59,12 +59,19 @@ ArchitectureFacts = create_model(
 )
 
 
+#: A hub-style model id, ``org/name``: letters, digits, ``-``, ``_``, ``.``; no part starts with a dot
+#: (so ``..`` and hidden names are out): ids become directory names (``--save-pruned``, checkpoints).
+RegistryId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,95}/[A-Za-z0-9_-][A-Za-z0-9._-]{0,95}$")]
+
+
 class ModelEntry(_Loose):
     """One registry model, resolved (a variant carries its base's config and facts)."""
 
-    model_id: str
+    model_id: RegistryId
     family: str = Field(description="Model family, e.g. Llama-3.2.")
-    size_label: str = Field(description="Short size label, e.g. 1B: the CSV's 'Model Family' column.")
+    size_label: str = Field(
+        description="Short size label, e.g. 1B: the CSV's 'Model Family' column (the study labels its Instruct rows 1B-Instruct)."
+    )
     config: dict[str, Any]
     fields_not_in_config_json: list[str] = []
     architecture_facts: ArchitectureFacts
@@ -84,7 +91,7 @@ class ModelEntry(_Loose):
 
 
 class _VariantFile(_Loose):
-    model_id: str
+    model_id: RegistryId
     family: str
     size_label: str
     same_architecture_as: str
@@ -101,12 +108,14 @@ def architecture_from_config(config: dict[str, Any], facts: ArchitectureFacts) -
 
 
 def _read(path: Path) -> dict[str, Any]:
+    """One registry file's object; ``RegistryError`` (one line naming the file) for anything else."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise RegistryError(f"{path}:{error.lineno}:{error.colno}: invalid JSON: {error.msg}") from None
-    except OSError as error:
-        raise RegistryError(f"{path}: cannot read: {error.strerror}") from None
+        document = read_json(path)
+    except ReadError as error:
+        raise RegistryError(str(error)) from None
+    if not isinstance(document, dict):
+        raise RegistryError(f"{path}: expected a JSON object (one registry entry), found {kind_of(document)}")
+    return document
 
 
 def _errors(path: Path, error: ValidationError) -> RegistryError:
@@ -120,7 +129,12 @@ def load_registry(directory: Path | None = None) -> dict[str, ModelEntry]:
 
     ``directory`` defaults to ``paths.registry_dir()`` (``$CATALOGUE_REGISTRY_DIR`` or ``data/models``).
     """
-    return _load_registry(Path(directory or registry_dir()).resolve())
+    directory = Path(directory or registry_dir())
+    try:
+        directory = directory.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a symbolic-link loop (Python < 3.13)
+        raise RegistryError(f"{directory}: a symbolic link loop, not a registry directory") from None
+    return _load_registry(directory)
 
 
 @lru_cache(maxsize=8)

@@ -12,12 +12,15 @@ from what the code generates.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 from .. import __version__
 from ..core.records import SCHEMA_VERSION, Catalogue
 from ..core.summary import COLUMN_SPECS, COLUMNS, LEGACY_COLUMNS, Column
+from ..errors import ReadError
+from .reading import read_text
 
 CATALOGUE_SCHEMA_FILE = "expansion_rates.schema.json"
 SUMMARY_SCHEMA_FILE = "expansion_rates_summary.tableschema.json"
@@ -85,13 +88,16 @@ SCHEMA_FILES = (CATALOGUE_SCHEMA_FILE, SUMMARY_SCHEMA_FILE)
 
 def stale_schemas(directory: Path) -> tuple[list[tuple[str, str]], int]:
     """``(file name, reason)`` for each committed schema that is missing or differs, and how many were checked."""
-    committed = {}
+    committed: dict[str, str | None] = {}
+    unreadable: list[tuple[str, str]] = []
     for name in SCHEMA_FILES:
+        path = directory / name
         try:
-            committed[name] = (directory / name).read_text(encoding="utf-8")
-        except OSError:
-            committed[name] = None
-    return schema_differences(committed)
+            committed[name] = read_text(path) if os.path.lexists(path) else None
+        except ReadError as error:
+            unreadable.append((name, f"unreadable: {error.message}"))
+    stale, checked = schema_differences(committed)
+    return unreadable + [(name, reason) for name, reason in stale if name in committed], checked
 
 
 def schema_differences(committed: dict[str, str | None]) -> tuple[list[tuple[str, str]], int]:

@@ -40,8 +40,8 @@ from ..store.paths import (
 )
 from ..store.reading import (
     CsvTable,
-    ReadError,
     catalogue_raw_from_bytes,
+    csv_text,
     read_catalogue_raw,
     read_csv_table,
 )
@@ -97,10 +97,8 @@ def verify_contents(data_dir: Path, files: dict[str, bytes], registry: dict[str,
     report = Report()
     json_path, csv_path = data_dir / CATALOGUE_FILE, data_dir / SUMMARY_FILE
     raw = catalogue_raw_from_bytes(json_path, files[f"data/{CATALOGUE_FILE}"])
-    csv_text = _text(files[f"data/{SUMMARY_FILE}"])
-    if csv_text is None:
-        raise ReadError(csv_path, "not UTF-8 text")
-    verify_data(json_path, raw, CsvTable(csv_path, csv_text), report, registry)
+    table = CsvTable(csv_path, csv_text(csv_path, files[f"data/{SUMMARY_FILE}"]))
+    verify_data(json_path, raw, table, report, registry)
     committed = {name: _text(files.get(f"schemas/{name}")) for name in SCHEMA_FILES}
     _report_stale_schemas(schemas_dir(), *schema_differences(committed), report)
     return report

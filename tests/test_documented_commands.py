@@ -1,0 +1,302 @@
+"""Every command the README or a page of the site shows works as written.
+
+Commands are read from fenced ``bash``/``console`` blocks and from the "command" column of
+tables. Cheap commands run for real, as a process, in a scratch directory holding the inputs
+the text describes (``broken``, ``broken.json``, the ``pruned`` and ``uniform`` checkpoints):
+the exit code must be the one the shown output implies (``error:`` 2, ``FAILED`` 1, else 0) and
+every shown ``OK:``/``FAILED:``/``error:`` line must be printed as shown. Costly ones are
+checked by parsing: click resolves a ``catalogue build`` command line and its models and
+levels; every ``pip install -e '.[X]'`` names extras that exist, and the extras installed
+earlier on the same page provide what the commands after them import. A command of a kind this
+module does not know fails the test, so a new one cannot slip by unchecked.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from conftest import DATA, REPO, run_cli
+from packaging.requirements import Requirement
+
+from glu_catalogue.cli.commands import cli
+from glu_catalogue.pipeline.build import parse_levels, parse_models
+
+tomllib = pytest.importorskip("tomllib")
+
+DOCUMENTS = [REPO / "README.md", *sorted((REPO / "docs").rglob("*.md"))]
+EXTRAS = {
+    name: {Requirement(spec).name for spec in specs}
+    for name, specs in tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"].items()
+}
+#: Commands that run for real (cheap, read-only); the others are parsed.
+RUN = {"verify", "plan", "models", "inspect"}
+#: Installing the project once (Quick start, Reproduce) makes `catalogue` available; extras add these packages.
+NEEDS = {"build": {"torch", "transformers", "optipfair"}, "docs": {"matplotlib"}, "mkdocs": {"mkdocs", "mkdocs-material"}, "pytest": {"pytest"}}
+
+
+@dataclass
+class Shown:
+    """One command as a document shows it, with the output shown under it and what the page installed before."""
+
+    document: str
+    line: int
+    text: str
+    output: list[str] = field(default_factory=list)
+    installed: frozenset[str] = frozenset()
+
+    @property
+    def words(self) -> list[str]:
+        words = shlex.split(self.text, comments=True)
+        return words[1:] if words[:1] == ["time"] else words
+
+    def __str__(self) -> str:
+        return f"{self.document}:{self.line}: {shlex.join(shlex.split(self.text, comments=True))}"
+
+
+def fenced_blocks(text: str):
+    """(language, first line number, lines) of every fenced code block."""
+    lines = text.splitlines()
+    index = 0
+    while index < len(lines):
+        opening = re.match(r"^```(\w*)\s*$", lines[index])
+        if opening:
+            end = next(i for i in range(index + 1, len(lines)) if lines[i].startswith("```"))
+            yield opening.group(1), index + 2, lines[index + 1 : end]
+            index = end
+        index += 1
+
+
+def table_commands(text: str):
+    """(line number, command) of each inline-code cell in a table column headed "command"."""
+    column = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")] if line.startswith("|") else None
+        if cells is None:
+            column = None
+        elif "command" in cells:
+            column = cells.index("command")
+        elif column is not None and len(cells) > column:
+            for code in re.findall(r"`([^`]+)`", cells[column]):
+                yield number, code
+
+
+def shown_commands(document: Path) -> list[Shown]:
+    text = document.read_text()
+    name = document.relative_to(REPO).as_posix()
+    found: list[Shown] = []
+    for language, first, lines in fenced_blocks(text):
+        if language in ("bash", "sh"):
+            for offset, line in enumerate(lines):
+                for part in filter(None, (piece.strip() for piece in line.split("&&"))):
+                    if shlex.split(part, comments=True):
+                        found.append(Shown(name, first + offset, part))
+        elif language == "console":
+            for offset, line in enumerate(lines):
+                if line.startswith("$ "):
+                    found.append(Shown(name, first + offset, line[2:]))
+                elif found and found[-1].line >= first:
+                    found[-1].output.append(line)
+    found += [Shown(name, number, code) for number, code in table_commands(text)]
+    found.sort(key=lambda shown: shown.line)
+    installed: set[str] = set()
+    for shown in found:  # what a reader following the page from the top has installed at each command
+        installed |= installs(shown.words)
+        shown.installed = frozenset(installed)
+    return found
+
+
+def installs(words: list[str]) -> set[str]:
+    """The packages a ``pip install`` puts in place (the project's extras expanded)."""
+    if words[:2] != ["pip", "install"]:
+        return set()
+    packages = set()
+    for word in words[2:]:
+        extras = re.fullmatch(r"\.\[([\w,-]+)\]", word)
+        if extras:
+            packages |= {"glu-catalogue"} | set().union(*(EXTRAS[name] for name in extras.group(1).split(",")))
+        elif not word.startswith("-"):
+            packages.add(Requirement(word).name)
+    return packages
+
+
+ALL = [shown for document in DOCUMENTS for shown in shown_commands(document)]
+
+
+def test_the_documents_show_commands():
+    assert len(ALL) > 20 and {shown.document for shown in ALL} >= {"README.md", "docs/reproduce.md", "docs/verification.md"}
+
+
+# --- what each kind of command needs ------------------------------------------------------------
+
+
+def catalogue_args(words: list[str]) -> list[str] | None:
+    """The arguments of a ``catalogue`` command (also ``python -m glu_catalogue``), else None."""
+    if words[:1] == ["catalogue"]:
+        return words[1:]
+    if words[:3] == ["python", "-m", "glu_catalogue"]:
+        return words[3:]
+    return None
+
+
+def needed(shown: Shown) -> set[str]:
+    """The packages beyond the base install the command imports."""
+    words = shown.words
+    args = catalogue_args(words)
+    if args is not None:
+        if args[:1] == ["build"] and "--closed-form" not in args:
+            return NEEDS["build"]
+        return NEEDS["docs"] if args[:1] == ["docs"] and "--check" not in args else set()
+    if words[:1] == ["mkdocs"]:
+        return NEEDS["mkdocs"]
+    if words[:3] == ["python", "-m", "pytest"]:
+        return NEEDS["pytest"]
+    if words[:2] == ["python", "-c"]:
+        return {name for name in re.findall(r"import ([\w, ]+);", words[2])[0].replace(" ", "").split(",") if name not in sys.stdlib_module_names}
+    return set()
+
+
+@pytest.mark.parametrize("shown", ALL, ids=str)
+def test_the_page_installed_what_the_command_needs(shown):
+    missing = needed(shown) - shown.installed
+    assert not missing, f"{shown}: needs {sorted(missing)}, which no `pip install` before it on the page provides"
+
+
+@pytest.mark.parametrize("shown", [s for s in ALL if s.words[:2] == ["pip", "install"]], ids=str)
+def test_pip_installs_name_extras_that_exist(shown):
+    for word in shown.words[2:]:
+        extras = re.fullmatch(r"\.\[([\w,-]+)\]", word)
+        if extras:
+            assert set(extras.group(1).split(",")) <= set(EXTRAS), f"{shown}: extras {extras.group(1)}; pyproject has {sorted(EXTRAS)}"
+
+
+# --- running or parsing each command ------------------------------------------------------------
+
+SETUP = {("python", "-m", "venv"), ("python3", "-m", "venv"), (".",), ("source",), ("pip", "install")}
+PARSED_ONLY = {("mkdocs", "build"), ("mkdocs", "serve"), ("python", "-m", "pytest")}
+
+
+def kind(shown: Shown) -> str:
+    words = shown.words
+    if any(tuple(words[: len(prefix)]) == prefix for prefix in SETUP | PARSED_ONLY):
+        return "known"
+    args = catalogue_args(words)
+    if args is not None:
+        return "run" if args[0] in RUN or (args[0] in ("docs", "schemas") and "--check" in args) else "parse"
+    if words[:1] in (["python"], ["bash"]) and words[1].startswith("benchmarks/"):
+        return "benchmark"
+    if words[:2] == ["python", "-c"]:
+        return "python"
+    return "unknown"
+
+
+def expected_exit(output: list[str]) -> int:
+    if any(line.startswith("error:") for line in output):
+        return 2
+    return 1 if any(line.startswith("FAILED") for line in output) else 0
+
+
+@pytest.mark.parametrize("shown", [s for s in ALL if kind(s) == "parse"], ids=str)
+def test_costly_commands_parse(shown):
+    args = catalogue_args(shown.words)
+    command = cli.get_command(None, args[0])
+    assert command is not None, f"{shown}: no command {args[0]!r}"
+    context = command.make_context(args[0], args[1:])
+    if args[0] == "build":
+        assert parse_models(context.params["models"]) and parse_levels(context.params["levels"])
+
+
+@pytest.mark.parametrize("shown", [s for s in ALL if kind(s) == "benchmark"], ids=str)
+def test_benchmark_commands_name_a_script_and_its_options(shown):
+    script = REPO / shown.words[1]
+    assert script.is_file(), f"{shown}: no {script}"
+    for option in (word for word in shown.words[2:] if word.startswith("--")):
+        assert f'"{option}"' in script.read_text(), f"{shown}: {script.name} has no option {option}"
+
+
+@pytest.mark.parametrize("shown", ALL, ids=str)
+def test_every_command_is_of_a_kind_this_test_checks(shown):
+    assert kind(shown) != "unknown", f"{shown}: teach tests/test_documented_commands.py how to check this command"
+
+
+@pytest.mark.parametrize("shown", [s for s in ALL if kind(s) == "python"], ids=str)
+def test_python_snippets_run_where_the_page_says(shown, tmp_path):
+    """The Downloads page's check runs in the directory both downloads were saved to."""
+    shutil.copy(DATA / "expansion_rates.json", tmp_path)
+    shutil.copy(REPO / "schemas" / "expansion_rates.schema.json", tmp_path)
+    completed = subprocess.run([sys.executable, *shown.words[1:]], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+
+
+# --- the inputs the README's examples name ------------------------------------------------------
+
+
+def broken_data(target: Path) -> None:
+    """A copy of data/ where one value is off by one in its last digit (1155.31 for 1155.30)."""
+    shutil.copytree(DATA, target, ignore=shutil.ignore_patterns("models", ".*"))
+    document = json.loads((target / "expansion_rates.json").read_text())
+    record = next(r for r in document["models"] if r["base_model"] == "meta-llama/Llama-3.2-1B" and r["pruning_pct"] == 10)
+    record["pruned_architecture"]["total_parameters_millions"] = 1155.31
+    (target / "expansion_rates.json").write_text(json.dumps(document, indent=2) + "\n")
+
+
+@pytest.fixture(scope="module")
+def checkpoints(tmp_path_factory) -> Path:
+    """The README's tiny Llama (hidden 256, 8 layers), pruned by optipfair in layers 4-7 and in every layer."""
+    pytest.importorskip("optipfair")
+    import optipfair
+    import torch
+    from transformers import AutoModelForCausalLM, LlamaConfig
+
+    root = tmp_path_factory.mktemp("readme-checkpoints")
+    config = LlamaConfig(
+        hidden_size=256, intermediate_size=1024, num_hidden_layers=8, num_attention_heads=8, num_key_value_heads=4,
+        head_dim=32, vocab_size=1000, tie_word_embeddings=False,
+    )  # fmt: skip
+    for name, layers in (("pruned", [4, 5, 6, 7]), ("uniform", None)):
+        torch.manual_seed(0)
+        model = AutoModelForCausalLM.from_config(copy.deepcopy(config))  # optipfair rewrites the config it was given
+        optipfair.prune_model(model, pruning_type="MLP_GLU", neuron_selection_method="MAW", pruning_percentage=40, layer_indices=layers, show_progress=False)
+        model.save_pretrained(root / name, max_shard_size="2MB")
+    shutil.copytree(root / "uniform", root / "broken")
+    shard = root / "broken" / "model-00003-of-00015.safetensors"
+    header_bytes = int.from_bytes(shard.read_bytes()[:8], "little")
+    os.truncate(shard, 8 + header_bytes + 432)  # "the file holds 432 after its header"
+    return root
+
+
+INPUTS = {"broken.json": lambda target: target.write_text('{"metadata": {,\n')}
+
+
+def prepare_inputs(shown: Shown, directory: Path, request: pytest.FixtureRequest) -> None:
+    """Make, in ``directory``, every relative path the command names."""
+    args = catalogue_args(shown.words)
+    for word in args[1:]:
+        if word.startswith("-") or word.startswith("/") or "/" in word or (directory / word).exists():
+            continue
+        if args[0] == "inspect":
+            shutil.copytree(request.getfixturevalue("checkpoints") / word, directory / word)
+        elif word == "broken":
+            broken_data(directory / word)
+        elif word in INPUTS:
+            INPUTS[word](directory / word)
+
+
+@pytest.mark.parametrize("shown", [s for s in ALL if kind(s) == "run"], ids=str)
+def test_cheap_commands_run_as_shown(shown, tmp_path, request):
+    prepare_inputs(shown, tmp_path, request)
+    completed = run_cli(*catalogue_args(shown.words), cwd=tmp_path, timeout=300)
+    printed = (completed.stdout + completed.stderr).replace(f"{REPO}/", "")
+    assert completed.returncode == expected_exit(shown.output), f"{shown}\n{printed}"
+    for line in shown.output:
+        if line.startswith(("OK:", "FAILED:", "error:")):
+            assert line in printed.splitlines(), f"{shown}: the page shows\n{line}\nthe command printed\n{printed}"

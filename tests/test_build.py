@@ -233,16 +233,27 @@ def rename_tensors(checkpoint: Path, old: str, new: str) -> None:
 
 
 def test_a_checkpoint_whose_tensors_do_not_fit_fails_with_their_counts(registry, tmp_path):
-    """transformers would fill the unmatched layers with random weights; the record would say checkpoint."""
+    """transformers would fill the unmatched tensors with random weights; the record would say checkpoint."""
+    checkpoint = save_checkpoint("tiny/llama", tmp_path / "ckpt")
+    rename_tensors(checkpoint, ".self_attn.", ".attention.")
+    data = tmp_path / "data"
+    result = build(data, "--models", "tiny/llama", "--weights", str(checkpoint), "--levels", "0,10")
+    assert result.exit_code == 1
+    shown = unfolded(result.stdout)
+    assert "does not fit LlamaForCausalLM: tensors 8 missing (e.g. model.layers.0.self_attn.k_proj.weight" in shown
+    assert "8 not in the model (e.g. model.layers.0.attention.k_proj.weight" in shown
+    assert not data.exists()  # nothing was built, so nothing was written
+
+
+def test_a_checkpoint_without_decoder_layers_fails_before_loading(registry, tmp_path):
+    """Layers under another name: the header check stops the model before transformers loads anything."""
     checkpoint = save_checkpoint("tiny/llama", tmp_path / "ckpt")
     rename_tensors(checkpoint, "model.layers.", "model.blocks.")
     data = tmp_path / "data"
     result = build(data, "--models", "tiny/llama", "--weights", str(checkpoint), "--levels", "0,10")
     assert result.exit_code == 1
-    shown = unfolded(result.stdout)
-    assert "does not fit LlamaForCausalLM: tensors 18 missing (e.g. model.layers.0.input_layernorm.weight" in shown
-    assert "18 not in the model (e.g. model.blocks.0.input_layernorm.weight" in shown
-    assert not data.exists()  # nothing was built, so nothing was written
+    assert "not a GLU decoder checkpoint: no tensor named like model.layers.0.mlp.gate_proj.weight" in unfolded(result.stdout)
+    assert not data.exists()
 
 
 def test_loading_asks_for_safetensors_only(registry, tmp_path, monkeypatch):

@@ -54,6 +54,12 @@ class TensorEntry:
     dtype: str
     shape: tuple[int, ...]
     file: Path
+    offset: int = 0  # where the tensor's bytes start in ``file``
+
+    @property
+    def n_bytes(self) -> int:
+        """Bytes the tensor's data occupies in the file (its offsets were checked against its shape)."""
+        return tensor_bytes(self.dtype, self.shape) or 0
 
     @property
     def n_elements(self) -> int:
@@ -101,7 +107,8 @@ def read_header(path: Path) -> SafetensorsHeader:
         raise file_error(path, error, "a safetensors file") from None
     document = _parse(path, raw)
     metadata = _metadata(path, document.pop(METADATA_KEY, None))
-    tensors = {name: _entry(path, name, value) for name, value in document.items()}
+    data_start = LENGTH_PREFIX_BYTES + header_bytes
+    tensors = {name: _entry(path, name, value, data_start) for name, value in document.items()}
     _check_offsets(path, document, file_bytes - LENGTH_PREFIX_BYTES - header_bytes)
     return SafetensorsHeader(path, file_bytes, header_bytes, tensors, metadata)
 
@@ -159,7 +166,7 @@ def _metadata(path: Path, value: Any) -> dict[str, str]:
     return value
 
 
-def _entry(path: Path, name: str, value: Any) -> TensorEntry:
+def _entry(path: Path, name: str, value: Any, data_start: int) -> TensorEntry:
     def fail(reason: str) -> ReadError:
         return ReadError(path, f"corrupt safetensors header: tensor '{show(name)}': {reason}")
 
@@ -181,7 +188,7 @@ def _entry(path: Path, name: str, value: Any) -> TensorEntry:
         raise fail(f"{dtype} x {shape} is not a whole number of bytes")
     if end - begin != expected:
         raise fail(f"data_offsets {offsets} hold {end - begin} bytes, expected {expected} ({dtype} x {shape})")
-    return TensorEntry(name, dtype, tuple(shape), path)
+    return TensorEntry(name, dtype, tuple(shape), path, data_start + begin)
 
 
 def _is_count(value: Any) -> bool:

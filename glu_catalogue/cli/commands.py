@@ -323,18 +323,25 @@ def docs(check: bool) -> None:
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of random-init weights.")
 @click.option("--save-pruned", default=None, callback=lambda ctx, param, value: directory_option(value, "--save-pruned"),
               help="save_pretrained every pruned model under DIR.")
+@click.option(
+    "--stream", is_flag=True,
+    help="Prune one decoder layer at a time (memory: about one layer's MLP) even where the whole model fits. "
+    "Models that do not fit the device's free memory are streamed anyway.",
+)
 @click.option("--force", is_flag=True, help="Rebuild records even where their inputs did not change.")
 @click.option("--closed-form", is_flag=True, help="Compute the records by formula only (no torch); provenance says closed-form.")
 @click.option("--wait", is_flag=True, help="Wait for another build on the same data directory instead of refusing.")
 @click.option("--quiet", is_flag=True, help="No progress bars; only the summary and problems.")
 def build(
     models: str | None, levels: str, method: str, device: str, dtype: str, data_dir: Path | None, weights: tuple[str, ...],
-    seed: int, save_pruned: Path | None, force: bool, closed_form: bool, wait: bool, quiet: bool,
+    seed: int, save_pruned: Path | None, stream: bool, force: bool, closed_form: bool, wait: bool, quiet: bool,
 ) -> None:
     """Regenerate the catalogue: materialise, prune with optipfair, count, write data/, verify.
 
-    Each model is loaded once and every level is derived from that load; each pruned model's
-    parameters are counted and must equal the closed form. Only records whose inputs changed are
+    Each model is loaded once and every level is derived from that load; a model larger than the
+    device's free memory (or any model, with --stream) is streamed instead: one decoder layer at
+    a time, every level derived from one read of it. Each pruned model's parameters are counted
+    and must equal the closed form. Only records whose inputs changed are
     rebuilt (--force rebuilds all). Writes the JSON, the CSV and schemas/ atomically, then runs
     the checks of `catalogue verify`. Exit 0: all built and checked; 1: a model failed or the
     checks found problems; 2: the build could not start.
@@ -344,6 +351,7 @@ def build(
       catalogue build
       catalogue build --force --models meta-llama/Llama-3.2-1B,meta-llama/Llama-3.2-3B
       catalogue build --models meta-llama/Llama-3.2-1B --weights ./Llama-3.2-1B --levels 0,40
+      catalogue build --models meta-llama/Llama-3.2-1B --stream --save-pruned ./pruned
     """
     from ..pipeline.build import BuildRequest, parse_levels, parse_models, run_build
     from ..store.paths import default_data_dir
@@ -351,7 +359,7 @@ def build(
     request = BuildRequest(
         model_ids=parse_models(models), levels=parse_levels(levels), data_dir=data_dir or default_data_dir(),
         method=method, device=device, dtype=dtype, weights=weights, seed=seed, save_pruned=save_pruned,
-        force=force, closed_form=closed_form, wait=wait,
+        stream=stream, force=force, closed_form=closed_form, wait=wait,
     )
     with BuildProgress(quiet) as progress:
         result = run_build(request, progress)
@@ -416,6 +424,14 @@ class BuildProgress:
             self._progress.console.print(f"{model_id}: weights from {weights}", markup=False)
             self._progress.update(self._levels, description=model_id.split("/")[-1])
 
+    def path_chosen(self, model_id: str, path: str, reason: str) -> None:
+        if self._progress is not None:
+            self._progress.console.print(f"{model_id}: {path} ({reason})")
+
+    def layer_done(self, model_id: str, done: int, total: int) -> None:
+        if self._progress is not None:
+            self._progress.update(self._levels, description=f"{model_id.split('/')[-1]} layer {done}/{total}")
+
     def level_done(self, model_id: str, level: int) -> None:
         if self._progress is not None:
             self._progress.advance(self._levels)
@@ -435,13 +451,13 @@ def print_build_summary(result, request) -> None:
 
     out = console()
     table = Table(title="catalogue build", header_style="bold")
-    for column in ("model", "built", "skipped", "seconds", "peak memory", "weights", "result"):
+    for column in ("model", "built", "skipped", "seconds", "peak memory", "path", "weights", "result"):
         table.add_column(column, overflow="fold")
     for outcome in result.outcomes:
         peak = "" if outcome.peak_memory_bytes is None else f"{outcome.peak_memory_bytes / 2**30:.2f} GiB"
         table.add_row(*plain(
             outcome.model_id, ",".join(map(str, outcome.built)) or "-", ",".join(map(str, outcome.skipped)) or "-",
-            f"{outcome.seconds:.1f}" if outcome.built else "", peak, outcome.weights,
+            f"{outcome.seconds:.1f}" if outcome.built else "", peak, outcome.build_path or "", outcome.weights,
             f"FAILED: {outcome.error}" if outcome.error else "ok",
         ))
     out.print(table)

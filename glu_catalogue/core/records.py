@@ -159,6 +159,10 @@ class Provenance(StrictModel):
     config_sha256: str | None = Field(default=None, description="sha256 of the config the model was built from.")
     device: str | None = Field(default=None, description="Device name the model was pruned on.")
     dtype: str | None = Field(default=None, description="Weight dtype, e.g. bfloat16.")
+    build_path: Literal["in-memory", "streaming"] | None = Field(
+        default=None,
+        description="How the model was pruned: 'in-memory' (loaded whole) or 'streaming' (one decoder layer at a time).",
+    )
     wall_time_s: NonNegativeFloat | None = Field(default=None, description="Seconds spent on this level.")
     peak_memory_bytes: Count | None = Field(default=None, description="Peak memory while building this model.")
     kept_indices_sha256: str | None = Field(default=None, description="sha256 of the kept neuron indices, all layers.")

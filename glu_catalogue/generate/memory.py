@@ -1,4 +1,5 @@
-"""Peak memory of the work in progress: CUDA allocator peak on a GPU, peak resident set on the CPU.
+"""Memory: the peak of the work in progress (CUDA allocator peak on a GPU, peak resident set on the
+CPU), what a device has free, and whether a model is built whole or streamed.
 
 Linux lets a process reset its peak resident set size (write ``5`` to ``/proc/self/clear_refs``),
 so each model's peak is its own, not the largest so far. Where that is not possible the peak
@@ -12,6 +13,8 @@ import os
 import resource
 import sys
 from pathlib import Path
+
+from ..errors import ModelFailed
 
 _STATUS = Path("/proc/self/status")
 _CLEAR_REFS = Path("/proc/self/clear_refs")
@@ -75,6 +78,38 @@ def available_bytes(device: str) -> int | None:
         free, _total = torch.cuda.mem_get_info()
         return int(free)
     return _proc_bytes(Path("/proc/meminfo"), "MemAvailable")
+
+
+#: The two ways ``catalogue build`` prunes a model: loaded whole, or one decoder layer at a time.
+IN_MEMORY, STREAMING = "in-memory", "streaming"
+
+#: The in-memory build holds the model plus one pruned layer and work buffers: a 10 % margin.
+IN_MEMORY_MARGIN = 1.1
+
+
+def choose_build_path(
+    model_bytes: int, streaming_bytes: int, available: int | None, device: str, stream_requested: bool
+) -> tuple[str, str]:
+    """``(IN_MEMORY | STREAMING, why)``: stream when asked to, or when the whole model would not fit.
+
+    ``model_bytes`` is the whole model's parameters, ``streaming_bytes`` what the streaming path
+    holds at once (about one layer's MLP, a few times), ``available`` the device's free memory
+    (None: unknown, assumed enough). Raises ``ModelFailed`` when not even the streaming path fits.
+    """
+    needed, free = model_bytes * IN_MEMORY_MARGIN, "" if available is None else f", {_gib(available)} available"
+    if available is not None and streaming_bytes > available:
+        raise ModelFailed(
+            f"even streaming one layer at a time needs about {_gib(streaming_bytes)} on {device}{free}: use a larger machine or --dtype"
+        )
+    if stream_requested:
+        return STREAMING, f"asked for (--stream); the whole model would need about {_gib(needed)} on {device}{free}"
+    if available is not None and needed > available:
+        return STREAMING, f"the whole model needs about {_gib(needed)} on {device}{free}"
+    return IN_MEMORY, f"the whole model needs about {_gib(needed)} on {device}{free or ' (free memory unknown)'}"
+
+
+def _gib(n_bytes: float) -> str:
+    return f"{n_bytes / 2**30:.1f} GiB"
 
 
 def _proc_bytes(path: Path, key: str) -> int | None:

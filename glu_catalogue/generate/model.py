@@ -9,7 +9,6 @@ the rest of the package never imports this module at import time.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from ..core.records import ExpansionRecord, Provenance
 from ..errors import ModelFailed, ReadError
 from ..store.registry import ModelEntry, architecture_from_config
 from . import memory
+from .layer_weights import fill_random, initializer_std, inspected_checkpoint, transformers_config
 from .pruning import LevelPruner, count_parameters
 from .weights import WeightsSource, config_sha256
 
@@ -42,6 +42,7 @@ class BuildSettings:
     device: str = "cpu"
     dtype: str = "bf16"
     save_pruned: Path | None = None
+    stream: bool = False  # stream even when the whole model would fit
 
 
 @dataclass
@@ -54,6 +55,29 @@ class ModelBuild:
     seconds: float = 0.0
     peak_memory_bytes: int = 0
     model_bytes: int = 0
+    build_path: str = memory.IN_MEMORY
+
+
+@dataclass(frozen=True)
+class LevelCount:
+    """What one level of one model came to: its width, the parameters counted, the kept-indices digest, the time."""
+
+    level: int
+    width: int
+    counted: int
+    digest: str
+    seconds: float
+
+
+def model_bytes(entry: ModelEntry, dtype_name: str) -> int:
+    """Bytes of the whole model's parameters in ``dtype_name`` (bf16, fp16, fp32)."""
+    return formulas.total_parameters(entry.architecture) * torch.finfo(DTYPES[dtype_name]).bits // 8
+
+
+def layer_mlp_bytes(entry: ModelEntry, dtype_name: str) -> int:
+    """Bytes of one decoder layer's MLP in ``dtype_name``."""
+    shape = entry.architecture
+    return formulas.mlp_parameters(shape.hidden_size, shape.intermediate_size, shape.mlp_bias) * torch.finfo(DTYPES[dtype_name]).bits // 8
 
 
 def resolve_device(requested: str) -> str:
@@ -80,8 +104,8 @@ def build_model(
     """Load ``entry`` once, prune it to every level in ``levels``, count, and return the records."""
     device, dtype = settings.device, DTYPES[settings.dtype]
     shape = entry.architecture
-    model_bytes = formulas.total_parameters(shape) * torch.finfo(dtype).bits // 8
-    _check_fits(entry.model_id, model_bytes, device)
+    whole_bytes = model_bytes(entry, settings.dtype)
+    _check_fits(entry.model_id, whole_bytes, device)
     try:
         config_digest = config_sha256(entry.config, weights)
     except ReadError as error:
@@ -113,7 +137,8 @@ def build_model(
             if settings.save_pruned is not None:
                 save_pruned(model, settings.save_pruned, entry.model_id, level)
             now = time.perf_counter()
-            measured.append((level, width, counted, pruner.kept_digest(kept), now - level_started))
+            seconds = now - level_started + (load_seconds if not measured else 0.0)
+            measured.append(LevelCount(level, width, counted, pruner.kept_digest(kept), seconds))
             level_started = now
             on_level(level)
         peak = memory.peak_bytes(device)
@@ -121,9 +146,29 @@ def build_model(
         del model  # a transformers model holds no reference cycles: its memory is freed here
         if device.startswith("cuda"):
             torch.cuda.empty_cache()
-    build = ModelBuild(entry.model_id, weights, seconds=time.perf_counter() - started, peak_memory_bytes=peak, model_bytes=model_bytes)
+    build = ModelBuild(entry.model_id, weights, seconds=time.perf_counter() - started, peak_memory_bytes=peak, model_bytes=whole_bytes)
+    build.records = make_records(entry, weights, settings, baseline, measured, peak, config_digest, memory.IN_MEMORY)
+    return build
+
+
+#: What the first level's ``wall_time_s`` includes besides its own work, by build path.
+FIRST_LEVEL_INCLUDES = {memory.IN_MEMORY: "loading the model", memory.STREAMING: "reading and scoring every layer"}
+
+
+def make_records(
+    entry: ModelEntry,
+    weights: WeightsSource,
+    settings: BuildSettings,
+    baseline: int,
+    measured: list[LevelCount],
+    peak: int,
+    config_digest: str,
+    build_path: str,
+) -> list[ExpansionRecord]:
+    """One record per measured level, with the provenance of this build (``build_path``: in-memory or streaming)."""
     versions = _versions()
-    for level, width, counted, digest, seconds in measured:
+    records = []
+    for position, count in enumerate(measured):
         provenance = Provenance(
             method="optipfair",
             created_at=utc_now(),
@@ -134,26 +179,27 @@ def build_model(
             weights_revision=weights.revision,
             seed=weights.seed,
             config_sha256=config_digest,
-            device=device_name(device),
-            dtype=str(dtype).removeprefix("torch."),
-            wall_time_s=round(seconds + (load_seconds if level == pruner.levels[0] else 0.0), 3),
+            device=device_name(settings.device),
+            dtype=str(DTYPES[settings.dtype]).removeprefix("torch."),
+            build_path=build_path,
+            wall_time_s=round(count.seconds, 3),
             peak_memory_bytes=peak,
-            kept_indices_sha256=digest,
-            note=_note(weights, level == pruner.levels[0]),
+            kept_indices_sha256=count.digest,
+            note=_note(weights, FIRST_LEVEL_INCLUDES[build_path] if position == 0 else None),
             **versions,
         )
-        build.records.append(record_from_counts(entry.model_id, level, shape, baseline, width, counted, provenance))
-    return build
+        records.append(record_from_counts(entry.model_id, count.level, entry.architecture, baseline, count.width, count.counted, provenance))
+    return records
 
 
-def _note(weights: WeightsSource, first: bool) -> str | None:
+def _note(weights: WeightsSource, first_level_includes: str | None) -> str | None:
     parts = []
     if weights.kind == "random-init":
         parts.append(
             "random-init weights: shapes and counts are the real model's; the kept neurons are not the real model's"
         )
-    if first:
-        parts.append("wall_time_s includes loading the model")
+    if first_level_includes:
+        parts.append(f"wall_time_s includes {first_level_includes}")
     return "; ".join(parts) or None
 
 
@@ -167,11 +213,11 @@ def _versions() -> dict[str, str]:
 
 def _check_fits(model_id: str, model_bytes: int, device: str) -> None:
     available = memory.available_bytes(device)
-    # The model plus one pruned layer and the work buffers: a 10 % margin.
-    if available is not None and model_bytes * 1.1 > available:
+    needed = model_bytes * memory.IN_MEMORY_MARGIN
+    if available is not None and needed > available:
         raise ModelFailed(
-            f"needs about {model_bytes * 1.1 / 2**30:.1f} GiB on {device}, {available / 2**30:.1f} GiB available: "
-            f"skipped (use a larger machine, --device, or --dtype)"
+            f"needs about {needed / 2**30:.1f} GiB on {device}, {available / 2**30:.1f} GiB available: "
+            f"skipped (use a larger machine, --stream, --device, or --dtype)"
         )
 
 
@@ -182,7 +228,8 @@ def _materialise(entry: ModelEntry, weights: WeightsSource, dtype: torch.dtype, 
 
     location = weights.location
     if weights.kind == "checkpoint":
-        _check_checkpoint_architecture(entry, Path(location))
+        check_checkpoint_architecture(entry, Path(location))
+        inspected_checkpoint(Path(location))  # a missing, truncated or mislabelled shard: one line, before loading
     try:
         # safetensors only: a pickle checkpoint could run code while it loads.
         model, loading = AutoModelForCausalLM.from_pretrained(
@@ -215,7 +262,7 @@ def check_loaded_tensors(entry: ModelEntry, weights: WeightsSource, loading: dic
         )
 
 
-def _check_checkpoint_architecture(entry: ModelEntry, directory: Path) -> None:
+def check_checkpoint_architecture(entry: ModelEntry, directory: Path) -> None:
     """The checkpoint must be readable safetensors (index inside the directory, no special files)
     and its config.json must describe the registry's architecture of the model."""
     try:
@@ -241,35 +288,27 @@ def random_model(entry: ModelEntry, dtype: torch.dtype, device: str, seed: int) 
     """``entry``'s exact architecture with seeded random weights, built directly on ``device``.
 
     Matrices are drawn from N(0, initializer_range), each from its own generator seeded by
-    ``(seed, parameter name)``, so the result does not depend on thread scheduling; norm weights
-    are ones and biases zeros, as transformers initialises them.
+    ``(seed, parameter name)`` (``layer_weights.fill_random``), so the result does not depend on
+    thread scheduling, and the streaming build generates the same tensors one at a time; norm
+    weights are ones and biases zeros, as transformers initialises them.
     """
-    from transformers import AutoConfig, AutoModelForCausalLM
+    from transformers import AutoModelForCausalLM
 
     try:
         from transformers.initialization import no_init_weights
     except ImportError:  # transformers 4
         from transformers.modeling_utils import no_init_weights
 
-    values = dict(entry.config)
-    config = AutoConfig.for_model(values.pop("model_type"), **values)
+    config = transformers_config(entry)
     with no_init_weights(), torch.device(device):
         model = AutoModelForCausalLM.from_config(config, dtype=dtype)
     if getattr(config, "tie_word_embeddings", False):
         model.tie_weights()
-    std = getattr(config, "initializer_range", 0.02) or 0.02
+    std = initializer_std(config)
 
     def fill(item: tuple[str, torch.nn.Parameter]) -> None:
         name, parameter = item
-        generator = torch.Generator(device=device)
-        generator.manual_seed(int.from_bytes(hashlib.sha256(f"{seed}:{name}".encode()).digest()[:8], "little"))
-        with torch.no_grad():
-            if parameter.dim() > 1:
-                parameter.normal_(0.0, std, generator=generator)
-            elif name.endswith("bias"):
-                parameter.zero_()
-            else:
-                parameter.fill_(1.0)
+        fill_random(name, parameter.data, seed, std)
 
     parameters = list(model.named_parameters())
     if device == "cpu":
@@ -281,12 +320,16 @@ def random_model(entry: ModelEntry, dtype: torch.dtype, device: str, seed: int) 
     return model
 
 
+def pruned_directory(root: Path, model_id: str, level: int) -> Path:
+    """Where ``--save-pruned`` puts one level's checkpoint: ``root/<org>__<name>/pruned-<level>pct``."""
+    return root / model_id.replace("/", "__") / f"pruned-{level:02d}pct"
+
+
 def save_pruned(model: torch.nn.Module, root: Path, model_id: str, level: int) -> Path:
-    """``save_pretrained`` the pruned model to ``root/<org>__<name>/pruned-<level>pct``."""
-    name = model_id.replace("/", "__")
-    if not is_plain_file_name(name):
+    """``save_pretrained`` the pruned model to ``pruned_directory(root, model_id, level)``."""
+    if not is_plain_file_name(model_id.replace("/", "__")):
         raise ModelFailed(f"--save-pruned: model id {model_id!r} does not make a directory name inside {root}")
-    target = root / name / f"pruned-{level:02d}pct"
+    target = pruned_directory(root, model_id, level)
     target.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(target)
     return target

@@ -12,6 +12,9 @@ module computes them once per layer and derives every level from them:
   differently, the few rows a later level needs are held back in a small spare store, so the
   original weights never need reloading and memory stays at one model plus one layer.
 
+The streaming build (``streaming``) calls the same ``pair_scores`` and ``kept_indices`` one layer
+at a time, so both paths keep the same neurons.
+
 Fused ``gate_up_proj`` layers (Phi-3), which optipfair refuses, are pruned the same way: the
 fused weight's first half is the gate, its second half the up projection (``chunk(2)`` in
 ``Phi3MLP.forward``); the same rows of both halves are kept. torch and optipfair are imported
@@ -149,9 +152,14 @@ def _linear(weight: torch.Tensor, bias: torch.Tensor | None) -> nn.Linear:
 def importance_scores(layer: LayerMlp, method: str) -> torch.Tensor:
     """optipfair's importance of each neuron pair (float32, on the weights' device), bit for bit."""
     rows = layer.rows()
+    return pair_scores(rows.gate, rows.up, method)
+
+
+def pair_scores(gate: torch.Tensor, up: torch.Tensor, method: str) -> torch.Tensor:
+    """optipfair's importance of the neuron pairs whose gate and up rows are ``gate`` and ``up`` [n, H]."""
     if method in ("MAW", "PPM"):
-        return _peak_to_peak_scores(rows.gate, rows.up)
-    return IMPORTANCE_FUNCTIONS[method](rows.gate.float(), rows.up.float())
+        return _peak_to_peak_scores(gate, up)
+    return IMPORTANCE_FUNCTIONS[method](gate.float(), up.float())
 
 
 def _peak_to_peak_scores(gate: torch.Tensor, up: torch.Tensor) -> torch.Tensor:
@@ -240,8 +248,13 @@ class LevelPruner:
         """sha256 of the kept indices of every layer (int64 little-endian, layer order)."""
         digest = hashlib.sha256()
         for indices in level_indices:
-            digest.update(indices.to(device="cpu", dtype=torch.int64).numpy().astype("<i8").tobytes())
+            digest.update(indices_bytes(indices))
         return digest.hexdigest()
+
+
+def indices_bytes(indices: torch.Tensor) -> bytes:
+    """One layer's kept indices as ``kept_digest`` hashes them: int64, little-endian."""
+    return indices.to(device="cpu", dtype=torch.int64).numpy().astype("<i8").tobytes()
 
 
 def _contains(sorted_values: torch.Tensor, queries: torch.Tensor) -> torch.Tensor:

@@ -62,6 +62,7 @@ class BuildRequest:
     weights: tuple[str, ...] = ()
     seed: int = DEFAULT_SEED
     save_pruned: Path | None = None
+    stream: bool = False
     force: bool = False
     closed_form: bool = False
     wait: bool = False
@@ -78,6 +79,8 @@ class ModelOutcome:
     seconds: float = 0.0
     peak_memory_bytes: int | None = None
     model_bytes: int | None = None
+    build_path: str | None = None  # in-memory or streaming
+    build_path_reason: str | None = None
     error: str | None = None
 
 
@@ -101,6 +104,8 @@ class Progress(Protocol):
 
     def plan(self, work: list[tuple[str, int]]) -> None: ...  # (model id, levels to build) for each model
     def model_started(self, model_id: str, weights: str) -> None: ...
+    def path_chosen(self, model_id: str, path: str, reason: str) -> None: ...  # in-memory or streaming, and why
+    def layer_done(self, model_id: str, done: int, total: int) -> None: ...  # streaming: layers done of all
     def level_done(self, model_id: str, level: int) -> None: ...
     def model_done(self, outcome: ModelOutcome) -> None: ...
 
@@ -108,6 +113,8 @@ class Progress(Protocol):
 class _Silent:
     def plan(self, work: list[tuple[str, int]]) -> None: ...
     def model_started(self, model_id: str, weights: str) -> None: ...
+    def path_chosen(self, model_id: str, path: str, reason: str) -> None: ...
+    def layer_done(self, model_id: str, done: int, total: int) -> None: ...
     def level_done(self, model_id: str, level: int) -> None: ...
     def model_done(self, outcome: ModelOutcome) -> None: ...
 
@@ -285,6 +292,7 @@ def _build_one(
 ) -> None:
     """Build one model into ``records``; any failure becomes ``outcome.error`` and leaves ``records`` as they were."""
     try:
+        from ..generate import memory, streaming
         from ..generate import model as generate
 
         settings = generate.BuildSettings(
@@ -292,8 +300,17 @@ def _build_one(
             device=generate.resolve_device(request.device),
             dtype=request.dtype,
             save_pruned=request.save_pruned,
+            stream=request.stream,
         )
-        build = generate.build_model(entry, levels, weights, settings, on_level=lambda level: progress.level_done(entry.model_id, level))
+        path = streaming.choose_path(entry, settings)
+        outcome.build_path, outcome.build_path_reason = path.name, path.reason
+        progress.path_chosen(entry.model_id, path.name, path.reason)
+        on_level = lambda level: progress.level_done(entry.model_id, level)
+        if path.name == memory.STREAMING:
+            on_layer = lambda done, total: progress.layer_done(entry.model_id, done, total)
+            build = streaming.build_streaming(entry, levels, weights, settings, on_level=on_level, on_layer=on_layer)
+        else:
+            build = generate.build_model(entry, levels, weights, settings, on_level=on_level)
     except ImportError as error:
         outcome.error = f"the generator needs torch, transformers and optipfair (pip install -e '.[generate]'): {error}"
         return

@@ -23,7 +23,7 @@ from typing import Annotated, Any, Literal, Mapping
 
 from pydantic import Field, create_model, model_validator
 
-from .architecture import ARCHITECTURE_FIELDS, EXTRA_FIELDS, OPTIONAL_FIELDS, Architecture, PositiveInt, StrictModel
+from .architecture import ARCHITECTURE_FIELDS, EXTRA_FIELDS, LATER_FIELDS, OPTIONAL_FIELDS, Architecture, PositiveInt, StrictModel
 from .formulas import DISPLAY_DECIMALS
 
 SCHEMA_VERSION = "1.0"
@@ -212,7 +212,9 @@ class Catalogue(StrictModel):
         return self.metadata.schema_version is None
 
 
-_COMPLETE_BLOCK_KEYS = frozenset(("expansion_ratio_exact", *ARCHITECTURE_FIELDS))
+#: What every side of a catalogue record carries (``LATER_FIELDS`` may be omitted: their default).
+COMPLETE_BLOCK_FIELDS = ("expansion_ratio_exact", *(name for name in ARCHITECTURE_FIELDS if name not in LATER_FIELDS))
+_COMPLETE_BLOCK_KEYS = frozenset(COMPLETE_BLOCK_FIELDS)
 
 
 def check_complete(record: ExpansionRecord | Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -229,7 +231,7 @@ def check_complete(record: ExpansionRecord | Mapping[str, Any]) -> list[tuple[st
     if "provenance" not in raw:
         missing.append(("provenance", "how the record was produced"))
     for side, block in blocks:
-        for name in ("expansion_ratio_exact", *ARCHITECTURE_FIELDS):
+        for name in COMPLETE_BLOCK_FIELDS:
             if name not in block:
                 missing.append((f"{side}.{name}", "needed to recompute the parameter count"))
     return missing

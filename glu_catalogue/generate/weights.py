@@ -28,7 +28,9 @@ class WeightsSource:
 
     ``kind`` is ``checkpoint`` (``location`` is a local directory), ``hub`` (``location`` is a
     hub id, ``revision`` optional) or ``random-init`` (``seed``). ``chosen_by`` says why: the
-    ``--weights`` option, a configured or cached checkpoint, or the offline default.
+    ``--weights`` option, a configured or cached checkpoint, or the offline default. A hub
+    source resolved to a commit carries the sha256 of the config.json it resolved to
+    (``config_digest``).
     """
 
     kind: Literal["checkpoint", "hub", "random-init"]
@@ -36,6 +38,7 @@ class WeightsSource:
     revision: str | None = None
     seed: int | None = None
     chosen_by: str = "--weights"
+    config_digest: str | None = None
 
     def describe(self) -> str:
         """One phrase for the screen: ``checkpoint /path``, ``hub org/name@rev``, ``random-init (seed 0)``."""
@@ -115,6 +118,8 @@ def config_sha256(config: dict[str, Any], weights: WeightsSource) -> str:
     ``config`` is the registry's config.json values; a checkpoint whose config.json cannot be
     read raises ``OSError``.
     """
+    if weights.config_digest is not None:
+        return weights.config_digest
     if weights.kind == "checkpoint":
         return hashlib.sha256((Path(weights.location) / "config.json").read_bytes()).hexdigest()
     return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()

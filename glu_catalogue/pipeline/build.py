@@ -14,7 +14,7 @@ import fcntl
 import os
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterator, Protocol
 
@@ -29,8 +29,10 @@ from ..generate.weights import (
     resolve_sources,
 )
 from ..store.paths import CATALOGUE_FILE
+from ..store.sources import read_source
 from ..store.reading import ReadError, load_catalogue
-from ..store.registry import ModelEntry, get_model, load_registry
+from ..store.registry import ModelEntry, load_registry
+from .models import resolve_model
 from .publish import write_catalogue
 
 #: The study's pruning levels, in percent.
@@ -81,6 +83,7 @@ class ModelOutcome:
     peak_memory_bytes: int | None = None
     model_bytes: int | None = None
     error: str | None = None
+    not_prunable: str | None = None
 
 
 @dataclass
@@ -129,13 +132,17 @@ def parse_levels(text: str) -> tuple[int, ...]:
 
 
 def parse_models(text: str | None) -> tuple[str, ...]:
-    """``"a/b,c/d"`` -> the ids, checked against the registry; None -> every registry model."""
+    """``"a/b,c/d"`` -> the models, each a registry id, config.json, checkpoint or hub id; None -> the registry.
+
+    Each is resolved now, so that an unknown id (with suggestions) or an unreadable source stops
+    the build before it starts.
+    """
     if not text:
         return tuple(load_registry())
-    ids = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
-    for model_id in ids:
-        get_model(model_id)  # UnknownModelError, with suggestions
-    return ids
+    models = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    for model in models:
+        resolve_model(model)
+    return models
 
 
 def existing_catalogue(data_dir: Path) -> Catalogue | None:
@@ -200,12 +207,11 @@ def run_build(request: BuildRequest, progress: Progress | None = None) -> BuildR
     progress = progress or _Silent()
     if request.dtype not in DTYPE_NAMES:
         raise BuildError(f"--dtype {request.dtype}: choose one of {', '.join(DTYPE_NAMES)}")
-    model_ids = request.model_ids or tuple(load_registry())
-    entries = [get_model(model_id) for model_id in model_ids]
+    entries = [resolve_model(model) for model in request.model_ids or tuple(load_registry())]
     with build_lock(request.data_dir, request.wait):
         existing = existing_catalogue(request.data_dir)
         records = {(r.base_model, r.pruning_pct): r for r in existing.models} if existing else {}
-        _check_method(existing, request, set(model_ids))
+        _check_method(existing, request, {entry.model_id for entry in entries})
         if request.closed_form:
             outcomes = _closed_form(entries, request, records)
         else:
@@ -234,7 +240,10 @@ def _closed_form(entries: list[ModelEntry], request: BuildRequest, records: dict
     provenance = closed_form_provenance()
     outcomes = []
     for entry in entries:
-        outcome = ModelOutcome(entry.model_id, weights="none (closed form)")
+        outcome = ModelOutcome(entry.model_id, weights="none (closed form)", not_prunable=entry.not_prunable)
+        if entry.not_prunable:
+            outcomes.append(outcome)
+            continue
         for level in request.levels:
             record = closed_form_record(entry.model_id, entry.architecture, level, provenance)
             old = records.get((entry.model_id, level))
@@ -256,18 +265,23 @@ def _same_numbers(old: ExpansionRecord, new: ExpansionRecord) -> bool:
 def _generated(entries: list[ModelEntry], request: BuildRequest, records: dict, progress: Progress) -> list[ModelOutcome]:
     from ..generate.weights import WeightsError
 
+    prunable = [entry for entry in entries if not entry.not_prunable]
     try:
-        sources = resolve_sources(request.weights, tuple(entry.model_id for entry in entries), request.seed)
+        sources = resolve_sources(request.weights, tuple(entry.model_id for entry in prunable), request.seed)
     except WeightsError as error:
         raise BuildError(str(error)) from None
     work: list[tuple[ModelEntry, WeightsSource, list[int], list[int], str | None]] = []
-    for entry in entries:
-        weights = sources[entry.model_id]
+    for entry in prunable:
+        weights = own_checkpoint(entry, sources[entry.model_id], request.weights)
         try:
-            digest: str | None = config_sha256(entry.config, weights) if weights.kind != "hub" else None
+            weights = resolve_hub(weights)
+            digest: str | None = config_sha256(entry.config, weights)
         except OSError as error:
             digest, todo, skipped = None, list(request.levels), []
             work.append((entry, weights, todo, skipped, f"checkpoint {weights.location}: cannot read config.json ({error.strerror})"))
+            continue
+        except CatalogueError as error:
+            work.append((entry, weights, list(request.levels), [], str(error)))
             continue
         todo, skipped = [], []
         for level in request.levels:
@@ -276,15 +290,38 @@ def _generated(entries: list[ModelEntry], request: BuildRequest, records: dict, 
             (skipped if current and not request.force else todo).append(level)
         work.append((entry, weights, todo, skipped, None))
     progress.plan([(entry.model_id, len(todo)) for entry, _, todo, _, _ in work])
-    outcomes = []
+    outcomes = {
+        entry.model_id: ModelOutcome(entry.model_id, weights="-", not_prunable=entry.not_prunable)
+        for entry in entries
+        if entry.not_prunable
+    }
     for entry, weights, todo, skipped, error in work:
         outcome = ModelOutcome(entry.model_id, weights.describe(), skipped=skipped, error=error)
         if todo and error is None:
             progress.model_started(entry.model_id, weights.describe())
             _build_one(entry, weights, todo, request, records, outcome, progress)
         progress.model_done(outcome)
-        outcomes.append(outcome)
-    return outcomes
+        outcomes[entry.model_id] = outcome
+    return [outcomes[entry.model_id] for entry in entries]
+
+
+def own_checkpoint(entry: ModelEntry, weights: WeightsSource, options: tuple[str, ...]) -> WeightsSource:
+    """A model given as a checkpoint directory is built from that checkpoint, unless ``--weights`` says otherwise."""
+    origin = entry.origin
+    if options or origin is None or origin.kind != "checkpoint" or weights.kind != "random-init":
+        return weights
+    directory = Path(origin.location).expanduser()
+    if not any(directory.glob("*.safetensors")):
+        return weights
+    return WeightsSource(kind="checkpoint", location=str(directory.resolve()), chosen_by="the checkpoint the model was given as")
+
+
+def resolve_hub(weights: WeightsSource) -> WeightsSource:
+    """Hub weights pinned to the commit their id resolves to (the cache when offline), with that config.json's hash."""
+    if weights.kind != "hub":
+        return weights
+    source = read_source(f"{weights.location}@{weights.revision}" if weights.revision else weights.location)
+    return replace(weights, revision=source.revision, config_digest=source.config_sha256)
 
 
 def _build_one(

@@ -123,6 +123,19 @@ def test_add_refuses_and_writes_nothing(checkpoints, registry, tmp_path, monkeyp
     assert sorted(path.name for path in registry.iterdir()) == before
 
 
+def test_add_leaves_nothing_half_written_when_the_write_fails(checkpoints, registry, monkeypatch):
+    from glu_catalogue.store import writing
+
+    def fail(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setenv("CATALOGUE_REGISTRY_DIR", str(registry))
+    monkeypatch.setattr(writing.os, "replace", fail)
+    before = sorted(path.name for path in registry.iterdir())
+    one_line_error(invoke("add", str(checkpoints["olmo2"]), "--id", "me/full-disk"), "me__full-disk.json: cannot write", "nothing written")
+    assert sorted(path.name for path in registry.iterdir()) == before  # no temporary file left either
+
+
 def test_add_cites_the_sources_of_a_model_description(registry, tmp_path):
     description = {
         "model_id": "me/tiny-qwen3",

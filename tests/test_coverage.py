@@ -80,7 +80,7 @@ def tiny_model(model_type: str, seed: int = 0):
     from transformers import AutoModelForCausalLM
 
     from glu_catalogue.generate.coverage import tiny_config_values
-    from glu_catalogue.generate.facts import build_config
+    from glu_catalogue.generate.meta import build_config
 
     torch.manual_seed(seed)
     model = AutoModelForCausalLM.from_config(build_config(tiny_config_values(model_type)))
@@ -146,7 +146,7 @@ def check_fused(model, architecture) -> None:
     from optipfair.pruning.mlp_glu import prune_neuron_pairs
     from torch import nn
 
-    from glu_catalogue.generate.facts import find_decoder
+    from glu_catalogue.generate.decoder import find_decoder
     from glu_catalogue.generate.pruning import LevelPruner
 
     _, layers = find_decoder(model)
@@ -188,7 +188,7 @@ def assert_inspects_clean(model, directory) -> None:
 
 def check_moe(item) -> None:
     """Total and active parameters of a mixture of experts equal counts on the built model."""
-    from glu_catalogue.generate.facts import find_decoder, layer_mlp
+    from glu_catalogue.generate.decoder import find_decoder, layer_mlp
 
     facts, experts = item.facts, item.facts.experts
     model = tiny_model(item.model_type)

@@ -20,7 +20,8 @@ from functools import lru_cache
 from typing import Any
 
 from ..errors import ArchitectureError, NotGluModel
-from .facts import DerivedFacts, derive_facts, quiet_transformers
+from .facts import DerivedFacts, derive_facts
+from .meta import quiet_transformers
 
 #: Layers of a tiny model, at most: enough for the layer patterns of the defaults (every 4th or
 #: 6th layer global, the first dense layers of a mixture of experts).

@@ -83,7 +83,10 @@ def add_model(
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         raise UsageError(f"{sources_file or text}: {where}: {first['msg']}") from None
-    write_files({target: json.dumps(document, indent=2, ensure_ascii=False) + "\n"})
+    try:
+        write_files({target: json.dumps(document, indent=2, ensure_ascii=False) + "\n"})
+    except OSError as error:
+        raise RegistryError(f"{display_path(target)}: cannot write: {error.strerror or error}; nothing written") from None
     registry_store.clear_cache()
     added.notes += list(derived.notes)
     return added

@@ -262,6 +262,17 @@ def _same_numbers(old: ExpansionRecord, new: ExpansionRecord) -> bool:
     return same_kind and old.model_dump(include=keep) == new.model_dump(include=keep)
 
 
+@dataclass
+class _Work:
+    """One model of a generated build: its weights, the levels to build and to skip, or why it cannot start."""
+
+    entry: ModelEntry
+    weights: WeightsSource
+    todo: list[int]
+    skipped: list[int]
+    error: str | None = None
+
+
 def _generated(entries: list[ModelEntry], request: BuildRequest, records: dict, progress: Progress) -> list[ModelOutcome]:
     from ..generate.weights import WeightsError
 
@@ -270,39 +281,34 @@ def _generated(entries: list[ModelEntry], request: BuildRequest, records: dict, 
         sources = resolve_sources(request.weights, tuple(entry.model_id for entry in prunable), request.seed)
     except WeightsError as error:
         raise BuildError(str(error)) from None
-    work: list[tuple[ModelEntry, WeightsSource, list[int], list[int], str | None]] = []
-    for entry in prunable:
-        weights = own_checkpoint(entry, sources[entry.model_id], request.weights)
-        try:
-            weights = resolve_hub(weights)
-            digest: str | None = config_sha256(entry.config, weights)
-        except OSError as error:
-            digest, todo, skipped = None, list(request.levels), []
-            work.append((entry, weights, todo, skipped, f"checkpoint {weights.location}: cannot read config.json ({error.strerror})"))
-            continue
-        except CatalogueError as error:
-            work.append((entry, weights, list(request.levels), [], str(error)))
-            continue
-        todo, skipped = [], []
-        for level in request.levels:
-            old = records.get((entry.model_id, level))
-            current = old is not None and digest is not None and is_current(old, request, weights, digest)
-            (skipped if current and not request.force else todo).append(level)
-        work.append((entry, weights, todo, skipped, None))
-    progress.plan([(entry.model_id, len(todo)) for entry, _, todo, _, _ in work])
-    outcomes = {
-        entry.model_id: ModelOutcome(entry.model_id, weights="-", not_prunable=entry.not_prunable)
-        for entry in entries
-        if entry.not_prunable
-    }
-    for entry, weights, todo, skipped, error in work:
-        outcome = ModelOutcome(entry.model_id, weights.describe(), skipped=skipped, error=error)
-        if todo and error is None:
-            progress.model_started(entry.model_id, weights.describe())
-            _build_one(entry, weights, todo, request, records, outcome, progress)
+    work = [_work(entry, own_checkpoint(entry, sources[entry.model_id], request.weights), request, records) for entry in prunable]
+    progress.plan([(item.entry.model_id, len(item.todo)) for item in work])
+    outcomes = {entry.model_id: ModelOutcome(entry.model_id, "-", not_prunable=entry.not_prunable) for entry in entries if entry.not_prunable}
+    for item in work:
+        outcome = ModelOutcome(item.entry.model_id, item.weights.describe(), skipped=item.skipped, error=item.error)
+        if item.todo and item.error is None:
+            progress.model_started(item.entry.model_id, item.weights.describe())
+            _build_one(item.entry, item.weights, item.todo, request, records, outcome, progress)
         progress.model_done(outcome)
-        outcomes[entry.model_id] = outcome
+        outcomes[item.entry.model_id] = outcome
     return [outcomes[entry.model_id] for entry in entries]
+
+
+def _work(entry: ModelEntry, weights: WeightsSource, request: BuildRequest, records: dict) -> _Work:
+    """Which of the requested levels of ``entry`` need building: those whose record is missing or stale."""
+    try:
+        weights = resolve_hub(weights)
+        digest = config_sha256(entry.config, weights)
+    except OSError as error:
+        return _Work(entry, weights, list(request.levels), [], f"checkpoint {weights.location}: cannot read config.json ({error.strerror})")
+    except CatalogueError as error:
+        return _Work(entry, weights, list(request.levels), [], str(error))
+    work = _Work(entry, weights, [], [])
+    for level in request.levels:
+        old = records.get((entry.model_id, level))
+        current = old is not None and is_current(old, request, weights, digest)
+        (work.skipped if current and not request.force else work.todo).append(level)
+    return work
 
 
 def own_checkpoint(entry: ModelEntry, weights: WeightsSource, options: tuple[str, ...]) -> WeightsSource:

@@ -178,6 +178,15 @@ def test_a_cached_hub_id_plans_and_adds_offline(hub_cache, registry):
     assert origin == {"kind": "hub", "location": "me/tiny-olmo2", "revision": COMMIT, "config_sha256": hashlib.sha256(config.read_bytes()).hexdigest()}
 
 
+def test_build_a_cached_hub_id_from_its_weights_at_the_resolved_commit(hub_cache, tmp_path):
+    data = tmp_path / "data"
+    result = run_cli("build", "--models", "me/tiny-olmo2", "--levels", "0,50", "--data", str(data), "--quiet", "--dtype", "fp32", env=env(HF_HOME=hub_cache))
+    assert result.returncode == 0, result.stdout + result.stderr
+    records = load_json(data / "expansion_rates.json")["models"]
+    assert [(r["base_model"], r["pruning_pct"]) for r in records] == [("me/tiny-olmo2", 0), ("me/tiny-olmo2", 50)]
+    assert {(r["provenance"]["weights"], r["provenance"]["weights_revision"]) for r in records} == {("hub", COMMIT)}
+
+
 @pytest.mark.parametrize("command", [("plan", "--ratio", "2.4", "--model"), ("add",), ("build", "--closed-form", "--models")])
 def test_an_uncached_hub_id_offline_is_one_line(command, tmp_path):
     result = run_cli(*command, "someorg/not-cached", env=env(HF_HOME=tmp_path / "empty"))

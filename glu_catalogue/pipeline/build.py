@@ -312,12 +312,18 @@ def _work(entry: ModelEntry, weights: WeightsSource, request: BuildRequest, reco
 
 
 def own_checkpoint(entry: ModelEntry, weights: WeightsSource, options: tuple[str, ...]) -> WeightsSource:
-    """A model given as a checkpoint directory is built from that checkpoint, unless ``--weights`` says otherwise."""
+    """A model given as a checkpoint directory is built from that checkpoint, and one given as a hub id
+    whose weights are in the Hugging Face cache from that id at the commit it resolved to, unless
+    ``--weights`` says otherwise."""
     origin = entry.origin
-    if options or origin is None or origin.kind != "checkpoint" or weights.kind != "random-init":
+    if options or origin is None or origin.kind == "config":
         return weights
+    if origin.kind == "hub":
+        if weights.kind != "checkpoint" or "Hugging Face cache" not in weights.chosen_by:
+            return weights
+        return WeightsSource(kind="hub", location=origin.location, revision=origin.revision, chosen_by="the hub id the model was given as")
     directory = Path(origin.location).expanduser()
-    if not any(directory.glob("*.safetensors")):
+    if weights.kind != "random-init" or not any(directory.glob("*.safetensors")):
         return weights
     return WeightsSource(kind="checkpoint", location=str(directory.resolve()), chosen_by="the checkpoint the model was given as")
 

@@ -61,7 +61,7 @@ def handled(item, directory) -> bool:
         return False
     try:
         check(item, directory)
-    except Exception:  # noqa: BLE001 - any failure means the type is still not handled
+    except Exception:
         return False
     return True
 

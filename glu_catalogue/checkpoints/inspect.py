@@ -35,7 +35,6 @@ from . import checks
 from .inspection import Inspection, closed_form_total
 from .reading import architecture_of, count_parameters, decoder_of, layer_mlp, read_checkpoint, unknown_tensors
 
-
 #: What problems name as the file of a record computed for a model outside the catalogue.
 COMPUTED_RECORD = "(record computed by the closed form)"
 

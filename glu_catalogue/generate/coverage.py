@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from ..errors import ArchitectureError, NotGluModel
@@ -164,7 +164,7 @@ def _is_size(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-@lru_cache(maxsize=None)
+@cache
 def classify(model_type: str) -> TypeCoverage:
     """Build ``model_type``'s tiny config on the meta device and say what kind of decoder it is."""
     class_name = causal_lm_class(model_type)
@@ -175,7 +175,7 @@ def classify(model_type: str) -> TypeCoverage:
         return TypeCoverage(model_type, class_name, "not-glu", reason=str(error).partition(": ")[2])
     except ArchitectureError as error:
         return TypeCoverage(model_type, class_name, "exception", reason=str(error))
-    except Exception as error:  # noqa: BLE001 - a default config transformers itself cannot build
+    except Exception as error:
         return TypeCoverage(model_type, class_name, "exception", reason=f"{type(error).__name__}: {error}")
     kind = "moe" if facts.experts is not None else "dense"
     return TypeCoverage(model_type, class_name, kind, facts=facts)

@@ -27,8 +27,18 @@ from torch import nn
 from ..core import formulas
 from ..core.architecture import Architecture, Experts
 from ..errors import ArchitectureError, NotGluModel
-from .decoder import ATTENTION_NAMES, LayerMlp, MetaDecoder, attention_of, glu_sizes, mlp_kind, not_prunable_reason, positive
-from .decoder import unknown_parameters, uniform_glu_sizes
+from .decoder import (
+    ATTENTION_NAMES,
+    LayerMlp,
+    MetaDecoder,
+    attention_of,
+    glu_sizes,
+    mlp_kind,
+    not_prunable_reason,
+    positive,
+    uniform_glu_sizes,
+    unknown_parameters,
+)
 from .meta import build_config, build_on_meta, count_parameters, first_line, quiet_transformers, transformers_version
 
 #: Config keys naming how many routed experts a token passes through.

@@ -30,7 +30,7 @@ def build_config(values: Mapping[str, Any]):
         if "Unrecognized model" in str(error) or model_type in str(error) and "not recognized" in str(error):
             raise ArchitectureError(f"model_type {model_type!r} is unknown to transformers {transformers_version()}") from None
         raise ArchitectureError(f"transformers {transformers_version()} refuses this {model_type} config: {first_line(error)}") from None
-    except Exception as error:  # noqa: BLE001 - configs validate with many exception types
+    except Exception as error:
         raise ArchitectureError(f"transformers {transformers_version()} refuses this {model_type} config: {first_line(error)}") from None
 
 
@@ -47,7 +47,7 @@ def build_on_meta(config) -> nn.Module:
             model = AutoModelForCausalLM.from_config(config)
         model.tie_weights()  # as loading does; without initialisation nothing has tied them yet
         return model
-    except Exception as error:  # noqa: BLE001 - a model class may raise anything for a config it cannot build
+    except Exception as error:
         name = getattr(config, "model_type", "?")
         raise ArchitectureError(
             f"transformers {transformers_version()} cannot build a causal LM from this {name} config: {first_line(error)}"

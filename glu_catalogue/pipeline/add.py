@@ -21,7 +21,8 @@ from pydantic import ValidationError
 from ..checkpoints.reading import BUFFER_SUFFIXES, decoder_of, facts_from_tensors, read_checkpoint
 from ..errors import ArchitectureError, RegistryError, SourceError, UsageError
 from ..store import registry as registry_store
-from ..store.paths import display_path, registry_dir as default_registry_dir
+from ..store.paths import display_path
+from ..store.paths import registry_dir as default_registry_dir
 from ..store.reading import ReadError
 from ..store.registry import ModelEntry, Source
 from ..store.sources import MODEL_ID, ModelSource, read_source

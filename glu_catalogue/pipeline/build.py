@@ -29,9 +29,9 @@ from ..generate.weights import (
     resolve_sources,
 )
 from ..store.paths import CATALOGUE_FILE
-from ..store.sources import read_source
 from ..store.reading import ReadError, load_catalogue
 from ..store.registry import ModelEntry, load_registry
+from ..store.sources import read_source
 from .models import resolve_model
 from .publish import write_catalogue
 
@@ -362,7 +362,7 @@ def _build_one(
     except MemoryError:
         outcome.error = "out of memory while building: use a machine with more memory, or --dtype bf16"
         return
-    except Exception as error:  # noqa: BLE001 - one model's failure must not stop the others
+    except Exception as error:
         outcome.error = _reason(error)
         return
     for record in build.records:

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..core.architecture import CONFIG_FIELDS
-from ..core.formulas import display
 from ..core.derive import closed_form_provenance, closed_form_record
+from ..core.formulas import display
 from ..core.records import ExpansionRecord
 from ..errors import PruningError, RecordNotFound, SourceError, UnknownModelError
 from ..store.paths import registry_dir as default_registry_dir

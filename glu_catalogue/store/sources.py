@@ -105,7 +105,7 @@ def _hub(repo: str, revision: str | None) -> ModelSource:
         raise SourceError(f"{repo}: resolving a hub id needs huggingface_hub (pip install -e '.[generate]')") from None
     try:
         path = Path(hf_hub_download(repo, CONFIG_FILE, revision=revision))
-    except Exception as error:  # noqa: BLE001 - huggingface_hub raises a dozen kinds; each means "not available"
+    except Exception as error:
         raise SourceError(f"{repo}{'@' + revision if revision else ''}: {_hub_reason(error)}") from None
     config, digest = _read_json(path)
     commit = path.parent.name if path.parent.parent.name == "snapshots" else revision

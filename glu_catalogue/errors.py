@@ -14,6 +14,9 @@ these without importing anything heavy.
 | ``UnknownModelError`` | 2 | a model id the registry does not hold (with the closest ids) |
 | ``RecordNotFound`` | 2 | ``MODEL@PCT`` names no successful record |
 | ``WeightsError`` | 2 | a ``--weights`` option that cannot be understood |
+| ``SourceError`` | 2 | a model source (config.json, checkpoint, hub id) that cannot be read or resolved |
+| ``ArchitectureError`` | 2 | a model transformers cannot build, or one the catalogue cannot describe |
+| ``NotGluModel`` | 2 | a model without a GLU MLP (it names the MLP it found) |
 | ``UsageError`` | 2 | an option value that makes no sense (the command line is wrong) |
 | ``BuildError`` | 2 | a build cannot start; nothing was written |
 | ``WriteError`` | 2 | files could not be written; the previous files stay (or the next command finishes the write) |
@@ -66,14 +69,16 @@ class RegistryError(InputError):
 class UnknownModelError(InputError, LookupError):
     """A model id that is not in the registry; ``suggestions`` holds the closest ids."""
 
-    def __init__(self, model_id: str, suggestions: list[str]):
+    def __init__(self, model_id: str, suggestions: list[str], hub_reason: str | None = None):
         super().__init__(model_id)
         self.model_id = model_id
         self.suggestions = suggestions
+        self.hub_reason = hub_reason
 
     def __str__(self) -> str:
         hint = f"; did you mean {', '.join(self.suggestions)}?" if self.suggestions else ""
-        return f"unknown model id {self.model_id!r}{hint} (`catalogue models` lists them)"
+        text = f"unknown model id {self.model_id!r}{hint} (`catalogue models` lists them)"
+        return text + (f"; as a hub id: {self.hub_reason}" if self.hub_reason else "")
 
 
 class RecordNotFound(InputError, LookupError):
@@ -82,6 +87,18 @@ class RecordNotFound(InputError, LookupError):
 
 class WeightsError(InputError, ValueError):
     """A ``--weights`` option that cannot be understood."""
+
+
+class SourceError(InputError):
+    """A model source that cannot be used: a config.json or checkpoint that cannot be read, a hub id not resolved."""
+
+
+class ArchitectureError(InputError):
+    """A model the catalogue cannot describe: transformers cannot build it, or its layers have no GLU MLP."""
+
+
+class NotGluModel(ArchitectureError):
+    """A model whose layers have no GLU MLP (gate/up/down projections) and no GLU experts."""
 
 
 class UsageError(CatalogueError, ValueError):

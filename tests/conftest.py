@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
+# No model hub is reachable from the tests: huggingface_hub answers from the cache at once
+# instead of retrying a network it cannot reach (set before anything imports huggingface_hub).
+os.environ["HF_HUB_OFFLINE"] = "1"
+
 import json
 import shutil
 import subprocess

@@ -2,7 +2,9 @@
 
 Commands are read from fenced ``bash``/``console`` blocks and from the "command" column of
 tables. Cheap commands run for real, as a process, in a scratch directory holding the inputs
-the text describes (``broken``, ``broken.json``, the ``pruned`` and ``uniform`` checkpoints):
+the text describes (``broken``, ``broken.json``, the ``pruned`` and ``uniform`` checkpoints, the
+"Bring your own model" section's ``my-olmo2`` checkpoint, its pruned copy and ``config.json``),
+with a scratch copy of the registry (``catalogue add`` writes there):
 the exit code must be the one the shown output implies (``error:`` 2, ``FAILED`` 1, else 0) and
 every shown ``OK:``/``FAILED:``/``error:`` line must be printed as shown. Costly ones are
 checked by parsing: click resolves a ``catalogue build`` command line and its models and
@@ -39,7 +41,7 @@ EXTRAS = {
     for name, specs in tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"].items()
 }
 #: Commands that run for real (cheap, read-only); the others are parsed.
-RUN = {"verify", "plan", "models", "inspect"}
+RUN = {"verify", "plan", "models", "inspect", "add"}
 #: Installing the project once (Quick start, Reproduce) makes `catalogue` available; extras add these packages.
 NEEDS = {"build": {"torch", "transformers", "optipfair"}, "docs": {"matplotlib"}, "mkdocs": {"mkdocs", "mkdocs-material"}, "pytest": {"pytest"}}
 
@@ -205,8 +207,20 @@ def expected_exit(output: list[str]) -> int:
     return 1 if any(line.startswith("FAILED") for line in output) else 0
 
 
+def added_on_the_page(shown: Shown) -> bool:
+    """Whether the page runs ``catalogue add ... --id X`` before ``shown`` and ``shown`` names X."""
+    ids = {
+        other.words[other.words.index("--id") + 1]
+        for other in ALL
+        if other.document == shown.document and other.line < shown.line and (catalogue_args(other.words) or [])[:1] == ["add"] and "--id" in other.words
+    }  # fmt: skip
+    return any(model_id in shown.text for model_id in ids)
+
+
 @pytest.mark.parametrize("shown", [s for s in ALL if kind(s) == "parse"], ids=str)
-def test_costly_commands_parse(shown):
+def test_costly_commands_parse(shown, request, monkeypatch):
+    if added_on_the_page(shown):  # resolve it in the registry the walk-through added it to
+        monkeypatch.setenv("CATALOGUE_REGISTRY_DIR", str(request.getfixturevalue("my_olmo2") / "registry"))
     args = catalogue_args(shown.words)
     command = cli.get_command(None, args[0])
     assert command is not None, f"{shown}: no command {args[0]!r}"
@@ -274,27 +288,75 @@ def checkpoints(tmp_path_factory) -> Path:
     return root
 
 
-INPUTS = {"broken.json": lambda target: target.write_text('{"metadata": {,\n')}
+@pytest.fixture(scope="module")
+def my_olmo2(tmp_path_factory) -> Path:
+    """The README's "Bring your own model" walk-through, run for real: a tiny OLMo-2 checkpoint saved
+    by transformers (``my-olmo2``), added to a scratch registry and built at 0 and 40 % with
+    ``--save-pruned ./pruned``, as the README's commands do."""
+    pytest.importorskip("optipfair")
+    import torch
+    from transformers import AutoModelForCausalLM, Olmo2Config
+
+    root = tmp_path_factory.mktemp("readme-my-olmo2")
+    config = Olmo2Config(
+        hidden_size=256, intermediate_size=1024, num_hidden_layers=8, num_attention_heads=8, num_key_value_heads=4,
+        head_dim=32, vocab_size=1000, tie_word_embeddings=False, eos_token_id=2, pad_token_id=1,
+    )  # fmt: skip
+    torch.manual_seed(0)
+    AutoModelForCausalLM.from_config(config).save_pretrained(root / "my-olmo2")
+    env = registry_env(root)
+    for command in (
+        ("add", "./my-olmo2", "--id", "me/my-olmo2", "--family", "OLMo-2"),
+        ("build", "--models", "me/my-olmo2", "--levels", "0,40", "--save-pruned", "./pruned", "--data", "./my-data"),
+    ):
+        completed = run_cli(*command, cwd=root, env=env, timeout=300)
+        assert completed.returncode == 0, completed.stdout + completed.stderr
+    return root
+
+
+def registry_env(directory: Path) -> dict[str, str]:
+    """The environment with ``CATALOGUE_REGISTRY_DIR`` pointing at a fresh copy of data/models/ in ``directory``."""
+    shutil.copytree(DATA / "models", directory / "registry")
+    return {**os.environ, "CATALOGUE_REGISTRY_DIR": str(directory / "registry")}
+
+
+def olmo2_config(target: Path) -> None:
+    """OLMo-2-0425-1B's config.json, as the registry holds it."""
+    entry = json.loads((DATA / "models" / "allenai__OLMo-2-0425-1B.json").read_text())
+    target.write_text(json.dumps(entry["config"], indent=2) + "\n")
+
+
+INPUTS = {"broken.json": lambda target: target.write_text('{"metadata": {,\n'), "config.json": olmo2_config}
+#: Inputs made by the ``my_olmo2`` fixture, by the first component of their path.
+MY_OLMO2 = {"my-olmo2", "pruned"}
 
 
 def prepare_inputs(shown: Shown, directory: Path, request: pytest.FixtureRequest) -> None:
-    """Make, in ``directory``, every relative path the command names."""
+    """Make, in ``directory``, every relative path the command names (``./x`` as ``x``, ``x@40`` as ``x``)."""
     args = catalogue_args(shown.words)
     for word in args[1:]:
-        if word.startswith("-") or word.startswith("/") or "/" in word or (directory / word).exists():
+        if word.startswith(("-", "/")):
             continue
-        if args[0] == "inspect":
-            shutil.copytree(request.getfixturevalue("checkpoints") / word, directory / word)
-        elif word == "broken":
-            broken_data(directory / word)
-        elif word in INPUTS:
-            INPUTS[word](directory / word)
+        path = word.removeprefix("./").split("@")[0]
+        name = path.split("/")[0]
+        if not name or (directory / name).exists():
+            continue
+        if name in MY_OLMO2 and (name == "my-olmo2" or "/" in path):
+            shutil.copytree(request.getfixturevalue("my_olmo2") / name, directory / name)
+        elif "/" in path:
+            continue  # a registry id such as meta-llama/Llama-3.2-1B
+        elif args[0] == "inspect":
+            shutil.copytree(request.getfixturevalue("checkpoints") / name, directory / name)
+        elif name == "broken":
+            broken_data(directory / name)
+        elif name in INPUTS:
+            INPUTS[name](directory / name)
 
 
 @pytest.mark.parametrize("shown", [s for s in ALL if kind(s) == "run"], ids=str)
 def test_cheap_commands_run_as_shown(shown, tmp_path, request):
     prepare_inputs(shown, tmp_path, request)
-    completed = run_cli(*catalogue_args(shown.words), cwd=tmp_path, timeout=300)
+    completed = run_cli(*catalogue_args(shown.words), cwd=tmp_path, env=registry_env(tmp_path), timeout=300)
     printed = (completed.stdout + completed.stderr).replace(f"{REPO}/", "")
     assert completed.returncode == expected_exit(shown.output), f"{shown}\n{printed}"
     for line in shown.output:

@@ -89,10 +89,17 @@ def test_models_lists_every_registry_architecture_with_its_closed_form_total():
     assert {row["model_id"] for row in rows} == set(REGISTRY) >= ISSUE_MODELS
     for row in rows:
         assert MODELS_KEYS <= set(row)
-        shape = REGISTRY[row["model_id"]].architecture
+        entry = REGISTRY[row["model_id"]]
+        shape = entry.architecture
         assert row["total_parameters"] == formulas.total_parameters(shape)
-        assert row["expansion_ratio"] == shape.intermediate_size / shape.hidden_size
         assert row["mlp_share_pct"] == pytest.approx(formulas.mlp_share(shape) * 100)
+        if formulas.mlp_layers(shape):
+            assert row["expansion_ratio"] == shape.intermediate_size / shape.hidden_size
+        else:  # a mixture of experts without dense layers: the experts' ratio instead
+            assert row["expansion_ratio"] is None
+            assert row["experts_expansion_ratio"] == entry.experts.moe_intermediate_size / shape.hidden_size
+        if entry.experts is not None:
+            assert row["active_parameters"] == formulas.active_parameters(shape, entry.experts) < row["total_parameters"]
 
 
 def test_models_table_has_a_row_per_model():
@@ -107,6 +114,9 @@ def test_plan_without_models_answers_for_every_registry_model():
     assert [row["model_id"] for row in rows] == list(REGISTRY)
     for row in rows:
         assert PLAN_KEYS <= set(row)
+        if REGISTRY[row["model_id"]].not_prunable:
+            assert row["status"] == "not-prunable" and row["intermediate_size"] is None and row["note"], row
+            continue
         assert row["status"] in ("ok", "fused-mlp"), row
         assert row["intermediate_size"] == formulas.kept_neurons(row["original_intermediate_size"], row["pruning_pct"])
 
@@ -321,7 +331,11 @@ def readme_examples() -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize(("command", "output"), readme_examples())
-def test_readme_shows_real_output(command, output):
+def test_readme_shows_real_output(command, output, tmp_path, monkeypatch):
+    if "./config.json" in command:  # the README's config.json is OLMo-2-0425-1B's, as the registry holds it
+        entry = json.loads((REPO / "data" / "models" / "allenai__OLMo-2-0425-1B.json").read_text())
+        (tmp_path / "config.json").write_text(json.dumps(entry["config"]))
+        monkeypatch.chdir(tmp_path)
     result = invoke(*shlex.split(command)[1:])
     assert result.exit_code == 0, result.output
     shown = "\n".join(line.rstrip() for line in result.stdout.splitlines()) + "\n"

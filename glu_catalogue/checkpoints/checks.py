@@ -12,6 +12,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING, Any, Iterable
 
 from ..core.architecture import ARCHITECTURE_FIELDS
+from ..core.layout import is_layer_norm
 from ..core.problems import show
 from ..core.records import ExpansionRecord
 
@@ -69,13 +70,36 @@ def check_all(inspection: Inspection, report: Report) -> None:
     report.checked["tensors"] += len(checkpoint.tensors)
     report.checked["layers"] += len(inspection.layers)
     check_files(inspection, report)
-    check_layer_count(inspection, report)
     check_mlp_shapes(inspection, report)
+    if not inspection.standard_layout:
+        inspection.notes.append(unknown_layout_note(inspection))
+        widths = set(inspection.layer_intermediate_sizes)
+        if widths != {inspection.config_intermediate_size}:
+            inspection.notes.append(
+                f"config.json's intermediate_size is {inspection.config_intermediate_size}, the MLPs hold "
+                f"{', '.join(map(str, sorted(widths)))}: what the config's number means is this architecture's own"
+            )
+        return
     check_intermediate_size(inspection, report)
+    check_layer_count(inspection, report)
     check_layer_tensors(inspection, report)
     check_embeddings(inspection, report)
     check_config_flags(inspection, report)
     check_total(inspection, report)
+
+
+def unknown_layout_note(inspection: Inspection) -> str:
+    """Why only the files and the MLPs were checked: the parts of this layout the closed form does not know."""
+    unknown = inspection.unknown_tensors
+    if unknown:
+        shown = ", ".join(unknown[:3]) + (f" and {len(unknown) - 3} more" if len(unknown) > 3 else "")
+        what = f"tensors the closed form does not count ({shown})"
+    else:
+        what = f"no {inspection.decoder.prefix}norm.weight (a final norm without weights)"
+    return (
+        f"this architecture has {what}: the files and the MLPs were checked; its attention, norms and total "
+        "cannot be derived from config.json without torch (`catalogue add` the config counts it on the meta device)"
+    )
 
 
 # --- the files --------------------------------------------------------------------------------
@@ -207,8 +231,8 @@ def _attention_shapes(shape) -> dict[str, tuple[tuple[int, ...], str]]:
         "self_attn.v_proj.bias": ((kv_rows,), kv_heads),
         "self_attn.o_proj.bias": ((shape.hidden_size,), hidden),
         "self_attn.qkv_proj.bias": ((q_rows + 2 * kv_rows,), f"({heads}) + 2 x ({kv_heads})"),
-        "self_attn.q_norm.weight": ((shape.head_dim,), f"head_dim {shape.head_dim}"),
-        "self_attn.k_norm.weight": ((shape.head_dim,), f"head_dim {shape.head_dim}"),
+        "self_attn.q_norm.weight": ((q_rows,), heads) if shape.qk_norm_all_heads else ((shape.head_dim,), f"head_dim {shape.head_dim}"),
+        "self_attn.k_norm.weight": ((kv_rows,), kv_heads) if shape.qk_norm_all_heads else ((shape.head_dim,), f"head_dim {shape.head_dim}"),
     }
 
 
@@ -224,7 +248,7 @@ def check_layer_tensors(inspection: Inspection, report: Report) -> None:
         for name, entry in tensors.items():
             if name in expected_shapes:
                 expected, made_of = expected_shapes[name]
-            elif name.endswith("norm.weight"):
+            elif is_layer_norm(name):
                 expected, made_of = (shape.hidden_size,), f"hidden_size {shape.hidden_size}"
             else:
                 continue
@@ -329,9 +353,9 @@ def check_record(inspection: Inspection, record: ExpansionRecord, file: str, rep
         )
     for name in ARCHITECTURE_FIELDS:
         value = getattr(block, name)
-        if name == "intermediate_size" or value is None:
+        if name in ("intermediate_size", "num_mlp_layers") or value is None:
             continue
-        found = getattr(inspection.shape, name)
+        found = inspection.non_mlp_parameters if name == "non_mlp_parameters" else getattr(inspection.shape, name)
         if found != value:
             report.add(file, label, f"pruned_architecture.{name}", value, found,
                        "the checkpoint's architecture differs from the record's: it is another model", kind="checkpoint-record")

@@ -34,23 +34,34 @@ from ..store.reading import ReadError, load_catalogue
 from ..store.writing import recover_data_dir
 from . import checks
 from .inspection import Inspection, closed_form_total
-from .reading import architecture_of, count_parameters, decoder_of, layer_mlp, read_checkpoint
+from .reading import architecture_of, count_parameters, decoder_of, layer_mlp, read_checkpoint, unknown_tensors
+
+#: What problems name as the file of a record computed for a model outside the catalogue.
+COMPUTED_RECORD = "(record computed by the closed form)"
 
 
-def inspect_checkpoint(directory: Path, record: str | None = None, catalogue_path: Path | None = None) -> Inspection:
+def inspect_checkpoint(
+    directory: Path, record: str | ExpansionRecord | None = None, catalogue_path: Path | None = None
+) -> Inspection:
     """Inspect the checkpoint in ``directory`` from its headers and report every problem.
 
     ``record`` (``MODEL@PCT``, e.g. ``meta-llama/Llama-3.2-1B@40``) also compares the checkpoint
     with that record of the catalogue (``catalogue_path``, default the data directory's
-    ``expansion_rates.json``). Raises ``ReadError`` for an unreadable checkpoint and
-    ``RecordNotFound`` for a record the catalogue does not hold.
+    ``expansion_rates.json``), or with a record given as such (one computed for a model outside
+    the registry). Raises ``ReadError`` for an unreadable checkpoint and ``RecordNotFound`` for
+    a record the catalogue does not hold.
     """
-    expected_record = find_record(record, catalogue_path) if record is not None else None
+    record_file = display_path(catalogue_path or default_data_dir() / CATALOGUE_FILE)
+    if isinstance(record, ExpansionRecord):  # computed, not read from a catalogue file
+        expected_record, record, record_file = record, f"{record.base_model}@{record.pruning_pct}", COMPUTED_RECORD
+    else:
+        expected_record = find_record(record, catalogue_path) if record is not None else None
     checkpoint = read_checkpoint(directory)
     decoder = decoder_of(checkpoint)
     shape, facts = architecture_of(checkpoint, decoder)
-    layers = [layer_mlp(index, tensors) for index, tensors in decoder.layers.items()]
+    layers = [layer_mlp(index, tensors, decoder.mlp_block) for index, tensors in decoder.layers.items()]
     widths = [layer.intermediate_size for layer in layers]
+    unknown = unknown_tensors(checkpoint, decoder)
     inspection = Inspection(
         checkpoint=checkpoint,
         decoder=decoder,
@@ -58,13 +69,13 @@ def inspect_checkpoint(directory: Path, record: str | None = None, catalogue_pat
         facts=facts,
         layers=layers,
         total_parameters=count_parameters(checkpoint, decoder, shape.tie_word_embeddings),
-        closed_form_total_parameters=closed_form_total(shape, widths),
+        closed_form_total_parameters=closed_form_total(shape, widths, not unknown and decoder.final_norm is not None),
         record_label=record,
+        unknown_tensors=unknown,
     )
     checks.check_all(inspection, inspection.report)
     if expected_record is not None:
-        path = catalogue_path or default_data_dir() / CATALOGUE_FILE
-        checks.check_record(inspection, expected_record, display_path(path), inspection.report)
+        checks.check_record(inspection, expected_record, record_file, inspection.report)
     return inspection
 
 

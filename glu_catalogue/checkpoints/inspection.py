@@ -23,9 +23,16 @@ class Inspection:
     facts: ArchitectureFacts
     layers: list[LayerMlp]
     total_parameters: int
-    closed_form_total_parameters: int
+    closed_form_total_parameters: int | None
     record_label: str | None = None
     report: Report = field(default_factory=Report)
+    unknown_tensors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def standard_layout(self) -> bool:
+        """True for a Llama-style decoder: every tensor one the closed form counts, and a final norm with weights."""
+        return not self.unknown_tensors and self.decoder.final_norm is not None
 
     @property
     def ok(self) -> bool:
@@ -41,6 +48,12 @@ class Inspection:
     def layer_intermediate_sizes(self) -> list[int]:
         """Each layer's MLP width as the weights hold it, in layer order."""
         return [layer.intermediate_size for layer in self.layers]
+
+    @property
+    def non_mlp_parameters(self) -> int:
+        """Parameters outside the GLU MLPs: the tensors' total less each layer's MLP at its width."""
+        mlp = (formulas.mlp_parameters(self.weights_hidden_size, width, self.shape.mlp_bias) for width in self.layer_intermediate_sizes)
+        return self.total_parameters - sum(mlp)
 
     @property
     def weights_hidden_size(self) -> int:
@@ -101,14 +114,18 @@ class Inspection:
             "record": self.record_label,
             "checked": dict(self.report.checked),
             "problems": self.report.as_dict()["problems"],
+            "notes": list(self.notes),
         }
 
 
-def closed_form_total(shape: Architecture, widths: list[int]) -> int:
+def closed_form_total(shape: Architecture, widths: list[int], standard_layout: bool) -> int | None:
     """The closed form of the config's architecture with the weights' MLP widths, layer by layer.
 
-    When the weights hold another number of layers than the config, the config's own total.
+    When the weights hold another number of layers than the config, the config's own total;
+    None for a layout the closed form does not count (tensors it does not know, no final norm).
     """
+    if not standard_layout:
+        return None
     if len(widths) != shape.num_hidden_layers:
         return formulas.total_parameters(shape)
     return formulas.total_parameters_by_layer(shape, widths)

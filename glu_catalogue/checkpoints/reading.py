@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..core.architecture import MAX_EXACT_INT, Architecture
+from ..core.layout import is_layer_norm, known_in_layer, outside_layers
 from ..core.problems import show
 from ..store.reading import ReadError, kind_of, read_json
 from ..store.registry import ArchitectureFacts, architecture_from_config
@@ -40,24 +41,25 @@ BUFFER_SUFFIXES = (".inv_freq",)
 #: ``<prefix>layers.<index>.<rest>``: a tensor of one decoder layer.
 LAYER_TENSOR = re.compile(r"^(?P<prefix>(?:.+\.)?)layers\.(?P<index>\d+)\.(?P<rest>.+)$")
 
-#: MLP tensors of a GLU layer and what each axis of their shape measures: ``width`` is the
-#: layer's intermediate size, ``width2`` twice it (fused gate and up), ``hidden`` the model's H.
+#: The block holding a layer's MLP in transformers' own models (``feed_forward``, ``mlp_block``: others).
+MLP_BLOCK = "mlp"
+
+#: MLP tensors of a GLU layer (relative to the MLP block) and what each axis of their shape
+#: measures: ``width`` is the layer's intermediate size, ``width2`` twice it (fused gate and
+#: up), ``hidden`` the model's H.
 MLP_AXES = {
-    "mlp.gate_proj.weight": ("width", "hidden"),
-    "mlp.up_proj.weight": ("width", "hidden"),
-    "mlp.down_proj.weight": ("hidden", "width"),
-    "mlp.gate_up_proj.weight": ("width2", "hidden"),
-    "mlp.gate_proj.bias": ("width",),
-    "mlp.up_proj.bias": ("width",),
-    "mlp.down_proj.bias": ("hidden",),
-    "mlp.gate_up_proj.bias": ("width2",),
+    "gate_proj.weight": ("width", "hidden"),
+    "up_proj.weight": ("width", "hidden"),
+    "down_proj.weight": ("hidden", "width"),
+    "gate_up_proj.weight": ("width2", "hidden"),
+    "gate_proj.bias": ("width",),
+    "up_proj.bias": ("width",),
+    "down_proj.bias": ("hidden",),
+    "gate_up_proj.bias": ("width2",),
 }
 
 #: The tensors a GLU MLP needs: separate gate and up, or fused gate_up (Phi-3); down either way.
-MLP_REQUIRED = (
-    ("mlp.gate_proj.weight", "mlp.up_proj.weight", "mlp.down_proj.weight"),
-    ("mlp.gate_up_proj.weight", "mlp.down_proj.weight"),
-)
+MLP_REQUIRED = (("gate_proj.weight", "up_proj.weight", "down_proj.weight"), ("gate_up_proj.weight", "down_proj.weight"))
 
 
 @dataclass(frozen=True)
@@ -146,6 +148,7 @@ class Decoder:
     embedding: TensorEntry | None
     final_norm: TensorEntry | None
     lm_head: TensorEntry | None
+    mlp_block: str = MLP_BLOCK
 
     def layer_name(self, index: int, rest: str) -> str:
         """The full tensor name of ``rest`` in layer ``index`` (``model.layers.3.mlp.up_proj.weight``)."""
@@ -158,15 +161,16 @@ def decoder_of(checkpoint: Checkpoint) -> Decoder:
     The prefix (``model.`` for ``*ForCausalLM``) is the one most MLP tensors carry, so the
     layers of a vision tower beside the decoder are not mistaken for it.
     """
-    prefixes: Counter[str] = Counter()
+    places: Counter[tuple[str, str]] = Counter()
     for name in checkpoint.tensors:
         match = LAYER_TENSOR.match(name)
-        if match and match["rest"] in MLP_AXES:
-            prefixes[match["prefix"]] += 1
-    if not prefixes:
+        block, _, inner = match["rest"].partition(".") if match else ("", "", "")
+        if match and inner in MLP_AXES:
+            places[(match["prefix"], block)] += 1 + (block == MLP_BLOCK)
+    if not places:
         some = checkpoint.headers[0].path if checkpoint.headers else checkpoint.directory
         raise ReadError(some, "not a GLU decoder checkpoint: no tensor named like model.layers.0.mlp.gate_proj.weight")
-    prefix = prefixes.most_common(1)[0][0]
+    prefix, block = places.most_common(1)[0][0]
     layers: dict[int, dict[str, TensorEntry]] = {}
     for name, entry in checkpoint.tensors.items():
         match = LAYER_TENSOR.match(name)
@@ -179,6 +183,7 @@ def decoder_of(checkpoint: Checkpoint) -> Decoder:
         embedding=checkpoint.tensors.get(f"{prefix}embed_tokens.weight"),
         final_norm=checkpoint.tensors.get(f"{prefix}norm.weight"),
         lm_head=lm_head,
+        mlp_block=block,
     )
 
 
@@ -200,18 +205,20 @@ class LayerMlp:
     @property
     def intermediate_size(self) -> int:
         """The layer's MLP width: gate rows (fused: gate_up rows / 2), else up rows, else down columns; 0 if none."""
-        for name in ("mlp.gate_proj.weight", "mlp.gate_up_proj.weight", "mlp.up_proj.weight", "mlp.down_proj.weight"):
-            if name in self.widths:
-                return int(self.widths[name])
+        for inner in ("gate_proj.weight", "gate_up_proj.weight", "up_proj.weight", "down_proj.weight"):
+            for name, width in self.widths.items():
+                if name.endswith("." + inner):
+                    return int(width)
         return 0
 
 
-def layer_mlp(index: int, tensors: dict[str, TensorEntry]) -> LayerMlp:
-    """What the MLP tensors of layer ``index`` (names relative to the layer) say about its sizes."""
+def layer_mlp(index: int, tensors: dict[str, TensorEntry], block: str = MLP_BLOCK) -> LayerMlp:
+    """What the MLP tensors (in ``block``) of layer ``index`` (names relative to the layer) say about its sizes."""
     widths: dict[str, float] = {}
     hidden_sizes: dict[str, int] = {}
     bad_ranks: list[str] = []
-    for name, axes in MLP_AXES.items():
+    for inner, axes in MLP_AXES.items():
+        name = f"{block}.{inner}"
         entry = tensors.get(name)
         if entry is None:
             continue
@@ -223,51 +230,64 @@ def layer_mlp(index: int, tensors: dict[str, TensorEntry]) -> LayerMlp:
                 hidden_sizes[name] = size
             else:
                 widths[name] = size / 2 if axis == "width2" else size
-    fused = "mlp.gate_up_proj.weight" in tensors
+    fused = f"{block}.gate_up_proj.weight" in tensors
     required = MLP_REQUIRED[1] if fused else MLP_REQUIRED[0]
-    missing = tuple(name for name in required if name not in tensors)
+    missing = tuple(f"{block}.{inner}" for inner in required if f"{block}.{inner}" not in tensors)
     return LayerMlp(index, widths, hidden_sizes, tuple(bad_ranks), missing)
 
 
-def facts_from_tensors(layer: dict[str, TensorEntry], config: dict[str, Any]) -> ArchitectureFacts:
-    """The facts a config does not state, read off the tensor names of one decoder layer.
+def decoder_config(config: dict[str, Any]) -> dict[str, Any]:
+    """The decoder's settings: the config, completed from its ``text_config`` (a multimodal model's);
+    an ``intermediate_size`` given per layer, all alike, as one number."""
+    text = config.get("text_config")
+    merged = {**config, **text} if isinstance(text, dict) else dict(config)
+    widths = merged.get("intermediate_size")
+    if isinstance(widths, list) and widths and all(width == widths[0] for width in widths):
+        merged["intermediate_size"] = widths[0]
+    return merged
 
-    Biases and q/k norms are present or absent; norms per layer are the ``*norm.weight``
-    vectors outside attention; ``head_dim`` is the config's, else hidden / heads (the
-    transformers default).
+
+def facts_from_tensors(layer: dict[str, TensorEntry], config: dict[str, Any], block: str = MLP_BLOCK) -> ArchitectureFacts:
+    """The facts a config does not state, read off the tensor names and shapes of one decoder layer.
+
+    Biases and q/k norms are present or absent, q/k norms one head wide or all heads wide; norms
+    per layer are the norm vectors directly in the layer (``input_layernorm.weight``), with or
+    without biases; ``head_dim`` is the config's, else hidden / heads (the transformers default).
     """
     names = set(layer)
     heads = config.get("num_attention_heads") or 1
-    norms = [name for name in names if name.endswith("norm.weight") and not name.startswith("self_attn.")]
+    head_dim = config.get("head_dim") or config.get("hidden_size", 0) // heads
+    norms = [name for name in names if is_layer_norm(name) and name.endswith(".weight")]
+    q_norm = layer.get("self_attn.q_norm.weight")
     architectures = config.get("architectures")
     return ArchitectureFacts(
         qkv_bias=bool(names & {"self_attn.q_proj.bias", "self_attn.qkv_proj.bias"}),
         o_proj_bias="self_attn.o_proj.bias" in names,
-        mlp_bias=bool(names & {"mlp.gate_proj.bias", "mlp.gate_up_proj.bias", "mlp.down_proj.bias"}),
-        qk_norm="self_attn.q_norm.weight" in names,
+        mlp_bias=bool(names & {f"{block}.gate_proj.bias", f"{block}.gate_up_proj.bias", f"{block}.down_proj.bias"}),
+        qk_norm=q_norm is not None,
         norms_per_layer=len(norms),
         fused_qkv="self_attn.qkv_proj.weight" in names,
-        fused_gate_up="mlp.gate_up_proj.weight" in names,
-        head_dim_effective=config.get("head_dim") or config.get("hidden_size", 0) // heads,
-        mlp_param_names=sorted(name.removeprefix("mlp.") for name in names if name.startswith("mlp.")),
+        fused_gate_up=f"{block}.gate_up_proj.weight" in names,
+        qk_norm_all_heads=q_norm is not None and q_norm.n_elements == heads * head_dim != head_dim,
+        norm_bias=bool(norms) and all(name.removesuffix(".weight") + ".bias" in names for name in norms),
+        head_dim_effective=head_dim,
+        mlp_param_names=sorted(name.removeprefix(f"{block}.") for name in names if name.startswith(f"{block}.")),
         attn_param_names=sorted(name.removeprefix("self_attn.") for name in names if name.startswith("self_attn.")),
         transformers_class=architectures[0] if isinstance(architectures, list) and architectures else "unknown",
     )
 
 
 def architecture_of(checkpoint: Checkpoint, decoder: Decoder) -> tuple[Architecture, ArchitectureFacts]:
-    """The config's architecture, completed with the facts of the first layer's tensor names."""
-    missing = [key for key in REQUIRED_CONFIG_KEYS if key not in checkpoint.config]
+    """The config's architecture (a multimodal config's text_config), completed with the facts of the first layer's tensors."""
+    config = decoder_config(checkpoint.config)
+    missing = [key for key in REQUIRED_CONFIG_KEYS if key not in config]
     if missing:
         raise ReadError(checkpoint.config_path, f"no {', '.join(repr(key) for key in missing)}: a decoder config needs them")
     _check_sizes(checkpoint)
-    first_index, first_layer = next(iter(decoder.layers.items()))
-    if not any(name.endswith("norm.weight") for name in first_layer):
-        some = next(iter(first_layer.values())).file
-        raise ReadError(some, f"layer {first_index} holds no *norm.weight tensor: not a decoder layout the catalogue can count")
+    first_layer = next(iter(decoder.layers.values()))
     try:
-        facts = facts_from_tensors(first_layer, checkpoint.config)
-        return architecture_from_config(checkpoint.config, facts), facts
+        facts = facts_from_tensors(first_layer, config, decoder.mlp_block)
+        return architecture_from_config(config, facts), facts
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "(config)"
@@ -278,10 +298,31 @@ def _check_sizes(checkpoint: Checkpoint) -> None:
     """The config's sizes must be positive integers a float holds exactly: ``ReadError`` naming the first that is not."""
     for key in (*REQUIRED_CONFIG_KEYS, *OPTIONAL_SIZE_KEYS):
         value = checkpoint.config.get(key)
-        if value is None and key in OPTIONAL_SIZE_KEYS:
+        if value is None:
+            continue  # absent: a nested text_config may hold it; what the architecture lacks is reported where it is read
+        if key == "intermediate_size" and type(value) is list and value:
+            values = value  # one width per layer (Gemma 3n)
+        else:
+            values = [value]
+        for item in values:
+            if type(item) is not int or not 0 < item <= MAX_EXACT_INT:
+                raise ReadError(checkpoint.config_path, f"{key}: expected a positive integer up to 2**53, found {show(value)}")
+
+
+def unknown_tensors(checkpoint: Checkpoint, decoder: Decoder) -> list[str]:
+    """Tensors the closed form does not count (layer index as ``N``): empty for a Llama-style decoder."""
+    known = outside_layers(decoder.prefix)
+    unknown: set[str] = set()
+    for name in checkpoint.tensors:
+        if name.endswith(BUFFER_SUFFIXES):
             continue
-        if type(value) is not int or not 0 < value <= MAX_EXACT_INT:
-            raise ReadError(checkpoint.config_path, f"{key}: expected a positive integer up to 2**53, found {show(value)}")
+        match = LAYER_TENSOR.match(name)
+        if match and match["prefix"] == decoder.prefix:
+            if not known_in_layer(match["rest"], decoder.mlp_block, "self_attn"):
+                unknown.add(f"{decoder.prefix}layers.N.{match['rest']}")
+        elif name not in known:
+            unknown.add(name)
+    return sorted(unknown)
 
 
 def count_parameters(checkpoint: Checkpoint, decoder: Decoder, tie_word_embeddings: bool) -> int:

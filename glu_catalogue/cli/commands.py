@@ -109,7 +109,10 @@ def cli() -> None:
 MAX_TABLE_PROBLEMS = 100
 
 CHECKPOINT_HELP = "A checkpoint directory (config.json + *.safetensors) to check instead of catalogue files."
-RECORD_HELP = "With a checkpoint: also compare it with this catalogue record, MODEL@PCT (e.g. meta-llama/Llama-3.2-1B@40)."
+RECORD_HELP = (
+    "With a checkpoint: also compare it with this catalogue record, MODEL@PCT (e.g. meta-llama/Llama-3.2-1B@40); "
+    "MODEL may be a config.json, checkpoint or hub id outside the registry (its record is computed)."
+)
 
 
 @cli.command()
@@ -153,7 +156,11 @@ def verify(paths: tuple[Path, ...], checkpoint: Path | None, record: str | None,
 
 @cli.command()
 @click.argument("directory", type=click.Path(path_type=Path))
-@click.option("--record", default=None, metavar="MODEL@PCT", help="Also compare with this catalogue record (e.g. meta-llama/Llama-3.2-1B@40).")
+@click.option(
+    "--record", default=None, metavar="MODEL@PCT",
+    help="Also compare with this catalogue record (e.g. meta-llama/Llama-3.2-1B@40); MODEL may be a config.json, "
+    "checkpoint or hub id outside the registry (its record is computed).",
+)
 @FORMAT_OPTION
 def inspect(directory: Path, record: str | None, output: str) -> None:
     """Inspect a (pruned) checkpoint from its safetensors headers, without loading weights or torch.
@@ -180,10 +187,12 @@ def inspect(directory: Path, record: str | None, output: str) -> None:
 
 
 def run_inspection(directory: Path, record: str | None):
-    """``checkpoints.inspect_checkpoint`` of ``directory``, optionally against ``record`` (``MODEL@PCT``)."""
+    """``checkpoints.inspect_checkpoint`` of ``directory``, optionally against ``record`` (``MODEL@PCT``;
+    MODEL a registry id, or a config.json, checkpoint or hub id whose record is computed)."""
     from ..checkpoints.inspect import inspect_checkpoint
+    from ..pipeline.models import record_for_label
 
-    return inspect_checkpoint(directory, record)
+    return inspect_checkpoint(directory, record_for_label(record) if record is not None else None)
 
 
 def print_inspection(inspection) -> None:
@@ -205,12 +214,16 @@ def print_inspection(inspection) -> None:
     for first, last, width in inspection.width_runs():
         where = f"layer {first}" if first == last else f"layers {first}-{last}"
         click.echo(f"  {where}: {width} ({ratio_text(expansion_ratio(width, inspection.weights_hidden_size))})")
+    closed = inspection.closed_form_total_parameters
+    compared = "not derivable" if closed is None else f"{closed:,}"
     click.echo(
         f"parameters    {inspection.total_parameters:,} counted from the tensor shapes "
-        f"(closed form of the config with these widths: {inspection.closed_form_total_parameters:,})"
+        f"(closed form of the config with these widths: {compared})"
     )
     if inspection.record_label:
         click.echo(f"record        {inspection.record_label}")
+    for note in inspection.notes:
+        click.echo(f"note          {note}")
 
 
 def human_bytes(n_bytes: int) -> str:
@@ -224,7 +237,7 @@ def human_bytes(n_bytes: int) -> str:
 def print_report(report) -> None:
     """The problem table and a one-line summary."""
     checked = report.checked
-    scope = ", ".join(f"{count} {name.replace('_', ' ')}" for name, count in checked.items())
+    scope = ", ".join(f"{count} {name.replace('_', ' ').removesuffix('s' if count == 1 else '')}" for name, count in checked.items())
     if report.ok:
         click.echo(f"OK: no problems ({scope} checked)")
         return
@@ -458,12 +471,82 @@ def print_build_summary(result, request) -> None:
         table.add_row(*plain(
             outcome.model_id, ",".join(map(str, outcome.built)) or "-", ",".join(map(str, outcome.skipped)) or "-",
             f"{outcome.seconds:.1f}" if outcome.built else "", peak, outcome.build_path or "", outcome.weights,
-            f"FAILED: {outcome.error}" if outcome.error else "ok",
+            f"FAILED: {outcome.error}" if outcome.error else f"not prunable by optipfair: {outcome.not_prunable}" if outcome.not_prunable else "ok",
         ))
     out.print(table)
     written = ", ".join(str(path) for path in result.changed_files) or "none (unchanged)"
     out.print(f"files written: {written}", markup=False)
 
+
+
+@cli.command()
+@click.argument("source")
+@click.option("--id", "model_id", default=None, metavar="ORG/NAME", help="The registry id. Default: the hub id, or the id the config names.")
+@click.option("--family", default=None, help="Model family (the site's page). Default: inferred from the id (Qwen3-4B -> Qwen3).")
+@click.option("--size-label", default=None, help="Short size label (the CSV's 'Model Family'). Default: the id's size, e.g. 4B.")
+@click.option(
+    "--sources", "sources_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
+    help="JSON file with the sources to cite: a list of {repo, path, commit, provides}, or {sources, notes}.",
+)
+@click.option("--grade", type=click.Choice(["official", "copy", "derived", "partial"]), default=None, help="How directly the config was read from its sources.")
+def add(source: str, model_id: str | None, family: str | None, size_label: str | None, sources_file: Path | None, grade: str | None) -> None:
+    """Add a model to the registry (data/models/) from a config.json, a checkpoint directory or a hub id.
+
+    The model's transformers class is built on the meta device (no weights, no memory) and its
+    architecture read off its parameters: MLP width, biases, norms, fused projections, tied
+    head, the exact total, and for a mixture of experts the experts and active parameters. A
+    checkpoint's safetensors headers must agree. SOURCE may also be a model description
+    {model_id, config, sources, notes}. Exit 0: added; 2: the source cannot be read, is not a
+    GLU model, or the id is taken (nothing written).
+
+    \b
+    Example:
+      catalogue add ./my-olmo2-checkpoint --id me/olmo2-ft
+      catalogue add allenai/OLMo-2-0425-1B
+      catalogue add config.json --id org/name --family OLMo-2 --sources sources.json --grade copy
+    """
+    from ..pipeline.add import add_model
+    from ..store.paths import display_path
+
+    added = add_model(source, model_id=model_id, family=family, size_label=size_label, sources_file=sources_file, grade=grade)
+    entry, derived = added.entry, added.derived
+    click.echo(f"added {entry.model_id} ({entry.family}, {entry.size_label}) -> {display_path(added.path)}")
+    click.echo(f"architecture  {derived.transformers_class}: {entry.architecture.describe()}")
+    click.echo(f"parameters    {describe_counts(entry)}")
+    if derived.closed_form_parameters is not None:
+        click.echo(f"closed form   {derived.closed_form_parameters:,} (equal)")
+    if added.header_parameters is not None:
+        click.echo(f"checkpoint    {added.header_parameters:,} counted from the safetensors headers (equal)")
+    click.echo(f"pruning       {pruning_summary(entry)}")
+    click.echo(f"facts from    transformers {derived.transformers_version}, meta device")
+    for note in added.notes:
+        click.echo(f"note          {note}")
+
+
+def pruning_summary(entry) -> str:
+    """How ``catalogue build`` prunes the model, or why it cannot."""
+    if entry.not_prunable:
+        return f"not prunable by optipfair: {entry.not_prunable}"
+    if entry.architecture.fused_gate_up:
+        return "by the catalogue with optipfair's ranking (a fused gate_up_proj, which optipfair refuses)"
+    return "by optipfair (MLP_GLU)"
+
+
+def describe_counts(entry) -> str:
+    """``1,484,916,736 total; MLPs 4.00x`` or, for a mixture of experts, total, active and the experts' ratio."""
+    from ..core import formulas
+
+    shape, experts = entry.architecture, entry.experts
+    text = f"{formulas.total_parameters(shape):,} total"
+    if formulas.mlp_layers(shape):
+        text += f"; dense MLPs {formulas.expansion_ratio(shape.intermediate_size, shape.hidden_size):.2f}x in {formulas.mlp_layers(shape)} layers"
+    if experts is not None:
+        ratio = formulas.expansion_ratio(experts.moe_intermediate_size, shape.hidden_size)
+        text += (
+            f"; {formulas.active_parameters(shape, experts):,} active per token; experts {experts.num_experts} x "
+            f"{experts.moe_intermediate_size} ({ratio:.2f}x), {experts.num_experts_per_tok} per token, in {experts.num_moe_layers} layers"
+        )
+    return text
 
 
 @cli.command()
@@ -491,30 +574,55 @@ def models(output: str) -> None:
     from ..core.text import count_millions, number
 
     table = Table(header_style="bold")
-    for column in ("model", "family", "size", "hidden", "intermediate", "layers", "ratio (x)", "params (M)", "MLP share (%)"):
+    for column in ("model", "family", "size", "hidden", "intermediate", "layers", "ratio (x)", "params (M)", "MLP share (%)", "active (M)"):
         table.add_column(column, justify="left" if column in ("model", "family", "size") else "right")
+    notes = []
     for row in rows:
+        model = row.model_id
+        if row.num_experts is not None or row.not_prunable:
+            notes.append(row)
+            model += f" [{len(notes)}]"
         table.add_row(*plain(
-            row.model_id,
+            model,
             row.family,
             row.size_label,
             str(row.hidden_size),
-            str(row.intermediate_size),
+            "-" if row.intermediate_size is None else str(row.intermediate_size),
             str(row.num_hidden_layers),
-            number(row.expansion_ratio),
+            "-" if row.expansion_ratio is None else number(row.expansion_ratio),
             count_millions(row.total_parameters),
-            number(row.mlp_share_pct),
+            "-" if row.intermediate_size is None else number(row.mlp_share_pct),
+            "-" if row.active_parameters is None else count_millions(row.active_parameters),
         ))
     out = console()
     out.print(table)
-    out.print(f"{len(rows)} models; ratio = intermediate / hidden; MLP share = MLP parameters / all parameters")
+    for number_, row in enumerate(notes, start=1):
+        out.print(f"[{number_}] {row.model_id}: {model_note(row)}", markup=False)
+    out.print(
+        f"{len(rows)} models; ratio = intermediate / hidden; MLP share = dense MLP parameters / all parameters; "
+        "active = parameters a token passes through (mixtures of experts)"
+    )
+
+
+def model_note(row) -> str:
+    """What a ``catalogue models`` footnote says: the experts and dense layers, or why it is not prunable."""
+    if row.num_experts is None:
+        return f"not prunable by optipfair: {row.not_prunable}"
+    dense = f"{row.num_mlp_layers} dense MLP layers" if row.num_mlp_layers else "no dense MLP layers"
+    return (
+        f"mixture of experts: {row.num_experts} experts x {row.moe_intermediate_size} ({row.experts_expansion_ratio:.2f}x), "
+        f"{row.num_experts_per_tok} per token; {dense}; not prunable by optipfair (it prunes dense GLU MLPs, not experts)"
+    )
 
 
 @cli.command()
 @click.option("--ratio", "ratio", metavar="FACTOR", default=None, help="Target expansion ratio as a factor, e.g. 2.4 (optipfair's expansion_rate=240).")
 @click.option("--pct", "pruning_pct", type=click.FloatRange(0, 100), default=None, callback=lambda ctx, param, value: finite(value, "--pct"),
               help="Pruning percentage 0-100 (optipfair's pruning_percentage).")
-@click.option("--model", "model_ids", multiple=True, metavar="ID", help="Registry id; repeat for several. Default: every registry model.")
+@click.option(
+    "--model", "model_ids", multiple=True, metavar="MODEL",
+    help="Registry id, config.json, checkpoint directory or hub id (org/name[@revision]); repeat for several. Default: every registry model.",
+)
 @click.option("--divisor", type=click.Choice(["32", "64", "128", "256"]), default=None, help="optipfair's expansion_divisor: round the kept width down to a multiple of it.")
 @FORMAT_OPTION
 def plan(ratio: str | None, pruning_pct: float | None, model_ids: tuple[str, ...], divisor: str | None, output: str) -> None:
@@ -523,19 +631,23 @@ def plan(ratio: str | None, pruning_pct: float | None, model_ids: tuple[str, ...
     With --ratio R, each model gets the pruning percentage optipfair derives from
     expansion_rate=R*100 (pass pruning_percentage=None with it), the MLP width it keeps, the
     ratio reached, the parameter count and the reduction; --pct P does the same for
-    pruning_percentage=P. Nothing is built: the closed form predicts optipfair exactly. A model
-    the target does not fit (ratio already at or below it, or arguments optipfair refuses) gets
-    a note instead of numbers; exit 0 all the same.
+    pruning_percentage=P. Nothing is pruned: the closed form predicts optipfair exactly. A model
+    outside the registry (a config.json, checkpoint or hub id) is built on the meta device to
+    read its architecture. A model the target does not fit (ratio already at or below it,
+    arguments optipfair refuses, a mixture of experts) gets a note instead of numbers; exit 0
+    all the same.
 
     \b
     Example:
       catalogue plan --ratio 2.4 --model meta-llama/Llama-3.2-1B --model meta-llama/Llama-3.2-3B
+      catalogue plan --ratio 2.4 --model ./config.json
       catalogue plan --pct 40 --divisor 256
       catalogue plan --ratio 3 --format json
     """
     from ..core.formulas import expansion_rate_pct_for_ratio
+    from ..pipeline.models import resolve_model
     from ..planning.planner import plan as make_plan
-    from ..store.registry import get_model, load_registry
+    from ..store.registry import load_registry
 
     if (ratio is None) == (pruning_pct is None):
         raise click.UsageError("give exactly one of --ratio or --pct")
@@ -546,7 +658,7 @@ def plan(ratio: str | None, pruning_pct: float | None, model_ids: tuple[str, ...
             raise click.BadParameter(str(error), param_hint="--ratio") from None
         if rate_pct <= 0:
             raise click.BadParameter(f"{ratio} is not a positive factor (e.g. 2.4)", param_hint="--ratio")
-    entries = [get_model(model_id) for model_id in dict.fromkeys(model_ids)] or list(load_registry().values())
+    entries = [resolve_model(model_id) for model_id in dict.fromkeys(model_ids)] or list(load_registry().values())
     rows = make_plan(entries, ratio=ratio, pruning_pct=pruning_pct, divisor=int(divisor) if divisor else None)
     if output == "json":
         echo_json([row.as_dict() for row in rows])

@@ -17,7 +17,7 @@ from typing import Any, Callable, Mapping
 
 from .. import __version__
 from . import formulas
-from .architecture import ARCHITECTURE_FIELDS, EXTRA_FIELDS, Architecture
+from .architecture import ARCHITECTURE_FIELDS, DEFAULTS, EXTRA_FIELDS, LATER_FIELDS, Architecture
 from .records import SCHEMA_VERSION, ExpansionRecord, Metadata, Provenance
 
 #: The rule a closed-form record assumes, written into its provenance.
@@ -57,7 +57,7 @@ def architecture_values(
     }
     if shape is not None:
         values["expansion_ratio_exact"] = formulas.expansion_ratio(intermediate_size, hidden_size)
-        values.update({name: shape[name] for name in EXTRA_FIELDS})
+        values.update({name: shape[name] for name in EXTRA_FIELDS if name not in LATER_FIELDS or shape[name] != DEFAULTS[name]})
     return values
 
 
@@ -108,7 +108,7 @@ def closed_form_values(
     ``shape_key`` (the shape's values in ``ARCHITECTURE_FIELDS`` order) saves recomputing it.
     """
     if shape_key is None:
-        shape_key = tuple(getattr(shape, name, False) for name in ARCHITECTURE_FIELDS)
+        shape_key = tuple(getattr(shape, name, DEFAULTS.get(name)) for name in ARCHITECTURE_FIELDS)
     shape_values, original = _unpruned_values(shape_key, rounding)
     kept = formulas.kept_neurons(shape.intermediate_size, pruning_pct)
     pruned_total = formulas.total_parameters(shape, kept)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Sequence
 from ..errors import PruningError
 
 if TYPE_CHECKING:  # the formulas read attributes; anything with Architecture's fields will do
-    from .architecture import Architecture
+    from .architecture import Architecture, Experts
 
 #: Number of decimals every rounded display value of the catalogue is written with
 #: (``total_parameters_millions``, ``*_pct``, ``expansion_rate``, ``expansion_rate_percentage``).
@@ -50,16 +50,25 @@ def attention_parameters(shape: Architecture) -> int:
     """One attention block: q/o have ``heads*head_dim`` rows, k/v ``kv_heads*head_dim`` (GQA).
 
     q: H x (nh*hd), k and v: H x (kv*hd), o: (nh*hd) x H. Biases add one value per output
-    row (Qwen2 has q/k/v biases). A q/k norm (Qwen3, Gemma-3) is one RMSNorm(head_dim) each.
-    A fused ``qkv_proj`` (Phi-3) stacks the same rows, so the count is the same.
+    row (Qwen2 has q/k/v biases). A q/k norm (Qwen3, Gemma-3) is one RMSNorm(head_dim) each;
+    spanning all heads (OLMo-2) it is RMSNorm(nh*hd) on q and RMSNorm(kv*hd) on k. A fused
+    ``qkv_proj`` (Phi-3) stacks the same rows, so the count is the same.
     """
     q_width = shape.num_attention_heads * shape.head_dim
     kv_width = shape.num_key_value_heads * shape.head_dim
     weights = shape.hidden_size * (q_width + 2 * kv_width) + q_width * shape.hidden_size
     qkv_biases = (q_width + 2 * kv_width) if shape.qkv_bias else 0
     o_bias = shape.hidden_size if shape.o_proj_bias else 0
-    qk_norms = 2 * shape.head_dim if shape.qk_norm else 0
-    return weights + qkv_biases + o_bias + qk_norms
+    return weights + qkv_biases + o_bias + qk_norm_parameters(shape)
+
+
+def qk_norm_parameters(shape: Architecture) -> int:
+    """The q and k norms of one attention block: head_dim each, or every head's width (OLMo-2)."""
+    if not shape.qk_norm:
+        return 0
+    if getattr(shape, "qk_norm_all_heads", False):
+        return (shape.num_attention_heads + shape.num_key_value_heads) * shape.head_dim
+    return 2 * shape.head_dim
 
 
 def mlp_parameters(hidden_size: int, intermediate_size: int, mlp_bias: bool) -> int:
@@ -72,47 +81,80 @@ def mlp_parameters(hidden_size: int, intermediate_size: int, mlp_bias: bool) -> 
     return weights + biases
 
 
-def layer_norm_parameters(hidden_size: int, norms_per_layer: int) -> int:
-    """RMSNorm weights of one decoder layer: 2 (Llama) or 4 (Gemma-2/3) vectors of size H."""
-    return norms_per_layer * hidden_size
+def norm_parameters(hidden_size: int, n_norms: int, norm_bias: bool = False) -> int:
+    """``n_norms`` norms of size H: a weight each (RMSNorm), and a bias each for a LayerNorm with one (StableLM)."""
+    return n_norms * hidden_size * (2 if norm_bias else 1)
 
 
-def non_mlp_parameters(shape: Architecture) -> int:
-    """Every parameter outside the MLPs: what width pruning leaves untouched.
+def layer_norm_parameters(hidden_size: int, norms_per_layer: int, norm_bias: bool = False) -> int:
+    """The norms of one decoder layer: 2 (Llama) or 4 (Gemma-2/3) of size H."""
+    return norm_parameters(hidden_size, norms_per_layer, norm_bias)
+
+
+def closed_form_non_mlp_parameters(shape: Architecture) -> int:
+    """Every parameter outside the MLPs of a Llama-style decoder, from first principles.
 
     embeddings (+ untied LM head) + L x (attention + layer norms) + final norm (H).
     """
-    per_layer = attention_parameters(shape) + layer_norm_parameters(shape.hidden_size, shape.norms_per_layer)
+    norm_bias = getattr(shape, "norm_bias", False)
+    per_layer = attention_parameters(shape) + layer_norm_parameters(shape.hidden_size, shape.norms_per_layer, norm_bias)
     embeddings = embedding_parameters(shape.vocab_size, shape.hidden_size, shape.tie_word_embeddings)
-    return embeddings + shape.num_hidden_layers * per_layer + shape.hidden_size
+    return embeddings + shape.num_hidden_layers * per_layer + norm_parameters(shape.hidden_size, 1, norm_bias)
+
+
+def non_mlp_parameters(shape: Architecture) -> int:
+    """Every parameter outside the GLU MLPs: what width pruning leaves untouched.
+
+    The count the architecture carries (measured on the meta device when the model was
+    added, for architectures with parts the closed form does not know), else the closed form.
+    """
+    stated = getattr(shape, "non_mlp_parameters", None)
+    return stated if stated is not None else closed_form_non_mlp_parameters(shape)
+
+
+def mlp_layers(shape: Architecture) -> int:
+    """Layers with a dense GLU MLP: every layer, or a mixture-of-experts model's dense layers."""
+    stated = getattr(shape, "num_mlp_layers", None)
+    return shape.num_hidden_layers if stated is None else stated
 
 
 def total_parameters(shape: Architecture, intermediate_size: int | None = None) -> int:
     """Total parameters of a GLU decoder, as ``sum(p.numel() for p in model.parameters())``.
 
-    Everything outside the MLPs + L MLPs of one width. ``intermediate_size`` overrides the
-    shape's MLP width (a uniformly pruned model).
+    Everything outside the MLPs + the dense layers' MLPs, all of one width.
+    ``intermediate_size`` overrides the shape's MLP width (a uniformly pruned model).
     """
     width = shape.intermediate_size if intermediate_size is None else intermediate_size
-    return non_mlp_parameters(shape) + shape.num_hidden_layers * mlp_parameters(shape.hidden_size, width, shape.mlp_bias)
+    return non_mlp_parameters(shape) + mlp_layers(shape) * mlp_parameters(shape.hidden_size, width, shape.mlp_bias)
 
 
 def total_parameters_by_layer(shape: Architecture, intermediate_sizes: Sequence[int]) -> int:
     """Total parameters of a GLU decoder whose layers have MLPs of different widths.
 
     Everything outside the MLPs + the sum of each layer's MLP at its own width: what
-    optipfair's ``layer_indices`` leaves. ``intermediate_sizes`` holds one width per layer;
-    the shape's own ``intermediate_size`` is not used.
+    optipfair's ``layer_indices`` leaves. ``intermediate_sizes`` holds one width per MLP
+    layer; the shape's own ``intermediate_size`` is not used.
     """
-    if len(intermediate_sizes) != shape.num_hidden_layers:
-        raise ValueError(f"{len(intermediate_sizes)} MLP widths for {shape.num_hidden_layers} layers")
+    if len(intermediate_sizes) != mlp_layers(shape):
+        raise ValueError(f"{len(intermediate_sizes)} MLP widths for {mlp_layers(shape)} layers")
     mlps = sum(mlp_parameters(shape.hidden_size, width, shape.mlp_bias) for width in intermediate_sizes)
     return non_mlp_parameters(shape) + mlps
 
 
+def active_parameters(shape: Architecture, experts: Experts) -> int:
+    """Parameters a token passes through in a mixture-of-experts model.
+
+    The total less, in each MoE layer, the routed experts the token does not use:
+    ``total - moe_layers x (E - k) x one expert's GLU MLP``. Routers and shared experts are active.
+    """
+    idle = experts.num_experts - experts.num_experts_per_tok
+    expert = mlp_parameters(shape.hidden_size, experts.moe_intermediate_size, experts.expert_bias)
+    return total_parameters(shape) - experts.num_moe_layers * idle * expert
+
+
 def mlp_share(shape: Architecture) -> float:
-    """Fraction (0-1) of all parameters that sit in the MLPs: what width pruning can remove."""
-    all_mlps = shape.num_hidden_layers * mlp_parameters(
+    """Fraction (0-1) of all parameters that sit in the dense GLU MLPs: what width pruning can remove."""
+    all_mlps = mlp_layers(shape) * mlp_parameters(
         shape.hidden_size, shape.intermediate_size, shape.mlp_bias
     )
     return all_mlps / total_parameters(shape)

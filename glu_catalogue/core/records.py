@@ -25,7 +25,7 @@ from typing import Annotated, Any, Literal, Mapping, get_args
 from pydantic import AfterValidator, Field, create_model, model_validator
 
 from ..errors import RecordNotFound
-from .architecture import ARCHITECTURE_FIELDS, EXTRA_FIELDS, MAX_EXACT_INT, OPTIONAL_FIELDS, Architecture, PositiveInt, StrictModel
+from .architecture import ARCHITECTURE_FIELDS, EXTRA_FIELDS, LATER_FIELDS, MAX_EXACT_INT, OPTIONAL_FIELDS, Architecture, PositiveInt, StrictModel
 from .formulas import DISPLAY_DECIMALS
 from .text import record_label
 
@@ -244,7 +244,9 @@ class Catalogue(StrictModel):
         raise RecordNotFound(f"no successful record {record_label(base_model, pruning_pct)} in this catalogue")
 
 
-_COMPLETE_BLOCK_KEYS = frozenset(("expansion_ratio_exact", *ARCHITECTURE_FIELDS))
+#: What every side of a catalogue record carries (``LATER_FIELDS`` may be omitted: their default).
+COMPLETE_BLOCK_FIELDS = ("expansion_ratio_exact", *(name for name in ARCHITECTURE_FIELDS if name not in LATER_FIELDS))
+_COMPLETE_BLOCK_KEYS = frozenset(COMPLETE_BLOCK_FIELDS)
 
 
 def check_complete(record: ExpansionRecord | Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -261,7 +263,7 @@ def check_complete(record: ExpansionRecord | Mapping[str, Any]) -> list[tuple[st
     if "provenance" not in raw:
         missing.append(("provenance", "how the record was produced"))
     for side, block in blocks:
-        for name in ("expansion_ratio_exact", *ARCHITECTURE_FIELDS):
+        for name in COMPLETE_BLOCK_FIELDS:
             if name not in block:
                 missing.append((f"{side}.{name}", "needed to recompute the parameter count"))
     return missing

@@ -29,7 +29,7 @@ from typing import Any, Protocol
 
 import torch
 
-from ..checkpoints.reading import BUFFER_SUFFIXES, LAYER_TENSOR, MLP_AXES
+from ..checkpoints.reading import BUFFER_SUFFIXES, LAYER_TENSOR, MLP_AXES, MLP_BLOCK
 from ..errors import ModelFailed
 from ..store.reading import ReadError
 from ..store.registry import ModelEntry
@@ -222,10 +222,16 @@ class DecoderLayout:
     outside: list[str]  # embedding, final norm, LM head: not in any decoder layer
 
 
+def is_mlp_tensor(rest: str) -> bool:
+    """True for a layer's GLU MLP tensor under the ``mlp`` block (``mlp.gate_proj.weight``): what optipfair prunes."""
+    block, _, inner = rest.partition(".")
+    return block == MLP_BLOCK and inner in MLP_AXES
+
+
 def decoder_layout(names: list[str]) -> DecoderLayout:
     """Sort ``names`` into decoder layers, by the prefix most MLP tensors carry (``model.``)."""
     matches = {name: LAYER_TENSOR.match(name) for name in names}
-    prefixes = Counter(match["prefix"] for match in matches.values() if match and match["rest"] in MLP_AXES)
+    prefixes = Counter(match["prefix"] for match in matches.values() if match and is_mlp_tensor(match["rest"]))
     if not prefixes:
         raise ModelFailed("no tensor named like model.layers.0.mlp.gate_proj.weight: not a GLU decoder")
     prefix = prefixes.most_common(1)[0][0]
@@ -235,7 +241,7 @@ def decoder_layout(names: list[str]) -> DecoderLayout:
     for name, match in matches.items():
         if match is None or match["prefix"] != prefix:
             outside.append(name)
-        elif match["rest"] in MLP_AXES:
+        elif is_mlp_tensor(match["rest"]):
             mlp.setdefault(int(match["index"]), {})[match["rest"]] = name
         else:
             other.setdefault(int(match["index"]), []).append(name)
@@ -246,4 +252,4 @@ def decoder_layout(names: list[str]) -> DecoderLayout:
 def pruned_shape(rest: str, shape: tuple[int, ...], kept: int) -> tuple[int, ...]:
     """The shape of MLP tensor ``rest`` (``mlp.down_proj.weight``, ...) once its layer keeps ``kept`` neurons."""
     sizes = {"width": kept, "width2": 2 * kept}
-    return tuple(sizes.get(axis, size) for axis, size in zip(MLP_AXES[rest], shape))
+    return tuple(sizes.get(axis, size) for axis, size in zip(MLP_AXES[rest.removeprefix(f"{MLP_BLOCK}.")], shape))

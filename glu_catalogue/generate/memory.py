@@ -109,6 +109,9 @@ def choose_build_path(
 
 
 def _gib(n_bytes: float) -> str:
+    """``1.5 GiB``; below 0.1 GiB in MiB, so a small model does not read as needing nothing."""
+    if n_bytes < 0.1 * 2**30:
+        return f"{n_bytes / 2**20:.1f} MiB"
     return f"{n_bytes / 2**30:.1f} GiB"
 
 

@@ -30,7 +30,9 @@ class WeightsSource:
 
     ``kind`` is ``checkpoint`` (``location`` is a local directory), ``hub`` (``location`` is a
     hub id, ``revision`` optional) or ``random-init`` (``seed``). ``chosen_by`` says why: the
-    ``--weights`` option, a configured or cached checkpoint, or the offline default.
+    ``--weights`` option, a configured or cached checkpoint, or the offline default. A hub
+    source resolved to a commit carries the sha256 of the config.json it resolved to
+    (``config_digest``).
     """
 
     kind: Literal["checkpoint", "hub", "random-init"]
@@ -38,6 +40,7 @@ class WeightsSource:
     revision: str | None = None
     seed: int | None = None
     chosen_by: str = "--weights"
+    config_digest: str | None = None
 
     def describe(self) -> str:
         """One phrase for the screen: ``checkpoint /path``, ``hub org/name@rev``, ``random-init (seed 0)``."""
@@ -131,6 +134,8 @@ def config_sha256(config: dict[str, Any], weights: WeightsSource) -> str:
     ``config`` is the registry's config.json values; a checkpoint whose config.json cannot be
     read (missing, not a regular file, too large) raises ``ReadError``.
     """
+    if weights.config_digest is not None:
+        return weights.config_digest
     if weights.kind == "checkpoint":
         return hashlib.sha256(read_bytes(Path(weights.location) / "config.json", MAX_SMALL_FILE_BYTES)).hexdigest()
     return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()

@@ -11,7 +11,7 @@ torch is not imported by this module.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -27,9 +27,11 @@ from ..generate.weights import (
 )
 from ..store.paths import CATALOGUE_FILE
 from ..store.reading import ReadError, load_catalogue
-from ..store.registry import ModelEntry, get_model, load_registry
+from ..store.registry import ModelEntry, load_registry
+from ..store.sources import read_source
 from ..store.writing import recover_data_dir
 from .lock import build_lock
+from .models import resolve_model
 from .publish import write_catalogue
 
 #: The study's pruning levels, in percent.
@@ -82,6 +84,7 @@ class ModelOutcome:
     build_path: str | None = None  # in-memory or streaming
     build_path_reason: str | None = None
     error: str | None = None
+    not_prunable: str | None = None
 
 
 @dataclass
@@ -135,18 +138,20 @@ def parse_levels(text: str) -> tuple[int, ...]:
 
 
 def parse_models(text: str | None) -> tuple[str, ...]:
-    """``"a/b,c/d"`` -> the ids, checked against the registry; None -> every registry model.
+    """``"a/b,c/d"`` -> the models, each a registry id, config.json, checkpoint or hub id; None -> the registry.
 
-    An option that names no id (``""``, ``","``) is a usage error, not "every model".
+    Each is resolved now, so that an unknown id (with suggestions) or an unreadable source stops
+    the build before it starts. An option that names no model (``""``, ``","``) is a usage error,
+    not "every model".
     """
     if text is None:
         return tuple(load_registry())
-    ids = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
-    if not ids:
-        raise UsageError(f"--models {text!r} names no model id: give ID[,ID...] (`catalogue models` lists them), or leave it out for every model")
-    for model_id in ids:
-        get_model(model_id)  # UnknownModelError, with suggestions
-    return ids
+    models = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    if not models:
+        raise UsageError(f"--models {text!r} names no model id: give MODEL[,MODEL...] (`catalogue models` lists them), or leave it out for every model")
+    for model in models:
+        resolve_model(model)
+    return models
 
 
 def existing_catalogue(data_dir: Path) -> Catalogue | None:
@@ -184,18 +189,17 @@ def run_build(request: BuildRequest, progress: Progress | None = None) -> BuildR
     """Build what ``request`` asks for, write the catalogue to ``request.data_dir`` and check it."""
     progress = progress or _Silent()
     _check_request(request)
-    model_ids = request.model_ids or tuple(load_registry())
-    entries = [get_model(model_id) for model_id in model_ids]
+    entries = [resolve_model(model) for model in request.model_ids or tuple(load_registry())]
     with build_lock(request.data_dir, request.wait):
         recover_data_dir(request.data_dir)
         existing = existing_catalogue(request.data_dir)
         records = {(r.base_model, r.pruning_pct): r for r in existing.models} if existing else {}
-        _check_method(existing, request, set(model_ids))
+        _check_method(existing, request, {entry.model_id for entry in entries})
         if request.closed_form:
             outcomes = _closed_form(entries, request, records)
         else:
             outcomes = _generated(entries, request, records, progress)
-        if existing is None and not records:
+        if existing is None and not records and any(outcome.error for outcome in outcomes):
             return BuildResult(outcomes=outcomes, changed_files=[], report=None)  # every model failed: write nothing
         ordered = list(records.values())
         versions = {r.provenance.optipfair_version for r in ordered if r.provenance and r.provenance.optipfair_version}
@@ -229,7 +233,10 @@ def _closed_form(entries: list[ModelEntry], request: BuildRequest, records: dict
     provenance = closed_form_provenance()
     outcomes = []
     for entry in entries:
-        outcome = ModelOutcome(entry.model_id, weights="none (closed form)")
+        outcome = ModelOutcome(entry.model_id, weights="none (closed form)", not_prunable=entry.not_prunable)
+        if entry.not_prunable:
+            outcomes.append(outcome)
+            continue
         for level in request.levels:
             record = closed_form_record(entry.model_id, entry.architecture, level, provenance)
             old = records.get((entry.model_id, level))
@@ -248,37 +255,78 @@ def _same_numbers(old: ExpansionRecord, new: ExpansionRecord) -> bool:
     return same_kind and old.model_dump(include=keep) == new.model_dump(include=keep)
 
 
+@dataclass
+class _Work:
+    """One model of a generated build: its weights, the levels to build and to skip, or why it cannot start."""
+
+    entry: ModelEntry
+    weights: WeightsSource
+    todo: list[int]
+    skipped: list[int]
+    error: str | None = None
+
+
 def _generated(entries: list[ModelEntry], request: BuildRequest, records: dict, progress: Progress) -> list[ModelOutcome]:
     from ..generate.weights import WeightsError
 
+    prunable = [entry for entry in entries if not entry.not_prunable]
     try:
-        sources = resolve_sources(request.weights, tuple(entry.model_id for entry in entries), request.seed)
+        sources = resolve_sources(request.weights, tuple(entry.model_id for entry in prunable), request.seed)
     except WeightsError as error:
         raise BuildError(str(error)) from None
-    work: list[tuple[ModelEntry, WeightsSource, list[int], list[int], str | None]] = []
-    for entry in entries:
-        weights = sources[entry.model_id]
-        try:
-            digest: str | None = config_sha256(entry.config, weights) if weights.kind != "hub" else None
-        except ReadError as error:
-            work.append((entry, weights, list(request.levels), [], f"checkpoint {weights.location}: cannot read config.json ({error.message})"))
-            continue
-        todo, skipped = [], []
-        for level in request.levels:
-            old = records.get((entry.model_id, level))
-            current = old is not None and digest is not None and is_current(old, request, weights, digest)
-            (skipped if current and not request.force else todo).append(level)
-        work.append((entry, weights, todo, skipped, None))
-    progress.plan([(entry.model_id, len(todo)) for entry, _, todo, _, _ in work])
-    outcomes = []
-    for entry, weights, todo, skipped, error in work:
-        outcome = ModelOutcome(entry.model_id, weights.describe(), skipped=skipped, error=error)
-        if todo and error is None:
-            progress.model_started(entry.model_id, weights.describe())
-            _build_one(entry, weights, todo, request, records, outcome, progress)
+    work = [_work(entry, own_checkpoint(entry, sources[entry.model_id], request.weights), request, records) for entry in prunable]
+    progress.plan([(item.entry.model_id, len(item.todo)) for item in work])
+    outcomes = {entry.model_id: ModelOutcome(entry.model_id, "-", not_prunable=entry.not_prunable) for entry in entries if entry.not_prunable}
+    for item in work:
+        outcome = ModelOutcome(item.entry.model_id, item.weights.describe(), skipped=item.skipped, error=item.error)
+        if item.todo and item.error is None:
+            progress.model_started(item.entry.model_id, item.weights.describe())
+            _build_one(item.entry, item.weights, item.todo, request, records, outcome, progress)
         progress.model_done(outcome)
-        outcomes.append(outcome)
-    return outcomes
+        outcomes[item.entry.model_id] = outcome
+    return [outcomes[entry.model_id] for entry in entries]
+
+
+def _work(entry: ModelEntry, weights: WeightsSource, request: BuildRequest, records: dict) -> _Work:
+    """Which of the requested levels of ``entry`` need building: those whose record is missing or stale."""
+    try:
+        weights = resolve_hub(weights)
+        digest = config_sha256(entry.config, weights)
+    except OSError as error:
+        return _Work(entry, weights, list(request.levels), [], f"checkpoint {weights.location}: cannot read config.json ({error.strerror})")
+    except CatalogueError as error:
+        return _Work(entry, weights, list(request.levels), [], str(error))
+    work = _Work(entry, weights, [], [])
+    for level in request.levels:
+        old = records.get((entry.model_id, level))
+        current = old is not None and is_current(old, request, weights, digest)
+        (work.skipped if current and not request.force else work.todo).append(level)
+    return work
+
+
+def own_checkpoint(entry: ModelEntry, weights: WeightsSource, options: tuple[str, ...]) -> WeightsSource:
+    """A model given as a checkpoint directory is built from that checkpoint, and one given as a hub id
+    whose weights are in the Hugging Face cache from that id at the commit it resolved to, unless
+    ``--weights`` says otherwise."""
+    origin = entry.origin
+    if options or origin is None or origin.kind == "config":
+        return weights
+    if origin.kind == "hub":
+        if weights.kind != "checkpoint" or "Hugging Face cache" not in weights.chosen_by:
+            return weights
+        return WeightsSource(kind="hub", location=origin.location, revision=origin.revision, chosen_by="the hub id the model was given as")
+    directory = Path(origin.location).expanduser()
+    if weights.kind != "random-init" or not any(directory.glob("*.safetensors")):
+        return weights
+    return WeightsSource(kind="checkpoint", location=str(directory.resolve()), chosen_by="the checkpoint the model was given as")
+
+
+def resolve_hub(weights: WeightsSource) -> WeightsSource:
+    """Hub weights pinned to the commit their id resolves to (the cache when offline), with that config.json's hash."""
+    if weights.kind != "hub":
+        return weights
+    source = read_source(f"{weights.location}@{weights.revision}" if weights.revision else weights.location)
+    return replace(weights, revision=source.revision, config_digest=source.config_sha256)
 
 
 def _build_one(
@@ -317,7 +365,7 @@ def _build_one(
     except MemoryError:
         outcome.error = "out of memory while building: use a machine with more memory, or --dtype bf16"
         return
-    except Exception as error:  # noqa: BLE001 - one model's failure must not stop the others
+    except Exception as error:
         outcome.error = _reason(error)
         return
     for record in build.records:

@@ -5,7 +5,7 @@ Standard library, formulas and registry only; every number comes from ``glu_cata
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from ..core import formulas
@@ -16,21 +16,32 @@ from ..store.registry import ModelEntry
 class ModelSummary:
     """A registry model's baseline: sizes, expansion ratio (a factor) and parameter counts.
 
-    ``mlp_share_pct`` (0-100) is the part of all parameters in the MLPs: the most that width
-    pruning can remove. ``same_architecture_as`` names the base of a variant (an Instruct model).
+    ``mlp_share_pct`` (0-100) is the part of all parameters in the dense MLPs: the most that
+    width pruning can remove. ``same_architecture_as`` names the base of a variant (an Instruct
+    model). A mixture of experts has ``active_parameters`` (per token) and the experts' ratio
+    ``experts_expansion_ratio`` (``moe_intermediate_size / hidden_size``); its dense layers'
+    ``intermediate_size`` and ``expansion_ratio`` are None when it has none. ``not_prunable``
+    says why a model cannot be width-pruned.
     """
 
     model_id: str
     family: str
     size_label: str
     hidden_size: int
-    intermediate_size: int
+    intermediate_size: int | None
     num_hidden_layers: int
-    expansion_ratio: float
+    expansion_ratio: float | None
     total_parameters: int
     mlp_share_pct: float
     transformers_class: str
     same_architecture_as: str | None
+    num_mlp_layers: int
+    active_parameters: int | None = None
+    num_experts: int | None = None
+    num_experts_per_tok: int | None = None
+    moe_intermediate_size: int | None = None
+    experts_expansion_ratio: float | None = None
+    not_prunable: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The row as a JSON-ready dict, fields in declaration order."""
@@ -39,17 +50,30 @@ class ModelSummary:
 
 def summarize(entry: ModelEntry) -> ModelSummary:
     """The summary row of one registry entry."""
-    shape = entry.architecture
-    return ModelSummary(
+    shape, experts = entry.architecture, entry.experts
+    dense = formulas.mlp_layers(shape) > 0
+    summary = ModelSummary(
         model_id=entry.model_id,
         family=entry.family,
         size_label=entry.size_label,
         hidden_size=shape.hidden_size,
-        intermediate_size=shape.intermediate_size,
+        intermediate_size=shape.intermediate_size if dense else None,
         num_hidden_layers=shape.num_hidden_layers,
-        expansion_ratio=formulas.expansion_ratio(shape.intermediate_size, shape.hidden_size),
+        expansion_ratio=formulas.expansion_ratio(shape.intermediate_size, shape.hidden_size) if dense else None,
         total_parameters=formulas.total_parameters(shape),
         mlp_share_pct=formulas.mlp_share(shape) * 100,
         transformers_class=entry.transformers_class,
         same_architecture_as=entry.same_architecture_as,
+        num_mlp_layers=formulas.mlp_layers(shape),
+        not_prunable=entry.not_prunable,
+    )
+    if experts is None:
+        return summary
+    return replace(
+        summary,
+        active_parameters=formulas.active_parameters(shape, experts),
+        num_experts=experts.num_experts,
+        num_experts_per_tok=experts.num_experts_per_tok,
+        moe_intermediate_size=experts.moe_intermediate_size,
+        experts_expansion_ratio=formulas.expansion_ratio(experts.moe_intermediate_size, shape.hidden_size),
     )

@@ -29,7 +29,9 @@ from ..store.registry import ModelEntry
 #: ``refused``: optipfair raises ValueError for these arguments (``note`` says why).
 #: ``fused-mlp``: optipfair's MLP_GLU pruning refuses the fused ``gate_up_proj`` (Phi-3); the
 #: numbers are those of the same model with the projection split into gate_proj and up_proj.
-Status = Literal["ok", "below-target", "refused", "fused-mlp"]
+#: ``not-prunable``: the model cannot be width-pruned (a mixture of experts, decoder layers
+#: where optipfair does not look); ``note`` says why, the baseline is still counted.
+Status = Literal["ok", "below-target", "refused", "fused-mlp", "not-prunable"]
 
 _FUSED_NOTE = (
     "optipfair 0.4.2 refuses fused gate_up_proj layers; `catalogue build` prunes them itself with "
@@ -79,6 +81,8 @@ def plan_for_ratio(entry: ModelEntry, ratio: float | str | Decimal, divisor: int
     """
     _check_divisor(divisor)
     rate_pct = formulas.expansion_rate_pct_for_ratio(ratio)
+    if entry.not_prunable:
+        return _row(entry, rate_pct / 100, divisor, "not-prunable", _not_prunable_note(entry))
     shape = entry.architecture
     try:
         pct = formulas.pruning_pct_for_expansion_rate(shape.intermediate_size, shape.hidden_size, rate_pct)
@@ -98,7 +102,21 @@ def plan_for_pct(entry: ModelEntry, pruning_pct: float, divisor: int | None = No
     Raises ``formulas.PruningError`` for a divisor optipfair does not accept.
     """
     _check_divisor(divisor)
+    if entry.not_prunable:
+        return _row(entry, None, divisor, "not-prunable", _not_prunable_note(entry), pruning_pct)
     return _pruned_row(entry, pruning_pct, None, divisor)
+
+
+def _not_prunable_note(entry: ModelEntry) -> str:
+    """Why the model is not prunable; for a mixture of experts with its total and active parameters."""
+    experts = entry.experts
+    if experts is None:
+        return f"not prunable by optipfair: {entry.not_prunable}"
+    total, active = formulas.total_parameters(entry.architecture), formulas.active_parameters(entry.architecture, experts)
+    return (
+        f"a mixture of experts ({formulas.millions(total):,.2f} M parameters, {formulas.millions(active):,.2f} M active "
+        "per token): not prunable by optipfair, which prunes dense GLU MLPs, not experts"
+    )
 
 
 def plan(

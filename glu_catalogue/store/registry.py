@@ -5,6 +5,11 @@ the facts a config does not state (``architecture_facts``: biases, q/k norms, no
 layer, fused projections), and the catalogue's ``family`` and ``size_label``. A variant with
 the architecture of another entry (Llama-3.2-1B-Instruct) names it in
 ``same_architecture_as`` and carries only its own id, labels and sources.
+
+The first eighteen entries' facts were checked by hand; an entry written by ``catalogue add``
+has facts read off its transformers class on the meta device (``transformers_version`` says
+which), the count of its parameters outside the MLPs, and its ``origin``: the config.json,
+checkpoint or hub id it came from, and the sha256 of that config file.
 """
 
 from __future__ import annotations
@@ -13,11 +18,11 @@ import difflib
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from ..core.architecture import FACT_FIELDS, Architecture
+from ..core.architecture import CONFIG_FIELDS, FACT_FIELDS, Architecture, Experts
 from ..errors import ReadError, RegistryError, UnknownModelError
 from .paths import registry_dir
 from .reading import kind_of, read_json
@@ -37,17 +42,35 @@ class Source(_Loose):
     provides: str
 
 
+def _declared_type(name: str) -> Any:
+    declared = Architecture.model_fields[name]
+    return Annotated[(declared.annotation, *declared.metadata)] if declared.metadata else declared.annotation
+
+
 def _fact_fields() -> dict[str, Any]:
     """``ArchitectureFacts``' fields: ``FACT_FIELDS`` as ``Architecture`` declares them (``head_dim`` as
-    ``head_dim_effective``), then where they were read from."""
+    ``head_dim_effective``), the config fields where config.json does not state them, then where
+    the facts were read from."""
     fields: dict[str, Any] = {}
     for name in FACT_FIELDS:
         declared = Architecture.model_fields[name]
-        kind = Annotated[(declared.annotation, *declared.metadata)] if declared.metadata else declared.annotation
-        fields["head_dim_effective" if name == "head_dim" else name] = (kind, Field(description=declared.description))
+        default = ... if declared.is_required() else declared.default
+        fields["head_dim_effective" if name == "head_dim" else name] = (
+            _declared_type(name), Field(default=default, description=declared.description)
+        )
+    for name in CONFIG_FIELDS:
+        description = f"{Architecture.model_fields[name].description} Only where config.json does not state it (a multimodal config's text_config, a class default)."
+        fields[name] = (_declared_type(name) | None, Field(default=None, description=description))
     fields["mlp_param_names"] = (list[str], Field(description="Parameter names of one layer's MLP."))
     fields["attn_param_names"] = (list[str], Field(description="Parameter names of one layer's attention."))
     fields["transformers_class"] = (str, Field(description="The transformers class that builds the model."))
+    fields["transformers_version"] = (
+        str | None, Field(default=None, description="The transformers whose class these facts were read from; None: checked by hand.")
+    )
+    fields["experts"] = (Experts | None, Field(default=None, description="A mixture-of-experts model's routed experts."))
+    fields["not_prunable"] = (
+        str | None, Field(default=None, description="Why the model cannot be width-pruned (by optipfair or the catalogue); None: it can.")
+    )
     return fields
 
 
@@ -61,13 +84,28 @@ ArchitectureFacts = create_model(
 
 #: A hub-style model id, ``org/name``: letters, digits, ``-``, ``_``, ``.``; no part starts with a dot
 #: (so ``..`` and hidden names are out): ids become directory names (``--save-pruned``, checkpoints).
-RegistryId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,95}/[A-Za-z0-9_-][A-Za-z0-9._-]{0,95}$")]
+REGISTRY_ID_PATTERN = r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,95}/[A-Za-z0-9_-][A-Za-z0-9._-]{0,95}$"
+RegistryId = Annotated[str, Field(pattern=REGISTRY_ID_PATTERN)]
+
+
+class Origin(_Loose):
+    """Where ``catalogue add`` read a model's config: a config.json, a checkpoint directory or a hub id."""
+
+    kind: Literal["config", "checkpoint", "hub"]
+    location: str = Field(description="The path or hub id given to catalogue add.")
+    revision: str | None = Field(default=None, description="The hub commit the id resolved to.")
+    config_sha256: str = Field(description="sha256 of the config file that was read.")
+
+
+#: How directly a registry entry's config was read (model-configs' grades).
+SourceGrade = Literal["official", "copy", "derived", "partial"]
 
 
 class ModelEntry(_Loose):
-    """One registry model, resolved (a variant carries its base's config and facts)."""
+    """One model, resolved: a registry entry (a variant carries its base's config and facts), or a
+    config, checkpoint or hub id given on the command line (its ``model_id`` is what was given)."""
 
-    model_id: RegistryId
+    model_id: str = Field(min_length=1)
     family: str = Field(description="Model family, e.g. Llama-3.2.")
     size_label: str = Field(
         description="Short size label, e.g. 1B: the CSV's 'Model Family' column (the study labels its Instruct rows 1B-Instruct)."
@@ -78,6 +116,8 @@ class ModelEntry(_Loose):
     sources: list[Source]
     same_architecture_as: str | None = None
     note: str | None = None
+    origin: Origin | None = None
+    source_grade: SourceGrade | None = Field(default=None, description="How directly the config was read from its sources.")
 
     @property
     def architecture(self) -> Architecture:
@@ -88,6 +128,22 @@ class ModelEntry(_Loose):
     def transformers_class(self) -> str:
         """The transformers class that builds this model, e.g. LlamaForCausalLM."""
         return self.architecture_facts.transformers_class
+
+    @property
+    def experts(self) -> Experts | None:
+        """A mixture-of-experts model's routed experts; None for a dense model."""
+        return self.architecture_facts.experts
+
+    @property
+    def not_prunable(self) -> str | None:
+        """Why this model cannot be width-pruned; None when it can."""
+        return self.architecture_facts.not_prunable
+
+
+class RegistryEntry(ModelEntry):
+    """A registry file's entry: its ``model_id`` must be a hub-style ``org/name`` (it names files and directories)."""
+
+    model_id: RegistryId
 
 
 class _VariantFile(_Loose):
@@ -150,7 +206,7 @@ def _load_registry(directory: Path) -> dict[str, ModelEntry]:
             if "same_architecture_as" in raw:
                 variants.append((path, _VariantFile.model_validate(raw)))
             else:
-                entry = ModelEntry.model_validate(raw)
+                entry = RegistryEntry.model_validate(raw)
                 entry.architecture  # noqa: B018 - fail here, naming the file, if the config is incomplete
                 bases[entry.model_id] = entry
         except ValidationError as error:
@@ -164,6 +220,11 @@ def _load_registry(directory: Path) -> dict[str, ModelEntry]:
             raise RegistryError(f"{path}: same_architecture_as {variant.same_architecture_as!r} is not a base entry")
         entries[variant.model_id] = base.model_copy(update=variant.model_dump())
     return dict(sorted(entries.items()))
+
+
+def clear_cache() -> None:
+    """Forget the registries read so far (after ``catalogue add`` wrote a file)."""
+    _load_registry.cache_clear()
 
 
 def get_model(model_id: str, directory: Path | None = None) -> ModelEntry:

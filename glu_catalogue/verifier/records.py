@@ -15,7 +15,7 @@ from typing import Any, Iterable
 from pydantic import ValidationError
 
 from ..core import derive, formulas
-from ..core.architecture import ARCHITECTURE_FIELDS, OPTIONAL_FIELDS
+from ..core.architecture import ARCHITECTURE_FIELDS, DEFAULTS, LATER_FIELDS, OPTIONAL_FIELDS
 from ..core.problems import Problem, show
 from ..core.records import DISPLAY_FIELDS, RESULT_BLOCKS, ExpansionRecord, check_complete, status_problem
 from ..core.summary import summary_row
@@ -24,14 +24,19 @@ from ..store.registry import ModelEntry, guess_size_label
 from ..store.writing import summary_csv_lines
 from .validation import list_adapter
 
-_shape_values = operator.itemgetter(*ARCHITECTURE_FIELDS)
+_EARLIER_FIELDS = tuple(name for name in ARCHITECTURE_FIELDS if name not in LATER_FIELDS)
+assert ARCHITECTURE_FIELDS == _EARLIER_FIELDS + LATER_FIELDS, "LATER_FIELDS are declared last"
+_earlier_values = operator.itemgetter(*_EARLIER_FIELDS)
+#: Positions in a shape key of the fields an architecture cannot do without.
+_REQUIRED_POSITIONS = tuple(index for index, name in enumerate(ARCHITECTURE_FIELDS) if name not in OPTIONAL_FIELDS)
 #: Unrounded floats, written with repr: they must come back bit for bit.
 _EXACT_FLOAT_FIELDS = frozenset({"expansion_ratio_exact", "percentage_reduction", "expansion_rate@optipfair_stats"})
 
 #: Why a derived field has the value it should have, by field name.
 _RULES = {
     "intermediate_size": f"optipfair 0.4.2's size rule, {formulas.SIZE_RULE}",
-    "total_parameters": "closed-form count: embeddings + layers x (attention + MLP + norms) + final norm",
+    "total_parameters": "non-MLP parameters (the closed form: embeddings + layers x (attention + norms) + final norm, "
+    "or the architecture's non_mlp_parameters) + layers x MLP",
     "expansion_rate": "intermediate_size / hidden_size",
     "expansion_rate_percentage": "intermediate_size / hidden_size x 100",
     "expansion_ratio_exact": "intermediate_size / hidden_size, unrounded",
@@ -168,10 +173,7 @@ class _Checker:
 
     def _check_numbers(self, name: str, raw: dict[str, Any], entry: ModelEntry | None) -> None:
         original, pruning_pct = raw["original_architecture"], raw["pruning_pct"]
-        try:
-            shape_key = _shape_values(original)
-        except KeyError:  # a legacy record, or fused_* omitted (they default to False)
-            shape_key = tuple(original.get(field, False if field in OPTIONAL_FIELDS else None) for field in ARCHITECTURE_FIELDS)
+        shape_key = _shape_key(original)
         if entry is not None:
             self._check_against_registry(name, entry, original, shape_key)
         shape = self._shape(shape_key)
@@ -193,7 +195,7 @@ class _Checker:
                 self._compare_block(name, pruning_pct, block, want, have, shape)
 
     def _shape(self, shape_key: tuple) -> SimpleNamespace | None:
-        if None in shape_key:
+        if any(shape_key[index] is None for index in _REQUIRED_POSITIONS):
             return None
         shape = self._shapes.get(shape_key)
         if shape is None:
@@ -206,12 +208,13 @@ class _Checker:
         if mismatches is None:
             registered = entry.architecture
             mismatches = [
-                (field, getattr(registered, field), original[field])
-                for field in ARCHITECTURE_FIELDS
-                if field in original and original[field] != getattr(registered, field)
+                (field, getattr(registered, field), value)
+                for field, value in zip(ARCHITECTURE_FIELDS, shape_key)
+                if (field in original or field in LATER_FIELDS) and value != getattr(registered, field)
             ]
             self._registry_problems[cache_key] = mismatches
-        self.result.values_checked += len(ARCHITECTURE_FIELDS) if None not in shape_key else 3
+        complete = all(shape_key[index] is not None for index in _REQUIRED_POSITIONS)
+        self.result.values_checked += len(ARCHITECTURE_FIELDS) if complete else 3
         for field_name, want, have in mismatches:
             self.add(
                 name, f"original_architecture.{field_name}", want, have,
@@ -247,6 +250,15 @@ def _explain(key: str, block: str, pruning_pct: int, shape: Any) -> str:
     return f"should be {rule}" if rule else "differs from the value recomputed from the architecture"
 
 
+
+
+def _shape_key(original: dict[str, Any]) -> tuple:
+    """A record side's architecture values in ``ARCHITECTURE_FIELDS`` order; an omitted field is None, or its default."""
+    later = tuple(original.get(name, DEFAULTS[name]) for name in LATER_FIELDS)
+    try:
+        return _earlier_values(original) + later
+    except KeyError:  # a legacy record, or fused_* omitted (they default to False)
+        return tuple(original.get(name, DEFAULTS.get(name)) for name in _EARLIER_FIELDS) + later
 
 
 def _same_size(original: dict[str, Any], entry: ModelEntry) -> bool:

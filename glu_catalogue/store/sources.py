@@ -1,0 +1,156 @@
+"""Where a model outside the registry comes from: a config.json, a checkpoint directory or a hub id.
+
+``read_source(text)`` turns what a person typed into a ``ModelSource``: the config values, the
+sha256 of the config file actually read, and where it came from.
+
+* an existing file: a ``config.json``, or a model description ``{"model_id", "config",
+  "sources", "notes"}`` (the layout of the catalogue's ``model-configs/``);
+* an existing directory: a checkpoint (``config.json``, usually ``*.safetensors`` beside it);
+* ``org/name[@revision]``: a hub id, resolved by huggingface_hub, so the local Hugging Face
+  cache and ``HF_HUB_OFFLINE=1`` work; the record names the commit the id resolved to.
+
+Standard library (huggingface_hub imported only for a hub id). Anything unusable raises
+``SourceError``: one line naming the path or id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from ..errors import SourceError
+from .reading import MAX_SMALL_FILE_BYTES, kind_of, parse_json, read_bytes
+from .registry import REGISTRY_ID_PATTERN
+
+CONFIG_FILE = "config.json"
+
+#: ``org/name`` with an optional ``@revision``: what a hub id looks like.
+HUB_ID = re.compile(r"^(?P<repo>[\w.-]+/[\w.-]+)(?:@(?P<revision>[\w./-]+))?$")
+
+#: A model id the registry accepts: ``org/name``, no part starting with a dot (ids name files and directories).
+MODEL_ID = re.compile(REGISTRY_ID_PATTERN)
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """A model's config and where it came from.
+
+    ``kind`` is ``config`` (a file), ``checkpoint`` (a directory) or ``hub`` (``location`` is
+    the id, ``revision`` the commit it resolved to). ``weights_dir`` is the directory holding
+    safetensors beside the config, if any. ``model_id`` is the id the source names (hub id,
+    a description's ``model_id``, a config's ``_name_or_path``), else None.
+    """
+
+    kind: Literal["config", "checkpoint", "hub"]
+    location: str
+    config: dict[str, Any]
+    config_sha256: str
+    config_path: Path
+    revision: str | None = None
+    weights_dir: Path | None = None
+    model_id: str | None = None
+    description: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        """How the screen names the source: the path as given, or ``org/name@commit``."""
+        return f"{self.location}@{self.revision}" if self.revision else self.location
+
+
+def looks_like_source(text: str) -> bool:
+    """True when ``text`` names a path that exists or a hub id (``org/name[@revision]``)."""
+    return Path(text).expanduser().exists() or bool(HUB_ID.match(text))
+
+
+def read_source(text: str) -> ModelSource:
+    """The ``ModelSource`` ``text`` names: an existing file or directory, else a hub id."""
+    path = Path(text).expanduser()
+    if path.is_dir():
+        return _checkpoint(text, path)
+    if path.exists():
+        return _config_file(text, path)
+    match = HUB_ID.match(text)
+    if match is None:
+        raise SourceError(f"{text}: no such file or directory, and not a hub id like org/name[@revision]")
+    return _hub(match["repo"], match["revision"])
+
+
+def _config_file(text: str, path: Path) -> ModelSource:
+    document, digest = _read_json(path)
+    if "config" in document and isinstance(document["config"], dict):  # a model description
+        described = document.get("model_id")
+        description = {key: document[key] for key in ("sources", "notes") if key in document}
+        config = document["config"]
+        digest = config_sha256(config)
+        return ModelSource("config", text, config, digest, path, model_id=described if _is_id(described) else None, description=description)
+    return ModelSource("config", text, document, digest, path, model_id=_named(document))
+
+
+def _checkpoint(text: str, directory: Path) -> ModelSource:
+    path = directory / CONFIG_FILE
+    if not path.exists() and not path.is_symlink():
+        raise SourceError(f"{text}: no {CONFIG_FILE} in this directory (is it a save_pretrained checkpoint?)")
+    config, digest = _read_json(path)
+    weights = directory if any(directory.glob("*.safetensors")) else None
+    return ModelSource("checkpoint", text, config, digest, path, weights_dir=weights, model_id=_named(config))
+
+
+def _hub(repo: str, revision: str | None) -> ModelSource:
+    """config.json of ``repo`` at ``revision`` through huggingface_hub (the cache first when offline)."""
+    try:
+        from huggingface_hub import hf_hub_download
+    except ImportError:
+        raise SourceError(f"{repo}: resolving a hub id needs huggingface_hub (pip install -e '.[generate]')") from None
+    try:
+        path = Path(hf_hub_download(repo, CONFIG_FILE, revision=revision))
+    except Exception as error:
+        raise SourceError(f"{repo}{'@' + revision if revision else ''}: {_hub_reason(error)}") from None
+    config, digest = _read_json(path)
+    commit = path.parent.name if path.parent.parent.name == "snapshots" else revision
+    weights = path.parent if any(path.parent.glob("*.safetensors")) else None
+    return ModelSource("hub", repo, config, digest, path, revision=commit, weights_dir=weights, model_id=repo)
+
+
+def _hub_reason(error: Exception) -> str:
+    """Why huggingface_hub could not give a config.json, in one line."""
+    name = type(error).__name__
+    if name in ("LocalEntryNotFoundError", "OfflineModeIsEnabled") or "offline" in str(error).lower():
+        return "config.json is not in the local Hugging Face cache and the hub cannot be reached (offline); download it where there is a network, or give a local config.json or checkpoint"
+    if name == "RepositoryNotFoundError":
+        return "no such repository on the hub (or it is private: log in with `hf auth login`)"
+    if name == "RevisionNotFoundError":
+        return "no such revision in this repository"
+    if name == "GatedRepoError":
+        return "a gated repository: accept its licence on the hub and log in with `hf auth login`"
+    if name in ("EntryNotFoundError", "RemoteEntryNotFoundError"):
+        return "the repository has no config.json"
+    text = " ".join(str(error).split()) or name
+    return f"cannot fetch config.json: {text[:200]}"
+
+
+def _read_json(path: Path) -> tuple[dict[str, Any], str]:
+    """The JSON object in ``path`` and the sha256 of its bytes (a special or huge file is refused, never read)."""
+    data = read_bytes(path, MAX_SMALL_FILE_BYTES, "a config.json")
+    document = parse_json(path, data)
+    if not isinstance(document, dict):
+        raise SourceError(f"{path}: expected a JSON object of model settings (a config.json), found {kind_of(document)}")
+    return document, hashlib.sha256(data).hexdigest()
+
+
+def config_sha256(config: dict[str, Any]) -> str:
+    """sha256 of config values with no file of their own: their JSON with sorted keys."""
+    return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()
+
+
+def _named(config: dict[str, Any]) -> str | None:
+    """The ``org/name`` a saved config names in ``_name_or_path``, if it names one."""
+    name = config.get("_name_or_path")
+    return name if _is_id(name) else None
+
+
+def _is_id(value: Any) -> bool:
+    return isinstance(value, str) and bool(MODEL_ID.match(value))

@@ -99,8 +99,10 @@ class ArchitectureBlock(StrictModel):
     """One side of a record (``original_architecture`` or ``pruned_architecture``).
 
     The first seven fields are the study's; the rest are the catalogue's additions, optional so
-    legacy files validate (``check_complete`` demands them in catalogue files).
+    that the study's original files validate too. The catalogue's own files always carry them.
     """
+    # The docstring is the JSON Schema's public description; the completeness of catalogue
+    # files is enforced by ``check_complete`` below.
 
     hidden_size: PositiveInt = Field(description="Width of the residual stream, H.")
     intermediate_size: PositiveInt = Field(description="MLP width I on this side.")
@@ -235,7 +237,7 @@ class Metadata(StrictModel):
     failed: Count = Field(description="Entries with status failed.")
     pruning_method: NeuronSelectionMethod
     pruning_type: Literal["MLP_GLU"]
-    schema_version: str | None = Field(default=None, description="Catalogue schema version; absent in legacy files.")
+    schema_version: str | None = Field(default=None, description="Catalogue schema version; absent in the study's original files.")
 
 
 class Catalogue(StrictModel):

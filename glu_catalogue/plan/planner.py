@@ -24,17 +24,33 @@ from typing import Any, Literal
 from ..core import formulas
 from ..store.registry import ModelEntry
 
-#: ``ok``: optipfair prunes to the row's width. ``below-target``: the baseline ratio is
-#: already at or below the target; optipfair refuses, there is nothing to prune.
-#: ``refused``: optipfair raises ValueError for these arguments (``note`` says why).
-#: ``fused-mlp``: optipfair's MLP_GLU pruning refuses the fused ``gate_up_proj`` (Phi-3); the
-#: numbers are those of the same model with the projection split into gate_proj and up_proj.
+#: A row's status; ``STATUS_MEANINGS`` says what each means (the site's planner page shows them).
 Status = Literal["ok", "below-target", "refused", "fused-mlp"]
+
+STATUS_MEANINGS: dict[str, str] = {
+    "ok": "optipfair prunes the model to the row's width.",
+    "below-target": "the unpruned ratio is already at or below the target: optipfair refuses, there is nothing to prune.",
+    "refused": "optipfair raises an error for these arguments; the note says why.",
+    "fused-mlp": (
+        "optipfair's MLP_GLU pruning refuses the model's fused gate_up_proj (Phi-3); the numbers are those of "
+        "the same model with the projection split into gate_proj and up_proj, which `catalogue build` prunes."
+    ),
+}
 
 _FUSED_NOTE = (
     "optipfair 0.4.2 refuses fused gate_up_proj layers; `catalogue build` prunes them itself with "
     "optipfair's ranking (the gate and up halves), and these are the numbers it gives"
 )
+
+#: The notes of rows without numbers, as ``str.format`` templates: the site's planner fills the
+#: same templates in the browser (``glu_catalogue.site.data``), so both say the same words.
+NOTE_TEMPLATES = {
+    "below-target": (
+        "baseline ratio {baseline_ratio:.4g}x ({intermediate_size}/{hidden_size}) is already at or below "
+        "the target {target_ratio:g}x: nothing to prune (optipfair refuses such a target)"
+    ),
+    "refused": "optipfair refuses: {error}",
+}
 
 
 @dataclass(frozen=True)
@@ -99,10 +115,11 @@ def plan_for_ratio(entry: ModelEntry, ratio: float | str | Decimal, divisor: int
     try:
         pct = formulas.pruning_pct_for_expansion_rate(shape.intermediate_size, shape.hidden_size, rate_pct)
     except formulas.PruningError:
-        baseline = formulas.expansion_ratio(shape.intermediate_size, shape.hidden_size)
-        note = (
-            f"baseline ratio {baseline:.4g}x ({shape.intermediate_size}/{shape.hidden_size}) is already "
-            f"at or below the target {rate_pct / 100:g}x: nothing to prune (optipfair refuses such a target)"
+        note = NOTE_TEMPLATES["below-target"].format(
+            baseline_ratio=formulas.expansion_ratio(shape.intermediate_size, shape.hidden_size),
+            intermediate_size=shape.intermediate_size,
+            hidden_size=shape.hidden_size,
+            target_ratio=rate_pct / 100,
         )
         return _row(entry, rate_pct / 100, divisor, "below-target", note)
     return _pruned_row(entry, pct, rate_pct / 100, divisor)
@@ -139,21 +156,26 @@ def _check_divisor(divisor: int | None) -> None:
         )
 
 
+def pruned_status(entry: ModelEntry) -> tuple[Status, str | None]:
+    """The status and note of ``entry``'s rows that optipfair prunes: ``ok``, or ``fused-mlp`` with its note."""
+    if entry.architecture_facts.fused_gate_up:
+        return "fused-mlp", _FUSED_NOTE
+    return "ok", None
+
+
 def _pruned_row(entry: ModelEntry, pct: float, target: float | None, divisor: int | None) -> PlanRow:
     shape = entry.shape
     try:
         kept = formulas.kept_neurons(shape.intermediate_size, pct, divisor)
     except formulas.PruningError as error:
-        return _row(entry, target, divisor, "refused", f"optipfair refuses: {error}", pct)
+        return _row(entry, target, divisor, "refused", NOTE_TEMPLATES["refused"].format(error=error), pct)
     original_total = formulas.total_parameters(shape)
     pruned_total = formulas.total_parameters(shape, kept)
-    fused = entry.architecture_facts.fused_gate_up
     return _row(
         entry,
         target,
         divisor,
-        "fused-mlp" if fused else "ok",
-        _FUSED_NOTE if fused else None,
+        *pruned_status(entry),
         pct,
         intermediate_size=kept,
         expansion_ratio=formulas.expansion_ratio(kept, shape.hidden_size),

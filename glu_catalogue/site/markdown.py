@@ -1,11 +1,13 @@
 """Small Markdown writers for the generated pages: tables, number formats, the generated-file marker.
 
 Every number on the site is formatted here, in one way: display values with
-``formulas.DISPLAY_DECIMALS`` decimals (as the data files round them), ratios with an ``x``.
+``formulas.DISPLAY_DECIMALS`` decimals (as the data files round them), ratios with an ``x``,
+counts and display values with thousands separators, file sizes in kB/MB.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Iterable, Sequence
 
 from ..core.formulas import DISPLAY_DECIMALS
@@ -18,8 +20,25 @@ MARKER_LINES = 8
 
 
 def number(value: float) -> str:
-    """A display value as the data rounds it: ``1155.3`` -> ``1155.30``."""
-    return f"{value:.{DISPLAY_DECIMALS}f}"
+    """A display value as the data rounds it, with thousands separators: ``1155.3`` -> ``1,155.30``."""
+    return f"{value:,.{DISPLAY_DECIMALS}f}"
+
+
+def count(value: int) -> str:
+    """A count or size with thousands separators: ``1235814400`` -> ``1,235,814,400``."""
+    return f"{value:,}"
+
+
+#: Units of ``human_size``: powers of 1000, as file managers and browsers show sizes.
+_SIZE_UNITS = ("bytes", "kB", "MB", "GB")
+
+
+def human_size(n_bytes: int) -> str:
+    """A file size for people: ``165234`` -> ``165.2 kB`` (decimal units)."""
+    value, unit = float(n_bytes), 0
+    while value >= 1000 and unit < len(_SIZE_UNITS) - 1:
+        value, unit = value / 1000, unit + 1
+    return f"{n_bytes:,} bytes" if unit == 0 else f"{value:.1f} {_SIZE_UNITS[unit]}"
 
 
 def ratio(value: float) -> str:
@@ -57,12 +76,20 @@ def table(header: Sequence[str], rows: Iterable[Sequence[object]], align: str | 
     return "\n".join(lines)
 
 
-def page(title: str, *blocks: str, hide: tuple[str, ...] = ()) -> str:
+def page(title: str, *blocks: str, hide: tuple[str, ...] = (), meta: dict[str, object] | None = None) -> str:
     """A whole page: the title, the marker, then the blocks separated by blank lines; one newline at the end.
 
-    ``hide`` names mkdocs-material's sidebars to hide on the page (``navigation``, ``toc``).
+    ``hide`` names mkdocs-material's sidebars to hide on the page (``navigation``, ``toc``);
+    ``meta`` adds front matter: a string (``title``, the navigation's name for the page) or a
+    list of strings (``models``, which ``mkdocs_hooks.py`` reads).
     """
-    front = "---\nhide:\n" + "".join(f"  - {name}\n" for name in hide) + "---\n\n" if hide else ""
+    lines = [f"hide:\n" + "".join(f"  - {name}\n" for name in hide)] if hide else []
+    for key, value in (meta or {}).items():
+        if isinstance(value, list):
+            lines.append(f"{key}:\n" + "".join(f"  - {json.dumps(item)}\n" for item in value))
+        else:
+            lines.append(f"{key}: {json.dumps(value)}\n")
+    front = "---\n" + "".join(lines) + "---\n\n" if lines else ""
     parts = [f"# {title}", GENERATED_MARKER, *(block.strip("\n") for block in blocks if block)]
     return front + "\n\n".join(parts) + "\n"
 
@@ -70,6 +97,12 @@ def page(title: str, *blocks: str, hide: tuple[str, ...] = ()) -> str:
 def has_marker(text_lines: list[str]) -> bool:
     """True if the first lines of a page carry ``GENERATED_MARKER``."""
     return GENERATED_MARKER in (line.rstrip("\n") for line in text_lines[:MARKER_LINES])
+
+
+def details(summary: str, body: str, kind: str = "info") -> str:
+    """A collapsed block (pymdownx.details): ``summary`` shown, ``body`` on a click."""
+    indented = "\n".join(f"    {line}" if line else "" for line in body.splitlines())
+    return f'??? {kind} "{summary}"\n\n{indented}'
 
 
 def bullets(items: Iterable[str]) -> str:

@@ -16,11 +16,14 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Iterable, Literal, Mapping
+from typing import Iterable, Literal, Mapping, TypeVar
 
 from ..core import formulas
 from ..core.records import ArchitectureBlock, ExpansionRecord, ModelShape
-from ..store.registry import ModelEntry
+from ..store.registry import ModelEntry, guess_size_label
+
+V = TypeVar("V", int, float)
+T = TypeVar("T")
 
 #: Family of a record whose model is not in the registry.
 UNREGISTERED_FAMILY = "Unregistered models"
@@ -39,6 +42,8 @@ class ModelGroup:
     label: str
     records: tuple[ExpansionRecord, ...]
     all_records: tuple[ExpansionRecord, ...]
+    #: Each model's size label (the registry's, else guessed from its id), in ``model_ids`` order.
+    size_labels: tuple[str, ...] = ()
 
     @property
     def successful(self) -> tuple[ExpansionRecord, ...]:
@@ -78,6 +83,14 @@ class ModelGroup:
         """The successful record at ``pruning_pct``, if any."""
         return next((record for record in self.successful if record.pruning_pct == pruning_pct), None)
 
+    def size_label(self, model_id: str) -> str:
+        """The model's size label (``1B``): the CSV's 'Model Family' column."""
+        return dict(zip(self.model_ids, self.size_labels)).get(model_id) or guess_size_label(model_id)
+
+    def records_of(self, model_id: str) -> tuple[ExpansionRecord, ...]:
+        """One model's own records (all statuses), by pruning percentage."""
+        return tuple(record for record in self.all_records if record.base_model == model_id)
+
 
 @dataclass(frozen=True)
 class FamilyView:
@@ -103,11 +116,15 @@ def short_name(model_id: str) -> str:
     return model_id.split("/")[-1]
 
 
+def label_parts(model_ids: Iterable[str]) -> list[str]:
+    """The first model's name, then how each other's name differs: ``['Llama-3.2-1B', 'Instruct']``."""
+    first, *others = [short_name(model_id) for model_id in model_ids]
+    return [first] + [name[len(first) :].strip("-_ ") if name.startswith(first) else name for name in others]
+
+
 def group_label(model_ids: Iterable[str]) -> str:
     """``Llama-3.2-1B (+ Instruct)``: the first model's name, then how the others' names differ."""
-    names = [short_name(model_id) for model_id in model_ids]
-    first, others = names[0], names[1:]
-    extras = [name[len(first) :].strip("-_ ") if name.startswith(first) else name for name in others]
+    first, *extras = label_parts(model_ids)
     return f"{first} (+ {', '.join(extras)})" if extras else first
 
 
@@ -144,6 +161,10 @@ def family_views(records: Iterable[ExpansionRecord], registry: Mapping[str, Mode
                 label=group_label(model_ids),
                 records=tuple(by_model[model_ids[0]]),
                 all_records=tuple(record for model_id in model_ids for record in by_model[model_id]),
+                size_labels=tuple(
+                    registry[model_id].size_label if model_id in registry else guess_size_label(model_id)
+                    for model_id in model_ids
+                ),
             )
             for model_ids in by_family[family].values()
         ]
@@ -217,10 +238,9 @@ class SharedRatio:
     pcts_by_group: tuple[tuple[ModelGroup, tuple[int, ...]], ...]
 
     @property
-    def extremes(self) -> tuple[tuple[ModelGroup, int], tuple[ModelGroup, int]]:
-        """The group needing the least pruning and the one needing the most, with their percentages."""
-        pairs = [(group, min(pcts)) for group, pcts in self.pcts_by_group]
-        return min(pairs, key=lambda pair: pair[1]), max(pairs, key=lambda pair: pair[1])
+    def extremes(self) -> tuple[tuple[int, list[ModelGroup]], tuple[int, list[ModelGroup]]]:
+        """(least pruning, every group needing it), (most pruning, every group needing it): ties kept."""
+        return tied_extremes([(min(pcts), group) for group, pcts in self.pcts_by_group])
 
     @property
     def spread_pct(self) -> int:
@@ -242,6 +262,17 @@ def shared_ratios(groups: list[ModelGroup]) -> list[SharedRatio]:
         if len(hits) >= 2 and len({pcts for _, pcts in hits}) > 1:
             found.append(SharedRatio(ratio, hits))
     return sorted(found, key=lambda shared: (-len(shared.pcts_by_group), -shared.spread_pct, -shared.ratio))
+
+
+def tied_extremes(pairs: Iterable[tuple[V, T]]) -> tuple[tuple[V, list[T]], tuple[V, list[T]]]:
+    """(lowest value, every item with it), (highest value, every item with it); items in input order.
+
+    The site says a tie as a tie: four models at 2.67x are all "the lowest", not one of them.
+    """
+    pairs = list(pairs)
+    low = min(value for value, _ in pairs)
+    high = max(value for value, _ in pairs)
+    return (low, [item for value, item in pairs if value == low]), (high, [item for value, item in pairs if value == high])
 
 
 def levels(groups: Iterable[ModelGroup]) -> list[int]:

@@ -405,7 +405,8 @@ def _reduction_example(source: str, groups: list[ModelGroup]) -> str:
 
 def plot_images(spec: PlotSpec) -> str:
     """Both palette variants of a chart (mkdocs-material shows the one matching the palette) and their fingerprints."""
-    lines = [f"![{spec.alt}]({spec.file(palette)}#only-{palette})" for palette in PALETTES]
+    # Lazy: the browser fetches only the variant it shows, and none where the interactive chart replaces them.
+    lines = [f"![{spec.alt}]({spec.file(palette)}#only-{palette}){{ loading=lazy }}" for palette in PALETTES]
     lines += [f"<!-- plot {spec.file(palette)} {spec.fingerprint(palette)} -->" for palette in PALETTES]
     return "\n".join(lines)
 

@@ -367,7 +367,10 @@
 
   function cellsOf(result, base, notes) {
     const model = result.model;
-    const link = model.page ? element("a", { href: base + model.page, text: model.model_id }) : document.createTextNode(model.model_id);
+    // The organisation is hidden on narrow screens (CSS); the whole id stays in the title.
+    const [org, name] = model.model_id.includes("/") ? [model.model_id.split("/")[0] + "/", model.model_id.split("/").slice(1).join("/")] : ["", model.model_id];
+    const label = [element("span", { className: "catalogue-org", text: org }), name];
+    const link = element(model.page ? "a" : "span", { href: model.page ? base + model.page : null, title: model.model_id }, label);
     const dash = "—";
     const r = result.row;
     const baseline = element("span", { title: r.original_intermediate_size + " / " + r.hidden_size, text: pyFixed(r.original_expansion_ratio, 2) + "x" });
@@ -572,7 +575,7 @@
 
   function addFilter(table) {
     const rows = table.tBodies.length ? [...table.tBodies[0].rows] : [];
-    if (rows.length <= FILTER_ABOVE_ROWS) return;
+    if (rows.length <= FILTER_ABOVE_ROWS || rows[0].cells.length < 3) return; // not a field/value list
     const status = element("span", { className: "catalogue-filter__count", "aria-live": "polite" });
     const input = element("input", { type: "search", className: "catalogue-filter__input", placeholder: "Filter rows", "aria-label": "Filter the table's rows" });
     const box = element("div", { className: "catalogue-filter" }, [input, status]);

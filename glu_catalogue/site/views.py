@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Iterable, Literal, Mapping, TypeVar
 
 from ..core import formulas
@@ -45,17 +46,26 @@ class ModelGroup:
     #: Each model's size label (the registry's, else guessed from its id), in ``model_ids`` order.
     size_labels: tuple[str, ...] = ()
 
-    @property
+    # Cached: every page asks these again and again, and `catalogue verify` renders every page.
+    @cached_property
     def successful(self) -> tuple[ExpansionRecord, ...]:
         """Records with status success, by pruning percentage."""
         return tuple(record for record in self.records if record.status == "success")
+
+    @cached_property
+    def pcts_by_ratio(self) -> dict[float, tuple[int, ...]]:
+        """Display expansion ratio -> the pruning percentages of the successful records that have it."""
+        found: dict[float, list[int]] = {}
+        for record in self.successful:
+            found.setdefault(record.pruned_architecture.expansion_rate, []).append(record.pruning_pct)
+        return {ratio: tuple(pcts) for ratio, pcts in found.items()}
 
     @property
     def failed(self) -> tuple[ExpansionRecord, ...]:
         """Records with status failed, by pruning percentage."""
         return tuple(record for record in self.records if record.status == "failed")
 
-    @property
+    @cached_property
     def baseline(self) -> ArchitectureBlock | None:
         """The unpruned architecture (``original_architecture`` of a successful record)."""
         successful = self.successful
@@ -81,7 +91,16 @@ class ModelGroup:
 
     def at(self, pruning_pct: int) -> ExpansionRecord | None:
         """The successful record at ``pruning_pct``, if any."""
-        return next((record for record in self.successful if record.pruning_pct == pruning_pct), None)
+        return self._by_pct.get(pruning_pct)
+
+    @cached_property
+    def equivalences(self) -> dict[float, Equivalence]:
+        """Display ratio -> ``equivalence(self, ratio)``, filled as pages ask."""
+        return {}
+
+    @cached_property
+    def _by_pct(self) -> dict[int, ExpansionRecord]:
+        return {record.pruning_pct: record for record in self.successful}
 
     def size_label(self, model_id: str) -> str:
         """The model's size label (``1B``): the CSV's 'Model Family' column."""
@@ -213,8 +232,15 @@ def catalogue_ratios(groups: Iterable[ModelGroup]) -> list[float]:
 
 
 def equivalence(group: ModelGroup, ratio: float) -> Equivalence:
-    """The pruning percentage ``group`` needs to reach the display ratio ``ratio``."""
-    pcts = tuple(record.pruning_pct for record in group.successful if record.pruned_architecture.expansion_rate == ratio)
+    """The pruning percentage ``group`` needs to reach the display ratio ``ratio`` (computed once per group and ratio)."""
+    known = group.equivalences
+    if ratio not in known:
+        known[ratio] = _equivalence(group, ratio)
+    return known[ratio]
+
+
+def _equivalence(group: ModelGroup, ratio: float) -> Equivalence:
+    pcts = group.pcts_by_ratio.get(ratio, ())
     if pcts:
         return Equivalence("record", pruning_pcts=pcts)
     baseline = group.baseline

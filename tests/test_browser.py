@@ -377,6 +377,8 @@ def test_charts_render_hover_and_toggle_in_both_palettes(site, browser, scheme):
         series = [item["label"] for item in spec["series"]]
         assert labels[: len(series)] == series
         assert len(set(series)) == len(series)
+        sizes = chart.locator(".u-legend .u-series .u-label").evaluate_all("ls => ls.map(l => parseFloat(getComputedStyle(l).fontSize))")
+        assert min(sizes) >= 11, f"legend text of {min(sizes)} px"
         markers = chart.locator(".u-legend .u-series .u-marker").evaluate_all("ms => ms.map(m => getComputedStyle(m).borderColor)")
         assert markers[0] == rgb(palette["series"][0])
         chart.scroll_into_view_if_needed()

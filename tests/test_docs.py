@@ -313,6 +313,24 @@ def check_models_table(table: Table, models_seen: set) -> None:
         models_seen.add(model_id)
 
 
+def check_chart_table(table: Table, charted: set) -> None:
+    """The numbers behind a chart: per row, every linked model's record at each level (a ratio, or the reduction)."""
+    levels = [int(name.split()[0]) for name in table.header[1:]]
+    for row, links in zip(table.rows, table.row_links):
+        assert links[0], row[0]
+        for model_id in links[0]:  # every model named on a row has the row's values: they share a line
+            records = {r.pruning_pct: r for r in records_of(model_id)}
+            for level, cell in zip(levels, row[1:]):
+                record = records.get(level)
+                if record is None:
+                    assert cell == ""
+                elif cell.endswith("x"):
+                    assert cell == f"{fmt(record.pruned_architecture.expansion_rate)}x", (model_id, level)
+                else:
+                    assert cell == fmt(record.reductions.parameter_reduction_pct), (model_id, level)
+            charted.add((model_id, cell.endswith("x")))
+
+
 def check_verification_table(table: Table) -> None:
     checked = verify(check_docs=False).checked
     labels = {"Files (JSON and CSV)": "files", "Records": "records", "Values compared": "values", "CSV rows": "csv_rows", "Schema files": "schemas"}
@@ -377,6 +395,7 @@ def test_every_table_cell_of_the_built_site_equals_the_data(site):
     covered: set = set()
     ratios_seen: set = set()
     models_seen: set = set()
+    charted: set = set()
     checked_tables = 0
     for url, page in pages.items():
         for table in page.tables:
@@ -395,6 +414,8 @@ def test_every_table_cell_of_the_built_site_equals_the_data(site):
                 check_reduction_table(table)
             elif header[:3] == ("Model", "Family", "Size"):
                 check_models_table(table, models_seen)
+            elif header[0] == "Models":
+                check_chart_table(table, charted)
             elif header == ("Checked", "Count"):
                 check_verification_table(table)
             elif header[1:4] == ("Type", "Required", "Constraints"):
@@ -405,6 +426,7 @@ def test_every_table_cell_of_the_built_site_equals_the_data(site):
     assert covered == set(SUCCESSFUL), "every successful record appears in its model's table"
     assert ratios_seen == {f"{fmt(r.pruned_architecture.expansion_rate)}x" for r in SUCCESSFUL.values()}
     assert models_seen == {model_id for model_id, _ in SUCCESSFUL}
+    assert {model_id for model_id, _ in charted} == models_seen and {kind for _, kind in charted} == {True, False}
     assert checked_tables >= 10
 
 

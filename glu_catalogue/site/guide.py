@@ -71,8 +71,8 @@ def _expansion_ratio(source: str, example: tuple[ModelGroup, ExpansionRecord] | 
     pruned = record.pruned_architecture
     link = model_link(source, group.model_ids[0], pruning_pct=record.pruning_pct)
     return text + (
-        f"; {link} pruned by {record.pruning_pct} % keeps {count(pruned.intermediate_size)} of "
-        f"{count(pruned.hidden_size)}:\n\n"
+        f"; {link} pruned by {record.pruning_pct} % keeps {count(pruned.intermediate_size)} neuron pairs per MLP, "
+        f"with a hidden size of {count(pruned.hidden_size)}:\n\n"
         + bullets(
             [
                 f"**{ratio(pruned.expansion_rate)}**: a multiplier with two decimals, as the pages write it;",

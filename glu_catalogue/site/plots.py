@@ -19,7 +19,7 @@ import inspect
 import io
 import json
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Iterable
 
@@ -48,7 +48,8 @@ LINESTYLES = ("-", "--", ":")
 #: Where the fingerprint sits in the SVG (its Dublin Core description) and on the page.
 FINGERPRINT_PREFIX = "catalogue-plot sha256:"
 
-Series = tuple[str, tuple[tuple[float, float], ...]]
+Points = tuple[tuple[float, float], ...]
+Series = tuple[str, Points]
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,8 @@ class PlotSpec:
     identity_label: str = ""
     #: What follows a value where the interactive chart shows it: ``x`` (2.40x), `` %``.
     value_suffix: str = ""
+    #: The model groups each series draws (the pages link them); not part of the fingerprint.
+    series_groups: tuple[tuple[ModelGroup, ...], ...] = field(default=(), compare=False, repr=False)
 
     def file(self, palette: str) -> str:
         """The chart's path relative to docs/."""
@@ -95,15 +98,16 @@ def drawing_code_digest() -> str:
     return hashlib.sha256((source + styles).encode()).hexdigest()
 
 
-def merged_series(series: Iterable[Series]) -> tuple[Series, ...]:
-    """Series with identical points drawn once, labelled with every name: ``A, B and C``.
+def merged_series(pairs: Iterable[tuple[ModelGroup, Points]]) -> tuple[tuple[Series, ...], tuple[tuple[ModelGroup, ...], ...]]:
+    """Groups with identical points drawn once, labelled with every name (``A, B and C``); and the groups of each series.
 
     Two models on the same points would otherwise draw one line under another and hide it.
     """
-    labels: dict[tuple, list[str]] = {}
-    for label, points in series:
-        labels.setdefault(points, []).append(label)
-    return tuple((join_and(names), points) for points, names in labels.items())
+    by_points: dict[Points, list[ModelGroup]] = {}
+    for group, points in pairs:
+        by_points.setdefault(points, []).append(group)
+    series = tuple((join_and([group.label for group in groups]), points) for points, groups in by_points.items())
+    return series, tuple(tuple(groups) for groups in by_points.values())
 
 
 def plot_specs(groups: Iterable[ModelGroup]) -> list[PlotSpec]:
@@ -114,12 +118,12 @@ def plot_specs(groups: Iterable[ModelGroup]) -> list[PlotSpec]:
     """
     groups = [group for group in groups if group.successful]
     ticks = tuple(sorted({record.pruning_pct for group in groups for record in group.successful}))
-    reductions = merged_series(
-        (group.label, tuple((float(r.pruning_pct), r.reductions.parameter_reduction_pct) for r in group.successful))
+    reductions, reduction_groups = merged_series(
+        (group, tuple((float(r.pruning_pct), r.reductions.parameter_reduction_pct) for r in group.successful))
         for group in groups
     )
-    ratios = merged_series(
-        (group.label, tuple((float(r.pruning_pct), r.pruned_architecture.expansion_rate) for r in group.successful))
+    ratios, ratio_groups = merged_series(
+        (group, tuple((float(r.pruning_pct), r.pruned_architecture.expansion_rate) for r in group.successful))
         for group in groups
     )
     shared = shared_ratios(groups)
@@ -141,6 +145,7 @@ def plot_specs(groups: Iterable[ModelGroup]) -> list[PlotSpec]:
             x_label=x_label,
             y_label="Parameters removed (%)",
             series=reductions,
+            series_groups=reduction_groups,
             x_ticks=ticks,
             identity_label="= pruning % (all parameters in MLPs)",
             value_suffix=" %",
@@ -158,6 +163,7 @@ def plot_specs(groups: Iterable[ModelGroup]) -> list[PlotSpec]:
             x_label=x_label,
             y_label="Expansion ratio I / H (x)",
             series=ratios,
+            series_groups=ratio_groups,
             x_ticks=ticks,
             reference_lines=lines,
             value_suffix="x",

@@ -92,7 +92,7 @@ def _json_schema_section(file_name: str, schema: Mapping[str, Any]) -> str:
     blocks = [
         f"## {file_name}",
         f"JSON Schema of `{CATALOGUE_FILE}` ({code(schema.get('$schema', ''))}), "
-        f"[download](schemas/{file_name}). {schema.get('description', '')}",
+        f"[download](schemas/{file_name}){{: download=\"{file_name}\" }}. {schema.get('description', '')}",
         f"### {schema.get('title', 'Document')} {{#{_anchor('document-' + file_name.split('.')[0])}}}",
         _object_table(schema),
     ]
@@ -118,7 +118,7 @@ def _table_schema_section(file_name: str, schema: Mapping[str, Any]) -> str:
     key = ", ".join(code(name) for name in schema.get("primaryKey", ()))
     blocks = [
         f"## {file_name}",
-        f"Table Schema of `{SUMMARY_FILE}` ({code(schema.get('$schema', ''))}), [download](schemas/{file_name}). "
+        f"Table Schema of `{SUMMARY_FILE}` ({code(schema.get('$schema', ''))}), [download](schemas/{file_name}){{: download=\"{file_name}\" }}. "
         f"{schema.get('description', '')}",
         f"Primary key: {key}." if key else "",
         table(("Column", "Type", "Required", "Constraints", "Description"), rows),

@@ -382,7 +382,7 @@ def observations_page(groups: list[ModelGroup], specs: list[PlotSpec]) -> str:
         )
     reduction = next((spec for spec in specs if spec.name == "parameter-reduction"), None)
     if reduction is not None:
-        blocks.append(chart(reduction))
+        blocks.append(chart(source, reduction))
     return page(PAGES["observations.md"], *blocks)
 
 
@@ -411,9 +411,21 @@ def plot_images(spec: PlotSpec) -> str:
     return "\n".join(lines)
 
 
-def chart(spec: PlotSpec) -> str:
-    """A chart the browser code draws from the site data (hover, legend toggles); the SVGs stay for readers without JavaScript."""
-    return f'<div class="catalogue-chart" data-chart="{spec.name}" markdown>\n\n{plot_images(spec)}\n\n</div>'
+def chart(source: str, spec: PlotSpec) -> str:
+    """A chart the browser code draws from the site data (hover, legend toggles), the static SVGs for readers
+    without JavaScript, and the numbers it shows in a table, each model linked."""
+    drawn = f'<div class="catalogue-chart" data-chart="{spec.name}" markdown>\n\n{plot_images(spec)}\n\n</div>'
+    return drawn + "\n\n" + details("The numbers behind the chart", chart_table(source, spec), kind="abstract")
+
+
+def chart_table(source: str, spec: PlotSpec) -> str:
+    """One row per series (its models linked), one column per pruning level: the values the chart draws."""
+    unit = "x" if spec.value_suffix == "x" else ""
+    rows = []
+    for (_, points), groups in zip(spec.series, spec.series_groups):
+        values = dict(points)
+        rows.append((groups_links(source, groups), *(f"{number(values[x])}{unit}" if x in values else "" for x in spec.x_ticks)))
+    return table(("Models", *(f"{x} %" for x in spec.x_ticks)), rows, "l" + "r" * len(spec.x_ticks))
 
 
 def plots_page(specs: list[PlotSpec]) -> str:
@@ -425,5 +437,5 @@ def plots_page(specs: list[PlotSpec]) -> str:
     )
     blocks = [intro]
     for spec in specs:
-        blocks.append(f"## {spec.title}\n\n{spec.caption}\n\n{chart(spec)}")
+        blocks.append(f"## {spec.title}\n\n{spec.caption}\n\n{chart('plots.md', spec)}")
     return page(PAGES["plots.md"], *blocks)

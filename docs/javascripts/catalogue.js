@@ -393,107 +393,118 @@
     ];
   }
 
+  /** The target fieldset: ratio or percentage, the value, optipfair's divisor. */
+  function targetControls(base) {
+    const controls = {
+      modeRatio: element("input", { type: "radio", name: "catalogue-mode", value: "ratio", id: "planner-mode-ratio" }),
+      modePct: element("input", { type: "radio", name: "catalogue-mode", value: "pct", id: "planner-mode-pct" }),
+      target: element("input", { type: "text", inputmode: "decimal", id: "planner-target", autocomplete: "off", spellcheck: "false" }),
+      divisor: element("select", { id: "planner-divisor" }, [element("option", { value: "", text: "none" })].concat(
+        DATA.planner.divisors.map((value) => element("option", { value: String(value), text: String(value) }))
+      )),
+    };
+    controls.box = element("fieldset", { className: "catalogue-planner__target" }, [
+      element("legend", { text: "Target" }),
+      element("label", { for: "planner-mode-ratio" }, [controls.modeRatio, " expansion ratio (x)"]),
+      element("label", { for: "planner-mode-pct" }, [controls.modePct, " pruning %"]),
+      element("label", { for: "planner-target", className: "catalogue-planner__value" }, [element("span", { text: "value" }), controls.target]),
+      element("label", { for: "planner-divisor", className: "catalogue-planner__value" }, [
+        element("a", { href: base + "glossary/#expansion-divisor", text: "divisor" }), controls.divisor,
+      ]),
+    ]);
+    return controls;
+  }
+
+  /** The models chooser: a checkbox per model, one per family, All and None; collapsed while every model is chosen. */
+  function modelChooser(models, open) {
+    const chooser = { boxes: new Map(), familyBoxes: new Map(), count: element("span", { className: "catalogue-planner__count" }) };
+    chooser.all = element("button", { type: "button", className: "md-button", text: "All models" });
+    chooser.none = element("button", { type: "button", className: "md-button", text: "None" });
+    const rows = [];
+    for (const [family, ids] of familiesOf(models)) {
+      const familyBox = element("input", { type: "checkbox", "data-family": family, "aria-label": "every " + family + " model" });
+      chooser.familyBoxes.set(family, familyBox);
+      const chips = ids.map((id) => {
+        const box = element("input", { type: "checkbox", value: id, "data-model": id });
+        chooser.boxes.set(id, box);
+        return element("label", { className: "catalogue-chip", title: id }, [box, " " + id.split("/").pop()]);
+      });
+      rows.push(element("div", { className: "catalogue-planner__family" }, [
+        element("label", { className: "catalogue-planner__family-name" }, [familyBox, " " + family]), ...chips,
+      ]));
+    }
+    chooser.box = element("details", { className: "catalogue-planner__models", open: open }, [
+      element("summary", {}, [element("strong", { text: "Models" }), " ", chooser.count]),
+      element("div", { className: "catalogue-planner__buttons" }, [chooser.all, chooser.none]),
+      ...rows,
+    ]);
+    return chooser;
+  }
+
+  /** The rows as a table body and head (sortable), and the notes they carry, numbered as `catalogue plan` numbers them. */
+  function fillResults(table, notesList, rows, chosen, base) {
+    const notes = [];
+    const cellClass = (column) => (PLANNER_COLUMNS[column][1] === "r" ? "catalogue-right" : null);
+    const head = element("thead", {}, [element("tr", {}, PLANNER_COLUMNS.map(([name], column) => element("th", { className: cellClass(column), text: name })))]);
+    const body = element("tbody", {}, rows.map((r, index) =>
+      element("tr", { "data-model": r.model_id }, cellsOf({ model: chosen[index], row: r }, base, notes).map((content, column) =>
+        element("td", { className: cellClass(column) }, [content])
+      ))
+    ));
+    const sorted = table.dataset.sortColumn;
+    table.replaceChildren(head, body);
+    makeSortable(table);
+    if (sorted !== undefined) sortTable(table, Number(sorted), table.dataset.sortDirection || "ascending");
+    notesList.replaceChildren(...notes.map((r) => element("li", { text: r.model_id + ": " + r.note })));
+  }
+
+  /** The planner page: controls from the address, results on every change, the address kept up to date. */
   function planner(root) {
     const models = modelsById();
     const state = readState(new URLSearchParams(location.search), models);
     const base = siteBase();
-
-    const modeRatio = element("input", { type: "radio", name: "catalogue-mode", value: "ratio", id: "planner-mode-ratio" });
-    const modePct = element("input", { type: "radio", name: "catalogue-mode", value: "pct", id: "planner-mode-pct" });
-    const target = element("input", { type: "text", inputmode: "decimal", id: "planner-target", autocomplete: "off", spellcheck: "false" });
-    const divisor = element("select", { id: "planner-divisor" }, [element("option", { value: "", text: "none" })].concat(
-      DATA.planner.divisors.map((value) => element("option", { value: String(value), text: String(value) }))
-    ));
+    const controls = targetControls(base);
+    const chooser = modelChooser(models, state.chosen.size !== models.size);
     const error = element("p", { className: "catalogue-planner__error", role: "alert", id: "planner-error" });
-    const targetBox = element("fieldset", { className: "catalogue-planner__target" }, [
-      element("legend", { text: "Target" }),
-      element("label", { for: "planner-mode-ratio" }, [modeRatio, " expansion ratio (x)"]),
-      element("label", { for: "planner-mode-pct" }, [modePct, " pruning %"]),
-      element("label", { for: "planner-target", className: "catalogue-planner__value" }, [element("span", { text: "value" }), target]),
-      element("label", { for: "planner-divisor", className: "catalogue-planner__value" }, [
-        element("a", { href: base + "glossary/#expansion-divisor", text: "divisor" }), divisor,
-      ]),
-    ]);
-
-    const boxes = new Map();
-    const familyBoxes = new Map();
-    const familyRows = [];
-    for (const [family, ids] of familiesOf(models)) {
-      const familyBox = element("input", { type: "checkbox", "data-family": family, "aria-label": "every " + family + " model" });
-      familyBoxes.set(family, familyBox);
-      const chips = ids.map((id) => {
-        const box = element("input", { type: "checkbox", value: id, "data-model": id });
-        boxes.set(id, box);
-        return element("label", { className: "catalogue-chip", title: id }, [box, " " + id.split("/").pop()]);
-      });
-      familyRows.push(element("div", { className: "catalogue-planner__family" }, [
-        element("label", { className: "catalogue-planner__family-name" }, [familyBox, " " + family]), ...chips,
-      ]));
-    }
-    const allButton = element("button", { type: "button", className: "md-button", text: "All models" });
-    const noneButton = element("button", { type: "button", className: "md-button", text: "None" });
-    const count = element("span", { className: "catalogue-planner__count" });
-    // Collapsed while every model is chosen, so that the answer is on the first screen.
-    const modelsBox = element("details", { className: "catalogue-planner__models", open: state.chosen.size !== models.size }, [
-      element("summary", {}, [element("strong", { text: "Models" }), " ", count]),
-      element("div", { className: "catalogue-planner__buttons" }, [allButton, noneButton]),
-      ...familyRows,
-    ]);
-
     const table = element("table", { className: "catalogue-planner__table", id: "planner-results" });
-    const wrapper = element("div", { className: "catalogue-planner__results" }, [table]);
     const notesList = element("ol", { className: "catalogue-planner__notes", id: "planner-notes" });
     const commandLine = element("code", { id: "planner-command" });
     root.append(
-      element("form", { className: "catalogue-planner__form", onsubmit: "return false" }, [targetBox, modelsBox]),
+      element("form", { className: "catalogue-planner__form", onsubmit: "return false" }, [controls.box, chooser.box]),
       error,
-      wrapper,
+      element("div", { className: "catalogue-planner__results" }, [table]),
       notesList,
       element("p", { className: "catalogue-planner__command" }, ["Same answer on the command line: ", commandLine])
     );
 
     function syncInputs() {
-      modeRatio.checked = state.mode === "ratio";
-      modePct.checked = state.mode === "pct";
-      target.value = state.target;
-      divisor.value = state.divisor;
-      for (const [id, box] of boxes) box.checked = state.chosen.has(id);
-      for (const [family, box] of familyBoxes) {
-        const ids = familiesOf(models).get(family);
-        const n = ids.filter((id) => state.chosen.has(id)).length;
-        box.checked = n === ids.length;
-        box.indeterminate = n > 0 && n < ids.length;
+      controls.modeRatio.checked = state.mode === "ratio";
+      controls.modePct.checked = state.mode === "pct";
+      controls.target.value = state.target;
+      controls.divisor.value = state.divisor;
+      for (const [id, box] of chooser.boxes) box.checked = state.chosen.has(id);
+      for (const [family, box] of chooser.familyBoxes) {
+        const n = familiesOf(models).get(family).filter((id) => state.chosen.has(id)).length;
+        box.checked = n === familiesOf(models).get(family).length;
+        box.indeterminate = n > 0 && !box.checked;
       }
-      count.textContent = state.chosen.size === models.size ? "all " + models.size + " chosen" : state.chosen.size + " of " + models.size + " chosen";
+      const size = state.chosen.size;
+      chooser.count.textContent = size === models.size ? "all " + size + " chosen" : size + " of " + models.size + " chosen";
     }
 
     function render() {
       history.replaceState(null, "", writeState(state, models) + location.hash);
       commandLine.textContent = command(state, models);
       const chosen = [...models.values()].filter((model) => state.chosen.has(model.model_id));
-      let rows;
+      const question = state.mode === "ratio" ? { ratio: state.target } : { pct: state.target };
       try {
-        rows = plan(chosen, state.mode === "ratio" ? { ratio: state.target, divisor: state.divisor } : { pct: state.target, divisor: state.divisor });
-        error.textContent = "";
-        target.removeAttribute("aria-invalid");
+        fillResults(table, notesList, plan(chosen, Object.assign(question, { divisor: state.divisor })), chosen, base);
+        error.textContent = chosen.length ? "" : "Choose at least one model.";
+        controls.target.removeAttribute("aria-invalid");
       } catch (problem) {
         error.textContent = problem.message;
-        target.setAttribute("aria-invalid", "true");
-        return;
+        controls.target.setAttribute("aria-invalid", "true");
       }
-      const notes = [];
-      const head = element("thead", {}, [element("tr", {}, PLANNER_COLUMNS.map(([name, side]) => element("th", { className: side === "r" ? "catalogue-right" : null, text: name })))]);
-      const body = element("tbody", {}, rows.map((r, index) =>
-        element("tr", { "data-model": r.model_id }, cellsOf({ model: chosen[index], row: r }, base, notes).map((content, column) =>
-          element("td", { className: PLANNER_COLUMNS[column][1] === "r" ? "catalogue-right" : null }, [content])
-        ))
-      ));
-      const sorted = table.dataset.sortColumn;
-      table.replaceChildren(head, body);
-      makeSortable(table);
-      if (sorted !== undefined) sortTable(table, Number(sorted), table.dataset.sortDirection || "ascending");
-      notesList.replaceChildren(...notes.map((r) => element("li", { text: r.model_id + ": " + r.note })));
-      if (!rows.length) error.textContent = "Choose at least one model.";
     }
 
     function update() {
@@ -501,19 +512,19 @@
       render();
     }
 
-    modeRatio.addEventListener("change", () => { state.mode = "ratio"; if (state.target === "40") state.target = "2.4"; update(); });
-    modePct.addEventListener("change", () => { state.mode = "pct"; if (state.target === "2.4") state.target = "40"; update(); });
-    target.addEventListener("input", () => { state.target = target.value; render(); });
-    divisor.addEventListener("change", () => { state.divisor = divisor.value; update(); });
-    for (const [id, box] of boxes) box.addEventListener("change", () => { box.checked ? state.chosen.add(id) : state.chosen.delete(id); update(); });
-    for (const [family, box] of familyBoxes) {
-      box.addEventListener("change", () => {
-        for (const id of familiesOf(models).get(family)) box.checked ? state.chosen.add(id) : state.chosen.delete(id);
-        update();
-      });
+    function choose(ids, on) {
+      for (const id of ids) on ? state.chosen.add(id) : state.chosen.delete(id);
+      update();
     }
-    allButton.addEventListener("click", () => { state.chosen = new Set(models.keys()); update(); });
-    noneButton.addEventListener("click", () => { state.chosen = new Set(); update(); });
+
+    controls.modeRatio.addEventListener("change", () => { state.mode = "ratio"; if (state.target === "40") state.target = "2.4"; update(); });
+    controls.modePct.addEventListener("change", () => { state.mode = "pct"; if (state.target === "2.4") state.target = "40"; update(); });
+    controls.target.addEventListener("input", () => { state.target = controls.target.value; render(); });
+    controls.divisor.addEventListener("change", () => { state.divisor = controls.divisor.value; update(); });
+    for (const [id, box] of chooser.boxes) box.addEventListener("change", () => choose([id], box.checked));
+    for (const [family, box] of chooser.familyBoxes) box.addEventListener("change", () => choose(familiesOf(models).get(family), box.checked));
+    chooser.all.addEventListener("click", () => choose(models.keys(), true));
+    chooser.none.addEventListener("click", () => choose(models.keys(), false));
     update();
     root.dataset.ready = "true";
   }

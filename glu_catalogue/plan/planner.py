@@ -19,39 +19,12 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any, Literal
+from typing import Any
 
 from ..core import formulas
+from ..core.plan_notes import NOTE_TEMPLATES, Status
+from ..core.plan_notes import pruned_status as _status
 from ..store.registry import ModelEntry
-
-#: A row's status; ``STATUS_MEANINGS`` says what each means (the site's planner page shows them).
-Status = Literal["ok", "below-target", "refused", "fused-mlp"]
-
-STATUS_MEANINGS: dict[str, str] = {
-    "ok": "optipfair prunes the model to the row's width.",
-    "below-target": "the unpruned ratio is already at or below the target: optipfair refuses, there is nothing to prune.",
-    "refused": "optipfair raises an error for these arguments; the note says why.",
-    "fused-mlp": (
-        "optipfair's MLP_GLU pruning refuses the model's fused gate_up_proj (Phi-3); the numbers are those of "
-        "the same model with the projection split into gate_proj and up_proj, which `catalogue build` prunes."
-    ),
-}
-
-_FUSED_NOTE = (
-    "optipfair 0.4.2 refuses fused gate_up_proj layers; `catalogue build` prunes them itself with "
-    "optipfair's ranking (the gate and up halves), and these are the numbers it gives"
-)
-
-#: The notes of rows without numbers, as ``str.format`` templates: the site's planner fills the
-#: same templates in the browser (``glu_catalogue.site.data``), so both say the same words.
-NOTE_TEMPLATES = {
-    "below-target": (
-        "baseline ratio {baseline_ratio:.4g}x ({intermediate_size}/{hidden_size}) is already at or below "
-        "the target {target_ratio:g}x: nothing to prune (optipfair refuses such a target)"
-    ),
-    "refused": "optipfair refuses: {error}",
-}
-
 
 @dataclass(frozen=True)
 class PlanRow:
@@ -158,9 +131,7 @@ def _check_divisor(divisor: int | None) -> None:
 
 def pruned_status(entry: ModelEntry) -> tuple[Status, str | None]:
     """The status and note of ``entry``'s rows that optipfair prunes: ``ok``, or ``fused-mlp`` with its note."""
-    if entry.architecture_facts.fused_gate_up:
-        return "fused-mlp", _FUSED_NOTE
-    return "ok", None
+    return _status(entry.architecture_facts.fused_gate_up)
 
 
 def _pruned_row(entry: ModelEntry, pct: float, target: float | None, divisor: int | None) -> PlanRow:

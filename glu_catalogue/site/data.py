@@ -6,8 +6,8 @@ file like the pages (``catalogue verify`` renders it again and compares it line 
 * ``planner``: per registry model, what optipfair's size rule and the count need — ``H``, ``I``,
   the baseline total and the parameters one neuron pair holds across all layers (both from
   ``core.formulas``: the browser counts ``total - (I - k) * per_neuron`` and never repeats the
-  closed form) — with the status and note of a pruned row (``plan.planner.pruned_status``) and
-  the note templates the command-line planner fills, so the browser says the same words;
+  closed form) — with the status and note of a pruned row (``core.plan_notes.pruned_status``)
+  and the note templates the command-line planner fills, so the browser says the same words;
 * ``charts``: the series of ``glu_catalogue.site.plots.plot_specs`` (the values the tables show),
   with the palettes the static SVGs are drawn in.
 
@@ -20,7 +20,7 @@ import json
 from typing import Any, Mapping
 
 from ..core import formulas
-from ..plan.planner import NOTE_TEMPLATES, pruned_status
+from ..core.plan_notes import NOTE_TEMPLATES, pruned_status
 from ..store.registry import ModelEntry
 from .links import model_url
 from .markdown import GENERATED_MARKER
@@ -38,7 +38,7 @@ def planner_models(registry: Mapping[str, ModelEntry], paged: set[str]) -> list[
     models = []
     for model_id, entry in registry.items():
         shape = entry.shape
-        status, note = pruned_status(entry)
+        status, note = pruned_status(entry.architecture_facts.fused_gate_up)
         models.append(
             {
                 "model_id": model_id,

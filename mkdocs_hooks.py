@@ -1,41 +1,101 @@
 """mkdocs hooks of the site (mkdocs.yml ``hooks:``); standard library and mkdocs only.
 
-* ``on_config``: the nav entry ``families/index.md`` becomes a section holding it and every
-  generated family page (``docs/families/*.md``), so a new family needs no edit here.
-* ``on_files``: the downloads (``data/*.json``, ``data/*.csv``, ``schemas/*.json``) are added to
-  the site as they are on disk, at ``data/...`` and ``schemas/...``; the downloads page links
-  there and shows each file's SHA-256.
+* ``on_config``:
+  - the nav entry ``families/index.md`` (the list of every model) becomes a section holding it
+    and, per family, a section of the family's page and its models' pages. The order comes from
+    the generated pages' front matter (``families:`` on the list, ``title`` and ``models:`` on a
+    family's page), so a new family or model needs no edit here;
+  - the project's addresses, version and licence come from pyproject.toml ([project] and
+    [project.urls], their only home): the repository link and licence in the footer, and
+    ``site_url`` where ``$CATALOGUE_SITE_URL`` does not set it (mkdocs.yml);
+  - the catalogue's schema version and the date its data was built (the data file's header)
+    go to ``extra.catalogue``, which the header shows (overrides/partials/header.html).
+* ``on_files``: the downloads (``data/*.json``, ``data/*.csv``, ``schemas/*.json``) and
+  ``CITATION.cff`` are added to the site as they are on disk; the downloads page links there.
+* ``on_page_markdown``: the Cite page's ``<!-- citation -->`` becomes the citation of
+  ``CITATION.cff`` (text and BibTeX), with the addresses from pyproject.toml.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
+from mkdocs.utils import meta, yaml_load
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: the `docs` extra installs tomli
+    import tomli as tomllib
 
 FAMILIES_INDEX = "families/index.md"
 DOWNLOADS = {"data": ("*.json", "*.csv"), "schemas": ("*.json",)}
+CITATION = "CITATION.cff"
+CITATION_MARKER = "<!-- citation -->"
+CATALOGUE = "data/expansion_rates.json"
 
 
 def _root(config) -> Path:
     return Path(config.config_file_path).resolve().parent
 
 
+def _front_matter(path: Path) -> dict:
+    try:
+        return meta.get_data(path.read_text(encoding="utf-8"))[1]
+    except OSError as error:
+        raise PluginError(f"{path}: cannot read: {error.strerror} (run `catalogue docs`)") from None
+
+
+def project(config) -> dict:
+    """pyproject.toml's [project] table."""
+    with (_root(config) / "pyproject.toml").open("rb") as handle:
+        return tomllib.load(handle)["project"]
+
+
+def _models_section(config) -> list:
+    docs = Path(config.docs_dir)
+    section: list = [FAMILIES_INDEX]
+    for family_page in _front_matter(docs / FAMILIES_INDEX).get("families", []):
+        family = _front_matter(docs / family_page)
+        section.append({family.get("title", family_page): [family_page, *family.get("models", [])]})
+    return section
+
+
+def _data_header(config) -> dict:
+    path = _root(config) / CATALOGUE
+    try:
+        metadata = json.loads(path.read_text(encoding="utf-8")).get("metadata", {})
+    except (OSError, ValueError) as error:
+        raise PluginError(f"{path}: cannot read the catalogue's header ({error})") from None
+    return {"schema_version": metadata.get("schema_version") or "none", "data_date": str(metadata.get("generated_at", ""))[:10]}
+
+
 def on_config(config):
-    """Expand the ``families/index.md`` nav entry into a section with every family page."""
-    families = sorted(Path(config.docs_dir, "families").glob("*.md"))
-    pages = [FAMILIES_INDEX] + [f"families/{path.name}" for path in families if path.name != "index.md"]
+    """The models' navigation, the project's addresses and licence, and the data's version and date."""
     for index, item in enumerate(config.nav or []):
         if isinstance(item, dict):
-            (title, target), = item.items()
+            ((title, target),) = item.items()
             if target == FAMILIES_INDEX:
-                config.nav[index] = {title: pages}
+                config.nav[index] = {title: _models_section(config)}
+    info = project(config)
+    urls = info.get("urls", {})
+    repository = urls.get("Homepage", "")
+    if not config.site_url:
+        config.site_url = urls.get("Documentation") or None
+    licence = info.get("license", {}).get("text", "")
+    config.copyright = (
+        f'{info["name"]} {info["version"]} · licence <a href="{repository}/blob/main/LICENSE">{licence}</a>'
+        f' · <a href="{repository}">repository</a>'
+    )
+    config.extra["social"] = [{"icon": "fontawesome/brands/github", "link": repository, "name": "Repository"}]
+    config.extra["catalogue"] = _data_header(config)
     return config
 
 
 def on_files(files: Files, config) -> Files:
-    """Add the data files and schemas to the site, unchanged."""
+    """Add the data files, the schemas and CITATION.cff to the site, unchanged."""
     root = _root(config)
     for folder, patterns in DOWNLOADS.items():
         found = sorted(path for pattern in patterns for path in (root / folder).glob(pattern))
@@ -43,4 +103,34 @@ def on_files(files: Files, config) -> Files:
             raise PluginError(f"{root / folder}: no files to offer for download")
         for path in found:
             files.append(File.generated(config, f"{folder}/{path.name}", abs_src_path=str(path)))
+    files.append(File.generated(config, CITATION, abs_src_path=str(root / CITATION)))
     return files
+
+
+def citation_markdown(citation: dict, urls: dict) -> str:
+    """The citation as a sentence and as BibTeX."""
+    authors = " and ".join(author.get("name") or f"{author['given-names']} {author['family-names']}" for author in citation["authors"])
+    url = urls.get("Homepage", "")
+    text = f"{authors}. *{citation['title']}*. Version {citation['version']}, {citation['license']}. <{url}>"
+    bibtex = (
+        "@software{glu_catalogue,\n"
+        f"  title   = {{{citation['title']}}},\n"
+        f"  author  = {{{{{authors}}}}},\n"
+        f"  version = {{{citation['version']}}},\n"
+        f"  license = {{{citation['license']}}},\n"
+        f"  url     = {{{url}}}\n"
+        "}"
+    )
+    return f"{text}\n\n```bibtex\n{bibtex}\n```"
+
+
+def on_page_markdown(markdown: str, page, config, files) -> str:
+    """Fill the Cite page from CITATION.cff."""
+    if CITATION_MARKER not in markdown:
+        return markdown
+    path = _root(config) / CITATION
+    try:
+        citation = yaml_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise PluginError(f"{path}: cannot read: {error.strerror}") from None
+    return markdown.replace(CITATION_MARKER, citation_markdown(citation, project(config).get("urls", {})))

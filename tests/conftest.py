@@ -9,6 +9,7 @@ import os
 os.environ["HF_HUB_OFFLINE"] = "1"
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -71,6 +72,19 @@ def legacy_copy(tmp_path: Path) -> Path:
     """A scratch copy of the study's legacy files."""
     target = tmp_path / "legacy"
     shutil.copytree(LEGACY, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory) -> Path:
+    """The site built from the repository with ``mkdocs build --strict`` (default site_url), once per session."""
+    target = tmp_path_factory.mktemp("site")
+    completed = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "--site-dir", str(target)],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+        env={key: value for key, value in {**os.environ, "NO_MKDOCS_2_WARNING": "1"}.items() if key != "CATALOGUE_SITE_URL"},
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stdout + completed.stderr
     return target
 
 

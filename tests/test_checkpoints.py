@@ -112,10 +112,11 @@ def test_an_unknown_record_is_exit_2_with_a_suggestion(llama_1b_at_40, record, h
 def test_every_catalogue_record_matches_a_checkpoint_of_its_architecture(tmp_path):
     """A header-only checkpoint of each catalogued (model, level) verifies against its record."""
     catalogue = load_catalogue(default_data_dir() / CATALOGUE_FILE)
-    nameable = [  # the layouts llama_tensors writes: Llama's norms, no q/k norms, no fused projections
+    nameable = [  # the layouts llama_tensors writes: Llama's RMSNorms, no q/k norms, no fused projections, a GLU MLP in every layer
         record for record in catalogue.models
         if (shape := record.pruned_architecture.architecture()) is not None
-        and shape.norms_per_layer == 2 and not (shape.qk_norm or shape.fused_qkv or shape.fused_gate_up)
+        and shape.norms_per_layer == 2 and not (shape.qk_norm or shape.fused_qkv or shape.fused_gate_up or shape.norm_bias)
+        and shape.non_mlp_parameters is None and shape.num_mlp_layers in (None, shape.num_hidden_layers)
     ]
     assert nameable
     for record in nameable:

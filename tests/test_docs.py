@@ -12,8 +12,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
-import sys
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -86,41 +84,44 @@ def test_every_generated_page_is_in_docs_and_says_so():
 # --- (b) the built site shows the data, cell for cell -----------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
-    """The site built from the repository with ``mkdocs build --strict``."""
-    target = tmp_path_factory.mktemp("site")
-    completed = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "--site-dir", str(target)],
-        cwd=REPO, capture_output=True, text=True, timeout=300, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
-    )  # fmt: skip
-    assert completed.returncode == 0, completed.stdout + completed.stderr
-    return target
-
-
 @dataclass
 class Table:
-    """One HTML table: its header, its rows, and the headings and paragraphs above it."""
+    """One HTML table: its header, its rows, the models linked from each cell, and the page's title above it."""
 
     heading: str
     header: list[str]
     rows: list[list[str]] = field(default_factory=list)
     styles: list[list[str]] = field(default_factory=list)
-    models: list[str] = field(default_factory=list)
+    #: Per header cell and per row's cells: the model ids its links point to.
+    header_links: list[list[str]] = field(default_factory=list)
+    row_links: list[list[list[str]]] = field(default_factory=list)
+    title: str = ""
+
+
+#: A model page's slug -> the model id (the site's model pages are ``models/<slug>/``).
+MODEL_SLUGS = {re.sub(r"[^a-z0-9]+", "-", model_id.lower()).strip("-"): model_id for model_id, _ in RECORDS}
+
+
+def linked_model(href: str) -> str | None:
+    """The model id a link points to (``../models/meta-llama-llama-3-2-1b/#pruning-40``), if any."""
+    match = re.search(r"models/([a-z0-9-]+)/", href)
+    return MODEL_SLUGS.get(match.group(1)) if match else None
 
 
 class Page(HTMLParser):
-    """The tables of a built page's article, each with the nearest heading and the group's model ids."""
+    """The tables of a built page's article, each with the page's title and the models its cells link to."""
 
     def __init__(self, text: str):
         super().__init__()
         self.tables: list[Table] = []
         self.heading = ""
-        self.models: list[str] = []
+        self.title = ""
         self.images: list[str] = []
         self._text: list[str] | None = None
         self._kind = ""
         self._row: list[str] | None = None
+        self._row_links: list[list[str]] = []
+        self._cell_links: list[str] = []
         self._row_styles: list[str] = []
         self._cell_style = "plain"
         self._skip = 0
@@ -132,20 +133,22 @@ class Page(HTMLParser):
         if self._skip or (tag == "a" and "headerlink" in (attrs.get("class") or "")):
             self._skip += 1 if tag == "a" else 0
             return
-        if tag in ("h1", "h2", "h3", "p"):
+        if tag in ("h1", "h2", "h3", "h4", "p"):
             self._text, self._kind = [], tag
         elif tag == "img":
             self.images.append(attrs.get("src", ""))
         elif tag == "table":
-            self.tables.append(Table(self.heading, [], models=list(self.models)))
+            self.tables.append(Table(self.heading, [], title=self.title))
         elif tag == "thead":
             self._in_header = True
         elif tag == "tr":
-            self._row, self._row_styles = [], []
+            self._row, self._row_styles, self._row_links = [], [], []
         elif tag in ("td", "th"):
-            self._text, self._kind, self._cell_style = [], tag, "plain"
+            self._text, self._kind, self._cell_style, self._cell_links = [], tag, "plain", []
         elif tag in ("em", "strong") and self._kind in ("td", "th"):
             self._cell_style = {"em": "italic", "strong": "bold"}[tag]
+        elif tag == "a" and self._kind in ("td", "th") and linked_model(attrs.get("href") or ""):
+            self._cell_links.append(linked_model(attrs["href"]))
 
     def handle_endtag(self, tag):
         if self._skip:
@@ -157,20 +160,21 @@ class Page(HTMLParser):
             elif tag == "tr" and self._row is not None:
                 table = self.tables[-1]
                 if self._in_header:
-                    table.header = self._row
+                    table.header, table.header_links = self._row, self._row_links
                 else:
                     table.rows.append(self._row)
                     table.styles.append(self._row_styles)
+                    table.row_links.append(self._row_links)
                 self._row = None
             return
         text = " ".join("".join(self._text).split())
-        if tag in ("h1", "h2", "h3"):
-            self.heading, self.models = text, []
-        elif tag == "p" and text.startswith("Models:"):
-            self.models = re.findall(r"[\w.-]+/[\w.-]*[\w-]", text)
+        if tag in ("h1", "h2", "h3", "h4"):
+            self.heading = text
+            self.title = self.title or text
         elif tag in ("td", "th") and self._row is not None:
             self._row.append(text)
             self._row_styles.append(self._cell_style)
+            self._row_links.append(self._cell_links)
         self._text = None
 
     def handle_data(self, data):
@@ -192,18 +196,8 @@ def html_pages(site: Path) -> dict[str, Page]:
 
 
 def fmt(value: float) -> str:
-    return f"{value:.2f}"
-
-
-def groups_by_label(pages: dict[str, Page]) -> dict[str, list[str]]:
-    """Group label (the heading of a family page's section) -> the model ids listed under it."""
-    labels = {}
-    for url, page in pages.items():
-        if url.startswith("families/"):
-            for table in page.tables:
-                if table.models:
-                    labels[table.heading] = table.models
-    return labels
+    """A display value as every page writes it: two decimals, thousands separators."""
+    return f"{value:,.2f}"
 
 
 def records_of(model_id: str) -> list:
@@ -213,37 +207,35 @@ def records_of(model_id: str) -> list:
 
 
 def check_study_table(table: Table, covered: set) -> None:
-    assert table.models, f"no 'Models:' line above the table under {table.heading!r}"
+    """A model page's table: the page's title is the model id; every row equals its record."""
+    model_id = table.title
+    assert model_id in MODEL_SLUGS.values(), f"a study table on a page titled {model_id!r}"
     for row in table.rows:
         pct_text, ratio_text, width, millions, reduction = row
         if pct_text == "baseline":
-            for model_id in table.models:
-                base = records_of(model_id)[0].original_architecture
-                assert row[1:] == [f"{fmt(base.expansion_rate)}x", str(base.intermediate_size), fmt(base.total_parameters_millions), fmt(0)]
+            base = records_of(model_id)[0].original_architecture
+            assert row[1:] == [f"{fmt(base.expansion_rate)}x", f"{base.intermediate_size:,}", fmt(base.total_parameters_millions), fmt(0)]
             continue
         pct = int(pct_text.replace(" (baseline)", ""))
         assert pct_text.endswith("(baseline)") == (pct == 0)
-        for model_id in table.models:
-            record = SUCCESSFUL[(model_id, pct)]
-            pruned = record.pruned_architecture
-            assert ratio_text == f"{fmt(pruned.expansion_rate)}x", (model_id, pct)
-            assert width == str(pruned.intermediate_size), (model_id, pct)
-            assert millions == fmt(pruned.total_parameters_millions), (model_id, pct)
-            assert reduction == fmt(record.reductions.parameter_reduction_pct), (model_id, pct)
-            covered.add((model_id, pct))
-    for model_id in table.models:
-        assert {int(row[0].split()[0]) for row in table.rows if row[0] != "baseline"} == {r.pruning_pct for r in records_of(model_id)}
+        record = SUCCESSFUL[(model_id, pct)]
+        pruned = record.pruned_architecture
+        assert ratio_text == f"{fmt(pruned.expansion_rate)}x", (model_id, pct)
+        assert width == f"{pruned.intermediate_size:,}", (model_id, pct)
+        assert millions == fmt(pruned.total_parameters_millions), (model_id, pct)
+        assert reduction == fmt(record.reductions.parameter_reduction_pct), (model_id, pct)
+        covered.add((model_id, pct))
+    assert {int(row[0].split()[0]) for row in table.rows if row[0] != "baseline"} == {r.pruning_pct for r in records_of(model_id)}
 
 
 def check_architecture_table(table: Table) -> None:
-    for model_id in table.models:
-        base = records_of(model_id)[0].original_architecture
-        for name, value in table.rows:
-            if name == "MLP share of parameters %":
-                assert value == fmt(formulas.mlp_share(base.architecture()) * 100)
-                continue
-            expected = getattr(base, name.replace(" (baseline)", ""))
-            assert value == (str(expected).lower() if isinstance(expected, bool) else str(expected)), (model_id, name)
+    base = records_of(table.title)[0].original_architecture
+    for name, value in table.rows:
+        if name == "MLP share of parameters %":
+            assert value == fmt(formulas.mlp_share(base.architecture()) * 100)
+            continue
+        expected = getattr(base, name.replace(" (baseline)", ""))
+        assert value == (str(expected).lower() if isinstance(expected, bool) else f"{expected:,}"), (table.title, name)
 
 
 def expected_equivalence(model_id: str, ratio_text: str) -> tuple[str, str]:
@@ -263,43 +255,81 @@ def expected_equivalence(model_id: str, ratio_text: str) -> tuple[str, str]:
     return fmt(pct) + mark, "italic"
 
 
-def check_equivalence_table(table: Table, labels: dict[str, list[str]], ratios_seen: set) -> None:
+def same_numbers(model_ids: list[str]) -> None:
+    """Models named together in one cell hold identical records."""
+    first = records_of(model_ids[0])
+    for other in model_ids[1:]:
+        assert [r.model_dump(exclude={"base_model", "provenance"}) for r in records_of(other)] == [
+            r.model_dump(exclude={"base_model", "provenance"}) for r in first
+        ], (model_ids[0], other)
+
+
+def check_equivalence_table(table: Table, ratios_seen: set, models_seen: set) -> None:
+    for models in table.header_links[1:]:
+        assert models, f"an equivalence column names no model: {table.header}"
+        same_numbers(models)
+        models_seen.update(models)
     for row, styles in zip(table.rows, table.styles):
         ratios_seen.add(row[0])
-        for label, cell, style in zip(table.header[1:], row[1:], styles[1:]):
-            assert (cell, style) == expected_equivalence(labels[label][0], row[0]), (label, row[0])
+        for models, cell, style in zip(table.header_links[1:], row[1:], styles[1:]):
+            assert (cell, style) == expected_equivalence(models[0], row[0]), (models[0], row[0])
 
 
-def check_baselines_table(table: Table, labels: dict[str, list[str]]) -> None:
+def check_baselines_table(table: Table) -> None:
     registry = load_registry()
-    for label, family, hidden, width, layers, ratio_text in table.rows:
-        for model_id in labels[label]:
+    for (label, family, hidden, width, layers, ratio_text), links in zip(table.rows, table.row_links):
+        assert links[0], label
+        same_numbers(links[0])
+        for model_id in links[0]:
             base = records_of(model_id)[0].original_architecture
             assert registry[model_id].family == family
             assert [hidden, width, layers, ratio_text] == [
-                str(base.hidden_size), str(base.intermediate_size), str(base.num_hidden_layers), f"{fmt(base.expansion_rate)}x"
+                f"{base.hidden_size:,}", f"{base.intermediate_size:,}", f"{base.num_hidden_layers:,}", f"{fmt(base.expansion_rate)}x"
             ]
 
 
-def check_reduction_table(table: Table, labels: dict[str, list[str]]) -> None:
+def check_reduction_table(table: Table) -> None:
     levels = [int(name.split()[0]) for name in table.header[2:]]
-    for label, share, *cells in table.rows:
-        for model_id in labels[label]:
+    for (label, share, *cells), links in zip(table.rows, table.row_links):
+        assert links[0], label
+        for model_id in links[0]:
             records = {r.pruning_pct: r for r in records_of(model_id)}
             assert share == fmt(formulas.mlp_share(records_of(model_id)[0].original_architecture.architecture()) * 100)
             for level, cell in zip(levels, cells):
                 assert cell == (fmt(records[level].reductions.parameter_reduction_pct) if level in records else "")
 
 
-def check_families_table(table: Table, labels: dict[str, list[str]]) -> None:
+def check_models_table(table: Table, models_seen: set) -> None:
     registry = load_registry()
-    for family, label, ratio_text, count, levels in table.rows:
-        for model_id in labels[label]:
-            records = records_of(model_id)
-            assert registry[model_id].family == family
-            assert ratio_text == f"{fmt(records[0].original_architecture.expansion_rate)}x"
-            assert count == str(sum(1 for (m, _) in RECORDS if m == model_id))
-            assert levels == f"{records[0].pruning_pct}–{records[-1].pruning_pct}"
+    for row, links in zip(table.rows, table.row_links):
+        model, family, size, hidden, width, layers, ratio_text, millions, share, levels = row
+        [model_id] = links[0]
+        records = records_of(model_id)
+        base = records[0].original_architecture
+        assert model == model_id.split("/")[-1] and (family, size) == (registry[model_id].family, registry[model_id].size_label)
+        assert [hidden, width, layers] == [f"{base.hidden_size:,}", f"{base.intermediate_size:,}", f"{base.num_hidden_layers:,}"]
+        assert ratio_text == f"{fmt(base.expansion_rate)}x" and millions == fmt(base.total_parameters_millions)
+        assert share == fmt(formulas.mlp_share(base.architecture()) * 100)
+        assert levels == f"{records[0].pruning_pct}–{records[-1].pruning_pct}"
+        models_seen.add(model_id)
+
+
+def check_chart_table(table: Table, charted: set) -> None:
+    """The numbers behind a chart: per row, every linked model's record at each level (a ratio, or the reduction)."""
+    levels = [int(name.split()[0]) for name in table.header[1:]]
+    for row, links in zip(table.rows, table.row_links):
+        assert links[0], row[0]
+        for model_id in links[0]:  # every model named on a row has the row's values: they share a line
+            records = {r.pruning_pct: r for r in records_of(model_id)}
+            for level, cell in zip(levels, row[1:]):
+                record = records.get(level)
+                if record is None:
+                    assert cell == ""
+                elif cell.endswith("x"):
+                    assert cell == f"{fmt(record.pruned_architecture.expansion_rate)}x", (model_id, level)
+                else:
+                    assert cell == fmt(record.reductions.parameter_reduction_pct), (model_id, level)
+            charted.add((model_id, cell.endswith("x")))
 
 
 def check_verification_table(table: Table) -> None:
@@ -309,13 +339,17 @@ def check_verification_table(table: Table) -> None:
     assert dict(table.rows)["Records"] == str(len(RAW["models"]))
 
 
-def check_downloads_table(table: Table, site: Path) -> None:
-    for name, _, size, digest in table.rows:
-        source = (DATA / name) if (DATA / name).is_file() else schemas_dir() / name
-        content = source.read_bytes()
-        assert size == str(len(content)) and digest == hashlib.sha256(content).hexdigest()
-        folder = "data" if source.parent == DATA else "schemas"
-        assert (site / folder / name).read_bytes() == content
+def check_study_quote(table: Table) -> None:
+    """The study's own tables (quoted on The study page) agree with the records, at the study's precision."""
+    model_id = {"1B": "meta-llama/Llama-3.2-1B", "3B": "meta-llama/Llama-3.2-3B"}[re.search(r"(\d+B) Models", table.heading).group(1)]
+    records = {r.pruning_pct: r for r in records_of(model_id)}
+    for pct_text, ratio_text, width, millions, reduction in table.rows:
+        record = records[int(pct_text.split("%")[0])]
+        pruned = record.pruned_architecture
+        decimals = len(ratio_text.rstrip("x").split(".")[1])
+        assert float(ratio_text.rstrip("x")) == round(pruned.expansion_ratio_exact, decimals), (model_id, pct_text)
+        assert int(width) == pruned.intermediate_size and float(millions) == pruned.total_parameters_millions
+        assert float(reduction.rstrip("%")) == record.reductions.parameter_reduction_pct
 
 
 BOUND_KEYS = {"≥": "minimum", ">": "exclusiveMinimum", "≤": "maximum", "<": "exclusiveMaximum", "length ≥": "minLength", "length ≤": "maxLength"}
@@ -359,42 +393,63 @@ def check_schema_table(table: Table) -> None:
 
 def test_every_table_cell_of_the_built_site_equals_the_data(site):
     pages = html_pages(site)
-    labels = groups_by_label(pages)
     covered: set = set()
     ratios_seen: set = set()
+    models_seen: set = set()
+    charted: set = set()
     checked_tables = 0
     for url, page in pages.items():
         for table in page.tables:
             header = tuple(table.header)
-            if header == ("Pruning %", "Expansion Ratio", "Intermediate Size", "Parameters (M)", "Param Reduction %"):
+            if url == "study":
+                check_study_quote(table)
+            elif header == ("Pruning %", "Expansion Ratio", "Intermediate Size", "Parameters (M)", "Param Reduction %"):
                 check_study_table(table, covered)
             elif header == ("Field", "Value"):
                 check_architecture_table(table)
             elif header[0] == "Expansion Ratio":
-                check_equivalence_table(table, labels, ratios_seen)
+                check_equivalence_table(table, ratios_seen, models_seen)
             elif header == ("Model", "Family", "Hidden Size", "Intermediate Size", "Layers", "Baseline Expansion Ratio"):
-                check_baselines_table(table, labels)
+                check_baselines_table(table)
             elif header[:2] == ("Model", "MLP Share %"):
-                check_reduction_table(table, labels)
-            elif header == ("Family", "Models", "Baseline Expansion Ratio", "Records", "Pruning %"):
-                check_families_table(table, labels)
+                check_reduction_table(table)
+            elif header[:3] == ("Model", "Family", "Size"):
+                check_models_table(table, models_seen)
+            elif header[0] == "Models":
+                check_chart_table(table, charted)
             elif header == ("Checked", "Count"):
                 check_verification_table(table)
-            elif header == ("File", "Contents", "Bytes", "SHA-256"):
-                check_downloads_table(table, site)
             elif header[1:4] == ("Type", "Required", "Constraints"):
                 check_schema_table(table)
             else:
                 pytest.fail(f"{url}: a table with no check: {header}")
             checked_tables += 1
-    assert covered == set(SUCCESSFUL), "every successful record appears in a family table"
+    assert covered == set(SUCCESSFUL), "every successful record appears in its model's table"
     assert ratios_seen == {f"{fmt(r.pruned_architecture.expansion_rate)}x" for r in SUCCESSFUL.values()}
+    assert models_seen == {model_id for model_id, _ in SUCCESSFUL}
+    assert {model_id for model_id, _ in charted} == models_seen and {kind for _, kind in charted} == {True, False}
     assert checked_tables >= 10
 
 
+def test_downloads_offer_the_files_with_their_size_and_hash(site):
+    text = (site / "downloads" / "index.html").read_text(encoding="utf-8")
+    items = re.findall(
+        r'<a download="([^"]+)" href="\.\./(data|schemas)/([^"]+)">[^<]+</a></strong> — <span title="([\d,]+) bytes">([^<]+)</span>'
+        r'.*?<code class="catalogue-hash">([0-9a-f]{64})</code>',
+        text,
+        re.S,
+    )
+    assert len(items) == 4
+    for name, folder, file_name, exact, human, digest in items:
+        content = ((DATA if folder == "data" else schemas_dir()) / name).read_bytes()
+        assert name == file_name and (site / folder / name).read_bytes() == content
+        assert exact == f"{len(content):,}" and digest == hashlib.sha256(content).hexdigest()
+        assert human == f"{len(content) / 1000:.1f} kB"
+
+
 def test_the_studys_point_is_on_the_equivalence_page(site):
-    text = (site / "equivalence" / "index.html").read_text()
-    line = re.search(r"2\.40x</strong>: ([^<]*)", text).group(1)
+    text = re.sub(r"<[^>]+>", "", (site / "equivalence" / "index.html").read_text())
+    line = re.search(r"2\.40x: ([^\n]*)", text).group(1)
     assert "40 % for Llama-3.2-1B (+ Instruct)" in line and "10 % for Llama-3.2-3B (+ Instruct)" in line
 
 
@@ -420,7 +475,10 @@ def test_plots_exist_show_the_data_and_are_referenced(site):
             svg = (site / "plots" / name).read_text()
             assert spec.fingerprint(palette) in svg
             assert svg.lstrip().startswith("<?xml") and "<svg" in svg
-    assert {label for spec in specs for label, _ in spec.series} == set(groups_by_label(html_pages(site)))
+    for spec in specs:
+        named = " | ".join(label for label, _ in spec.series)
+        for group in all_groups(content.views):
+            assert group.label in named, f"{group.label} is on no line of {spec.name}"
 
 
 # --- (d) a record changed without regenerating the site fails verify ------------------------------------
@@ -453,22 +511,22 @@ def test_changed_record_without_regenerating_makes_verify_exit_1(checkout_copy):
     assert completed.returncode == 1, completed.stdout + completed.stderr
     problems = json.loads(completed.stdout)["problems"]
     files = {Path(problem["file"]).relative_to(checkout_copy / "docs").as_posix() for problem in problems}
-    assert {"families/llama-3-2.md", "equivalence.md", "downloads.md", "index.md"} <= files
+    assert {"models/meta-llama-llama-3-2-3b.md", "equivalence.md", "downloads.md", "index.md", "javascripts/catalogue-data.js"} <= files
     assert all(problem["message"].startswith(("the page differs", "the chart does not")) for problem in problems)
-    [family] = [p for p in problems if p["file"].endswith("llama-3-2.md")]
-    assert family["field"].startswith("line ") and "run `catalogue docs`" in family["message"]
+    [model] = [p for p in problems if p["file"].endswith("meta-llama-llama-3-2-3b.md")]
+    assert model["field"].startswith("line ") and "run `catalogue docs`" in model["message"]
     assert any(p["field"] == "fingerprint" for p in problems)
 
 
 def test_docs_rewrites_the_copy_and_verify_passes_again(checkout_copy):
     data = checkout_copy / "data"
     rewrite_records(data, lambda record: record.pruning_pct != 30)
-    (checkout_copy / "docs" / "families" / "gone.md").write_text((DOCS / "families" / "llama-3-2.md").read_text())
+    (checkout_copy / "docs" / "models" / "gone.md").write_text((DOCS / "models" / "meta-llama-llama-3-2-1b.md").read_text())
     completed = run_cli("docs", env=env_for(data))
     assert completed.returncode == 0, completed.stderr
-    assert not (checkout_copy / "docs" / "families" / "gone.md").exists()
+    assert not (checkout_copy / "docs" / "models" / "gone.md").exists()
     assert run_cli("verify", env=env_for(data)).returncode == 0
-    assert "| 30 |" not in (checkout_copy / "docs" / "families" / "llama-3-2.md").read_text()
+    assert '"pruning-30"' not in (checkout_copy / "docs" / "models" / "meta-llama-llama-3-2-1b.md").read_text()
     second = run_cli("docs", env=env_for(data))
     assert second.stdout.startswith("0 files rewritten, 0 deleted"), second.stdout
 
@@ -477,26 +535,37 @@ def test_build_rewrites_the_site_in_the_same_step(checkout_copy):
     data = checkout_copy / "data"
     completed = run_cli("build", "--closed-form", "--models", "meta-llama/Llama-3.2-1B", "--levels", "0,25", env=env_for(data))
     assert completed.returncode == 0, completed.stdout + completed.stderr
-    page = (checkout_copy / "docs" / "families" / "llama-3-2.md").read_text()
-    assert "| 25 | 3.00x | 6144 |" in page
+    page = (checkout_copy / "docs" / "models" / "meta-llama-llama-3-2-1b.md").read_text()
+    assert '| <span id="pruning-25"></span>25 | 3.00x | 6,144 |' in page
 
 
 def test_a_hand_edited_number_is_a_problem(tmp_path):
     docs = tmp_path / "docs"
     shutil.copytree(DOCS, docs)
-    page = docs / "families" / "llama-3-2.md"
+    page = docs / "models" / "meta-llama-llama-3-2-1b.md"
     lines = page.read_text().splitlines(keepends=True)
-    line = next(index for index, text in enumerate(lines) if text.startswith("| 40 | 2.40x | 4916 | 913.77 |"))
+    line = next(index for index, text in enumerate(lines) if text.startswith('| <span id="pruning-40"></span>40 | 2.40x | 4,916 | 913.77 |'))
     lines[line] = lines[line].replace("913.77", "913.78")
     page.write_text("".join(lines))
     (docs / "plots" / "expansion-ratio-dark.svg").write_text("<svg/>")
+    data_file = docs / "javascripts" / "catalogue-data.js"
+    data_lines = data_file.read_text().splitlines(keepends=True)
+    total = next(index for index, text in enumerate(data_lines) if '"total_parameters": 1235814400' in text)
+    data_lines[total] = data_lines[total].replace("1235814400", "1235814401")
+    data_file.write_text("".join(data_lines))
     report = Report()
     files = read_site_files(DATA)
     check_site(docs, files, load_registry(), verify(check_docs=False), report)
     found = {(Path(p.file).name, p.field) for p in report.problems}
-    assert found == {("llama-3-2.md", f"line {line + 1}"), ("expansion-ratio-dark.svg", "fingerprint")}, report.problems
+    assert found == {
+        ("meta-llama-llama-3-2-1b.md", f"line {line + 1}"),
+        ("expansion-ratio-dark.svg", "fingerprint"),
+        ("catalogue-data.js", f"line {total + 1}"),
+    }, report.problems
     [edited] = [p for p in report.problems if p.file.endswith(".md")]
     assert "913.77" in edited.expected and "913.78" in edited.found
+    [planner] = [p for p in report.problems if p.file.endswith(".js")]
+    assert "1235814400" in planner.expected and "1235814401" in planner.found
 
 
 def test_verify_checks_only_the_default_data_directory(data_copy):
@@ -533,8 +602,9 @@ def test_pages_grow_with_the_data():
     )
     pages = render_pages(content)
     assert {path for path in pages if path.startswith("families/") and path != "families/index.md"} == {
-        f"families/family-{index}.md" for index in range(6)
+        f"families/family-{index}/index.md" for index in range(6)
     }
+    assert {path for path in pages if path.startswith("models/")} == {f"models/acme-family{index % 6}-{index}b.md" for index in range(18)}
     equivalence = pages["equivalence.md"]
     header = next(line for line in equivalence.splitlines() if line.startswith("| Expansion Ratio"))
     assert header.count("|") == 18 + 2

@@ -45,6 +45,16 @@ def test_intermediate_size_override_prunes_only_the_mlp():
     assert formulas.total_parameters(shape) - formulas.total_parameters(shape, 5) == 3 * 4 * (8 - 5)
 
 
+@pytest.mark.parametrize("mlp_bias", [False, True])
+def test_parameters_per_neuron_is_what_one_pair_holds_in_all_layers(mlp_bias):
+    shape = tiny_shape(num_hidden_layers=3, mlp_bias=mlp_bias)
+    # gate row H + up row H + down column H (+ a gate and an up bias), in each of 3 layers
+    assert formulas.parameters_per_neuron(shape) == 3 * (3 * 4 + (2 if mlp_bias else 0))
+    for kept in range(1, 9):
+        removed = (8 - kept) * formulas.parameters_per_neuron(shape)
+        assert formulas.total_parameters(shape) - removed == formulas.total_parameters(shape, kept)
+
+
 def test_total_parameters_by_layer_sums_each_layers_mlp():
     shape = tiny_shape(num_hidden_layers=3, mlp_bias=True)
     assert formulas.total_parameters_by_layer(shape, [8, 8, 8]) == formulas.total_parameters(shape)

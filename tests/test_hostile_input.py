@@ -116,7 +116,7 @@ def test_pruning_100_percent_builds_verifies_plans_and_renders(tmp_path):
     assert full["pruned_architecture"]["intermediate_size"] == 1
     assert full["pruned_architecture"]["expansion_rate"] == 0.0 and full["pruned_architecture"]["expansion_ratio_exact"] > 0
     assert run("verify", env=env).returncode == 0  # the data, schemas and the pages at 100 %
-    assert "| 100 | 0.00x | 1 |" in (docs / "families" / "llama-3-2.md").read_text()
+    assert '<span id="pruning-100"></span>100 | 0.00x | 1 |' in (docs / "models" / "meta-llama-llama-3-2-1b.md").read_text()
     [row] = strict_json(run("plan", "--pct", "100", "--model", "meta-llama/Llama-3.2-1B", "--format", "json").stdout)
     assert row["intermediate_size"] == 1 and row["status"] == "ok"
 

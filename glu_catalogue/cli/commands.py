@@ -198,6 +198,7 @@ def run_inspection(directory: Path, record: str | None):
 def print_inspection(inspection) -> None:
     """The architecture, the MLP widths by runs of layers, and the totals, for people."""
     from ..core.formulas import expansion_ratio
+    from ..core.text import human_size
     from ..core.text import ratio as ratio_text
 
     shape, checkpoint = inspection.shape, inspection.checkpoint
@@ -205,7 +206,7 @@ def print_inspection(inspection) -> None:
     dtypes = ", ".join(inspection.dtypes)
     click.echo(
         f"checkpoint    {checkpoint.directory}  ({n_files} file{'s' if n_files != 1 else ''}, "
-        f"{human_bytes(inspection.file_bytes)}, {len(checkpoint.tensors)} tensors, {dtypes})"
+        f"{human_size(inspection.file_bytes, decimals=2)}, {len(checkpoint.tensors)} tensors, {dtypes})"
     )
     click.echo(f"architecture  {inspection.facts.transformers_class}: {shape.describe()}")
     config_ratio = expansion_ratio(shape.intermediate_size, shape.hidden_size)
@@ -224,14 +225,6 @@ def print_inspection(inspection) -> None:
         click.echo(f"record        {inspection.record_label}")
     for note in inspection.notes:
         click.echo(f"note          {note}")
-
-
-def human_bytes(n_bytes: int) -> str:
-    """``6425499648`` -> ``6.43 GB`` (decimal units)."""
-    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if n_bytes >= size:
-            return f"{n_bytes / size:.2f} {unit}"
-    return f"{n_bytes} B"
 
 
 def print_report(report) -> None:

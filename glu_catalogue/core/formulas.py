@@ -33,6 +33,13 @@ SIZE_RULE = "k = I - min(int(p / 100 * I), I - 1)"
 #: optipfair's ``expansion_divisor`` accepts exactly these values.
 EXPANSION_DIVISORS = (32, 64, 128, 256)
 
+#: optipfair's refusal of a pruning that keeps every neuron (``kept_neurons``), as a
+#: ``str.format`` template: the site's planner fills the same text in the browser.
+NO_EFFECTIVE_PRUNING = (
+    "no effective pruning: resulting intermediate size ({kept}) is >= base size "
+    "({intermediate_size}); increase the pruning percentage or use a smaller divisor"
+)
+
 
 # --- parameter counts -------------------------------------------------------------------
 
@@ -152,6 +159,18 @@ def active_parameters(shape: Architecture, experts: Experts) -> int:
     return total_parameters(shape) - experts.num_moe_layers * idle * expert
 
 
+def parameters_per_neuron(shape: Architecture) -> int:
+    """Parameters one neuron pair holds across all L MLPs: what pruning it removes from the total.
+
+    The total is affine in the MLP width, so a uniformly pruned model that keeps ``k`` of ``I``
+    neuron pairs has ``total_parameters(shape) - (I - k) * parameters_per_neuron(shape)``
+    parameters; the planner in the site's browser code counts that way. Zero for a model
+    without dense MLPs (a mixture of experts in every layer). Taken as the difference
+    of two totals so that the closed form stays written once.
+    """
+    return total_parameters(shape, 1) - total_parameters(shape, 0)
+
+
 def mlp_share(shape: Architecture) -> float:
     """Fraction (0-1) of all parameters that sit in the dense GLU MLPs: what width pruning can remove."""
     all_mlps = mlp_layers(shape) * mlp_parameters(
@@ -195,10 +214,7 @@ def kept_neurons(intermediate_size: int, pruning_pct: float, expansion_divisor: 
     if expansion_divisor is not None:
         kept = max(round_to_divisor(kept, expansion_divisor), 1)
     if pruning_pct > 0 and kept >= intermediate_size:
-        raise PruningError(
-            f"no effective pruning: resulting intermediate size ({kept}) is >= base size "
-            f"({intermediate_size}); increase the pruning percentage or use a smaller divisor"
-        )
+        raise PruningError(NO_EFFECTIVE_PRUNING.format(kept=kept, intermediate_size=intermediate_size))
     return kept
 
 

@@ -222,7 +222,7 @@ class Metadata(StrictModel):
     failed: Count = Field(description="Entries with status failed.")
     pruning_method: NeuronSelectionMethod
     pruning_type: Literal["MLP_GLU"]
-    schema_version: SchemaVersion | None = Field(default=None, description="Catalogue schema version; absent in legacy files.")
+    schema_version: SchemaVersion | None = Field(default=None, description="Catalogue schema version; absent in the study's original files.")
 
 
 class Catalogue(StrictModel):

@@ -19,6 +19,23 @@ def ratio(value: float) -> str:
     return f"{number(value)}x"
 
 
+def count(value: int) -> str:
+    """A count or size with thousands separators: ``1235814400`` -> ``1,235,814,400``."""
+    return f"{value:,}"
+
+
+#: Units of ``human_size``: powers of 1000, as file managers and browsers show sizes.
+_SIZE_UNITS = ("bytes", "kB", "MB", "GB")
+
+
+def human_size(n_bytes: int, decimals: int = 1) -> str:
+    """A file size for people: ``165234`` -> ``165.2 kB`` (decimal units; ``decimals`` after the point)."""
+    value, unit = float(n_bytes), 0
+    while value >= 1000 and unit < len(_SIZE_UNITS) - 1:
+        value, unit = value / 1000, unit + 1
+    return f"{n_bytes:,} bytes" if unit == 0 else f"{value:.{decimals}f} {_SIZE_UNITS[unit]}"
+
+
 def count_millions(count: int) -> str:
     """A parameter count in millions, grouped: ``1235814400`` -> ``1,235.81``."""
     return number(millions(count), grouped=True)

@@ -61,6 +61,7 @@ def write_catalogue(
         texts.update(site)
         obsolete = obsolete_generated(docs_dir, content)
         report.checked["docs_pages"] += sum(path.suffix == ".md" for path in site)
+        report.checked["site_data_files"] += sum(path.suffix == ".js" for path in site)
         report.checked["plots"] += len(planned_plots(content))
     changed = write_files(texts, delete=obsolete, journal_dir=data_dir, roots=roots)
     return changed, report

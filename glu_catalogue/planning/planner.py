@@ -19,24 +19,12 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
-from ..core import formulas
+from ..core import formulas, plan_notes
+from ..core.plan_notes import NOTE_TEMPLATES, Status
+from ..core.plan_notes import pruned_status as _status
 from ..store.registry import ModelEntry
-
-#: ``ok``: optipfair prunes to the row's width. ``below-target``: the baseline ratio is
-#: already at or below the target; optipfair refuses, there is nothing to prune.
-#: ``refused``: optipfair raises ValueError for these arguments (``note`` says why).
-#: ``fused-mlp``: optipfair's MLP_GLU pruning refuses the fused ``gate_up_proj`` (Phi-3); the
-#: numbers are those of the same model with the projection split into gate_proj and up_proj.
-#: ``not-prunable``: the model cannot be width-pruned (a mixture of experts, decoder layers
-#: where optipfair does not look); ``note`` says why, the baseline is still counted.
-Status = Literal["ok", "below-target", "refused", "fused-mlp", "not-prunable"]
-
-_FUSED_NOTE = (
-    "optipfair 0.4.2 refuses fused gate_up_proj layers; `catalogue build` prunes them itself with "
-    "optipfair's ranking (the gate and up halves), and these are the numbers it gives"
-)
 
 
 @dataclass(frozen=True)
@@ -46,7 +34,7 @@ class PlanRow:
     Sizes are counts; ``*_pct`` are 0-100; ``*expansion_ratio`` are factors (2.4). The
     ``pruning_pct`` is the unrounded float optipfair computes (``39.99999999999999`` happens);
     display code rounds it. Fields after ``pruning_pct`` are None when ``status`` is
-    ``below-target`` or ``refused``.
+    ``below-target``, ``refused`` or ``not-prunable``.
     """
 
     model_id: str
@@ -82,15 +70,16 @@ def plan_for_ratio(entry: ModelEntry, ratio: float | str | Decimal, divisor: int
     _check_divisor(divisor)
     rate_pct = formulas.expansion_rate_pct_for_ratio(ratio)
     if entry.not_prunable:
-        return _row(entry, rate_pct / 100, divisor, "not-prunable", _not_prunable_note(entry))
+        return _row(entry, rate_pct / 100, divisor, "not-prunable", plan_notes.not_prunable_note(entry))
     shape = entry.architecture
     try:
         pct = formulas.pruning_pct_for_expansion_rate(shape.intermediate_size, shape.hidden_size, rate_pct)
     except formulas.PruningError:
-        baseline = formulas.expansion_ratio(shape.intermediate_size, shape.hidden_size)
-        note = (
-            f"baseline ratio {baseline:.4g}x ({shape.intermediate_size}/{shape.hidden_size}) is already "
-            f"at or below the target {rate_pct / 100:g}x: nothing to prune (optipfair refuses such a target)"
+        note = NOTE_TEMPLATES["below-target"].format(
+            baseline_ratio=formulas.expansion_ratio(shape.intermediate_size, shape.hidden_size),
+            intermediate_size=shape.intermediate_size,
+            hidden_size=shape.hidden_size,
+            target_ratio=rate_pct / 100,
         )
         return _row(entry, rate_pct / 100, divisor, "below-target", note)
     return _pruned_row(entry, pct, rate_pct / 100, divisor)
@@ -103,20 +92,8 @@ def plan_for_pct(entry: ModelEntry, pruning_pct: float, divisor: int | None = No
     """
     _check_divisor(divisor)
     if entry.not_prunable:
-        return _row(entry, None, divisor, "not-prunable", _not_prunable_note(entry), pruning_pct)
+        return _row(entry, None, divisor, "not-prunable", plan_notes.not_prunable_note(entry), pruning_pct)
     return _pruned_row(entry, pruning_pct, None, divisor)
-
-
-def _not_prunable_note(entry: ModelEntry) -> str:
-    """Why the model is not prunable; for a mixture of experts with its total and active parameters."""
-    experts = entry.experts
-    if experts is None:
-        return f"not prunable by optipfair: {entry.not_prunable}"
-    total, active = formulas.total_parameters(entry.architecture), formulas.active_parameters(entry.architecture, experts)
-    return (
-        f"a mixture of experts ({formulas.millions(total):,.2f} M parameters, {formulas.millions(active):,.2f} M active "
-        "per token): not prunable by optipfair, which prunes dense GLU MLPs, not experts"
-    )
 
 
 def plan(
@@ -141,21 +118,24 @@ def _check_divisor(divisor: int | None) -> None:
         )
 
 
+def pruned_status(entry: ModelEntry) -> tuple[Status, str | None]:
+    """The status and note of ``entry``'s rows that optipfair prunes: ``ok``, or ``fused-mlp`` with its note."""
+    return _status(entry.architecture_facts.fused_gate_up)
+
+
 def _pruned_row(entry: ModelEntry, pct: float, target: float | None, divisor: int | None) -> PlanRow:
     shape = entry.architecture
     try:
         kept = formulas.kept_neurons(shape.intermediate_size, pct, divisor)
     except formulas.PruningError as error:
-        return _row(entry, target, divisor, "refused", f"optipfair refuses: {error}", pct)
+        return _row(entry, target, divisor, "refused", NOTE_TEMPLATES["refused"].format(error=error), pct)
     original_total = formulas.total_parameters(shape)
     pruned_total = formulas.total_parameters(shape, kept)
-    fused = entry.architecture_facts.fused_gate_up
     return _row(
         entry,
         target,
         divisor,
-        "fused-mlp" if fused else "ok",
-        _FUSED_NOTE if fused else None,
+        *pruned_status(entry),
         pct,
         intermediate_size=kept,
         expansion_ratio=formulas.expansion_ratio(kept, shape.hidden_size),

@@ -6,14 +6,16 @@ From them come the records, the schemas and the verifier's report on them, and f
 ``glu_catalogue.site.render`` renders every page and ``glu_catalogue.site.plots`` every chart.
 
 * ``check_site`` (called by ``catalogue verify`` and ``catalogue docs --check``) renders the pages
-  again and compares them with ``docs/`` line by line; a chart is compared by the fingerprint
-  of the data it draws, so checking needs no matplotlib. Leftover generated files (a family no
-  longer in the data) are problems too.
-* ``site_texts`` is what a write puts into ``docs/``: every page, and every chart whose
-  fingerprint changed (drawn with matplotlib).
+  and the browser code's data file (``glu_catalogue.site.data``: the planner's inputs, the
+  charts' series) again and compares them with ``docs/`` line by line; a chart is compared by
+  the fingerprint of the data it draws, so checking needs no matplotlib. Leftover generated
+  files (a family or model no longer in the data) are problems too.
+* ``site_texts`` is what a write puts into ``docs/``: every page, the data file, and every chart
+  whose fingerprint changed (drawn with matplotlib).
 
-A generated page carries ``markdown.GENERATED_MARKER`` below its title; a generated chart carries
-``plots.FINGERPRINT_PREFIX``. Nothing else in ``docs/`` is touched.
+A generated page carries ``markdown.GENERATED_MARKER`` below its title, the data file in its
+first line; a generated chart carries ``plots.FINGERPRINT_PREFIX``. Nothing else in ``docs/`` is
+touched.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from ..store.paths import CATALOGUE_FILE, SUMMARY_FILE, display_path, schemas_di
 from ..store.reading import MAX_CATALOGUE_BYTES, MAX_SMALL_FILE_BYTES, read_bytes, read_text
 from ..store.registry import ModelEntry
 from ..store.schemas import SCHEMA_FILES
+from .data import DATA_FILE, render_data_file
 from .markdown import MARKER_LINES, has_marker
 from .plots import FINGERPRINT_PREFIX, PALETTES, PlotSpec, draw_svg, plot_specs
 from .reference import VerificationSummary
@@ -83,7 +86,14 @@ def site_content(files: Mapping[str, bytes], registry: Mapping[str, ModelEntry],
         schemas=schemas,
         downloads=dict(files),
         verification=summarise(data_report),
+        metadata=catalogue.metadata,
     )
+
+
+def generated_texts(content: SiteContent) -> dict[str, str]:
+    """Every generated text file of docs/ (pages and the browser code's data file): path -> text."""
+    specs = plot_specs(all_groups(content.views))
+    return {**render_pages(content), DATA_FILE: render_data_file(content.registry, content.paged_models, specs)}
 
 
 def planned_plots(content: SiteContent) -> dict[str, tuple[PlotSpec, str]]:
@@ -127,9 +137,10 @@ def check_site(
         content = site_content(files, registry, data_report)
     except SiteError:
         return  # the data's own problems are in the report already
-    pages = render_pages(content)
+    pages = generated_texts(content)
     plots = planned_plots(content)
-    report.checked["docs_pages"] += len(pages)
+    report.checked["docs_pages"] += sum(relative.endswith(".md") for relative in pages)
+    report.checked["site_data_files"] += sum(not relative.endswith(".md") for relative in pages)
     report.checked["plots"] += len(plots)
     for relative, text in pages.items():
         _compare_page(docs_dir / relative, text, report)
@@ -174,7 +185,7 @@ def site_texts(docs_dir: Path, content: SiteContent) -> dict[Path, str]:
     it should show (so an unchanged chart is not redrawn, and another matplotlib version does
     not rewrite it).
     """
-    texts = {docs_dir / relative: text for relative, text in render_pages(content).items()}
+    texts = {docs_dir / relative: text for relative, text in generated_texts(content).items()}
     for relative, (spec, palette) in planned_plots(content).items():
         path = docs_dir / relative
         committed = _read(path)
@@ -185,7 +196,7 @@ def site_texts(docs_dir: Path, content: SiteContent) -> dict[Path, str]:
 
 def obsolete_generated(docs_dir: Path, content: SiteContent) -> list[Path]:
     """The generated files of ``docs_dir`` that ``content`` no longer produces (a write deletes them)."""
-    return obsolete_files(docs_dir, set(render_pages(content)) | set(planned_plots(content)))
+    return obsolete_files(docs_dir, set(generated_texts(content)) | set(planned_plots(content)))
 
 
 def delete_obsolete(docs_dir: Path, content: SiteContent) -> list[Path]:

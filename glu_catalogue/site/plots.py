@@ -1,6 +1,9 @@
 """The site's charts: what they plot (pure, standard library) and how they are drawn (matplotlib, lazily).
 
-``plot_specs(groups)`` says what each chart shows: its series are the records' exact values.
+``plot_specs(groups)`` says what each chart shows: its series are the records' values, as the
+tables show them; models on identical points share one series, named together. The site's
+browser code draws the same series interactively (``glu_catalogue.site.data``); the SVG stays
+for readers without JavaScript.
 ``PlotSpec.fingerprint(palette)`` is the sha256 of those series, the labels, the palette and
 ``PLOT_VERSION``; the SVG carries it in its metadata and the page that shows the chart carries it
 in a comment, so ``catalogue verify`` finds a stale chart without importing matplotlib.
@@ -15,11 +18,13 @@ import hashlib
 import inspect
 import io
 import json
-from dataclasses import dataclass
+import textwrap
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Iterable
 
 from ..core import formulas
+from .markdown import join_and
 from .views import ModelGroup, shared_ratios
 
 #: Colours per palette: text, axes and grid, then one colour per series (cycled with the markers).
@@ -43,7 +48,8 @@ LINESTYLES = ("-", "--", ":")
 #: Where the fingerprint sits in the SVG (its Dublin Core description) and on the page.
 FINGERPRINT_PREFIX = "catalogue-plot sha256:"
 
-Series = tuple[str, tuple[tuple[float, float], ...]]
+Points = tuple[tuple[float, float], ...]
+Series = tuple[str, Points]
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,10 @@ class PlotSpec:
     reference_lines: tuple[tuple[float, str], ...] = ()
     #: Legend label of a dotted y = x line ("" for none).
     identity_label: str = ""
+    #: What follows a value where the interactive chart shows it: ``x`` (2.40x), `` %``.
+    value_suffix: str = ""
+    #: The model groups each series draws (the pages link them); not part of the fingerprint.
+    series_groups: tuple[tuple[ModelGroup, ...], ...] = field(default=(), compare=False, repr=False)
 
     def file(self, palette: str) -> str:
         """The chart's path relative to docs/."""
@@ -88,25 +98,32 @@ def drawing_code_digest() -> str:
     return hashlib.sha256((source + styles).encode()).hexdigest()
 
 
+def merged_series(pairs: Iterable[tuple[ModelGroup, Points]]) -> tuple[tuple[Series, ...], tuple[tuple[ModelGroup, ...], ...]]:
+    """Groups with identical points drawn once, labelled with every name (``A, B and C``); and the groups of each series.
+
+    Two models on the same points would otherwise draw one line under another and hide it.
+    """
+    by_points: dict[Points, list[ModelGroup]] = {}
+    for group, points in pairs:
+        by_points.setdefault(points, []).append(group)
+    series = tuple((join_and([group.label for group in groups]), points) for points, groups in by_points.items())
+    return series, tuple(tuple(groups) for groups in by_points.values())
+
+
 def plot_specs(groups: Iterable[ModelGroup]) -> list[PlotSpec]:
-    """The site's two charts over every group with records: parameter reduction and expansion ratio."""
+    """The site's two charts over every group with records: parameter reduction and expansion ratio.
+
+    The points are the values the tables show (rounded as the data rounds them), so a hover on
+    the interactive chart reads the number the table has, and series with equal values merge.
+    """
     groups = [group for group in groups if group.successful]
     ticks = tuple(sorted({record.pruning_pct for group in groups for record in group.successful}))
-    reductions = tuple(
-        (group.label, tuple((float(r.pruning_pct), r.optipfair_stats.percentage_reduction) for r in group.successful))
+    reductions, reduction_groups = merged_series(
+        (group, tuple((float(r.pruning_pct), r.reductions.parameter_reduction_pct) for r in group.successful))
         for group in groups
     )
-    ratios = tuple(
-        (
-            group.label,
-            tuple(
-                (
-                    float(r.pruning_pct),
-                    formulas.expansion_ratio(r.pruned_architecture.intermediate_size, r.pruned_architecture.hidden_size),
-                )
-                for r in group.successful
-            ),
-        )
+    ratios, ratio_groups = merged_series(
+        (group, tuple((float(r.pruning_pct), r.pruned_architecture.expansion_rate) for r in group.successful))
         for group in groups
     )
     shared = shared_ratios(groups)
@@ -114,37 +131,42 @@ def plot_specs(groups: Iterable[ModelGroup]) -> list[PlotSpec]:
         (item.ratio, f"{item.ratio:.{formulas.DISPLAY_DECIMALS}f}x, reached by {len(item.pcts_by_group)} models")
         for item in shared[:1]
     )
-    x_label = "Pruning (% of each MLP's neurons removed)"
+    x_label = "Pruning (% of each MLP's neuron pairs)"
     return [
         PlotSpec(
             name="parameter-reduction",
             title="Parameter reduction vs pruning percentage",
             caption=(
-                "Parameters removed, in percent of the unpruned model (`optipfair_stats.percentage_reduction`), "
-                "against the pruning percentage. Each line stays below the dotted line, where the reduction "
-                "would equal the pruning percentage: only the MLPs lose parameters."
+                "Parameters removed, in percent of the unpruned model, against the pruning percentage. Each "
+                "line stays below the dotted line, where the reduction would equal the pruning percentage: "
+                "only the MLPs lose parameters."
             ),
             alt="Parameters removed (% of all parameters) against pruning percentage, one line per model",
             x_label=x_label,
-            y_label="Parameters removed (% of all parameters)",
+            y_label="Parameters removed (%)",
             series=reductions,
+            series_groups=reduction_groups,
             x_ticks=ticks,
             identity_label="= pruning % (all parameters in MLPs)",
+            value_suffix=" %",
         ),
         PlotSpec(
             name="expansion-ratio",
             title="Expansion ratio vs pruning percentage",
             caption=(
-                "Pruned `intermediate_size / hidden_size` against the pruning percentage. A horizontal line "
-                "crosses every model at the pruning percentage it needs for that ratio"
+                "Pruned `intermediate_size / hidden_size` against the pruning percentage; models with the same "
+                "ratio at every level share a line and are named together. A horizontal line crosses every "
+                "model at the pruning percentage it needs for that ratio"
                 + (f"; the dashed one marks {lines[0][1]} in the records." if lines else ".")
             ),
             alt="Expansion ratio (intermediate_size / hidden_size) against pruning percentage, one line per model",
             x_label=x_label,
-            y_label="Expansion ratio I / H (×)",
+            y_label="Expansion ratio I / H (x)",
             series=ratios,
+            series_groups=ratio_groups,
             x_ticks=ticks,
             reference_lines=lines,
+            value_suffix="x",
         ),
     ]
 
@@ -177,7 +199,7 @@ def draw_svg(spec: PlotSpec, palette: str) -> str:
         for index, (label, points) in enumerate(spec.series):
             xs, ys = zip(*points)
             axes.plot(
-                xs, ys, label=label, color=colours["series"][index % len(colours["series"])],
+                xs, ys, label=textwrap.fill(label, 32), color=colours["series"][index % len(colours["series"])],
                 marker=MARKERS[index % len(MARKERS)],
                 linestyle=LINESTYLES[(index // len(colours["series"])) % len(LINESTYLES)],
                 linewidth=1.6, markersize=5,

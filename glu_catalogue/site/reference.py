@@ -16,7 +16,7 @@ from ..core.problems import Problem
 from ..core.records import ExpansionRecord
 from ..store.paths import CATALOGUE_FILE, SUMMARY_FILE
 from ..store.schemas import CATALOGUE_SCHEMA_FILE
-from .markdown import bullets, code, page, table
+from .markdown import bullets, code, count, human_size, page, table
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ def _json_schema_section(file_name: str, schema: Mapping[str, Any]) -> str:
     blocks = [
         f"## {file_name}",
         f"JSON Schema of `{CATALOGUE_FILE}` ({code(schema.get('$schema', ''))}), "
-        f"[download](schemas/{file_name}). {schema.get('description', '')}",
+        f"[download](schemas/{file_name}){{: download=\"{file_name}\" }}. {schema.get('description', '')}",
         f"### {schema.get('title', 'Document')} {{#{_anchor('document-' + file_name.split('.')[0])}}}",
         _object_table(schema),
     ]
@@ -118,7 +118,7 @@ def _table_schema_section(file_name: str, schema: Mapping[str, Any]) -> str:
     key = ", ".join(code(name) for name in schema.get("primaryKey", ()))
     blocks = [
         f"## {file_name}",
-        f"Table Schema of `{SUMMARY_FILE}` ({code(schema.get('$schema', ''))}), [download](schemas/{file_name}). "
+        f"Table Schema of `{SUMMARY_FILE}` ({code(schema.get('$schema', ''))}), [download](schemas/{file_name}){{: download=\"{file_name}\" }}. "
         f"{schema.get('description', '')}",
         f"Primary key: {key}." if key else "",
         table(("Column", "Type", "Required", "Constraints", "Description"), rows),
@@ -214,17 +214,18 @@ def _contents(path: str, records: tuple[ExpansionRecord, ...]) -> str:
     return ""
 
 
+def download_item(path: str, content: bytes, records: tuple[ExpansionRecord, ...]) -> str:
+    """One file: a link that downloads it, its size, what it holds, and its SHA-256 (a copy button beside it)."""
+    name = PurePosixPath(path).name
+    return (
+        f'**[{name}]({path}){{: download="{name}" }}** — <span title="{count(len(content))} bytes">'
+        f"{human_size(len(content))}</span>. {_contents(path, records)}<br>\n"
+        f"  SHA-256 `{hashlib.sha256(content).hexdigest()}`{{: .catalogue-hash }}"
+    )
+
+
 def downloads_page(title: str, downloads: Mapping[str, bytes], records: tuple[ExpansionRecord, ...]) -> str:
-    """The files the site offers, with what they hold, their size and SHA-256."""
-    rows = [
-        (
-            f"[{PurePosixPath(path).name}]({path})",
-            _contents(path, records),
-            len(content),
-            code(hashlib.sha256(content).hexdigest()),
-        )
-        for path, content in sorted(downloads.items())
-    ]
+    """The files the site offers: what they hold, their size and SHA-256."""
     validate = (
         "```bash\n"
         "pip install jsonschema\n"
@@ -234,9 +235,9 @@ def downloads_page(title: str, downloads: Mapping[str, bytes], records: tuple[Ex
     )
     return page(
         title,
-        "The data and its schemas, copied from `data/` and `schemas/` when the site is built. The SHA-256 "
-        "identifies the exact file the pages of this site were rendered from.",
-        table(("File", "Contents", "Bytes", "SHA-256"), rows, "llrl"),
+        "The data and its schemas, copied from `data/` and `schemas/` when the site is built. A click on a name "
+        "downloads the file; the SHA-256 identifies the exact file the pages of this site were rendered from.",
+        bullets(download_item(path, content, records) for path, content in sorted(downloads.items())),
         "Validate the JSON against its schema, in the directory you downloaded both to:\n\n" + validate,
     )
 

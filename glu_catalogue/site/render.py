@@ -1,9 +1,12 @@
 """The site's pages, rendered from the records: pure functions from data to Markdown text.
 
 ``render_pages(content)`` returns every generated page of ``docs/`` (path relative to ``docs/``
--> text); ``glu_catalogue.site.plots`` draws the charts they show. No number is typed into a page: each
-comes from a record, the registry, ``schemas/`` or the verifier's report, through
-``glu_catalogue.site.views`` and the formats of ``glu_catalogue.site.markdown``. Same content, same bytes.
+-> text): Home, the cross-model pages here, the model pages (``glu_catalogue.site.models``), the
+reader's guides (``glu_catalogue.site.guide``) and the reference pages
+(``glu_catalogue.site.reference``); ``glu_catalogue.site.plots`` draws the charts they show. No
+number is typed into a page: each comes from a record, the registry, ``schemas/`` or the
+verifier's report, through ``glu_catalogue.site.views`` and the formats of
+``glu_catalogue.site.markdown``. Same content, same bytes.
 
 Standard library only (plus the catalogue's own modules): ``catalogue verify`` re-renders these
 pages to find stale ones, within its start-up budget.
@@ -12,14 +15,26 @@ pages to find stale ones, within its start-up budget.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 from ..core import formulas
-from ..core.architecture import ARCHITECTURE_FIELDS
-from ..core.records import ExpansionRecord, Provenance
+from ..core.records import ExpansionRecord, Metadata
 from ..store.registry import ModelEntry
-from .markdown import bullets, code, flag, join_and, number, page, plain, ratio, table
+from .guide import GLOSSARY_TITLE, OPTIPFAIR_URL, PLANNER_TITLE, glossary_page, planner_page
+from .links import (
+    GLOSSARY_PAGE,
+    MODELS_PAGE,
+    PLANNER_PAGE,
+    STUDY_PAGE,
+    check_unique_model_pages,
+    group_links,
+    groups_links,
+    model_link,
+)
+from .markdown import bullets, count, details, join_and, number, page, ratio, table
+from .models import MODELS_TITLE, level_range, model_pages, models_index_page
 from .plots import PALETTES, PlotSpec, plot_specs
+from .provenance import exactness_sentence, provenance_lines
 from .reference import (
     VerificationSummary,
     downloads_page,
@@ -38,23 +53,23 @@ from .views import (
     levels,
     shared_ratios,
     spread_levels,
+    tied_extremes,
 )
 
 #: Page paths (relative to docs/) and titles of the pages every site has, in navigation order.
 PAGES = {
     "index.md": "Expansion-ratio catalogue",
-    "families/index.md": "Model families",
+    PLANNER_PAGE: PLANNER_TITLE,
+    MODELS_PAGE: MODELS_TITLE,
     "equivalence.md": "Cross-model equivalence",
     "observations.md": "Key observations",
     "plots.md": "Plots",
+    GLOSSARY_PAGE: GLOSSARY_TITLE,
     "schema-reference.md": "Schema reference",
     "verification.md": "Verification",
     "downloads.md": "Downloads",
     "reproduce.md": "Reproduce",
 }
-
-#: The study's table, column for column.
-STUDY_COLUMNS = ("Pruning %", "Expansion Ratio", "Intermediate Size", "Parameters (M)", "Param Reduction %")
 
 #: Above this many ratios the equivalence table is split by the ratio's integer part.
 EQUIVALENCE_ROWS_PER_TABLE = 20
@@ -67,7 +82,7 @@ class SiteContent:
     """Everything the site is rendered from.
 
     ``schemas``: file name -> parsed JSON of ``schemas/``; ``downloads``: site path (e.g.
-    ``data/expansion_rates.json``) -> the bytes the site offers.
+    ``data/expansion_rates.json``) -> the bytes the site offers; ``metadata``: the catalogue's header.
     """
 
     records: tuple[ExpansionRecord, ...]
@@ -75,15 +90,23 @@ class SiteContent:
     schemas: Mapping[str, Any]
     downloads: Mapping[str, bytes]
     verification: VerificationSummary
+    metadata: Metadata | None = None
     views: list[FamilyView] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "views", family_views(self.records, self.registry))
+        views = family_views(self.records, self.registry)
+        check_unique_model_pages(model_id for view in views for model_id in view.model_ids)
+        object.__setattr__(self, "views", views)
 
+    @property
+    def optipfair_version(self) -> str:
+        """The optipfair version the catalogue's header names ("" without one)."""
+        return self.metadata.optipfair_version if self.metadata is not None else ""
 
-def family_page_path(view: FamilyView) -> str:
-    """Where a family's page lives, relative to docs/."""
-    return f"families/{view.slug}.md"
+    @property
+    def paged_models(self) -> set[str]:
+        """The models that have a page: every model with records."""
+        return {model_id for view in self.views for model_id in view.model_ids}
 
 
 def render_pages(content: SiteContent) -> dict[str, str]:
@@ -93,147 +116,112 @@ def render_pages(content: SiteContent) -> dict[str, str]:
     specs = plot_specs(groups)
     pages = {
         "index.md": index_page(content.records, views),
-        "families/index.md": families_index_page(views),
+        PLANNER_PAGE: planner_page(),
+        MODELS_PAGE: models_index_page(views),
         "equivalence.md": equivalence_page(groups),
         "observations.md": observations_page(groups, specs),
         "plots.md": plots_page(specs),
+        GLOSSARY_PAGE: glossary_page(example_record(groups), content.optipfair_version),
         "schema-reference.md": schema_page(PAGES["schema-reference.md"], content.schemas),
         "verification.md": verification_page(PAGES["verification.md"], content.verification),
         "downloads.md": downloads_page(PAGES["downloads.md"], content.downloads, content.records),
         "reproduce.md": reproduce_page(PAGES["reproduce.md"], content.records),
+        **model_pages(views),
     }
-    for view in views:
-        pages[family_page_path(view)] = family_page(view)
     return dict(sorted(pages.items()))
 
 
-# --- provenance -------------------------------------------------------------------------------------
-
-_HOW_FIELDS = (
-    "method", "weights", "weights_source", "weights_revision", "seed", "size_rule", "neuron_selection_method",
-    "optipfair_version", "torch_version", "transformers_version", "dtype", "device", "catalogue_version", "note",
-)  # fmt: skip
+# --- home ---------------------------------------------------------------------------------------------
 
 
-def provenance_lines(records: Iterable[ExpansionRecord]) -> list[str]:
-    """One sentence per way the records were produced, with how many records and when."""
-    ways: dict[tuple, list[Provenance]] = {}
-    missing = 0
-    for record in records:
-        if record.provenance is None:
-            missing += 1
-            continue
-        key = tuple(getattr(record.provenance, name) for name in _HOW_FIELDS)
-        ways.setdefault(key, []).append(record.provenance)
-    lines = [_describe(items) for items in ways.values()]
-    if missing:
-        lines.append(f"{missing} record{'s' if missing != 1 else ''} without provenance (the study's legacy layout).")
-    return lines
+def example_record(groups: list[ModelGroup]) -> tuple[ModelGroup, ExpansionRecord] | None:
+    """The record Home and the glossary explain: the first of the ratio most models share, else a pruned one."""
+    shared = shared_ratios(groups)
+    if shared:
+        group, pcts = shared[0].pcts_by_group[0]
+        return group, group.at(pcts[0])
+    candidates = [group for group in groups if any(record.pruning_pct > 0 for record in group.successful)]
+    return (candidates[0], candidates[0].successful[-1]) if candidates else None
 
 
-def _describe(items: list[Provenance]) -> str:
-    first = items[0]
-    stamps = sorted(item.created_at for item in items)
-    when = stamps[0] if stamps[0] == stamps[-1] else f"{stamps[0]} to {stamps[-1]}"
-    count = f"{len(items)} record{'s' if len(items) != 1 else ''}, produced {when}"
-    if first.method == "closed-form":
-        how = (
-            "**closed form**: computed by `catalogue.formulas` from the architecture; no model was built "
-            "and optipfair was not run"
-        )
-        if first.size_rule:
-            how += f"; size rule {code(first.size_rule)}"
-    else:
-        versions = [
-            f"{name} {value}"
-            for name, value in (
-                ("optipfair", first.optipfair_version),
-                ("torch", first.torch_version),
-                ("transformers", first.transformers_version),
-            )
-            if value
-        ]
-        how = "**measured with optipfair**: the model was built with transformers, pruned and its parameters counted"
-        if versions:
-            how += f" ({', '.join(versions)})"
-        if first.neuron_selection_method:
-            how += f"; neuron selection {first.neuron_selection_method}"
-        how += _weights(first)
-        if first.dtype or first.device:
-            how += f"; {' on '.join(part for part in (first.dtype, first.device) if part)}"
-    how += f"; catalogue {first.catalogue_version}"
-    if first.note:
-        how += f". Note: {plain(first.note)}"
-    return f"{how} ({count})."
+def at_level(source: str, group: ModelGroup, pruning_pct: int) -> str:
+    """``[Llama-3.2-3B](…#pruning-10) (3,001.41 M parameters left)``: a group linked to its row, with its count."""
+    record = group.at(pruning_pct)
+    left = f" ({number(record.pruned_architecture.total_parameters_millions)} M parameters left)" if record else ""
+    return group_links(source, group, pruning_pct) + left
 
 
-def _weights(provenance: Provenance) -> str:
-    if provenance.weights == "random-init":
-        seed = f", seed {provenance.seed}" if provenance.seed is not None else ""
-        return (
-            f"; weights: random-init{seed} (the real architecture and parameter counts, but not the real "
-            "model's choice of kept neurons)"
-        )
-    if provenance.weights:
-        source = f" {code(provenance.weights_source)}" if provenance.weights_source else ""
-        revision = f" at revision {code(provenance.weights_revision)}" if provenance.weights_revision else ""
-        return f"; weights: {provenance.weights}{source}{revision}"
-    return ""
+def _example(source: str, found: tuple[ModelGroup, ExpansionRecord] | None) -> str:
+    """One model's baseline and one pruned level, linked to the row, with the parameters left."""
+    if found is None:
+        return ""
+    group, record = found
+    base, pruned = record.original_architecture, record.pruned_architecture
+    return (
+        f"For example, {model_link(source, group.model_ids[0], pruning_pct=record.pruning_pct)} has `hidden_size` "
+        f"{count(base.hidden_size)} and `intermediate_size` {count(base.intermediate_size)}: **{ratio(base.expansion_rate)}**. "
+        f"Pruned by {record.pruning_pct} %, it keeps {count(pruned.intermediate_size)} neurons per MLP: "
+        f"**{ratio(pruned.expansion_rate)}**, with {number(pruned.total_parameters_millions)} M of its "
+        f"{number(base.total_parameters_millions)} M parameters left ({number(record.reductions.parameter_reduction_pct)} % fewer)."
+    )
 
 
-# --- home and families -------------------------------------------------------------------------------
-
-
-def _level_range(values: list[int]) -> str:
-    if not values:
-        return "none"
-    return str(values[0]) if values[0] == values[-1] else f"{values[0]}–{values[-1]}"
-
-
-def _models(group: ModelGroup) -> str:
-    return ", ".join(code(model_id) for model_id in group.model_ids)
+def _unequal_pruning(source: str, shared: SharedRatio) -> str:
+    """``2.40x is 10 % pruning for A (… left) but 60 % for B (… left)``, every tied group named."""
+    (low_pct, low_groups), (high_pct, high_groups) = shared.extremes
+    low = join_and([at_level(source, group, low_pct) for group in low_groups])
+    high = join_and([at_level(source, group, high_pct) for group in high_groups])
+    return (
+        f"Equal ratios need unequal pruning: {ratio(shared.ratio)} is {low_pct} % pruning for {low} but {high_pct} % for "
+        f"{high}. See [Cross-model equivalence](equivalence.md)."
+    )
 
 
 def index_page(records: tuple[ExpansionRecord, ...], views: list[FamilyView]) -> str:
-    """The home page: what the catalogue is, an example from the data, and a guide to the pages."""
+    """Home: what is exact, what the catalogue is, an example from the data, and a guide to the pages."""
+    source = "index.md"
     groups = all_groups(views)
     n_models = sum(len(group.model_ids) for group in groups)
     intro = (
-        "The architecture data of width-pruned GLU language models. Width pruning removes neuron pairs "
-        "from every GLU MLP (`gate_proj` and `up_proj` rows, `down_proj` columns); the **expansion ratio** "
-        "`intermediate_size / hidden_size`, written as a multiplier, is the study's independent variable. "
-        "Every number on this site is rendered from the records in `data/` and checked by `catalogue verify`."
+        f"The architecture data of width-pruned [GLU]({GLOSSARY_PAGE}#glu) language models. Width pruning removes "
+        f"[neuron pairs]({GLOSSARY_PAGE}#neuron-pair) from every GLU MLP (`gate_proj` and `up_proj` rows, `down_proj` "
+        f"columns); the [expansion ratio]({GLOSSARY_PAGE}#expansion-ratio) `intermediate_size / hidden_size`, written as "
+        f"a multiplier, is the independent variable of [the study]({STUDY_PAGE}) whose data this is, which prunes "
+        f"Llama-3.2 1B and 3B with [optipfair]({OPTIPFAIR_URL}) ([MAW]({GLOSSARY_PAGE}#maw)). The catalogue "
+        "produces that data for more models, and every number on this site is rendered from its records."
     )
-    blocks = [intro, _example(groups)]
+    ask = (
+        f"**Ask it:** the [planner]({PLANNER_PAGE}) answers “what pruning gives model X a 2.4x MLP, and how many "
+        "parameters are left?” for every model, in your browser."
+    )
+    blocks = [exactness_sentence(records, GLOSSARY_PAGE), intro, ask, _example(source, example_record(groups))]
     shared = shared_ratios(groups)
     if shared:
-        (low, low_pct), (high, high_pct) = shared[0].extremes
-        blocks.append(
-            f"Equal ratios need unequal pruning: {ratio(shared[0].ratio)} is {low_pct} % pruning for {low.label} but "
-            f"{high_pct} % for {high.label}. See [Cross-model equivalence](equivalence.md)."
-        )
+        blocks.append(_unequal_pruning(source, shared[0]))
     level_list = levels(groups)
     blocks.append(
         "## Contents\n\n"
         f"{len(records)} records of {n_models} models in {len(views)} "
-        f"famil{'ies' if len(views) != 1 else 'y'}, pruned by {_level_range(level_list)} % "
+        f"famil{'ies' if len(views) != 1 else 'y'}, pruned by {level_range(level_list)} % "
         f"({len(level_list)} levels).\n\n"
         + bullets(
             [
-                "[Model families](families/index.md): one page per family with the study's table (pruning %, "
-                "expansion ratio, intermediate size, parameters, parameter reduction), the baseline row and the "
-                "architecture.",
+                f"[Planner]({PLANNER_PAGE}): the pruning percentage, kept width, ratio and parameters for any target "
+                "ratio or percentage, computed in the browser.",
+                f"[Models]({MODELS_PAGE}): every model, with a page each for its table (pruning %, expansion ratio, "
+                "intermediate size, parameters, parameter reduction) and its architecture.",
                 "[Cross-model equivalence](equivalence.md): for each expansion ratio in the catalogue, the pruning "
                 "percentage each model needs to reach it.",
                 "[Key observations](observations.md): each model's baseline ratio, and why parameter reduction "
                 "trails the pruning percentage (the MLPs' share of all parameters).",
-                "[Plots](plots.md): parameter reduction and expansion ratio against pruning percentage, every model "
-                "on one chart each.",
-                "[Schema reference](schema-reference.md): every field of the JSON and every column of the CSV, from "
-                "`schemas/`.",
+                "[Plots](plots.md): parameter reduction and expansion ratio against pruning percentage, every model.",
+                f"[Glossary]({GLOSSARY_PAGE}): GLU, neuron pair, MAW, the expansion ratio's three units.",
+                f"[The study]({STUDY_PAGE}): the study's own description of its data.",
+                "[Schema reference](schema-reference.md): every field of the JSON and every column of the CSV.",
                 "[Verification](verification.md): what `catalogue verify` checked on this data and what it found.",
                 "[Downloads](downloads.md): the JSON, the CSV and their schemas, with sizes and SHA-256.",
                 "[Reproduce](reproduce.md): the commands that rebuild and verify the data and this site.",
+                "[Cite](cite.md): how to cite the catalogue.",
             ]
         )
     )
@@ -241,155 +229,58 @@ def index_page(records: tuple[ExpansionRecord, ...], views: list[FamilyView]) ->
     return page(PAGES["index.md"], *blocks)
 
 
-def _example(groups: list[ModelGroup]) -> str:
-    """``Llama-3.2-1B has hidden_size 2048 ...``: one model's baseline and one pruned level."""
-    shared = shared_ratios(groups)
-    if shared:
-        group, pcts = shared[0].pcts_by_group[0]
-        record = group.at(pcts[0])
-    else:
-        candidates = [group for group in groups if any(r.pruning_pct > 0 for r in group.successful)]
-        if not candidates:
-            return ""
-        group = candidates[0]
-        record = group.successful[-1]
-    base, pruned = record.original_architecture, record.pruned_architecture
-    return (
-        f"For example, {code(group.model_ids[0])} has `hidden_size` {base.hidden_size} and `intermediate_size` "
-        f"{base.intermediate_size}: **{ratio(base.expansion_rate)}**. Pruned by {record.pruning_pct} %, it keeps "
-        f"{pruned.intermediate_size} neurons per MLP: **{ratio(pruned.expansion_rate)}**."
+def _shared_parts(source: str, shared: SharedRatio) -> str:
+    """``40 % for Llama-3.2-1B and 10 % for Llama-3.2-3B``, each model linked to its row."""
+    return join_and(
+        [f"{' or '.join(str(p) for p in pcts)} % for {group_links(source, group, pcts[0])}" for group, pcts in shared.pcts_by_group]
     )
 
 
-def _shared_parts(shared: SharedRatio) -> str:
-    """``40 % for Llama-3.2-1B and 10 % for Llama-3.2-3B``."""
-    return join_and([f"{' or '.join(str(p) for p in pcts)} % for {group.label}" for group, pcts in shared.pcts_by_group])
-
-
-def families_index_page(views: list[FamilyView]) -> str:
-    """The families overview: one row per table on the family pages."""
-    rows = []
-    for view in views:
-        for group in view.groups:
-            baseline = group.baseline
-            pcts = [record.pruning_pct for record in group.successful]
-            rows.append(
-                (
-                    f"[{view.name}]({view.slug}.md)",
-                    group.label,
-                    ratio(baseline.expansion_rate) if baseline else "—",
-                    len(group.records),
-                    _level_range(pcts),
-                )
-            )
-    text = (
-        "One page per model family. Models whose records hold identical numbers (an instruct variant has "
-        "its base model's architecture) share one table, labelled `Base (+ Variant)`."
-    )
-    overview = table(("Family", "Models", "Baseline Expansion Ratio", "Records", "Pruning %"), rows, "lllrr")
-    return page(PAGES["families/index.md"], text, overview)
-
-
-def family_page(view: FamilyView) -> str:
-    """A family: per group, the study's table with its baseline row, failures, and the architecture."""
-    records = [record for group in view.groups for record in group.all_records]
-    intro = (
-        f"{len(view.model_ids)} model{'s' if len(view.model_ids) != 1 else ''} of the {view.name} family, "
-        f"{len(records)} records. Models whose records hold identical numbers share a table."
-    )
-    how = "How the numbers were produced:\n\n" + bullets(provenance_lines(records))
-    return page(view.name, intro, how, *(_group_section(group) for group in view.groups))
-
-
-def _group_section(group: ModelGroup) -> str:
-    blocks = [f"## {group.label}", f"Models: {_models(group)}."]
-    baseline = group.baseline
-    if baseline is not None:
-        blocks.append(table(STUDY_COLUMNS, _study_rows(group), "rrrrr"))
-    if group.failed:
-        blocks.append(
-            "Configurations that could not be produced:\n\n"
-            + table(("Pruning %", "Error"), [(record.pruning_pct, plain(record.error or "")) for record in group.failed], "rl")
-        )
-    if baseline is not None:
-        blocks.append("**Architecture details:**\n\n" + table(("Field", "Value"), _architecture_rows(group), "lr"))
-    return "\n\n".join(blocks)
-
-
-def _study_rows(group: ModelGroup) -> list[tuple]:
-    rows = []
-    if group.at(0) is None:
-        base = group.baseline
-        rows.append(("baseline", ratio(base.expansion_rate), base.intermediate_size, number(base.total_parameters_millions), number(0)))
-    for record in group.successful:
-        pruned = record.pruned_architecture
-        pct = f"{record.pruning_pct} (baseline)" if record.pruning_pct == 0 else record.pruning_pct
-        rows.append(
-            (
-                pct,
-                ratio(pruned.expansion_rate),
-                pruned.intermediate_size,
-                number(pruned.total_parameters_millions),
-                number(record.reductions.parameter_reduction_pct),
-            )
-        )
-    return rows
-
-
-#: The rows of a model's architecture table: H and L first, then the MLP width and the other fields, then the total.
-_ARCHITECTURE_ROWS = ("hidden_size", "num_hidden_layers", *(n for n in ARCHITECTURE_FIELDS if n not in ("hidden_size", "num_hidden_layers")), "total_parameters")
-
-
-def _architecture_rows(group: ModelGroup) -> list[tuple]:
-    baseline = group.baseline
-    rows = []
-    for name in _ARCHITECTURE_ROWS:
-        value = getattr(baseline, name)
-        if value is None:
-            continue
-        label = f"{name} (baseline)" if name in ("intermediate_size", "total_parameters") else name
-        rows.append((code(label), flag(value) if isinstance(value, bool) else value))
-    share = group.mlp_share_pct
-    if share is not None:
-        rows.append(("MLP share of parameters %", number(share)))
-    return rows
+def _ties(source: str, groups: list[ModelGroup]) -> str:
+    """Linked group labels; ``(a tie)`` after several."""
+    return groups_links(source, groups) + (" (a tie)" if len(groups) > 1 else "")
 
 
 # --- equivalence ---------------------------------------------------------------------------------------
 
 
-def equivalence_cell(group: ModelGroup, target: float) -> str:
-    """``**40**`` from a record, ``*33.34*`` computed, ``—`` unreachable (``†``: lands on another rounded ratio)."""
+def equivalence_cell(source: str, group: ModelGroup, target: float) -> str:
+    """``**40**`` from a record (linked to its row), ``*33.34*`` computed, ``—`` unreachable (``†``: lands on another ratio)."""
     found = equivalence(group, target)
     if found.kind == "record":
-        return f"**{', '.join(str(pct) for pct in found.pruning_pcts)}**"
+        pcts = ", ".join(model_link(source, group.model_ids[0], str(pct), pct) for pct in found.pruning_pcts)
+        return f"**{pcts}**"
     if found.kind == "computed":
         mark = "" if found.achieved_ratio == target else " †"
         return f"*{number(found.pruning_pct)}*{mark}"
     return "—"
 
 
+def _baseline_extremes(source: str, groups: list[ModelGroup]) -> tuple[str, str] | None:
+    """``(6.00x for gemma-3-1b-pt, 2.67x for A, B, C and D (a tie))``; None with fewer than two baselines."""
+    measured = [(group.baseline.expansion_rate, group) for group in groups if group.baseline is not None]
+    if len(measured) < 2:
+        return None
+    (low, lows), (high, highs) = tied_extremes(measured)
+    return f"{ratio(high)} for {_ties(source, highs)}", f"{ratio(low)} for {_ties(source, lows)}"
+
+
 def equivalence_page(groups: list[ModelGroup]) -> str:
     """For each ratio in the catalogue, the pruning percentage every model needs to reach it."""
+    source = "equivalence.md"
     shared = shared_ratios(groups)
-    baselines = sorted(
-        ((group.baseline.expansion_rate, group.label) for group in groups if group.baseline is not None), reverse=True
-    )
-    spread = (
-        f" (from {ratio(baselines[0][0])} for {baselines[0][1]} to {ratio(baselines[-1][0])} for {baselines[-1][1]}, "
-        "see [Key observations](observations.md))"
-        if len(baselines) > 1
-        else ""
-    )
+    extremes = _baseline_extremes(source, groups)
+    spread = f" (from {extremes[0]} to {extremes[1]}, see [Key observations](observations.md))" if extremes else ""
     intro = (
         "The study compares models at equal expansion ratio, not at equal pruning percentage. The models "
-        f"start from different ratios{spread}, so the same ratio needs a different pruning percentage in each."
+        f"start from different ratios{spread}, so the same ratio needs a different pruning percentage in each. "
+        f"The [planner]({PLANNER_PAGE}) answers for any ratio."
     )
     blocks = [intro]
     if shared:
         blocks.append(
             "Ratios that records of several models reach:\n\n"
-            + bullets(f"**{ratio(item.ratio)}**: {_shared_parts(item)}" for item in shared)
+            + bullets(f"**{ratio(item.ratio)}**: {_shared_parts(source, item)}" for item in shared)
         )
     ratios = catalogue_ratios(groups)
     computed = [
@@ -397,21 +288,21 @@ def equivalence_page(groups: list[ModelGroup]) -> str:
     ]
     off = any(equivalence(group, value).achieved_ratio != value for group, value in computed)
     legend = [
-        "**Bold**: a record of this model has this ratio (rounded as the data rounds it) at this pruning percentage.",
+        "**Bold**: a record of this model has this ratio (rounded as the data rounds it) at this pruning percentage; "
+        "the number links to the record's row.",
         "*Italics*: no record has it; computed with optipfair's `expansion_rate` rule, "
-        "`p = (1 - R × H / I) × 100` (`formulas.pruning_pct_for_expansion_rate`), the percentage "
-        "`prune_model(expansion_rate=R × 100)` would use. It keeps `I - min(int(p / 100 × I), I - 1)` neurons "
-        "(`formulas.kept_neurons`), which "
+        "`p = (1 - R × H / I) × 100`, the percentage `prune_model(expansion_rate=R × 100)` would use. It keeps "
+        "`I - min(int(p / 100 × I), I - 1)` neurons, which "
         + ("round to this ratio unless marked †." if off else "round to this ratio.")
         + " Computed cells may lie outside the catalogue's pruning levels.",
         "—: the ratio is not below the model's unpruned ratio; pruning cannot reach it.",
     ]
     blocks.append("## Every ratio in the catalogue\n\nEach row is a pruned expansion ratio some record has.\n\n" + bullets(legend))
-    header = ("Expansion Ratio", *(group.label for group in groups))
+    header = ("Expansion Ratio", *(group_links(source, group) for group in groups))
     align = "r" * len(header)
 
     def rows_of(values: list[float]) -> list[tuple]:
-        return [(ratio(value), *(equivalence_cell(group, value) for group in groups)) for value in values]
+        return [(ratio(value), *(equivalence_cell(source, group, value) for group in groups)) for value in values]
 
     def wide(values: list[float]) -> str:
         return f'<div class="catalogue-wide" markdown>\n\n{table(header, rows_of(values), align)}\n\n</div>'
@@ -433,25 +324,24 @@ def equivalence_page(groups: list[ModelGroup]) -> str:
 
 def observations_page(groups: list[ModelGroup], specs: list[PlotSpec]) -> str:
     """The study's key observations, computed: baseline ratios, and the MLP share behind the reductions."""
+    source = "observations.md"
     measured = [group for group in groups if group.baseline is not None]
     by_ratio = sorted(measured, key=lambda group: (-group.baseline_ratio, group.label))
     blocks = ["## Different baseline expansion ratios"]
+    extremes = _baseline_extremes(source, measured)
+    if extremes:
+        blocks.append(f"The unpruned models range from {extremes[0]} to {extremes[1]}:")
     if by_ratio:
-        top, bottom = by_ratio[0], by_ratio[-1]
-        blocks.append(
-            f"The unpruned models range from {ratio(top.baseline.expansion_rate)} ({top.label}) to "
-            f"{ratio(bottom.baseline.expansion_rate)} ({bottom.label}):"
-        )
         blocks.append(
             table(
                 ("Model", "Family", "Hidden Size", "Intermediate Size", "Layers", "Baseline Expansion Ratio"),
                 [
                     (
-                        group.label,
+                        group_links(source, group),
                         group.family,
-                        group.baseline.hidden_size,
-                        group.baseline.intermediate_size,
-                        group.baseline.num_hidden_layers,
+                        count(group.baseline.hidden_size),
+                        count(group.baseline.intermediate_size),
+                        count(group.baseline.num_hidden_layers),
                         ratio(group.baseline.expansion_rate),
                     )
                     for group in by_ratio
@@ -463,7 +353,7 @@ def observations_page(groups: list[ModelGroup], specs: list[PlotSpec]) -> str:
     if shared:
         blocks.append(
             "So an equal expansion ratio needs a different pruning percentage in each model: "
-            + " ".join(f"{ratio(item.ratio)} is {_shared_parts(item)}." for item in shared)
+            + " ".join(f"{ratio(item.ratio)} is {_shared_parts(source, item)}." for item in shared)
             + " The [equivalence table](equivalence.md) has every ratio."
         )
     blocks.append("## Parameter reduction is not proportional to pruning")
@@ -472,7 +362,7 @@ def observations_page(groups: list[ModelGroup], specs: list[PlotSpec]) -> str:
         "MLP's width therefore removes about that fraction of the MLPs' **share** of all parameters, and never "
         "more than that share."
     )
-    example = _reduction_example(measured)
+    example = _reduction_example(source, measured)
     if example:
         blocks.append(example)
     level_list = spread_levels([level for level in levels(measured) if level > 0], OBSERVATION_LEVEL_COLUMNS)
@@ -484,24 +374,24 @@ def observations_page(groups: list[ModelGroup], specs: list[PlotSpec]) -> str:
                 record = group.at(level)
                 cells.append(number(record.reductions.parameter_reduction_pct) if record else "")
             share = group.mlp_share_pct
-            rows.append((group.label, number(share) if share is not None else "", *cells))
+            rows.append((group_links(source, group), number(share) if share is not None else "", *cells))
         blocks.append(
             "Parameters removed (% of all parameters) at each pruning percentage, next to the MLPs' share:\n\n"
             + table(("Model", "MLP Share %", *(f"{level} % pruned" for level in level_list)), rows, "l" + "r" * (1 + len(level_list)))
         )
     reduction = next((spec for spec in specs if spec.name == "parameter-reduction"), None)
     if reduction is not None:
-        blocks.append(plot_images(reduction))
+        blocks.append(chart(source, reduction))
     return page(PAGES["observations.md"], *blocks)
 
 
-def _reduction_example(groups: list[ModelGroup]) -> str:
+def _reduction_example(source: str, groups: list[ModelGroup]) -> str:
     for group in groups:
         pruned = [record for record in group.successful if record.pruning_pct > 0]
         if len(pruned) >= 2 and group.mlp_share_pct is not None:
             low, high = pruned[0], pruned[-1]
             return (
-                f"For {group.label}, {low.pruning_pct} % pruning removes "
+                f"For {group_links(source, group)}, {low.pruning_pct} % pruning removes "
                 f"{number(low.reductions.parameter_reduction_pct)} % of the parameters and {high.pruning_pct} % removes "
                 f"{number(high.reductions.parameter_reduction_pct)} %: its MLPs hold {number(group.mlp_share_pct)} % of "
                 "all parameters."
@@ -514,19 +404,37 @@ def _reduction_example(groups: list[ModelGroup]) -> str:
 
 def plot_images(spec: PlotSpec) -> str:
     """Both palette variants of a chart (mkdocs-material shows the one matching the palette) and their fingerprints."""
-    lines = [f"![{spec.alt}]({spec.file(palette)}#only-{palette})" for palette in PALETTES]
+    # Lazy: the browser fetches only the variant it shows, and none where the interactive chart replaces them.
+    lines = [f"![{spec.alt}]({spec.file(palette)}#only-{palette}){{ loading=lazy }}" for palette in PALETTES]
     lines += [f"<!-- plot {spec.file(palette)} {spec.fingerprint(palette)} -->" for palette in PALETTES]
     return "\n".join(lines)
 
 
+def chart(source: str, spec: PlotSpec) -> str:
+    """A chart the browser code draws from the site data (hover, legend toggles), the static SVGs for readers
+    without JavaScript, and the numbers it shows in a table, each model linked."""
+    drawn = f'<div class="catalogue-chart" data-chart="{spec.name}" markdown>\n\n{plot_images(spec)}\n\n</div>'
+    return drawn + "\n\n" + details("The numbers behind the chart", chart_table(source, spec), kind="abstract")
+
+
+def chart_table(source: str, spec: PlotSpec) -> str:
+    """One row per series (its models linked), one column per pruning level: the values the chart draws."""
+    unit = "x" if spec.value_suffix == "x" else ""
+    rows = []
+    for (_, points), groups in zip(spec.series, spec.series_groups):
+        values = dict(points)
+        rows.append((groups_links(source, groups), *(f"{number(values[x])}{unit}" if x in values else "" for x in spec.x_ticks)))
+    return table(("Models", *(f"{x} %" for x in spec.x_ticks)), rows, "l" + "r" * len(spec.x_ticks))
+
+
 def plots_page(specs: list[PlotSpec]) -> str:
-    """Both charts, every model on each; the data behind them are the records' exact values."""
+    """Both charts, every model on each; the points are the values the tables show."""
     intro = (
-        "Every model of the catalogue on one chart each; models whose records hold identical numbers share a "
-        "line. The points are the records' unrounded values. Each chart comes in a light and a dark variant, "
-        "shown with the matching palette."
+        "Every model of the catalogue on one chart each. Hover a line for its model, level and value; click a "
+        "name in the legend to hide or show its line. Models with the same value at every level share a line "
+        "and are named together. Without JavaScript, a static image of each chart is shown."
     )
     blocks = [intro]
     for spec in specs:
-        blocks.append(f"## {spec.title}\n\n{spec.caption}\n\n{plot_images(spec)}")
+        blocks.append(f"## {spec.title}\n\n{spec.caption}\n\n{chart('plots.md', spec)}")
     return page(PAGES["plots.md"], *blocks)

@@ -16,12 +16,16 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Iterable, Literal, Mapping
+from functools import cached_property
+from typing import Iterable, Literal, Mapping, TypeVar
 
 from ..core import formulas
 from ..core.architecture import Architecture
 from ..core.records import ArchitectureBlock, ExpansionRecord
-from ..store.registry import ModelEntry
+from ..store.registry import ModelEntry, guess_size_label
+
+V = TypeVar("V", int, float)
+T = TypeVar("T")
 
 #: Family of a record whose model is not in the registry.
 UNREGISTERED_FAMILY = "Unregistered models"
@@ -40,18 +44,29 @@ class ModelGroup:
     label: str
     records: tuple[ExpansionRecord, ...]
     all_records: tuple[ExpansionRecord, ...]
+    #: Each model's size label (the registry's, else guessed from its id), in ``model_ids`` order.
+    size_labels: tuple[str, ...] = ()
 
-    @property
+    # Cached: every page asks these again and again, and `catalogue verify` renders every page.
+    @cached_property
     def successful(self) -> tuple[ExpansionRecord, ...]:
         """Records with status success, by pruning percentage."""
         return tuple(record for record in self.records if record.status == "success")
+
+    @cached_property
+    def pcts_by_ratio(self) -> dict[float, tuple[int, ...]]:
+        """Display expansion ratio -> the pruning percentages of the successful records that have it."""
+        found: dict[float, list[int]] = {}
+        for record in self.successful:
+            found.setdefault(record.pruned_architecture.expansion_rate, []).append(record.pruning_pct)
+        return {ratio: tuple(pcts) for ratio, pcts in found.items()}
 
     @property
     def failed(self) -> tuple[ExpansionRecord, ...]:
         """Records with status failed, by pruning percentage."""
         return tuple(record for record in self.records if record.status == "failed")
 
-    @property
+    @cached_property
     def baseline(self) -> ArchitectureBlock | None:
         """The unpruned architecture (``original_architecture`` of a successful record)."""
         successful = self.successful
@@ -77,7 +92,24 @@ class ModelGroup:
 
     def at(self, pruning_pct: int) -> ExpansionRecord | None:
         """The successful record at ``pruning_pct``, if any."""
-        return next((record for record in self.successful if record.pruning_pct == pruning_pct), None)
+        return self._by_pct.get(pruning_pct)
+
+    @cached_property
+    def equivalences(self) -> dict[float, Equivalence]:
+        """Display ratio -> ``equivalence(self, ratio)``, filled as pages ask."""
+        return {}
+
+    @cached_property
+    def _by_pct(self) -> dict[int, ExpansionRecord]:
+        return {record.pruning_pct: record for record in self.successful}
+
+    def size_label(self, model_id: str) -> str:
+        """The model's size label (``1B``): the CSV's 'Model Family' column."""
+        return dict(zip(self.model_ids, self.size_labels)).get(model_id) or guess_size_label(model_id)
+
+    def records_of(self, model_id: str) -> tuple[ExpansionRecord, ...]:
+        """One model's own records (all statuses), by pruning percentage."""
+        return tuple(record for record in self.all_records if record.base_model == model_id)
 
 
 @dataclass(frozen=True)
@@ -104,11 +136,15 @@ def short_name(model_id: str) -> str:
     return model_id.split("/")[-1]
 
 
+def label_parts(model_ids: Iterable[str]) -> list[str]:
+    """The first model's name, then how each other's name differs: ``['Llama-3.2-1B', 'Instruct']``."""
+    first, *others = [short_name(model_id) for model_id in model_ids]
+    return [first] + [name[len(first) :].strip("-_ ") if name.startswith(first) else name for name in others]
+
+
 def group_label(model_ids: Iterable[str]) -> str:
     """``Llama-3.2-1B (+ Instruct)``: the first model's name, then how the others' names differ."""
-    names = [short_name(model_id) for model_id in model_ids]
-    first, others = names[0], names[1:]
-    extras = [name[len(first) :].strip("-_ ") if name.startswith(first) else name for name in others]
+    first, *extras = label_parts(model_ids)
     return f"{first} (+ {', '.join(extras)})" if extras else first
 
 
@@ -145,6 +181,10 @@ def family_views(records: Iterable[ExpansionRecord], registry: Mapping[str, Mode
                 label=group_label(model_ids),
                 records=tuple(by_model[model_ids[0]]),
                 all_records=tuple(record for model_id in model_ids for record in by_model[model_id]),
+                size_labels=tuple(
+                    registry[model_id].size_label if model_id in registry else guess_size_label(model_id)
+                    for model_id in model_ids
+                ),
             )
             for model_ids in by_family[family].values()
         ]
@@ -193,8 +233,15 @@ def catalogue_ratios(groups: Iterable[ModelGroup]) -> list[float]:
 
 
 def equivalence(group: ModelGroup, ratio: float) -> Equivalence:
-    """The pruning percentage ``group`` needs to reach the display ratio ``ratio``."""
-    pcts = tuple(record.pruning_pct for record in group.successful if record.pruned_architecture.expansion_rate == ratio)
+    """The pruning percentage ``group`` needs to reach the display ratio ``ratio`` (computed once per group and ratio)."""
+    known = group.equivalences
+    if ratio not in known:
+        known[ratio] = _equivalence(group, ratio)
+    return known[ratio]
+
+
+def _equivalence(group: ModelGroup, ratio: float) -> Equivalence:
+    pcts = group.pcts_by_ratio.get(ratio, ())
     if pcts:
         return Equivalence("record", pruning_pcts=pcts)
     baseline = group.baseline
@@ -218,10 +265,9 @@ class SharedRatio:
     pcts_by_group: tuple[tuple[ModelGroup, tuple[int, ...]], ...]
 
     @property
-    def extremes(self) -> tuple[tuple[ModelGroup, int], tuple[ModelGroup, int]]:
-        """The group needing the least pruning and the one needing the most, with their percentages."""
-        pairs = [(group, min(pcts)) for group, pcts in self.pcts_by_group]
-        return min(pairs, key=lambda pair: pair[1]), max(pairs, key=lambda pair: pair[1])
+    def extremes(self) -> tuple[tuple[int, list[ModelGroup]], tuple[int, list[ModelGroup]]]:
+        """(least pruning, every group needing it), (most pruning, every group needing it): ties kept."""
+        return tied_extremes([(min(pcts), group) for group, pcts in self.pcts_by_group])
 
     @property
     def spread_pct(self) -> int:
@@ -243,6 +289,17 @@ def shared_ratios(groups: list[ModelGroup]) -> list[SharedRatio]:
         if len(hits) >= 2 and len({pcts for _, pcts in hits}) > 1:
             found.append(SharedRatio(ratio, hits))
     return sorted(found, key=lambda shared: (-len(shared.pcts_by_group), -shared.spread_pct, -shared.ratio))
+
+
+def tied_extremes(pairs: Iterable[tuple[V, T]]) -> tuple[tuple[V, list[T]], tuple[V, list[T]]]:
+    """(lowest value, every item with it), (highest value, every item with it); items in input order.
+
+    The site says a tie as a tie: four models at 2.67x are all "the lowest", not one of them.
+    """
+    pairs = list(pairs)
+    low = min(value for value, _ in pairs)
+    high = max(value for value, _ in pairs)
+    return (low, [item for value, item in pairs if value == low]), (high, [item for value, item in pairs if value == high])
 
 
 def levels(groups: Iterable[ModelGroup]) -> list[int]:

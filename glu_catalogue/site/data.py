@@ -1,0 +1,97 @@
+"""The data the site's browser code works from: the planner's inputs and the charts' series.
+
+``render_data_file(content)`` is the text of ``docs/javascripts/catalogue-data.js``, a generated
+file like the pages (``catalogue verify`` renders it again and compares it line by line):
+
+* ``planner``: per registry model, what optipfair's size rule and the count need — ``H``, ``I``,
+  the baseline total and the parameters one neuron pair holds across all layers (both from
+  ``core.formulas``: the browser counts ``total - (I - k) * per_neuron`` and never repeats the
+  closed form) — with the status and note of a pruned row (``core.plan_notes.pruned_status``;
+  ``not-prunable`` with its note for a model optipfair cannot prune, a mixture of experts)
+  and the note templates the command-line planner fills, so the browser says the same words;
+* ``charts``: the series of ``glu_catalogue.site.plots.plot_specs`` (the values the tables show),
+  with the palettes the static SVGs are drawn in.
+
+The JSON is indented one value per line, so a stale file is reported at the line that differs.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Mapping
+
+from ..core import formulas
+from ..core.plan_notes import NOTE_TEMPLATES, not_prunable_note, pruned_status
+from ..store.registry import ModelEntry
+from .links import model_url
+from .markdown import GENERATED_MARKER
+from .plots import LINESTYLES, PALETTES, PlotSpec
+
+#: Where the data file lives, relative to docs/ (mkdocs.yml loads it on every page).
+DATA_FILE = "javascripts/catalogue-data.js"
+
+#: matplotlib line styles as canvas dash patterns (px), so both charts draw a series alike.
+_DASHES = {"-": [], "--": [7, 4], ":": [2, 3]}
+
+
+def planner_models(registry: Mapping[str, ModelEntry], paged: set[str]) -> list[dict[str, Any]]:
+    """Per registry model (by id): the planner's inputs; ``page`` is its site URL where it has one."""
+    models = []
+    for model_id, entry in registry.items():
+        shape = entry.architecture
+        status, note = pruned_status(entry.architecture_facts.fused_gate_up)
+        if entry.not_prunable:
+            status, note = "not-prunable", not_prunable_note(entry)
+        models.append(
+            {
+                "model_id": model_id,
+                "family": entry.family,
+                "size_label": entry.size_label,
+                "hidden_size": shape.hidden_size,
+                "intermediate_size": shape.intermediate_size,
+                "total_parameters": formulas.total_parameters(shape),
+                "parameters_per_neuron": formulas.parameters_per_neuron(shape),
+                "pruned_status": status,
+                "pruned_note": note,
+                "page": model_url(model_id) if model_id in paged else None,
+            }
+        )
+    return models
+
+
+def planner_data(registry: Mapping[str, ModelEntry], paged: set[str]) -> dict[str, Any]:
+    """Everything the planner page needs: models, optipfair's divisors, the notes' templates."""
+    return {
+        "divisors": list(formulas.EXPANSION_DIVISORS),
+        "notes": {**NOTE_TEMPLATES, "no-effective-pruning": formulas.NO_EFFECTIVE_PRUNING},
+        "models": planner_models(registry, paged),
+    }
+
+
+def chart_data(specs: list[PlotSpec]) -> dict[str, Any]:
+    """Per chart name: its texts, ticks, reference lines and series (label, [[x, y], ...])."""
+    return {
+        spec.name: {
+            "title": spec.title,
+            "x_label": spec.x_label,
+            "y_label": spec.y_label,
+            "x_ticks": list(spec.x_ticks),
+            "value_suffix": spec.value_suffix,
+            "identity_label": spec.identity_label,
+            "reference_lines": [list(line) for line in spec.reference_lines],
+            "series": [{"label": label, "points": [list(point) for point in points]} for label, points in spec.series],
+        }
+        for spec in specs
+    }
+
+
+def styles() -> dict[str, Any]:
+    """The static charts' colours per palette and their line styles as dash patterns."""
+    return {"palettes": PALETTES, "dashes": [_DASHES[style] for style in LINESTYLES]}
+
+
+def render_data_file(registry: Mapping[str, ModelEntry], paged: set[str], specs: list[PlotSpec]) -> str:
+    """The text of ``DATA_FILE``: a comment with the generated-file marker, then one assignment."""
+    document = {"planner": planner_data(registry, paged), "charts": chart_data(specs), "styles": styles()}
+    text = json.dumps(document, indent=1, ensure_ascii=False, allow_nan=False)
+    return f"// {GENERATED_MARKER.removeprefix('<!-- ').removesuffix(' -->')}\nwindow.CATALOGUE_DATA = {text};\n"

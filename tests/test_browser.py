@@ -1,0 +1,473 @@
+"""The site as its readers use it, in Chromium: pages, planner, tables, search, charts, downloads, phones.
+
+The site is built with ``mkdocs build --strict`` for, and served at, a local address under a
+subpath (``/glu-catalogue/``, as GitHub Pages serves a project), with the 404 page answering
+unknown paths. Skipped, with how to install it, where Debian's chromium or playwright is missing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import struct
+from pathlib import Path
+
+import pytest
+from conftest import DATA, REPO, run_cli
+from site_browser import built_and_served, launch, missing_browser, page_urls
+
+from glu_catalogue.planning.planner import plan
+from glu_catalogue.store.registry import load_registry
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser"), pytest.mark.skipif(missing_browser() is not None, reason=missing_browser() or "")]
+
+#: The planner's grid (the issue's): ratios 1.0-6.0 by 0.05 as typed, percentages 0-95 by 5, every divisor.
+RATIOS = [f"{1 + 0.05 * step:.2f}" for step in range(101)]
+PCTS = [str(5 * step) for step in range(20)]
+DIVISORS = [None, 32, 64, 128, 256]
+#: The most a page may transfer, HTML and everything it loads (charting library included).
+MAX_PAGE_BYTES = 1_500_000
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1400, "height": 900}
+#: The README's picture of the planner; rewritten only when this variable is set.
+SCREENSHOT = REPO / "docs" / "assets" / "planner.png"
+SCREENSHOT_ENV = "CATALOGUE_WRITE_SCREENSHOT"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """(site URL, built site folder), served for the module."""
+    with built_and_served(tmp_path_factory.mktemp("served")) as found:
+        yield found
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()
+
+
+def new_page(browser, viewport=DESKTOP, scheme="light", errors: list | None = None):
+    """A page in a fresh context (empty cache); console errors and page errors go to ``errors``."""
+    context = browser.new_context(viewport=viewport, color_scheme=scheme)
+    page = context.new_page()
+    if errors is not None:
+        page.on("console", lambda message: errors.append(f"console {message.type}: {message.text}") if message.type == "error" else None)
+        page.on("pageerror", lambda error: errors.append(f"page error: {error}"))
+    return page
+
+
+# --- every page ------------------------------------------------------------------------------
+
+
+def test_every_page_loads_clean_fits_a_phone_and_weighs_under_the_limit(site, browser):
+    """Every page of the sitemap at 390 px, in turn light and dark: no error, no sideways scroll, its script ran, its weight."""
+    url, folder = site
+    urls = page_urls(folder, url)
+    assert len(urls) == sum(1 for path in folder.rglob("index.html") if "assets" not in path.parts)
+    errors: list[str] = []
+    failed: list[str] = []
+    pages = {scheme: new_page(browser, PHONE, scheme, errors) for scheme in ("light", "dark")}
+    for page in pages.values():
+        page.on("response", lambda response: failed.append(f"{response.status} {response.url}") if response.status >= 400 else None)
+        page.on("requestfailed", lambda request: failed.append(f"failed {request.url}"))
+    problems, weights = [], {}
+    for index, address in enumerate(urls):
+        scheme = ("light", "dark")[index % 2]
+        page = pages[scheme]
+        errors.clear()
+        failed.clear()
+        page.goto(address, wait_until="load")
+        weights[address] = loaded_bytes(page, url, folder)
+        state = page.evaluate(
+            "[document.documentElement.scrollWidth - window.innerWidth, document.documentElement.dataset.catalogueReady,"
+            " document.body.getAttribute('data-md-color-scheme')]"
+        )
+        problems += [f"{address}: {item}" for item in errors + failed]
+        if state[0] > 0:
+            problems.append(f"{address}: scrolls sideways by {state[0]} px at 390 px")
+        if state[1] != "true":
+            problems.append(f"{address}: the site's script did not run")
+        if state[2] != ("slate" if scheme == "dark" else "default"):
+            problems.append(f"{address}: palette {state[2]} in {scheme} mode")
+        if weights[address] > MAX_PAGE_BYTES:
+            problems.append(f"{address}: loads {weights[address]:,} bytes > {MAX_PAGE_BYTES:,}")
+    for page in pages.values():
+        page.context.close()
+    assert not problems, "\n".join(problems)
+
+
+def loaded_bytes(page, url: str, folder: Path) -> int:
+    """The bytes a cold load of the page transfers: the size of every file it loaded (the search index included)."""
+    page.wait_for_function("performance.getEntriesByType('resource').some(e => e.name.includes('search_index.json'))")
+    names = page.evaluate("[location.href, ...performance.getEntriesByType('resource').map(e => e.name)]")
+    total = 0
+    for name in set(names):
+        relative = name.split("#")[0].split("?")[0].removeprefix(url)
+        path = folder / relative
+        total += (path / "index.html" if path.is_dir() else path).stat().st_size
+    return total
+
+
+def test_a_missing_page_gets_the_404_page_working_under_the_subpath(site, browser):
+    url, _ = site
+    errors: list[str] = []
+    page = new_page(browser, DESKTOP, "light", errors)
+    failed: list[str] = []
+    page.on("requestfailed", lambda request: failed.append(request.url))
+    page.on("response", lambda response: failed.append(f"{response.status} {response.url}") if response.status >= 400 and not response.url.endswith("/deeper/") else None)
+    response = page.goto(url + "no/such/page/deeper/", wait_until="networkidle")
+    assert response.status == 404
+    assert "404" in page.inner_text("article")
+    assert not failed, failed
+    assert [error for error in errors if "status of 404" not in error] == [], errors  # the page itself is the one 404
+    home = page.get_attribute("a.md-header__button.md-logo", "href")
+    assert home is not None and page.evaluate("(href) => new URL(href, location.href).href", home) == url
+    page.context.close()
+
+
+# --- the planner ---------------------------------------------------------------------------------------
+
+
+def planner_page(browser, site, query: str = "", viewport=DESKTOP, scheme="light", errors=None):
+    url, _ = site
+    page = new_page(browser, viewport, scheme, errors)
+    page.goto(url + "planner/" + query, wait_until="load")
+    page.wait_for_selector("#catalogue-planner[data-ready=true]")
+    return page
+
+
+def python_rows(question: dict) -> list[dict]:
+    entries = list(load_registry().values())
+    divisor = question.get("divisor")
+    if "ratio" in question:
+        return [row.as_dict() for row in plan(entries, ratio=question["ratio"], divisor=divisor)]
+    return [row.as_dict() for row in plan(entries, pruning_pct=float(question["pct"]), divisor=divisor)]
+
+
+#: The page's planner over many questions, in one call. Returned as JSON text, which crosses over ten times
+#: faster than objects; JavaScript writes each double's shortest round-trip digits, so no value changes.
+BROWSER_GRID = """(questions) => {
+  const planner = window.cataloguePlanner;
+  const models = planner.models();
+  return JSON.stringify(questions.map((question) => planner.plan(models, question)));
+}"""
+
+
+def test_planner_equals_the_python_planner_on_the_whole_grid(site, browser):
+    questions = [{"ratio": ratio, "divisor": divisor} for ratio in RATIOS for divisor in DIVISORS]
+    questions += [{"pct": pct, "divisor": divisor} for pct in PCTS for divisor in DIVISORS]
+    page = planner_page(browser, site)
+    answers = json.loads(page.evaluate(BROWSER_GRID, questions))
+    page.context.close()
+    registry = load_registry()
+    statuses = set()
+    for question, rows in zip(questions, answers):
+        expected = python_rows(question)
+        assert [row["model_id"] for row in rows] == list(registry), question
+        for got, want in zip(rows, expected):
+            assert list(got) == list(want), (question, got["model_id"])
+            for key, value in want.items():
+                assert got[key] == value and type(got[key]) is not bool, (question, got["model_id"], key, got[key], value)
+            statuses.add(want["status"])
+    assert {"ok", "below-target", "fused-mlp"} <= statuses
+
+
+def test_planner_equals_catalogue_plan_on_the_command_line(site, browser):
+    questions = [
+        ({"ratio": "2.4"}, ["--ratio", "2.4"]),
+        ({"ratio": "2.67", "divisor": 256}, ["--ratio", "2.67", "--divisor", "256"]),
+        ({"ratio": "3.9999"}, ["--ratio", "3.9999"]),
+        ({"pct": "35", "divisor": 128}, ["--pct", "35", "--divisor", "128"]),
+        ({"pct": "0.001"}, ["--pct", "0.001"]),
+    ]
+    page = planner_page(browser, site)
+    answers = json.loads(page.evaluate(BROWSER_GRID, [question for question, _ in questions]))
+    page.context.close()
+    statuses = set()
+    for (question, arguments), rows in zip(questions, answers):
+        completed = run_cli("plan", *arguments, "--format", "json")
+        assert completed.returncode == 0, completed.stderr
+        assert rows == json.loads(completed.stdout), question
+        statuses |= {row["status"] for row in rows}
+    assert statuses == {"ok", "below-target", "refused", "fused-mlp", "not-prunable"}
+
+
+def test_planner_refuses_what_the_command_line_refuses(site, browser):
+    page = planner_page(browser, site)
+    cases = {"abc": ["--ratio", "abc"], "0": ["--ratio", "0"], "nan": ["--ratio", "nan"]}
+    for text, arguments in cases.items():
+        message = page.evaluate("(text) => { try { window.cataloguePlanner.plan([], {ratio: text}); return null } catch (e) { return e.message } }", text)
+        completed = run_cli("plan", *arguments)
+        assert completed.returncode == 2 and message and message in completed.stderr, (text, message, completed.stderr)
+    page.context.close()
+
+
+#: Values whose formatting is hard to get right: exact binary ties (0.125), values just below a rounding
+#: boundary, large and small magnitudes, the planner's own (I / H, percentages).
+TRICKY_VALUES = [
+    0.0, 0.125, 0.375, 2.5, 1.0625, 12.125, 99.995, 1.005, 2.675, 9.9995, 39.99999999999999, 2.4000000000000004,
+    2.6666666666666665, 0.00012345, 1e-7, 123456.789, 1e16, 1235814400.0, 5.428571428571429, -0.001,
+]  # fmt: skip
+RATIO_TEXTS = ["2.4", " 2.4 ", "1_0", "+.5", "5.", "2.45e0", "1E-1", "2.4000000000000000000000000000001", "3.333333333333333333333333333333333"]
+
+
+def test_planner_formats_and_reads_numbers_as_python_does(site, browser):
+    from decimal import Decimal
+
+    page = planner_page(browser, site)
+    got = page.evaluate(
+        """([values, texts]) => {
+          const P = window.cataloguePlanner;
+          return [values.map(v => [P.pyFixed(v, 2), P.pyFixed(v, 4), P.pyGeneral(v, 4), P.pyGeneral(v, 6), P.pyRepr(v)]),
+                  texts.map(t => P.expansionRatePct(t))];
+        }""",
+        [TRICKY_VALUES, RATIO_TEXTS],
+    )
+    page.context.close()
+    assert got[0] == [[f"{v:.2f}", f"{v:.4f}", f"{v:.4g}", f"{v:g}", repr(v)] for v in TRICKY_VALUES]
+    assert got[1] == [float(Decimal(text.strip()) * 100) for text in RATIO_TEXTS]
+
+
+def test_planner_form_answers_and_keeps_its_inputs_in_the_address(site, browser):
+    registry = load_registry()
+    family = registry["meta-llama/Llama-3.2-1B"].family
+    members = [model_id for model_id, entry in registry.items() if entry.family == family]
+    errors: list[str] = []
+    page = planner_page(browser, site, f"?pct=40&divisor=64&family={family}", errors=errors)
+    rows = page.eval_on_selector_all("#planner-results tbody tr", "rows => rows.map(r => r.dataset.model)")
+    assert rows == members
+    expected = {row["model_id"]: row for row in python_rows({"pct": "40", "divisor": 64})}
+    kept = page.eval_on_selector_all("#planner-results tbody tr", "rows => rows.map(r => r.cells[3].textContent)")
+    assert kept == [f"{expected[model_id]['intermediate_size']:,}" for model_id in members]
+    assert page.input_value("#planner-target") == "40" and page.input_value("#planner-divisor") == "64"
+    page.check("#planner-mode-ratio")
+    page.fill("#planner-target", "3")
+    page.select_option("#planner-divisor", "")
+    query = page.evaluate("location.search")
+    assert "ratio=3" in query and "divisor" not in query and f"family={family}".replace(" ", "+") in query
+    link = page.evaluate("location.href")
+    assert page.inner_text("#planner-command").startswith("catalogue plan --ratio 3")
+    page.fill("#planner-target", "x")
+    assert "not a number" in page.inner_text("#planner-error")
+    copy = new_page(browser, DESKTOP)
+    copy.goto(link, wait_until="load")
+    copy.wait_for_selector("#catalogue-planner[data-ready=true]")
+    assert copy.input_value("#planner-target") == "3"
+    assert copy.eval_on_selector_all("#planner-results tbody tr", "rows => rows.length") == len(members)
+    copy.context.close()
+    page.context.close()
+    assert not errors, errors
+
+
+def test_planner_screenshot_for_the_readme(site, browser):
+    """The README shows the planner; the picture is rewritten when CATALOGUE_WRITE_SCREENSHOT is set."""
+    page = planner_page(browser, site, "?ratio=2.4&family=Llama-3.2&family=Qwen3&family=Gemma-3", {"width": 1100, "height": 900})
+    page.evaluate("document.querySelector('.catalogue-planner__models').open = false")
+    picture = page.locator("#catalogue-planner").screenshot()
+    page.context.close()
+    if os.environ.get(SCREENSHOT_ENV):
+        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        SCREENSHOT.write_bytes(picture)
+    assert SCREENSHOT.is_file(), f"no {SCREENSHOT}: run the browser tests with {SCREENSHOT_ENV}=1"
+    assert png_size(SCREENSHOT.read_bytes()) == png_size(picture)
+    assert "docs/assets/planner.png" in (REPO / "README.md").read_text()
+
+
+def png_size(content: bytes) -> tuple[int, int]:
+    assert content[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", content[16:24])
+
+
+# --- tables, links, search ---------------------------------------------------------------------------
+
+
+def column(page, table: str, index: int) -> list[str]:
+    return page.eval_on_selector_all(f"{table} tbody tr:not([hidden])", f"rows => rows.map(r => r.cells[{index}].textContent.trim())")
+
+
+def number(text: str) -> float:
+    return float(text.replace(",", "").rstrip("x%").split()[0])
+
+
+def test_sorting_a_column_orders_it_and_filtering_hides_rows(site, browser):
+    url, _ = site
+    page = new_page(browser, DESKTOP)
+    page.goto(url + "families/", wait_until="load")
+    table = "article table"
+    headers = page.eval_on_selector_all(f"{table} thead th", "cells => cells.map(c => c.textContent.trim())")
+    ratio = headers.index("Baseline Expansion Ratio")
+    header = page.locator(f"{table} thead th").nth(ratio)
+    header.click()
+    values = [number(text) for text in column(page, table, ratio)]
+    assert values == sorted(values) and header.get_attribute("aria-sort") == "ascending"
+    header.click()
+    values = [number(text) for text in column(page, table, ratio)]
+    assert values == sorted(values, reverse=True) and header.get_attribute("aria-sort") == "descending"
+    model = headers.index("Model")
+    page.locator(f"{table} thead th").nth(model).click()
+    names = column(page, table, model)
+    assert names == sorted(names, key=str.lower)
+    registry = load_registry()
+    family = registry["Qwen/Qwen3-0.6B"].family
+    page.fill(".catalogue-filter__input", family)
+    shown = column(page, table, headers.index("Family"))
+    assert shown and set(shown) == {family}
+    page.context.close()
+
+
+def test_home_links_its_example_to_the_exact_row(site, browser):
+    url, _ = site
+    page = new_page(browser, DESKTOP)
+    page.goto(url, wait_until="load")
+    link = page.locator("article p", has_text="Equal ratios need unequal pruning").locator("a[href*='#pruning-']").first
+    href = link.get_attribute("href")
+    link.click()
+    page.wait_for_load_state("load")
+    anchor = href.split("#")[1]
+    assert page.evaluate("location.hash") == "#" + anchor
+    row = page.locator(f"tr:has(span#{anchor})")
+    assert row.count() == 1
+    assert page.evaluate(f"getComputedStyle(document.querySelector('tr:has(span#{anchor}) td')).backgroundColor") != "rgba(0, 0, 0, 0)"
+    page.context.close()
+
+
+def search_results(browser, url: str, query: str, wanted: str):
+    """A fresh page of the site with ``query`` in mkdocs-material's search: (page, result addresses).
+
+    The index is built in a web worker after the page loads, and under load a query can race it;
+    the query is typed again until results show, and the results are read once the first is
+    ``wanted`` (or after 30 s, whatever they are then).
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    page = new_page(browser, DESKTOP)
+    page.goto(url, wait_until="networkidle")
+    page.click("label.md-header__button[for=__search]") if not page.is_visible(".md-search__input") else None
+    page.wait_for_function(  # "Initializing search" until the worker is ready
+        "() => { const meta = document.querySelector('.md-search-result__meta');"
+        " return meta !== null && meta.textContent.trim() !== '' && !/Initializing/i.test(meta.textContent) }",
+        timeout=120_000,
+    )
+    page.fill(".md-search__input", query)
+    for _ in range(20):
+        try:
+            page.wait_for_selector(".md-search-result__item", timeout=3_000)
+            break
+        except PlaywrightTimeout:
+            page.fill(".md-search__input", "")
+            page.fill(".md-search__input", query)
+    try:
+        page.wait_for_function(
+            "(wanted) => { const a = document.querySelector('.md-search-result__link'); return a !== null && a.href.split(/[?#]/)[0] === wanted }",
+            arg=wanted,
+            timeout=30_000,
+        )
+    except PlaywrightTimeout:
+        pass
+    return page, page.eval_on_selector_all(".md-search-result__link", "links => links.map(a => a.href.split(/[?#]/)[0])")
+
+
+def test_search_for_a_model_id_reaches_its_page(site, browser):
+    url, _ = site
+    model_id = "meta-llama/Llama-3.2-3B-Instruct"
+    wanted = url + "models/meta-llama-llama-3-2-3b-instruct/"
+    for _ in range(3):  # a page whose search worker never answered is tried afresh
+        page, targets = search_results(browser, url, model_id, wanted)
+        if targets:
+            break
+        page.context.close()
+    assert targets and targets[0] == wanted, targets
+    page.locator(".md-search-result__link").first.click()
+    page.wait_for_load_state("load")
+    assert page.evaluate("location.origin + location.pathname") == wanted
+    assert model_id in page.inner_text("h1")
+    page.context.close()
+
+
+# --- charts -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_charts_render_hover_and_toggle_in_both_palettes(site, browser, scheme):
+    url, _ = site
+    errors: list[str] = []
+    page = new_page(browser, PHONE if scheme == "dark" else DESKTOP, scheme, errors)
+    page.goto(url + "plots/", wait_until="load")
+    data = page.evaluate("window.CATALOGUE_DATA")
+    palette = data["styles"]["palettes"]["dark" if scheme == "dark" else "light"]
+    charts = page.locator(".catalogue-chart--live")
+    assert charts.count() == len(data["charts"])
+    for index in range(charts.count()):
+        chart = charts.nth(index)
+        spec = data["charts"][chart.get_attribute("data-chart")]
+        assert chart.get_attribute("data-palette") == ("dark" if scheme == "dark" else "light")
+        assert not chart.locator("img").first.is_visible()  # the static SVG is for readers without JavaScript
+        labels = chart.locator(".u-legend .u-series .u-label").all_inner_texts()
+        series = [item["label"] for item in spec["series"]]
+        assert labels[: len(series)] == series
+        assert len(set(series)) == len(series)
+        sizes = chart.locator(".u-legend .u-series .u-label").evaluate_all("ls => ls.map(l => parseFloat(getComputedStyle(l).fontSize))")
+        assert min(sizes) >= 11, f"legend text of {min(sizes)} px"
+        markers = chart.locator(".u-legend .u-series .u-marker").evaluate_all("ms => ms.map(m => getComputedStyle(m).borderColor)")
+        assert markers[0] == rgb(palette["series"][0])
+        chart.scroll_into_view_if_needed()
+        box = chart.locator(".u-over").bounding_box()
+        page.mouse.move(box["x"] + box["width"] - 2, box["y"] + box["height"] / 2)
+        tooltip = chart.locator(".catalogue-chart__tooltip")
+        tooltip.wait_for(state="visible")
+        assert "% pruned" in tooltip.inner_text() and spec["value_suffix"].strip() in tooltip.inner_text()
+        legend = chart.locator(".u-legend .u-series").nth(0)
+        legend.click()
+        assert "u-off" in (legend.get_attribute("class") or "")
+        legend.click()
+        assert "u-off" not in (legend.get_attribute("class") or "")
+    page.context.close()
+    assert not errors, errors
+
+
+def rgb(colour: str) -> str:
+    value = colour.lstrip("#")
+    return "rgb({}, {}, {})".format(*(int(value[index : index + 2], 16) for index in (0, 2, 4)))
+
+
+def test_equal_series_share_a_line_named_together(site, browser):
+    url, _ = site
+    page = new_page(browser, DESKTOP)
+    page.goto(url + "plots/", wait_until="load")
+    data = page.evaluate("window.CATALOGUE_DATA")
+    page.context.close()
+    for spec in data["charts"].values():
+        points = [json.dumps(series["points"]) for series in spec["series"]]
+        assert len(points) == len(set(points)), "two series on the same points would hide one another"
+
+
+# --- downloads ------------------------------------------------------------------------------------------
+
+
+def test_downloads_download_and_hashes_copy(site, browser):
+    url, _ = site
+    context = browser.new_context(viewport=DESKTOP, accept_downloads=True)
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    page.goto(url + "downloads/", wait_until="load")
+    link = page.locator("a[download='expansion_rates.json']")
+    with page.expect_download() as info:
+        link.click()
+    download = info.value
+    assert download.suggested_filename == "expansion_rates.json"
+    content = Path(download.path()).read_bytes()
+    assert content == (DATA / "expansion_rates.json").read_bytes()
+    digest = hashlib.sha256(content).hexdigest()
+    code = page.locator("code.catalogue-hash", has_text=digest)
+    assert code.count() == 1
+    button = code.locator("xpath=following-sibling::button[1]")
+    button.click()
+    assert page.evaluate("navigator.clipboard.readText()") == digest
+    assert button.inner_text() == "Copied"
+    context.close()

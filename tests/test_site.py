@@ -1,0 +1,206 @@
+"""The site as a publication: its addresses, licence, citation and header; its wording; the browser code's data.
+
+These read the repository and the site built by ``mkdocs build --strict`` (the ``site`` fixture);
+the same site in a real browser is ``tests/test_browser.py``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import DATA, REPO, load_json
+
+from glu_catalogue.core import formulas
+from glu_catalogue.pipeline.check import check as verify
+from glu_catalogue.planning.planner import plan_for_pct, pruned_status
+from glu_catalogue.site.data import DATA_FILE, chart_data
+from glu_catalogue.site.generated import generated_texts, read_site_files, site_content
+from glu_catalogue.site.plots import plot_specs
+from glu_catalogue.site.views import all_groups, tied_extremes
+from glu_catalogue.store.registry import load_registry
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+PROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+DOCS = REPO / "docs"
+VENDOR = DOCS / "javascripts" / "vendor"
+
+
+def content():
+    return site_content(read_site_files(DATA), load_registry(), verify(check_docs=False))
+
+
+def data_document(text: str) -> dict:
+    """The JSON the data file assigns to window.CATALOGUE_DATA."""
+    prefix = "window.CATALOGUE_DATA = "
+    body = text.split(prefix, 1)[1].rstrip().removesuffix(";")
+    return json.loads(body)
+
+
+# --- addresses, licence, citation, header -----------------------------------------------------------
+
+
+def tracked_text_files() -> list[Path]:
+    names = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True, check=True).stdout.split()
+    files = []
+    for name in names:
+        path = REPO / name
+        if path.suffix in {".png", ".svg"} or not path.is_file():
+            continue
+        files.append(path)
+    return files
+
+
+def test_the_project_addresses_are_written_in_pyproject_only():
+    addresses = [url.rstrip("/") for url in PROJECT["urls"].values()]
+    assert {"Homepage", "Documentation"} <= set(PROJECT["urls"])
+    found = [
+        f"{path.relative_to(REPO)}: {address}"
+        for path in tracked_text_files()
+        if path.name != "pyproject.toml"
+        for address in addresses
+        if address in path.read_text(encoding="utf-8", errors="replace")
+    ]
+    assert not found, found
+
+
+def test_the_built_site_is_published_where_pyproject_says_with_its_licence_repository_and_data_version(site):
+    documentation = PROJECT["urls"]["Documentation"]
+    repository = PROJECT["urls"]["Homepage"]
+    sitemap = (site / "sitemap.xml").read_text()
+    locations = re.findall(r"<loc>([^<]+)</loc>", sitemap)
+    assert locations and all(location.startswith(documentation) for location in locations)
+    assert f"{documentation}models/meta-llama-llama-3-2-1b/" in locations
+    missing = (site / "404.html").read_text()
+    subpath = "/" + documentation.split("://", 1)[1].split("/", 1)[1]
+    assert f'href="{subpath}assets/stylesheets/' in missing and f'src="{subpath}javascripts/catalogue.js"' in missing
+    home = (site / "index.html").read_text()
+    assert f'href="{repository}"' in home and f'{repository}/blob/main/LICENSE">{PROJECT["license"]["text"]}</a>' in home
+    metadata = load_json(DATA / "expansion_rates.json")["metadata"]
+    header = re.search(r'<div class="md-header__catalogue".*?</div>', home, re.S).group(0)
+    assert f"schema {metadata['schema_version']}" in header and f"data {metadata['generated_at'][:10]}" in header
+    assert (REPO / "LICENSE").read_text().lstrip().startswith("Apache License")
+
+
+def test_the_cite_page_renders_citation_cff(site):
+    citation = yaml.safe_load((REPO / "CITATION.cff").read_text())
+    assert citation["cff-version"] == "1.2.0"
+    assert citation["version"] == PROJECT["version"] and citation["license"] == PROJECT["license"]["text"]
+    page = (site / "cite" / "index.html").read_text()
+    text = re.sub(r"<[^>]+>", "", page)
+    assert citation["title"] in text and f"Version {citation['version']}" in text
+    assert "@software{glu_catalogue" in text and PROJECT["urls"]["Homepage"] in text
+    assert (site / "CITATION.cff").read_bytes() == (REPO / "CITATION.cff").read_bytes()
+
+
+def test_no_page_loads_anything_from_another_host(site):
+    loads = re.compile(r'<(?:script|img|iframe)[^>]+src="([^"]+)"|<link[^>]+href="([^"]+)"[^>]*>')
+    for path in site.rglob("*.html"):
+        for match in loads.finditer(path.read_text(encoding="utf-8")):
+            address = match.group(1) or match.group(2)
+            tag = match.group(0)
+            if "<link" in tag and not re.search(r'rel="(stylesheet|icon|preload|modulepreload)"', tag):
+                continue  # canonical and alternate links are addresses, not loads
+            assert not re.match(r"(https?:)?//", address), f"{path.relative_to(site)} loads {address}"
+
+
+# --- wording ---------------------------------------------------------------------------------------
+
+
+INTERNAL = re.compile(r"glu_catalogue|\bcatalogue\.[a-z_]+\b|\bformulas\.|check_complete|\blegacy\b|\b\w+\.py\b")
+
+
+def test_public_pages_name_no_internal_code():
+    texts = generated_texts(content())
+    texts.update({f"schemas/{path.name}": path.read_text() for path in (REPO / "schemas").glob("*.json")})
+    found = {path: INTERNAL.findall(re.sub(r"https?://\S+", "", text)) for path, text in texts.items() if not path.endswith(".js")}
+    assert not {path: names for path, names in found.items() if names}
+
+
+def test_ties_are_said_as_ties():
+    """The lowest and highest baseline ratios name every model at that ratio, and "(a tie)" exactly when several."""
+    site = content()
+    groups = [group for group in all_groups(site.views) if group.baseline is not None]
+    pages = generated_texts(site)
+    for value, tied in tied_extremes([(group.baseline.expansion_rate, group) for group in groups]):
+        for path in ("observations.md", "equivalence.md"):
+            sentence = next(line for line in pages[path].splitlines() if f"{value:.2f}x for" in line)
+            tail = sentence.split(f"{value:.2f}x for", 1)[1]
+            for group in tied:
+                assert group.model_ids[0].split("/")[-1] in tail, (path, group.label)
+            assert ("(a tie)" in tail) == (len(tied) > 1), (path, value)
+
+
+def test_a_tie_is_said_as_a_tie():
+    """Two groups at one ratio (the shipped data's extremes need not tie): both linked, then "(a tie)"."""
+    from glu_catalogue.site.render import _ties
+
+    first, second = [group for group in all_groups(content().views) if group.baseline is not None][:2]
+    text = _ties("observations.md", [first, second])
+    assert text.endswith(" (a tie)")
+    assert first.model_ids[0].split("/")[-1] in text and second.model_ids[0].split("/")[-1] in text
+    assert "(a tie)" not in _ties("observations.md", [first])
+
+
+# --- the browser code's data ----------------------------------------------------------------------------
+
+
+def test_the_data_file_gives_the_planner_the_closed_form_and_the_charts_their_series():
+    site = content()
+    texts = generated_texts(site)
+    assert texts == generated_texts(content()), "deterministic"
+    document = data_document(texts[DATA_FILE])
+    assert (DOCS / DATA_FILE).read_text() == texts[DATA_FILE]
+    registry = load_registry()
+    models = document["planner"]["models"]
+    assert [model["model_id"] for model in models] == list(registry)
+    for model in models:
+        entry = registry[model["model_id"]]
+        shape = entry.architecture
+        assert (model["hidden_size"], model["intermediate_size"]) == (shape.hidden_size, shape.intermediate_size)
+        if entry.not_prunable:  # a mixture of experts: catalogue plan's status and note, no numbers
+            row = plan_for_pct(entry, 20)
+            assert (model["pruned_status"], model["pruned_note"]) == (row.status, row.note) == ("not-prunable", row.note)
+            assert row.total_parameters is None
+            continue
+        assert (model["pruned_status"], model["pruned_note"]) == pruned_status(entry)
+        for kept in (1, shape.intermediate_size // 3, shape.intermediate_size):
+            removed = (shape.intermediate_size - kept) * model["parameters_per_neuron"]
+            assert model["total_parameters"] - removed == formulas.total_parameters(shape, kept)
+        if model["page"]:
+            assert (DOCS / (model["page"].rstrip("/") + ".md")).is_file()
+    assert document["planner"]["divisors"] == list(formulas.EXPANSION_DIVISORS)
+    assert document["charts"] == json.loads(json.dumps(chart_data(plot_specs(all_groups(site.views)))))
+
+
+# --- the vendored charting library ------------------------------------------------------------------
+
+
+def test_vendored_files_are_what_the_manifest_says():
+    manifest = load_json(VENDOR / "manifest.json")
+    mkdocs = (REPO / "mkdocs.yml").read_text()
+    for package, entry in manifest.items():
+        assert re.fullmatch(r"sha512-[A-Za-z0-9+/]+=*", entry["integrity"]), package
+        assert entry["tarball"].startswith(f"https://registry.npmjs.org/{package}/") and entry["version"] in entry["tarball"]
+        assert "LICENSE" in entry["files"], f"{package} is vendored without its licence"
+        for target, digest in entry["sha256"].items():
+            assert hashlib.sha256((VENDOR / target).read_bytes()).hexdigest() == digest, target
+        for target in entry["files"].values():
+            if target.endswith((".js", ".css")):
+                assert f"javascripts/vendor/{target}" in mkdocs, f"mkdocs.yml does not load {target}"
+
+
+@pytest.mark.parametrize("name", ["catalogue.js"])
+def test_the_browser_code_loads_nothing_from_other_hosts(name):
+    source = (DOCS / "javascripts" / name).read_text()
+    assert not re.search(r"\bfetch\(|XMLHttpRequest|https?://", source)

@@ -86,7 +86,7 @@ def write_checkpoint(directory: Path, dtype_name: str, pruning_pct: int, seed: i
     total_bytes = 0
     for number, names in enumerate(shards, start=1):
         file_name = f"model-{number:05d}-of-{len(shards):05d}.safetensors"
-        tensors = {name: torch.randn(state[name].architecture, generator=generator, dtype=dtype) for name in names}
+        tensors = {name: torch.randn(state[name].shape, generator=generator, dtype=dtype) for name in names}
         save_file(tensors, directory / file_name, metadata={"format": "pt"})
         total_bytes += sum(tensor.numel() * element_bytes for tensor in tensors.values())
         weight_map.update(dict.fromkeys(names, file_name))

@@ -338,7 +338,7 @@ def test_home_links_its_example_to_the_exact_row(site, browser):
 
 
 def search_results(browser, url: str, query: str, wanted: str):
-    """A fresh page of the site with ``query`` in mkdocs-material's search: (page, result addresses).
+    """A fresh page of the site with ``query`` in mkdocs-material's search: (page, result addresses, what it said).
 
     The index is built in a web worker after the page loads, and under load a query can race it;
     the query is typed again until results show, and the results are read once the first is
@@ -346,7 +346,10 @@ def search_results(browser, url: str, query: str, wanted: str):
     """
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+    messages: list[str] = []
     page = new_page(browser, DESKTOP)
+    page.on("console", lambda message: messages.append(f"{message.type}: {message.text}"))
+    page.on("pageerror", lambda error: messages.append(f"page error: {error}"))
     page.goto(url, wait_until="networkidle")
     page.click("label.md-header__button[for=__search]") if not page.is_visible(".md-search__input") else None
     page.wait_for_function(  # "Initializing search" until the worker is ready
@@ -370,7 +373,9 @@ def search_results(browser, url: str, query: str, wanted: str):
         )
     except PlaywrightTimeout:
         pass
-    return page, page.eval_on_selector_all(".md-search-result__link", "links => links.map(a => a.href.split(/[?#]/)[0])")
+    found = page.eval_on_selector_all(".md-search-result__link", "links => links.map(a => a.href.split(/[?#]/)[0])")
+    state = page.evaluate("[document.querySelector('.md-search-result__meta')?.textContent, document.querySelector('.md-search__input')?.value]")
+    return page, found, f"search said {state[0]!r} for {state[1]!r}; console: {messages[-10:]}"
 
 
 def test_search_for_a_model_id_reaches_its_page(site, browser):
@@ -378,11 +383,11 @@ def test_search_for_a_model_id_reaches_its_page(site, browser):
     model_id = "meta-llama/Llama-3.2-3B-Instruct"
     wanted = url + "models/meta-llama-llama-3-2-3b-instruct/"
     for _ in range(3):  # a page whose search worker never answered is tried afresh
-        page, targets = search_results(browser, url, model_id, wanted)
+        page, targets, diagnosis = search_results(browser, url, model_id, wanted)
         if targets:
             break
         page.context.close()
-    assert targets and targets[0] == wanted, targets
+    assert targets and targets[0] == wanted, (targets, diagnosis)
     page.locator(".md-search-result__link").first.click()
     page.wait_for_load_state("load")
     assert page.evaluate("location.origin + location.pathname") == wanted

@@ -67,3 +67,10 @@ def not_prunable_note(entry: Any) -> str:
     total = formulas.total_parameters(entry.architecture)
     active = formulas.active_parameters(entry.architecture, experts)
     return NOTE_TEMPLATES["mixture-of-experts"].format(total_millions=formulas.millions(total), active_millions=formulas.millions(active))
+
+
+def model_status(entry: Any) -> tuple[Status, str | None]:
+    """The status and note of every row that prunes ``entry``: ``not-prunable`` (and why), ``fused-mlp`` or ``ok``."""
+    if entry.not_prunable:
+        return "not-prunable", not_prunable_note(entry)
+    return pruned_status(entry.architecture_facts.fused_gate_up)

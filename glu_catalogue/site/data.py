@@ -21,7 +21,7 @@ import json
 from typing import Any, Mapping
 
 from ..core import formulas
-from ..core.plan_notes import NOTE_TEMPLATES, not_prunable_note, pruned_status
+from ..core.plan_notes import NOTE_TEMPLATES, model_status
 from ..store.registry import ModelEntry
 from .links import model_url
 from .markdown import GENERATED_MARKER
@@ -39,9 +39,7 @@ def planner_models(registry: Mapping[str, ModelEntry], paged: set[str]) -> list[
     models = []
     for model_id, entry in registry.items():
         shape = entry.architecture
-        status, note = pruned_status(entry.architecture_facts.fused_gate_up)
-        if entry.not_prunable:
-            status, note = "not-prunable", not_prunable_note(entry)
+        status, note = model_status(entry)
         models.append(
             {
                 "model_id": model_id,

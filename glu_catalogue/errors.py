@@ -55,6 +55,8 @@ class ReadError(InputError):
 
     def __str__(self) -> str:
         where = str(self.path)
+        if len(where) > 200:  # a path nobody can read on one line: its start and its length
+            where = f"{where[:100]}... ({len(where)} characters)"
         if self.line is not None:
             where += f":{self.line}"
             if self.column is not None:

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from ..core.architecture import MAX_EXACT_INT, Architecture
 from ..core.layout import is_layer_norm, known_in_layer, outside_layers
 from ..core.problems import show
-from ..store.reading import ReadError, kind_of, read_json
+from ..store.reading import ReadError, kind_of, path_exists, read_json
 from ..store.registry import ArchitectureFacts, architecture_from_config
 from .safetensors import SafetensorsHeader, TensorEntry, read_header
 
@@ -99,8 +99,10 @@ def read_checkpoint(directory: Path) -> Checkpoint:
     (a missing one is an error); without it, every ``*.safetensors`` file of the directory.
     """
     directory = Path(directory)
+    if not path_exists(directory):
+        raise ReadError(directory, "no such directory")
     if not directory.is_dir():
-        raise ReadError(directory, "no such directory" if not directory.exists() else "not a directory: expected a checkpoint directory")
+        raise ReadError(directory, "not a directory: expected a checkpoint directory")
     config = read_json(directory / CONFIG_FILE)
     if not isinstance(config, dict):
         raise ReadError(directory / CONFIG_FILE, f"expected a JSON object of model settings, found {kind_of(config)}")

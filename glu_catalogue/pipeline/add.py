@@ -21,13 +21,14 @@ from pydantic import ValidationError
 from ..checkpoints.reading import BUFFER_SUFFIXES, decoder_of, facts_from_tensors, read_checkpoint
 from ..errors import ArchitectureError, RegistryError, SourceError, UsageError
 from ..store import registry as registry_store
-from ..store.paths import display_path
+from ..store.paths import MODELS_DIR, default_data_dir, display_path, write_roots
 from ..store.paths import registry_dir as default_registry_dir
-from ..store.reading import ReadError
+from ..store.reading import ReadError, read_json
 from ..store.registry import ModelEntry, RegistryEntry, Source
 from ..store.sources import MODEL_ID, ModelSource, read_source
 from ..store.writing import write_files
 from .models import derive, entry_from_source, registered
+from .publish import site_for_registry
 
 #: Facts a checkpoint's tensor names show, compared with the derived ones.
 HEADER_FACTS = ("qkv_bias", "o_proj_bias", "mlp_bias", "qk_norm", "fused_qkv", "fused_gate_up", "norms_per_layer")
@@ -84,13 +85,32 @@ def add_model(
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         raise UsageError(f"{sources_file or text}: {where}: {first['msg']}") from None
+    texts, obsolete = _site_texts(directory, added.entry)
+    texts[target] = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     try:
-        write_files({target: json.dumps(document, indent=2, ensure_ascii=False) + "\n"})
+        write_files(texts, delete=obsolete, roots=_roots(directory, texts))
     except OSError as error:
         raise RegistryError(f"{display_path(target)}: cannot write: {error.strerror or error}; nothing written") from None
     registry_store.clear_cache()
     added.notes += list(derived.notes)
     return added
+
+
+def _site_texts(directory: Path, entry: RegistryEntry) -> tuple[dict[Path, str], list[Path]]:
+    """The site's generated files with ``entry`` registered: only for the registry beside the data the site shows
+    (``data/models``), not one named by ``$CATALOGUE_REGISTRY_DIR`` elsewhere."""
+    try:
+        if directory.resolve() != (default_data_dir() / MODELS_DIR).resolve():
+            return {}, []
+    except (OSError, RuntimeError):
+        return {}, []
+    registry = {**registered(directory), entry.model_id: entry}
+    return site_for_registry(dict(sorted(registry.items())))
+
+
+def _roots(directory: Path, texts: dict[Path, str]) -> tuple[Path, ...]:
+    """Where this write may reach: the registry, and the site's directory when its files are written."""
+    return (directory, *write_roots(default_data_dir())) if len(texts) > 1 else (directory,)
 
 
 def _model_id(given: str | None, source: ModelSource, text: str) -> str:
@@ -103,6 +123,12 @@ def _model_id(given: str | None, source: ModelSource, text: str) -> str:
 
 
 def _refuse_existing(model_id: str, target: Path, directory: Path) -> None:
+    same_but_case = [known for known in registered(directory) if known.lower() == model_id.lower() and known != model_id]
+    if same_but_case:
+        raise RegistryError(
+            f"{model_id} differs from the registry's {same_but_case[0]} only in case: ids must differ in more "
+            "(their files would collide on a case-insensitive file system); use that id, or another --id"
+        )
     if model_id in registered(directory) or target.exists():
         raise RegistryError(
             f"{model_id} is already in the registry ({display_path(target)}): delete that file first to add it again"
@@ -124,12 +150,11 @@ def _citations(source: ModelSource, sources_file: Path | None) -> tuple[list[dic
 
 
 def _read_sources_file(path: Path) -> dict[str, Any]:
+    """The ``--sources`` file: read with every input's checks (a regular file, capped in size, strict JSON)."""
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise UsageError(f"--sources {path}: cannot read: {error.strerror}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise UsageError(f"--sources {path}: not a JSON file ({error})") from None
+        document = read_json(path)
+    except ReadError as error:
+        raise UsageError(f"--sources {error}") from None
     if isinstance(document, list):
         return {"sources": document}
     if not isinstance(document, dict):

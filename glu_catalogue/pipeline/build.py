@@ -31,7 +31,7 @@ from ..store.registry import ModelEntry, load_registry
 from ..store.sources import read_source
 from ..store.writing import recover_data_dir
 from .lock import build_lock
-from .models import resolve_model
+from .models import resolve_model, unique_entries
 from .publish import write_catalogue
 
 #: The study's pruning levels, in percent.
@@ -189,7 +189,8 @@ def run_build(request: BuildRequest, progress: Progress | None = None) -> BuildR
     """Build what ``request`` asks for, write the catalogue to ``request.data_dir`` and check it."""
     progress = progress or _Silent()
     _check_request(request)
-    entries = [resolve_model(model) for model in request.model_ids or tuple(load_registry())]
+    texts = request.model_ids or tuple(load_registry())
+    entries = unique_entries(texts, [resolve_model(model) for model in texts])
     with build_lock(request.data_dir, request.wait):
         recover_data_dir(request.data_dir)
         existing = existing_catalogue(request.data_dir)

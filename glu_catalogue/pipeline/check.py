@@ -14,6 +14,7 @@ from typing import Mapping, Sequence
 from ..core.problems import Report
 from ..site.generated import check_site, read_site_files
 from ..store.paths import default_data_dir, schemas_dir, site_docs_dir
+from ..store.reading import path_exists
 from ..store.registry import ModelEntry, load_registry
 from ..store.writing import recover, recover_data_dir
 from ..verifier.catalogue import verify_contents, verify_path, verify_schemas
@@ -53,6 +54,7 @@ def check(paths: Sequence[Path] = (), *, check_schemas: bool = True, check_docs:
 def recover_before_reading(paths: Sequence[Path]) -> None:
     """Complete or undo any write a crash interrupted in the data directories of ``paths`` and in schemas/."""
     for path in paths:
+        path_exists(path)  # a name too long or a loop is one line naming it, before anything is touched
         recover_data_dir(path if path.is_dir() else path.parent)
     recover(schemas_dir())
 

@@ -12,15 +12,16 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Sequence
 
 from ..core.architecture import CONFIG_FIELDS
 from ..core.derive import closed_form_provenance, closed_form_record
 from ..core.formulas import display
 from ..core.records import ExpansionRecord
-from ..errors import PruningError, RecordNotFound, SourceError, UnknownModelError
+from ..errors import ArchitectureError, PruningError, RecordNotFound, SourceError, UnknownModelError, UsageError
 from ..store.paths import registry_dir as default_registry_dir
 from ..store.registry import ModelEntry, Origin, get_model, load_registry, suggest
+from ..store.local_paths import looks_like_path, path_kind
 from ..store.sources import ModelSource, looks_like_source, read_source
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ def resolve_model(text: str, registry_dir: Path | None = None) -> ModelEntry:
     try:
         return _source_entry(text, registry_dir)
     except SourceError as error:
-        if Path(text).expanduser().exists():
+        if is_local_path(text):
             raise
         raise UnknownModelError(text, suggest(text, registry), hub_reason=str(error).partition(": ")[2]) from None
 
@@ -57,14 +58,60 @@ def resolve_model(text: str, registry_dir: Path | None = None) -> ModelEntry:
 def _source_entry(text: str, registry_dir: Path | None) -> ModelEntry:
     """The entry of a source outside the registry; cached, as a build resolves its models twice."""
     source = read_source(text)
-    return entry_from_source(source, model_id=source.model_id or text, registry_dir=registry_dir)
+    return entry_from_source(source, model_id=source.model_id or local_model_id(source), registry_dir=registry_dir)
+
+
+def local_model_id(source: ModelSource) -> str:
+    """The id of a local config or checkpoint that names none: ``local/<its directory's name>``.
+
+    However the path was typed (``models/llama``, ``../models/llama``, absolute), the same
+    directory gives the same id; the record's origin holds the resolved path.
+    """
+    path = Path(source.location).expanduser()
+    try:
+        path = path.resolve()
+    except (OSError, RuntimeError):
+        pass
+    if source.kind == "config" and path.name.lower() != "config.json":
+        name = path.stem
+    else:
+        name = path.name if source.kind == "checkpoint" else path.parent.name
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip(".-")[:96] or "model"
+    return f"local/{name}"
+
+
+def unique_entries(texts: Sequence[str], entries: Sequence[ModelEntry]) -> list[ModelEntry]:
+    """``entries`` with one entry per model: the same source typed twice (or two ways) counts once.
+
+    Two different sources that would get the same id are refused (``UsageError``), naming both.
+    """
+    chosen: dict[str, tuple[str, ModelEntry]] = {}
+    for text, entry in zip(texts, entries):
+        if entry.model_id in chosen:
+            first_text, first = chosen[entry.model_id]
+            if _identity(first) != _identity(entry):
+                raise UsageError(
+                    f"{first_text} and {text} are different models that would both be {entry.model_id}: "
+                    "give each its own id with `catalogue add PATH --id ORG/NAME`, then build them by id"
+                )
+            continue
+        chosen[entry.model_id] = (text, entry)
+    return [entry for _, entry in chosen.values()]
+
+
+def _identity(entry: ModelEntry) -> tuple:
+    origin = entry.origin
+    return (origin.kind, origin.location, origin.revision, origin.config_sha256) if origin is not None else (entry.model_id,)
 
 
 def derive(source: ModelSource) -> DerivedFacts:
     """The facts of ``source``'s config, read off its transformers class on the meta device."""
     from ..generate.facts import derive_facts
 
-    return derive_facts(source.config)
+    try:
+        return derive_facts(source.config)
+    except ArchitectureError as error:  # transformers' reason, with the file or id it is about
+        raise type(error)(f"{source.label}: {error}") from None
 
 
 def entry_from_source(
@@ -98,7 +145,13 @@ def registered(registry_dir: Path | None = None) -> dict[str, ModelEntry]:
 
 def origin_of(source: ModelSource) -> Origin:
     """Where ``source`` was read: kind, path or hub id, the commit, and the config file's sha256."""
-    return Origin(kind=source.kind, location=source.location, revision=source.revision, config_sha256=source.config_sha256)
+    location = source.location
+    if source.kind != "hub":  # the directory or file itself, however the path was typed
+        try:
+            location = str(Path(location).expanduser().resolve())
+        except (OSError, RuntimeError):
+            pass
+    return Origin(kind=source.kind, location=location, revision=source.revision, config_sha256=source.config_sha256)
 
 
 def registry_facts(derived: DerivedFacts, config: dict[str, Any]) -> dict[str, Any]:
@@ -160,15 +213,24 @@ def computed_record(model: str, pruning_pct: int) -> ExpansionRecord:
         raise RecordNotFound(f"{model}@{pruning_pct}: optipfair would refuse this level ({error})") from None
 
 
-def record_for_label(label: str) -> str | ExpansionRecord:
-    """``MODEL@PCT`` as ``inspect`` takes it: the label itself for a registry model (its catalogue record),
-    the computed record for a config.json, checkpoint or hub id outside the registry."""
-    from ..checkpoints.inspect import parse_record_label
+def record_for_label(label: str, catalogue_path: Path | None = None) -> str | ExpansionRecord:
+    """``MODEL@PCT`` as ``inspect`` takes it: the label itself for a registry model or a model the catalogue
+    (``catalogue_path``: a catalogue JSON or data directory, default data/) holds, whose record is read there;
+    the computed record for a config.json, checkpoint or hub id outside both."""
+    from ..checkpoints.inspect import catalogues_model, parse_record_label
 
     model, pruning_pct = parse_record_label(label)
-    if _registry_like(model, load_registry()):
+    if _registry_like(model, load_registry()) or catalogues_model(model, catalogue_path):
         return label
     return computed_record(model, pruning_pct)
+
+
+def is_local_path(text: str) -> bool:
+    """True when ``text`` names something on disk, or is written as a path: its errors are about that path."""
+    try:
+        return path_kind(text) is not None or looks_like_path(text)
+    except SourceError:
+        return True
 
 
 def _registry_like(text: str, registry: dict[str, ModelEntry]) -> bool:

@@ -10,7 +10,7 @@ from ..core.problems import Report
 from ..core.records import ExpansionRecord
 from ..core.summary import summary_rows
 from ..site.generated import obsolete_generated, planned_plots, read_site_files, site_content, site_texts
-from ..store.paths import CATALOGUE_FILE, SUMMARY_FILE, schemas_dir, site_docs_dir, write_roots
+from ..store.paths import CATALOGUE_FILE, SUMMARY_FILE, default_data_dir, schemas_dir, site_docs_dir, write_roots
 from ..store.registry import ModelEntry, load_registry, size_label
 from ..store.schemas import rendered_schemas
 from ..store.writing import catalogue_json, recover_data_dir, summary_csv_text, write_files
@@ -65,6 +65,22 @@ def write_catalogue(
         report.checked["plots"] += len(planned_plots(content))
     changed = write_files(texts, delete=obsolete, journal_dir=data_dir, roots=roots)
     return changed, report
+
+
+def site_for_registry(registry: Mapping[str, ModelEntry]) -> tuple[dict[Path, str], list[Path]]:
+    """The default site's generated files as ``registry`` renders them, and the pages it no longer has.
+
+    What ``catalogue add`` writes in the same step as a registry file, so the site's planner
+    data and pages never lag the registry. Empty when the default data directory has no site.
+    """
+    data_dir = default_data_dir()
+    docs_dir = site_docs_dir(data_dir)
+    if docs_dir is None or not (data_dir / CATALOGUE_FILE).exists():
+        return {}, []
+    recover_data_dir(data_dir)
+    files = read_site_files(data_dir)
+    content = site_content(files, registry, verify_contents(data_dir, files, registry))
+    return site_texts(docs_dir, content), obsolete_generated(docs_dir, content)
 
 
 def write_docs(data_dir: Path, docs_dir: Path, registry: Mapping[str, ModelEntry]) -> tuple[list[Path], list[Path]]:

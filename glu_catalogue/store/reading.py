@@ -62,6 +62,19 @@ def file_error(path: Path | str, error: OSError, expected: str = "a file") -> Re
     return ReadError(path, reason or f"cannot read: {error.strerror or error}")
 
 
+def path_exists(path: Path | str) -> bool:
+    """Whether ``path`` exists; ``ReadError`` naming it when it never can be read (a name too long, a loop, no permission)."""
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        return False
+    except OSError as error:
+        raise file_error(path, error) from None
+    except ValueError:  # an embedded NUL: no file has this name
+        return False
+    return True
+
+
 def special_kind(mode: int) -> str | None:
     """What a non-regular file of ``mode`` is (``a FIFO (named pipe)``, ...); None for a regular file."""
     if stat.S_ISREG(mode):

@@ -22,14 +22,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from ..core.config_limits import size_problem
 from ..errors import SourceError
+from .hub_reach import hub_unreachable_reason, quiet_hub
+from .local_paths import looks_like_path, path_kind
 from .reading import MAX_SMALL_FILE_BYTES, kind_of, parse_json, read_bytes
 from .registry import REGISTRY_ID_PATTERN
 
 CONFIG_FILE = "config.json"
 
-#: ``org/name`` with an optional ``@revision``: what a hub id looks like.
-HUB_ID = re.compile(r"^(?P<repo>[\w.-]+/[\w.-]+)(?:@(?P<revision>[\w./-]+))?$")
+#: ``org/name`` with an optional ``@revision``: what a hub id looks like (each part at most 96 characters).
+HUB_ID = re.compile(r"^(?P<repo>[\w.-]{1,96}/[\w.-]{1,96})(?:@(?P<revision>[\w./-]{1,255}))?$")
 
 #: A model id the registry accepts: ``org/name``, no part starting with a dot (ids name files and directories).
 MODEL_ID = re.compile(REGISTRY_ID_PATTERN)
@@ -62,21 +65,36 @@ class ModelSource:
 
 
 def looks_like_source(text: str) -> bool:
-    """True when ``text`` names a path that exists or a hub id (``org/name[@revision]``)."""
-    return Path(text).expanduser().exists() or bool(HUB_ID.match(text))
+    """True when ``text`` names a path (one that exists or cannot be read, or text shaped like one) or a hub id."""
+    try:
+        return path_kind(text) is not None or looks_like_path(text) or bool(HUB_ID.match(text))
+    except SourceError:
+        return True  # something is there (a loop, a name too long): reading it says what
 
 
 def read_source(text: str) -> ModelSource:
-    """The ``ModelSource`` ``text`` names: an existing file or directory, else a hub id."""
-    path = Path(text).expanduser()
-    if path.is_dir():
-        return _checkpoint(text, path)
-    if path.exists():
-        return _config_file(text, path)
+    """The ``ModelSource`` ``text`` names: an existing file or directory, else a hub id.
+
+    Text shaped like a path (``./``, ``/``, ``~``, a name ending in ``.json``) that names nothing,
+    a link loop, or a path too long for the file system is reported as such at once, never
+    looked up on the hub.
+    """
+    kind = path_kind(text)  # raises SourceError for a loop, a too-long name, a denied directory
+    if kind == "directory":
+        return _checkpoint(text, Path(text).expanduser())
+    if kind is not None:
+        return _config_file(text, Path(text).expanduser())
+    if looks_like_path(text):
+        raise SourceError(f"{text}: no such file or directory")
     match = HUB_ID.match(text)
     if match is None:
-        raise SourceError(f"{text}: no such file or directory, and not a hub id like org/name[@revision]")
+        raise SourceError(f"{_short(text)}: no such file or directory, and not a hub id like org/name[@revision]")
     return _hub(match["repo"], match["revision"])
+
+
+def _short(text: str) -> str:
+    """``text`` as an error shows it: at most 120 characters."""
+    return text if len(text) <= 120 else f"{text[:100]}... ({len(text)} characters)"
 
 
 def _config_file(text: str, path: Path) -> ModelSource:
@@ -85,6 +103,7 @@ def _config_file(text: str, path: Path) -> ModelSource:
         described = document.get("model_id")
         description = {key: document[key] for key in ("sources", "notes") if key in document}
         config = document["config"]
+        _check_sizes(path, config)
         digest = config_sha256(config)
         return ModelSource("config", text, config, digest, path, model_id=described if _is_id(described) else None, description=description)
     return ModelSource("config", text, document, digest, path, model_id=_named(document))
@@ -92,7 +111,7 @@ def _config_file(text: str, path: Path) -> ModelSource:
 
 def _checkpoint(text: str, directory: Path) -> ModelSource:
     path = directory / CONFIG_FILE
-    if not path.exists() and not path.is_symlink():
+    if path_kind(str(path)) is None:
         raise SourceError(f"{text}: no {CONFIG_FILE} in this directory (is it a save_pretrained checkpoint?)")
     config, digest = _read_json(path)
     weights = directory if any(directory.glob("*.safetensors")) else None
@@ -105,10 +124,16 @@ def _hub(repo: str, revision: str | None) -> ModelSource:
         from huggingface_hub import hf_hub_download
     except ImportError:
         raise SourceError(f"{repo}: resolving a hub id needs huggingface_hub (pip install -e '.[generate]')") from None
+    named = f"{repo}{'@' + revision if revision else ''}"
+    unreachable = hub_unreachable_reason()
     try:
-        path = Path(hf_hub_download(repo, CONFIG_FILE, revision=revision))
+        with quiet_hub():
+            path = Path(hf_hub_download(repo, CONFIG_FILE, revision=revision, local_files_only=unreachable is not None))
     except Exception as error:
-        raise SourceError(f"{repo}{'@' + revision if revision else ''}: {_hub_reason(error)}") from None
+        reason = _hub_reason(error)
+        if unreachable is not None:
+            reason = f"config.json is not in the local Hugging Face cache and the hub cannot be reached ({unreachable}); give a local config.json or checkpoint, or download it where there is a network"
+        raise SourceError(f"{named}: {reason}") from None
     config, digest = _read_json(path)
     commit = path.parent.name if path.parent.parent.name == "snapshots" else revision
     weights = path.parent if any(path.parent.glob("*.safetensors")) else None
@@ -138,7 +163,16 @@ def _read_json(path: Path) -> tuple[dict[str, Any], str]:
     document = parse_json(path, data)
     if not isinstance(document, dict):
         raise SourceError(f"{path}: expected a JSON object of model settings (a config.json), found {kind_of(document)}")
+    if not isinstance(document.get("config"), dict):  # a model description's config is checked where it is read
+        _check_sizes(path, document)
     return document, hashlib.sha256(data).hexdigest()
+
+
+def _check_sizes(path: Path, config: dict[str, Any]) -> None:
+    """``SourceError`` naming the file and field when a size is not a whole number within what real models have."""
+    problem = size_problem(config)
+    if problem is not None:
+        raise SourceError(f"{path}: {problem}; nothing was built")
 
 
 def config_sha256(config: dict[str, Any]) -> str:

@@ -1,0 +1,57 @@
+"""Whether the Hugging Face Hub can be reached at all, asked in a second, and huggingface_hub kept quiet.
+
+huggingface_hub retries a request that meets a network error five times with back-off (about
+24 s) and logs a warning for each try. Without a network that is 24 s and a dozen lines before
+one answer that was known at once, so the hub's host is resolved and connected to first, with a
+short timeout; when that fails, only the local cache is asked. Standard library, plus
+huggingface_hub's constants (imported only here, when a hub id is used).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from contextlib import contextmanager
+from typing import Iterator
+from urllib.parse import urlsplit
+
+#: Seconds to wait for the hub's host to answer a connection.
+CONNECT_TIMEOUT_S = 3.0
+
+
+def hub_endpoint() -> str:
+    """The hub's address huggingface_hub uses (``HF_ENDPOINT``, else https://huggingface.co)."""
+    try:
+        from huggingface_hub import constants
+    except ImportError:
+        return os.environ.get("HF_ENDPOINT", "https://huggingface.co")
+    return constants.ENDPOINT
+
+
+def hub_unreachable_reason(endpoint: str | None = None) -> str | None:
+    """Why the hub cannot be reached (``HF_HUB_OFFLINE`` set, its name not resolved, no connection), else None."""
+    if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on"):
+        return "HF_HUB_OFFLINE is set"
+    address = urlsplit(endpoint or hub_endpoint())
+    host = address.hostname or ""
+    port = address.port or (443 if address.scheme == "https" else 80)
+    try:
+        with socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S):
+            return None
+    except socket.gaierror:
+        return f"the name {host} does not resolve: no network?"
+    except OSError as error:
+        return f"no connection to {host}:{port}: {error.strerror or type(error).__name__}"
+
+
+@contextmanager
+def quiet_hub() -> Iterator[None]:
+    """huggingface_hub's warnings (retries, progress) kept off the screen while a config is fetched."""
+    logger = logging.getLogger("huggingface_hub")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import run_cli
 from tiny_models import save_checkpoint, write_registry
 
 from glu_catalogue.cli.commands import cli
@@ -334,3 +335,29 @@ def test_a_build_whose_only_model_failed_writes_no_catalogue(registry, tmp_path)
     assert result.exit_code == 1
     assert f"no catalogue written to {data}: no model could be built" in result.stdout
     assert not data.exists()
+
+
+# --- --quiet ---------------------------------------------------------------------------------------
+
+#: What a tqdm bar writes: transformers' descriptions, the bar, the rate.
+TQDM_MARKS = ("Loading weights", "Writing model shards", "%|", "it/s]", "s/it]")
+
+
+def test_quiet_shows_no_progress_bars_not_even_transformers(registry, tmp_path):
+    """A checkpoint on disk loads with from_pretrained ("Loading weights") and saves with save_pretrained
+    ("Writing model shards"): under --quiet neither bar appears."""
+    checkpoint = save_checkpoint("tiny/llama", tmp_path / "ckpt")
+    result = run_cli("build", "--data", str(tmp_path / "data"), "--quiet", "--device", "cpu", "--models", "tiny/llama",
+                     "--weights", str(checkpoint), "--levels", "0,20", "--save-pruned", str(tmp_path / "pruned"), timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert records(tmp_path / "data")[0]["provenance"]["weights"] == "checkpoint"
+    assert [mark for mark in TQDM_MARKS if mark in result.stderr + result.stdout] == [], result.stderr
+
+
+def test_quiet_hides_the_libraries_bars_for_the_build_only(registry, tmp_path):
+    from transformers.utils import logging
+
+    before = logging.is_progress_bar_enabled()
+    checkpoint = save_checkpoint("tiny/llama", tmp_path / "ckpt")
+    assert build(tmp_path / "data", "--models", "tiny/llama", "--weights", str(checkpoint), "--levels", "0").exit_code == 0
+    assert logging.is_progress_bar_enabled() == before

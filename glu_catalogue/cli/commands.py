@@ -365,7 +365,7 @@ def build(
     request = BuildRequest(
         model_ids=parse_models(models), levels=parse_levels(levels), data_dir=data_dir or default_data_dir(),
         method=method, device=device, dtype=dtype, weights=weights, seed=seed, save_pruned=save_pruned,
-        stream=stream, force=force, closed_form=closed_form, wait=wait,
+        stream=stream, force=force, closed_form=closed_form, wait=wait, quiet=quiet,
     )
     with BuildProgress(quiet) as progress:
         result = run_build(request, progress)
@@ -456,6 +456,8 @@ def print_build_summary(result, request) -> None:
     from rich.table import Table
 
     out = console()
+    for leftover in result.leftovers:
+        out.print(f"--save-pruned: {leftover.path}: {leftover.action}", markup=False)
     table = Table(title="catalogue build", header_style="bold")
     for column in ("model", "built", "skipped", "seconds", "peak memory", "path", "weights", "result"):
         table.add_column(column, overflow="fold")

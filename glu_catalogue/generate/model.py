@@ -11,22 +11,24 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import torch
 
 from .. import __version__
-from ..checkpoints.reading import is_plain_file_name, read_checkpoint
+from ..checkpoints.reading import read_checkpoint
 from ..core import formulas
 from ..core.architecture import ARCHITECTURE_FIELDS
 from ..core.derive import record_from_counts, utc_now
 from ..core.records import ExpansionRecord, Provenance
 from ..errors import ModelFailed, ReadError
 from ..store.registry import ModelEntry, architecture_from_config
-from . import memory
+from . import checkpoint_dirs, memory
+from .checkpoint_dirs import pruned_directory
 from .layer_weights import fill_random, initializer_std, inspected_checkpoint, transformers_config
 from .pruning import LevelPruner, count_parameters
 from .weights import WeightsSource, config_sha256
@@ -320,16 +322,33 @@ def random_model(entry: ModelEntry, dtype: torch.dtype, device: str, seed: int) 
     return model
 
 
-def pruned_directory(root: Path, model_id: str, level: int) -> Path:
-    """Where ``--save-pruned`` puts one level's checkpoint: ``root/<org>__<name>/pruned-<level>pct``."""
-    return root / model_id.replace("/", "__") / f"pruned-{level:02d}pct"
-
-
 def save_pruned(model: torch.nn.Module, root: Path, model_id: str, level: int) -> Path:
-    """``save_pretrained`` the pruned model to ``pruned_directory(root, model_id, level)``."""
-    if not is_plain_file_name(model_id.replace("/", "__")):
-        raise ModelFailed(f"--save-pruned: model id {model_id!r} does not make a directory name inside {root}")
+    """``save_pretrained`` the pruned model into ``pruned_directory(root, model_id, level)``, whole or not at all.
+
+    It is written aside and swapped in (``checkpoint_dirs``): a save that fails or is killed
+    leaves no half checkpoint, and none of its temporary files, under the target's name.
+    """
     target = pruned_directory(root, model_id, level)
-    target.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(target)
-    return target
+    partial = checkpoint_dirs.begin(target)
+    try:
+        model.save_pretrained(partial)
+    except BaseException:
+        checkpoint_dirs.abandon(partial)
+        raise
+    return checkpoint_dirs.swap_in(partial, target)
+
+
+@contextmanager
+def progress_bars(shown: bool) -> Iterator[None]:
+    """transformers' and huggingface_hub's tqdm bars ("Loading weights", "Writing model shards", downloads)
+    hidden for the block unless ``shown``; afterwards as they were."""
+    from transformers.utils import logging
+
+    was_shown = logging.is_progress_bar_enabled()
+    if not shown:
+        logging.disable_progress_bar()  # huggingface_hub's bars too
+    try:
+        yield
+    finally:
+        if was_shown and not shown:
+            logging.enable_progress_bar()

@@ -7,16 +7,15 @@ memory (``SafetensorsWriter``). ``PrunedCheckpoint`` makes one such directory: a
 decoder layer plus one for the tensors outside the layers, ``model.safetensors.index.json``,
 ``config.json`` with the new ``intermediate_size`` and ``generation_config.json``, as
 ``save_pretrained`` lays them out, so ``from_pretrained`` loads it. It is written under
-``<target>.partial`` and renamed into place when complete: an interrupted build leaves no
-half-written checkpoint under the target's name.
+``<target>.partial`` and swapped into place when complete, as the in-memory path's
+``save_pretrained`` is (``checkpoint_dirs``): an interrupted build leaves no half-written
+checkpoint under the target's name.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
-import shutil
 import struct
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ import torch
 from ..checkpoints.reading import CONFIG_FILE, INDEX_FILE
 from ..checkpoints.safetensors import LENGTH_PREFIX_BYTES, METADATA_KEY
 from ..errors import ModelFailed
+from . import checkpoint_dirs
 from .layer_weights import SAFETENSORS_DTYPES
 
 #: The ``__metadata__`` transformers writes, and needs to load a file (``format``: ``pt``).
@@ -86,12 +86,10 @@ class PrunedCheckpoint:
 
     def __init__(self, target: Path, n_shards: int):
         self.target = target
-        self.partial = target.with_name(target.name + ".partial")
+        self.partial = checkpoint_dirs.begin(target)
         self.n_shards = n_shards
         self.weight_map: dict[str, str] = {}
         self.total_bytes = 0
-        shutil.rmtree(self.partial, ignore_errors=True)
-        self.partial.mkdir(parents=True)
 
     def open_shard(self, number: int, specs: list[tuple[str, torch.dtype, tuple[int, ...]]]) -> SafetensorsWriter:
         """Start shard ``number`` (from 1), announcing its tensors; write them with the writer, then ``close`` it."""
@@ -109,7 +107,7 @@ class PrunedCheckpoint:
         writer.close()
 
     def finish(self, config: Any, generation_config: Any | None, n_parameters: int) -> Path:
-        """Write the index and the configs, then move the directory to its target (replacing an older one)."""
+        """Write the index and the configs, then swap the directory in at its target (replacing an older one)."""
         index = {"metadata": {"total_parameters": n_parameters, "total_size": self.total_bytes}, "weight_map": dict(sorted(self.weight_map.items()))}
         (self.partial / INDEX_FILE).write_text(json.dumps(index, indent=2, sort_keys=True) + "\n")
         config.save_pretrained(self.partial)
@@ -117,14 +115,8 @@ class PrunedCheckpoint:
             generation_config.save_pretrained(self.partial)
         if not (self.partial / CONFIG_FILE).is_file():
             raise ModelFailed(f"{self.partial}: config.json was not written")
-        old = self.target.with_name(self.target.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
-        if self.target.exists():
-            os.replace(self.target, old)
-        os.replace(self.partial, self.target)
-        shutil.rmtree(old, ignore_errors=True)
-        return self.target
+        return checkpoint_dirs.swap_in(self.partial, self.target)
 
     def abandon(self) -> None:
         """Remove what was written: the build failed."""
-        shutil.rmtree(self.partial, ignore_errors=True)
+        checkpoint_dirs.abandon(self.partial)

@@ -34,6 +34,7 @@ from ..core import formulas
 from ..errors import ModelFailed
 from ..store.registry import ModelEntry
 from . import memory
+from .checkpoint_dirs import pruned_directory
 from .layer_weights import (
     CheckpointTensors,
     DecoderLayout,
@@ -52,7 +53,6 @@ from .model import (
     layer_mlp_bytes,
     make_records,
     model_bytes,
-    pruned_directory,
 )
 from .pruning import Rows, indices_bytes, kept_indices, pair_scores
 from .sharded_writer import PrunedCheckpoint

@@ -5,7 +5,8 @@ A record is rebuilt only when its inputs changed (method, weights, seed, config,
 built by ``generate.build_model`` (imported only when a model needs building, so a no-op build
 needs no torch). A model that fails is reported and the others go on; the records it had stay.
 All files are written at the end in one atomic step, under a lock on the data directory (``lock``).
-torch is not imported by this module.
+With ``save_pruned``, what interrupted saves of the requested models left there is put back or
+removed first (``checkpoint_dirs.sweep``) and listed in the result. torch is not imported by this module.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from typing import Protocol
 from ..core.derive import closed_form_provenance, closed_form_record
 from ..core.problems import Report
 from ..core.records import MAX_EXACT_INT, Catalogue, ExpansionRecord
-from ..errors import BuildError, CatalogueError, UsageError
+from ..errors import BuildError, CatalogueError, ModelFailed, UsageError
+from ..generate import checkpoint_dirs
+from ..generate.checkpoint_dirs import Leftover
 from ..generate.weights import (
     DEFAULT_SEED,
     WeightsSource,
@@ -68,6 +71,7 @@ class BuildRequest:
     force: bool = False
     closed_form: bool = False
     wait: bool = False
+    quiet: bool = False  # no progress bars, transformers' ("Loading weights") included
 
 
 @dataclass
@@ -95,6 +99,8 @@ class BuildResult:
     changed_files: list[Path]
     #: None when nothing was written: no catalogue existed and no model could be built.
     report: Report | None
+    #: What interrupted ``--save-pruned`` saves had left, and what became of it.
+    leftovers: list[Leftover] = field(default_factory=list)
 
     @property
     def failed(self) -> list[ModelOutcome]:
@@ -193,6 +199,7 @@ def run_build(request: BuildRequest, progress: Progress | None = None) -> BuildR
     entries = unique_entries(texts, [resolve_model(model) for model in texts])
     with build_lock(request.data_dir, request.wait):
         recover_data_dir(request.data_dir)
+        leftovers = sweep_saved(request.save_pruned, entries)
         existing = existing_catalogue(request.data_dir)
         records = {(r.base_model, r.pruning_pct): r for r in existing.models} if existing else {}
         _check_method(existing, request, {entry.model_id for entry in entries})
@@ -201,12 +208,29 @@ def run_build(request: BuildRequest, progress: Progress | None = None) -> BuildR
         else:
             outcomes = _generated(entries, request, records, progress)
         if existing is None and not records and any(outcome.error for outcome in outcomes):
-            return BuildResult(outcomes=outcomes, changed_files=[], report=None)  # every model failed: write nothing
+            return BuildResult(outcomes=outcomes, changed_files=[], report=None, leftovers=leftovers)  # every model failed: write nothing
         ordered = list(records.values())
         versions = {r.provenance.optipfair_version for r in ordered if r.provenance and r.provenance.optipfair_version}
         optipfair_version = ", ".join(sorted(versions)) if versions else CLOSED_FORM_VERSION
         changed, report = write_catalogue(request.data_dir, ordered, optipfair_version, request.method)
-    return BuildResult(outcomes=outcomes, changed_files=changed, report=report)
+    return BuildResult(outcomes=outcomes, changed_files=changed, report=report, leftovers=leftovers)
+
+
+def sweep_saved(root: Path | None, entries: list[ModelEntry]) -> list[Leftover]:
+    """What interrupted saves of these models left under ``root`` (``--save-pruned``), put back or removed."""
+    if root is None:
+        return []
+    leftovers = []
+    for entry in entries:
+        try:
+            leftovers += checkpoint_dirs.sweep(checkpoint_dirs.model_directory(root, entry.model_id))
+        except ModelFailed:
+            continue  # an id that makes no directory name: saving that model fails, and says why
+        except OSError as error:
+            raise BuildError(
+                f"{error.filename}: cannot remove what an interrupted --save-pruned left ({error.strerror}): remove it, then build again"
+            ) from None
+    return leftovers
 
 
 def _check_request(request: BuildRequest) -> None:
@@ -355,11 +379,12 @@ def _build_one(
         outcome.build_path, outcome.build_path_reason = path.name, path.reason
         progress.path_chosen(entry.model_id, path.name, path.reason)
         on_level = lambda level: progress.level_done(entry.model_id, level)
-        if path.name == memory.STREAMING:
-            on_layer = lambda done, total: progress.layer_done(entry.model_id, done, total)
-            build = streaming.build_streaming(entry, levels, weights, settings, on_level=on_level, on_layer=on_layer)
-        else:
-            build = generate.build_model(entry, levels, weights, settings, on_level=on_level)
+        with generate.progress_bars(shown=not request.quiet):
+            if path.name == memory.STREAMING:
+                on_layer = lambda done, total: progress.layer_done(entry.model_id, done, total)
+                build = streaming.build_streaming(entry, levels, weights, settings, on_level=on_level, on_layer=on_layer)
+            else:
+                build = generate.build_model(entry, levels, weights, settings, on_level=on_level)
     except ImportError as error:
         outcome.error = f"the generator needs torch, transformers and optipfair (pip install -e '.[generate]'): {error}"
         return

@@ -101,19 +101,23 @@ def plan(
     return make_plan(entries, ratio=ratio, pruning_pct=pruning_pct, divisor=divisor)
 
 
-def inspect_checkpoint(directory: str | Path, record: str | None = None) -> Inspection:
+def inspect_checkpoint(directory: str | Path, record: str | None = None, data: str | Path | None = None) -> Inspection:
     """Inspect a checkpoint directory from its safetensors headers (no torch, no weights read).
 
-    ``record`` (``MODEL@PCT``) also compares it with that catalogue record. The result holds the
-    architecture, each layer's MLP width, the totals and a ``report`` of problems.
+    ``record`` (``MODEL@PCT``) also compares it with that record of the catalogue in ``data`` (a
+    data directory or catalogue JSON, as ``catalogue inspect --data``; default: the shipped data);
+    MODEL may also be a config.json, checkpoint or hub id, whose record is computed. The result
+    holds the architecture, each layer's MLP width, the totals and a ``report`` of problems.
 
     >>> inspection = inspect_checkpoint(checkpoint_dir)  # a directory saved by save_pretrained
     >>> inspection.uniform, inspection.ok
     (True, True)
     """
     from .checkpoints.inspect import inspect_checkpoint as inspect
+    from .pipeline.models import record_for_label
 
-    return inspect(Path(directory), record)
+    catalogue = Path(data) if data is not None else None
+    return inspect(Path(directory), record_for_label(record, catalogue) if record is not None else None, catalogue)
 
 
 def verify(paths: Sequence[str | Path] = ()) -> Report:

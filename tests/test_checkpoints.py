@@ -331,8 +331,10 @@ def test_not_a_checkpoint(tmp_path):
     assert "no *.safetensors files" in one_line_error(invoke("inspect", str(tmp_path)), tmp_path)
 
 
-def test_verify_refuses_paths_and_a_checkpoint_together(small_checkpoint):
+def test_verify_takes_a_path_with_a_checkpoint_only_as_the_records_catalogue(small_checkpoint):
+    """With --checkpoint, one PATH names the catalogue --record is read from (tests/test_record_data_dir.py); alone, it is refused."""
     assert invoke("verify", "data", "--checkpoint", str(small_checkpoint)).exit_code == 2
+    assert invoke("verify", "data", "data", "--checkpoint", str(small_checkpoint), "--record", "meta-llama/Llama-3.2-1B@40").exit_code == 2
     assert invoke("verify", "--record", "meta-llama/Llama-3.2-1B@40").exit_code == 2
 
 

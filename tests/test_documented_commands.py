@@ -327,8 +327,8 @@ def olmo2_config(target: Path) -> None:
 
 
 INPUTS = {"broken.json": lambda target: target.write_text('{"metadata": {,\n'), "config.json": olmo2_config}
-#: Inputs made by the ``my_olmo2`` fixture, by the first component of their path.
-MY_OLMO2 = {"my-olmo2", "pruned"}
+#: Inputs made by the ``my_olmo2`` fixture, by the first component of their path (``pruned`` alone is the inspect section's).
+MY_OLMO2 = {"my-olmo2", "my-data", "pruned"}
 
 
 def prepare_inputs(shown: Shown, directory: Path, request: pytest.FixtureRequest) -> None:
@@ -341,7 +341,7 @@ def prepare_inputs(shown: Shown, directory: Path, request: pytest.FixtureRequest
         name = path.split("/")[0]
         if not name or (directory / name).exists():
             continue
-        if name in MY_OLMO2 and (name == "my-olmo2" or "/" in path):
+        if name in MY_OLMO2 and (name != "pruned" or "/" in path):
             shutil.copytree(request.getfixturevalue("my_olmo2") / name, directory / name)
         elif "/" in path:
             continue  # a registry id such as meta-llama/Llama-3.2-1B

@@ -46,12 +46,12 @@ def inspect_checkpoint(
     """Inspect the checkpoint in ``directory`` from its headers and report every problem.
 
     ``record`` (``MODEL@PCT``, e.g. ``meta-llama/Llama-3.2-1B@40``) also compares the checkpoint
-    with that record of the catalogue (``catalogue_path``, default the data directory's
-    ``expansion_rates.json``), or with a record given as such (one computed for a model outside
-    the registry). Raises ``ReadError`` for an unreadable checkpoint and ``RecordNotFound`` for
-    a record the catalogue does not hold.
+    with that record of the catalogue (``catalogue_path``: a catalogue JSON or a data directory,
+    default the data directory's ``expansion_rates.json``), or with a record given as such (one
+    computed for a model outside the registry). Raises ``ReadError`` for an unreadable checkpoint
+    and ``RecordNotFound`` for a record the catalogue does not hold.
     """
-    record_file = display_path(catalogue_path or default_data_dir() / CATALOGUE_FILE)
+    record_file = display_path(catalogue_file(catalogue_path))
     if isinstance(record, ExpansionRecord):  # computed, not read from a catalogue file
         expected_record, record, record_file = record, f"{record.base_model}@{record.pruning_pct}", COMPUTED_RECORD
     else:
@@ -88,16 +88,38 @@ def parse_record_label(label: str) -> tuple[str, int]:
     return model_id.strip(), int(pct)
 
 
-def find_record(label: str, catalogue_path: Path | None = None) -> ExpansionRecord:
-    """The successful catalogue record ``label`` (``MODEL@PCT``) names; close labels are suggested."""
-    model_id, pruning_pct = parse_record_label(label)
-    path = Path(catalogue_path) if catalogue_path is not None else default_data_dir() / CATALOGUE_FILE
+def catalogue_file(path: Path | None = None) -> Path:
+    """The catalogue JSON ``path`` names: the file itself, a data directory's ``expansion_rates.json``,
+    or (None) the default data directory's."""
+    if path is None:
+        return default_data_dir() / CATALOGUE_FILE
+    path = Path(path)
+    return path / CATALOGUE_FILE if path.is_dir() else path
+
+
+def successful_records(catalogue_path: Path | None = None) -> tuple[Path, dict[tuple[str, int], ExpansionRecord]]:
+    """The catalogue file ``catalogue_path`` names (see ``catalogue_file``) and its successful records by (model, pct)."""
+    path = catalogue_file(catalogue_path)
     recover_data_dir(path.parent)
     try:
         catalogue = load_catalogue(path)
     except ValidationError as error:
         raise ReadError(path, f"not a valid catalogue ({error.error_count()} schema errors): run `catalogue verify {path}`") from None
-    records = {(entry.base_model, entry.pruning_pct): entry for entry in catalogue.models if entry.status == "success"}
+    return path, {(entry.base_model, entry.pruning_pct): entry for entry in catalogue.models if entry.status == "success"}
+
+
+def catalogues_model(model_id: str, catalogue_path: Path | None = None) -> bool:
+    """True when the catalogue (see ``catalogue_file``) holds a successful record of ``model_id`` at any level."""
+    return any(model == model_id for model, _ in successful_records(catalogue_path)[1])
+
+
+def find_record(label: str, catalogue_path: Path | None = None) -> ExpansionRecord:
+    """The successful catalogue record ``label`` (``MODEL@PCT``) names; close labels are suggested.
+
+    ``catalogue_path`` is a catalogue JSON or a data directory (default: the data directory's).
+    """
+    model_id, pruning_pct = parse_record_label(label)
+    path, records = successful_records(catalogue_path)
     found = records.get((model_id, pruning_pct))
     if found is not None:
         return found
@@ -107,5 +129,13 @@ def find_record(label: str, catalogue_path: Path | None = None) -> ExpansionReco
         hint = f"{model_id} is catalogued at {', '.join(str(level) for level in levels)} %"
     else:
         close = difflib.get_close_matches(f"{model_id}@{pruning_pct}", labels, n=3, cutoff=0.6)
-        hint = f"did you mean {', '.join(close)}?" if close else "`catalogue verify` lists the catalogue's records"
+        hint = f"did you mean {', '.join(close)}?" if close else catalogued_models_hint(model_id, records)
     raise RecordNotFound(f"no successful record {model_id}@{pruning_pct} in {display_path(path)}; {hint}")
+
+
+def catalogued_models_hint(model_id: str, records: dict[tuple[str, int], ExpansionRecord]) -> str:
+    """What the catalogue holds instead of ``model_id``, and how to name the catalogue a build wrote elsewhere."""
+    models = sorted({model for model, _ in records})
+    shown = ", ".join(models[:3]) + (f" and {len(models) - 3} more" if len(models) > 3 else "")
+    held = f"it catalogues {len(models)} model{'s' if len(models) != 1 else ''} ({shown})" if models else "it holds no successful record"
+    return f"{held}, not {model_id}; records built by `catalogue build --data DIR` are in DIR: name it with --data DIR"

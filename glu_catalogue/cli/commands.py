@@ -16,6 +16,7 @@ import click
 from click.exceptions import NoArgsIsHelpError
 
 from ..errors import EXIT_OK, EXIT_PROBLEMS, EXIT_UNUSABLE, CatalogueError
+from ..store.paths import CATALOGUE_FILE
 
 FORMAT_OPTION = click.option(
     "--format",
@@ -113,14 +114,23 @@ RECORD_HELP = (
     "With a checkpoint: also compare it with this catalogue record, MODEL@PCT (e.g. meta-llama/Llama-3.2-1B@40); "
     "MODEL may be a config.json, checkpoint or hub id outside the registry (its record is computed)."
 )
+DATA_HELP = (
+    "The data directory whose catalogue --record's record is read from, as `catalogue build --data DIR` wrote it "
+    "(default: data/)."
+)
 
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--checkpoint", type=click.Path(path_type=Path), default=None, help=CHECKPOINT_HELP)
 @click.option("--record", default=None, metavar="MODEL@PCT", help=RECORD_HELP)
+@click.option(
+    "--data", "data_dir", default=None, metavar="DIR", callback=lambda ctx, param, value: directory_option(value, "--data"),
+    help="A data directory to check (as a PATH), or with --checkpoint and --record the one whose catalogue holds the record "
+    "(default: data/).",
+)
 @FORMAT_OPTION
-def verify(paths: tuple[Path, ...], checkpoint: Path | None, record: str | None, output: str) -> None:
+def verify(paths: tuple[Path, ...], checkpoint: Path | None, record: str | None, data_dir: Path | None, output: str) -> None:
     """Recompute every count and ratio in closed form and report every problem.
 
     PATHS are catalogue JSON files, or directories holding expansion_rates.json and
@@ -128,25 +138,32 @@ def verify(paths: tuple[Path, ...], checkpoint: Path | None, record: str | None,
     record, duplicates, the header's counts, every integer against the closed form, every
     rounded value against the exact one, the CSV against the records, and that schemas/ is
     up to date. With --checkpoint DIR, checks that pruned checkpoint instead, from its
-    safetensors headers (see `catalogue inspect`). Exit 0: no problems; 1: problems;
-    2: unreadable input.
+    safetensors headers (see `catalogue inspect`); --record compares it with a record of the
+    catalogue in --data DIR (or in the one PATH given), default data/. Exit 0: no problems;
+    1: problems; 2: unreadable input.
 
     \b
     Example:
       catalogue verify
       catalogue verify path/to/data --format json
       catalogue verify --checkpoint pruned/ --record meta-llama/Llama-3.2-1B@40
+      catalogue verify --checkpoint pruned/me__x/pruned-40pct --record me/x@40 --data my-data
     """
+    if paths and data_dir is not None:
+        raise Failure("give the data directory once: as PATH or as --data DIR, not both")
+    catalogue = data_dir / CATALOGUE_FILE if data_dir is not None else paths[0] if paths else None
     if checkpoint is not None:
-        if paths:
-            raise Failure("give either PATHS or --checkpoint, not both")
-        report = run_inspection(checkpoint, record).report
+        if len(paths) > 1:
+            raise Failure("with --checkpoint, one PATH (or --data DIR) names the catalogue --record is read from: give one, not several")
+        if catalogue is not None and record is None:
+            raise Failure("with --checkpoint, a PATH or --data DIR names the catalogue --record is read from: give --record MODEL@PCT too")
+        report = run_inspection(checkpoint, record, catalogue).report
     elif record is not None:
         raise Failure("--record compares a checkpoint with the catalogue: give --checkpoint DIR too")
     else:
         from ..pipeline.check import check
 
-        report = check(paths)
+        report = check(paths or ((data_dir,) if data_dir is not None else ()))
     if output == "json":
         echo_json(report.as_dict())
     else:
@@ -161,8 +178,9 @@ def verify(paths: tuple[Path, ...], checkpoint: Path | None, record: str | None,
     help="Also compare with this catalogue record (e.g. meta-llama/Llama-3.2-1B@40); MODEL may be a config.json, "
     "checkpoint or hub id outside the registry (its record is computed).",
 )
+@click.option("--data", "data_dir", default=None, metavar="DIR", callback=lambda ctx, param, value: directory_option(value, "--data"), help=DATA_HELP)
 @FORMAT_OPTION
-def inspect(directory: Path, record: str | None, output: str) -> None:
+def inspect(directory: Path, record: str | None, data_dir: Path | None, output: str) -> None:
     """Inspect a (pruned) checkpoint from its safetensors headers, without loading weights or torch.
 
     DIRECTORY holds config.json and one or many *.safetensors files, with or without
@@ -176,8 +194,11 @@ def inspect(directory: Path, record: str | None, output: str) -> None:
     Example:
       catalogue inspect pruned/
       catalogue inspect pruned/ --format json
+      catalogue inspect pruned/me__x/pruned-40pct --record me/x@40 --data my-data
     """
-    inspection = run_inspection(directory, record)
+    if data_dir is not None and record is None:
+        raise Failure("--data names the catalogue --record is read from: give --record MODEL@PCT too")
+    inspection = run_inspection(directory, record, data_dir / CATALOGUE_FILE if data_dir is not None else None)
     if output == "json":
         echo_json(inspection.as_dict())
     else:
@@ -186,13 +207,15 @@ def inspect(directory: Path, record: str | None, output: str) -> None:
     sys.exit(EXIT_OK if inspection.ok else EXIT_PROBLEMS)
 
 
-def run_inspection(directory: Path, record: str | None):
+def run_inspection(directory: Path, record: str | None, catalogue: Path | None = None):
     """``checkpoints.inspect_checkpoint`` of ``directory``, optionally against ``record`` (``MODEL@PCT``;
-    MODEL a registry id, or a config.json, checkpoint or hub id whose record is computed)."""
+    MODEL a registry id or a model ``catalogue`` holds, read from that catalogue JSON or data directory
+    (default data/), or a config.json, checkpoint or hub id whose record is computed)."""
     from ..checkpoints.inspect import inspect_checkpoint
     from ..pipeline.models import record_for_label
 
-    return inspect_checkpoint(directory, record_for_label(record) if record is not None else None)
+    expected = record_for_label(record, catalogue) if record is not None else None
+    return inspect_checkpoint(directory, expected, catalogue)
 
 
 def print_inspection(inspection) -> None:

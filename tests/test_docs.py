@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from conftest import DATA, REPO, invoke, load_json, run_cli
 
+from glu_catalogue.store.schemas import rendered_schemas
 from glu_catalogue.core import formulas
 from glu_catalogue.core.architecture import Architecture
 from glu_catalogue.core.derive import closed_form_provenance, closed_form_record
@@ -371,7 +372,7 @@ def check_schema_table(table: Table) -> None:
     file_name = None
     schemas = {path.name: load_json(path) for path in schemas_dir().glob("*.json")}
     if table.header[0] == "Column":
-        fields = {column["name"]: column for column in schemas["expansion_rates_summary.tableschema.json"]["fields"]}
+        fields = {column["name"]: column for name, schema in schemas.items() if name.endswith(".tableschema.json") for column in schema["fields"]}
         for name, kind, required, constraints, description in table.rows:
             column = fields[name]
             assert kind == column["type"] and description == column["description"]
@@ -379,8 +380,9 @@ def check_schema_table(table: Table) -> None:
             for key, value in bounds(constraints):
                 assert column["constraints"][key] == value, (name, key)
         return
-    schema = schemas["expansion_rates.schema.json"]
-    definition = schema["$defs"].get(table.heading, schema)
+    json_schemas = [schema for name, schema in schemas.items() if name.endswith(".schema.json")]
+    definition = next((schema["$defs"][table.heading] for schema in json_schemas if table.heading in schema.get("$defs", {})), None)
+    definition = definition or next((schema for schema in json_schemas if schema.get("title") == table.heading), schemas["expansion_rates.schema.json"])
     file_name = definition.get("title")
     for name, _, required, constraints, description in table.rows:
         prop = definition["properties"][name]
@@ -439,7 +441,7 @@ def test_downloads_offer_the_files_with_their_size_and_hash(site):
         text,
         re.S,
     )
-    assert len(items) == 4
+    assert len(items) == 2 + len(rendered_schemas())  # the JSON and the CSV, and every schema
     for name, folder, file_name, exact, human, digest in items:
         content = ((DATA if folder == "data" else schemas_dir()) / name).read_bytes()
         assert name == file_name and (site / folder / name).read_bytes() == content

@@ -16,17 +16,8 @@ import click
 from click.exceptions import NoArgsIsHelpError
 
 from ..errors import EXIT_OK, EXIT_PROBLEMS, EXIT_UNUSABLE, CatalogueError
+from .output import FORMAT_OPTION, MAX_TABLE_PROBLEMS, console, directory_option, echo_json, one_line, plain, print_report
 from ..store.paths import CATALOGUE_FILE
-
-FORMAT_OPTION = click.option(
-    "--format",
-    "output",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="table (for people) or json (for programs).",
-)
-
 
 class Failure(click.ClickException):
     """A one-line error on stderr (``error: ...``) with the documented exit code."""
@@ -63,37 +54,10 @@ class CatalogueGroup(click.Group):
             raise usage_failure(error) from None
 
 
-def one_line(message: str) -> str:
-    """``message`` as one printable line: line breaks become spaces, other control characters escapes."""
-    if message.isprintable():
-        return message
-    message = " ".join(message.splitlines())
-    return "".join(char if char.isprintable() else char.encode("unicode_escape").decode("ascii") for char in message)
-
-
 def usage_failure(error: click.UsageError) -> Failure:
     """click's usage error as one line naming the command, exit 2."""
     command = error.ctx.command_path if error.ctx is not None else "catalogue"
     return Failure(f"{one_line(error.format_message())} (`{command} --help` shows the usage)", EXIT_UNUSABLE)
-
-
-def echo_json(document) -> None:
-    """Print ``document`` as JSON; NaN or infinity would not be JSON, so they are a bug, never output."""
-    click.echo(json.dumps(document, indent=2, allow_nan=False))
-
-
-def plain(*values: str) -> list:
-    """Table cells shown as written: ``[generate]`` in a message is text, not rich markup."""
-    from rich.text import Text
-
-    return [Text(value) for value in values]
-
-
-def console():
-    """A rich console, wide enough for tables in CI logs where there is no terminal to measure."""
-    from rich.console import Console
-
-    return Console(width=None if sys.stdout.isatty() else 200, highlight=False, soft_wrap=False)
 
 
 @click.group(cls=CatalogueGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -105,9 +69,6 @@ def cli() -> None:
     Exit codes: 0 = nothing wrong, 1 = problems found, 2 = unreadable input or bad usage.
     """
 
-
-#: The most problems the table shows; ``--format json`` always lists all of them.
-MAX_TABLE_PROBLEMS = 100
 
 CHECKPOINT_HELP = "A checkpoint directory (config.json + *.safetensors) to check instead of catalogue files."
 RECORD_HELP = (
@@ -250,28 +211,6 @@ def print_inspection(inspection) -> None:
         click.echo(f"note          {note}")
 
 
-def print_report(report) -> None:
-    """The problem table and a one-line summary."""
-    checked = report.checked
-    scope = ", ".join(f"{count} {name.replace('_', ' ').removesuffix('s' if count == 1 else '')}" for name, count in checked.items())
-    if report.ok:
-        click.echo(f"OK: no problems ({scope} checked)")
-        return
-    from rich.table import Table
-
-    out = console()
-    table = Table(header_style="bold")
-    for column in ("file", "record", "field", "expected", "found", "message"):
-        table.add_column(column, overflow="fold")
-    for problem in report.problems[:MAX_TABLE_PROBLEMS]:
-        table.add_row(*plain(problem.file, problem.record, problem.field, problem.expected, problem.found, problem.message))
-    out.print(table)
-    count = len(report.problems)
-    if count > MAX_TABLE_PROBLEMS:
-        out.print(f"... and {count - MAX_TABLE_PROBLEMS} more problems not shown: `--format json` lists all {count}")
-    out.print(f"FAILED: {count} problem{'s' if count != 1 else ''} ({scope} checked)")
-
-
 @cli.command()
 @click.option("--check", is_flag=True, help="Only report stale files; exit 1 if any.")
 def schemas(check: bool) -> None:
@@ -337,7 +276,11 @@ def docs(check: bool) -> None:
 
 
 @cli.command()
-@click.option("--models", "models", default=None, metavar="ID[,ID...]", help="Registry ids (see `catalogue models`). Default: every registry model.")
+@click.option(
+    "--models", "models", default=None, metavar="MODEL[,MODEL...]",
+    help="Registry ids (see `catalogue models`), config.json paths, checkpoint directories or hub ids (org/name[@revision]), "
+    "comma-separated. Default: every registry model.",
+)
 @click.option("--levels", default="0,10,20,30,40,50,60", show_default=True, help="Pruning percentages, comma-separated.")
 @click.option("--method", type=click.Choice(["MAW", "VOW", "PON", "L2"]), default="MAW", show_default=True, help="optipfair's neuron selection method.")
 @click.option("--device", type=click.Choice(["auto", "cuda", "cpu"]), default="auto", show_default=True, help="auto = cuda when torch sees a GPU.")
@@ -398,15 +341,6 @@ def build(
     else:
         print_report(result.report)
     sys.exit(EXIT_PROBLEMS if result.failed or result.report is None or not result.report.ok else EXIT_OK)
-
-
-def directory_option(value: str | None, option: str) -> Path | None:
-    """A directory option's path; an empty value is a usage error (it would mean the current directory)."""
-    if value is None:
-        return None
-    if not value.strip():
-        raise click.BadParameter("an empty path: give a directory", param_hint=option)
-    return Path(value)
 
 
 class BuildProgress:
@@ -738,3 +672,13 @@ def main() -> None:
     # import fail, which pandera handles.
     sys.modules.setdefault("hypothesis", None)
     cli(prog_name="catalogue")
+
+
+def _register_groups() -> None:
+    """The command groups that live in their own modules."""
+    from .results import results
+
+    cli.add_command(results)
+
+
+_register_groups()

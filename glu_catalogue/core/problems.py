@@ -23,6 +23,11 @@ KINDS = {
     "site": "a generated page or chart of the site does not show the data",
     "checkpoint": "a checkpoint's config, safetensors headers, index or shards disagree",
     "checkpoint-record": "a checkpoint differs from the catalogue record it is compared with",
+    "outcome-link": "an outcome file's model cannot be joined to exactly one catalogue record",
+    "outcome-claim": "what an outcome file says of its model (ratio, width, count, pruning %, name) differs from the record",
+    "outcome-consistency": "an outcome file disagrees with itself: a value given twice, runs that do not recompute, a derived value",
+    "outcome-nature": "an outcome value against its nature: an accuracy outside [0, 1], a negative stderr, a perplexity below 1",
+    "outcome-conflict": "an outcome differs from the one stored for the same record, measurement and source",
 }
 
 

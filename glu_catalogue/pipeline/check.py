@@ -14,7 +14,10 @@ from typing import Mapping, Sequence
 from ..core.problems import Report
 from ..site.generated import check_site, read_site_files
 from ..store.paths import default_data_dir, schemas_dir, site_docs_dir
-from ..store.reading import path_exists
+from ..errors import ReadError
+from ..outcomes.verify import verify_outcomes
+from ..store.paths import CATALOGUE_FILE
+from ..store.reading import load_catalogue, path_exists
 from ..store.registry import ModelEntry, load_registry
 from ..store.writing import recover, recover_data_dir
 from ..verifier.catalogue import verify_contents, verify_path, verify_schemas
@@ -34,6 +37,8 @@ def check(paths: Sequence[Path] = (), *, check_schemas: bool = True, check_docs:
     for path in targets:
         part = Report()
         verify_path(path, part, registry)
+        if path.is_dir():
+            verify_outcomes(path, successful(path), part)
         report.extend(part)
         docs = site_docs_dir(path) if check_docs and path.is_dir() else None
         if docs is not None:
@@ -49,6 +54,15 @@ def check(paths: Sequence[Path] = (), *, check_schemas: bool = True, check_docs:
         data_report.extend(schema_report)
         check_site(docs, read_site_files(data_dir), registry, data_report, report)
     return report
+
+
+def successful(data_dir: Path) -> dict[tuple[str, int], object]:
+    """The successful records of ``data_dir``'s catalogue by (model, pct); none when it cannot be read (verify says why)."""
+    try:
+        catalogue = load_catalogue(data_dir / CATALOGUE_FILE)
+    except (ReadError, ValueError):
+        return {}
+    return {(record.base_model, record.pruning_pct): record for record in catalogue.models if record.status == "success"}
 
 
 def recover_before_reading(paths: Sequence[Path]) -> None:

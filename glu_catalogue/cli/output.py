@@ -1,0 +1,82 @@
+"""What every command prints and shares: the --format option, JSON output, rich tables, the problem report.
+
+One place for output, so each command module stays a thin parse-call-print-exit.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+FORMAT_OPTION = click.option(
+    "--format",
+    "output",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="table (for people) or json (for programs).",
+)
+
+
+def one_line(message: str) -> str:
+    """``message`` as one printable line: line breaks become spaces, other control characters escapes."""
+    if message.isprintable():
+        return message
+    message = " ".join(message.splitlines())
+    return "".join(char if char.isprintable() else char.encode("unicode_escape").decode("ascii") for char in message)
+
+
+def echo_json(document) -> None:
+    """Print ``document`` as JSON; NaN or infinity would not be JSON, so they are a bug, never output."""
+    click.echo(json.dumps(document, indent=2, allow_nan=False))
+
+
+def plain(*values: str) -> list:
+    """Table cells shown as written: ``[generate]`` in a message is text, not rich markup."""
+    from rich.text import Text
+
+    return [Text(value) for value in values]
+
+
+def console():
+    """A rich console, wide enough for tables in CI logs where there is no terminal to measure."""
+    from rich.console import Console
+
+    return Console(width=None if sys.stdout.isatty() else 200, highlight=False, soft_wrap=False)
+
+
+#: The most problems the table shows; ``--format json`` always lists all of them.
+MAX_TABLE_PROBLEMS = 100
+
+def print_report(report) -> None:
+    """The problem table and a one-line summary."""
+    checked = report.checked
+    scope = ", ".join(f"{count} {name.replace('_', ' ').removesuffix('s' if count == 1 else '')}" for name, count in checked.items())
+    if report.ok:
+        click.echo(f"OK: no problems ({scope} checked)")
+        return
+    from rich.table import Table
+
+    out = console()
+    table = Table(header_style="bold")
+    for column in ("file", "record", "field", "expected", "found", "message"):
+        table.add_column(column, overflow="fold")
+    for problem in report.problems[:MAX_TABLE_PROBLEMS]:
+        table.add_row(*plain(problem.file, problem.record, problem.field, problem.expected, problem.found, problem.message))
+    out.print(table)
+    count = len(report.problems)
+    if count > MAX_TABLE_PROBLEMS:
+        out.print(f"... and {count - MAX_TABLE_PROBLEMS} more problems not shown: `--format json` lists all {count}")
+    out.print(f"FAILED: {count} problem{'s' if count != 1 else ''} ({scope} checked)")
+
+
+def directory_option(value: str | None, option: str) -> Path | None:
+    """A directory option's path; an empty value is a usage error (it would mean the current directory)."""
+    if value is None:
+        return None
+    if not value.strip():
+        raise click.BadParameter("an empty path: give a directory", param_hint=option)
+    return Path(value)

@@ -1,0 +1,113 @@
+"""The checks of outcomes: what a file claims against its record, and each value against its nature.
+
+Every problem names the file, the record, the place in the file, what was expected and what was
+found, with its kind (``outcome-claim``, ``outcome-nature``; the readers report
+``outcome-consistency``). A value a check rejects is reported and left out, never corrected.
+Standard library only.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable
+
+from ..core.records import ExpansionRecord
+from .linking import Link
+from .reading import Reading
+
+#: Metrics that are proportions (lm-eval's names, and the study's renamed ``accuracy``).
+PROPORTION_METRICS = frozenset({"acc", "accuracy", "acc_norm", "exact_match", "mc1", "mc2", "f1", "em", "contains", "acc_mutual_info"})
+
+#: Bytes a parameter may take in a checkpoint whose size a file states (fp32, bf16/fp16, 8-bit).
+BYTES_PER_PARAMETER = (4, 2, 1)
+
+#: How far a file's weight size may be from the record's count times bytes per parameter (buffers, metadata).
+WEIGHT_BYTES_TOLERANCE = 1e-3
+
+
+def is_proportion(metric: str) -> bool:
+    """True for a metric that is a share of examples: in [0, 1]."""
+    return metric in PROPORTION_METRICS or metric.endswith("_acc") or metric.startswith("acc_")
+
+
+def check_nature(reading: Reading, labels: dict[int, str]) -> None:
+    """Each value against its nature: proportions in [0, 1], perplexities >= 1, bits per byte and stderrs >= 0,
+    efficiency quantities >= 0; a bits-per-byte of 0 beside a perplexity above 1 (a perfect model is not one)."""
+    for index, group in enumerate(reading.groups):
+        label = labels.get(index, group.claim.name or "-")
+        perplexity = {value["task"]: value["value"] for value in group.values if value["kind"] == "score" and value["metric"] == "perplexity"}
+        for value in group.values:
+            where = value["source"]["location"]
+            if value["kind"] == "efficiency":
+                if value["value"] < 0:
+                    reading.problem(label, where, ">= 0", value["value"], f"{value['quantity']} cannot be negative", "outcome-nature")
+                continue
+            metric, number = value["metric"], value["value"]
+            if is_proportion(metric) and not 0 <= number <= 1:
+                reading.problem(label, where, "a proportion in [0, 1]", number, f"{metric} is a share of examples", "outcome-nature")
+            elif "perplexity" in metric and number < 1:
+                reading.problem(label, where, ">= 1", number, f"a {metric} below 1 is impossible (1 is a perfect model)", "outcome-nature")
+            elif metric == "bits_per_byte" and (number < 0 or (number == 0 and perplexity.get(value["task"], 1) > 1)):
+                reading.problem(
+                    label, where, "> 0 (the task's perplexity is above 1)", number,
+                    "0 bits per byte is a perfect model, which the task's perplexity says it is not", "outcome-nature",
+                )  # fmt: skip
+            if value.get("stderr") is not None and value["stderr"] < 0:
+                reading.problem(label, f"{where} (stderr)", ">= 0", value["stderr"], "a standard error cannot be negative", "outcome-nature")
+
+
+def check_claims(reading: Reading, links: Iterable[Link]) -> None:
+    """What the file says of each model against the record it was joined to."""
+    for index, link in enumerate(links):
+        claim, record = link.group.claim, link.record
+        block = record.pruned_architecture
+        where = claim.where
+        if claim.pruning_pct is not None and claim.pruning_pct != record.pruning_pct:
+            reading.problem(link.label, f"{where}.pruning_pct", record.pruning_pct, claim.pruning_pct, "the file's pruning % is not the record's", "outcome-claim")
+        if claim.expansion_ratio is not None:
+            _check_ratio(reading, link.label, f"{where}.expansion_rate", claim.expansion_ratio, claim.expansion_ratio_as_written, block.expansion_ratio_exact)
+        if claim.total_parameters is not None and claim.total_parameters != block.total_parameters:
+            reading.problem(
+                link.label, f"{where}.model_num_parameters", block.total_parameters, claim.total_parameters,
+                f"the file's parameter count differs from the record's by {claim.total_parameters - block.total_parameters:+,}", "outcome-claim",
+            )  # fmt: skip
+        if claim.weight_bytes is not None and not _weights_fit(claim.weight_bytes, block.total_parameters):
+            reading.problem(
+                link.label, f"{where}.model_size_gb", f"{block.total_parameters:,} parameters x 1, 2 or 4 bytes", f"{claim.weight_bytes:,} bytes",
+                "the file's weight size fits no dtype of the record's parameter count", "outcome-claim",
+            )  # fmt: skip
+        _check_variant(reading, link, record)
+
+
+def _check_ratio(reading: Reading, label: str, where: str, claimed: float, written: str | None, exact: float) -> None:
+    """The expansion ratio as the file writes it (a factor, or a percentage when above 20) against the exact one."""
+    factor = claimed / 100 if claimed > 20 else claimed
+    decimals = len(written.partition(".")[2]) if written and "." in written else 0
+    scale = 100 if claimed > 20 else 1
+    if round(exact * scale, decimals) != round(claimed, decimals) and not math.isclose(factor, exact, rel_tol=1e-9):
+        reading.problem(label, where, round(exact * scale, max(decimals, 2)), written or claimed, "the file's expansion ratio is not the record's", "outcome-claim")
+
+
+def _weights_fit(weight_bytes: int, parameters: int) -> bool:
+    return any(abs(weight_bytes - parameters * size) <= WEIGHT_BYTES_TOLERANCE * parameters * size for size in BYTES_PER_PARAMETER)
+
+
+def _check_variant(reading: Reading, link: Link, record: ExpansionRecord) -> None:
+    """A repository or name that says Instruct (or base) against a record of the other variant."""
+    claim = link.group.claim
+    record_instruct = _says_instruct(record.base_model)
+    for field_name, text in (("hf_repo", claim.repository), ("name", claim.name)):
+        if text and _says_instruct(text) != record_instruct:
+            reading.problem(
+                link.label, f"{claim.where}.{field_name}", f"a name of {record.base_model}", text, f"the file names {'a base' if record_instruct else 'an Instruct'} model here, but joins it to {link.label} by {link.by}: which was measured cannot be told",
+                "outcome-claim",
+            )  # fmt: skip
+
+
+def _says_instruct(text: str) -> bool:
+    return "instruct" in text.lower()
+
+
+def rejected_locations(reading: Reading) -> dict[str, Any]:
+    """The places whose values a check rejected, each with its problem (``outcome-claim`` rejects a whole model)."""
+    return {problem.field: problem for problem in reading.problems}

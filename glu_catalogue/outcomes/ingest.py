@@ -1,0 +1,127 @@
+"""Outcome files read, linked and checked: the outcomes to store, the values left out and why, every problem.
+
+``ingest(paths, records, registry_ids)`` reads each file (``readers``), joins each of its models
+to one record (``linking``; a file that cannot be joined raises ``LinkError`` and nothing of it is
+kept), checks the claims and the values (``checks``), then leaves out every value a check
+rejected: a model whose claims disagree with its record loses all its values; a value whose place
+a problem names is left out alone. Values given by two files for the same record and measurement
+(the study's JSON and CSV) must agree to the precision both write.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from pydantic import TypeAdapter, ValidationError
+
+from ..core.outcome_records import LeftOut, Outcome, ScoreOutcome
+from ..core.problems import Problem, show
+from ..errors import ReadError
+from .checks import check_claims, check_nature
+from .linking import Link, Records, link_groups
+from .reading import Reading
+from .readers import read_outcome_file
+
+OUTCOME = TypeAdapter(Outcome)
+
+#: Suffixes of one aggregated value's parts (``energy_kwh_mean``, ``energy_kwh_std``): a problem with one rejects them all.
+_AGGREGATE_SUFFIXES = ("_mean", "_std", "_min", "_max")
+
+
+@dataclass
+class Ingested:
+    """What a set of outcome files gives: outcomes to store, values left out, problems, and each file's links."""
+
+    outcomes: list = field(default_factory=list)
+    left_out: list[LeftOut] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    links: dict[Path, list[Link]] = field(default_factory=dict)
+    readings: list[Reading] = field(default_factory=list)
+
+
+def ingest(paths: Sequence[Path], records: Records, registry_ids: set[str], record_label: str | None = None) -> Ingested:
+    """Read, link and check every file of ``paths``; ``ReadError``/``LinkError`` (one line) for one that cannot be used."""
+    result = Ingested()
+    for path in paths:
+        reading = read_outcome_file(Path(path))
+        links = link_groups(reading.path, reading.groups, records, registry_ids, record_label)
+        check_nature(reading, {index: link.label for index, link in enumerate(links)})
+        check_claims(reading, links)
+        result.links[reading.path] = links
+        result.readings.append(reading)
+        kept, left_out = _outcomes(reading, links)
+        result.outcomes += kept
+        result.left_out += left_out
+    agreement = cross_file_problems(result.outcomes)
+    result.problems = [problem for reading in result.readings for problem in reading.problems] + agreement
+    disagreeing = {(problem.file, problem.field) for problem in agreement}
+    result.outcomes = [outcome for outcome in result.outcomes if (outcome.source.path, outcome.source.location) not in disagreeing]
+    return result
+
+
+def _outcomes(reading: Reading, links: list[Link]) -> tuple[list, list[LeftOut]]:
+    """The outcomes of a reading's linked values, less those its problems reject (each left out with its reason)."""
+    by_place = {_stem(problem.field): problem for problem in reading.problems}
+    kept, left_out = [], []
+    for link in links:
+        claim_problems = [p for p in reading.problems if p.kind == "outcome-claim" and p.field.startswith(link.group.claim.where)]
+        for value in link.group.values:
+            location = value["source"]["location"]
+            problem = claim_problems[0] if claim_problems else by_place.get(_stem(location))
+            if problem is not None:
+                left_out.append(_left_out(value, link.label, problem))
+                continue
+            document = {**value, "record": link.label, "base_model": link.record.base_model, "pruning_pct": link.record.pruning_pct}
+            try:
+                kept.append(OUTCOME.validate_python(document))
+            except ValidationError as error:
+                first = error.errors()[0]
+                raise ReadError(reading.path, f"{location}: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+    return kept, left_out
+
+
+def _stem(location: str) -> str:
+    """A value's place without the part naming one statistic of it (``_mean``, ``_std``, ...) or its stderr."""
+    location = location.removesuffix(" (stderr)")
+    for suffix in _AGGREGATE_SUFFIXES:
+        if location.endswith(suffix):
+            return location[: -len(suffix)]
+    return location
+
+
+def _left_out(value: dict, label: str, problem: Problem) -> LeftOut:
+    what = value.get("metric") or value.get("quantity")
+    task = value.get("task") or value.get("workload", {}).get("name")
+    return LeftOut(
+        source=value["source"], record=label, what=f"{task} {what}", value=show(value["value"]),
+        reason=f"{problem.message} (at {problem.field}: expected {problem.expected}, found {problem.found})", kind=problem.kind,
+    )
+
+
+def cross_file_problems(outcomes: Iterable) -> list[Problem]:
+    """Scores two files give for the same record, task, metric and filter that differ beyond both files' precision."""
+    seen: dict[tuple, ScoreOutcome] = {}
+    problems = []
+    for outcome in outcomes:
+        if not isinstance(outcome, ScoreOutcome):
+            continue
+        key = (outcome.record, outcome.task, outcome.metric, outcome.filter)
+        other = seen.setdefault(key, outcome)
+        if other is outcome or other.source.sha256 == outcome.source.sha256:
+            continue
+        tolerance = 0.5 * 10 ** -min(_decimals(other.value), _decimals(outcome.value))
+        if abs(other.value - outcome.value) > tolerance + 1e-12:
+            problems.append(
+                Problem(
+                    outcome.source.path, outcome.record, outcome.source.location, show(other.value), show(outcome.value),
+                    f"{other.source.path} ({other.source.location}) gives this score as {show(other.value)}", "outcome-consistency",
+                )
+            )  # fmt: skip
+    return problems
+
+
+def _decimals(value: float) -> int:
+    text = repr(float(value))
+    return 0 if "e" in text else len(text.partition(".")[2].rstrip("0"))

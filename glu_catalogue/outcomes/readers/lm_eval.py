@@ -1,0 +1,103 @@
+"""lm-evaluation-harness results files (``results_*.json``, the 0.4.x layout), read as they are written.
+
+``results[task]`` holds ``"<metric>,<filter>"`` values and ``"<metric>_stderr,<filter>"`` standard
+errors (the string ``"N/A"`` where none was computed); ``n-shot``, ``n-samples``, ``versions``,
+``task_hashes`` and ``higher_is_better`` are keyed by task; ``config`` names the model:
+``model_args`` (``pretrained=<checkpoint directory or hub id>,...``), ``model_num_parameters``,
+``model_dtype``, ``model_revision``, ``model_sha``. Groups (``group_subtasks``) carry their own
+aggregated values, read like a task's.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..reading import Claim, ModelGroup, Reading, is_missing, number, whole
+
+FORMAT = "lm-eval-results"
+
+#: What marks a file as lm-eval's: its top-level keys.
+REQUIRED_KEYS = ("results", "config")
+
+
+def is_lm_eval(document: Any) -> bool:
+    """True for a JSON object with lm-eval's ``results`` (an object) and ``config`` (an object) at the top."""
+    return isinstance(document, dict) and all(isinstance(document.get(key), dict) for key in REQUIRED_KEYS) and (
+        "lm_eval_version" in document or "versions" in document or "n-shot" in document
+    )
+
+
+def model_arguments(text: Any) -> dict[str, str]:
+    """lm-eval's ``model_args`` (``pretrained=x,dtype=y`` or already a mapping) as a mapping."""
+    if isinstance(text, dict):
+        return {str(key): str(value) for key, value in text.items()}
+    if not isinstance(text, str):
+        return {}
+    pairs = (part.partition("=") for part in text.split(",") if part.strip())
+    return {key.strip(): value.strip() for key, sep, value in pairs if sep}
+
+
+def read_lm_eval(path: Path, sha256: str, document: dict[str, Any]) -> Reading:
+    """The one model's scores of an lm-eval results file, with its claim (checkpoint or hub id, parameter count)."""
+    reading = Reading(path, sha256, FORMAT)
+    config = document["config"]
+    arguments = model_arguments(config.get("model_args"))
+    claim = Claim(
+        where="config.model_args",
+        repository=arguments.get("pretrained"),
+        revision=arguments.get("revision") or _text(config.get("model_revision")),
+        total_parameters=whole(config.get("model_num_parameters")),
+    )
+    if claim.repository is None:
+        reading.problem("-", "config.model_args", "pretrained=<checkpoint or hub id>", config.get("model_args"), "the file does not name the model it evaluated", "outcome-link")
+    group = ModelGroup(claim)
+    version = _text(document.get("lm_eval_version"))
+    for task, values in sorted(document["results"].items()):
+        if not isinstance(values, dict):
+            reading.problem("-", f"results.{task}", "an object of metric values", values, "not a task's results", "outcome-nature")
+            continue
+        for key, value in values.items():
+            metric, _, filter_name = str(key).partition(",")
+            if key == "alias" or metric.endswith("_stderr") or not filter_name:
+                continue
+            where = f"results.{task}.{key}"
+            if is_missing(value):
+                continue
+            parsed = number(value)
+            if parsed is None:
+                reading.problem("-", where, "a finite number", value, "a score must be a number", "outcome-nature")
+                continue
+            stderr_raw = values.get(f"{metric}_stderr,{filter_name}")
+            stderr = number(stderr_raw)
+            if stderr is None and not is_missing(stderr_raw):
+                reading.problem("-", f"results.{task}.{metric}_stderr,{filter_name}", "a finite number or 'N/A'", stderr_raw, "a standard error must be a number", "outcome-nature")
+            group.values.append(
+                {
+                    "kind": "score", "task": task, "metric": metric, "filter": filter_name, "value": parsed, "stderr": stderr,
+                    "n_shot": whole(_by_task(document, "n-shot", task)),
+                    "n_samples": whole((_by_task(document, "n-samples", task) or {}).get("effective") if isinstance(_by_task(document, "n-samples", task), dict) else None),
+                    "higher_is_better": _direction(document, task, metric),
+                    "harness_version": version,
+                    "task_version": _text(_by_task(document, "versions", task)),
+                    "task_hash": _text(_by_task(document, "task_hashes", task)),
+                    "source": reading.source(where),
+                }
+            )  # fmt: skip
+    reading.groups.append(group)
+    return reading
+
+
+def _by_task(document: dict[str, Any], section: str, task: str) -> Any:
+    table = document.get(section)
+    return table.get(task) if isinstance(table, dict) else None
+
+
+def _direction(document: dict[str, Any], task: str, metric: str) -> bool | None:
+    table = _by_task(document, "higher_is_better", task)
+    value = table.get(metric) if isinstance(table, dict) else None
+    return value if isinstance(value, bool) else None
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None or isinstance(value, (dict, list)) else str(value)

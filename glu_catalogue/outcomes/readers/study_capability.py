@@ -1,0 +1,125 @@
+"""The study's capability files: ``*_complete_results_latest.json`` and the CSV of the same scores.
+
+The JSON holds ``experiment_metadata.model_family``, ``benchmarks`` (task and n-shot) and
+``models_evaluated.<key>`` with the model's ``name``, ``pruning_pct``, ``expansion_rate`` (a factor),
+``hf_repo`` and ``results.<task>.<metric>``: lm-eval's values, some renamed by the study's notebook
+(``accuracy`` for ``acc``) and rounded to 4 decimals, ``"N/A"`` where there is none. The CSV has one
+row per model and task: ``model, pruning_pct, is_star, task`` and a column per metric.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..reading import Claim, ModelGroup, Reading, is_missing, number, whole
+
+JSON_FORMAT = "study-capability-json"
+CSV_FORMAT = "study-capability-csv"
+
+#: The CSV's leading columns; every other column is a metric.
+CSV_KEYS = ("model", "pruning_pct", "is_star", "task")
+
+
+def is_study_capability(document: Any) -> bool:
+    """True for the study's capability JSON: ``models_evaluated`` whose entries hold ``results`` of tasks with metric values."""
+    models = document.get("models_evaluated") if isinstance(document, dict) else None
+    if not isinstance(models, dict) or not models:
+        return False
+    first = next(iter(models.values()))
+    results = first.get("results") if isinstance(first, dict) else None
+    return isinstance(results, dict) and all(isinstance(value, dict) and not _looks_like_carbon(value) for value in results.values())
+
+
+def _looks_like_carbon(values: dict[str, Any]) -> bool:
+    return any(key.startswith(("energy_kwh", "throughput")) for key in values)
+
+
+def read_study_capability(path: Path, sha256: str, document: dict[str, Any]) -> Reading:
+    """Every model's scores in the study's capability JSON, each model with its claim."""
+    reading = Reading(path, sha256, JSON_FORMAT)
+    family = _family(document)
+    shots = {item.get("name"): whole(item.get("num_fewshot")) for item in document.get("benchmarks") or [] if isinstance(item, dict)}
+    for key, model in document["models_evaluated"].items():
+        where = f"models_evaluated.{key}"
+        if not isinstance(model, dict) or not isinstance(model.get("results"), dict):
+            reading.problem("-", where, "an object with name, pruning_pct and results", model, "not a model's results", "outcome-nature")
+            continue
+        group = ModelGroup(study_claim(where, model, family))
+        for task, metrics in model["results"].items():
+            if not isinstance(metrics, dict):
+                reading.problem("-", f"{where}.results.{task}", "an object of metric values", metrics, "not a task's results", "outcome-nature")
+                continue
+            for metric_key, value in metrics.items():
+                add_score(reading, group, f"{where}.results.{task}.{metric_key}", task, metric_key, value, metrics, shots.get(task))
+        reading.groups.append(group)
+    return reading
+
+
+def study_claim(where: str, model: dict[str, Any], family: str | None) -> Claim:
+    """What the study writes about one model: its name, family, repository, pruning % and expansion ratio."""
+    ratio = model.get("expansion_rate")
+    return Claim(
+        where=where,
+        name=model.get("name") if isinstance(model.get("name"), str) else None,
+        family=family,
+        repository=model.get("hf_repo") if isinstance(model.get("hf_repo"), str) else None,
+        pruning_pct=whole(model.get("pruning_pct")),
+        expansion_ratio=number(ratio),
+        expansion_ratio_as_written=None if ratio is None else str(ratio),
+        weight_bytes=_gib_bytes(model.get("model_size_gb")),
+    )
+
+
+def _gib_bytes(value: Any) -> int | None:
+    size = number(value)
+    return None if size is None else round(size * 2**30)
+
+
+def _family(document: dict[str, Any]) -> str | None:
+    metadata = document.get("experiment_metadata")
+    family = metadata.get("model_family") if isinstance(metadata, dict) else None
+    return family if isinstance(family, str) else None
+
+
+def add_score(reading: Reading, group: ModelGroup, where: str, task: str, metric_key: str, value: Any, row: dict[str, Any], n_shot: int | None) -> None:
+    """One score of the study's (JSON or CSV), its stderr beside it where the file gives one; stderr keys are not scores."""
+    metric, _, filter_name = str(metric_key).partition(",")
+    if metric.endswith("_stderr") or is_missing(value):
+        return
+    parsed = number(value)
+    if parsed is None:
+        reading.problem(group.claim.name or "-", where, "a finite number or 'N/A'", value, "a score must be a number", "outcome-nature")
+        return
+    stderr_key = f"{metric}_stderr,{filter_name}" if filter_name else f"{metric}_stderr"
+    stderr = number(row.get(stderr_key))
+    group.values.append(
+        {
+            "kind": "score", "task": task, "metric": metric, "filter": filter_name or None, "value": parsed, "stderr": stderr,
+            "n_shot": n_shot, "harness_version": None, "source": reading.source(where),
+        }
+    )  # fmt: skip
+
+
+def read_study_capability_csv(path: Path, sha256: str, header: list[str], rows: list[list[str]], lines: list[int]) -> Reading:
+    """Every model's scores in the study's capability CSV, grouped by (model, pruning %)."""
+    reading = Reading(path, sha256, CSV_FORMAT)
+    groups: dict[tuple[str, str], ModelGroup] = {}
+    for row, line in zip(rows, lines):
+        cells = dict(zip(header, row))
+        key = (cells.get("model", ""), cells.get("pruning_pct", ""))
+        if key not in groups:
+            claim = Claim(where=f"line {line}", name=key[0] or None, family=None, pruning_pct=whole(key[1]))
+            groups[key] = ModelGroup(claim)
+        task = cells.get("task", "")
+        for column in header:
+            if column in CSV_KEYS:
+                continue
+            add_score(reading, groups[key], f"line {line}, column {column}", task, column, cells.get(column, ""), cells, None)
+    reading.groups.extend(groups.values())
+    return reading
+
+
+def is_study_capability_csv(header: list[str]) -> bool:
+    """True for a CSV whose first columns are the study's ``model, pruning_pct, is_star, task``."""
+    return tuple(header[: len(CSV_KEYS)]) == CSV_KEYS

@@ -1,0 +1,126 @@
+"""What every outcome reader returns, and the helpers they share: the file read once, numbers taken as they stand.
+
+A reader turns one file into a ``Reading``: its sha256 and format, and one ``ModelGroup`` per
+model the file measured. A group holds the file's ``Claim`` about that model (its name,
+repository or checkpoint, pruning %, expansion ratio, parameter count, as the file writes them)
+and the outcomes' values without the record they belong to (``linking`` completes them). A
+value the file gives twice, or a derived value whose parts it also gives, is compared by the
+reader and any disagreement is a ``Problem`` in ``Reading.problems``: reported, never corrected.
+
+Standard library and ``store.reading`` (every file checked before it is opened, size-capped).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..core.problems import Problem, show
+from ..errors import ReadError
+from ..store.reading import MAX_SMALL_FILE_BYTES, decode_text, parse_json, read_bytes
+
+#: The most bytes an outcome file may hold (lm-eval's results files are a few MB at most).
+MAX_OUTCOME_FILE_BYTES = MAX_SMALL_FILE_BYTES
+
+
+@dataclass
+class Claim:
+    """What a file says about the model it measured, as it says it (None: the file does not say)."""
+
+    where: str
+    name: str | None = None
+    family: str | None = None
+    repository: str | None = None
+    revision: str | None = None
+    pruning_pct: int | None = None
+    expansion_ratio: float | None = None
+    expansion_ratio_as_written: str | None = None
+    total_parameters: int | None = None
+    weight_bytes: int | None = None
+
+
+@dataclass
+class ModelGroup:
+    """One model's values in a file: the claim, then each value's fields (record fields left to linking)."""
+
+    claim: Claim
+    values: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Reading:
+    """One outcome file read: where it is, its sha256 and format, its models and values, and what is wrong in it."""
+
+    path: Path
+    sha256: str
+    format: str
+    groups: list[ModelGroup] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    def source(self, location: str) -> dict[str, str]:
+        """The ``source`` of a value at ``location`` of this file."""
+        return {"path": str(self.path), "sha256": self.sha256, "format": self.format, "location": location}
+
+    def problem(self, record: str, where: str, expected: Any, found: Any, message: str, kind: str) -> None:
+        """Report what is wrong at ``where`` of this file."""
+        self.problems.append(Problem(str(self.path), record, where, show(expected), show(found), message, kind))
+
+
+def read_file(path: Path) -> tuple[bytes, str]:
+    """The bytes of an outcome file and their sha256; ``ReadError`` for a special, missing or huge file."""
+    content = read_bytes(path, MAX_OUTCOME_FILE_BYTES, "an outcome file (JSON or CSV)")
+    return content, hashlib.sha256(content).hexdigest()
+
+
+def read_json_document(path: Path, content: bytes) -> Any:
+    """The JSON value in ``content``; the study's files write ``NaN`` as a value, which JSON does not allow (refused)."""
+    return parse_json(path, content)
+
+
+def text_of(path: Path, content: bytes) -> str:
+    """``content`` as text (UTF-8, a byte-order mark dropped)."""
+    return decode_text(path, content).removeprefix("\ufeff")
+
+
+def number(value: Any) -> float | None:
+    """``value`` as a finite float; None for ``"N/A"``, null, empty text, or anything not a number."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, str):
+        text = value.strip()
+        if text in ("", "N/A", "NA", "nan", "None", "null"):
+            return None
+        try:
+            parsed = float(text)
+        except ValueError:
+            return None
+        return parsed if math.isfinite(parsed) else None
+    return None
+
+
+def is_missing(value: Any) -> bool:
+    """True where a file gives no value on purpose: null, ``"N/A"`` or empty text."""
+    return value is None or (isinstance(value, str) and value.strip() in ("", "N/A", "NA"))
+
+
+def whole(value: Any) -> int | None:
+    """``value`` as a whole number (an integer, or a float with no fraction); else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    return None
+
+
+def unknown_layout(path: Path, expected: str) -> ReadError:
+    """The one-line error for a file of a layout no reader knows."""
+    return ReadError(path, f"not an outcome file the catalogue reads: expected {expected}")

@@ -1,0 +1,76 @@
+"""``catalogue verify`` of a data directory's outcomes: every stored value against its record, its nature and the CSV.
+
+Checks ``outcomes.json`` against its schema, that each outcome names a successful record of the
+catalogue beside it (and that record's model and pruning %), that no value is stored twice, each
+value against its nature (the same rules as on the way in), and that ``outcomes.csv`` is the
+projection of the JSON. A directory without ``outcomes.json`` has nothing to check here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Mapping
+
+from ..core.outcome_records import ScoreOutcome, outcome_key
+from ..core.problems import Report
+from ..core.records import ExpansionRecord
+from ..errors import ReadError
+from ..store.outcomes_files import OUTCOMES_CSV_FILE, OUTCOMES_FILE, outcomes_texts, read_outcomes
+from ..store.reading import path_exists, read_text
+from .checks import is_proportion
+
+
+def verify_outcomes(data_dir: Path, records: Mapping[tuple[str, int], ExpansionRecord], report: Report) -> None:
+    """Add every problem of ``data_dir``'s outcomes to ``report`` (and count what was checked)."""
+    data_dir = Path(data_dir)
+    path = data_dir / OUTCOMES_FILE
+    if not path_exists(path):
+        return
+    try:
+        stored = read_outcomes(data_dir)
+    except ReadError as error:
+        report.add(path, "-", "-", "a valid outcomes.json", "-", error.message, kind="schema")
+        return
+    report.checked["outcomes"] += len(stored.outcomes)
+    seen: set[tuple] = set()
+    for outcome in stored.outcomes:
+        where = outcome.source.location
+        key = outcome_key(outcome)
+        if key in seen:
+            report.add(path, outcome.record, where, "once", "twice", "the same value is stored twice", kind="duplicate")
+        seen.add(key)
+        record = records.get((outcome.base_model, outcome.pruning_pct))
+        if outcome.record != f"{outcome.base_model}@{outcome.pruning_pct}":
+            report.add(path, outcome.record, "record", f"{outcome.base_model}@{outcome.pruning_pct}", outcome.record, "the label is not the record's model and pruning %", kind="outcome-link")
+        elif record is None:
+            report.add(path, outcome.record, "record", "a successful record of expansion_rates.json", "none", "the outcome names a record the catalogue does not hold", kind="outcome-link")
+        if isinstance(outcome, ScoreOutcome):
+            _score_nature(path, outcome, report)
+        elif outcome.value < 0:
+            report.add(path, outcome.record, where, ">= 0", outcome.value, f"{outcome.quantity} cannot be negative", kind="outcome-nature")
+    _check_csv(data_dir, stored, report)
+
+
+def _score_nature(path: Path, outcome: ScoreOutcome, report: Report) -> None:
+    where = outcome.source.location
+    if is_proportion(outcome.metric) and not 0 <= outcome.value <= 1:
+        report.add(path, outcome.record, where, "a proportion in [0, 1]", outcome.value, f"{outcome.metric} is a share of examples", kind="outcome-nature")
+    if "perplexity" in outcome.metric and outcome.value < 1:
+        report.add(path, outcome.record, where, ">= 1", outcome.value, f"a {outcome.metric} below 1 is impossible", kind="outcome-nature")
+    if outcome.stderr is not None and outcome.stderr < 0:
+        report.add(path, outcome.record, where, ">= 0", outcome.stderr, "a standard error cannot be negative", kind="outcome-nature")
+
+
+def _check_csv(data_dir: Path, stored, report: Report) -> None:
+    """``outcomes.csv`` must be what the JSON projects to, byte for byte."""
+    expected = outcomes_texts(data_dir, stored)[data_dir / OUTCOMES_CSV_FILE]
+    csv_path = data_dir / OUTCOMES_CSV_FILE
+    try:
+        found = read_text(csv_path, 1 << 30, "outcomes.csv") if path_exists(csv_path) else None
+    except ReadError as error:
+        report.add(csv_path, "-", "-", "the CSV of outcomes.json", "-", error.message, kind="csv")
+        return
+    if found != expected:
+        line = next((index for index, (a, b) in enumerate(zip((found or "").splitlines(), expected.splitlines()), 1) if a != b), None)
+        report.add(csv_path, "-", f"line {line}" if line else "-", "the projection of outcomes.json", "missing" if found is None else "differs",
+                   "outcomes.csv is not outcomes.json's projection: `catalogue results add` rewrites both", kind="csv")  # fmt: skip

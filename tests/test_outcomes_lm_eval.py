@@ -1,0 +1,170 @@
+"""Outcomes from results files written by lm-evaluation-harness itself, linked to the records they measured.
+
+Tiny random-init models are registered with ``catalogue add`` and pruned at two levels by
+``catalogue build --save-pruned``; a tokenizer built with the ``tokenizers`` library is saved beside
+each checkpoint; lm-eval's own command line evaluates each checkpoint on a task defined in a local
+YAML file over local JSON data (no network, CPU) and writes its ``results_*.json``; then
+``catalogue results add`` joins each file to its record by the checkpoint's safetensors headers.
+A model and its Instruct sibling share every count, so their checkpoints are refused without --record.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import load_json, run_cli
+
+pytestmark = pytest.mark.torch
+
+TINY = {
+    "model_type": "llama", "hidden_size": 64, "intermediate_size": 256, "num_hidden_layers": 2, "num_attention_heads": 4,
+    "num_key_value_heads": 2, "vocab_size": 64, "tie_word_embeddings": False, "max_position_embeddings": 128,
+    "bos_token_id": 1, "eos_token_id": 2, "pad_token_id": 0,
+}  # fmt: skip
+
+WORDS = ["<pad>", "<s>", "</s>", "<unk>"] + [f"w{index}" for index in range(60)]
+
+TASK_YAML = """\
+task: tiny_choice
+dataset_path: json
+dataset_kwargs:
+  data_files:
+    test: {data}
+test_split: test
+output_type: multiple_choice
+doc_to_text: "{{{{question}}}}"
+doc_to_choice: "{{{{choices}}}}"
+doc_to_target: "{{{{answer}}}}"
+metric_list:
+  - metric: acc
+    aggregation: mean
+    higher_is_better: true
+metadata:
+  version: 1.0
+"""
+
+
+def save_tokenizer(directory: Path) -> None:
+    """A word-level tokenizer over ``WORDS``, saved as transformers saves one."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    tokenizer = Tokenizer(models.WordLevel({word: index for index, word in enumerate(WORDS)}, unk_token="<unk>"))
+    tokenizer.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    fast = PreTrainedTokenizerFast(tokenizer_object=tokenizer, bos_token="<s>", eos_token="</s>", unk_token="<unk>", pad_token="<pad>")
+    fast.save_pretrained(directory)
+
+
+def write_task(directory: Path) -> Path:
+    """A multiple-choice task of 12 questions in a local YAML file over local JSON lines."""
+    directory.mkdir(parents=True, exist_ok=True)
+    data = directory / "tiny_choice.jsonl"
+    rows = [{"question": f"w{i} w{i + 1} w{i + 2}", "choices": [f" w{i + 3}", f" w{i + 7}"], "answer": i % 2} for i in range(12)]
+    data.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    (directory / "tiny_choice.yaml").write_text(TASK_YAML.format(data=data))
+    return directory
+
+
+def evaluate(checkpoint: Path, tasks_dir: Path, output: Path) -> subprocess.Popen:
+    """lm-eval's command line on ``checkpoint``, writing its results file under ``output`` (started, not awaited)."""
+    env = {**os.environ, "HF_DATASETS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    command = [
+        sys.executable, "-m", "lm_eval", "--model", "hf", "--model_args", f"pretrained={checkpoint},dtype=float32",
+        "--tasks", "tiny_choice", "--include_path", str(tasks_dir), "--device", "cpu", "--batch_size", "4",
+        "--output_path", str(output),
+    ]  # fmt: skip
+    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def results_file(output: Path) -> Path:
+    found = sorted(output.rglob("results_*.json"))
+    assert len(found) == 1, found
+    return found[0]
+
+
+@pytest.fixture(scope="module")
+def evaluated(tmp_path_factory):
+    """Three models built and pruned into one catalogue; lm-eval's results files of three checkpoints."""
+    root = tmp_path_factory.mktemp("outcomes")
+    registry = root / "registry"
+    registry.mkdir()
+    env = {**os.environ, "CATALOGUE_REGISTRY_DIR": str(registry)}
+    for model_id, width in (("me/tiny-64m", 256), ("me/tiny-64m-Instruct", 256), ("me/other-64m", 192)):
+        config = root / "configs" / model_id.replace("/", "__") / "config.json"
+        config.parent.mkdir(parents=True)
+        config.write_text(json.dumps({**TINY, "intermediate_size": width}))
+        added = run_cli("add", str(config), "--id", model_id, env=env)
+        assert added.returncode == 0, added.stdout + added.stderr
+    data, pruned = root / "data", root / "pruned"
+    built = run_cli(
+        "build", "--models", "me/tiny-64m,me/tiny-64m-Instruct,me/other-64m", "--levels", "0,40", "--dtype", "fp32",
+        "--data", str(data), "--save-pruned", str(pruned), "--quiet", env=env,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stdout + built.stderr
+    tasks = write_task(root / "tasks")
+    checkpoints = {
+        "other@0": pruned / "me__other-64m" / "pruned-00pct",
+        "other@40": pruned / "me__other-64m" / "pruned-40pct",
+        "tiny@40": pruned / "me__tiny-64m" / "pruned-40pct",
+    }
+    runs = {}
+    for name, checkpoint in checkpoints.items():
+        save_tokenizer(checkpoint)
+        runs[name] = (evaluate(checkpoint, tasks, root / "lm-eval" / name.replace("@", "-")), root / "lm-eval" / name.replace("@", "-"))
+    files = {}
+    for name, (process, output) in runs.items():
+        log, _ = process.communicate(timeout=300)
+        assert process.returncode == 0, log[-3000:]
+        files[name] = results_file(output)
+    return {"env": env, "data": data, "files": files, "checkpoints": checkpoints}
+
+
+def test_lm_eval_results_of_pruned_checkpoints_link_by_their_checkpoint(evaluated):
+    files, data, env = evaluated["files"], evaluated["data"], evaluated["env"]
+    written = load_json(files["other@40"])
+    assert written["config"]["model_num_parameters"] > 0 and "tiny_choice" in written["results"]
+    result = run_cli("results", "add", str(files["other@0"]), str(files["other@40"]), "--data", str(data), "--format", "json", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    document = json.loads(result.stdout)
+    assert document["links"] == {str(files["other@0"]): ["me/other-64m@0"], str(files["other@40"]): ["me/other-64m@40"]}
+    stored = load_json(data / "outcomes.json")["outcomes"]
+    by_record = {(o["record"], o["metric"]): o for o in stored}
+    for name, record in (("other@0", "me/other-64m@0"), ("other@40", "me/other-64m@40")):
+        harness = load_json(files[name])["results"]["tiny_choice"]
+        outcome = by_record[(record, "acc")]
+        assert outcome["value"] == harness["acc,none"] and outcome["stderr"] == harness["acc_stderr,none"]
+        assert outcome["harness_version"] == "0.4.13" and outcome["task_version"] == "1.0" and outcome["filter"] == "none"
+        assert outcome["source"]["format"] == "lm-eval-results" and len(outcome["source"]["sha256"]) == 64
+    again = run_cli("results", "add", str(files["other@40"]), "--data", str(data), "--format", "json", env=env)
+    assert json.loads(again.stdout)["added"] == 0 and json.loads(again.stdout)["files_written"] == []
+    verified = run_cli("verify", str(data), env=env)
+    assert verified.returncode == 0, verified.stdout
+
+
+def test_a_checkpoint_a_model_shares_with_its_instruct_sibling_is_refused_without_record(evaluated):
+    files, data, env = evaluated["files"], evaluated["data"], evaluated["env"]
+    refused = run_cli("results", "check", str(files["tiny@40"]), "--data", str(data), env=env)
+    assert refused.returncode == 2 and len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+    assert "2 records (me/tiny-64m@40, me/tiny-64m-Instruct@40)" in refused.stderr and "give --record" in refused.stderr
+    named = run_cli("results", "check", str(files["tiny@40"]), "--data", str(data), "--record", "me/tiny-64m@40", "--format", "json", env=env)
+    assert named.returncode == 0, named.stdout + named.stderr
+    assert json.loads(named.stdout)["links"] == {str(files["tiny@40"]): ["me/tiny-64m@40"]}
+
+
+def test_a_parameter_count_that_differs_from_the_record_is_left_out(evaluated, tmp_path):
+    files, data, env = evaluated["files"], evaluated["data"], evaluated["env"]
+    document = load_json(files["other@40"])
+    document["config"]["model_num_parameters"] += 1
+    edited = tmp_path / "results_edited.json"
+    edited.write_text(json.dumps(document))
+    result = run_cli("results", "check", str(edited), "--data", str(data), "--format", "json", env=env)
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    assert report["outcomes"] == 0 and report["left_out"] >= 1
+    assert [problem["kind"] for problem in report["problems"]] == ["outcome-claim"]

@@ -83,21 +83,25 @@ def plan(
 ) -> list[PlanRow]:
     """What optipfair 0.4.2 keeps for a target ratio (``ratio``, a factor) or ``pruning_pct``; nothing is built.
 
-    ``model_ids`` are registry ids (default: every registry model). Give exactly one of
-    ``ratio`` and ``pruning_pct``; ``divisor`` is optipfair's ``expansion_divisor``. Pass the
-    ratio as text (``"2.4"``) to keep its exact decimal value.
+    ``model_ids`` are what ``catalogue plan --model`` takes: registry ids, config.json paths,
+    checkpoint directories or hub ids (``org/name[@revision]``; default: every registry model).
+    A model outside the registry is built on the meta device to read its architecture (this
+    imports torch). Give exactly one of ``ratio`` and ``pruning_pct``; ``divisor`` is
+    optipfair's ``expansion_divisor``. Pass the ratio as text (``"2.4"``) to keep its exact
+    decimal value.
 
     >>> [row] = plan(["meta-llama/Llama-3.2-3B"], ratio="2.4")
     >>> row.status, round(row.pruning_pct, 2), row.intermediate_size, row.total_parameters
     ('ok', 10.0, 7373, 3001408512)
     """
     from .errors import UsageError
+    from .pipeline.models import resolve_model
     from .planning.planner import plan as make_plan
-    from .store.registry import get_model, load_registry
+    from .store.registry import load_registry
 
     if (ratio is None) == (pruning_pct is None):
         raise UsageError("give exactly one of ratio or pruning_pct")
-    entries = [get_model(model_id) for model_id in dict.fromkeys(model_ids)] or list(load_registry().values())
+    entries = [resolve_model(str(model_id)) for model_id in dict.fromkeys(model_ids)] or list(load_registry().values())
     return make_plan(entries, ratio=ratio, pruning_pct=pruning_pct, divisor=divisor)
 
 

@@ -199,13 +199,110 @@ def test_planner_equals_catalogue_plan_on_the_command_line(site, browser):
 
 
 def test_planner_refuses_what_the_command_line_refuses(site, browser):
+    """Each refusal reads the same on the page as on the command line; percentages in plain words."""
     page = planner_page(browser, site)
-    cases = {"abc": ["--ratio", "abc"], "0": ["--ratio", "0"], "nan": ["--ratio", "nan"]}
-    for text, arguments in cases.items():
-        message = page.evaluate("(text) => { try { window.cataloguePlanner.plan([], {ratio: text}); return null } catch (e) { return e.message } }", text)
+    cases = {
+        ("ratio", "abc"): ["--ratio", "abc"], ("ratio", "0"): ["--ratio", "0"], ("ratio", "nan"): ["--ratio", "nan"],
+        ("pct", "abc"): ["--pct", "abc"], ("pct", "150"): ["--pct", "150"], ("pct", "-1"): ["--pct=-1"],
+        ("pct", "nan"): ["--pct", "nan"], ("pct", "inf"): ["--pct", "inf"],
+    }  # fmt: skip
+    for (mode, text), arguments in cases.items():
+        message = page.evaluate(
+            "([mode, text]) => { try { window.cataloguePlanner.plan([], {[mode]: text}); return null } catch (e) { return e.message } }", [mode, text]
+        )
         completed = run_cli("plan", *arguments)
         assert completed.returncode == 2 and message and message in completed.stderr, (text, message, completed.stderr)
+        if mode == "pct":
+            assert message.startswith("pruning % ") and "valid float" not in message and "<=x<=" not in message, message
     page.context.close()
+
+
+def contrast_ratio(page, selector: str) -> float:
+    """WCAG contrast of an element's text colour against the first opaque background behind it."""
+    colours = page.evaluate(
+        r"""(selector) => {
+          const parse = (text) => text.match(/[\d.]+/g).map(Number);
+          let node = document.querySelector(selector);
+          const fg = parse(getComputedStyle(node).color);
+          let bg = null;
+          for (; node; node = node.parentElement) {
+            const value = parse(getComputedStyle(node).backgroundColor);
+            if (value.length < 4 || value[3] === 1) { bg = value; break; }
+          }
+          return [fg, bg || [255, 255, 255]];
+        }""",
+        selector,
+    )
+    (fg, bg) = colours
+    assert len(fg) == 3 or fg[3] == 1, f"{selector}: translucent text colour {fg}"
+
+    def luminance(rgb_values):
+        channels = [value / 255 for value in rgb_values[:3]]
+        linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    light, dark = sorted([luminance(fg), luminance(bg)], reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_planner_errors_are_readable_and_clear_the_stale_answer(site, browser, scheme):
+    errors: list[str] = []
+    page = planner_page(browser, site, "?ratio=2.4", PHONE, scheme, errors)
+    assert page.eval_on_selector_all("#planner-results tbody tr", "rows => rows.length") > 0
+    assert page.is_visible("#planner-command")
+    page.fill("#planner-target", "abc")
+    assert page.inner_text("#planner-error") == "expansion ratio 'abc' is not a number (e.g. 2.4)"
+    assert page.eval_on_selector_all("#planner-results tr", "rows => rows.length") == 0, "the last valid answer is still shown"
+    assert page.eval_on_selector_all("#planner-notes li", "items => items.length") == 0
+    assert not page.is_visible("#planner-command"), "the page still offers a command for the last valid target"
+    ratio = contrast_ratio(page, "#planner-error")
+    assert ratio >= 4.5, f"{scheme}: the error's contrast is {ratio:.2f}:1, under WCAG AA's 4.5:1"
+    page.check("#planner-mode-pct")
+    page.fill("#planner-target", "150")
+    assert page.inner_text("#planner-error") == "pruning % must be between 0 and 100, got 150"
+    page.fill("#planner-target", "forty")
+    assert page.inner_text("#planner-error") == "pruning % 'forty' is not a number (e.g. 40)"
+    page.fill("#planner-target", "40")
+    assert page.inner_text("#planner-error") == "" and page.get_attribute("#planner-target", "aria-invalid") is None
+    assert page.eval_on_selector_all("#planner-results tbody tr", "rows => rows.length") > 0
+    assert page.inner_text("#planner-command").startswith("catalogue plan --pct 40")
+    page.context.close()
+    assert not errors, errors
+
+
+#: Each checkbox's left edge, its vertical centre and its text's, per family row, at a width.
+CHECKBOX_GEOMETRY = """() => [...document.querySelectorAll('.catalogue-planner__family')].map((family) => {
+  const box = (element) => element.getBoundingClientRect();
+  const limit = box(family).right;
+  return [...family.querySelectorAll('label')].map((label) => {
+    const input = box(label.querySelector('input')), text = box(label.querySelector('span'));
+    return {name: label.textContent.trim(), family: label.classList.contains('catalogue-planner__family-name'),
+            left: Math.round(input.left), top: Math.round(input.top), inputMiddle: (input.top + input.bottom) / 2,
+            textMiddle: (text.top + text.bottom) / 2, overflows: box(label).right > limit + 0.5};
+  });
+})"""
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["390px", "1400px"])
+def test_planner_model_checkboxes_line_up(site, browser, viewport):
+    page = planner_page(browser, site, "?ratio=2.4&family=Qwen3", viewport)
+    page.evaluate("document.querySelector('.catalogue-planner__models').open = true")
+    families = page.evaluate(CHECKBOX_GEOMETRY)
+    page.context.close()
+    assert families
+    problems = []
+    for labels in families:
+        chips = [label for label in labels if not label["family"]]
+        first_row = {label["left"] for label in chips if label["top"] == chips[0]["top"]}
+        problems += [f"{label['name']}: its checkbox is at x={label['left']}, off the columns {sorted(first_row)}" for label in chips if label["left"] not in first_row]
+        problems += [f"{label['name']}: checkbox centre {label['inputMiddle'] - label['textMiddle']:+.1f} px from its text's" for label in labels
+                     if abs(label["inputMiddle"] - label["textMiddle"]) > 2]
+        problems += [f"{label['name']}: runs past its row" for label in labels if label["overflows"]]
+        family_box = next(label for label in labels if label["family"])
+        if family_box["left"] != min(first_row):
+            problems.append(f"{family_box['name']}: the family's checkbox is at x={family_box['left']}, its models' at {min(first_row)}")
+    assert not problems, problems
 
 
 #: Values whose formatting is hard to get right: exact binary ties (0.125), values just below a rounding

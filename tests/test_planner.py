@@ -332,10 +332,12 @@ def readme_examples() -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize(("command", "output"), readme_examples())
 def test_readme_shows_real_output(command, output, tmp_path, monkeypatch):
-    if "./config.json" in command:  # the README's config.json is OLMo-2-0425-1B's, as the registry holds it
+    if "./config.json" in command:  # the README's config.json is OLMo-2-0425-1B's, as the registry holds it, in olmo2-1b/
         entry = json.loads((REPO / "data" / "models" / "allenai__OLMo-2-0425-1B.json").read_text())
-        (tmp_path / "config.json").write_text(json.dumps(entry["config"]))
-        monkeypatch.chdir(tmp_path)
+        folder = tmp_path / "olmo2-1b"
+        folder.mkdir()
+        (folder / "config.json").write_text(json.dumps(entry["config"]))
+        monkeypatch.chdir(folder)
     result = invoke(*shlex.split(command)[1:])
     assert result.exit_code == 0, result.output
     shown = "\n".join(line.rstrip() for line in result.stdout.splitlines()) + "\n"

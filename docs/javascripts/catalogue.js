@@ -170,15 +170,16 @@
     return ratePct;
   }
 
-  /** A pruning percentage as the command line reads it: ``float(text)``, then click's range check 0-100 (which NaN passes). */
+  /** A pruning percentage as the command line reads it (formulas.pruning_pct_from_text): a float in 0-100, else an Error in its words. */
   function pruningPct(text) {
-    const cleaned = String(text).trim().replace(/(?<=\d)_(?=\d)/g, "");
+    const shown = String(text).trim();
+    const cleaned = shown.replace(/(?<=\d)_(?=\d)/g, "");
     let value;
-    if (/^[+-]?(inf|infinity)$/i.test(cleaned)) value = cleaned.startsWith("-") ? -Infinity : Infinity;
-    else if (/^[+-]?nan$/i.test(cleaned)) value = NaN;
+    if (/^[+-]?(inf|infinity|nan)$/i.test(cleaned)) value = NaN;
     else if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(cleaned)) value = Number(cleaned);
-    else throw new Error(pyReprString(String(text)) + " is not a valid float.");
-    if (value < 0 || value > 100) throw new Error(pyRepr(value) + " is not in the range 0<=x<=100.");
+    else throw new Error("pruning % " + pyReprString(String(text)) + " is not a number (e.g. 40)");
+    if (!Number.isFinite(value)) throw new Error("pruning % " + pyReprString(String(text)) + " is not a finite number (e.g. 40)");
+    if (value < 0 || value > 100) throw new Error("pruning % must be between 0 and 100, got " + shown);
     return value;
   }
 
@@ -429,10 +430,10 @@
       const chips = ids.map((id) => {
         const box = element("input", { type: "checkbox", value: id, "data-model": id });
         chooser.boxes.set(id, box);
-        return element("label", { className: "catalogue-chip", title: id }, [box, " " + id.split("/").pop()]);
+        return element("label", { className: "catalogue-chip", title: id }, [box, element("span", { text: id.split("/").pop() })]);
       });
       rows.push(element("div", { className: "catalogue-planner__family" }, [
-        element("label", { className: "catalogue-planner__family-name" }, [familyBox, " " + family]), ...chips,
+        element("label", { className: "catalogue-planner__family-name" }, [familyBox, element("span", { text: family })]), ...chips,
       ]));
     }
     chooser.box = element("details", { className: "catalogue-planner__models", open: open }, [
@@ -471,12 +472,13 @@
     const table = element("table", { className: "catalogue-planner__table", id: "planner-results" });
     const notesList = element("ol", { className: "catalogue-planner__notes", id: "planner-notes" });
     const commandLine = element("code", { id: "planner-command" });
+    const commandBox = element("p", { className: "catalogue-planner__command" }, ["Same answer on the command line: ", commandLine]);
     root.append(
       element("form", { className: "catalogue-planner__form", onsubmit: "return false" }, [controls.box, chooser.box]),
       error,
       element("div", { className: "catalogue-planner__results" }, [table]),
       notesList,
-      element("p", { className: "catalogue-planner__command" }, ["Same answer on the command line: ", commandLine])
+      commandBox
     );
 
     function syncInputs() {
@@ -503,7 +505,12 @@
         fillResults(table, notesList, plan(chosen, Object.assign(question, { divisor: state.divisor })), chosen, base);
         error.textContent = chosen.length ? "" : "Choose at least one model.";
         controls.target.removeAttribute("aria-invalid");
+        commandBox.hidden = false;
       } catch (problem) {
+        // No answer for an invalid target: the last one's table and command would be read as this one's.
+        table.replaceChildren();
+        notesList.replaceChildren();
+        commandBox.hidden = true;
         error.textContent = problem.message;
         controls.target.setAttribute("aria-invalid", "true");
       }

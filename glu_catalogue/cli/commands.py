@@ -8,7 +8,6 @@ Heavy imports (pandas, pandera, torch) happen inside the commands that need them
 from __future__ import annotations
 
 import json
-import math
 import sys
 from pathlib import Path
 
@@ -569,7 +568,7 @@ def model_note(row) -> str:
 
 @cli.command()
 @click.option("--ratio", "ratio", metavar="FACTOR", default=None, help="Target expansion ratio as a factor, e.g. 2.4 (optipfair's expansion_rate=240).")
-@click.option("--pct", "pruning_pct", type=click.FloatRange(0, 100), default=None, callback=lambda ctx, param, value: finite(value, "--pct"),
+@click.option("--pct", "pruning_pct", metavar="PERCENT", default=None, callback=lambda ctx, param, value: percentage(value),
               help="Pruning percentage 0-100 (optipfair's pruning_percentage).")
 @click.option(
     "--model", "model_ids", multiple=True, metavar="MODEL",
@@ -618,11 +617,16 @@ def plan(ratio: str | None, pruning_pct: float | None, model_ids: tuple[str, ...
     print_plan(rows, f"target {ratio}x (expansion_rate={rate_pct:g})" if ratio is not None else f"pruning {pruning_pct:g} %", divisor)
 
 
-def finite(value: float | None, option: str) -> float | None:
-    """``value`` unless it is NaN or infinite, which no option takes (``click.FloatRange`` lets NaN through)."""
-    if value is not None and not math.isfinite(value):
-        raise click.BadParameter(f"{value} is not a finite number", param_hint=option)
-    return value
+def percentage(text: str | None) -> float | None:
+    """``--pct``'s text as a float in 0-100; anything else is a usage error in plain words."""
+    from ..core.formulas import pruning_pct_from_text
+
+    if text is None:
+        return None
+    try:
+        return pruning_pct_from_text(text)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--pct") from None
 
 
 def print_plan(rows, target: str, divisor: str | None) -> None:

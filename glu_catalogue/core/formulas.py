@@ -255,6 +255,24 @@ def expansion_rate_pct_for_ratio(ratio: float | str | Decimal) -> float:
     return rate_pct
 
 
+def pruning_pct_from_text(text: float | str) -> float:
+    """A pruning percentage as a person types it (``"40"``, ``" 12.5 "``) as a float in 0-100.
+
+    Anything else raises ``ValueError`` with a message in plain words (the planner page shows the
+    same ones): not a number, not finite, or outside 0-100.
+    """
+    shown = str(text).strip()
+    try:
+        value = float(shown)
+    except ValueError:
+        raise ValueError(f"pruning % {str(text)!r} is not a number (e.g. 40)") from None
+    if not math.isfinite(value):
+        raise ValueError(f"pruning % {str(text)!r} is not a finite number (e.g. 40)")
+    if not 0 <= value <= 100:
+        raise ValueError(f"pruning % must be between 0 and 100, got {shown}")
+    return value
+
+
 # --- ratios and reductions ----------------------------------------------------------------
 
 

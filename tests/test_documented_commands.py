@@ -41,7 +41,7 @@ EXTRAS = {
     for name, specs in tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"].items()
 }
 #: Commands that run for real (cheap, read-only); the others are parsed.
-RUN = {"verify", "plan", "models", "inspect", "add"}
+RUN = {"verify", "plan", "models", "inspect", "add", "results"}
 #: Installing the project once (Quick start, Reproduce) makes `catalogue` available; extras add these packages.
 NEEDS = {"build": {"torch", "transformers", "optipfair"}, "docs": {"matplotlib"}, "mkdocs": {"mkdocs", "mkdocs-material"}, "pytest": {"pytest"}}
 
@@ -229,6 +229,39 @@ def test_costly_commands_parse(shown, request, monkeypatch):
         assert parse_models(context.params["models"]) and parse_levels(context.params["levels"])
 
 
+def builds_showing_their_check(shown: Shown) -> bool:
+    return (catalogue_args(shown.words) or [""])[0] == "build" and any(line.startswith("OK:") for line in shown.output)
+
+
+@pytest.mark.parametrize("shown", [s for s in ALL if kind(s) == "parse" and builds_showing_their_check(s)], ids=str)
+def test_a_shown_build_prints_the_check_its_records_get(shown, tmp_path, request):
+    """The counts a shown build prints are those of the records it writes. Into the default data, that
+    is what ``catalogue verify`` prints of it; the walk-through's build is run by a fixture and its data
+    verified; into another ``--data DIR``, the default catalogue's records of its models and levels
+    (the same build made them), written as a catalogue of their own, verified."""
+    from glu_catalogue import load_catalogue
+    from glu_catalogue.pipeline.publish import catalogue_texts
+
+    args = catalogue_args(shown.words)
+    context = cli.get_command(None, "build").make_context("build", args[1:])
+    [shown_line] = [line for line in shown.output if line.startswith("OK:")]
+    if context.params["data_dir"] is None:
+        completed = run_cli("verify")
+    elif tuple(args) == MY_OLMO2_BUILD:
+        root = request.getfixturevalue("my_olmo2")
+        completed = run_cli("verify", "my-data", cwd=root, env={**os.environ, "CATALOGUE_REGISTRY_DIR": str(root / "registry")})
+    else:
+        models, levels = parse_models(context.params["models"]), parse_levels(context.params["levels"])
+        catalogue = load_catalogue()
+        records = [record for record in catalogue.models if record.base_model in models and record.pruning_pct in levels]
+        built = {record.base_model for record in records}
+        assert built == set(models) and len(records) == len(models) * len(levels), f"{shown}: the default catalogue lacks records this build writes"
+        for path, text in catalogue_texts(tmp_path, records, catalogue.metadata.optipfair_version, catalogue.metadata.pruning_method).items():
+            path.write_text(text)
+        completed = run_cli("verify", str(tmp_path))
+    assert completed.stdout.strip() == shown_line, f"{shown}: the page shows\n{shown_line}\nits records verify as\n{completed.stdout}"
+
+
 @pytest.mark.parametrize("shown", [s for s in ALL if kind(s) == "benchmark"], ids=str)
 def test_benchmark_commands_name_a_script_and_its_options(shown):
     script = REPO / shown.words[1]
@@ -288,6 +321,10 @@ def checkpoints(tmp_path_factory) -> Path:
     return root
 
 
+#: The walk-through's build, which the ``my_olmo2`` fixture runs.
+MY_OLMO2_BUILD = ("build", "--models", "me/my-olmo2", "--levels", "0,40", "--save-pruned", "./pruned", "--data", "./my-data")
+
+
 @pytest.fixture(scope="module")
 def my_olmo2(tmp_path_factory) -> Path:
     """The README's "Bring your own model" walk-through, run for real: a tiny OLMo-2 checkpoint saved
@@ -305,10 +342,7 @@ def my_olmo2(tmp_path_factory) -> Path:
     torch.manual_seed(0)
     AutoModelForCausalLM.from_config(config).save_pretrained(root / "my-olmo2")
     env = registry_env(root)
-    for command in (
-        ("add", "./my-olmo2", "--id", "me/my-olmo2", "--family", "OLMo-2"),
-        ("build", "--models", "me/my-olmo2", "--levels", "0,40", "--save-pruned", "./pruned", "--data", "./my-data"),
-    ):
+    for command in (("add", "./my-olmo2", "--id", "me/my-olmo2", "--family", "OLMo-2"), MY_OLMO2_BUILD):
         completed = run_cli(*command, cwd=root, env=env, timeout=300)
         assert completed.returncode == 0, completed.stdout + completed.stderr
     return root
@@ -339,6 +373,9 @@ def prepare_inputs(shown: Shown, directory: Path, request: pytest.FixtureRequest
             continue
         path = word.removeprefix("./").split("@")[0]
         name = path.split("/")[0]
+        if path.startswith("data/sources/") and not (directory / "data" / "sources").exists():
+            shutil.copytree(DATA / "sources", directory / "data" / "sources")  # the study's files, as the checkout has them
+            continue
         if not name or (directory / name).exists():
             continue
         if name in MY_OLMO2 and (name != "pruned" or "/" in path):
@@ -353,10 +390,18 @@ def prepare_inputs(shown: Shown, directory: Path, request: pytest.FixtureRequest
             INPUTS[name](directory / name)
 
 
+def expand(word: str, directory: Path) -> list[str]:
+    """A word as the shell passes it: a pattern (``*.json``) as the sorted paths it matches in ``directory``."""
+    if "*" not in word:
+        return [word]
+    return sorted(str(path.relative_to(directory)) for path in directory.glob(word)) or [word]
+
+
 @pytest.mark.parametrize("shown", [s for s in ALL if kind(s) == "run"], ids=str)
 def test_cheap_commands_run_as_shown(shown, tmp_path, request):
     prepare_inputs(shown, tmp_path, request)
-    completed = run_cli(*catalogue_args(shown.words), cwd=tmp_path, env=registry_env(tmp_path), timeout=300)
+    args = [found for word in catalogue_args(shown.words) for found in expand(word, tmp_path)]
+    completed = run_cli(*args, cwd=tmp_path, env=registry_env(tmp_path), timeout=300)
     printed = (completed.stdout + completed.stderr).replace(f"{REPO}/", "")
     assert completed.returncode == expected_exit(shown.output), f"{shown}\n{printed}"
     for line in shown.output:

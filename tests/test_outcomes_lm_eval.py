@@ -20,7 +20,7 @@ import pytest
 
 from conftest import load_json, run_cli
 
-pytestmark = pytest.mark.torch
+pytestmark = [pytest.mark.torch, pytest.mark.xdist_group("lm-eval")]  # one worker builds the checkpoints and runs lm-eval once
 
 TINY = {
     "model_type": "llama", "hidden_size": 64, "intermediate_size": 256, "num_hidden_layers": 2, "num_attention_heads": 4,

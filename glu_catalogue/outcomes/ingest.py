@@ -10,6 +10,7 @@ a problem names is left out alone. Values given by two files for the same record
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -54,7 +55,7 @@ def ingest(paths: Sequence[Path], records: Records, registry_ids: set[str], reco
         kept, left_out = _outcomes(reading, links)
         result.outcomes += kept
         result.left_out += left_out
-    agreement = cross_file_problems(result.outcomes)
+    agreement = cross_file_problems(result.outcomes) + same_run_problems(result.readings, result.links)
     result.problems = [problem for reading in result.readings for problem in reading.problems] + agreement
     disagreeing = {(problem.file, problem.field) for problem in agreement}
     result.outcomes = [outcome for outcome in result.outcomes if (outcome.source.path, outcome.source.location) not in disagreeing]
@@ -119,6 +120,27 @@ def cross_file_problems(outcomes: Iterable) -> list[Problem]:
                     f"{other.source.path} ({other.source.location}) gives this score as {show(other.value)}", "outcome-consistency",
                 )
             )  # fmt: skip
+    return problems
+
+
+def same_run_problems(readings: Sequence[Reading], links: dict[Path, list[Link]]) -> list[Problem]:
+    """One run's values that two files give (the study's aggregate and its per-run file) and that differ."""
+    seen: dict[tuple, tuple[float, Reading, str]] = {}
+    problems = []
+    for reading in readings:
+        labels = [link.label for link in links[reading.path]]
+        for (group, workload, run, quantity), (value, location) in reading.run_values.items():
+            key = (labels[group], workload, run, quantity)
+            other = seen.setdefault(key, (value, reading, location))
+            if other[1] is reading or other[1].sha256 == reading.sha256:
+                continue
+            if not math.isclose(other[0], value, rel_tol=1e-9):
+                problems.append(
+                    Problem(
+                        str(reading.path), labels[group], location, show(other[0]), show(value),
+                        f"{other[1].path} ({other[2]}) gives run {run} of {workload} as {show(other[0])}", "outcome-consistency",
+                    )
+                )  # fmt: skip
     return problems
 
 

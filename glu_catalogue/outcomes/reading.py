@@ -59,6 +59,9 @@ class Reading:
     format: str
     groups: list[ModelGroup] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    #: Single runs' values the file gives, for comparing files that give the same run:
+    #: (group index, workload, run number, quantity) -> (value, location).
+    run_values: dict[tuple[int, str, int, str], tuple[float, str]] = field(default_factory=dict)
 
     def source(self, location: str) -> dict[str, str]:
         """The ``source`` of a value at ``location`` of this file."""
@@ -67,6 +70,13 @@ class Reading:
     def problem(self, record: str, where: str, expected: Any, found: Any, message: str, kind: str) -> None:
         """Report what is wrong at ``where`` of this file."""
         self.problems.append(Problem(str(self.path), record, where, show(expected), show(found), message, kind))
+
+
+def efficiency_value(
+    reading: Reading, workload: dict[str, Any], quantity: str, value: float, location: str, runs: dict | None = None, meter: dict | None = None
+) -> dict[str, Any]:
+    """One efficiency value's fields as a reader hands them to linking (the record's fields are added there)."""
+    return {"kind": "efficiency", "workload": workload, "quantity": quantity, "value": value, "runs": runs, "meter": meter, "source": reading.source(location)}
 
 
 def read_file(path: Path) -> tuple[bytes, str]:
@@ -101,6 +111,12 @@ def number(value: Any) -> float | None:
             return None
         return parsed if math.isfinite(parsed) else None
     return None
+
+
+def gib_bytes(value: Any) -> int | None:
+    """A size a file writes in GiB (``model_size_gb``, which the study computes as bytes / 2**30) in bytes."""
+    size = number(value)
+    return None if size is None else round(size * 2**30)
 
 
 def is_missing(value: Any) -> bool:

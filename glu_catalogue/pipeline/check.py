@@ -37,9 +37,11 @@ def check(paths: Sequence[Path] = (), *, check_schemas: bool = True, check_docs:
     for path in targets:
         part = Report()
         verify_path(path, part, registry)
-        if path.is_dir():
-            verify_outcomes(path, successful(path), part)
         report.extend(part)
+        if path.is_dir():  # beside the site's report on the data, which does not show outcomes
+            outcomes = Report()
+            verify_outcomes(path, successful(path), outcomes)
+            report.extend(outcomes)
         docs = site_docs_dir(path) if check_docs and path.is_dir() else None
         if docs is not None:
             sites.append((path, docs, part))

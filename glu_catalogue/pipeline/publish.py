@@ -1,7 +1,13 @@
-"""Writing a catalogue: the JSON, the CSV projected from it, the schemas and the site, in one atomic step."""
+"""Writing a catalogue: the JSON, the CSV projected from it, the schemas and the site, in one atomic step.
+
+``site_update`` is what any write of the site's sources (the catalogue, a registry file, the
+outcomes) puts into the site in the same step; ``default_site_update`` renders it for a write
+that replaces some of the sources on disk.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
@@ -9,7 +15,8 @@ from ..core.derive import metadata_for
 from ..core.problems import Report
 from ..core.records import ExpansionRecord
 from ..core.summary import summary_rows
-from ..site.generated import obsolete_generated, planned_plots, read_site_files, site_content, site_texts
+from ..outcomes.verify import verify_outcomes
+from ..site.generated import obsolete_generated, planned_plots, read_outcome_files, read_site_files, site_content, site_texts
 from ..store.paths import CATALOGUE_FILE, SUMMARY_FILE, default_data_dir, schemas_dir, site_docs_dir, write_roots
 from ..store.registry import ModelEntry, load_registry, size_label
 from ..store.schemas import rendered_schemas
@@ -32,10 +39,50 @@ def catalogue_texts(data_dir: Path, records: list[ExpansionRecord], optipfair_ve
     }
 
 
+@dataclass(frozen=True)
+class SiteUpdate:
+    """What a write puts into a site in the same step: the generated files' texts, the generated files to delete."""
+
+    texts: dict[Path, str] = field(default_factory=dict)
+    obsolete: list[Path] = field(default_factory=list)
+    #: How many charts the site has (drawn or kept), for the report.
+    n_plots: int = 0
+
+    def count(self, report: Report) -> None:
+        """Add the pages, data files and charts written to ``report.checked``, as ``catalogue verify`` counts them."""
+        report.checked["docs_pages"] += sum(path.suffix == ".md" for path in self.texts)
+        report.checked["site_data_files"] += sum(path.suffix == ".js" for path in self.texts)
+        report.checked["plots"] += self.n_plots
+
+
+def site_update(docs_dir: Path, files: Mapping[str, bytes], registry: Mapping[str, ModelEntry], report: Report) -> SiteUpdate:
+    """The generated files of ``docs_dir`` as ``files`` (the site's sources, ``read_site_files``' paths) render them,
+    with ``report`` (the verifier's on ``files``) on the verification page; and the generated files they no longer produce."""
+    content = site_content(files, registry, report)
+    return SiteUpdate(site_texts(docs_dir, content), obsolete_generated(docs_dir, content), len(planned_plots(content)))
+
+
+def default_site_update(data_dir: Path, registry: Mapping[str, ModelEntry], replaced: Mapping[str, bytes] | None = None) -> SiteUpdate:
+    """The update of ``data_dir``'s site for a write that replaces some of its sources: the site files on disk,
+    ``replaced`` (site path -> the bytes the same write puts there), verified and rendered.
+
+    Empty where ``data_dir`` has no site (only the default data directory has one) or no catalogue yet.
+    """
+    docs_dir = site_docs_dir(data_dir)
+    if docs_dir is None or not (data_dir / CATALOGUE_FILE).exists():
+        return SiteUpdate()
+    recover_data_dir(data_dir)
+    files = {**read_site_files(data_dir), **(replaced or {})}
+    return site_update(docs_dir, files, registry, verify_contents(data_dir, files, registry))
+
+
 def write_catalogue(
     data_dir: Path, records: list[ExpansionRecord], optipfair_version: str, pruning_method: str = "MAW"
 ) -> tuple[list[Path], Report]:
     """Check and write the JSON, the CSV, schemas/ and the site's pages in one atomic step.
+
+    The outcomes stored in ``data_dir`` are checked against the records being written too, and
+    the site shows them as they are.
 
     The data is checked once, on the texts about to be written (``verify_contents``) against
     the schemas the code generates. Only the default data directory (``paths.write_roots``)
@@ -46,7 +93,8 @@ def write_catalogue(
     """
     texts = catalogue_texts(data_dir, records, optipfair_version, pruning_method)
     schemas = rendered_schemas()
-    files = {f"data/{path.name}": text.encode("utf-8") for path, text in texts.items()}
+    files = read_outcome_files(data_dir)
+    files.update({f"data/{path.name}": text.encode("utf-8") for path, text in texts.items()})
     files.update({f"schemas/{name}": text.encode("utf-8") for name, text in schemas.items()})
     registry = load_registry()
     report = verify_contents(data_dir, files, registry)
@@ -54,16 +102,14 @@ def write_catalogue(
     if schemas_dir() in roots:
         texts.update({schemas_dir() / name: text for name, text in schemas.items()})
     docs_dir = site_docs_dir(data_dir)
-    obsolete: list[Path] = []
-    if docs_dir is not None:
-        content = site_content(files, registry, report)
-        site = site_texts(docs_dir, content)
-        texts.update(site)
-        obsolete = obsolete_generated(docs_dir, content)
-        report.checked["docs_pages"] += sum(path.suffix == ".md" for path in site)
-        report.checked["site_data_files"] += sum(path.suffix == ".js" for path in site)
-        report.checked["plots"] += len(planned_plots(content))
-    changed = write_files(texts, delete=obsolete, journal_dir=data_dir, roots=roots)
+    site = site_update(docs_dir, files, registry, report) if docs_dir is not None else SiteUpdate()
+    texts.update(site.texts)
+    site.count(report)
+    # The stored outcomes against the records about to be written, beside the site's report (as verify does).
+    outcomes = Report()
+    verify_outcomes(data_dir, {(record.base_model, record.pruning_pct): record for record in records if record.status == "success"}, outcomes)
+    report.extend(outcomes)
+    changed = write_files(texts, delete=site.obsolete, journal_dir=data_dir, roots=roots)
     return changed, report
 
 
@@ -73,21 +119,14 @@ def site_for_registry(registry: Mapping[str, ModelEntry]) -> tuple[dict[Path, st
     What ``catalogue add`` writes in the same step as a registry file, so the site's planner
     data and pages never lag the registry. Empty when the default data directory has no site.
     """
-    data_dir = default_data_dir()
-    docs_dir = site_docs_dir(data_dir)
-    if docs_dir is None or not (data_dir / CATALOGUE_FILE).exists():
-        return {}, []
-    recover_data_dir(data_dir)
-    files = read_site_files(data_dir)
-    content = site_content(files, registry, verify_contents(data_dir, files, registry))
-    return site_texts(docs_dir, content), obsolete_generated(docs_dir, content)
+    site = default_site_update(default_data_dir(), registry)
+    return site.texts, site.obsolete
 
 
 def write_docs(data_dir: Path, docs_dir: Path, registry: Mapping[str, ModelEntry]) -> tuple[list[Path], list[Path]]:
     """Rewrite the generated files of ``docs_dir`` from ``data_dir`` in one atomic step; returns (changed, deleted) paths."""
     recover_data_dir(data_dir)
     files = read_site_files(data_dir)
-    content = site_content(files, registry, verify_contents(data_dir, files, registry))
-    obsolete = obsolete_generated(docs_dir, content)
-    changed = write_files(site_texts(docs_dir, content), delete=obsolete, journal_dir=docs_dir)
-    return changed, obsolete
+    site = site_update(docs_dir, files, registry, verify_contents(data_dir, files, registry))
+    changed = write_files(site.texts, delete=site.obsolete, journal_dir=docs_dir)
+    return changed, site.obsolete

@@ -7,13 +7,14 @@ one line naming what was expected.
 
 from __future__ import annotations
 
-from importlib import import_module
 from pathlib import Path
 
 from ...store.reading import CsvTable
 from ..reading import Reading, read_file, read_json_document, text_of, unknown_layout
+from .codecarbon_csv import is_codecarbon_csv, read_codecarbon_csv
 from .lm_eval import is_lm_eval, read_lm_eval
 from .study_capability import is_study_capability, is_study_capability_csv, read_study_capability, read_study_capability_csv
+from .study_carbon import is_study_carbon, is_study_carbon_run, read_study_carbon, read_study_carbon_run
 
 EXPECTED = (
     "an lm-evaluation-harness results_*.json (results, config), the study's capability or carbon JSON "
@@ -22,22 +23,13 @@ EXPECTED = (
 )
 
 
-def _optional(module: str, names: tuple[str, str]):
-    """The (detector, reader) of a format whose module may not be there yet."""
-    try:
-        loaded = import_module(f"{__name__}.{module}")
-    except ImportError:
-        return None
-    return tuple(getattr(loaded, name) for name in names)
-
-
-def _json_readers():
-    readers = [(is_lm_eval, read_lm_eval), (is_study_capability, read_study_capability)]
-    for module, names in (("study_carbon", ("is_study_carbon", "read_study_carbon")), ("study_carbon", ("is_study_carbon_run", "read_study_carbon_run"))):
-        pair = _optional(module, names)
-        if pair is not None:
-            readers.append(pair)
-    return readers
+#: (detector, reader) of each JSON layout, tried in turn.
+JSON_READERS = (
+    (is_lm_eval, read_lm_eval),
+    (is_study_capability, read_study_capability),
+    (is_study_carbon, read_study_carbon),
+    (is_study_carbon_run, read_study_carbon_run),
+)
 
 
 def read_outcome_file(path: Path) -> Reading:
@@ -48,12 +40,11 @@ def read_outcome_file(path: Path) -> Reading:
         table = CsvTable(path, text_of(path, content))
         if is_study_capability_csv(table.header):
             return read_study_capability_csv(path, sha256, table.header, table.rows, table.lines)
-        pair = _optional("codecarbon_csv", ("is_codecarbon_csv", "read_codecarbon_csv"))
-        if pair is not None and pair[0](table.header):
-            return pair[1](path, sha256, table.header, table.rows, table.lines)
+        if is_codecarbon_csv(table.header):
+            return read_codecarbon_csv(path, sha256, table.header, table.rows, table.lines)
         raise unknown_layout(path, EXPECTED)
     document = read_json_document(path, content)
-    for detects, reads in _json_readers():
+    for detects, reads in JSON_READERS:
         if detects(document):
             return reads(path, sha256, document)
     raise unknown_layout(path, EXPECTED)

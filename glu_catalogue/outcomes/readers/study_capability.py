@@ -10,9 +10,9 @@ row per model and task: ``model, pruning_pct, is_star, task`` and a column per m
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
-from ..reading import Claim, ModelGroup, Reading, is_missing, number, whole
+from ..reading import Claim, ModelGroup, Reading, gib_bytes, is_missing, number, whole
 
 JSON_FORMAT = "study-capability-json"
 CSV_FORMAT = "study-capability-csv"
@@ -21,14 +21,20 @@ CSV_FORMAT = "study-capability-csv"
 CSV_KEYS = ("model", "pruning_pct", "is_star", "task")
 
 
-def is_study_capability(document: Any) -> bool:
-    """True for the study's capability JSON: ``models_evaluated`` whose entries hold ``results`` of tasks with metric values."""
+def first_results(document: Any) -> dict[str, Any] | None:
+    """``models_evaluated.<first>.results`` of one of the study's files (capability or carbon), or None."""
     models = document.get("models_evaluated") if isinstance(document, dict) else None
     if not isinstance(models, dict) or not models:
-        return False
+        return None
     first = next(iter(models.values()))
     results = first.get("results") if isinstance(first, dict) else None
-    return isinstance(results, dict) and all(isinstance(value, dict) and not _looks_like_carbon(value) for value in results.values())
+    return results if isinstance(results, dict) else None
+
+
+def is_study_capability(document: Any) -> bool:
+    """True for the study's capability JSON: ``models_evaluated`` whose entries hold ``results`` of tasks with metric values."""
+    results = first_results(document)
+    return results is not None and all(isinstance(value, dict) and not _looks_like_carbon(value) for value in results.values())
 
 
 def _looks_like_carbon(values: dict[str, Any]) -> bool:
@@ -38,22 +44,31 @@ def _looks_like_carbon(values: dict[str, Any]) -> bool:
 def read_study_capability(path: Path, sha256: str, document: dict[str, Any]) -> Reading:
     """Every model's scores in the study's capability JSON, each model with its claim."""
     reading = Reading(path, sha256, JSON_FORMAT)
-    family = _family(document)
     shots = {item.get("name"): whole(item.get("num_fewshot")) for item in document.get("benchmarks") or [] if isinstance(item, dict)}
+    for where, results, group in study_groups(reading, document):
+        for task, metrics in results.items():
+            if not isinstance(metrics, dict):
+                reading.problem("-", f"{where}.results.{task}", "an object of metric values", metrics, "not a task's results", "outcome-nature")
+                continue
+            for metric_key, value in metrics.items():
+                add_score(reading, group, f"{where}.results.{task}.{metric_key}", task, metric_key, value, metrics, shots.get(task))
+    return reading
+
+
+def study_groups(reading: Reading, document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any], ModelGroup]]:
+    """Each model of ``models_evaluated`` (capability or carbon) as (its place, its results, its group, added to ``reading``).
+
+    An entry that is not a model's results is reported and skipped.
+    """
+    family = study_family(document)
     for key, model in document["models_evaluated"].items():
         where = f"models_evaluated.{key}"
         if not isinstance(model, dict) or not isinstance(model.get("results"), dict):
             reading.problem("-", where, "an object with name, pruning_pct and results", model, "not a model's results", "outcome-nature")
             continue
         group = ModelGroup(study_claim(where, model, family))
-        for task, metrics in model["results"].items():
-            if not isinstance(metrics, dict):
-                reading.problem("-", f"{where}.results.{task}", "an object of metric values", metrics, "not a task's results", "outcome-nature")
-                continue
-            for metric_key, value in metrics.items():
-                add_score(reading, group, f"{where}.results.{task}.{metric_key}", task, metric_key, value, metrics, shots.get(task))
         reading.groups.append(group)
-    return reading
+        yield where, model["results"], group
 
 
 def study_claim(where: str, model: dict[str, Any], family: str | None) -> Claim:
@@ -67,16 +82,12 @@ def study_claim(where: str, model: dict[str, Any], family: str | None) -> Claim:
         pruning_pct=whole(model.get("pruning_pct")),
         expansion_ratio=number(ratio),
         expansion_ratio_as_written=None if ratio is None else str(ratio),
-        weight_bytes=_gib_bytes(model.get("model_size_gb")),
+        weight_bytes=gib_bytes(model.get("model_size_gb")),
     )
 
 
-def _gib_bytes(value: Any) -> int | None:
-    size = number(value)
-    return None if size is None else round(size * 2**30)
-
-
-def _family(document: dict[str, Any]) -> str | None:
+def study_family(document: dict[str, Any]) -> str | None:
+    """``experiment_metadata.model_family`` of one of the study's files, or None."""
     metadata = document.get("experiment_metadata")
     family = metadata.get("model_family") if isinstance(metadata, dict) else None
     return family if isinstance(family, str) else None

@@ -1,0 +1,71 @@
+"""codecarbon's ``emissions.csv``: one row per tracked run (``tracker.stop()``), appended run after run.
+
+Columns used: ``project_name`` (the workload's name), ``duration`` (s), ``energy_consumed`` (kWh:
+CPU + GPU + RAM, nothing subtracted, so stored as raw energy), ``cpu_energy``, ``gpu_energy``,
+``ram_energy``, ``emissions`` (kg CO2eq), ``emissions_rate`` (kg/s), ``codecarbon_version``,
+``tracking_mode``, ``cpu_model``/``gpu_model``. The file does not name the model measured, so it
+links only with ``--record``. Checked: the energy is the sum of its parts, the rate is emissions
+over duration, every quantity is a finite number >= 0.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from ..reading import Claim, ModelGroup, Reading, efficiency_value, number
+
+FORMAT = "codecarbon-csv"
+
+#: Columns every emissions.csv has (codecarbon 2.x and 3.x).
+REQUIRED = ("duration", "emissions", "energy_consumed", "codecarbon_version")
+
+#: Stored quantity -> column.
+QUANTITIES = {"energy_raw_kwh": "energy_consumed", "duration_s": "duration", "emissions_kg_co2eq": "emissions"}
+
+#: codecarbon sums and divides in floating point and writes repr(): they agree to rounding.
+REL_TOLERANCE = 1e-9
+
+
+def is_codecarbon_csv(header: list[str]) -> bool:
+    """True for a CSV with codecarbon's columns."""
+    return set(REQUIRED) <= set(header)
+
+
+def read_codecarbon_csv(path: Path, sha256: str, header: list[str], rows: list[list[str]], lines: list[int]) -> Reading:
+    """Every run of an emissions.csv as one model's values (``--record`` names the model)."""
+    reading = Reading(path, sha256, FORMAT)
+    group = ModelGroup(Claim(where="line 1"))
+    for row, line in zip(rows, lines):
+        cells = dict(zip(header, row))
+        where = f"line {line}"
+        if len(row) != len(header):
+            reading.problem("-", where, f"{len(header)} cells", f"{len(row)} cells", "the row does not have the header's columns", "outcome-nature")
+            continue
+        workload = {"name": cells.get("project_name") or "codecarbon"}
+        meter = {
+            "tool": "codecarbon", "version": cells.get("codecarbon_version") or None, "mode": cells.get("tracking_mode") or None,
+            "device": cells.get("gpu_model") or cells.get("cpu_model") or None,
+        }  # fmt: skip
+        values = {}
+        for quantity, column in QUANTITIES.items():
+            value = number(cells.get(column))
+            if value is None or value < 0:
+                reading.problem("-", f"{where}, column {column}", "a finite number >= 0", cells.get(column), f"{column} must be a number", "outcome-nature")
+                continue
+            values[column] = value
+            group.values.append(efficiency_value(reading, workload, quantity, value, f"{where}, column {column}", {"count": 1}, meter))
+        _check_parts(reading, where, cells, values)
+    reading.groups.append(group)
+    return reading
+
+
+def _check_parts(reading: Reading, where: str, cells: dict[str, str], values: dict[str, float]) -> None:
+    """energy_consumed = cpu + gpu + ram energy; emissions_rate = emissions / duration."""
+    parts = [number(cells.get(column)) for column in ("cpu_energy", "gpu_energy", "ram_energy")]
+    energy = values.get("energy_consumed")
+    if energy is not None and all(part is not None for part in parts) and not math.isclose(energy, sum(parts), rel_tol=REL_TOLERANCE, abs_tol=1e-15):
+        reading.problem("-", f"{where}, column energy_consumed", sum(parts), energy, "energy_consumed is not cpu_energy + gpu_energy + ram_energy", "outcome-consistency")
+    rate, emissions, duration = number(cells.get("emissions_rate")), values.get("emissions"), values.get("duration")
+    if rate is not None and emissions is not None and duration and not math.isclose(rate, emissions / duration, rel_tol=1e-6, abs_tol=1e-18):
+        reading.problem("-", f"{where}, column emissions", emissions / duration, rate, "emissions_rate is not emissions / duration", "outcome-consistency")

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from .planning.planner import PlanRow
     from .store.registry import ModelEntry
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = ["__version__", "load_catalogue", "load_frame", "models", "plan", "inspect_checkpoint", "verify"]
 

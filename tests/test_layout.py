@@ -14,6 +14,8 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 PACKAGE = REPO / "glu_catalogue"
 HEAVY = ("torch", "transformers", "optipfair")
+#: Modules every part may import: they import nothing of the package.
+LEAVES = {"_version"}
 
 
 def module_name(path: Path) -> str:
@@ -115,7 +117,7 @@ def test_each_part_imports_only_what_it_may(part, may_import):
     """The verifier never imports the site; the core imports nothing of the package but itself and errors."""
     for name, targets in GRAPH.items():
         if subpackage(name) == part:
-            assert {subpackage(target) for target in targets if not ancestor(target, name)} <= may_import, (name, targets)
+            assert {subpackage(target) for target in targets if not ancestor(target, name)} <= may_import | LEAVES, (name, targets)
 
 
 @pytest.mark.parametrize("part", [part for part in SUBPACKAGES if part != "generate"] + ["generate"])
@@ -156,3 +158,31 @@ def test_readme_layout_tree_names_every_module():
     subpackage_inits = {f"glu_catalogue/{part}/__init__.py" for part in SUBPACKAGES}
     assert modules - subpackage_inits - named == set(), "modules missing from the README's Layout tree"
     assert named - modules == set(), "the README's Layout tree names modules that do not exist"
+
+
+def test_no_module_below_the_public_api_imports_the_package_root():
+    """The root (``glu_catalogue/__init__.py``) is the public API on top of everything: a part that imports a name
+    from it (``from .. import __version__``) makes the lowest floors depend on the top one. Leaves such as
+    ``_version`` are imported instead."""
+    offenders = []
+    for name, path in MODULES.items():
+        if name in ("glu_catalogue", "glu_catalogue.__main__"):
+            continue
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                anchor = package.split(".")
+                base = ".".join(anchor[: len(anchor) - node.level + 1] + ([node.module] if node.module else [])) if node.level else node.module
+                if base == "glu_catalogue" and any(f"glu_catalogue.{alias.name}" not in MODULES for alias in node.names):
+                    offenders.append(f"{path.relative_to(REPO)}:{node.lineno}: {ast.unparse(node)}")
+    assert not offenders, offenders
+
+
+def test_each_command_has_a_module_of_its_own_and_none_is_long():
+    """The command line as rooms: one module per command or group under cli/, none over 250 lines."""
+    from glu_catalogue.cli.commands import cli
+
+    modules = {command.callback.__module__ for command in cli.commands.values()}
+    assert "glu_catalogue.cli.commands" not in modules, "a command is defined in the group's module"
+    long = {path.name: n for path in sorted((PACKAGE / "cli").glob("*.py")) if (n := len(path.read_text().splitlines())) > 250}
+    assert not long, long

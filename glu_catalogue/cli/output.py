@@ -10,6 +10,9 @@ import sys
 from pathlib import Path
 
 import click
+from click.exceptions import NoArgsIsHelpError
+
+from ..errors import EXIT_UNUSABLE, CatalogueError
 
 FORMAT_OPTION = click.option(
     "--format",
@@ -80,3 +83,60 @@ def directory_option(value: str | None, option: str) -> Path | None:
     if not value.strip():
         raise click.BadParameter("an empty path: give a directory", param_hint=option)
     return Path(value)
+
+
+# --- errors: one line on stderr, the documented exit code ---------------------------------------
+
+
+class Failure(click.ClickException):
+    """A one-line error on stderr (``error: ...``) with the documented exit code."""
+
+    def __init__(self, message: str, code: int = EXIT_UNUSABLE):
+        super().__init__(message)
+        self.exit_code = code
+
+    def show(self, file=None) -> None:  # noqa: D102 - click's hook
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+class CatalogueGroup(click.Group):
+    """The command group; the one place where errors become one line on stderr and an exit code.
+
+    The catalogue's own errors keep their exit code; click's usage errors (an unknown option, a
+    bad value, a missing argument) become ``error: ...`` and exit 2, without click's usage lines.
+    """
+
+    def make_context(self, info_name, args, parent=None, **extra):  # noqa: D102 - click's hook
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except NoArgsIsHelpError:
+            raise  # `catalogue` alone prints the help
+        except click.UsageError as error:
+            raise usage_failure(error) from None
+
+    def invoke(self, ctx: click.Context):  # noqa: D102 - click's hook
+        try:
+            return super().invoke(ctx)
+        except CatalogueError as error:
+            raise Failure(one_line(str(error)), error.exit_code) from None
+        except click.UsageError as error:
+            raise usage_failure(error) from None
+
+
+def usage_failure(error: click.UsageError) -> Failure:
+    """click's usage error as one line naming the command, exit 2."""
+    command = error.ctx.command_path if error.ctx is not None else "catalogue"
+    return Failure(f"{one_line(error.format_message())} (`{command} --help` shows the usage)", EXIT_UNUSABLE)
+
+
+# --- option texts more than one command shares ------------------------------------------------------
+
+CHECKPOINT_HELP = "A checkpoint directory (config.json + *.safetensors) to check instead of catalogue files."
+RECORD_HELP = (
+    "With a checkpoint: also compare it with this catalogue record, MODEL@PCT (e.g. meta-llama/Llama-3.2-1B@40); "
+    "MODEL may be a config.json, checkpoint or hub id outside the registry (its record is computed)."
+)
+DATA_HELP = (
+    "The data directory whose catalogue --record's record is read from, as `catalogue build --data DIR` wrote it "
+    "(default: data/)."
+)

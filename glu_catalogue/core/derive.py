@@ -15,7 +15,7 @@ from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any, Callable, Mapping
 
-from .. import __version__
+from .._version import __version__
 from . import formulas
 from .architecture import ARCHITECTURE_FIELDS, DEFAULTS, EXTRA_FIELDS, LATER_FIELDS, Architecture
 from .records import SCHEMA_VERSION, ExpansionRecord, Metadata, Provenance

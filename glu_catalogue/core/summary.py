@@ -107,7 +107,6 @@ def summary_row(record: Mapping[str, Any], family: str) -> tuple[Cell, ...]:
 
 
 def summary_rows(records: list[ExpansionRecord], family_of: Callable[[str], str]) -> list[tuple[Cell, ...]]:
-    """The CSV rows of every successful record, in order."""
-    return [
-        summary_row(record.model_dump(), family_of(record.base_model)) for record in records if record.status == "success"
-    ]
+    """The CSV rows of every successful record, in order (``family_of`` asked once per model)."""
+    families = {model_id: family_of(model_id) for model_id in dict.fromkeys(record.base_model for record in records)}
+    return [summary_row(record.model_dump(), families[record.base_model]) for record in records if record.status == "success"]

@@ -19,7 +19,7 @@ from typing import Callable, Iterator
 
 import torch
 
-from .. import __version__
+from .._version import __version__
 from ..checkpoints.reading import read_checkpoint
 from ..core import formulas
 from ..core.architecture import ARCHITECTURE_FIELDS

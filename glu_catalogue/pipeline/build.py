@@ -4,7 +4,10 @@ A record is rebuilt only when its inputs changed (method, weights, seed, config,
 ``force``; a build with nothing to do prunes nothing and only runs the checks. Each model is
 built by ``generate.build_model`` (imported only when a model needs building, so a no-op build
 needs no torch). A model that fails is reported and the others go on; the records it had stay.
-All files are written at the end in one atomic step, under a lock on the data directory (``lock``).
+Each model, once built, is committed as its own atomic write (records, CSV, schemas, site) under a
+lock on the data directory (``lock``), so a build killed at any moment keeps every model it
+finished and the next run builds only the rest. With ``shard``, only that worker's models
+(``shards``), into its own data directory.
 With ``save_pruned``, what interrupted saves of the requested models left there is put back or
 removed first (``checkpoint_dirs.sweep``) and listed in the result. torch is not imported by this module.
 """
@@ -14,7 +17,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Protocol
+from typing import Callable, Protocol
 
 from ..core.derive import closed_form_provenance, closed_form_record
 from ..core.problems import Report
@@ -28,7 +31,7 @@ from ..generate.weights import (
     config_sha256,
     resolve_sources,
 )
-from ..store.paths import CATALOGUE_FILE
+from ..store.paths import CATALOGUE_FILE, default_data_dir
 from ..store.reading import ReadError, load_catalogue
 from ..store.registry import ModelEntry, load_registry
 from ..store.sources import read_source
@@ -36,6 +39,7 @@ from ..store.writing import recover_data_dir
 from .lock import build_lock
 from .models import resolve_model, unique_entries
 from .publish import write_catalogue
+from .shards import Shard, shard_units
 
 #: The study's pruning levels, in percent.
 DEFAULT_LEVELS = (0, 10, 20, 30, 40, 50, 60)
@@ -72,6 +76,7 @@ class BuildRequest:
     closed_form: bool = False
     wait: bool = False
     quiet: bool = False  # no progress bars, transformers' ("Loading weights") included
+    shard: Shard | None = None  # this worker's models only (``--shard I/N``)
 
 
 @dataclass
@@ -197,23 +202,39 @@ def run_build(request: BuildRequest, progress: Progress | None = None) -> BuildR
     _check_request(request)
     texts = request.model_ids or tuple(load_registry())
     entries = unique_entries(texts, [resolve_model(model) for model in texts])
+    if request.shard is not None:
+        if request.data_dir.resolve() == default_data_dir().resolve():
+            raise UsageError(f"--shard {request.shard}: each shard writes its own data directory: give --data DIR (then `catalogue merge`)")
+        entries = shard_units(entries, [entry.model_id for entry in entries], request.shard)
     with build_lock(request.data_dir, request.wait):
         recover_data_dir(request.data_dir)
         leftovers = sweep_saved(request.save_pruned, entries)
         existing = existing_catalogue(request.data_dir)
         records = {(r.base_model, r.pruning_pct): r for r in existing.models} if existing else {}
         _check_method(existing, request, {entry.model_id for entry in entries})
+        written: dict[Path, None] = {}
+
+        def commit() -> Report:
+            """Write what is built so far, as one transaction: a build killed later keeps it."""
+            ordered = list(records.values())
+            changed, report = write_catalogue(request.data_dir, ordered, optipfair_versions(ordered), request.method)
+            written.update(dict.fromkeys(changed))
+            return report
+
         if request.closed_form:
             outcomes = _closed_form(entries, request, records)
         else:
-            outcomes = _generated(entries, request, records, progress)
+            outcomes = _generated(entries, request, records, progress, on_model_built=commit)
         if existing is None and not records and any(outcome.error for outcome in outcomes):
             return BuildResult(outcomes=outcomes, changed_files=[], report=None, leftovers=leftovers)  # every model failed: write nothing
-        ordered = list(records.values())
-        versions = {r.provenance.optipfair_version for r in ordered if r.provenance and r.provenance.optipfair_version}
-        optipfair_version = ", ".join(sorted(versions)) if versions else CLOSED_FORM_VERSION
-        changed, report = write_catalogue(request.data_dir, ordered, optipfair_version, request.method)
-    return BuildResult(outcomes=outcomes, changed_files=changed, report=report, leftovers=leftovers)
+        report = commit()
+    return BuildResult(outcomes=outcomes, changed_files=list(written), report=report, leftovers=leftovers)
+
+
+def optipfair_versions(records: list[ExpansionRecord]) -> str:
+    """The optipfair versions the records were built with, for the catalogue's metadata (closed form: none)."""
+    versions = {r.provenance.optipfair_version for r in records if r.provenance and r.provenance.optipfair_version}
+    return ", ".join(sorted(versions)) if versions else CLOSED_FORM_VERSION
 
 
 def sweep_saved(root: Path | None, entries: list[ModelEntry]) -> list[Leftover]:
@@ -291,7 +312,10 @@ class _Work:
     error: str | None = None
 
 
-def _generated(entries: list[ModelEntry], request: BuildRequest, records: dict, progress: Progress) -> list[ModelOutcome]:
+def _generated(
+    entries: list[ModelEntry], request: BuildRequest, records: dict, progress: Progress, on_model_built: Callable[[], object] = lambda: None
+) -> list[ModelOutcome]:
+    """Build every model in turn; ``on_model_built`` runs after each model that built a level (to commit it)."""
     from ..generate.weights import WeightsError
 
     prunable = [entry for entry in entries if not entry.not_prunable]
@@ -307,6 +331,8 @@ def _generated(entries: list[ModelEntry], request: BuildRequest, records: dict, 
         if item.todo and item.error is None:
             progress.model_started(item.entry.model_id, item.weights.describe())
             _build_one(item.entry, item.weights, item.todo, request, records, outcome, progress)
+            if outcome.built:
+                on_model_built()
         progress.model_done(outcome)
         outcomes[item.entry.model_id] = outcome
     return [outcomes[entry.model_id] for entry in entries]

@@ -77,9 +77,13 @@ def default_site_update(data_dir: Path, registry: Mapping[str, ModelEntry], repl
 
 
 def write_catalogue(
-    data_dir: Path, records: list[ExpansionRecord], optipfair_version: str, pruning_method: str = "MAW"
+    data_dir: Path, records: list[ExpansionRecord], optipfair_version: str, pruning_method: str = "MAW",
+    extra_texts: Mapping[Path, str] | None = None,
 ) -> tuple[list[Path], Report]:
     """Check and write the JSON, the CSV, schemas/ and the site's pages in one atomic step.
+
+    ``extra_texts`` (path -> text) are other files of ``data_dir`` the same step writes, which the
+    site renders as written (``catalogue merge`` writes the merged outcomes so).
 
     The outcomes stored in ``data_dir`` are checked against the records being written too, and
     the site shows them as they are.
@@ -93,6 +97,7 @@ def write_catalogue(
     """
     texts = catalogue_texts(data_dir, records, optipfair_version, pruning_method)
     schemas = rendered_schemas()
+    texts.update(extra_texts or {})
     files = read_outcome_files(data_dir)
     files.update({f"data/{path.name}": text.encode("utf-8") for path, text in texts.items()})
     files.update({f"schemas/{name}": text.encode("utf-8") for name, text in schemas.items()})

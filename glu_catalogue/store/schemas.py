@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
+from .._version import __version__
 from ..core.outcome_records import OUTCOMES_SCHEMA_VERSION, OutcomesFile
 from ..core.outcome_table import OUTCOME_COLUMNS
 from ..core.records import SCHEMA_VERSION, Catalogue

@@ -1,0 +1,40 @@
+"""``catalogue merge DIR... --data OUT``: the shards of a build (``--shard``) joined into one catalogue."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ..errors import EXIT_OK, EXIT_PROBLEMS
+from .output import directory_option, print_report
+
+
+@click.command()
+@click.argument("directories", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--data", "data_dir", default=None, callback=lambda ctx, param, value: directory_option(value, "--data"),
+    help="The catalogue to merge into (default: data/); its own records are kept.",
+)  # fmt: skip
+def merge(directories: tuple[Path, ...], data_dir: Path | None) -> None:
+    """Merge the data directories of shards into one catalogue: records, CSV, outcomes (and site).
+
+    One atomic write, then the checks of `catalogue verify`. A record or outcome two directories
+    hold with different values is refused, naming both, and nothing is written; merging the same
+    shards again changes nothing. Exit 0: merged and checked; 1: the checks found problems; 2:
+    refused.
+
+    \b
+    Example:
+      catalogue merge shards/0 shards/1 shards/2 --data merged
+    """
+    from ..pipeline.merge import merge as merge_catalogues
+    from ..store.paths import default_data_dir
+
+    out = data_dir or default_data_dir()
+    result = merge_catalogues(directories, out)
+    written = ", ".join(str(path) for path in result.changed_files) or "none (unchanged)"
+    click.echo(f"merged {len(directories)} directories into {out}: {result.records} records, {result.outcomes} outcomes; files written: {written}")
+    print_report(result.report)
+    sys.exit(EXIT_OK if result.report.ok else EXIT_PROBLEMS)

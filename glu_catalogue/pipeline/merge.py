@@ -1,0 +1,104 @@
+"""``catalogue merge``: one catalogue from the data directories of shards (``build --shard``), in one write.
+
+Every shard's records and outcomes are read and checked as they are loaded; the output's own
+catalogue, where it has one, is merged too, so merging the same shards again changes nothing. A
+record (model and pruning %) or an outcome that two directories hold with different values is
+refused, naming both, and nothing is written. One neuron-selection method per catalogue, as for a
+build. The merged data is written in one journalled transaction (records, CSV, outcomes, schemas,
+and the site where the output is the default data directory), then verified.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from ..core.outcome_records import OutcomesFile, outcome_key
+from ..core.problems import Report
+from ..core.records import ExpansionRecord
+from ..errors import UsageError
+from ..store.outcomes_files import outcomes_texts, read_outcomes
+from ..store.paths import CATALOGUE_FILE
+from ..store.reading import path_exists
+from ..store.writing import recover_data_dir
+from .build import existing_catalogue, optipfair_versions
+from .check import check
+from .lock import build_lock
+from .publish import write_catalogue
+
+
+class MergeConflict(UsageError):
+    """Two directories hold the same record or outcome with different values (nothing is written)."""
+
+
+@dataclass
+class MergeResult:
+    """What a merge wrote: records and outcomes from each directory, the files changed, the check of the output."""
+
+    records: int
+    outcomes: int
+    changed_files: list[Path]
+    report: Report
+
+
+def merge(directories: Sequence[Path], out: Path) -> MergeResult:
+    """Merge the catalogues of ``directories`` (and ``out``'s own) into ``out``; ``MergeConflict`` refuses a disagreement."""
+    out = Path(out)
+    sources = [Path(directory) for directory in dict.fromkeys(directories)]
+    for directory in sources:
+        if not path_exists(directory / CATALOGUE_FILE):
+            raise UsageError(f"{directory}: no {CATALOGUE_FILE} here (a shard writes one once it has built a model)")
+    out.mkdir(parents=True, exist_ok=True)
+    with build_lock(out, wait=False):
+        recover_data_dir(out)
+        inputs = ([out] if path_exists(out / CATALOGUE_FILE) and out.resolve() not in {d.resolve() for d in sources} else []) + sources
+        records, method = _merged_records(inputs)
+        outcomes = _merged_outcomes(inputs)
+        extra = outcomes_texts(out, outcomes) if outcomes.outcomes or outcomes.left_out else {}
+        ordered = list(records.values())
+        changed, _ = write_catalogue(out, ordered, optipfair_versions(ordered), method, extra_texts=extra)
+    report = check([out])
+    return MergeResult(len(records), len(outcomes.outcomes), changed, report)
+
+
+def _merged_records(directories: Sequence[Path]) -> tuple[dict[tuple[str, int], ExpansionRecord], str]:
+    records: dict[tuple[str, int], ExpansionRecord] = {}
+    found_in: dict[tuple[str, int], Path] = {}
+    methods: dict[str, Path] = {}
+    for directory in directories:
+        catalogue = existing_catalogue(directory)
+        methods.setdefault(catalogue.metadata.pruning_method, directory)
+        for record in catalogue.models:
+            key = (record.base_model, record.pruning_pct)
+            other = records.setdefault(key, record)
+            if other is not record and other != record:
+                raise MergeConflict(
+                    f"{found_in[key]} and {directory} hold {record.base_model}@{record.pruning_pct} with different values "
+                    f"(`catalogue verify` each; rebuild one or leave it out); nothing written"
+                )
+            found_in.setdefault(key, directory)
+    if len(methods) > 1:
+        named = ", ".join(f"{method} ({directory})" for method, directory in methods.items())
+        raise MergeConflict(f"the catalogues were pruned with different methods: {named}; one catalogue holds one method; nothing written")
+    return records, next(iter(methods))
+
+
+def _merged_outcomes(directories: Sequence[Path]) -> OutcomesFile:
+    outcomes: dict[tuple, object] = {}
+    found_in: dict[tuple, Path] = {}
+    left_out: dict[tuple, object] = {}
+    for directory in directories:
+        stored = read_outcomes(directory)
+        for outcome in stored.outcomes:
+            key = outcome_key(outcome)
+            other = outcomes.setdefault(key, outcome)
+            if other is not outcome and other != outcome:
+                raise MergeConflict(
+                    f"{found_in[key]} and {directory} hold different values for {outcome.record} from {outcome.source.path} "
+                    f"({outcome.source.location}); nothing written"
+                )
+            found_in.setdefault(key, directory)
+        for item in stored.left_out:
+            left_out.setdefault((item.source.sha256, item.source.location, item.reason), item)
+    return OutcomesFile(outcomes=list(outcomes.values()), left_out=list(left_out.values()))

@@ -5,6 +5,8 @@
     and, per family, a section of the family's page and its models' pages. The order comes from
     the generated pages' front matter (``families:`` on the list, ``title`` and ``models:`` on a
     family's page), so a new family or model needs no edit here;
+  - the nav entry ``outcomes/index.md`` becomes a section holding it and the pages its front
+    matter lists (``pages:``: a page per task and workload, then the results as checked);
   - the project's addresses, version and licence come from pyproject.toml ([project] and
     [project.urls], their only home): the repository link and licence in the footer, and
     ``site_url`` where ``$CATALOGUE_SITE_URL`` does not set it (mkdocs.yml);
@@ -31,6 +33,7 @@ except ModuleNotFoundError:  # Python 3.10: the `docs` extra installs tomli
     import tomli as tomllib
 
 FAMILIES_INDEX = "families/index.md"
+OUTCOMES_INDEX = "outcomes/index.md"
 DOWNLOADS = {"data": ("*.json", "*.csv"), "schemas": ("*.json",)}
 CITATION = "CITATION.cff"
 CITATION_MARKER = "<!-- citation -->"
@@ -63,6 +66,14 @@ def _models_section(config) -> list:
     return section
 
 
+def _outcomes_section(config) -> list:
+    return [OUTCOMES_INDEX, *_front_matter(Path(config.docs_dir) / OUTCOMES_INDEX).get("pages", [])]
+
+
+#: Nav entries that become sections, built from the generated pages' front matter.
+SECTIONS = {FAMILIES_INDEX: _models_section, OUTCOMES_INDEX: _outcomes_section}
+
+
 def _data_header(config) -> dict:
     path = _root(config) / CATALOGUE
     try:
@@ -73,12 +84,12 @@ def _data_header(config) -> dict:
 
 
 def on_config(config):
-    """The models' navigation, the project's addresses and licence, and the data's version and date."""
+    """The models' and outcomes' navigation, the project's addresses and licence, and the data's version and date."""
     for index, item in enumerate(config.nav or []):
         if isinstance(item, dict):
             ((title, target),) = item.items()
-            if target == FAMILIES_INDEX:
-                config.nav[index] = {title: _models_section(config)}
+            if target in SECTIONS:
+                config.nav[index] = {title: SECTIONS[target](config)}
     info = project(config)
     urls = info.get("urls", {})
     repository = urls.get("Homepage", "")

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 from ._version import __version__
 
-__all__ = ["__version__", "load_catalogue", "load_frame", "models", "plan", "inspect_checkpoint", "verify"]
+__all__ = ["__version__", "load_catalogue", "load_frame", "load_outcomes", "models", "plan", "inspect_checkpoint", "verify"]
 
 
 def load_catalogue(path: str | Path | None = None) -> Catalogue:
@@ -64,6 +64,35 @@ def load_frame(path: str | Path | None = None) -> pandas.DataFrame:
 
     records = load_catalogue(path).models
     return pandas.DataFrame(summary_rows(list(records), size_label), columns=list(COLUMNS))
+
+
+def load_outcomes(data_dir: str | Path | None = None) -> pandas.DataFrame:
+    """The outcomes of ``data_dir`` (default: the shipped data) as a DataFrame: one row per outcome, beside its record.
+
+    Each outcome's fields are flattened (``task``, ``metric``, ``value``, ``stderr``, ``n_shot``;
+    ``workload_name``, ``quantity``, ``runs_std``, ``meter_idle_power_w``; ``source_path``,
+    ``source_sha256``, ...) and joined to the architecture of the record it measured, read from the
+    catalogue in the same directory: ``expansion_ratio`` (I / H of the pruned model, a factor),
+    ``intermediate_size``, ``hidden_size``, ``num_hidden_layers``, ``total_parameters``.
+
+    >>> outcomes = load_outcomes()
+    >>> mmlu = outcomes[(outcomes["base_model"] == "meta-llama/Llama-3.2-1B") & (outcomes["task"] == "mmlu")]
+    >>> print(mmlu[["pruning_pct", "expansion_ratio", "metric", "value"]].round(4).to_string(index=False))
+     pruning_pct  expansion_ratio   metric  value
+               0           4.0000 accuracy 0.3111
+              10           3.6001 accuracy 0.2511
+              20           3.2002 accuracy 0.2661
+              30           2.8003 accuracy 0.2610
+              40           2.4004 accuracy 0.2689
+              50           2.0000 accuracy 0.2606
+              60           1.6001 accuracy 0.2554
+    """
+    from .outcomes.frame import outcome_frame
+    from .store.outcomes_files import read_outcomes
+    from .store.paths import CATALOGUE_FILE, default_data_dir
+
+    data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
+    return outcome_frame(read_outcomes(data_dir).outcomes, load_catalogue(data_dir / CATALOGUE_FILE).models)
 
 
 def models() -> dict[str, ModelEntry]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import struct
 from pathlib import Path
 
@@ -547,6 +548,106 @@ def test_equal_series_share_a_line_named_together(site, browser):
     for spec in data["charts"].values():
         points = [json.dumps(series["points"]) for series in spec["series"]]
         assert len(points) == len(set(points)), "two series on the same points would hide one another"
+
+
+# --- outcome charts ------------------------------------------------------------------------------------
+
+#: Every outcome chart the page drew: what it measures and, per series, the points uPlot plots (from the
+#: chart object) beside the site data's points, spreads, levels and links.
+OUTCOME_CHARTS = """() => window.catalogueCharts.map(({container, plot}) => {
+  const spec = window.CATALOGUE_DATA.outcome_charts[container.dataset.chart];
+  if (spec === undefined) return null;
+  return {
+    name: container.dataset.chart, measure: spec.measure, palette: container.dataset.palette,
+    labels: plot.series.slice(1).map((s) => s.label),
+    series: spec.series.map((s, index) => ({
+      label: s.label, model: s.model, points: s.points, spreads: s.spreads, pcts: s.pcts, links: s.links,
+      plotted: plot.data[0].map((x, at) => [x, plot.data[index + 1][at]]).filter((point) => point[1] !== null),
+    })),
+  };
+}).filter(Boolean)"""
+
+
+def outcome_page_urls(folder: Path, url: str) -> list[str]:
+    return [address for address in page_urls(folder, url) if "/outcomes/tasks/" in address or "/outcomes/workloads/" in address]
+
+
+def measure_label(measure: dict) -> str:
+    return measure["name"] + (f" ({measure['filter']})" if measure["filter"] not in (None, "none") else "")
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_outcome_charts_plot_the_outcomes_at_their_records_ratios(site, browser, scheme):
+    """Every point of every outcome chart is an outcome of data/outcomes.json at its record's expansion ratio, with its
+    spread, level and a link to its record's row; at 390 px, without sideways scroll, in the page's palette."""
+    from site_outcomes import shown_outcomes
+
+    url, folder = site
+    errors: list[str] = []
+    page = new_page(browser, PHONE, scheme, errors)
+    plotted, problems = [], []
+    addresses = outcome_page_urls(folder, url)
+    assert addresses, "the sitemap has no outcome page"
+    for address in addresses:
+        page.goto(address, wait_until="load")
+        assert page.locator(".catalogue-chart[data-chart]").count() == page.locator(".catalogue-chart--live").count() > 0, address
+        if page.evaluate("document.documentElement.scrollWidth - window.innerWidth") > 0:
+            problems.append(f"{address}: scrolls sideways at 390 px")
+        for chart in page.evaluate(OUTCOME_CHARTS):
+            assert chart["palette"] == scheme and chart["labels"] == [series["label"] for series in chart["series"]], chart["name"]
+            measure = chart["measure"]
+            for series in chart["series"]:
+                assert sorted(map(tuple, series["plotted"])) == sorted(map(tuple, series["points"])), (chart["name"], series["label"])
+                for (ratio, value), spread, pct, link in zip(series["points"], series["spreads"], series["pcts"], series["links"]):
+                    plotted.append((measure["kind"], measure["subject"], measure_label(measure), series["model"], pct, ratio, value, spread))
+                    page_path, anchor = link.split("#")
+                    assert page_path == f"models/{re.sub(r'[^a-z0-9]+', '-', series['model'].lower()).strip('-')}/", link
+                    assert f'id="{anchor}"' in (folder / page_path / "index.html").read_text(encoding="utf-8"), link
+    page.context.close()
+    expected = [(item.kind, item.subject, item.label, item.model, item.pct, item.ratio, item.value, item.spread) for item in shown_outcomes()]
+    assert sorted(plotted, key=repr) == sorted(expected, key=repr)
+    assert not problems, problems
+    assert not errors, errors
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_an_outcome_chart_hovers_toggles_and_opens_the_record(site, browser, scheme):
+    """At 390 px: hovering a point shows its value and spread, a legend click hides its series, a click opens its record's row."""
+    url, folder = site
+    errors: list[str] = []
+    page = new_page(browser, PHONE, scheme, errors)
+    address = next(address for address in outcome_page_urls(folder, url) if "/gsm8k/" in address)  # a task with stderrs
+    page.goto(address, wait_until="load")
+    chart = page.locator(".catalogue-chart--live").first
+    chart.scroll_into_view_if_needed()
+    spec = page.evaluate(OUTCOME_CHARTS)[0]
+    series = spec["series"][0]
+    at = len(series["points"]) // 2
+    (ratio, value), spread, pct = series["points"][at], series["spreads"][at], series["pcts"][at]
+    where = page.evaluate(
+        "([x, y]) => { const plot = window.catalogueCharts[0].plot; return [plot.valToPos(x, 'x'), plot.valToPos(y, 'y')] }", [ratio, value]
+    )
+    box = chart.locator(".u-over").bounding_box()
+    page.mouse.move(box["x"] + where[0], box["y"] + where[1])
+    tooltip = chart.locator(".catalogue-chart__tooltip")
+    tooltip.wait_for(state="visible")
+    text = tooltip.inner_text()
+    assert f"{ratio:.2f}x expansion ratio" in text and f"{value:.7g}" in text and f"{pct} % pruned" in text, text
+    assert spread is None or f"± {spread:.3g}" in text, text
+    legend = chart.locator(".u-legend .u-series").nth(0)
+    legend.click()
+    assert "u-off" in (legend.get_attribute("class") or "")
+    assert page.evaluate("window.catalogueCharts[0].plot.series[1].show") is False
+    legend.click()
+    assert page.evaluate("window.catalogueCharts[0].plot.series[1].show") is True
+    page.mouse.move(box["x"] + where[0], box["y"] + where[1] + 1)
+    tooltip.wait_for(state="visible")
+    with page.expect_navigation():
+        page.mouse.click(box["x"] + where[0], box["y"] + where[1] + 1)
+    assert page.evaluate("location.pathname + location.hash").endswith(series["links"][at]), series["links"][at]
+    assert page.locator(f"span#pruning-{pct}").count() == 1
+    page.context.close()
+    assert not errors, errors
 
 
 # --- downloads ------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from conftest import DATA, REPO, invoke, load_json, run_cli
+from site_outcomes import shown_outcomes
 
 from glu_catalogue.store.schemas import rendered_schemas
 from glu_catalogue.core import formulas
@@ -33,8 +34,10 @@ from glu_catalogue.site.plots import PALETTES, draw_svg, plot_specs
 from glu_catalogue.site.reference import VerificationSummary
 from glu_catalogue.site.render import SiteContent, render_pages
 from glu_catalogue.site.views import all_groups
+from glu_catalogue.store.outcomes_files import outcomes_texts, read_outcomes
 from glu_catalogue.store.paths import docs_dir, schemas_dir
 from glu_catalogue.store.registry import load_registry
+from glu_catalogue.verifier.catalogue import verify_contents
 
 DOCS = REPO / "docs"
 RAW = load_json(DATA / "expansion_rates.json")
@@ -334,10 +337,60 @@ def check_chart_table(table: Table, charted: set) -> None:
 
 
 def check_verification_table(table: Table) -> None:
-    checked = verify(check_docs=False).checked
+    checked = {kind: n for kind, n in verify(check_docs=False).checked.items() if kind != "outcomes"}  # the page shows the data's report
     labels = {"Files (JSON and CSV)": "files", "Records": "records", "Values compared": "values", "CSV rows": "csv_rows", "Schema files": "schemas"}
-    assert {labels[name]: int(count) for name, count in table.rows} == dict(checked)
+    assert {labels[name]: int(count) for name, count in table.rows} == checked
     assert dict(table.rows)["Records"] == str(len(RAW["models"]))
+
+
+def _shown_by_key() -> dict[tuple, object]:
+    return {(item.model, item.pct, item.subject, item.label): item for item in shown_outcomes()}
+
+
+def check_outcomes_index_table(table: Table) -> None:
+    """The list of outcome pages: per task or workload, its charts, models and values, counted from the JSON."""
+    shown = shown_outcomes()
+    subjects = {(item.kind, item.subject) for item in shown}
+    assert len(table.rows) == len(subjects)
+    for (title, kind, charts, models, values), links in zip(table.rows, table.row_links):
+        is_score = kind == "lm-eval task"
+        name = title if is_score else title.removesuffix(" (efficiency)")
+        items = [item for item in shown if (item.kind, item.subject) == ("score" if is_score else "efficiency", name)]
+        assert items, title
+        assert int(charts) == len({item.label for item in items}) and int(values.replace(",", "")) == len(items), title
+        assert sorted(links[3]) == sorted({item.model for item in items}), title
+
+
+def check_outcome_chart_table(table: Table, seen: list) -> None:
+    """The numbers behind an outcome chart: each row one outcome of the page's task and the chart's measure, linked to its record."""
+    by_key = _shown_by_key()
+    subject = table.title.removesuffix(" (efficiency)")
+    for (model, pct, ratio_text, value, spread, file_name), links in zip(table.rows, table.row_links):
+        [model_id] = links[0]
+        item = by_key[(model_id, int(pct), subject, table.heading)]
+        assert model == model_id.split("/")[-1] and ratio_text == item.ratio_text, (model_id, pct)
+        assert (value, spread, file_name) == (item.value_text, item.spread_text, item.file), (model_id, pct, table.heading)
+        seen.append(item)
+
+
+def check_model_outcomes_table(table: Table, seen: list) -> None:
+    """A model page's outcomes: each row one outcome of that model at a level, as the JSON has it."""
+    by_key = _shown_by_key()
+    for pct, ratio_text, task, metric, value, spread, file_name in table.rows:
+        item = by_key[(table.title, int(pct), task, metric)]
+        assert ratio_text == f"{fmt(SUCCESSFUL[(table.title, int(pct))].pruned_architecture.expansion_rate)}x" == item.ratio_text
+        assert (value, spread, file_name) == (item.value_text, item.spread_text, item.file), (table.title, pct, task, metric)
+        seen.append(item)
+
+
+def check_left_out_table(table: Table) -> None:
+    """The values left out: one row each, in the file's order, with its record, value, reason, kind and place."""
+    left_out = load_json(DATA / "outcomes.json")["left_out"]
+    assert len(table.rows) == len(left_out)
+    for row, item in zip(table.rows, left_out):
+        expected = [item.get("record") or "—", item["what"], item["value"], item["reason"], item["kind"], item["source"]["location"]]
+        assert row[:6] == [" ".join(text.split()) for text in expected], item
+        assert row[6] == item["source"]["path"].rsplit("/", 1)[-1]
 
 
 def check_study_quote(table: Table) -> None:
@@ -399,6 +452,8 @@ def test_every_table_cell_of_the_built_site_equals_the_data(site):
     ratios_seen: set = set()
     models_seen: set = set()
     charted: set = set()
+    outcomes_seen: list = []
+    outcomes_on_models: list = []
     checked_tables = 0
     for url, page in pages.items():
         for table in page.tables:
@@ -421,6 +476,14 @@ def test_every_table_cell_of_the_built_site_equals_the_data(site):
                 check_chart_table(table, charted)
             elif header == ("Checked", "Count"):
                 check_verification_table(table)
+            elif header == ("Task", "Kind", "Charts", "Models", "Values"):
+                check_outcomes_index_table(table)
+            elif header[:4] == ("Model", "Pruning %", "Expansion Ratio", "Value"):
+                check_outcome_chart_table(table, outcomes_seen)
+            elif header == ("Pruning %", "Expansion Ratio", "Task", "Metric", "Value", "Stderr", "Source"):
+                check_model_outcomes_table(table, outcomes_on_models)
+            elif header == ("Record", "What", "Value", "Reason", "Kind", "Where", "File"):
+                check_left_out_table(table)
             elif header[1:4] == ("Type", "Required", "Constraints"):
                 check_schema_table(table)
             else:
@@ -430,6 +493,8 @@ def test_every_table_cell_of_the_built_site_equals_the_data(site):
     assert ratios_seen == {f"{fmt(r.pruned_architecture.expansion_rate)}x" for r in SUCCESSFUL.values()}
     assert models_seen == {model_id for model_id, _ in SUCCESSFUL}
     assert {model_id for model_id, _ in charted} == models_seen and {kind for _, kind in charted} == {True, False}
+    assert sorted(outcomes_seen, key=repr) == sorted(shown_outcomes(), key=repr), "every outcome is in its chart's table, once"
+    assert sorted(outcomes_on_models, key=repr) == sorted(shown_outcomes(), key=repr), "every outcome is on its model's page, once"
     assert checked_tables >= 10
 
 
@@ -441,7 +506,7 @@ def test_downloads_offer_the_files_with_their_size_and_hash(site):
         text,
         re.S,
     )
-    assert len(items) == 2 + len(rendered_schemas())  # the JSON and the CSV, and every schema
+    assert len(items) == 2 + 2 + len(rendered_schemas())  # the catalogue's JSON and CSV, the outcomes', and every schema
     for name, folder, file_name, exact, human, digest in items:
         content = ((DATA if folder == "data" else schemas_dir()) / name).read_bytes()
         assert name == file_name and (site / folder / name).read_bytes() == content
@@ -495,9 +560,14 @@ def checkout_copy(tmp_path) -> Path:
 
 
 def rewrite_records(data_dir: Path, keep) -> None:
-    """Rewrite the JSON and CSV with the records ``keep`` selects: consistent data, stale pages."""
+    """Rewrite the JSON and CSV with the records ``keep`` selects, and the outcomes with theirs: consistent data, stale pages."""
     records = [record for record in CATALOGUE.models if keep(record)]
     for path, text in catalogue_texts(data_dir, records, RAW["metadata"]["optipfair_version"], "MAW").items():
+        path.write_text(text)
+    kept = {(record.base_model, record.pruning_pct) for record in records}
+    stored = read_outcomes(data_dir)
+    outcomes = stored.model_copy(update={"outcomes": [o for o in stored.outcomes if (o.base_model, o.pruning_pct) in kept]})
+    for path, text in outcomes_texts(data_dir, outcomes).items():
         path.write_text(text)
 
 
@@ -557,7 +627,7 @@ def test_a_hand_edited_number_is_a_problem(tmp_path):
     data_file.write_text("".join(data_lines))
     report = Report()
     files = read_site_files(DATA)
-    check_site(docs, files, load_registry(), verify(check_docs=False), report)
+    check_site(docs, files, load_registry(), verify_contents(DATA, files, load_registry()), report)
     found = {(Path(p.file).name, p.field) for p in report.problems}
     assert found == {
         ("meta-llama-llama-3-2-1b.md", f"line {line + 1}"),

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import DATA, REPO, load_json
+from site_outcomes import shown_outcomes
 
 from glu_catalogue.core import formulas
 from glu_catalogue.pipeline.check import check as verify
@@ -204,3 +205,64 @@ def test_vendored_files_are_what_the_manifest_says():
 def test_the_browser_code_loads_nothing_from_other_hosts(name):
     source = (DOCS / "javascripts" / name).read_text()
     assert not re.search(r"\bfetch\(|XMLHttpRequest|https?://", source)
+
+
+# --- the outcomes --------------------------------------------------------------------------------------
+
+
+def markdown_cells(line: str) -> tuple:
+    """A Markdown table row's cells as read: links reduced to their text, code to its content, escapes removed."""
+    cells = [cell.strip() for cell in line.strip().strip("|").split(" | ")]
+    return tuple(re.sub(r"\\(.)", r"\1", re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", cell)).replace("`", "") for cell in cells)
+
+
+def test_a_model_page_lists_its_outcomes():
+    """Each model with outcomes has an Outcomes table with one row per value: level, ratio, task, metric, value, stderr, file."""
+    from glu_catalogue.site.links import model_page
+    from glu_catalogue.site.outcome_pages import MODEL_OUTCOME_COLUMNS
+
+    pages = generated_texts(content())
+    expected: dict[str, list[tuple]] = {}
+    for item in shown_outcomes():
+        row = (str(item.pct), item.ratio_text, item.subject, item.label, item.value_text, item.spread_text, item.file)
+        expected.setdefault(item.model, []).append(row)
+    assert expected, "data/outcomes.json holds no outcome of a catalogue record"
+    for path, text in pages.items():
+        if not path.startswith("models/"):
+            continue
+        model_id = next((model_id for model_id in expected if model_page(model_id) == path), None)
+        if model_id is None:
+            assert "## Outcomes" not in text, f"{path} lists outcomes it has none of"
+            continue
+        section = text.split("## Outcomes\n", 1)[1].split("\n## ", 1)[0]
+        lines = [line for line in section.splitlines() if line.startswith("|")]
+        assert markdown_cells(lines[0]) == MODEL_OUTCOME_COLUMNS
+        rows = [markdown_cells(line) for line in lines[2:]]
+        assert sorted(rows) == sorted(expected[model_id]), model_id
+        links = re.findall(r"\]\(([^)]+)\)", section)
+        assert all(link.startswith(("#pruning-", "../outcomes/")) for link in links), links
+
+
+def test_the_checked_results_page_lists_every_left_out_value_with_its_reason(site):
+    """Every file read, with its path, sha256 and counts; every value left out, in a row of its own with its reason."""
+    from html import unescape
+
+    document = load_json(DATA / "outcomes.json")
+    page = (site / "outcomes" / "checked" / "index.html").read_text(encoding="utf-8")
+    article = page.split("<article", 1)[1].split("</article>", 1)[0]
+    text = lambda html: " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())  # noqa: E731
+    rows = [text(row) for row in re.findall(r"<tr>(.*?)</tr>", article, re.S)]
+    left_out = document["left_out"]
+    assert left_out, "data/outcomes.json leaves nothing out: nothing to show"
+    for item in left_out:
+        parts = [item["record"] or "—", item["what"], item["value"], item["reason"], item["kind"], item["source"]["location"]]
+        matching = [row for row in rows if all(" ".join(part.split()) in row for part in parts)]
+        assert len(matching) >= 1, f"no row of the checked page shows {parts}"
+    assert len(rows) == len(left_out) + 1  # the header, then one row per value left out
+    whole = text(article)
+    sources = {(item["source"]["path"], item["source"]["sha256"]) for item in document["outcomes"] + left_out}
+    for path, sha256 in sources:
+        stored = sum(outcome["source"]["sha256"] == sha256 for outcome in document["outcomes"])
+        dropped = sum(item["source"]["sha256"] == sha256 for item in left_out)
+        block = whole.split(f"Path: {path}", 1)[1].split("Path: ", 1)[0]
+        assert f"SHA-256 {sha256}" in block and f"Values stored: {stored:,}" in block and f"Values left out: {dropped:,}" in block, path

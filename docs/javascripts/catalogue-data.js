@@ -2225,6 +2225,3144 @@ window.CATALOGUE_DATA = {
    ]
   }
  },
+ "outcome_charts": {
+  "outcome-arc-challenge-acc-norm": {
+   "title": "acc_norm",
+   "measure": {
+    "kind": "score",
+    "subject": "arc_challenge",
+    "name": "acc_norm",
+    "filter": null
+   },
+   "x_label": "Expansion ratio I / H (x)",
+   "y_label": "acc_norm",
+   "log_y": false,
+   "value_digits": 7,
+   "spread_digits": 3,
+   "series": [
+    {
+     "label": "Llama-3.2-1B",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       1.6,
+       0.2398
+      ],
+      [
+       2.0,
+       0.2474
+      ],
+      [
+       2.4,
+       0.2509
+      ],
+      [
+       2.8,
+       0.2637
+      ],
+      [
+       3.2,
+       0.308
+      ],
+      [
+       3.6,
+       0.3328
+      ],
+      [
+       4.0,
+       0.3626
+      ]
+     ],
+     "spreads": [
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null
+     ],
+     "pcts": [
+      60,
+      50,
+      40,
+      30,
+      20,
+      10,
+      0
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-60",
+      "models/meta-llama-llama-3-2-1b/#pruning-50",
+      "models/meta-llama-llama-3-2-1b/#pruning-40",
+      "models/meta-llama-llama-3-2-1b/#pruning-30",
+      "models/meta-llama-llama-3-2-1b/#pruning-20",
+      "models/meta-llama-llama-3-2-1b/#pruning-10",
+      "models/meta-llama-llama-3-2-1b/#pruning-0"
+     ]
+    }
+   ]
+  },
+  "outcome-arc-challenge-accuracy": {
+   "title": "accuracy",
+   "measure": {
+    "kind": "score",
+    "subject": "arc_challenge",
+    "name": "accuracy",
+    "filter": null
+   },
+   "x_label": "Expansion ratio I / H (x)",
+   "y_label": "accuracy",
+   "log_y": false,
+   "value_digits": 7,
+   "spread_digits": 3,
+   "series": [
+    {
+     "label": "Llama-3.2-1B",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       1.6,
+       0.1869
+      ],
+      [
+       2.0,
+       0.2031
+      ],
+      [
+       2.4,
+       0.2287
+      ],
+      [
+       2.8,
+       0.2577
+      ],
+      [
+       3.2,
+       0.2773
+      ],
+      [
+       3.6,
+       0.3003
+      ],
+      [
+       4.0,
+       0.3106
+      ]
+     ],
+     "spreads": [
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null
+     ],
+     "pcts": [
+      60,
+      50,
+      40,
+      30,
+      20,
+      10,
+      0
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-60",
+      "models/meta-llama-llama-3-2-1b/#pruning-50",
+      "models/meta-llama-llama-3-2-1b/#pruning-40",
+      "models/meta-llama-llama-3-2-1b/#pruning-30",
+      "models/meta-llama-llama-3-2-1b/#pruning-20",
+      "models/meta-llama-llama-3-2-1b/#pruning-10",
+      "models/meta-llama-llama-3-2-1b/#pruning-0"
+     ]
+    }
+   ]
+  },
+  "outcome-boolq-accuracy": {
+   "title": "accuracy",
+   "measure": {
+    "kind": "score",
+    "subject": "boolq",
+    "name": "accuracy",
+    "filter": null
+   },
+   "x_label": "Expansion ratio I / H (x)",
+   "y_label": "accuracy",
+   "log_y": false,
+   "value_digits": 7,
+   "spread_digits": 3,
+   "series": [
+    {
+     "label": "Llama-3.2-1B",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       1.6,
+       0.5535
+      ],
+      [
+       2.0,
+       0.6141
+      ],
+      [
+       2.4,
+       0.622
+      ],
+      [
+       2.8,
+       0.626
+      ],
+      [
+       3.2,
+       0.6232
+      ],
+      [
+       3.6,
+       0.626
+      ],
+      [
+       4.0,
+       0.6343
+      ]
+     ],
+     "spreads": [
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null
+     ],
+     "pcts": [
+      60,
+      50,
+      40,
+      30,
+      20,
+      10,
+      0
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-60",
+      "models/meta-llama-llama-3-2-1b/#pruning-50",
+      "models/meta-llama-llama-3-2-1b/#pruning-40",
+      "models/meta-llama-llama-3-2-1b/#pruning-30",
+      "models/meta-llama-llama-3-2-1b/#pruning-20",
+      "models/meta-llama-llama-3-2-1b/#pruning-10",
+      "models/meta-llama-llama-3-2-1b/#pruning-0"
+     ]
+    }
+   ]
+  },
+  "outcome-gsm8k-exact-match-flexible-extract": {
+   "title": "exact_match (flexible-extract)",
+   "measure": {
+    "kind": "score",
+    "subject": "gsm8k",
+    "name": "exact_match",
+    "filter": "flexible-extract"
+   },
+   "x_label": "Expansion ratio I / H (x)",
+   "y_label": "exact_match (flexible-extract)",
+   "log_y": false,
+   "value_digits": 7,
+   "spread_digits": 3,
+   "series": [
+    {
+     "label": "Llama-3.2-1B",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       1.6,
+       0.0205
+      ],
+      [
+       2.0,
+       0.0167
+      ],
+      [
+       2.4,
+       0.0205
+      ],
+      [
+       2.8,
+       0.0159
+      ],
+      [
+       3.2,
+       0.0227
+      ],
+      [
+       3.6,
+       0.0394
+      ],
+      [
+       4.0,
+       0.066
+      ]
+     ],
+     "spreads": [
+      0.0039,
+      0.0035,
+      0.0039,
+      0.0034,
+      0.0041,
+      0.0054,
+      0.0068
+     ],
+     "pcts": [
+      60,
+      50,
+      40,
+      30,
+      20,
+      10,
+      0
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-60",
+      "models/meta-llama-llama-3-2-1b/#pruning-50",
+      "models/meta-llama-llama-3-2-1b/#pruning-40",
+      "models/meta-llama-llama-3-2-1b/#pruning-30",
+      "models/meta-llama-llama-3-2-1b/#pruning-20",
+      "models/meta-llama-llama-3-2-1b/#pruning-10",
+      "models/meta-llama-llama-3-2-1b/#pruning-0"
+     ]
+    }
+   ]
+  },
+  "outcome-gsm8k-exact-match-strict-match": {
+   "title": "exact_match (strict-match)",
+   "measure": {
+    "kind": "score",
+    "subject": "gsm8k",
+    "name": "exact_match",
+    "filter": "strict-match"
+   },
+   "x_label": "Expansion ratio I / H (x)",
+   "y_label": "exact_match (strict-match)",
+   "log_y": false,
+   "value_digits": 7,
+   "spread_digits": 3,
+   "series": [
+    {
+     "label": "Llama-3.2-1B",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       1.6,
+       0.0068
+      ],
+      [
+       2.0,
+       0.0053
+      ],
+      [
+       2.4,
+       0.0091
+      ],
+      [
+       2.8,
+       0.0129
+      ],
+      [
+       3.2,
+       0.0212
+      ],
+      [
+       3.6,
+       0.0318
+      ],
+      [
+       4.0,
+       0.0637
+      ]
+     ],
+     "spreads": [
+      0.0023,
+      0.002,
+      0.0026,
+      0.0031,
+      0.004,
+      0.0048,
+      0.0067
+     ],
+     "pcts": [
+      60,
+      50,
+      40,
+      30,
+      20,
+      10,
+      0
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-60",
+      "models/meta-llama-llama-3-2-1b/#pruning-50",
+      "models/meta-llama-llama-3-2-1b/#pruning-40",
+      "models/meta-llama-llama-3-2-1b/#pruning-30",
+      "models/meta-llama-llama-3-2-1b/#pruning-20",
+      "models/meta-llama-llama-3-2-1b/#pruning-10",
+      "models/meta-llama-llama-3-2-1b/#pruning-0"
+     ]
+    }
+   ]
+  },
+  "outcome-hellaswag-acc-norm": {
+   "title": "acc_norm",
+   "measure": {
+    "kind": "score",
+    "subject": "hellaswag",
+    "name": "acc_norm",
+    "filter": null
+   },
+   "x_label": "Expansion ratio I / H (x)",
+   "y_label": "acc_norm",
+   "log_y": false,
+   "value_digits": 7,
+   "spread_digits": 3,
+   "series": [
+    {
+     "label": "Llama-3.2-1B",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       1.6,
+       0.2909
+      ],
+      [
+       2.0,
+       0.3251
+      ],
+      [
+       2.4,
+       0.3737
+      ],
+      [
+       2.8,
+       0.4382
+      ],
+      [
+       3.2,
+       0.5076
+      ],
+      [
+       3.6,
+       0.5791
+      ],
+      [
+       4.0,
+       0.6363
+      ]
+     ],
+     "spreads": [
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null
+     ],
+     "pcts": [
+      60,
+      50,
+      40,
+      30,
+      20,
+      10,
+      0
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-60",
+      "models/meta-llama-llama-3-2-1b/#pruning-50",
+      "models/meta-llama-llama-3-2-1b/#pruning-40",
+      "models/meta-llama-llama-3-2-1b/#pruning-30",
+      "models/meta-llama-llama-3-2-1b/#pruning-20",
+      "models/meta-llama-llama-3-2-1b/#pruning-10",
+      "models/meta-llama-llama-3-2-1b/#pruning-0"
+     ]
+    }
+   ]
+  },
+  "outcome-hellaswag-accuracy": {
+   "title": "accuracy",
+   "measure": {
+    "kind": "score",
+    "subject": "hellaswag",
+    "name": "accuracy",
+    "filter": null
+   },
+   "x_label": "Expansion ratio I / H (x)",
+   "y_label": "accuracy",
+   "log_y": false,
+   "value_digits": 7,
+   "spread_digits": 3,
+   "series": [
+    {
+     "label": "Llama-3.2-1B",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       1.6,
+       0.2696
+      ],
+      [
+       2.0,
+       0.2879
+      ],
+      [
+       2.4,
+       0.3137
+      ],
+      [
+       2.8,
+       0.3495
+      ],
+      [
+       3.2,
+       0.3875
+      ],
+      [
+       3.6,
+       0.4285
+      ],
+      [
+       4.0,
+       0.4771
+      ]
+     ],
+     "spreads": [
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null
+     ],
+     "pcts": [
+      60,
+      50,
+      40,
+      30,
+      20,
+      10,
+      0
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-60",
+      "models/meta-llama-llama-3-2-1b/#pruning-50",
+      "models/meta-llama-llama-3-2-1b/#pruning-40",
+      "models/meta-llama-llama-3-2-1b/#pruning-30",
+      "models/meta-llama-llama-3-2-1b/#pruning-20",
+      "models/meta-llama-llama-3-2-1b/#pruning-10",
+      "models/meta-llama-llama-3-2-1b/#pruning-0"
+     ]
+    }
+   ]
+  },
+  "outcome-ifeval-inst-level-loose-acc": {
+   "title": "inst_level_loose_acc",
+   "measure": {
+    "kind": "score",
+    "subject": "ifeval",
+    "name": "inst_level_loose_acc",
+    "filter": "none"
+   },
+   "x_label": "Expansion ratio I / H (x)",
+   "y_label": "inst_level_loose_acc",
+   "log_y": false,
+   "value_digits": 7,
+   "spread_digits": 3,
+   "series": [
+    {
+     "label": "Llama-3.2-1B",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       1.6,
+       0.2542
+      ],
+      [
+       2.0,
+       0.2842
+      ],
+      [
+       2.4,
+       0.3046
+      ],
+      [
+       2.8,
+       0.3141
+      ],
+      [
+       3.2,
+       0.2662
+      ],
+      [
+       3.6,
+       0.2374
+      ],
+      [
+       4.0,
+       0.1847
+      ]
+     ],
+     "spreads": [
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null
+     ],
+     "pcts": [
+      60,
+      50,
+      40,
+      30,
+      20,
+      10,
+      0
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-60",
+      "models/meta-llama-llama-3-2-1b/#pruning-50",
+      "models/meta-llama-llama-3-2-1b/#pruning-40",
+      "models/meta-llama-llama-3-2-1b/#pruning-30",
+      "models/meta-llama-llama-3-2-1b/#pruning-20",
+      "models/meta-llama-llama-3-2-1b/#pruning-10",
+      "models/meta-llama-llama-3-2-1b/#pruning-0"
+     ]
+    }
+   ]
+  },
+  "outcome-ifeval-inst-level-strict-acc": {
+   "title": "inst_level_strict_acc",
+   "measure": {
+    "kind": "score",
+    "subject": "ifeval",
+    "name": "inst_level_strict_acc",
+    "filter": "none"
+   },
+   "x_label": "Expansion ratio I / H (x)",
+   "y_label": "inst_level_strict_acc",
+   "log_y": false,
+   "value_digits": 7,
+   "spread_digits": 3,
+   "series": [
+    {
+     "label": "Llama-3.2-1B",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       1.6,
+       0.2446
+      ],
+      [
+       2.0,
+       0.2818
+      ],
+      [
+       2.4,
+       0.289
+      ],
+      [
+       2.8,
+       0.3034
+      ],
+      [
+       3.2,
+       0.253
+      ],
+      [
+       3.6,
+       0.2254
+      ],
+      [
+       4.0,
+       0.1787
+      ]
+     ],
+     "spreads": [
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null
+     ],
+     "pcts": [
+      60,
+      50,
+      40,
+      30,
+      20,
+      10,
+      0
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-60",
+      "models/meta-llama-llama-3-2-1b/#pruning-50",
+      "models/meta-llama-llama-3-2-1b/#pruning-40",
+      "models/meta-llama-llama-3-2-1b/#pruning-30",
+      "models/meta-llama-llama-3-2-1b/#pruning-20",
+      "models/meta-llama-llama-3-2-1b/#pruning-10",
+      "models/meta-llama-llama-3-2-1b/#pruning-0"
+     ]
+    }
+   ]
+  },
+  "outcome-ifeval-prompt-level-loose-acc": {
+   "title": "prompt_level_loose_acc",
+   "measure": {
+    "kind": "score",
+    "subject": "ifeval",
+    "name": "prompt_level_loose_acc",
+    "filter": "none"
+   },
+   "x_label": "Expansion ratio I / H (x)",
+   "y_label": "prompt_level_loose_acc",
+   "log_y": false,
+   "value_digits": 7,
+   "spread_digits": 3,
+   "series": [
+    {
+     "label": "Llama-3.2-1B",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       1.6,
+       0.1386
+      ],
+      [
+       2.0,
+       0.1553
+      ],
+      [
+       2.4,
+       0.1608
+      ],
+      [
+       2.8,
+       0.1904
+      ],
+      [
+       3.2,
+       0.1386
+      ],
+      [
+       3.6,
+       0.1479
+      ],
+      [
+       4.0,
+       0.1109
+      ]
+     ],
+     "spreads": [
+      0.0149,
+      0.0156,
+      0.0158,
+      0.0169,
+      0.0149,
+      0.0153,
+      0.0135
+     ],
+     "pcts": [
+      60,
+      50,
+      40,
+      30,
+      20,
+      10,
+      0
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-60",
+      "models/meta-llama-llama-3-2-1b/#pruning-50",
+      "models/meta-llama-llama-3-2-1b/#pruning-40",
+      "models/meta-llama-llama-3-2-1b/#pruning-30",
+      "models/meta-llama-llama-3-2-1b/#pruning-20",
+      "models/meta-llama-llama-3-2-1b/#pruning-10",
+      "models/meta-llama-llama-3-2-1b/#pruning-0"
+     ]
+    }
+   ]
+  },
+  "outcome-ifeval-prompt-level-strict-acc": {
+   "title": "prompt_level_strict_acc",
+   "measure": {
+    "kind": "score",
+    "subject": "ifeval",
+    "name": "prompt_level_strict_acc",
+    "filter": "none"
+   },
+   "x_label": "Expansion ratio I / H (x)",
+   "y_label": "prompt_level_strict_acc",
+   "log_y": false,
+   "value_digits": 7,
+   "spread_digits": 3,
+   "series": [
+    {
+     "label": "Llama-3.2-1B",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       1.6,
+       0.1368
+      ],
+      [
+       2.0,
+       0.1534
+      ],
+      [
+       2.4,
+       0.1516
+      ],
+      [
+       2.8,
+       0.1811
+      ],
+      [
+       3.2,
+       0.1275
+      ],
+      [
+       3.6,
+       0.1423
+      ],
+      [
+       4.0,
+       0.1035
+      ]
+     ],
+     "spreads": [
+      0.0148,
+      0.0155,
+      0.0154,
+      0.0166,
+      0.0144,
+      0.015,
+      0.0131
+     ],
+     "pcts": [
+      60,
+      50,
+      40,
+      30,
+      20,
+      10,
+      0
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-60",
+      "models/meta-llama-llama-3-2-1b/#pruning-50",
+      "models/meta-llama-llama-3-2-1b/#pruning-40",
+      "models/meta-llama-llama-3-2-1b/#pruning-30",
+      "models/meta-llama-llama-3-2-1b/#pruning-20",
+      "models/meta-llama-llama-3-2-1b/#pruning-10",
+      "models/meta-llama-llama-3-2-1b/#pruning-0"
+     ]
+    }
+   ]
+  },
+  "outcome-lambada-openai-perplexity": {
+   "title": "perplexity",
+   "measure": {
+    "kind": "score",
+    "subject": "lambada_openai",
+    "name": "perplexity",
+    "filter": null
+   },
+   "x_label": "Expansion ratio I / H (x)",
+   "y_label": "perplexity",
+   "log_y": true,
+   "value_digits": 7,
+   "spread_digits": 3,
+   "series": [
+    {
+     "label": "Llama-3.2-1B",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       1.6,
+       2941.08
+      ],
+      [
+       2.0,
+       428.3
+      ],
+      [
+       2.4,
+       90.38
+      ],
+      [
+       2.8,
+       55.74
+      ],
+      [
+       3.2,
+       33.07
+      ],
+      [
+       3.6,
+       20.59
+      ],
+      [
+       4.0,
+       5.75
+      ]
+     ],
+     "spreads": [
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null
+     ],
+     "pcts": [
+      60,
+      50,
+      40,
+      30,
+      20,
+      10,
+      0
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-60",
+      "models/meta-llama-llama-3-2-1b/#pruning-50",
+      "models/meta-llama-llama-3-2-1b/#pruning-40",
+      "models/meta-llama-llama-3-2-1b/#pruning-30",
+      "models/meta-llama-llama-3-2-1b/#pruning-20",
+      "models/meta-llama-llama-3-2-1b/#pruning-10",
+      "models/meta-llama-llama-3-2-1b/#pruning-0"
+     ]
+    }
+   ]
+  },
+  "outcome-leaderboard-musr-acc-norm": {
+   "title": "acc_norm",
+   "measure": {
+    "kind": "score",
+    "subject": "leaderboard_musr",
+    "name": "acc_norm",
+    "filter": "none"
+   },
+   "x_label": "Expansion ratio I / H (x)",
+   "y_label": "acc_norm",
+   "log_y": false,
+   "value_digits": 7,
+   "spread_digits": 3,
+   "series": [
+    {
+     "label": "Llama-3.2-1B",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       1.6,
+       0.4087
+      ],
+      [
+       2.0,
+       0.3743
+      ],
+      [
+       2.4,
+       0.4286
+      ],
+      [
+       2.8,
+       0.3757
+      ],
+      [
+       3.2,
+       0.3638
+      ],
+      [
+       3.6,
+       0.3624
+      ],
+      [
+       4.0,
+       0.3399
+      ]
+     ],
+     "spreads": [
+      0.0174,
+      0.0172,
+      0.0174,
+      0.0172,
+      0.0171,
+      0.0171,
+      0.0167
+     ],
+     "pcts": [
+      60,
+      50,
+      40,
+      30,
+      20,
+      10,
+      0
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-60",
+      "models/meta-llama-llama-3-2-1b/#pruning-50",
+      "models/meta-llama-llama-3-2-1b/#pruning-40",
+      "models/meta-llama-llama-3-2-1b/#pruning-30",
+      "models/meta-llama-llama-3-2-1b/#pruning-20",
+      "models/meta-llama-llama-3-2-1b/#pruning-10",
+      "models/meta-llama-llama-3-2-1b/#pruning-0"
+     ]
+    }
+   ]
+  },
+  "outcome-mmlu-accuracy": {
+   "title": "accuracy",
+   "measure": {
+    "kind": "score",
+    "subject": "mmlu",
+    "name": "accuracy",
+    "filter": null
+   },
+   "x_label": "Expansion ratio I / H (x)",
+   "y_label": "accuracy",
+   "log_y": false,
+   "value_digits": 7,
+   "spread_digits": 3,
+   "series": [
+    {
+     "label": "Llama-3.2-1B",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       1.6,
+       0.2554
+      ],
+      [
+       2.0,
+       0.2606
+      ],
+      [
+       2.4,
+       0.2689
+      ],
+      [
+       2.8,
+       0.261
+      ],
+      [
+       3.2,
+       0.2661
+      ],
+      [
+       3.6,
+       0.2511
+      ],
+      [
+       4.0,
+       0.3111
+      ]
+     ],
+     "spreads": [
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null
+     ],
+     "pcts": [
+      60,
+      50,
+      40,
+      30,
+      20,
+      10,
+      0
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-60",
+      "models/meta-llama-llama-3-2-1b/#pruning-50",
+      "models/meta-llama-llama-3-2-1b/#pruning-40",
+      "models/meta-llama-llama-3-2-1b/#pruning-30",
+      "models/meta-llama-llama-3-2-1b/#pruning-20",
+      "models/meta-llama-llama-3-2-1b/#pruning-10",
+      "models/meta-llama-llama-3-2-1b/#pruning-0"
+     ]
+    }
+   ]
+  },
+  "outcome-piqa-acc-norm": {
+   "title": "acc_norm",
+   "measure": {
+    "kind": "score",
+    "subject": "piqa",
+    "name": "acc_norm",
+    "filter": null
+   },
+   "x_label": "Expansion ratio I / H (x)",
+   "y_label": "acc_norm",
+   "log_y": false,
+   "value_digits": 7,
+   "spread_digits": 3,
+   "series": [
+    {
+     "label": "Llama-3.2-1B",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       1.6,
+       0.5637
+      ],
+      [
+       2.0,
+       0.5903
+      ],
+      [
+       2.4,
+       0.6115
+      ],
+      [
+       2.8,
+       0.6458
+      ],
+      [
+       3.2,
+       0.6757
+      ],
+      [
+       3.6,
+       0.728
+      ],
+      [
+       4.0,
+       0.7454
+      ]
+     ],
+     "spreads": [
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null
+     ],
+     "pcts": [
+      60,
+      50,
+      40,
+      30,
+      20,
+      10,
+      0
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-60",
+      "models/meta-llama-llama-3-2-1b/#pruning-50",
+      "models/meta-llama-llama-3-2-1b/#pruning-40",
+      "models/meta-llama-llama-3-2-1b/#pruning-30",
+      "models/meta-llama-llama-3-2-1b/#pruning-20",
+      "models/meta-llama-llama-3-2-1b/#pruning-10",
+      "models/meta-llama-llama-3-2-1b/#pruning-0"
+     ]
+    }
+   ]
+  },
+  "outcome-piqa-accuracy": {
+   "title": "accuracy",
+   "measure": {
+    "kind": "score",
+    "subject": "piqa",
+    "name": "accuracy",
+    "filter": null
+   },
+   "x_label": "Expansion ratio I / H (x)",
+   "y_label": "accuracy",
+   "log_y": false,
+   "value_digits": 7,
+   "spread_digits": 3,
+   "series": [
+    {
+     "label": "Llama-3.2-1B",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       1.6,
+       0.5756
+      ],
+      [
+       2.0,
+       0.6088
+      ],
+      [
+       2.4,
+       0.6235
+      ],
+      [
+       2.8,
+       0.6643
+      ],
+      [
+       3.2,
+       0.685
+      ],
+      [
+       3.6,
+       0.7214
+      ],
+      [
+       4.0,
+       0.7437
+      ]
+     ],
+     "spreads": [
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null
+     ],
+     "pcts": [
+      60,
+      50,
+      40,
+      30,
+      20,
+      10,
+      0
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-60",
+      "models/meta-llama-llama-3-2-1b/#pruning-50",
+      "models/meta-llama-llama-3-2-1b/#pruning-40",
+      "models/meta-llama-llama-3-2-1b/#pruning-30",
+      "models/meta-llama-llama-3-2-1b/#pruning-20",
+      "models/meta-llama-llama-3-2-1b/#pruning-10",
+      "models/meta-llama-llama-3-2-1b/#pruning-0"
+     ]
+    }
+   ]
+  },
+  "outcome-truthfulqa-mc1-accuracy": {
+   "title": "accuracy",
+   "measure": {
+    "kind": "score",
+    "subject": "truthfulqa_mc1",
+    "name": "accuracy",
+    "filter": null
+   },
+   "x_label": "Expansion ratio I / H (x)",
+   "y_label": "accuracy",
+   "log_y": false,
+   "value_digits": 7,
+   "spread_digits": 3,
+   "series": [
+    {
+     "label": "Llama-3.2-1B",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       1.6,
+       0.2375
+      ],
+      [
+       2.0,
+       0.246
+      ],
+      [
+       2.4,
+       0.2485
+      ],
+      [
+       2.8,
+       0.2448
+      ],
+      [
+       3.2,
+       0.2424
+      ],
+      [
+       3.6,
+       0.246
+      ],
+      [
+       4.0,
+       0.2338
+      ]
+     ],
+     "spreads": [
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null
+     ],
+     "pcts": [
+      60,
+      50,
+      40,
+      30,
+      20,
+      10,
+      0
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-60",
+      "models/meta-llama-llama-3-2-1b/#pruning-50",
+      "models/meta-llama-llama-3-2-1b/#pruning-40",
+      "models/meta-llama-llama-3-2-1b/#pruning-30",
+      "models/meta-llama-llama-3-2-1b/#pruning-20",
+      "models/meta-llama-llama-3-2-1b/#pruning-10",
+      "models/meta-llama-llama-3-2-1b/#pruning-0"
+     ]
+    }
+   ]
+  },
+  "outcome-truthfulqa-mc2-accuracy": {
+   "title": "accuracy",
+   "measure": {
+    "kind": "score",
+    "subject": "truthfulqa_mc2",
+    "name": "accuracy",
+    "filter": null
+   },
+   "x_label": "Expansion ratio I / H (x)",
+   "y_label": "accuracy",
+   "log_y": false,
+   "value_digits": 7,
+   "spread_digits": 3,
+   "series": [
+    {
+     "label": "Llama-3.2-1B",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       1.6,
+       0.4661
+      ],
+      [
+       2.0,
+       0.4314
+      ],
+      [
+       2.4,
+       0.4298
+      ],
+      [
+       2.8,
+       0.4252
+      ],
+      [
+       3.2,
+       0.4153
+      ],
+      [
+       3.6,
+       0.4026
+      ],
+      [
+       4.0,
+       0.3772
+      ]
+     ],
+     "spreads": [
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null
+     ],
+     "pcts": [
+      60,
+      50,
+      40,
+      30,
+      20,
+      10,
+      0
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-60",
+      "models/meta-llama-llama-3-2-1b/#pruning-50",
+      "models/meta-llama-llama-3-2-1b/#pruning-40",
+      "models/meta-llama-llama-3-2-1b/#pruning-30",
+      "models/meta-llama-llama-3-2-1b/#pruning-20",
+      "models/meta-llama-llama-3-2-1b/#pruning-10",
+      "models/meta-llama-llama-3-2-1b/#pruning-0"
+     ]
+    }
+   ]
+  },
+  "outcome-wikitext-bits-per-byte": {
+   "title": "bits_per_byte",
+   "measure": {
+    "kind": "score",
+    "subject": "wikitext",
+    "name": "bits_per_byte",
+    "filter": "none"
+   },
+   "x_label": "Expansion ratio I / H (x)",
+   "y_label": "bits_per_byte",
+   "log_y": false,
+   "value_digits": 7,
+   "spread_digits": 3,
+   "series": [
+    {
+     "label": "Llama-3.2-1B",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       1.6,
+       1.5587
+      ],
+      [
+       2.0,
+       1.2849
+      ],
+      [
+       2.4,
+       1.0876
+      ],
+      [
+       2.8,
+       0.9855
+      ],
+      [
+       3.2,
+       0.869
+      ],
+      [
+       3.6,
+       0.7722
+      ],
+      [
+       4.0,
+       0.6606
+      ]
+     ],
+     "spreads": [
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null
+     ],
+     "pcts": [
+      60,
+      50,
+      40,
+      30,
+      20,
+      10,
+      0
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-60",
+      "models/meta-llama-llama-3-2-1b/#pruning-50",
+      "models/meta-llama-llama-3-2-1b/#pruning-40",
+      "models/meta-llama-llama-3-2-1b/#pruning-30",
+      "models/meta-llama-llama-3-2-1b/#pruning-20",
+      "models/meta-llama-llama-3-2-1b/#pruning-10",
+      "models/meta-llama-llama-3-2-1b/#pruning-0"
+     ]
+    }
+   ]
+  },
+  "outcome-wikitext-byte-perplexity": {
+   "title": "byte_perplexity",
+   "measure": {
+    "kind": "score",
+    "subject": "wikitext",
+    "name": "byte_perplexity",
+    "filter": "none"
+   },
+   "x_label": "Expansion ratio I / H (x)",
+   "y_label": "byte_perplexity",
+   "log_y": false,
+   "value_digits": 7,
+   "spread_digits": 3,
+   "series": [
+    {
+     "label": "Llama-3.2-1B",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       1.6,
+       2.9459
+      ],
+      [
+       2.0,
+       2.4366
+      ],
+      [
+       2.4,
+       2.1252
+      ],
+      [
+       2.8,
+       1.98
+      ],
+      [
+       3.2,
+       1.8264
+      ],
+      [
+       3.6,
+       1.7079
+      ],
+      [
+       4.0,
+       1.5807
+      ]
+     ],
+     "spreads": [
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null
+     ],
+     "pcts": [
+      60,
+      50,
+      40,
+      30,
+      20,
+      10,
+      0
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-60",
+      "models/meta-llama-llama-3-2-1b/#pruning-50",
+      "models/meta-llama-llama-3-2-1b/#pruning-40",
+      "models/meta-llama-llama-3-2-1b/#pruning-30",
+      "models/meta-llama-llama-3-2-1b/#pruning-20",
+      "models/meta-llama-llama-3-2-1b/#pruning-10",
+      "models/meta-llama-llama-3-2-1b/#pruning-0"
+     ]
+    }
+   ]
+  },
+  "outcome-wikitext-word-perplexity": {
+   "title": "word_perplexity",
+   "measure": {
+    "kind": "score",
+    "subject": "wikitext",
+    "name": "word_perplexity",
+    "filter": "none"
+   },
+   "x_label": "Expansion ratio I / H (x)",
+   "y_label": "word_perplexity",
+   "log_y": true,
+   "value_digits": 7,
+   "spread_digits": 3,
+   "series": [
+    {
+     "label": "Llama-3.2-1B",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       1.6,
+       322.9455
+      ],
+      [
+       2.0,
+       117.043
+      ],
+      [
+       2.4,
+       56.3332
+      ],
+      [
+       2.8,
+       38.5833
+      ],
+      [
+       3.2,
+       25.052
+      ],
+      [
+       3.6,
+       17.5011
+      ],
+      [
+       4.0,
+       11.5708
+      ]
+     ],
+     "spreads": [
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null
+     ],
+     "pcts": [
+      60,
+      50,
+      40,
+      30,
+      20,
+      10,
+      0
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-60",
+      "models/meta-llama-llama-3-2-1b/#pruning-50",
+      "models/meta-llama-llama-3-2-1b/#pruning-40",
+      "models/meta-llama-llama-3-2-1b/#pruning-30",
+      "models/meta-llama-llama-3-2-1b/#pruning-20",
+      "models/meta-llama-llama-3-2-1b/#pruning-10",
+      "models/meta-llama-llama-3-2-1b/#pruning-0"
+     ]
+    }
+   ]
+  },
+  "outcome-winogrande-accuracy": {
+   "title": "accuracy",
+   "measure": {
+    "kind": "score",
+    "subject": "winogrande",
+    "name": "accuracy",
+    "filter": null
+   },
+   "x_label": "Expansion ratio I / H (x)",
+   "y_label": "accuracy",
+   "log_y": false,
+   "value_digits": 7,
+   "spread_digits": 3,
+   "series": [
+    {
+     "label": "Llama-3.2-1B",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       1.6,
+       0.487
+      ],
+      [
+       2.0,
+       0.5312
+      ],
+      [
+       2.4,
+       0.5706
+      ],
+      [
+       2.8,
+       0.5722
+      ],
+      [
+       3.2,
+       0.5935
+      ],
+      [
+       3.6,
+       0.6093
+      ],
+      [
+       4.0,
+       0.5991
+      ]
+     ],
+     "spreads": [
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null
+     ],
+     "pcts": [
+      60,
+      50,
+      40,
+      30,
+      20,
+      10,
+      0
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-60",
+      "models/meta-llama-llama-3-2-1b/#pruning-50",
+      "models/meta-llama-llama-3-2-1b/#pruning-40",
+      "models/meta-llama-llama-3-2-1b/#pruning-30",
+      "models/meta-llama-llama-3-2-1b/#pruning-20",
+      "models/meta-llama-llama-3-2-1b/#pruning-10",
+      "models/meta-llama-llama-3-2-1b/#pruning-0"
+     ]
+    }
+   ]
+  },
+  "efficiency-hellaswag-latency-b1-energy-net-kwh": {
+   "title": "energy_net_kwh",
+   "measure": {
+    "kind": "efficiency",
+    "subject": "hellaswag_latency_b1",
+    "name": "energy_net_kwh",
+    "filter": null
+   },
+   "x_label": "Expansion ratio I / H (x)",
+   "y_label": "energy_net_kwh",
+   "log_y": false,
+   "value_digits": 7,
+   "spread_digits": 3,
+   "series": [
+    {
+     "label": "Llama-3.2-1B",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       1.6,
+       0.00011230804133000625
+      ],
+      [
+       2.0,
+       0.00012065909705554985
+      ],
+      [
+       2.4,
+       0.0001210459959433544
+      ],
+      [
+       2.8,
+       0.00012984908103383296
+      ],
+      [
+       3.2,
+       0.00010331541218552136
+      ],
+      [
+       3.6,
+       6.958176933462386e-05
+      ]
+     ],
+     "spreads": [
+      7.841227966150707e-07,
+      1.5626790257178447e-06,
+      9.030465096330894e-06,
+      4.663171863388069e-06,
+      3.5516191829401104e-06,
+      9.892757994132995e-06
+     ],
+     "pcts": [
+      60,
+      50,
+      40,
+      30,
+      20,
+      10
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-60",
+      "models/meta-llama-llama-3-2-1b/#pruning-50",
+      "models/meta-llama-llama-3-2-1b/#pruning-40",
+      "models/meta-llama-llama-3-2-1b/#pruning-30",
+      "models/meta-llama-llama-3-2-1b/#pruning-20",
+      "models/meta-llama-llama-3-2-1b/#pruning-10"
+     ]
+    }
+   ]
+  },
+  "efficiency-hellaswag-latency-b1-joules-per-token": {
+   "title": "joules_per_token",
+   "measure": {
+    "kind": "efficiency",
+    "subject": "hellaswag_latency_b1",
+    "name": "joules_per_token",
+    "filter": null
+   },
+   "x_label": "Expansion ratio I / H (x)",
+   "y_label": "joules_per_token",
+   "log_y": false,
+   "value_digits": 7,
+   "spread_digits": 3,
+   "series": [
+    {
+     "label": "Llama-3.2-1B",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       1.6,
+       0.21502058682114691
+      ],
+      [
+       2.0,
+       0.22861723652630497
+      ],
+      [
+       2.4,
+       0.22952386865112404
+      ],
+      [
+       2.8,
+       0.24779774294122317
+      ],
+      [
+       3.2,
+       0.2622875035683651
+      ],
+      [
+       3.6,
+       0.277676957109462
+      ]
+     ],
+     "spreads": [
+      0.0003475822075043176,
+      0.0029608655224127615,
+      0.017376477295162566,
+      0.009670989406303942,
+      0.0008472083190245809,
+      0.009737571386125058
+     ],
+     "pcts": [
+      60,
+      50,
+      40,
+      30,
+      20,
+      10
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-60",
+      "models/meta-llama-llama-3-2-1b/#pruning-50",
+      "models/meta-llama-llama-3-2-1b/#pruning-40",
+      "models/meta-llama-llama-3-2-1b/#pruning-30",
+      "models/meta-llama-llama-3-2-1b/#pruning-20",
+      "models/meta-llama-llama-3-2-1b/#pruning-10"
+     ]
+    }
+   ]
+  },
+  "efficiency-hellaswag-latency-b1-latency-whole-answer-ms": {
+   "title": "latency_whole_answer_ms",
+   "measure": {
+    "kind": "efficiency",
+    "subject": "hellaswag_latency_b1",
+    "name": "latency_whole_answer_ms",
+    "filter": null
+   },
+   "x_label": "Expansion ratio I / H (x)",
+   "y_label": "latency_whole_answer_ms",
+   "log_y": false,
+   "value_digits": 7,
+   "spread_digits": 3,
+   "series": [
+    {
+     "label": "Llama-3.2-1B",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       1.6,
+       389.20644709938455
+      ],
+      [
+       2.0,
+       391.2350570946409
+      ],
+      [
+       2.4,
+       397.63754710816494
+      ],
+      [
+       2.8,
+       392.4747709642377
+      ],
+      [
+       3.2,
+       294.1387276900442
+      ],
+      [
+       3.6,
+       190.07253144916737
+      ]
+     ],
+     "spreads": [
+      2.692749409827595,
+      1.0716117175050586,
+      2.62671349449928,
+      6.060516470298868,
+      7.957921421212063,
+      26.24540738578223
+     ],
+     "pcts": [
+      60,
+      50,
+      40,
+      30,
+      20,
+      10
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-60",
+      "models/meta-llama-llama-3-2-1b/#pruning-50",
+      "models/meta-llama-llama-3-2-1b/#pruning-40",
+      "models/meta-llama-llama-3-2-1b/#pruning-30",
+      "models/meta-llama-llama-3-2-1b/#pruning-20",
+      "models/meta-llama-llama-3-2-1b/#pruning-10"
+     ]
+    }
+   ]
+  },
+  "efficiency-hellaswag-latency-b1-model-size-gib": {
+   "title": "model_size_gib",
+   "measure": {
+    "kind": "efficiency",
+    "subject": "hellaswag_latency_b1",
+    "name": "model_size_gib",
+    "filter": null
+   },
+   "x_label": "Expansion ratio I / H (x)",
+   "y_label": "model_size_gib",
+   "log_y": false,
+   "value_digits": 7,
+   "spread_digits": 3,
+   "series": [
+    {
+     "label": "Llama-3.2-1B",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       1.6,
+       1.4019203186035156
+      ],
+      [
+       2.0,
+       1.5518836975097656
+      ],
+      [
+       2.4,
+       1.7020301818847656
+      ],
+      [
+       2.8,
+       1.8519935607910156
+      ],
+      [
+       3.2,
+       2.0019569396972656
+      ],
+      [
+       3.6,
+       2.1519203186035156
+      ]
+     ],
+     "spreads": [
+      null,
+      null,
+      null,
+      null,
+      null,
+      null
+     ],
+     "pcts": [
+      60,
+      50,
+      40,
+      30,
+      20,
+      10
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-60",
+      "models/meta-llama-llama-3-2-1b/#pruning-50",
+      "models/meta-llama-llama-3-2-1b/#pruning-40",
+      "models/meta-llama-llama-3-2-1b/#pruning-30",
+      "models/meta-llama-llama-3-2-1b/#pruning-20",
+      "models/meta-llama-llama-3-2-1b/#pruning-10"
+     ]
+    }
+   ]
+  },
+  "efficiency-hellaswag-throughput-b8-energy-net-kwh": {
+   "title": "energy_net_kwh",
+   "measure": {
+    "kind": "efficiency",
+    "subject": "hellaswag_throughput_b8",
+    "name": "energy_net_kwh",
+    "filter": null
+   },
+   "x_label": "Expansion ratio I / H (x)",
+   "y_label": "energy_net_kwh",
+   "log_y": false,
+   "value_digits": 7,
+   "spread_digits": 3,
+   "series": [
+    {
+     "label": "Llama-3.2-1B",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       1.6,
+       2.5891829171908072e-05
+      ],
+      [
+       2.0,
+       2.334402614248813e-05
+      ],
+      [
+       2.4,
+       2.500553216891231e-05
+      ],
+      [
+       2.8,
+       3.110101035257629e-05
+      ],
+      [
+       3.2,
+       2.800182463218104e-05
+      ],
+      [
+       3.6,
+       3.4262865042921136e-05
+      ]
+     ],
+     "spreads": [
+      4.961233640910522e-07,
+      4.6906472856529545e-08,
+      3.294818113595832e-07,
+      1.1929931247442333e-06,
+      1.4783333096943707e-07,
+      5.132676480481679e-07
+     ],
+     "pcts": [
+      60,
+      50,
+      40,
+      30,
+      20,
+      10
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-60",
+      "models/meta-llama-llama-3-2-1b/#pruning-50",
+      "models/meta-llama-llama-3-2-1b/#pruning-40",
+      "models/meta-llama-llama-3-2-1b/#pruning-30",
+      "models/meta-llama-llama-3-2-1b/#pruning-20",
+      "models/meta-llama-llama-3-2-1b/#pruning-10"
+     ]
+    }
+   ]
+  },
+  "efficiency-hellaswag-throughput-b8-joules-per-token": {
+   "title": "joules_per_token",
+   "measure": {
+    "kind": "efficiency",
+    "subject": "hellaswag_throughput_b8",
+    "name": "joules_per_token",
+    "filter": null
+   },
+   "x_label": "Expansion ratio I / H (x)",
+   "y_label": "joules_per_token",
+   "log_y": false,
+   "value_digits": 7,
+   "spread_digits": 3,
+   "series": [
+    {
+     "label": "Llama-3.2-1B",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       1.6,
+       0.05548249108266016
+      ],
+      [
+       2.0,
+       0.05002291316247456
+      ],
+      [
+       2.4,
+       0.053583283219097805
+      ],
+      [
+       2.8,
+       0.06664502218409206
+      ],
+      [
+       3.2,
+       0.060003909926102224
+      ],
+      [
+       3.6,
+       0.07559436009162918
+      ]
+     ],
+     "spreads": [
+      0.001063121494480826,
+      0.00010051387040684708,
+      0.000706032452913394,
+      0.002556413838737644,
+      0.0003167857092202204,
+      0.0008669607590817539
+     ],
+     "pcts": [
+      60,
+      50,
+      40,
+      30,
+      20,
+      10
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-60",
+      "models/meta-llama-llama-3-2-1b/#pruning-50",
+      "models/meta-llama-llama-3-2-1b/#pruning-40",
+      "models/meta-llama-llama-3-2-1b/#pruning-30",
+      "models/meta-llama-llama-3-2-1b/#pruning-20",
+      "models/meta-llama-llama-3-2-1b/#pruning-10"
+     ]
+    }
+   ]
+  },
+  "efficiency-hellaswag-throughput-b8-model-size-gib": {
+   "title": "model_size_gib",
+   "measure": {
+    "kind": "efficiency",
+    "subject": "hellaswag_throughput_b8",
+    "name": "model_size_gib",
+    "filter": null
+   },
+   "x_label": "Expansion ratio I / H (x)",
+   "y_label": "model_size_gib",
+   "log_y": false,
+   "value_digits": 7,
+   "spread_digits": 3,
+   "series": [
+    {
+     "label": "Llama-3.2-1B",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       1.6,
+       1.4019203186035156
+      ],
+      [
+       2.0,
+       1.5518836975097656
+      ],
+      [
+       2.4,
+       1.7020301818847656
+      ],
+      [
+       2.8,
+       1.8519935607910156
+      ],
+      [
+       3.2,
+       2.0019569396972656
+      ],
+      [
+       3.6,
+       2.1519203186035156
+      ]
+     ],
+     "spreads": [
+      null,
+      null,
+      null,
+      null,
+      null,
+      null
+     ],
+     "pcts": [
+      60,
+      50,
+      40,
+      30,
+      20,
+      10
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-60",
+      "models/meta-llama-llama-3-2-1b/#pruning-50",
+      "models/meta-llama-llama-3-2-1b/#pruning-40",
+      "models/meta-llama-llama-3-2-1b/#pruning-30",
+      "models/meta-llama-llama-3-2-1b/#pruning-20",
+      "models/meta-llama-llama-3-2-1b/#pruning-10"
+     ]
+    }
+   ]
+  },
+  "efficiency-ifeval-latency-b1-energy-net-kwh": {
+   "title": "energy_net_kwh",
+   "measure": {
+    "kind": "efficiency",
+    "subject": "ifeval_latency_b1",
+    "name": "energy_net_kwh",
+    "filter": null
+   },
+   "x_label": "Expansion ratio I / H (x)",
+   "y_label": "energy_net_kwh",
+   "log_y": false,
+   "value_digits": 7,
+   "spread_digits": 3,
+   "series": [
+    {
+     "label": "Llama-3.2-1B",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       1.6,
+       0.00023662753174913983
+      ],
+      [
+       2.0,
+       0.0002534747726626012
+      ],
+      [
+       2.4,
+       0.00024375307322129866
+      ],
+      [
+       2.8,
+       0.0002547445759390036
+      ]
+     ],
+     "spreads": [
+      7.219121159235563e-06,
+      4.084888277419089e-06,
+      2.8185717526381334e-05,
+      3.0499306800787602e-05
+     ],
+     "pcts": [
+      60,
+      50,
+      40,
+      30
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-60",
+      "models/meta-llama-llama-3-2-1b/#pruning-50",
+      "models/meta-llama-llama-3-2-1b/#pruning-40",
+      "models/meta-llama-llama-3-2-1b/#pruning-30"
+     ]
+    }
+   ]
+  },
+  "efficiency-ifeval-latency-b1-joules-per-token": {
+   "title": "joules_per_token",
+   "measure": {
+    "kind": "efficiency",
+    "subject": "ifeval_latency_b1",
+    "name": "joules_per_token",
+    "filter": null
+   },
+   "x_label": "Expansion ratio I / H (x)",
+   "y_label": "joules_per_token",
+   "log_y": false,
+   "value_digits": 7,
+   "spread_digits": 3,
+   "series": [
+    {
+     "label": "Llama-3.2-1B",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       1.6,
+       0.23271358891652927
+      ],
+      [
+       2.0,
+       0.2469750968350597
+      ],
+      [
+       2.4,
+       0.25876191365172896
+      ],
+      [
+       2.8,
+       0.2702728511803194
+      ]
+     ],
+     "spreads": [
+      0.00587676236947308,
+      0.0055543959069495425,
+      0.006872695993377815,
+      0.0061140499870223205
+     ],
+     "pcts": [
+      60,
+      50,
+      40,
+      30
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-60",
+      "models/meta-llama-llama-3-2-1b/#pruning-50",
+      "models/meta-llama-llama-3-2-1b/#pruning-40",
+      "models/meta-llama-llama-3-2-1b/#pruning-30"
+     ]
+    }
+   ]
+  },
+  "efficiency-ifeval-latency-b1-latency-whole-answer-ms": {
+   "title": "latency_whole_answer_ms",
+   "measure": {
+    "kind": "efficiency",
+    "subject": "ifeval_latency_b1",
+    "name": "latency_whole_answer_ms",
+    "filter": null
+   },
+   "x_label": "Expansion ratio I / H (x)",
+   "y_label": "latency_whole_answer_ms",
+   "log_y": false,
+   "value_digits": 7,
+   "spread_digits": 3,
+   "series": [
+    {
+     "label": "Llama-3.2-1B",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       1.6,
+       2830.6795851389566
+      ],
+      [
+       2.0,
+       2849.9577617645264
+      ],
+      [
+       2.4,
+       2635.6099478403726
+      ],
+      [
+       2.8,
+       2637.4780718485513
+      ],
+      [
+       3.2,
+       2306.141595840454
+      ],
+      [
+       3.6,
+       2051.6518211364746
+      ]
+     ],
+     "spreads": [
+      121.89999871723981,
+      48.81018633063335,
+      245.78830060065923,
+      271.48812275701545,
+      null,
+      null
+     ],
+     "pcts": [
+      60,
+      50,
+      40,
+      30,
+      20,
+      10
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-60",
+      "models/meta-llama-llama-3-2-1b/#pruning-50",
+      "models/meta-llama-llama-3-2-1b/#pruning-40",
+      "models/meta-llama-llama-3-2-1b/#pruning-30",
+      "models/meta-llama-llama-3-2-1b/#pruning-20",
+      "models/meta-llama-llama-3-2-1b/#pruning-10"
+     ]
+    }
+   ]
+  },
+  "efficiency-ifeval-latency-b1-model-size-gib": {
+   "title": "model_size_gib",
+   "measure": {
+    "kind": "efficiency",
+    "subject": "ifeval_latency_b1",
+    "name": "model_size_gib",
+    "filter": null
+   },
+   "x_label": "Expansion ratio I / H (x)",
+   "y_label": "model_size_gib",
+   "log_y": false,
+   "value_digits": 7,
+   "spread_digits": 3,
+   "series": [
+    {
+     "label": "Llama-3.2-1B",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       1.6,
+       1.4019203186035156
+      ],
+      [
+       2.0,
+       1.5518836975097656
+      ],
+      [
+       2.4,
+       1.7020301818847656
+      ],
+      [
+       2.8,
+       1.8519935607910156
+      ],
+      [
+       3.2,
+       2.0019569396972656
+      ],
+      [
+       3.6,
+       2.1519203186035156
+      ]
+     ],
+     "spreads": [
+      null,
+      null,
+      null,
+      null,
+      null,
+      null
+     ],
+     "pcts": [
+      60,
+      50,
+      40,
+      30,
+      20,
+      10
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-60",
+      "models/meta-llama-llama-3-2-1b/#pruning-50",
+      "models/meta-llama-llama-3-2-1b/#pruning-40",
+      "models/meta-llama-llama-3-2-1b/#pruning-30",
+      "models/meta-llama-llama-3-2-1b/#pruning-20",
+      "models/meta-llama-llama-3-2-1b/#pruning-10"
+     ]
+    }
+   ]
+  },
+  "efficiency-ifeval-throughput-b8-energy-net-kwh": {
+   "title": "energy_net_kwh",
+   "measure": {
+    "kind": "efficiency",
+    "subject": "ifeval_throughput_b8",
+    "name": "energy_net_kwh",
+    "filter": null
+   },
+   "x_label": "Expansion ratio I / H (x)",
+   "y_label": "energy_net_kwh",
+   "log_y": false,
+   "value_digits": 7,
+   "spread_digits": 3,
+   "series": [
+    {
+     "label": "Llama-3.2-1B",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       1.6,
+       4.7403681755843084e-05
+      ],
+      [
+       2.0,
+       4.3017424821784885e-05
+      ],
+      [
+       2.4,
+       4.613257639221328e-05
+      ],
+      [
+       2.8,
+       5.5284240144023815e-05
+      ],
+      [
+       3.2,
+       5.148956364776503e-05
+      ],
+      [
+       3.6,
+       6.275350261021946e-05
+      ]
+     ],
+     "spreads": [
+      3.2169504098469315e-07,
+      6.014185172858224e-07,
+      1.1279423710457477e-06,
+      2.675638417880511e-06,
+      5.717580850294288e-07,
+      4.170777379897436e-07
+     ],
+     "pcts": [
+      60,
+      50,
+      40,
+      30,
+      20,
+      10
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-60",
+      "models/meta-llama-llama-3-2-1b/#pruning-50",
+      "models/meta-llama-llama-3-2-1b/#pruning-40",
+      "models/meta-llama-llama-3-2-1b/#pruning-30",
+      "models/meta-llama-llama-3-2-1b/#pruning-20",
+      "models/meta-llama-llama-3-2-1b/#pruning-10"
+     ]
+    }
+   ]
+  },
+  "efficiency-ifeval-throughput-b8-joules-per-token": {
+   "title": "joules_per_token",
+   "measure": {
+    "kind": "efficiency",
+    "subject": "ifeval_throughput_b8",
+    "name": "joules_per_token",
+    "filter": null
+   },
+   "x_label": "Expansion ratio I / H (x)",
+   "y_label": "joules_per_token",
+   "log_y": false,
+   "value_digits": 7,
+   "spread_digits": 3,
+   "series": [
+    {
+     "label": "Llama-3.2-1B",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       1.6,
+       0.05171310737001064
+      ],
+      [
+       2.0,
+       0.04692809980558351
+      ],
+      [
+       2.4,
+       0.05032644697332358
+      ],
+      [
+       2.8,
+       0.06031008015711689
+      ],
+      [
+       3.2,
+       0.05617043307028913
+      ],
+      [
+       3.6,
+       0.06845836648387578
+      ]
+     ],
+     "spreads": [
+      0.0003509400447105754,
+      0.000656092927948173,
+      0.0012304825865953588,
+      0.0029188782740514636,
+      0.0006237360927593744,
+      0.00045499389598880875
+     ],
+     "pcts": [
+      60,
+      50,
+      40,
+      30,
+      20,
+      10
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-60",
+      "models/meta-llama-llama-3-2-1b/#pruning-50",
+      "models/meta-llama-llama-3-2-1b/#pruning-40",
+      "models/meta-llama-llama-3-2-1b/#pruning-30",
+      "models/meta-llama-llama-3-2-1b/#pruning-20",
+      "models/meta-llama-llama-3-2-1b/#pruning-10"
+     ]
+    }
+   ]
+  },
+  "efficiency-ifeval-throughput-b8-model-size-gib": {
+   "title": "model_size_gib",
+   "measure": {
+    "kind": "efficiency",
+    "subject": "ifeval_throughput_b8",
+    "name": "model_size_gib",
+    "filter": null
+   },
+   "x_label": "Expansion ratio I / H (x)",
+   "y_label": "model_size_gib",
+   "log_y": false,
+   "value_digits": 7,
+   "spread_digits": 3,
+   "series": [
+    {
+     "label": "Llama-3.2-1B",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       1.6,
+       1.4019203186035156
+      ],
+      [
+       2.0,
+       1.5518836975097656
+      ],
+      [
+       2.4,
+       1.7020301818847656
+      ],
+      [
+       2.8,
+       1.8519935607910156
+      ],
+      [
+       3.2,
+       2.0019569396972656
+      ],
+      [
+       3.6,
+       2.1519203186035156
+      ]
+     ],
+     "spreads": [
+      null,
+      null,
+      null,
+      null,
+      null,
+      null
+     ],
+     "pcts": [
+      60,
+      50,
+      40,
+      30,
+      20,
+      10
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-60",
+      "models/meta-llama-llama-3-2-1b/#pruning-50",
+      "models/meta-llama-llama-3-2-1b/#pruning-40",
+      "models/meta-llama-llama-3-2-1b/#pruning-30",
+      "models/meta-llama-llama-3-2-1b/#pruning-20",
+      "models/meta-llama-llama-3-2-1b/#pruning-10"
+     ]
+    }
+   ]
+  },
+  "efficiency-mmlu-latency-b1-energy-net-kwh": {
+   "title": "energy_net_kwh",
+   "measure": {
+    "kind": "efficiency",
+    "subject": "mmlu_latency_b1",
+    "name": "energy_net_kwh",
+    "filter": null
+   },
+   "x_label": "Expansion ratio I / H (x)",
+   "y_label": "energy_net_kwh",
+   "log_y": false,
+   "value_digits": 7,
+   "spread_digits": 3,
+   "series": [
+    {
+     "label": "Llama-3.2-1B",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       1.6,
+       0.00027106899340578413
+      ],
+      [
+       2.0,
+       0.0002850503546185026
+      ],
+      [
+       2.4,
+       0.0002760427494866073
+      ],
+      [
+       2.8,
+       0.00029321536371601904
+      ],
+      [
+       3.2,
+       0.0002664379729231708
+      ],
+      [
+       3.6,
+       0.00028822298267042217
+      ]
+     ],
+     "spreads": [
+      6.340408980119585e-07,
+      9.671363786138823e-07,
+      6.915989550882801e-06,
+      1.420222799307351e-05,
+      9.621505935666912e-06,
+      1.3029985959105723e-05
+     ],
+     "pcts": [
+      60,
+      50,
+      40,
+      30,
+      20,
+      10
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-60",
+      "models/meta-llama-llama-3-2-1b/#pruning-50",
+      "models/meta-llama-llama-3-2-1b/#pruning-40",
+      "models/meta-llama-llama-3-2-1b/#pruning-30",
+      "models/meta-llama-llama-3-2-1b/#pruning-20",
+      "models/meta-llama-llama-3-2-1b/#pruning-10"
+     ]
+    }
+   ]
+  },
+  "efficiency-mmlu-latency-b1-joules-per-token": {
+   "title": "joules_per_token",
+   "measure": {
+    "kind": "efficiency",
+    "subject": "mmlu_latency_b1",
+    "name": "joules_per_token",
+    "filter": null
+   },
+   "x_label": "Expansion ratio I / H (x)",
+   "y_label": "joules_per_token",
+   "log_y": false,
+   "value_digits": 7,
+   "spread_digits": 3,
+   "series": [
+    {
+     "label": "Llama-3.2-1B",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       1.6,
+       0.20605111555580793
+      ],
+      [
+       2.0,
+       0.218289997155203
+      ],
+      [
+       2.4,
+       0.22195656744482037
+      ],
+      [
+       2.8,
+       0.240674196739217
+      ],
+      [
+       3.2,
+       0.257699833182839
+      ],
+      [
+       3.6,
+       0.2731576143196069
+      ]
+     ],
+     "spreads": [
+      0.0006200665229252409,
+      0.0007406277309104528,
+      0.011430064528395964,
+      0.009942465920351478,
+      0.001980409658594479,
+      0.005673133961402289
+     ],
+     "pcts": [
+      60,
+      50,
+      40,
+      30,
+      20,
+      10
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-60",
+      "models/meta-llama-llama-3-2-1b/#pruning-50",
+      "models/meta-llama-llama-3-2-1b/#pruning-40",
+      "models/meta-llama-llama-3-2-1b/#pruning-30",
+      "models/meta-llama-llama-3-2-1b/#pruning-20",
+      "models/meta-llama-llama-3-2-1b/#pruning-10"
+     ]
+    }
+   ]
+  },
+  "efficiency-mmlu-latency-b1-latency-whole-answer-ms": {
+   "title": "latency_whole_answer_ms",
+   "measure": {
+    "kind": "efficiency",
+    "subject": "mmlu_latency_b1",
+    "name": "latency_whole_answer_ms",
+    "filter": null
+   },
+   "x_label": "Expansion ratio I / H (x)",
+   "y_label": "latency_whole_answer_ms",
+   "log_y": false,
+   "value_digits": 7,
+   "spread_digits": 3,
+   "series": [
+    {
+     "label": "Llama-3.2-1B",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       1.6,
+       970.4726168983861
+      ],
+      [
+       2.0,
+       961.5266582422088
+      ],
+      [
+       2.4,
+       929.4337632363303
+      ],
+      [
+       2.8,
+       907.1071131187573
+      ],
+      [
+       3.2,
+       769.436834569563
+      ],
+      [
+       3.6,
+       778.302820941858
+      ]
+     ],
+     "spreads": [
+      4.665353541013836,
+      2.1062320091647706,
+      18.82320955759099,
+      16.049481331942456,
+      16.76950042505177,
+      43.40784937093947
+     ],
+     "pcts": [
+      60,
+      50,
+      40,
+      30,
+      20,
+      10
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-60",
+      "models/meta-llama-llama-3-2-1b/#pruning-50",
+      "models/meta-llama-llama-3-2-1b/#pruning-40",
+      "models/meta-llama-llama-3-2-1b/#pruning-30",
+      "models/meta-llama-llama-3-2-1b/#pruning-20",
+      "models/meta-llama-llama-3-2-1b/#pruning-10"
+     ]
+    }
+   ]
+  },
+  "efficiency-mmlu-latency-b1-model-size-gib": {
+   "title": "model_size_gib",
+   "measure": {
+    "kind": "efficiency",
+    "subject": "mmlu_latency_b1",
+    "name": "model_size_gib",
+    "filter": null
+   },
+   "x_label": "Expansion ratio I / H (x)",
+   "y_label": "model_size_gib",
+   "log_y": false,
+   "value_digits": 7,
+   "spread_digits": 3,
+   "series": [
+    {
+     "label": "Llama-3.2-1B",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       1.6,
+       1.4019203186035156
+      ],
+      [
+       2.0,
+       1.5518836975097656
+      ],
+      [
+       2.4,
+       1.7020301818847656
+      ],
+      [
+       2.8,
+       1.8519935607910156
+      ],
+      [
+       3.2,
+       2.0019569396972656
+      ],
+      [
+       3.6,
+       2.1519203186035156
+      ]
+     ],
+     "spreads": [
+      null,
+      null,
+      null,
+      null,
+      null,
+      null
+     ],
+     "pcts": [
+      60,
+      50,
+      40,
+      30,
+      20,
+      10
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-60",
+      "models/meta-llama-llama-3-2-1b/#pruning-50",
+      "models/meta-llama-llama-3-2-1b/#pruning-40",
+      "models/meta-llama-llama-3-2-1b/#pruning-30",
+      "models/meta-llama-llama-3-2-1b/#pruning-20",
+      "models/meta-llama-llama-3-2-1b/#pruning-10"
+     ]
+    }
+   ]
+  },
+  "efficiency-mmlu-throughput-b8-energy-net-kwh": {
+   "title": "energy_net_kwh",
+   "measure": {
+    "kind": "efficiency",
+    "subject": "mmlu_throughput_b8",
+    "name": "energy_net_kwh",
+    "filter": null
+   },
+   "x_label": "Expansion ratio I / H (x)",
+   "y_label": "energy_net_kwh",
+   "log_y": false,
+   "value_digits": 7,
+   "spread_digits": 3,
+   "series": [
+    {
+     "label": "Llama-3.2-1B",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       1.6,
+       5.862578443281512e-05
+      ],
+      [
+       2.0,
+       5.2548598711380656e-05
+      ],
+      [
+       2.4,
+       5.612984480485479e-05
+      ],
+      [
+       2.8,
+       6.831432426520802e-05
+      ],
+      [
+       3.2,
+       6.209056792580026e-05
+      ],
+      [
+       3.6,
+       7.555110174894271e-05
+      ]
+     ],
+     "spreads": [
+      2.4369853082872723e-06,
+      1.938653384626637e-06,
+      2.4317231554824515e-06,
+      2.5656322848246995e-06,
+      2.479862642656592e-06,
+      1.52447752510491e-06
+     ],
+     "pcts": [
+      60,
+      50,
+      40,
+      30,
+      20,
+      10
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-60",
+      "models/meta-llama-llama-3-2-1b/#pruning-50",
+      "models/meta-llama-llama-3-2-1b/#pruning-40",
+      "models/meta-llama-llama-3-2-1b/#pruning-30",
+      "models/meta-llama-llama-3-2-1b/#pruning-20",
+      "models/meta-llama-llama-3-2-1b/#pruning-10"
+     ]
+    }
+   ]
+  },
+  "efficiency-mmlu-throughput-b8-joules-per-token": {
+   "title": "joules_per_token",
+   "measure": {
+    "kind": "efficiency",
+    "subject": "mmlu_throughput_b8",
+    "name": "joules_per_token",
+    "filter": null
+   },
+   "x_label": "Expansion ratio I / H (x)",
+   "y_label": "joules_per_token",
+   "log_y": false,
+   "value_digits": 7,
+   "spread_digits": 3,
+   "series": [
+    {
+     "label": "Llama-3.2-1B",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       1.6,
+       0.050250672370984385
+      ],
+      [
+       2.0,
+       0.04504165603832627
+      ],
+      [
+       2.4,
+       0.048111295547018394
+      ],
+      [
+       2.8,
+       0.05855513508446403
+      ],
+      [
+       3.2,
+       0.05322048679354308
+      ],
+      [
+       3.6,
+       0.06475808721337946
+      ]
+     ],
+     "spreads": [
+      0.0020888445499605223,
+      0.0016617029011085453,
+      0.0020843341332706703,
+      0.0021991133869925968,
+      0.0021255965508485083,
+      0.0013066950215184926
+     ],
+     "pcts": [
+      60,
+      50,
+      40,
+      30,
+      20,
+      10
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-60",
+      "models/meta-llama-llama-3-2-1b/#pruning-50",
+      "models/meta-llama-llama-3-2-1b/#pruning-40",
+      "models/meta-llama-llama-3-2-1b/#pruning-30",
+      "models/meta-llama-llama-3-2-1b/#pruning-20",
+      "models/meta-llama-llama-3-2-1b/#pruning-10"
+     ]
+    }
+   ]
+  },
+  "efficiency-mmlu-throughput-b8-model-size-gib": {
+   "title": "model_size_gib",
+   "measure": {
+    "kind": "efficiency",
+    "subject": "mmlu_throughput_b8",
+    "name": "model_size_gib",
+    "filter": null
+   },
+   "x_label": "Expansion ratio I / H (x)",
+   "y_label": "model_size_gib",
+   "log_y": false,
+   "value_digits": 7,
+   "spread_digits": 3,
+   "series": [
+    {
+     "label": "Llama-3.2-1B",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       1.6,
+       1.4019203186035156
+      ],
+      [
+       2.0,
+       1.5518836975097656
+      ],
+      [
+       2.4,
+       1.7020301818847656
+      ],
+      [
+       2.8,
+       1.8519935607910156
+      ],
+      [
+       3.2,
+       2.0019569396972656
+      ],
+      [
+       3.6,
+       2.1519203186035156
+      ]
+     ],
+     "spreads": [
+      null,
+      null,
+      null,
+      null,
+      null,
+      null
+     ],
+     "pcts": [
+      60,
+      50,
+      40,
+      30,
+      20,
+      10
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-60",
+      "models/meta-llama-llama-3-2-1b/#pruning-50",
+      "models/meta-llama-llama-3-2-1b/#pruning-40",
+      "models/meta-llama-llama-3-2-1b/#pruning-30",
+      "models/meta-llama-llama-3-2-1b/#pruning-20",
+      "models/meta-llama-llama-3-2-1b/#pruning-10"
+     ]
+    }
+   ]
+  }
+ },
  "styles": {
   "palettes": {
    "light": {

@@ -624,11 +624,32 @@
   }
 
   // --- charts ------------------------------------------------------------------------------------
+  // The records' charts (DATA.charts: a value per pruning level) and the outcomes' (DATA.outcome_charts:
+  // a measure against the pruned expansion ratio, with each point's spread, level and record link) are
+  // drawn by the same code; an outcome chart adds error bars, a log scale for perplexities and a click
+  // that opens the hovered point's record.
 
   const charts = [];
 
   function palette() {
     return document.body.getAttribute("data-md-color-scheme") === "slate" ? "dark" : "light";
+  }
+
+  /** True for an outcome chart (a measure against the expansion ratio), false for a record chart. */
+  function isOutcome(spec) {
+    return spec.measure !== undefined;
+  }
+
+  /** A chart's data by name: the records' charts, then the outcomes'. */
+  function chartSpec(name) {
+    return DATA.charts[name] || (DATA.outcome_charts || {})[name];
+  }
+
+  /** A series' per-point field (spreads, pcts, links) aligned to the chart's x values; null where the series has none. */
+  function alignedField(s, key, xs) {
+    if (!s[key]) return null;
+    const byX = new Map(s.points.map((point, index) => [point[0], s[key][index]]));
+    return xs.map((x) => (byX.has(x) ? byX.get(x) : null));
   }
 
   /** uPlot's data and series for a chart of the site data, in the current palette. */
@@ -647,10 +668,13 @@
       width: 2,
       spanGaps: true,
       points: { show: true, size: 6, fill: colours.series[index % n] },
+      spreads: alignedField(s, "spreads", xs),
+      pcts: alignedField(s, "pcts", xs),
+      links: alignedField(s, "links", xs),
     }));
     const extra = [];
     if (spec.identity_label) extra.push({ label: spec.identity_label, values: xs.slice(), dash: [2, 3] });
-    for (const [y, label] of spec.reference_lines) extra.push({ label: label, values: xs.map(() => y), dash: [7, 4] });
+    for (const [y, label] of spec.reference_lines || []) extra.push({ label: label, values: xs.map(() => y), dash: [7, 4] });
     for (const line of extra) {
       series.push({ label: line.label, stroke: colours.axes, dash: line.dash, width: 1.2, points: { show: false }, reference: true });
       ys.push(line.values);
@@ -658,8 +682,63 @@
     return { xs, ys, series };
   }
 
+  /** The y scale: linear, or logarithmic (perplexities); its range takes in the error bars of the series shown. */
+  function yScale(spec, series) {
+    return {
+      distr: spec.log_y ? 3 : 1,
+      log: 10,
+      range: (u, dataMin, dataMax) => {
+        let low = dataMin;
+        let high = dataMax;
+        series.forEach((s, index) => {
+          if (!s.spreads || !u.series[index + 1].show) return;
+          u.data[index + 1].forEach((y, at) => {
+            const spread = s.spreads[at];
+            if (y === null || spread === null) return;
+            if (!spec.log_y || y - spread > 0) low = low === null ? y - spread : Math.min(low, y - spread);
+            high = high === null ? y + spread : Math.max(high, y + spread);
+          });
+        });
+        if (low === null || high === null) return spec.log_y ? [1, 10] : [0, 1];
+        return spec.log_y ? uPlot.rangeLog(low, high, 10, true) : uPlot.rangeNum(low, high, 0.1, true);
+      },
+    };
+  }
+
+  /** Each shown point's spread as a vertical bar with caps, in its series' colour, clipped to the plot. */
+  function drawSpreads(u, series) {
+    const ctx = u.ctx;
+    const ratio = window.devicePixelRatio || 1;
+    const cap = 4 * ratio;
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(u.bbox.left, u.bbox.top, u.bbox.width, u.bbox.height);
+    ctx.clip();
+    ctx.lineWidth = 1.5 * ratio;
+    series.forEach((s, index) => {
+      if (!s.spreads || !u.series[index + 1].show) return;
+      ctx.strokeStyle = s.stroke;
+      ctx.beginPath();
+      u.data[index + 1].forEach((y, at) => {
+        const spread = s.spreads[at];
+        if (y === null || spread === null) return;
+        const x = u.valToPos(u.data[0][at], "x", true);
+        const top = u.valToPos(y + spread, "y", true);
+        const bottom = y - spread > 0 || u.scales.y.distr !== 3 ? u.valToPos(y - spread, "y", true) : u.bbox.top + u.bbox.height;
+        ctx.moveTo(x, top);
+        ctx.lineTo(x, bottom);
+        ctx.moveTo(x - cap, top);
+        ctx.lineTo(x + cap, top);
+        ctx.moveTo(x - cap, bottom);
+        ctx.lineTo(x + cap, bottom);
+      });
+      ctx.stroke();
+    });
+    ctx.restore();
+  }
+
   function drawChart(container) {
-    const spec = DATA.charts[container.dataset.chart];
+    const spec = chartSpec(container.dataset.chart);
     if (!spec || typeof uPlot === "undefined") return;
     const colours = DATA.styles.palettes[palette()];
     const { xs, ys, series } = chartSetup(spec, colours);
@@ -670,30 +749,55 @@
       grid: { stroke: colours.grid, width: 1 }, ticks: { stroke: colours.grid, width: 1 },
     });
     const tooltip = element("div", { className: "catalogue-chart__tooltip", role: "status", hidden: true });
+    const outcome = isOutcome(spec);
+    const xAxis = axis(spec.x_label);
+    if (!outcome) xAxis.splits = () => spec.x_ticks;
     const options = {
       width: width,
       height: Math.round(Math.min(440, Math.max(260, width * 0.6))),
-      scales: { x: { time: false } },
+      scales: outcome ? { x: { time: false }, y: yScale(spec, series) } : { x: { time: false } },
       series: [{ label: spec.x_label }].concat(series),
-      axes: [
-        Object.assign(axis(spec.x_label), { splits: () => spec.x_ticks }),
-        Object.assign(axis(spec.y_label), { size: 56 }),
-      ],
+      axes: [xAxis, Object.assign(axis(spec.y_label), outcome ? { size: 72, values: (u, splits) => splits.map(tickText) } : { size: 56 })],
       legend: { show: true, live: false },
       cursor: { focus: { prox: 30 }, points: { size: 8 } },
       focus: { alpha: 0.3 },
-      hooks: { setCursor: [(u) => showTooltip(u, spec, tooltip, series)] },
+      hooks: {
+        setCursor: [(u) => showTooltip(u, spec, tooltip, series)],
+        draw: outcome ? [(u) => drawSpreads(u, series)] : [],
+      },
     };
     const holder = element("div", { className: "catalogue-chart__canvas" });
     container.append(holder);
     const plot = new uPlot(options, [xs].concat(ys), holder);
     plot.over.append(tooltip);
+    plot.over.addEventListener("click", () => {
+      if (!tooltip.hidden && tooltip.dataset.link) window.location.href = siteBase() + tooltip.dataset.link;
+    });
     container.classList.add("catalogue-chart--live");
     container.dataset.palette = palette();
     charts.push({ container, plot, holder });
   }
 
-  /** The tooltip: the hovered level, then every visible model line within reach of the pointer, with its value. */
+  /** An outcome chart's y tick: six significant digits at most (``0.000265``, ``2500``), so small values keep theirs. */
+  function tickText(value) {
+    return value === null ? "" : pyGeneral(value, 6);
+  }
+
+  /** The tooltip's heading for the hovered x: ``40 % pruned``, or ``2.40x expansion ratio``. */
+  function xText(spec, x) {
+    return isOutcome(spec) ? pyFixed(x, 2) + "x expansion ratio" : pyFixed(x, 0) + " % pruned";
+  }
+
+  /** One hovered point: ``0.3626 ± 0.0068 — Llama-3.2-1B, 40 % pruned`` (outcomes), ``2.40x — Llama-3.2-1B`` (records). */
+  function pointText(spec, s, label, value, at) {
+    if (!isOutcome(spec)) return pyFixed(value, 2) + spec.value_suffix + " — " + label;
+    const spread = s.spreads ? s.spreads[at] : null;
+    const pct = s.pcts ? s.pcts[at] : null;
+    return pyGeneral(value, spec.value_digits) + (spread !== null ? " ± " + pyGeneral(spread, spec.spread_digits) : "") +
+      " — " + label + (pct !== null ? ", " + pct + " % pruned" : "");
+  }
+
+  /** The tooltip: the hovered x, then every visible line within reach of the pointer, with its value. */
   function showTooltip(u, spec, tooltip, series) {
     const index = u.cursor.idx;
     if (index === null || index === undefined || u.cursor.left < 0) {
@@ -715,12 +819,17 @@
       tooltip.hidden = true;
       return;
     }
+    const first = series[shown[0].s - 1];
+    const link = first.links ? first.links[index] : null;
+    tooltip.dataset.link = link || "";
+    u.over.style.cursor = link ? "pointer" : "";
     tooltip.replaceChildren(
-      element("strong", { text: pyFixed(x, 0) + " % pruned" }),
+      element("strong", { text: xText(spec, x) }),
       ...shown.map((item) => element("div", {}, [
         element("span", { className: "catalogue-chart__swatch", style: "background:" + series[item.s - 1].stroke }),
-        pyFixed(item.value, 2) + spec.value_suffix + " — " + u.series[item.s].label,
-      ]))
+        pointText(spec, series[item.s - 1], u.series[item.s].label, item.value, index),
+      ])),
+      ...(link ? [element("div", { className: "catalogue-chart__hint", text: "Click to open its record" })] : [])
     );
     tooltip.hidden = false;
     const left = u.valToPos(x, "x");
@@ -786,6 +895,8 @@
   // --- start ------------------------------------------------------------------------------------
 
   window.cataloguePlanner = { plan, expansionRatePct, pruningPct, pyFormat, pyFixed, pyGeneral, pyRepr, models: () => DATA.planner.models };
+  // The charts drawn on this page ({container, plot}): what they plot, for tests and the curious.
+  window.catalogueCharts = charts;
 
   function start() {
     if (!DATA) return;

@@ -57,11 +57,13 @@ def check_nature(reading: Reading, labels: dict[int, str]) -> None:
 
 
 def check_claims(reading: Reading, links: Iterable[Link]) -> None:
-    """What the file says of each model against the record it was joined to."""
+    """What the file says of each model against the record it was joined to; a claim that cannot be read is a problem too."""
     for index, link in enumerate(links):
         claim, record = link.group.claim, link.record
         block = record.pruned_architecture
         where = claim.where
+        for place, (value, expected) in claim.unreadable.items():
+            reading.problem(link.label, place, expected, value, "the file's claim about its model cannot be read, so it cannot be checked against the record", "outcome-claim")
         if claim.pruning_pct is not None and claim.pruning_pct != record.pruning_pct:
             reading.problem(link.label, f"{where}.pruning_pct", record.pruning_pct, claim.pruning_pct, "the file's pruning % is not the record's", "outcome-claim")
         if claim.expansion_ratio is not None:

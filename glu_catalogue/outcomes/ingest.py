@@ -4,13 +4,15 @@
 to one record (``linking``; a file that cannot be joined raises ``LinkError`` and nothing of it is
 kept), checks the claims and the values (``checks``), then leaves out every value a check
 rejected: a model whose claims disagree with its record loses all its values; a value whose place
-a problem names is left out alone. Values given by two files for the same record and measurement
-(the study's JSON and CSV) must agree to the precision both write.
+a problem names is left out alone (a problem with its stderr or n-shot names it too). A file
+given twice (the same bytes) is read once. Values given by two files for the same record and
+measurement (the study's JSON and CSV) must agree to the precision both write.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -47,6 +49,8 @@ def ingest(paths: Sequence[Path], records: Records, registry_ids: set[str], reco
     result = Ingested()
     for path in paths:
         reading = read_outcome_file(Path(path))
+        if any(other.sha256 == reading.sha256 for other in result.readings):
+            continue  # the same bytes given twice (one file named twice, or a copy): their values count once
         links = link_groups(reading.path, reading.groups, records, registry_ids, record_label)
         check_nature(reading, {index: link.label for index, link in enumerate(links)})
         check_claims(reading, links)
@@ -67,7 +71,7 @@ def _outcomes(reading: Reading, links: list[Link]) -> tuple[list, list[LeftOut]]
     by_place = {_stem(problem.field): problem for problem in reading.problems}
     kept, left_out = [], []
     for link in links:
-        claim_problems = [p for p in reading.problems if p.kind == "outcome-claim" and p.field.startswith(link.group.claim.where)]
+        claim_problems = [p for p in reading.problems if p.kind == "outcome-claim" and _within(p.field, link.group.claim.where)]
         for value in link.group.values:
             location = value["source"]["location"]
             problem = claim_problems[0] if claim_problems else by_place.get(_stem(location))
@@ -83,9 +87,15 @@ def _outcomes(reading: Reading, links: list[Link]) -> tuple[list, list[LeftOut]]
     return kept, left_out
 
 
+def _within(field: str, where: str) -> bool:
+    """True for a place inside ``where`` (``line 2, column x`` is in ``line 2``; ``line 20`` is not)."""
+    return field == where or field.startswith((f"{where}.", f"{where},"))
+
+
 def _stem(location: str) -> str:
-    """A value's place without the part naming one statistic of it (``_mean``, ``_std``, ...) or its stderr."""
-    location = location.removesuffix(" (stderr)")
+    """A value's place without the part naming one statistic of it (``_mean``, ``_std``, ...) or a part of it
+    (`` (stderr)``, `` (n-shot)``: a problem with its stderr or n-shot is a problem with the value)."""
+    location = re.sub(r" \([^()]*\)$", "", location)
     for suffix in _AGGREGATE_SUFFIXES:
         if location.endswith(suffix):
             return location[: -len(suffix)]

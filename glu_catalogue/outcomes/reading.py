@@ -16,11 +16,14 @@ import hashlib
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar
 
+from ..core.architecture import MAX_EXACT_INT
 from ..core.problems import Problem, show
 from ..errors import ReadError
 from ..store.reading import MAX_SMALL_FILE_BYTES, decode_text, parse_json, read_bytes
+
+T = TypeVar("T")
 
 #: The most bytes an outcome file may hold (lm-eval's results files are a few MB at most).
 MAX_OUTCOME_FILE_BYTES = MAX_SMALL_FILE_BYTES
@@ -40,6 +43,16 @@ class Claim:
     expansion_ratio_as_written: str | None = None
     total_parameters: int | None = None
     weight_bytes: int | None = None
+    #: What the file claims in a form that cannot be read: its place -> (the value as written, what was
+    #: expected). The checks report each: a claim is never dropped in silence, nor guessed.
+    unreadable: dict[str, tuple[Any, str]] = field(default_factory=dict)
+
+    def read(self, where: str, value: Any, parse: Callable[[Any], T | None], expected: str) -> T | None:
+        """``parse(value)``; a value the file gives (not null, ``"N/A"`` or empty) that does not parse is kept in ``unreadable``."""
+        parsed = parse(value)
+        if parsed is None and not is_missing(value):
+            self.unreadable[where] = (value, expected)
+        return parsed
 
 
 @dataclass
@@ -71,6 +84,22 @@ class Reading:
         """Report what is wrong at ``where`` of this file."""
         self.problems.append(Problem(str(self.path), record, where, show(expected), show(found), message, kind))
 
+    def finite(self, record: str, where: str, value: Any, what: str) -> float | None:
+        """``value`` as a finite float; None where the file gives none; a problem at ``where`` for anything else (text, NaN, Infinity, a list)."""
+        parsed = number(value)
+        if parsed is None and not is_missing(value):
+            self.problem(record, where, "a finite number or 'N/A'", value, f"{what} must be a number", "outcome-nature")
+        return parsed
+
+    def count(self, record: str, where: str, value: Any, what: str) -> int | None:
+        """``value`` as a count (a whole number, 0 to 2**53); None where the file gives none; a problem at ``where`` for anything else."""
+        parsed = whole(value)
+        if parsed is not None and 0 <= parsed <= MAX_EXACT_INT:
+            return parsed
+        if not is_missing(value):
+            self.problem(record, where, f"a whole number from 0 to {MAX_EXACT_INT}", value, f"{what} must be a count", "outcome-nature")
+        return None
+
 
 def efficiency_value(
     reading: Reading, workload: dict[str, Any], quantity: str, value: float, location: str, runs: dict | None = None, meter: dict | None = None
@@ -100,7 +129,11 @@ def number(value: Any) -> float | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, (int, float)):
-        return float(value) if math.isfinite(value) else None
+        try:
+            parsed = float(value)
+        except OverflowError:  # an integer of more digits than a float holds
+            return None
+        return parsed if math.isfinite(parsed) else None
     if isinstance(value, str):
         text = value.strip()
         if text in ("", "N/A", "NA", "nan", "None", "null"):
@@ -113,10 +146,15 @@ def number(value: Any) -> float | None:
     return None
 
 
+def text(value: Any) -> str | None:
+    """``value`` if it is text; else None."""
+    return value if isinstance(value, str) else None
+
+
 def gib_bytes(value: Any) -> int | None:
     """A size a file writes in GiB (``model_size_gb``, which the study computes as bytes / 2**30) in bytes."""
     size = number(value)
-    return None if size is None else round(size * 2**30)
+    return None if size is None or not math.isfinite(size * 2**30) else round(size * 2**30)
 
 
 def is_missing(value: Any) -> bool:

@@ -3,9 +3,11 @@
 ``check_results`` reads, links and checks files without writing (its report lists every problem;
 a file that cannot be read or linked raises one line). ``add_results`` does the same, then merges
 the outcomes into the data directory's ``outcomes.json`` and ``outcomes.csv`` under the build
-lock, in one journalled write with ``schemas/``: a value the checks reject is left out (listed in
-``left_out`` with the reason), adding the same file again changes nothing, and a file whose value
-differs from the one stored for the same record, measurement and source is refused, naming both.
+lock, in one journalled write with ``schemas/`` and, for the default data directory, the site's
+generated files (``publish.default_site_update``: the pages show the merged outcomes). A value
+the checks reject is left out (listed in ``left_out`` with the reason), adding the same file
+again changes nothing, and a file whose value differs from the one stored for the same record,
+measurement and source is refused, naming both.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from ..store.schemas import rendered_schemas
 from ..store.writing import recover_data_dir, write_files
 from .build import existing_catalogue
 from .lock import build_lock
+from .publish import default_site_update
 
 
 class OutcomeConflict(InputError):
@@ -71,10 +74,15 @@ def add_results(paths: Sequence[Path], data_dir: Path | None = None, record: str
         left_new = [item for item in ingested.left_out if (item.source.sha256, item.source.location, item.reason) not in left_known]
         merged = OutcomesFile(outcomes=[*stored.outcomes, *new], left_out=[*stored.left_out, *left_new])
         texts = outcomes_texts(data_dir, merged)
+        replaced = {f"data/{path.name}": text.encode("utf-8") for path, text in texts.items()}
         roots = write_roots(data_dir)
         if schemas_dir() in roots:
-            texts.update({schemas_dir() / name: text for name, text in rendered_schemas().items()})
-        changed = write_files(texts, journal_dir=data_dir, roots=roots)
+            schemas = rendered_schemas()
+            texts.update({schemas_dir() / name: text for name, text in schemas.items()})
+            replaced.update({f"schemas/{name}": text.encode("utf-8") for name, text in schemas.items()})
+        site = default_site_update(data_dir, load_registry(), replaced)
+        texts.update(site.texts)
+        changed = write_files(texts, delete=site.obsolete, journal_dir=data_dir, roots=roots)
     return ResultsOutcome(ingested, report, added=len(new), unchanged=len(ingested.outcomes) - len(new), changed_files=tuple(changed))
 
 

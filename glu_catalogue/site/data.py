@@ -10,7 +10,10 @@ file like the pages (``catalogue verify`` renders it again and compares it line 
   ``not-prunable`` with its note for a model optipfair cannot prune, a mixture of experts)
   and the note templates the command-line planner fills, so the browser says the same words;
 * ``charts``: the series of ``glu_catalogue.site.plots.plot_specs`` (the values the tables show),
-  with the palettes the static SVGs are drawn in.
+  with the palettes the static SVGs are drawn in;
+* ``outcome_charts``: per outcome chart (``glu_catalogue.site.outcome_views.Measure``), what it
+  measures and, per series, the points (pruned expansion ratio, value as stored), each point's
+  spread (stderr, or the runs' std; null where none), pruning % and the site URL of its record's row.
 
 The JSON is indented one value per line, so a stale file is reported at the line that differs.
 """
@@ -23,8 +26,9 @@ from typing import Any, Mapping
 from ..core import formulas
 from ..core.plan_notes import NOTE_TEMPLATES, model_status
 from ..store.registry import ModelEntry
-from .links import model_url
+from .links import model_url, row_anchor
 from .markdown import GENERATED_MARKER
+from .outcome_views import SPREAD_DIGITS, VALUE_DIGITS, Measure, Subject
 from .plots import LINESTYLES, PALETTES, PlotSpec
 
 #: Where the data file lives, relative to docs/ (mkdocs.yml loads it on every page).
@@ -83,13 +87,47 @@ def chart_data(specs: list[PlotSpec]) -> dict[str, Any]:
     }
 
 
+def outcome_chart(measure: Measure) -> dict[str, Any]:
+    """One outcome chart: what it measures, its texts, and per series its points, spreads, levels and links."""
+    return {
+        "title": measure.label,
+        "measure": {"kind": measure.kind, "subject": measure.subject, "name": measure.name, "filter": measure.filter},
+        "x_label": "Expansion ratio I / H (x)",
+        "y_label": measure.label,
+        "log_y": measure.log_scale,
+        "value_digits": VALUE_DIGITS,
+        "spread_digits": SPREAD_DIGITS,
+        "series": [
+            {
+                "label": label,
+                "model": points[0].outcome.base_model,
+                "points": [[point.expansion_ratio, point.outcome.value] for point in points],
+                "spreads": [point.spread for point in points],
+                "pcts": [point.record.pruning_pct for point in points],
+                "links": [f"{model_url(point.outcome.base_model)}#{row_anchor(point.record.pruning_pct)}" for point in points],
+            }
+            for label, points in measure.series
+        ],
+    }
+
+
+def outcome_chart_data(subjects: list[Subject]) -> dict[str, Any]:
+    """Per outcome chart name (``Measure.chart_name``): ``outcome_chart`` of it."""
+    return {measure.chart_name: outcome_chart(measure) for subject in subjects for measure in subject.measures}
+
+
 def styles() -> dict[str, Any]:
     """The static charts' colours per palette and their line styles as dash patterns."""
     return {"palettes": PALETTES, "dashes": [_DASHES[style] for style in LINESTYLES]}
 
 
-def render_data_file(registry: Mapping[str, ModelEntry], paged: set[str], specs: list[PlotSpec]) -> str:
+def render_data_file(registry: Mapping[str, ModelEntry], paged: set[str], specs: list[PlotSpec], subjects: list[Subject]) -> str:
     """The text of ``DATA_FILE``: a comment with the generated-file marker, then one assignment."""
-    document = {"planner": planner_data(registry, paged), "charts": chart_data(specs), "styles": styles()}
+    document = {
+        "planner": planner_data(registry, paged),
+        "charts": chart_data(specs),
+        "outcome_charts": outcome_chart_data(subjects),
+        "styles": styles(),
+    }
     text = json.dumps(document, indent=1, ensure_ascii=False, allow_nan=False)
     return f"// {GENERATED_MARKER.removeprefix('<!-- ').removesuffix(' -->')}\nwindow.CATALOGUE_DATA = {text};\n"

@@ -1,9 +1,10 @@
 """The generated part of ``docs/``: what it must hold, whether it does, and writing it.
 
-The site is rendered from its *files*: the catalogue JSON and CSV and ``schemas/``, as the bytes
-the site offers for download (``read_site_files``; a build passes the bytes it is about to write).
-From them come the records, the schemas and the verifier's report on them, and from those
-``glu_catalogue.site.render`` renders every page and ``glu_catalogue.site.plots`` every chart.
+The site is rendered from its *files*: the catalogue JSON and CSV, the outcomes JSON and CSV
+where there are any, and ``schemas/``, as the bytes the site offers for download
+(``read_site_files``; a build or ``results add`` passes the bytes it is about to write). From
+them come the records, the outcomes, the schemas and the verifier's report on them, and from
+those ``glu_catalogue.site.render`` renders every page and ``glu_catalogue.site.plots`` every chart.
 
 * ``check_site`` (called by ``catalogue verify`` and ``catalogue docs --check``) renders the pages
   and the browser code's data file (``glu_catalogue.site.data``: the planner's inputs, the
@@ -27,10 +28,13 @@ from typing import Any, Mapping
 import pydantic_core
 from pydantic import ValidationError
 
+from ..core.outcome_records import OutcomesFile
 from ..core.problems import Report
 from ..core.records import Catalogue
 from ..errors import ReadError, SiteError
+from ..store.outcomes_files import OUTCOMES_CSV_FILE, OUTCOMES_FILE
 from ..store.paths import CATALOGUE_FILE, SUMMARY_FILE, display_path, schemas_dir
+from ..store.reading import path_exists
 from ..store.reading import MAX_CATALOGUE_BYTES, MAX_SMALL_FILE_BYTES, read_bytes, read_text
 from ..store.registry import ModelEntry
 from ..store.schemas import SCHEMA_FILES
@@ -52,11 +56,32 @@ def read_site_files(data_dir: Path) -> dict[str, bytes]:
     file raises ``ReadError``.
     """
     files = {f"data/{name}": read_bytes(data_dir / name, MAX_CATALOGUE_BYTES) for name in (CATALOGUE_FILE, SUMMARY_FILE)}
+    files.update(read_outcome_files(data_dir))
     for name in SCHEMA_FILES:
         path = schemas_dir() / name
         if path.is_file():
             files[f"schemas/{name}"] = read_bytes(path, MAX_SMALL_FILE_BYTES)
     return files
+
+
+def read_outcome_files(data_dir: Path) -> dict[str, bytes]:
+    """The outcome files of ``data_dir`` by site path (``data/outcomes.json``, ``data/outcomes.csv``); none where there are none."""
+    names = (OUTCOMES_FILE, OUTCOMES_CSV_FILE)
+    return {f"data/{name}": read_bytes(data_dir / name, MAX_CATALOGUE_BYTES) for name in names if path_exists(data_dir / name)}
+
+
+def site_outcomes(files: Mapping[str, bytes]) -> OutcomesFile:
+    """The outcomes ``files`` hold (an empty file where they hold none); ``SiteError`` if they are not valid."""
+    content = files.get(f"data/{OUTCOMES_FILE}")
+    if content is None:
+        return OutcomesFile()
+    try:
+        return OutcomesFile.model_validate(pydantic_core.from_json(content))
+    except (ValidationError, ValueError) as error:
+        raise SiteError(
+            f"data/{OUTCOMES_FILE} is not a valid outcomes file ({str(error).splitlines()[0]}): "
+            "run `catalogue verify` and fix the data first"
+        ) from None
 
 
 def summarise(report: Report) -> VerificationSummary:
@@ -87,13 +112,15 @@ def site_content(files: Mapping[str, bytes], registry: Mapping[str, ModelEntry],
         downloads=dict(files),
         verification=summarise(data_report),
         metadata=catalogue.metadata,
+        outcomes=site_outcomes(files),
     )
 
 
 def generated_texts(content: SiteContent) -> dict[str, str]:
     """Every generated text file of docs/ (pages and the browser code's data file): path -> text."""
     specs = plot_specs(all_groups(content.views))
-    return {**render_pages(content), DATA_FILE: render_data_file(content.registry, content.paged_models, specs)}
+    data = render_data_file(content.registry, content.paged_models, specs, content.outcome_subjects)
+    return {**render_pages(content), DATA_FILE: data}
 
 
 def planned_plots(content: SiteContent) -> dict[str, tuple[PlotSpec, str]]:

@@ -2,8 +2,10 @@
 
 Every model with records has a page of its own (``models/<slug>.md``) whose study table gives
 each pruning level a stable anchor (``#pruning-40``); every family has a page
-(``families/<slug>/index.md``) that mkdocs-material shows as its navigation section. Links are
-written relative to the page that holds them, as mkdocs expects in Markdown.
+(``families/<slug>/index.md``) that mkdocs-material shows as its navigation section. The outcomes
+have a page per lm-eval task (``outcomes/tasks/<slug>.md``) and per efficiency workload
+(``outcomes/workloads/<slug>.md``), listed by ``outcomes/index.md``. Links are written relative
+to the page that holds them, as mkdocs expects in Markdown.
 """
 
 from __future__ import annotations
@@ -22,6 +24,12 @@ PLANNER_PAGE = "planner.md"
 GLOSSARY_PAGE = "glossary.md"
 #: The page that reproduces the study's own description of its data (hand-written, not generated).
 STUDY_PAGE = "study.md"
+#: The list of every outcome page (the navigation's "Outcomes" section), relative to docs/.
+OUTCOMES_PAGE = "outcomes/index.md"
+#: What was read from which results file, and every value left out with its reason.
+CHECKED_PAGE = "outcomes/checked.md"
+#: The folder of an outcome page by the outcome's kind: lm-eval tasks, efficiency workloads.
+_OUTCOME_FOLDERS = {"score": "tasks", "efficiency": "workloads"}
 
 
 def model_page(model_id: str) -> str:
@@ -42,6 +50,11 @@ def family_page(view: FamilyView | str) -> str:
 def row_anchor(pruning_pct: int) -> str:
     """The anchor of a pruning level's row in a model page's table: ``pruning-40``."""
     return f"pruning-{pruning_pct}"
+
+
+def outcome_page(kind: str, name: str) -> str:
+    """The page of a task (``kind`` score) or an efficiency workload: ``outcomes/tasks/arc-challenge.md``."""
+    return f"outcomes/{_OUTCOME_FOLDERS[kind]}/{slug(name)}.md"
 
 
 def relative(source: str, target: str) -> str:

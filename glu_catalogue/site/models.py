@@ -2,12 +2,14 @@
 
 Pure functions from the views to Markdown, like ``glu_catalogue.site.render``. A model's page
 holds the study's table for that model, each row with a stable anchor (``#pruning-40``) that
-other pages link to; models whose records hold identical numbers (an instruct variant) each
-have their page and say whom they match.
+other pages link to, and the values measured on its records where it has any (the section
+``glu_catalogue.site.outcome_pages`` writes); models whose records hold identical numbers (an
+instruct variant) each have their page and say whom they match.
 """
 
 from __future__ import annotations
 
+from typing import Mapping
 from urllib.parse import quote
 
 from ..core.architecture import ARCHITECTURE_FIELDS
@@ -112,8 +114,9 @@ def family_index_page(view: FamilyView) -> str:
 # --- a model -------------------------------------------------------------------------------------
 
 
-def model_page_text(view: FamilyView, group: ModelGroup, model_id: str) -> str:
-    """One model: what it is, its table with a row per pruning level, failures, architecture, provenance."""
+def model_page_text(view: FamilyView, group: ModelGroup, model_id: str, outcomes: str = "") -> str:
+    """One model: what it is, its table with a row per pruning level, failures, its ``outcomes`` section
+    (Markdown, ``glu_catalogue.site.outcome_pages``; "" for none), architecture, provenance."""
     source = model_page(model_id)
     records = group.records_of(model_id)
     glossary = relative(source, GLOSSARY_PAGE)
@@ -131,6 +134,7 @@ def model_page_text(view: FamilyView, group: ModelGroup, model_id: str) -> str:
             "## Configurations that could not be produced\n\n"
             + table(("Pruning %", "Error"), [(record.pruning_pct, plain(record.error or "")) for record in failed], "rl")
         )
+    blocks.append(outcomes)
     if group.baseline is not None:
         blocks.append("## Architecture\n\n" + table(("Field", "Value"), architecture_rows(group), "lr"))
     blocks.append(details("How these numbers were produced", "\n".join(f"- {line}" for line in provenance_lines(records))))
@@ -200,12 +204,13 @@ def architecture_rows(group: ModelGroup) -> list[tuple]:
     return rows
 
 
-def model_pages(views: list[FamilyView]) -> dict[str, str]:
-    """Every family's page and every model's page, by path relative to docs/."""
+def model_pages(views: list[FamilyView], outcomes: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Every family's page and every model's page, by path relative to docs/; ``outcomes``: model id -> its outcomes section."""
+    outcomes = outcomes or {}
     pages = {}
     for view in views:
         pages[family_page(view)] = family_index_page(view)
         for group in view.groups:
             for model_id in group.model_ids:
-                pages[model_page(model_id)] = model_page_text(view, group, model_id)
+                pages[model_page(model_id)] = model_page_text(view, group, model_id, outcomes.get(model_id, ""))
     return pages

@@ -14,6 +14,7 @@ from typing import Any, Iterable, Mapping
 
 from ..core.problems import Problem
 from ..core.records import ExpansionRecord
+from ..store.outcomes_files import OUTCOMES_CSV_FILE, OUTCOMES_FILE
 from ..store.paths import CATALOGUE_FILE, SUMMARY_FILE
 from ..store.schemas import CATALOGUE_SCHEMA_FILE
 from .markdown import bullets, code, count, human_size, page, table
@@ -207,6 +208,10 @@ def _contents(path: str, records: tuple[ExpansionRecord, ...]) -> str:
         )
     if name == SUMMARY_FILE:
         return f"One row per successful record ({successful}): the study's columns, then exact sizes and counts."
+    if name == OUTCOMES_FILE:
+        return "Every value measured on a record (scores and efficiency) with its source file, and every value left out with the reason."
+    if name == OUTCOMES_CSV_FILE:
+        return "One row per stored outcome: record, task or workload, measure, value, spread and source."
     if name.endswith(".tableschema.json"):
         return "Table Schema of the CSV (Frictionless)."
     if name.endswith(".schema.json"):

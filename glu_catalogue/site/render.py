@@ -2,10 +2,11 @@
 
 ``render_pages(content)`` returns every generated page of ``docs/`` (path relative to ``docs/``
 -> text): Home, the cross-model pages here, the model pages (``glu_catalogue.site.models``), the
+outcome pages (``glu_catalogue.site.outcome_pages``, ``glu_catalogue.site.checked_results``), the
 reader's guides (``glu_catalogue.site.guide``) and the reference pages
 (``glu_catalogue.site.reference``); ``glu_catalogue.site.plots`` draws the charts they show. No
-number is typed into a page: each comes from a record, the registry, ``schemas/`` or the
-verifier's report, through ``glu_catalogue.site.views`` and the formats of
+number is typed into a page: each comes from a record, an outcome, the registry, ``schemas/`` or
+the verifier's report, through ``glu_catalogue.site.views`` (``outcome_views``) and the formats of
 ``glu_catalogue.site.markdown``. Same content, same bytes.
 
 Standard library only (plus the catalogue's own modules): ``catalogue verify`` re-renders these
@@ -18,12 +19,16 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from ..core import formulas
+from ..core.outcome_records import OutcomesFile
 from ..core.records import ExpansionRecord, Metadata
 from ..store.registry import ModelEntry
+from .checked_results import CHECKED_TITLE, checked_results_page
 from .guide import GLOSSARY_TITLE, OPTIPFAIR_URL, PLANNER_TITLE, glossary_page, planner_page
 from .links import (
+    CHECKED_PAGE,
     GLOSSARY_PAGE,
     MODELS_PAGE,
+    OUTCOMES_PAGE,
     PLANNER_PAGE,
     STUDY_PAGE,
     check_unique_model_pages,
@@ -33,6 +38,8 @@ from .links import (
 )
 from .markdown import bullets, count, details, join_and, number, page, ratio, table
 from .models import MODELS_TITLE, level_range, model_pages, models_index_page
+from .outcome_pages import OUTCOMES_TITLE, model_outcomes_section, outcomes_index_page, subject_pages
+from .outcome_views import OutcomePoint, Subject, outcome_points, subjects
 from .plots import PALETTES, PlotSpec, plot_specs
 from .provenance import exactness_sentence, provenance_lines
 from .reference import (
@@ -64,6 +71,8 @@ PAGES = {
     "equivalence.md": "Cross-model equivalence",
     "observations.md": "Key observations",
     "plots.md": "Plots",
+    OUTCOMES_PAGE: OUTCOMES_TITLE,
+    CHECKED_PAGE: CHECKED_TITLE,
     GLOSSARY_PAGE: GLOSSARY_TITLE,
     "schema-reference.md": "Schema reference",
     "verification.md": "Verification",
@@ -82,7 +91,8 @@ class SiteContent:
     """Everything the site is rendered from.
 
     ``schemas``: file name -> parsed JSON of ``schemas/``; ``downloads``: site path (e.g.
-    ``data/expansion_rates.json``) -> the bytes the site offers; ``metadata``: the catalogue's header.
+    ``data/expansion_rates.json``) -> the bytes the site offers; ``metadata``: the catalogue's header;
+    ``outcomes``: ``data/outcomes.json`` (none stored: an empty one).
     """
 
     records: tuple[ExpansionRecord, ...]
@@ -91,12 +101,20 @@ class SiteContent:
     downloads: Mapping[str, bytes]
     verification: VerificationSummary
     metadata: Metadata | None = None
+    outcomes: OutcomesFile = field(default_factory=OutcomesFile)
     views: list[FamilyView] = field(init=False, repr=False, compare=False)
+    #: The stored outcomes whose record the catalogue holds, each with that record.
+    outcome_points: list[OutcomePoint] = field(init=False, repr=False, compare=False)
+    #: The outcome pages: a task or an efficiency workload each.
+    outcome_subjects: list[Subject] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         views = family_views(self.records, self.registry)
         check_unique_model_pages(model_id for view in views for model_id in view.model_ids)
         object.__setattr__(self, "views", views)
+        points = outcome_points(self.outcomes.outcomes, self.records)
+        object.__setattr__(self, "outcome_points", points)
+        object.__setattr__(self, "outcome_subjects", subjects(points))
 
     @property
     def optipfair_version(self) -> str:
@@ -107,6 +125,13 @@ class SiteContent:
     def paged_models(self) -> set[str]:
         """The models that have a page: every model with records."""
         return {model_id for view in self.views for model_id in view.model_ids}
+
+    def outcome_sections(self) -> dict[str, str]:
+        """Model id -> the ``Outcomes`` section of its page, for every model with outcomes."""
+        by_model: dict[str, list[OutcomePoint]] = {}
+        for point in self.outcome_points:
+            by_model.setdefault(point.outcome.base_model, []).append(point)
+        return {model_id: model_outcomes_section(model_id, points) for model_id, points in by_model.items()}
 
 
 def render_pages(content: SiteContent) -> dict[str, str]:
@@ -126,7 +151,10 @@ def render_pages(content: SiteContent) -> dict[str, str]:
         "verification.md": verification_page(PAGES["verification.md"], content.verification),
         "downloads.md": downloads_page(PAGES["downloads.md"], content.downloads, content.records),
         "reproduce.md": reproduce_page(PAGES["reproduce.md"], content.records),
-        **model_pages(views),
+        OUTCOMES_PAGE: outcomes_index_page(content.outcome_subjects, CHECKED_TITLE),
+        CHECKED_PAGE: checked_results_page(content.outcomes, content.outcome_points, content.paged_models),
+        **subject_pages(content.outcome_subjects),
+        **model_pages(views, content.outcome_sections()),
     }
     return dict(sorted(pages.items()))
 
@@ -215,6 +243,8 @@ def index_page(records: tuple[ExpansionRecord, ...], views: list[FamilyView]) ->
                 "[Key observations](observations.md): each model's baseline ratio, and why parameter reduction "
                 "trails the pruning percentage (the MLPs' share of all parameters).",
                 "[Plots](plots.md): parameter reduction and expansion ratio against pruning percentage, every model.",
+                f"[Outcomes]({OUTCOMES_PAGE}): what the pruned models score and cost against their expansion ratio, a "
+                f"chart per task and metric; [the results as checked]({CHECKED_PAGE}): the files read and every value left out.",
                 f"[Glossary]({GLOSSARY_PAGE}): GLU, neuron pair, MAW, the expansion ratio's three units.",
                 f"[The study]({STUDY_PAGE}): the study's own description of its data.",
                 "[Schema reference](schema-reference.md): every field of the JSON and every column of the CSV.",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ...errors import ReadError
 from ...store.reading import CsvTable
 from ..reading import Reading, read_file, read_json_document, text_of, unknown_layout
 from .codecarbon_csv import is_codecarbon_csv, read_codecarbon_csv
@@ -38,6 +39,9 @@ def read_outcome_file(path: Path) -> Reading:
     content, sha256 = read_file(path)
     if path.suffix.lower() == ".csv":
         table = CsvTable(path, text_of(path, content))
+        repeated = [name for index, name in enumerate(table.header) if name in table.header[:index]]
+        if repeated:
+            raise ReadError(path, f"column {repeated[0]!r} appears twice in the header (readers disagree on which value counts): keep one", 1)
         if is_study_capability_csv(table.header):
             return read_study_capability_csv(path, sha256, table.header, table.rows, table.lines)
         if is_codecarbon_csv(table.header):

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..reading import Claim, ModelGroup, Reading, is_missing, number, whole
+from ..reading import Claim, ModelGroup, Reading, whole
 
 FORMAT = "lm-eval-results"
 
@@ -43,12 +43,8 @@ def read_lm_eval(path: Path, sha256: str, document: dict[str, Any]) -> Reading:
     reading = Reading(path, sha256, FORMAT)
     config = document["config"]
     arguments = model_arguments(config.get("model_args"))
-    claim = Claim(
-        where="config.model_args",
-        repository=arguments.get("pretrained"),
-        revision=arguments.get("revision") or _text(config.get("model_revision")),
-        total_parameters=whole(config.get("model_num_parameters")),
-    )
+    claim = Claim(where="config", repository=arguments.get("pretrained"), revision=arguments.get("revision") or _text(config.get("model_revision")))
+    claim.total_parameters = claim.read("config.model_num_parameters", config.get("model_num_parameters"), whole, "a whole number of parameters")
     if claim.repository is None:
         reading.problem("-", "config.model_args", "pretrained=<checkpoint or hub id>", config.get("model_args"), "the file does not name the model it evaluated", "outcome-link")
     group = ModelGroup(claim)
@@ -62,21 +58,16 @@ def read_lm_eval(path: Path, sha256: str, document: dict[str, Any]) -> Reading:
             if key == "alias" or metric.endswith("_stderr") or not filter_name:
                 continue
             where = f"results.{task}.{key}"
-            if is_missing(value):
-                continue
-            parsed = number(value)
+            parsed = reading.finite("-", where, value, "a score")
             if parsed is None:
-                reading.problem("-", where, "a finite number", value, "a score must be a number", "outcome-nature")
                 continue
-            stderr_raw = values.get(f"{metric}_stderr,{filter_name}")
-            stderr = number(stderr_raw)
-            if stderr is None and not is_missing(stderr_raw):
-                reading.problem("-", f"results.{task}.{metric}_stderr,{filter_name}", "a finite number or 'N/A'", stderr_raw, "a standard error must be a number", "outcome-nature")
+            samples = _by_task(document, "n-samples", task)
             group.values.append(
                 {
-                    "kind": "score", "task": task, "metric": metric, "filter": filter_name, "value": parsed, "stderr": stderr,
-                    "n_shot": whole(_by_task(document, "n-shot", task)),
-                    "n_samples": whole((_by_task(document, "n-samples", task) or {}).get("effective") if isinstance(_by_task(document, "n-samples", task), dict) else None),
+                    "kind": "score", "task": task, "metric": metric, "filter": filter_name, "value": parsed,
+                    "stderr": reading.finite("-", f"{where} (stderr)", values.get(f"{metric}_stderr,{filter_name}"), "a standard error"),
+                    "n_shot": reading.count("-", f"{where} (n-shot)", _by_task(document, "n-shot", task), "the n-shot of a task"),
+                    "n_samples": reading.count("-", f"{where} (n-samples)", samples.get("effective") if isinstance(samples, dict) else samples, "the samples of a task"),
                     "higher_is_better": _direction(document, task, metric),
                     "harness_version": version,
                     "task_version": _text(_by_task(document, "versions", task)),

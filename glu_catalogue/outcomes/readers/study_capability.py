@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..reading import Claim, ModelGroup, Reading, gib_bytes, is_missing, number, whole
+from ..reading import Claim, ModelGroup, Reading, gib_bytes, number, text, whole
 
 JSON_FORMAT = "study-capability-json"
 CSV_FORMAT = "study-capability-csv"
@@ -44,7 +44,7 @@ def _looks_like_carbon(values: dict[str, Any]) -> bool:
 def read_study_capability(path: Path, sha256: str, document: dict[str, Any]) -> Reading:
     """Every model's scores in the study's capability JSON, each model with its claim."""
     reading = Reading(path, sha256, JSON_FORMAT)
-    shots = {item.get("name"): whole(item.get("num_fewshot")) for item in document.get("benchmarks") or [] if isinstance(item, dict)}
+    shots = benchmark_shots(reading, document.get("benchmarks"))
     for where, results, group in study_groups(reading, document):
         for task, metrics in results.items():
             if not isinstance(metrics, dict):
@@ -53,6 +53,22 @@ def read_study_capability(path: Path, sha256: str, document: dict[str, Any]) -> 
             for metric_key, value in metrics.items():
                 add_score(reading, group, f"{where}.results.{task}.{metric_key}", task, metric_key, value, metrics, shots.get(task))
     return reading
+
+
+def benchmark_shots(reading: Reading, benchmarks: Any) -> dict[str, Any]:
+    """Task -> n-shot as ``benchmarks`` (a list of ``{name, num_fewshot}``) writes it; an entry that is not one is reported."""
+    if benchmarks is None:
+        return {}
+    if not isinstance(benchmarks, list):
+        reading.problem("-", "benchmarks", "a list of {name, num_fewshot}", benchmarks, "the tasks' n-shot cannot be read", "outcome-nature")
+        return {}
+    shots = {}
+    for index, item in enumerate(benchmarks):
+        if isinstance(item, dict) and isinstance(item.get("name"), str):
+            shots[item["name"]] = item.get("num_fewshot")
+        else:
+            reading.problem("-", f"benchmarks[{index}]", "{name: <task>, num_fewshot: <n>}", item, "a task's n-shot cannot be read", "outcome-nature")
+    return shots
 
 
 def study_groups(reading: Reading, document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any], ModelGroup]]:
@@ -73,17 +89,15 @@ def study_groups(reading: Reading, document: dict[str, Any]) -> Iterator[tuple[s
 
 def study_claim(where: str, model: dict[str, Any], family: str | None) -> Claim:
     """What the study writes about one model: its name, family, repository, pruning % and expansion ratio."""
+    claim = Claim(where=where, family=family)
+    claim.name = claim.read(f"{where}.name", model.get("name"), text, "the model's name (text)")
+    claim.repository = claim.read(f"{where}.hf_repo", model.get("hf_repo"), text, "a hub id (text)")
+    claim.pruning_pct = claim.read(f"{where}.pruning_pct", model.get("pruning_pct"), whole, "a whole number from 0 to 100")
     ratio = model.get("expansion_rate")
-    return Claim(
-        where=where,
-        name=model.get("name") if isinstance(model.get("name"), str) else None,
-        family=family,
-        repository=model.get("hf_repo") if isinstance(model.get("hf_repo"), str) else None,
-        pruning_pct=whole(model.get("pruning_pct")),
-        expansion_ratio=number(ratio),
-        expansion_ratio_as_written=None if ratio is None else str(ratio),
-        weight_bytes=gib_bytes(model.get("model_size_gb")),
-    )
+    claim.expansion_ratio = claim.read(f"{where}.expansion_rate", ratio, number, "a finite number (a factor, or a percentage above 20)")
+    claim.expansion_ratio_as_written = None if ratio is None else str(ratio)
+    claim.weight_bytes = claim.read(f"{where}.model_size_gb", model.get("model_size_gb"), gib_bytes, "a finite size in GiB")
+    return claim
 
 
 def study_family(document: dict[str, Any]) -> str | None:
@@ -93,21 +107,26 @@ def study_family(document: dict[str, Any]) -> str | None:
     return family if isinstance(family, str) else None
 
 
-def add_score(reading: Reading, group: ModelGroup, where: str, task: str, metric_key: str, value: Any, row: dict[str, Any], n_shot: int | None) -> None:
-    """One score of the study's (JSON or CSV), its stderr beside it where the file gives one; stderr keys are not scores."""
+def add_score(reading: Reading, group: ModelGroup, where: str, task: str, metric_key: str, value: Any, row: dict[str, Any], n_shot: Any) -> None:
+    """One score of the study's (JSON or CSV), its stderr beside it where the file gives one; stderr keys are not scores.
+
+    A score, stderr or n-shot (``n_shot``, as the file writes it) that is not a number is reported
+    at the score's place, which leaves the score out.
+    """
     metric, _, filter_name = str(metric_key).partition(",")
-    if metric.endswith("_stderr") or is_missing(value):
+    label = group.claim.name or "-"
+    if metric.endswith("_stderr"):
         return
-    parsed = number(value)
+    parsed = reading.finite(label, where, value, "a score")
     if parsed is None:
-        reading.problem(group.claim.name or "-", where, "a finite number or 'N/A'", value, "a score must be a number", "outcome-nature")
         return
     stderr_key = f"{metric}_stderr,{filter_name}" if filter_name else f"{metric}_stderr"
-    stderr = number(row.get(stderr_key))
     group.values.append(
         {
-            "kind": "score", "task": task, "metric": metric, "filter": filter_name or None, "value": parsed, "stderr": stderr,
-            "n_shot": n_shot, "harness_version": None, "source": reading.source(where),
+            "kind": "score", "task": task, "metric": metric, "filter": filter_name or None, "value": parsed,
+            "stderr": reading.finite(label, f"{where} (stderr)", row.get(stderr_key), "a standard error"),
+            "n_shot": reading.count(label, f"{where} (n-shot)", n_shot, "the n-shot of a task"), "harness_version": None,
+            "source": reading.source(where),
         }
     )  # fmt: skip
 
@@ -120,9 +139,13 @@ def read_study_capability_csv(path: Path, sha256: str, header: list[str], rows: 
         cells = dict(zip(header, row))
         key = (cells.get("model", ""), cells.get("pruning_pct", ""))
         if key not in groups:
-            claim = Claim(where=f"line {line}", name=key[0] or None, family=None, pruning_pct=whole(key[1]))
+            claim = Claim(where=f"line {line}", name=key[0] or None, family=None)
+            claim.pruning_pct = claim.read(f"line {line}, column pruning_pct", key[1], whole, "a whole number from 0 to 100")
             groups[key] = ModelGroup(claim)
-        task = cells.get("task", "")
+        task = cells.get("task", "").strip()
+        if not task:
+            reading.problem(key[0] or "-", f"line {line}, column task", "the task the row's scores are of", "", "a score needs its task", "outcome-nature")
+            continue
         for column in header:
             if column in CSV_KEYS:
                 continue

@@ -1,0 +1,176 @@
+"""The site's view of the outcomes: each value joined to its record's expansion ratio, grouped into charts and pages.
+
+Pure functions of ``data/outcomes.json`` (an ``OutcomesFile``) and the records. An outcome names
+its record (``MODEL@PCT``); the record's pruned expansion ratio, as the data rounds it, is where
+the value stands, so models meet at equal ratios. An outcome whose record the catalogue does not
+hold is not shown (``catalogue verify`` reports it).
+
+* A **measure** is one chart: a score's (task, metric, filter) or an efficiency (workload,
+  quantity). Its series are one per model and source file; a model's values from several files
+  are several series, and no series holds two values of one record.
+* A **subject** is one page: an lm-eval task, or an efficiency workload, with its measures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Literal
+
+from ..core.outcome_records import EfficiencyOutcome, ScoreOutcome
+from ..core.records import ExpansionRecord
+from .views import short_name, slug
+
+Outcome = ScoreOutcome | EfficiencyOutcome
+Kind = Literal["score", "efficiency"]
+
+
+def spread_of(outcome: Outcome) -> float | None:
+    """A value's spread: lm-eval's standard error, or the standard deviation of an efficiency value's runs."""
+    if isinstance(outcome, ScoreOutcome):
+        return outcome.stderr
+    return outcome.runs.std if outcome.runs is not None else None
+
+
+#: Significant digits of a value on the site (the study's four decimals survive) and of its spread.
+VALUE_DIGITS = 7
+SPREAD_DIGITS = 3
+#: A perplexity chart is drawn on a log scale when its largest value is this many times its smallest.
+LOG_SCALE_SPAN = 10
+
+
+def value_text(value: float) -> str:
+    """An outcome's value for people, ``VALUE_DIGITS`` significant: ``0.3626``, ``2941.08``, ``0.0002710690`` -> ``0.000271069``."""
+    return f"{value:.{VALUE_DIGITS}g}"
+
+
+def spread_text(spread: float) -> str:
+    """A stderr or a runs' std for people, ``SPREAD_DIGITS`` significant: ``0.0068``, ``9.89e-06``."""
+    return f"{spread:.{SPREAD_DIGITS}g}"
+
+
+@dataclass(frozen=True)
+class OutcomePoint:
+    """One stored outcome and the record it measured."""
+
+    outcome: Outcome
+    record: ExpansionRecord
+
+    @property
+    def expansion_ratio(self) -> float:
+        """The record's pruned ``intermediate_size / hidden_size``, as the data rounds it."""
+        return self.record.pruned_architecture.expansion_rate
+
+    @property
+    def spread(self) -> float | None:
+        """``spread_of`` the outcome."""
+        return spread_of(self.outcome)
+
+
+def subject_of(outcome: Outcome) -> tuple[Kind, str]:
+    """The page an outcome is shown on: (kind, task) or (kind, workload)."""
+    return (outcome.kind, outcome.task if isinstance(outcome, ScoreOutcome) else outcome.workload.name)
+
+
+def measure_of(outcome: Outcome) -> tuple[str, str | None]:
+    """What an outcome measures on its page: (metric, filter) or (quantity, None)."""
+    return (outcome.metric, outcome.filter) if isinstance(outcome, ScoreOutcome) else (outcome.quantity, None)
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One chart: a metric (and filter) of a task, or a quantity of a workload, over every model."""
+
+    kind: Kind
+    subject: str
+    name: str
+    filter: str | None
+    points: tuple[OutcomePoint, ...]
+
+    @property
+    def label(self) -> str:
+        """``exact_match (strict-match)``: the metric and its filter (lm-eval's ``none`` left out)."""
+        return f"{self.name} ({self.filter})" if self.filter not in (None, "none") else self.name
+
+    @property
+    def chart_name(self) -> str:
+        """The chart's key in the browser's data and its anchor on the page: ``outcome-gsm8k-exact-match-strict-match``."""
+        return f"{'outcome' if self.kind == 'score' else 'efficiency'}-{slug(self.subject)}-{slug(self.label)}"
+
+    @property
+    def log_scale(self) -> bool:
+        """True for a perplexity whose values span ``LOG_SCALE_SPAN`` or more: drawn on a log scale."""
+        values = [point.outcome.value for point in self.points]
+        return "perplexity" in self.name and min(values) > 0 and max(values) >= LOG_SCALE_SPAN * min(values)
+
+    @property
+    def series(self) -> tuple[tuple[str, tuple[OutcomePoint, ...]], ...]:
+        """(label, points by ratio) per model and source file; the file is named where a model has several."""
+        buckets: dict[tuple[str, str], list[list[OutcomePoint]]] = {}
+        for point in self.points:
+            lists = buckets.setdefault((point.outcome.base_model, point.outcome.source.sha256), [])
+            free = next((items for items in lists if all(item.record.pruning_pct != point.record.pruning_pct for item in items)), None)
+            if free is None:
+                free = []
+                lists.append(free)
+            free.append(point)
+        files_per_model: dict[str, int] = {}
+        for model_id, _ in buckets:
+            files_per_model[model_id] = files_per_model.get(model_id, 0) + 1
+        series = []
+        for (model_id, _), lists in buckets.items():
+            for index, items in enumerate(lists):
+                label = short_name(model_id)
+                if files_per_model[model_id] > 1:
+                    label += f" ({items[0].outcome.source.path.rsplit('/', 1)[-1]})"
+                if index:
+                    label += f" #{index + 1}"
+                series.append((label, tuple(sorted(items, key=lambda item: item.expansion_ratio))))
+        return tuple(series)
+
+
+@dataclass(frozen=True)
+class Subject:
+    """One outcome page: an lm-eval task or an efficiency workload, and its measures."""
+
+    kind: Kind
+    name: str
+    measures: tuple[Measure, ...]
+
+    @property
+    def points(self) -> tuple[OutcomePoint, ...]:
+        """Every value of the page."""
+        return tuple(point for measure in self.measures for point in measure.points)
+
+
+def outcome_points(outcomes: Iterable[Outcome], records: Iterable[ExpansionRecord]) -> list[OutcomePoint]:
+    """Each outcome whose record is a successful record of ``records``, with that record; in file order."""
+    by_key = {(record.base_model, record.pruning_pct): record for record in records if record.status == "success"}
+    found = ((outcome, by_key.get((outcome.base_model, outcome.pruning_pct))) for outcome in outcomes)
+    return [OutcomePoint(outcome, record) for outcome, record in found if record is not None]
+
+
+def subjects(points: Iterable[OutcomePoint]) -> list[Subject]:
+    """The outcome pages: tasks, then efficiency workloads, each by name; its measures by name and filter.
+
+    ``ValueError`` if two pages or two charts of one page would share an address.
+    """
+    grouped: dict[tuple[Kind, str], dict[tuple[str, str | None], list[OutcomePoint]]] = {}
+    for point in points:
+        grouped.setdefault(subject_of(point.outcome), {}).setdefault(measure_of(point.outcome), []).append(point)
+    found = []
+    for kind, name in sorted(grouped, key=lambda key: (key[0] != "score", key[1])):
+        by_measure = grouped[(kind, name)]
+        measures = tuple(
+            Measure(kind, name, measure, filter_, tuple(by_measure[(measure, filter_)]))
+            for measure, filter_ in sorted(by_measure, key=lambda key: (key[0], key[1] or ""))
+        )
+        found.append(Subject(kind, name, measures))
+    _check_unique([(subject.kind, slug(subject.name)) for subject in found], "outcome pages")
+    _check_unique([measure.chart_name for subject in found for measure in subject.measures], "outcome charts")
+    return found
+
+
+def _check_unique(keys: list, what: str) -> None:
+    repeated = sorted({str(key) for key in keys if keys.count(key) > 1})
+    if repeated:
+        raise ValueError(f"two {what} would share the address {repeated[0]}: rename a task, metric or workload")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import doctest
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 from safetensors_files import llama_config, llama_tensors, write_checkpoint
 
@@ -60,3 +62,17 @@ def test_plan_takes_what_the_command_takes_a_config_path(tmp_path):
     assert completed.returncode == 0, completed.stderr
     assert [row.as_dict()] == json.loads(completed.stdout)
     assert row.model_id == "local/tiny-llama" and row.status == "ok"
+
+
+def test_the_readmes_python_session_runs_as_shown(tmp_path, monkeypatch):
+    """The README's ``From Python`` block is a doctest: its outputs are what the functions return."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## From Python", 1)[1]
+    session = re.search(r"```pycon\n(.*?)```", section, re.S).group(1)
+    write_checkpoint(tmp_path / "pruned", llama_config(SMALL), llama_tensors(SMALL))
+    monkeypatch.chdir(tmp_path)  # the session's "pruned/" is a checkpoint saved there
+    test = doctest.DocTestParser().get_doctest(session, {}, "README.md From Python", "README.md", 0)
+    runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
+    runner.run(test)
+    assert runner.summarize(verbose=False).failed == 0
+    assert runner.summarize(verbose=False).attempted >= 7

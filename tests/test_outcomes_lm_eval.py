@@ -88,7 +88,7 @@ def results_file(output: Path) -> Path:
     return found[0]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # session: a module fixture is rebuilt when xdist interleaves other modules
 def evaluated(tmp_path_factory):
     """Three models built and pruned into one catalogue; lm-eval's results files of three checkpoints."""
     root = tmp_path_factory.mktemp("outcomes")

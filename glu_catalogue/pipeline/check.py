@@ -16,6 +16,7 @@ from ..site.generated import check_site, read_site_files
 from ..store.paths import default_data_dir, schemas_dir, site_docs_dir
 from ..errors import ReadError
 from ..outcomes.verify import verify_outcomes
+from ..store.outcomes_files import OUTCOMES_FILE
 from ..store.paths import CATALOGUE_FILE
 from ..store.reading import load_catalogue, path_exists
 from ..store.registry import ModelEntry, load_registry
@@ -38,7 +39,7 @@ def check(paths: Sequence[Path] = (), *, check_schemas: bool = True, check_docs:
         part = Report()
         verify_path(path, part, registry)
         report.extend(part)
-        if path.is_dir():  # beside the site's report on the data, which does not show outcomes
+        if path.is_dir() and path_exists(path / OUTCOMES_FILE):  # beside the site's report on the data, which does not show outcomes
             outcomes = Report()
             verify_outcomes(path, successful(path), outcomes)
             report.extend(outcomes)

@@ -50,9 +50,14 @@ class SiteUpdate:
 
     def count(self, report: Report) -> None:
         """Add the pages, data files and charts written to ``report.checked``, as ``catalogue verify`` counts them."""
-        report.checked["docs_pages"] += sum(path.suffix == ".md" for path in self.texts)
-        report.checked["site_data_files"] += sum(path.suffix == ".js" for path in self.texts)
-        report.checked["plots"] += self.n_plots
+        counts = {
+            "docs_pages": sum(path.suffix == ".md" for path in self.texts),
+            "site_data_files": sum(path.suffix == ".js" for path in self.texts),
+            "plots": self.n_plots,
+        }
+        for name, count in counts.items():
+            if count:  # a write without a site (``build --data DIR``) checked no pages: it says none
+                report.checked[name] += count
 
 
 def site_update(docs_dir: Path, files: Mapping[str, bytes], registry: Mapping[str, ModelEntry], report: Report) -> SiteUpdate:
@@ -109,11 +114,19 @@ def write_catalogue(
     docs_dir = site_docs_dir(data_dir)
     site = site_update(docs_dir, files, registry, report) if docs_dir is not None else SiteUpdate()
     texts.update(site.texts)
-    site.count(report)
-    # The stored outcomes against the records about to be written, beside the site's report (as verify does).
+    # The stored outcomes against the records about to be written, counted where verify counts them (before the schemas).
     outcomes = Report()
     verify_outcomes(data_dir, {(record.base_model, record.pruning_pct): record for record in records if record.status == "success"}, outcomes)
-    report.extend(outcomes)
+    report.problems.extend(outcomes.problems)
+    checked = dict(report.checked)
+    report.checked.clear()
+    for name, count in checked.items():
+        if name == "schemas":
+            report.checked.update(outcomes.checked)
+        report.checked[name] += count
+    if "schemas" not in checked:
+        report.checked.update(outcomes.checked)
+    site.count(report)
     changed = write_files(texts, delete=site.obsolete, journal_dir=data_dir, roots=roots)
     return changed, report
 

@@ -88,7 +88,7 @@ def on_config(config):
     for index, item in enumerate(config.nav or []):
         if isinstance(item, dict):
             ((title, target),) = item.items()
-            if target in SECTIONS:
+            if isinstance(target, str) and target in SECTIONS:
                 config.nav[index] = {title: SECTIONS[target](config)}
     info = project(config)
     urls = info.get("urls", {})

@@ -15,7 +15,7 @@ on the meta device and classified. Every dense GLU type not in ``coverage.EXCEPT
 
 Every mixture-of-experts type: total and active parameters from the facts equal a count on the
 built model. A type listed in ``EXCEPTIONS`` must still fail, so the list stays true; a type
-transformers cannot build must be listed. The README's coverage table must be what
+transformers cannot build must be listed. The site's coverage table (docs/reference/coverage.md) must be what
 ``coverage_table()`` generates, so a new transformers type shows up here as a failure.
 """
 
@@ -26,6 +26,9 @@ import re
 
 import pytest
 from conftest import REPO
+
+#: The site page holding the coverage table (between its markers).
+COVERAGE_PAGE = "docs/reference/coverage.md"
 
 pytestmark = pytest.mark.torch
 
@@ -51,7 +54,7 @@ def test_every_causal_lm_type(model_type, tmp_path):
     assert item.kind != "exception", (
         f"{model_type}: {item.reason} - add it to coverage.EXCEPTIONS with the reason, or a TINY_OVERRIDES entry that builds it"
     )
-    if item.kind != "not-glu":  # a type without a GLU MLP has nothing to check: the README table names it
+    if item.kind != "not-glu":  # a type without a GLU MLP has nothing to check: the coverage table names it
         check(item, tmp_path)
 
 
@@ -200,10 +203,10 @@ def check_moe(item) -> None:
     assert facts.active_parameters == total - idle
 
 
-def test_the_readme_shows_the_current_coverage_table():
+def test_the_site_shows_the_current_coverage_table():
     from glu_catalogue.generate.coverage import coverage_table
 
-    text = (REPO / "README.md").read_text(encoding="utf-8")
+    text = (REPO / COVERAGE_PAGE).read_text(encoding="utf-8")
     match = re.search(r"<!-- coverage-table -->\n(.*?)<!-- /coverage-table -->", text, flags=re.S)
-    assert match, "README.md lacks the <!-- coverage-table --> section"
-    assert match.group(1) == coverage_table(), "README.md's coverage table is stale: paste `python -m glu_catalogue.generate.coverage`"
+    assert match, f"{COVERAGE_PAGE} lacks the <!-- coverage-table --> section"
+    assert match.group(1) == coverage_table(), f"{COVERAGE_PAGE}'s coverage table is stale: paste `python -m glu_catalogue.generate.coverage`"

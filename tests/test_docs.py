@@ -486,6 +486,8 @@ def test_every_table_cell_of_the_built_site_equals_the_data(site):
                 check_left_out_table(table)
             elif header[1:4] == ("Type", "Required", "Constraints"):
                 check_schema_table(table)
+            elif url.startswith(("commands/", "reference/")):
+                continue  # hand-written reference: its commands run in test_documented_commands, its coverage table in test_coverage
             else:
                 pytest.fail(f"{url}: a table with no check: {header}")
             checked_tables += 1

@@ -136,8 +136,8 @@ def test_only_generate_imports_torch(part):
 
 
 def readme_tree() -> set[str]:
-    """The module paths the README's Layout tree names (between the layout markers)."""
-    text = (REPO / "README.md").read_text(encoding="utf-8")
+    """The module paths the Layout tree names (docs/reference/layout.md, after the layout marker)."""
+    text = (REPO / "docs" / "reference" / "layout.md").read_text(encoding="utf-8")
     block = text.split("<!-- layout -->")[1]
     paths, stack = set(), []
     for line in block.splitlines():
@@ -156,8 +156,8 @@ def test_readme_layout_tree_names_every_module():
     modules = {path.relative_to(REPO).as_posix() for path in MODULES.values()}
     named = readme_tree()
     subpackage_inits = {f"glu_catalogue/{part}/__init__.py" for part in SUBPACKAGES}
-    assert modules - subpackage_inits - named == set(), "modules missing from the README's Layout tree"
-    assert named - modules == set(), "the README's Layout tree names modules that do not exist"
+    assert modules - subpackage_inits - named == set(), "modules missing from the Layout tree (docs/reference/layout.md)"
+    assert named - modules == set(), "the Layout tree (docs/reference/layout.md) names modules that do not exist"
 
 
 def test_no_module_below_the_public_api_imports_the_package_root():

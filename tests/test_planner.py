@@ -324,8 +324,9 @@ def test_optipfair_refuses_the_fused_mlp_the_planner_flags():
 
 
 def readme_examples() -> list[tuple[str, str]]:
-    """``(command, output)`` of every ``$ catalogue models|plan`` console block in README.md."""
-    text = (REPO / "README.md").read_text(encoding="utf-8")
+    """``(command, output)`` of every ``$ catalogue models|plan`` console block in README.md and the command pages."""
+    documents = [REPO / "README.md", *sorted((REPO / "docs" / "commands").glob("*.md"))]
+    text = "\n".join(document.read_text(encoding="utf-8") for document in documents)
     blocks = re.findall(r"```console\n\$ (catalogue (?:models|plan)[^\n]*)\n(.*?)```", text, flags=re.S)
     return [(command, output) for command, output in blocks]
 

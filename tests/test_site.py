@@ -68,11 +68,24 @@ def test_the_project_addresses_are_written_in_pyproject_only():
     found = [
         f"{path.relative_to(REPO)}: {address}"
         for path in tracked_text_files()
-        if path.name != "pyproject.toml"
+        if path.name != "pyproject.toml" and path != REPO / "README.md"
         for address in addresses
         if address in path.read_text(encoding="utf-8", errors="replace")
     ]
     assert not found, found
+
+
+def test_the_readmes_links_to_the_site_are_pages_it_has():
+    """The README, read on the forge, links to the site at pyproject's Documentation address: each link is a page of docs/."""
+    site = PROJECT["urls"]["Documentation"]
+    links = re.findall(r"\]\((https?://[^)\s]+)\)", (REPO / "README.md").read_text(encoding="utf-8"))
+    pages = [link.removeprefix(site) for link in links if link.startswith(site)]
+    assert len(pages) >= 8, "the README's tour links each job to its page on the site"
+    for page in pages:
+        source = REPO / "docs" / (page.rstrip("/") + ".md" if page else "index.md")
+        assert source.is_file(), f"README links to {site}{page}, which docs/ does not have"
+    other_hosts = {re.match(r"https?://[^/]+", link)[0] for link in links if not link.startswith(site)}
+    assert not {host for host in other_hosts if "glu-catalogue" in host}, "a link to the site not at pyproject's Documentation address"
 
 
 def test_the_built_site_is_published_where_pyproject_says_with_its_licence_repository_and_data_version(site):
@@ -266,3 +279,28 @@ def test_the_checked_results_page_lists_every_left_out_value_with_its_reason(sit
         dropped = sum(item["source"]["sha256"] == sha256 for item in left_out)
         block = whole.split(f"Path: {path}", 1)[1].split("Path: ", 1)[0]
         assert f"SHA-256 {sha256}" in block and f"Values stored: {stored:,}" in block and f"Values left out: {dropped:,}" in block, path
+
+
+def command_options():
+    """(page, command path, option strings) of every command of ``catalogue``, subcommands of groups included."""
+    import click
+
+    from glu_catalogue.cli.commands import cli
+
+    found = []
+    for name, command in sorted(cli.commands.items()):
+        found.append((name, name, command))
+        if isinstance(command, click.Group):
+            found += [(name, f"{name} {sub_name}", sub) for sub_name, sub in sorted(command.commands.items())]
+    return [(page, path, [opt for param in command.params if isinstance(param, click.Option) for opt in param.opts]) for page, path, command in found]
+
+
+def test_every_command_has_a_page_generated_from_it_with_every_option(site):
+    """A command that gains an option its page lacks fails here: the pages render the click commands (mkdocs-click)."""
+    for page, path, options in command_options():
+        source = REPO / "docs" / "commands" / f"{page}.md"
+        assert source.is_file(), f"`catalogue {path}` has no page docs/commands/{page}.md"
+        html = (site / "commands" / page / "index.html").read_text(encoding="utf-8")
+        assert f"catalogue {path}" in html, f"the page of `catalogue {path}` does not show its usage"
+        missing = [option for option in options if option not in html]
+        assert not missing, f"docs/commands/{page}.md lacks options of `catalogue {path}`: {missing}"

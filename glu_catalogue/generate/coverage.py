@@ -6,7 +6,7 @@ it on the meta device and reads its facts (``generate.facts``): a dense GLU deco
 experts with GLU experts, or no GLU at all. ``EXCEPTIONS`` is the one list of types the catalogue
 cannot handle, each with the reason; ``tests/test_coverage.py`` checks every other GLU type end to
 end (facts, pruned counts at three levels against ``sum(numel)``, ``catalogue inspect`` of a saved
-checkpoint) and fails when a listed type starts working or a new type appears (the README's
+checkpoint) and fails when a listed type starts working or a new type appears (the site's
 coverage table, ``coverage_table()``, is generated and compared).
 
 Run ``python -m glu_catalogue.generate.coverage`` to print the table.
@@ -187,7 +187,7 @@ def coverage() -> list[TypeCoverage]:
 
 
 def status(item: TypeCoverage) -> str:
-    """The README table's cell for what the catalogue does with the type."""
+    """The coverage table's cell for what the catalogue does with the type."""
     if item.model_type in EXCEPTIONS:
         return f"not handled: {EXCEPTIONS[item.model_type]}"
     if item.facts is None:
@@ -210,7 +210,7 @@ def counting(item: TypeCoverage) -> str:
 
 
 def coverage_table() -> str:
-    """The README's coverage table (Markdown): every GLU model type, then the other types in one line."""
+    """The coverage table of docs/reference/coverage.md (Markdown): every GLU model type, then the other types in one line."""
     import transformers
 
     items = coverage()

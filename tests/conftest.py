@@ -48,13 +48,35 @@ def cuda_available() -> bool:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Skip `torch` tests without the generator's stack and `gpu` tests without CUDA."""
+    """Skip `torch` tests without the generator's stack and `gpu` tests without CUDA; group `xdist_group` tests."""
+    group_for_loadgroup(config, items)
     has_torch, has_cuda = torch_available(), cuda_available()
     for item in items:
         if item.get_closest_marker("torch") and not has_torch:
             item.add_marker(pytest.mark.skip(reason="needs torch, transformers and optipfair (pip install -e '.[generate]')"))
         if item.get_closest_marker("gpu") and not has_cuda:
             item.add_marker(pytest.mark.skip(reason="needs CUDA"))
+
+
+def group_for_loadgroup(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On an xdist worker under ``--dist loadgroup``, suffix each ``xdist_group`` test's id with ``@group``.
+
+    That suffix is what sends a group to one worker (one Chromium, one lm-eval fixture). xdist 3.8
+    adds it in an undecorated hook method that pytest 9 no longer calls, so the tests were spread
+    over both workers and each built the session fixtures; this does what xdist meant to.
+    """
+    if not getattr(config.option, "loadgroup", False):
+        return
+    for item in items:
+        names = sorted({str(mark.args[0] if mark.args else mark.kwargs.get("name", "default")) for mark in item.iter_markers("xdist_group")})
+        if names and "@" not in item.nodeid:
+            grouped = f"{item.nodeid}@{'_'.join(names)}"
+            if hasattr(item, "_id"):  # pytest >= 9 holds the id as a NodeId
+                from _pytest.nodeid import NodeId
+
+                item._id = NodeId.parse(grouped)
+            else:
+                item._nodeid = grouped
 
 
 @pytest.fixture

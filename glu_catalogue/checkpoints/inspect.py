@@ -27,7 +27,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from ..core.records import ExpansionRecord
+from ..core.records import ExpansionRecord, successful_by_key
 from ..errors import RecordNotFound
 from ..store.paths import CATALOGUE_FILE, default_data_dir, display_path
 from ..store.reading import ReadError, load_catalogue
@@ -105,7 +105,7 @@ def successful_records(catalogue_path: Path | None = None) -> tuple[Path, dict[t
         catalogue = load_catalogue(path)
     except ValidationError as error:
         raise ReadError(path, f"not a valid catalogue ({error.error_count()} schema errors): run `catalogue verify {path}`") from None
-    return path, {(entry.base_model, entry.pruning_pct): entry for entry in catalogue.models if entry.status == "success"}
+    return path, successful_by_key(catalogue.models)
 
 
 def catalogues_model(model_id: str, catalogue_path: Path | None = None) -> bool:

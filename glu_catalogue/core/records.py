@@ -20,7 +20,7 @@ missing. Records are data: no I/O, no torch. Units follow the names: ``*_pct`` a
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal, Mapping, get_args
+from typing import Annotated, Any, Iterable, Literal, Mapping, get_args
 
 from pydantic import AfterValidator, Field, create_model, model_validator
 
@@ -223,6 +223,11 @@ class Metadata(StrictModel):
     pruning_method: NeuronSelectionMethod
     pruning_type: Literal["MLP_GLU"]
     schema_version: SchemaVersion | None = Field(default=None, description="Catalogue schema version; absent in the study's original files.")
+
+
+def successful_by_key(records: Iterable[ExpansionRecord]) -> dict[tuple[str, int], ExpansionRecord]:
+    """The successful records of ``records`` by (base model, pruning %): what outcomes and checkpoints are joined to."""
+    return {(record.base_model, record.pruning_pct): record for record in records if record.status == "success"}
 
 
 class Catalogue(StrictModel):

@@ -17,7 +17,7 @@ import pandas
 
 from ..core.formulas import expansion_ratio
 from ..core.outcome_records import EfficiencyOutcome, ScoreOutcome
-from ..core.records import ExpansionRecord
+from ..core.records import ExpansionRecord, successful_by_key
 
 #: The outcome's columns, in the table's order: every field of both kinds, nested ones flattened.
 OUTCOME_COLUMNS: tuple[str, ...] = (
@@ -67,7 +67,7 @@ def record_cells(record: ExpansionRecord) -> dict[str, Any]:
 
 def outcome_frame(outcomes: Iterable[ScoreOutcome | EfficiencyOutcome], records: Iterable[ExpansionRecord]) -> pandas.DataFrame:
     """One row per outcome (``COLUMNS``), joined to its successful record by base model and pruning %."""
-    by_label = {(record.base_model, record.pruning_pct): record_cells(record) for record in records if record.status == "success"}
+    by_label = {key: record_cells(record) for key, record in successful_by_key(records).items()}
     rows = [{**flat_fields(outcome.model_dump(exclude_none=True)), **by_label.get((outcome.base_model, outcome.pruning_pct), {})} for outcome in outcomes]
     frame = pandas.DataFrame(rows, columns=list(COLUMNS))
     return frame.astype({name: "Int64" for name in INTEGER_COLUMNS} | {"higher_is_better": "boolean"})

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 from ..core.problems import Report
+from ..core.records import successful_by_key
 from ..site.generated import check_site, read_site_files
 from ..store.paths import default_data_dir, schemas_dir, site_docs_dir
 from ..errors import ReadError
@@ -65,7 +66,7 @@ def successful(data_dir: Path) -> dict[tuple[str, int], object]:
         catalogue = load_catalogue(data_dir / CATALOGUE_FILE)
     except (ReadError, ValueError):
         return {}
-    return {(record.base_model, record.pruning_pct): record for record in catalogue.models if record.status == "success"}
+    return successful_by_key(catalogue.models)
 
 
 def recover_before_reading(paths: Sequence[Path]) -> None:

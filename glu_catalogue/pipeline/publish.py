@@ -13,7 +13,7 @@ from typing import Mapping
 
 from ..core.derive import metadata_for
 from ..core.problems import Report
-from ..core.records import ExpansionRecord
+from ..core.records import ExpansionRecord, successful_by_key
 from ..core.summary import summary_rows
 from ..outcomes.verify import verify_outcomes
 from ..site.generated import obsolete_generated, planned_plots, read_outcome_files, read_site_files, site_content, site_texts
@@ -116,7 +116,7 @@ def write_catalogue(
     texts.update(site.texts)
     # The stored outcomes against the records about to be written, counted where verify counts them (before the schemas).
     outcomes = Report()
-    verify_outcomes(data_dir, {(record.base_model, record.pruning_pct): record for record in records if record.status == "success"}, outcomes)
+    verify_outcomes(data_dir, successful_by_key(records), outcomes)
     report.problems.extend(outcomes.problems)
     checked = dict(report.checked)
     report.checked.clear()

@@ -18,6 +18,7 @@ from typing import Sequence
 
 from ..core.outcome_records import OutcomesFile, outcome_key
 from ..core.problems import Report
+from ..core.records import successful_by_key
 from ..errors import InputError
 from ..outcomes.ingest import Ingested, ingest
 from ..store.outcomes_files import outcomes_texts, read_outcomes
@@ -88,8 +89,7 @@ def add_results(paths: Sequence[Path], data_dir: Path | None = None, record: str
 
 def _ingest(paths: Sequence[Path], data_dir: Path, record: str | None) -> Ingested:
     catalogue = existing_catalogue(data_dir)
-    records = {(r.base_model, r.pruning_pct): r for r in (catalogue.models if catalogue else []) if r.status == "success"}
-    return ingest(paths, records, set(load_registry()), record)
+    return ingest(paths, successful_by_key(catalogue.models if catalogue else []), set(load_registry()), record)
 
 
 def _report(ingested: Ingested) -> Report:

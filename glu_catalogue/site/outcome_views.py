@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Iterable, Literal
 
 from ..core.outcome_records import EfficiencyOutcome, ScoreOutcome
-from ..core.records import ExpansionRecord
+from ..core.records import ExpansionRecord, successful_by_key
 from .views import short_name, slug
 
 Outcome = ScoreOutcome | EfficiencyOutcome
@@ -144,7 +144,7 @@ class Subject:
 
 def outcome_points(outcomes: Iterable[Outcome], records: Iterable[ExpansionRecord]) -> list[OutcomePoint]:
     """Each outcome whose record is a successful record of ``records``, with that record; in file order."""
-    by_key = {(record.base_model, record.pruning_pct): record for record in records if record.status == "success"}
+    by_key = successful_by_key(records)
     found = ((outcome, by_key.get((outcome.base_model, outcome.pruning_pct))) for outcome in outcomes)
     return [OutcomePoint(outcome, record) for outcome, record in found if record is not None]
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
@@ -152,7 +151,3 @@ def check_positive(name: str, value: int | None, allow_none: bool = False) -> No
     if value is None or value < 1:
         raise UsageError(f"{name} {value}: expected a whole number from 1")
 
-
-def cpu_count() -> int:
-    """The cores this process may use."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)

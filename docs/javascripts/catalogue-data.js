@@ -3920,6 +3920,2496 @@ window.CATALOGUE_DATA = {
     }
    ]
   },
+  "efficiency-decode-b1-decode-tokens-per-s": {
+   "title": "decode_tokens_per_s",
+   "measure": {
+    "kind": "efficiency",
+    "subject": "decode-b1",
+    "name": "decode_tokens_per_s",
+    "filter": null
+   },
+   "x_label": "Expansion ratio I / H (x)",
+   "y_label": "decode_tokens_per_s",
+   "log_y": false,
+   "value_digits": 7,
+   "spread_digits": 3,
+   "series": [
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       2.67,
+       17.52697813518701
+      ]
+     ],
+     "spreads": [
+      1.4353167269110594
+     ],
+     "pcts": [
+      0
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-0"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       2.4,
+       17.34302115581589
+      ]
+     ],
+     "spreads": [
+      0.2584822284082787
+     ],
+     "pcts": [
+      10
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-10"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       2.13,
+       18.145627003436
+      ]
+     ],
+     "spreads": [
+      0.9635793370225869
+     ],
+     "pcts": [
+      20
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-20"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       1.87,
+       17.935438626738783
+      ]
+     ],
+     "spreads": [
+      2.0366053234461226
+     ],
+     "pcts": [
+      30
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-30"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       1.6,
+       20.916095942833177
+      ]
+     ],
+     "spreads": [
+      0.7315863279170483
+     ],
+     "pcts": [
+      40
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-40"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       1.33,
+       19.57273139699511
+      ]
+     ],
+     "spreads": [
+      0.30080120105844693
+     ],
+     "pcts": [
+      50
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-50"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       1.07,
+       22.30353837888585
+      ]
+     ],
+     "spreads": [
+      2.0263659662481057
+     ],
+     "pcts": [
+      60
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-60"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       3.0,
+       6.253588697453218
+      ]
+     ],
+     "spreads": [
+      0.30588072025042046
+     ],
+     "pcts": [
+      0
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-0"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       2.7,
+       6.263123542892109
+      ]
+     ],
+     "spreads": [
+      0.24678002222300544
+     ],
+     "pcts": [
+      10
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-10"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       2.4,
+       6.512056365143648
+      ]
+     ],
+     "spreads": [
+      0.4830659639695715
+     ],
+     "pcts": [
+      20
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-20"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       2.1,
+       6.913559898429272
+      ]
+     ],
+     "spreads": [
+      0.25553032581734275
+     ],
+     "pcts": [
+      30
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-30"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       1.8,
+       6.926359898349489
+      ]
+     ],
+     "spreads": [
+      0.23738056452864262
+     ],
+     "pcts": [
+      40
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-40"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       1.5,
+       7.693352090500662
+      ]
+     ],
+     "spreads": [
+      0.40382953231547014
+     ],
+     "pcts": [
+      50
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-50"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       1.2,
+       7.152846283427552
+      ]
+     ],
+     "spreads": [
+      0.31785478785254
+     ],
+     "pcts": [
+      60
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-60"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       4.0,
+       3.7582887178545747
+      ]
+     ],
+     "spreads": [
+      0.053049155820187585
+     ],
+     "pcts": [
+      0
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-0"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       3.6,
+       4.16380738821924
+      ]
+     ],
+     "spreads": [
+      0.22822373193140533
+     ],
+     "pcts": [
+      10
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-10"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       3.2,
+       4.9249923193661855
+      ]
+     ],
+     "spreads": [
+      0.6763156253769107
+     ],
+     "pcts": [
+      20
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-20"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       2.8,
+       5.155769041685028
+      ]
+     ],
+     "spreads": [
+      0.14228361290143668
+     ],
+     "pcts": [
+      30
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-30"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       2.4,
+       5.017750657581547
+      ]
+     ],
+     "spreads": [
+      0.3949068092717365
+     ],
+     "pcts": [
+      40
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-40"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       2.0,
+       5.494488715198593
+      ]
+     ],
+     "spreads": [
+      0.48408815789759974
+     ],
+     "pcts": [
+      50
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-50"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       1.6,
+       6.856387827015258
+      ]
+     ],
+     "spreads": [
+      0.17945801535315553
+     ],
+     "pcts": [
+      60
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-60"
+     ]
+    }
+   ]
+  },
+  "efficiency-decode-b1-latency-first-token-ms": {
+   "title": "latency_first_token_ms",
+   "measure": {
+    "kind": "efficiency",
+    "subject": "decode-b1",
+    "name": "latency_first_token_ms",
+    "filter": null
+   },
+   "x_label": "Expansion ratio I / H (x)",
+   "y_label": "latency_first_token_ms",
+   "log_y": false,
+   "value_digits": 7,
+   "spread_digits": 3,
+   "series": [
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       2.67,
+       150.47389699611813
+      ]
+     ],
+     "spreads": [
+      4.089769464053525
+     ],
+     "pcts": [
+      0
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-0"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       2.4,
+       136.4015450089937
+      ]
+     ],
+     "spreads": [
+      4.049872283870906
+     ],
+     "pcts": [
+      10
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-10"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       2.13,
+       124.91781100106891
+      ]
+     ],
+     "spreads": [
+      26.796026403632872
+     ],
+     "pcts": [
+      20
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-20"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       1.87,
+       119.45853500219528
+      ]
+     ],
+     "spreads": [
+      22.529422531854344
+     ],
+     "pcts": [
+      30
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-30"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       1.6,
+       107.96644499350805
+      ]
+     ],
+     "spreads": [
+      10.167875986985672
+     ],
+     "pcts": [
+      40
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-40"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       1.33,
+       110.04770999716129
+      ]
+     ],
+     "spreads": [
+      2.8792465400712053
+     ],
+     "pcts": [
+      50
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-50"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       1.07,
+       98.04597299080342
+      ]
+     ],
+     "spreads": [
+      6.969995784395529
+     ],
+     "pcts": [
+      60
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-60"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       3.0,
+       454.1974489984568
+      ]
+     ],
+     "spreads": [
+      127.21250736688867
+     ],
+     "pcts": [
+      0
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-0"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       2.7,
+       454.1980959911598
+      ]
+     ],
+     "spreads": [
+      20.735510368821714
+     ],
+     "pcts": [
+      10
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-10"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       2.4,
+       433.17684599605855
+      ]
+     ],
+     "spreads": [
+      18.095489529680652
+     ],
+     "pcts": [
+      20
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-20"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       2.1,
+       385.62192699464504
+      ]
+     ],
+     "spreads": [
+      13.210621056401266
+     ],
+     "pcts": [
+      30
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-30"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       1.8,
+       387.4607249890687
+      ]
+     ],
+     "spreads": [
+      184.60643207565766
+     ],
+     "pcts": [
+      40
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-40"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       1.5,
+       352.5393159943633
+      ]
+     ],
+     "spreads": [
+      20.467748652085806
+     ],
+     "pcts": [
+      50
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-50"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       1.2,
+       350.2695409988519
+      ]
+     ],
+     "spreads": [
+      10.270430230977436
+     ],
+     "pcts": [
+      60
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-60"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       4.0,
+       875.9013369999593
+      ]
+     ],
+     "spreads": [
+      43.83487695514445
+     ],
+     "pcts": [
+      0
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-0"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       3.6,
+       801.5267290029442
+      ]
+     ],
+     "spreads": [
+      46.656709219237506
+     ],
+     "pcts": [
+      10
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-10"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       3.2,
+       688.505479003652
+      ]
+     ],
+     "spreads": [
+      371.3812806751128
+     ],
+     "pcts": [
+      20
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-20"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       2.8,
+       600.1179630111437
+      ]
+     ],
+     "spreads": [
+      38.6167588278055
+     ],
+     "pcts": [
+      30
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-30"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       2.4,
+       616.3760469935369
+      ]
+     ],
+     "spreads": [
+      264.9796395832403
+     ],
+     "pcts": [
+      40
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-40"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       2.0,
+       567.9043819982326
+      ]
+     ],
+     "spreads": [
+      188.8685595399569
+     ],
+     "pcts": [
+      50
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-50"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       1.6,
+       435.85304100997746
+      ]
+     ],
+     "spreads": [
+      37.64926848678627
+     ],
+     "pcts": [
+      60
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-60"
+     ]
+    }
+   ]
+  },
+  "efficiency-decode-b1-latency-whole-answer-ms": {
+   "title": "latency_whole_answer_ms",
+   "measure": {
+    "kind": "efficiency",
+    "subject": "decode-b1",
+    "name": "latency_whole_answer_ms",
+    "filter": null
+   },
+   "x_label": "Expansion ratio I / H (x)",
+   "y_label": "latency_whole_answer_ms",
+   "log_y": false,
+   "value_digits": 7,
+   "spread_digits": 3,
+   "series": [
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       2.67,
+       1006.2974100001156
+      ]
+     ],
+     "spreads": [
+      61.6160894576643
+     ],
+     "pcts": [
+      0
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-0"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       2.4,
+       1001.302756005316
+      ]
+     ],
+     "spreads": [
+      15.69913799669147
+     ],
+     "pcts": [
+      10
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-10"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       2.13,
+       954.7981810028432
+      ]
+     ],
+     "spreads": [
+      59.75415136475437
+     ],
+     "pcts": [
+      20
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-20"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       1.87,
+       955.7915799960028
+      ]
+     ],
+     "spreads": [
+      111.69622972721668
+     ],
+     "pcts": [
+      30
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-30"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       1.6,
+       834.643459005747
+      ]
+     ],
+     "spreads": [
+      19.006101318293748
+     ],
+     "pcts": [
+      40
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-40"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       1.33,
+       877.8703499992844
+      ]
+     ],
+     "spreads": [
+      12.322931678928299
+     ],
+     "pcts": [
+      50
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-50"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       1.07,
+       761.3750790042104
+      ]
+     ],
+     "spreads": [
+      67.80137529729011
+     ],
+     "pcts": [
+      60
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-60"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       3.0,
+       2853.2399700052338
+      ]
+     ],
+     "spreads": [
+      220.50376276805548
+     ],
+     "pcts": [
+      0
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-0"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       2.7,
+       2849.1692149982555
+      ]
+     ],
+     "spreads": [
+      81.84594392030505
+     ],
+     "pcts": [
+      10
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-10"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       2.4,
+       2729.2965200031176
+      ]
+     ],
+     "spreads": [
+      185.22929903932402
+     ],
+     "pcts": [
+      20
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-20"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       2.1,
+       2553.0513179983245
+      ]
+     ],
+     "spreads": [
+      90.43854929405175
+     ],
+     "pcts": [
+      30
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-30"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       1.8,
+       2565.588141005719
+      ]
+     ],
+     "spreads": [
+      194.70295548729536
+     ],
+     "pcts": [
+      40
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-40"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       1.5,
+       2335.928339001839
+      ]
+     ],
+     "spreads": [
+      95.8640348742429
+     ],
+     "pcts": [
+      50
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-50"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       1.2,
+       2456.397019996075
+      ]
+     ],
+     "spreads": [
+      84.04995165242228
+     ],
+     "pcts": [
+      60
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-60"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       4.0,
+       4885.999481004546
+      ]
+     ],
+     "spreads": [
+      80.6551967081591
+     ],
+     "pcts": [
+      0
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-0"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       3.6,
+       4429.661375004798
+      ]
+     ],
+     "spreads": [
+      207.8435873617539
+     ],
+     "pcts": [
+      10
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-10"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       3.2,
+       3892.685022990918
+      ]
+     ],
+     "spreads": [
+      857.8603134005043
+     ],
+     "pcts": [
+      20
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-20"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       2.8,
+       3509.480248001637
+      ]
+     ],
+     "spreads": [
+      111.15561502198952
+     ],
+     "pcts": [
+      30
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-30"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       2.4,
+       3605.763328989269
+      ]
+     ],
+     "spreads": [
+      448.33948104166126
+     ],
+     "pcts": [
+      40
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-40"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       2.0,
+       3290.801031005685
+      ]
+     ],
+     "spreads": [
+      467.8295735842217
+     ],
+     "pcts": [
+      50
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-50"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       1.6,
+       2623.5939300095197
+      ]
+     ],
+     "spreads": [
+      87.93927857875498
+     ],
+     "pcts": [
+      60
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-60"
+     ]
+    }
+   ]
+  },
+  "efficiency-decode-b8-decode-tokens-per-s": {
+   "title": "decode_tokens_per_s",
+   "measure": {
+    "kind": "efficiency",
+    "subject": "decode-b8",
+    "name": "decode_tokens_per_s",
+    "filter": null
+   },
+   "x_label": "Expansion ratio I / H (x)",
+   "y_label": "decode_tokens_per_s",
+   "log_y": false,
+   "value_digits": 7,
+   "spread_digits": 3,
+   "series": [
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       2.67,
+       73.27851255806338
+      ]
+     ],
+     "spreads": [
+      7.050754347120066
+     ],
+     "pcts": [
+      0
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-0"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       2.4,
+       83.90326191300706
+      ]
+     ],
+     "spreads": [
+      1.987418696070768
+     ],
+     "pcts": [
+      10
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-10"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       2.13,
+       84.30907664531848
+      ]
+     ],
+     "spreads": [
+      10.139236262564248
+     ],
+     "pcts": [
+      20
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-20"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       1.87,
+       69.70217594438813
+      ]
+     ],
+     "spreads": [
+      5.4251784062611375
+     ],
+     "pcts": [
+      30
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-30"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       1.6,
+       77.12874160254425
+      ]
+     ],
+     "spreads": [
+      0.9811054519573309
+     ],
+     "pcts": [
+      40
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-40"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       1.33,
+       94.72246821993149
+      ]
+     ],
+     "spreads": [
+      3.8767769641938723
+     ],
+     "pcts": [
+      50
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-50"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       1.07,
+       85.20593759632362
+      ]
+     ],
+     "spreads": [
+      6.581111254282703
+     ],
+     "pcts": [
+      60
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-60"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       3.0,
+       19.403315562078916
+      ]
+     ],
+     "spreads": [
+      1.0296619999780416
+     ],
+     "pcts": [
+      0
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-0"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       2.7,
+       19.918816398648172
+      ]
+     ],
+     "spreads": [
+      0.5014038295004676
+     ],
+     "pcts": [
+      10
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-10"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       2.4,
+       20.655241165305345
+      ]
+     ],
+     "spreads": [
+      0.35223873461022404
+     ],
+     "pcts": [
+      20
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-20"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       2.1,
+       21.70489337189607
+      ]
+     ],
+     "spreads": [
+      0.9565717794988565
+     ],
+     "pcts": [
+      30
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-30"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       1.8,
+       23.155156795158234
+      ]
+     ],
+     "spreads": [
+      0.5579430796270175
+     ],
+     "pcts": [
+      40
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-40"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       1.5,
+       22.57502503116819
+      ]
+     ],
+     "spreads": [
+      0.6111828045160447
+     ],
+     "pcts": [
+      50
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-50"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       1.2,
+       23.959298155117683
+      ]
+     ],
+     "spreads": [
+      0.3959552663430351
+     ],
+     "pcts": [
+      60
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-60"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       4.0,
+       8.947912192971124
+      ]
+     ],
+     "spreads": [
+      0.22474742929022076
+     ],
+     "pcts": [
+      0
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-0"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       3.6,
+       10.236079206288263
+      ]
+     ],
+     "spreads": [
+      0.21795121354751384
+     ],
+     "pcts": [
+      10
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-10"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       3.2,
+       12.020274134807678
+      ]
+     ],
+     "spreads": [
+      0.557842858819653
+     ],
+     "pcts": [
+      20
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-20"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       2.8,
+       13.551127409924597
+      ]
+     ],
+     "spreads": [
+      0.44631404892923204
+     ],
+     "pcts": [
+      30
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-30"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       2.4,
+       12.522083360538733
+      ]
+     ],
+     "spreads": [
+      1.1683715773965195
+     ],
+     "pcts": [
+      40
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-40"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       2.0,
+       15.599554317759477
+      ]
+     ],
+     "spreads": [
+      1.0349665194009812
+     ],
+     "pcts": [
+      50
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-50"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       1.6,
+       17.746605444657863
+      ]
+     ],
+     "spreads": [
+      1.250448442840983
+     ],
+     "pcts": [
+      60
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-60"
+     ]
+    }
+   ]
+  },
+  "efficiency-decode-b8-latency-first-token-ms": {
+   "title": "latency_first_token_ms",
+   "measure": {
+    "kind": "efficiency",
+    "subject": "decode-b8",
+    "name": "latency_first_token_ms",
+    "filter": null
+   },
+   "x_label": "Expansion ratio I / H (x)",
+   "y_label": "latency_first_token_ms",
+   "log_y": false,
+   "value_digits": 7,
+   "spread_digits": 3,
+   "series": [
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       2.67,
+       512.0921039924724
+      ]
+     ],
+     "spreads": [
+      34.37207763224077
+     ],
+     "pcts": [
+      0
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-0"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       2.4,
+       433.08626499492675
+      ]
+     ],
+     "spreads": [
+      11.784890781883366
+     ],
+     "pcts": [
+      10
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-10"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       2.13,
+       401.889463988482
+      ]
+     ],
+     "spreads": [
+      55.34589790712018
+     ],
+     "pcts": [
+      20
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-20"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       1.87,
+       501.46809400757775
+      ]
+     ],
+     "spreads": [
+      33.87844781627405
+     ],
+     "pcts": [
+      30
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-30"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       1.6,
+       418.96439500851557
+      ]
+     ],
+     "spreads": [
+      8.695164068317577
+     ],
+     "pcts": [
+      40
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-40"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       1.33,
+       372.82310699811205
+      ]
+     ],
+     "spreads": [
+      205.07991823018193
+     ],
+     "pcts": [
+      50
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-50"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       1.07,
+       374.36823300959077
+      ]
+     ],
+     "spreads": [
+      22.942778023279956
+     ],
+     "pcts": [
+      60
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-60"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       3.0,
+       1946.4341040002182
+      ]
+     ],
+     "spreads": [
+      113.7542485822831
+     ],
+     "pcts": [
+      0
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-0"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       2.7,
+       2069.666622002842
+      ]
+     ],
+     "spreads": [
+      127.92166709921246
+     ],
+     "pcts": [
+      10
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-10"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       2.4,
+       1866.1010330106365
+      ]
+     ],
+     "spreads": [
+      72.06193796790383
+     ],
+     "pcts": [
+      20
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-20"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       2.1,
+       1759.9448080000002
+      ]
+     ],
+     "spreads": [
+      164.2038518980746
+     ],
+     "pcts": [
+      30
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-30"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       1.8,
+       1768.4047710063169
+      ]
+     ],
+     "spreads": [
+      237.60454014920464
+     ],
+     "pcts": [
+      40
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-40"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       1.5,
+       1566.0610939958133
+      ]
+     ],
+     "spreads": [
+      97.1287786065804
+     ],
+     "pcts": [
+      50
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-50"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       1.2,
+       1378.6832820042036
+      ]
+     ],
+     "spreads": [
+      86.5191274963855
+     ],
+     "pcts": [
+      60
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-60"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       4.0,
+       3357.0014059951063
+      ]
+     ],
+     "spreads": [
+      296.1811104685698
+     ],
+     "pcts": [
+      0
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-0"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       3.6,
+       3378.0723419913556
+      ]
+     ],
+     "spreads": [
+      229.41615663974045
+     ],
+     "pcts": [
+      10
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-10"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       3.2,
+       2769.7061560029397
+      ]
+     ],
+     "spreads": [
+      279.8186627842057
+     ],
+     "pcts": [
+      20
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-20"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       2.8,
+       2950.476415004232
+      ]
+     ],
+     "spreads": [
+      257.883970990018
+     ],
+     "pcts": [
+      30
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-30"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       2.4,
+       2813.6992520012427
+      ]
+     ],
+     "spreads": [
+      236.10028701504993
+     ],
+     "pcts": [
+      40
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-40"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       2.0,
+       2295.419778994983
+      ]
+     ],
+     "spreads": [
+      165.7752784684079
+     ],
+     "pcts": [
+      50
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-50"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       1.6,
+       1764.275686990004
+      ]
+     ],
+     "spreads": [
+      240.58021114839593
+     ],
+     "pcts": [
+      60
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-60"
+     ]
+    }
+   ]
+  },
+  "efficiency-decode-b8-latency-whole-answer-ms": {
+   "title": "latency_whole_answer_ms",
+   "measure": {
+    "kind": "efficiency",
+    "subject": "decode-b8",
+    "name": "latency_whole_answer_ms",
+    "filter": null
+   },
+   "x_label": "Expansion ratio I / H (x)",
+   "y_label": "latency_whole_answer_ms",
+   "log_y": false,
+   "value_digits": 7,
+   "spread_digits": 3,
+   "series": [
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       2.67,
+       2112.6346700038994
+      ]
+     ],
+     "spreads": [
+      184.2069420086682
+     ],
+     "pcts": [
+      0
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-0"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       2.4,
+       1866.5913630102295
+      ]
+     ],
+     "spreads": [
+      38.46614208398642
+     ],
+     "pcts": [
+      10
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-10"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       2.13,
+       1818.4719449927798
+      ]
+     ],
+     "spreads": [
+      260.6084745300532
+     ],
+     "pcts": [
+      20
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-20"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       1.87,
+       2223.078623006586
+      ]
+     ],
+     "spreads": [
+      126.48319165782267
+     ],
+     "pcts": [
+      30
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-30"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       1.6,
+       1983.3250200026669
+      ]
+     ],
+     "spreads": [
+      19.274053035719337
+     ],
+     "pcts": [
+      40
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-40"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       1.33,
+       1639.6819869987667
+      ]
+     ],
+     "spreads": [
+      233.49348636983416
+     ],
+     "pcts": [
+      50
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-50"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       1.07,
+       1791.2003950041253
+      ]
+     ],
+     "spreads": [
+      125.13696737317932
+     ],
+     "pcts": [
+      60
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-60"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       3.0,
+       8106.933774004574
+      ]
+     ],
+     "spreads": [
+      321.53561785219495
+     ],
+     "pcts": [
+      0
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-0"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       2.7,
+       8077.59136200184
+      ]
+     ],
+     "spreads": [
+      193.2161232335567
+     ],
+     "pcts": [
+      10
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-10"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       2.4,
+       7675.7645000034245
+      ]
+     ],
+     "spreads": [
+      127.02907335332108
+     ],
+     "pcts": [
+      20
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-20"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       2.1,
+       7320.275118006975
+      ]
+     ],
+     "spreads": [
+      356.947943654049
+     ],
+     "pcts": [
+      30
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-30"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       1.8,
+       6997.7788270043675
+      ]
+     ],
+     "spreads": [
+      244.35251515619365
+     ],
+     "pcts": [
+      40
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-40"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       1.5,
+       6815.671867996571
+      ]
+     ],
+     "spreads": [
+      193.17307277065015
+     ],
+     "pcts": [
+      50
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-50"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       1.2,
+       6459.737723009312
+      ]
+     ],
+     "spreads": [
+      63.57659588135566
+     ],
+     "pcts": [
+      60
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-60"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       4.0,
+       17017.840137996245
+      ]
+     ],
+     "spreads": [
+      471.482625561185
+     ],
+     "pcts": [
+      0
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-0"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       3.6,
+       15110.854142010794
+      ]
+     ],
+     "spreads": [
+      426.0392309259005
+     ],
+     "pcts": [
+      10
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-10"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       3.2,
+       12674.424709999585
+      ]
+     ],
+     "spreads": [
+      749.1048441870266
+     ],
+     "pcts": [
+      20
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-20"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       2.8,
+       11791.927401995054
+      ]
+     ],
+     "spreads": [
+      500.9488767295468
+     ],
+     "pcts": [
+      30
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-30"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       2.4,
+       12396.769141007098
+      ]
+     ],
+     "spreads": [
+      1208.3716676186853
+     ],
+     "pcts": [
+      40
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-40"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       2.0,
+       9987.947241999791
+      ]
+     ],
+     "spreads": [
+      490.42936444932235
+     ],
+     "pcts": [
+      50
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-50"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       1.6,
+       8558.201440013363
+      ]
+     ],
+     "spreads": [
+      613.9062916919034
+     ],
+     "pcts": [
+      60
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-60"
+     ]
+    }
+   ]
+  },
   "efficiency-hellaswag-latency-b1-energy-net-kwh": {
    "title": "energy_net_kwh",
    "measure": {
@@ -4872,6 +7362,836 @@ window.CATALOGUE_DATA = {
     }
    ]
   },
+  "efficiency-memory-memory-peak-bytes": {
+   "title": "memory_peak_bytes",
+   "measure": {
+    "kind": "efficiency",
+    "subject": "memory",
+    "name": "memory_peak_bytes",
+    "filter": null
+   },
+   "x_label": "Expansion ratio I / H (x)",
+   "y_label": "memory_peak_bytes",
+   "log_y": false,
+   "value_digits": 7,
+   "spread_digits": 3,
+   "series": [
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       2.67,
+       1049632768.0
+      ]
+     ],
+     "spreads": [
+      null
+     ],
+     "pcts": [
+      0
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-0"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       2.4,
+       1008590848.0
+      ]
+     ],
+     "spreads": [
+      null
+     ],
+     "pcts": [
+      10
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-10"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       2.13,
+       987353088.0
+      ]
+     ],
+     "spreads": [
+      null
+     ],
+     "pcts": [
+      20
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-20"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       1.87,
+       957599744.0
+      ]
+     ],
+     "spreads": [
+      null
+     ],
+     "pcts": [
+      30
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-30"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       1.6,
+       910860288.0
+      ]
+     ],
+     "spreads": [
+      null
+     ],
+     "pcts": [
+      40
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-40"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       1.33,
+       878714880.0
+      ]
+     ],
+     "spreads": [
+      null
+     ],
+     "pcts": [
+      50
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-50"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       1.07,
+       851501056.0
+      ]
+     ],
+     "spreads": [
+      null
+     ],
+     "pcts": [
+      60
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-60"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       3.0,
+       3030745088.0
+      ]
+     ],
+     "spreads": [
+      null
+     ],
+     "pcts": [
+      0
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-0"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       2.7,
+       2922508288.0
+      ]
+     ],
+     "spreads": [
+      null
+     ],
+     "pcts": [
+      10
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-10"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       2.4,
+       2849935360.0
+      ]
+     ],
+     "spreads": [
+      null
+     ],
+     "pcts": [
+      20
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-20"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       2.1,
+       2715381760.0
+      ]
+     ],
+     "spreads": [
+      null
+     ],
+     "pcts": [
+      30
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-30"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       1.8,
+       2612240384.0
+      ]
+     ],
+     "spreads": [
+      null
+     ],
+     "pcts": [
+      40
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-40"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       1.5,
+       2507255808.0
+      ]
+     ],
+     "spreads": [
+      null
+     ],
+     "pcts": [
+      50
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-50"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       1.2,
+       2406797312.0
+      ]
+     ],
+     "spreads": [
+      null
+     ],
+     "pcts": [
+      60
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-60"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       4.0,
+       5571440640.0
+      ]
+     ],
+     "spreads": [
+      null
+     ],
+     "pcts": [
+      0
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-0"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       3.6,
+       5229027328.0
+      ]
+     ],
+     "spreads": [
+      null
+     ],
+     "pcts": [
+      10
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-10"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       3.2,
+       4915974144.0
+      ]
+     ],
+     "spreads": [
+      null
+     ],
+     "pcts": [
+      20
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-20"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       2.8,
+       4624441344.0
+      ]
+     ],
+     "spreads": [
+      null
+     ],
+     "pcts": [
+      30
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-30"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       2.4,
+       4258672640.0
+      ]
+     ],
+     "spreads": [
+      null
+     ],
+     "pcts": [
+      40
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-40"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       2.0,
+       3908816896.0
+      ]
+     ],
+     "spreads": [
+      null
+     ],
+     "pcts": [
+      50
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-50"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       1.6,
+       3577884672.0
+      ]
+     ],
+     "spreads": [
+      null
+     ],
+     "pcts": [
+      60
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-60"
+     ]
+    }
+   ]
+  },
+  "efficiency-memory-weights-bytes": {
+   "title": "weights_bytes",
+   "measure": {
+    "kind": "efficiency",
+    "subject": "memory",
+    "name": "weights_bytes",
+    "filter": null
+   },
+   "x_label": "Expansion ratio I / H (x)",
+   "y_label": "weights_bytes",
+   "log_y": false,
+   "value_digits": 7,
+   "spread_digits": 3,
+   "series": [
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       2.67,
+       538060032.0
+      ]
+     ],
+     "spreads": [
+      null
+     ],
+     "pcts": [
+      0
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-0"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       2.4,
+       506333952.0
+      ]
+     ],
+     "spreads": [
+      null
+     ],
+     "pcts": [
+      10
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-10"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       2.13,
+       474400512.0
+      ]
+     ],
+     "spreads": [
+      null
+     ],
+     "pcts": [
+      20
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-20"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       1.87,
+       442674432.0
+      ]
+     ],
+     "spreads": [
+      null
+     ],
+     "pcts": [
+      30
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-30"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       1.6,
+       410740992.0
+      ]
+     ],
+     "spreads": [
+      null
+     ],
+     "pcts": [
+      40
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-40"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       1.33,
+       378807552.0
+      ]
+     ],
+     "spreads": [
+      null
+     ],
+     "pcts": [
+      50
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-50"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       1.07,
+       347081472.0
+      ]
+     ],
+     "spreads": [
+      null
+     ],
+     "pcts": [
+      60
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-60"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       3.0,
+       2384199680.0
+      ]
+     ],
+     "spreads": [
+      null
+     ],
+     "pcts": [
+      0
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-0"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       2.7,
+       2278572032.0
+      ]
+     ],
+     "spreads": [
+      null
+     ],
+     "pcts": [
+      10
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-10"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       2.4,
+       2172944384.0
+      ]
+     ],
+     "spreads": [
+      null
+     ],
+     "pcts": [
+      20
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-20"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       2.1,
+       2067316736.0
+      ]
+     ],
+     "spreads": [
+      null
+     ],
+     "pcts": [
+      30
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-30"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       1.8,
+       1961689088.0
+      ]
+     ],
+     "spreads": [
+      null
+     ],
+     "pcts": [
+      40
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-40"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       1.5,
+       1855717376.0
+      ]
+     ],
+     "spreads": [
+      null
+     ],
+     "pcts": [
+      50
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-50"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       1.2,
+       1750089728.0
+      ]
+     ],
+     "spreads": [
+      null
+     ],
+     "pcts": [
+      60
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-60"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       4.0,
+       4943257600.0
+      ]
+     ],
+     "spreads": [
+      null
+     ],
+     "pcts": [
+      0
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-0"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       3.6,
+       4621213696.0
+      ]
+     ],
+     "spreads": [
+      null
+     ],
+     "pcts": [
+      10
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-10"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       3.2,
+       4299169792.0
+      ]
+     ],
+     "spreads": [
+      null
+     ],
+     "pcts": [
+      20
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-20"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       2.8,
+       3977125888.0
+      ]
+     ],
+     "spreads": [
+      null
+     ],
+     "pcts": [
+      30
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-30"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       2.4,
+       3655081984.0
+      ]
+     ],
+     "spreads": [
+      null
+     ],
+     "pcts": [
+      40
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-40"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       2.0,
+       3332644864.0
+      ]
+     ],
+     "spreads": [
+      null
+     ],
+     "pcts": [
+      50
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-50"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       1.6,
+       3010600960.0
+      ]
+     ],
+     "spreads": [
+      null
+     ],
+     "pcts": [
+      60
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-60"
+     ]
+    }
+   ]
+  },
   "efficiency-mmlu-latency-b1-energy-net-kwh": {
    "title": "energy_net_kwh",
    "measure": {
@@ -5358,6 +8678,1224 @@ window.CATALOGUE_DATA = {
       "models/meta-llama-llama-3-2-1b/#pruning-30",
       "models/meta-llama-llama-3-2-1b/#pruning-20",
       "models/meta-llama-llama-3-2-1b/#pruning-10"
+     ]
+    }
+   ]
+  },
+  "efficiency-prefill-256-prefill-tokens-per-s": {
+   "title": "prefill_tokens_per_s",
+   "measure": {
+    "kind": "efficiency",
+    "subject": "prefill-256",
+    "name": "prefill_tokens_per_s",
+    "filter": null
+   },
+   "x_label": "Expansion ratio I / H (x)",
+   "y_label": "prefill_tokens_per_s",
+   "log_y": false,
+   "value_digits": 7,
+   "spread_digits": 3,
+   "series": [
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       2.67,
+       464.0440599127348
+      ]
+     ],
+     "spreads": [
+      8.909108827265223
+     ],
+     "pcts": [
+      0
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-0"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       2.4,
+       503.860476635532
+      ]
+     ],
+     "spreads": [
+      15.174321509681036
+     ],
+     "pcts": [
+      10
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-10"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       2.13,
+       495.2597336639982
+      ]
+     ],
+     "spreads": [
+      25.06672032154185
+     ],
+     "pcts": [
+      20
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-20"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       1.87,
+       513.8134057709703
+      ]
+     ],
+     "spreads": [
+      153.68380569865877
+     ],
+     "pcts": [
+      30
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-30"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       1.6,
+       716.1511521486201
+      ]
+     ],
+     "spreads": [
+      38.37971433061097
+     ],
+     "pcts": [
+      40
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-40"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       1.33,
+       633.8336008585691
+      ]
+     ],
+     "spreads": [
+      10.526927986165454
+     ],
+     "pcts": [
+      50
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-50"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       1.07,
+       663.0153273016822
+      ]
+     ],
+     "spreads": [
+      35.13093214089434
+     ],
+     "pcts": [
+      60
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-60"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       3.0,
+       117.00927316267813
+      ]
+     ],
+     "spreads": [
+      8.45005571470973
+     ],
+     "pcts": [
+      0
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-0"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       2.7,
+       116.39248625160016
+      ]
+     ],
+     "spreads": [
+      2.818440171424911
+     ],
+     "pcts": [
+      10
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-10"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       2.4,
+       136.39880163102285
+      ]
+     ],
+     "spreads": [
+      11.85891033290473
+     ],
+     "pcts": [
+      20
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-20"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       2.1,
+       170.20394828456384
+      ]
+     ],
+     "spreads": [
+      12.441404600577119
+     ],
+     "pcts": [
+      30
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-30"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       1.8,
+       144.19389055003063
+      ]
+     ],
+     "spreads": [
+      14.340390913133614
+     ],
+     "pcts": [
+      40
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-40"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       1.5,
+       164.19592864430822
+      ]
+     ],
+     "spreads": [
+      11.355596127741595
+     ],
+     "pcts": [
+      50
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-50"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       1.2,
+       165.5526215798861
+      ]
+     ],
+     "spreads": [
+      9.312974044247161
+     ],
+     "pcts": [
+      60
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-60"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       4.0,
+       66.05312966026878
+      ]
+     ],
+     "spreads": [
+      0.2417444733767635
+     ],
+     "pcts": [
+      0
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-0"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       3.6,
+       73.7996797112209
+      ]
+     ],
+     "spreads": [
+      4.250473877773093
+     ],
+     "pcts": [
+      10
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-10"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       3.2,
+       99.7192642895962
+      ]
+     ],
+     "spreads": [
+      9.812463516959415
+     ],
+     "pcts": [
+      20
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-20"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       2.8,
+       105.36126612935827
+      ]
+     ],
+     "spreads": [
+      0.5305958894132402
+     ],
+     "pcts": [
+      30
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-30"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       2.4,
+       128.7282893727385
+      ]
+     ],
+     "spreads": [
+      5.578840135125359
+     ],
+     "pcts": [
+      40
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-40"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       2.0,
+       124.47574753633427
+      ]
+     ],
+     "spreads": [
+      6.885726783374732
+     ],
+     "pcts": [
+      50
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-50"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       1.6,
+       116.87289160744072
+      ]
+     ],
+     "spreads": [
+      1.9758491946215124
+     ],
+     "pcts": [
+      60
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-60"
+     ]
+    }
+   ]
+  },
+  "efficiency-prefill-64-prefill-tokens-per-s": {
+   "title": "prefill_tokens_per_s",
+   "measure": {
+    "kind": "efficiency",
+    "subject": "prefill-64",
+    "name": "prefill_tokens_per_s",
+    "filter": null
+   },
+   "x_label": "Expansion ratio I / H (x)",
+   "y_label": "prefill_tokens_per_s",
+   "log_y": false,
+   "value_digits": 7,
+   "spread_digits": 3,
+   "series": [
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       2.67,
+       318.1817219163505
+      ]
+     ],
+     "spreads": [
+      5.876670396743457
+     ],
+     "pcts": [
+      0
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-0"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       2.4,
+       338.78144358542465
+      ]
+     ],
+     "spreads": [
+      14.141361937813
+     ],
+     "pcts": [
+      10
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-10"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       2.13,
+       353.1840190351755
+      ]
+     ],
+     "spreads": [
+      6.718489924579698
+     ],
+     "pcts": [
+      20
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-20"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       1.87,
+       335.1426252323392
+      ]
+     ],
+     "spreads": [
+      5.363017372407484
+     ],
+     "pcts": [
+      30
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-30"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       1.6,
+       410.3834923573233
+      ]
+     ],
+     "spreads": [
+      42.76946862089091
+     ],
+     "pcts": [
+      40
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-40"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       1.33,
+       439.30702335598994
+      ]
+     ],
+     "spreads": [
+      4.413011570844415
+     ],
+     "pcts": [
+      50
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-50"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M (bench_results.json)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       1.07,
+       457.3873633781767
+      ]
+     ],
+     "spreads": [
+      23.743540498832562
+     ],
+     "pcts": [
+      60
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-60"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       3.0,
+       103.1676277306585
+      ]
+     ],
+     "spreads": [
+      6.141678337056866
+     ],
+     "pcts": [
+      0
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-0"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       2.7,
+       109.30647524702013
+      ]
+     ],
+     "spreads": [
+      3.690380872215693
+     ],
+     "pcts": [
+      10
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-10"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       2.4,
+       104.25477977194862
+      ]
+     ],
+     "spreads": [
+      5.6550806147995365
+     ],
+     "pcts": [
+      20
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-20"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       2.1,
+       115.16196729775831
+      ]
+     ],
+     "spreads": [
+      1.4455859452487594
+     ],
+     "pcts": [
+      30
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-30"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       1.8,
+       114.23596656206084
+      ]
+     ],
+     "spreads": [
+      1.757121051248347
+     ],
+     "pcts": [
+      40
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-40"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       1.5,
+       121.31116511691359
+      ]
+     ],
+     "spreads": [
+      3.3551463130545134
+     ],
+     "pcts": [
+      50
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-50"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B (bench_results.json)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       1.2,
+       125.88924053197495
+      ]
+     ],
+     "spreads": [
+      7.737776659632357
+     ],
+     "pcts": [
+      60
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-60"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       4.0,
+       50.74674577750605
+      ]
+     ],
+     "spreads": [
+      1.8061327652864996
+     ],
+     "pcts": [
+      0
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-0"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       3.6,
+       51.91963825180678
+      ]
+     ],
+     "spreads": [
+      1.098524138811167
+     ],
+     "pcts": [
+      10
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-10"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       3.2,
+       57.82514866966118
+      ]
+     ],
+     "spreads": [
+      2.611565612648567
+     ],
+     "pcts": [
+      20
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-20"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       2.8,
+       74.7391534927195
+      ]
+     ],
+     "spreads": [
+      0.8775512563205994
+     ],
+     "pcts": [
+      30
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-30"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       2.4,
+       81.2073169978533
+      ]
+     ],
+     "spreads": [
+      2.6823799420741445
+     ],
+     "pcts": [
+      40
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-40"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       2.0,
+       85.94959929431528
+      ]
+     ],
+     "spreads": [
+      6.668177944663626
+     ],
+     "pcts": [
+      50
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-50"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B (bench_results.json)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       1.6,
+       90.08025987878993
+      ]
+     ],
+     "spreads": [
+      0.7424119109268918
+     ],
+     "pcts": [
+      60
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-60"
+     ]
+    }
+   ]
+  },
+  "efficiency-decode-b1-speed-up-bound": {
+   "title": "decode speed-up at batch 1 and its bound",
+   "measure": {
+    "kind": "efficiency",
+    "subject": "decode-b1",
+    "name": "speed-up",
+    "filter": null
+   },
+   "x_label": "Expansion ratio I / H (x)",
+   "y_label": "speed-up over 0 % (x)",
+   "log_y": false,
+   "value_digits": 7,
+   "spread_digits": 3,
+   "reference_lines": [
+    [
+     1,
+     "no speed-up"
+    ]
+   ],
+   "series": [
+    {
+     "label": "SmolLM2-135M measured",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       1.07,
+       1.2725261711891713
+      ],
+      [
+       1.33,
+       1.1167202495506663
+      ],
+      [
+       1.6,
+       1.1933657805416098
+      ],
+      [
+       1.87,
+       1.023304672853545
+      ],
+      [
+       2.13,
+       1.0352969498493865
+      ],
+      [
+       2.4,
+       0.9895043527782003
+      ],
+      [
+       2.67,
+       1.0
+      ]
+     ],
+     "spreads": [
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null
+     ],
+     "pcts": [
+      60,
+      50,
+      40,
+      30,
+      20,
+      10,
+      0
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-60",
+      "models/huggingfacetb-smollm2-135m/#pruning-50",
+      "models/huggingfacetb-smollm2-135m/#pruning-40",
+      "models/huggingfacetb-smollm2-135m/#pruning-30",
+      "models/huggingfacetb-smollm2-135m/#pruning-20",
+      "models/huggingfacetb-smollm2-135m/#pruning-10",
+      "models/huggingfacetb-smollm2-135m/#pruning-0"
+     ]
+    },
+    {
+     "label": "SmolLM2-135M bound (weight bytes)",
+     "model": "HuggingFaceTB/SmolLM2-135M",
+     "points": [
+      [
+       1.07,
+       1.5502412989651029
+      ],
+      [
+       1.33,
+       1.4204047125227324
+      ],
+      [
+       1.6,
+       1.3099740285965906
+      ],
+      [
+       1.87,
+       1.215475738160545
+      ],
+      [
+       2.13,
+       1.1341893998630423
+      ],
+      [
+       2.4,
+       1.0626584092863676
+      ],
+      [
+       2.67,
+       1.0
+      ]
+     ],
+     "spreads": [
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null
+     ],
+     "pcts": [
+      60,
+      50,
+      40,
+      30,
+      20,
+      10,
+      0
+     ],
+     "links": [
+      "models/huggingfacetb-smollm2-135m/#pruning-60",
+      "models/huggingfacetb-smollm2-135m/#pruning-50",
+      "models/huggingfacetb-smollm2-135m/#pruning-40",
+      "models/huggingfacetb-smollm2-135m/#pruning-30",
+      "models/huggingfacetb-smollm2-135m/#pruning-20",
+      "models/huggingfacetb-smollm2-135m/#pruning-10",
+      "models/huggingfacetb-smollm2-135m/#pruning-0"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B measured",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       1.2,
+       1.14379864578247
+      ],
+      [
+       1.5,
+       1.2302299467878002
+      ],
+      [
+       1.8,
+       1.1075816196818729
+      ],
+      [
+       2.1,
+       1.1055347949641823
+      ],
+      [
+       2.4,
+       1.0413310948632888
+      ],
+      [
+       2.7,
+       1.001524699800416
+      ],
+      [
+       3.0,
+       1.0
+      ]
+     ],
+     "spreads": [
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null
+     ],
+     "pcts": [
+      60,
+      50,
+      40,
+      30,
+      20,
+      10,
+      0
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-60",
+      "models/qwen-qwen3-0-6b/#pruning-50",
+      "models/qwen-qwen3-0-6b/#pruning-40",
+      "models/qwen-qwen3-0-6b/#pruning-30",
+      "models/qwen-qwen3-0-6b/#pruning-20",
+      "models/qwen-qwen3-0-6b/#pruning-10",
+      "models/qwen-qwen3-0-6b/#pruning-0"
+     ]
+    },
+    {
+     "label": "Qwen3-0.6B bound (weight bytes)",
+     "model": "Qwen/Qwen3-0.6B",
+     "points": [
+      [
+       1.2,
+       1.3623299662038815
+      ],
+      [
+       1.5,
+       1.2847859867212883
+      ],
+      [
+       1.8,
+       1.2153810176059867
+      ],
+      [
+       2.1,
+       1.1532822418944515
+      ],
+      [
+       2.4,
+       1.0972207561111698
+      ],
+      [
+       2.7,
+       1.0463569492281033
+      ],
+      [
+       3.0,
+       1.0
+      ]
+     ],
+     "spreads": [
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null
+     ],
+     "pcts": [
+      60,
+      50,
+      40,
+      30,
+      20,
+      10,
+      0
+     ],
+     "links": [
+      "models/qwen-qwen3-0-6b/#pruning-60",
+      "models/qwen-qwen3-0-6b/#pruning-50",
+      "models/qwen-qwen3-0-6b/#pruning-40",
+      "models/qwen-qwen3-0-6b/#pruning-30",
+      "models/qwen-qwen3-0-6b/#pruning-20",
+      "models/qwen-qwen3-0-6b/#pruning-10",
+      "models/qwen-qwen3-0-6b/#pruning-0"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B measured",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       1.6,
+       1.8243377083943775
+      ],
+      [
+       2.0,
+       1.4619655720157474
+      ],
+      [
+       2.4,
+       1.3351158025043743
+      ],
+      [
+       2.8,
+       1.371839533559893
+      ],
+      [
+       3.2,
+       1.3104347986808276
+      ],
+      [
+       3.6,
+       1.1078998184567779
+      ],
+      [
+       4.0,
+       1.0
+      ]
+     ],
+     "spreads": [
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null
+     ],
+     "pcts": [
+      60,
+      50,
+      40,
+      30,
+      20,
+      10,
+      0
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-60",
+      "models/meta-llama-llama-3-2-1b/#pruning-50",
+      "models/meta-llama-llama-3-2-1b/#pruning-40",
+      "models/meta-llama-llama-3-2-1b/#pruning-30",
+      "models/meta-llama-llama-3-2-1b/#pruning-20",
+      "models/meta-llama-llama-3-2-1b/#pruning-10",
+      "models/meta-llama-llama-3-2-1b/#pruning-0"
+     ]
+    },
+    {
+     "label": "Llama-3.2-1B bound (weight bytes)",
+     "model": "meta-llama/Llama-3.2-1B",
+     "points": [
+      [
+       1.6,
+       1.6419504496537463
+      ],
+      [
+       2.0,
+       1.483283638589341
+      ],
+      [
+       2.4,
+       1.3524341236773747
+      ],
+      [
+       2.8,
+       1.2429220847434237
+      ],
+      [
+       3.2,
+       1.1498167876966698
+      ],
+      [
+       3.6,
+       1.0696881653143961
+      ],
+      [
+       4.0,
+       1.0
+      ]
+     ],
+     "spreads": [
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null
+     ],
+     "pcts": [
+      60,
+      50,
+      40,
+      30,
+      20,
+      10,
+      0
+     ],
+     "links": [
+      "models/meta-llama-llama-3-2-1b/#pruning-60",
+      "models/meta-llama-llama-3-2-1b/#pruning-50",
+      "models/meta-llama-llama-3-2-1b/#pruning-40",
+      "models/meta-llama-llama-3-2-1b/#pruning-30",
+      "models/meta-llama-llama-3-2-1b/#pruning-20",
+      "models/meta-llama-llama-3-2-1b/#pruning-10",
+      "models/meta-llama-llama-3-2-1b/#pruning-0"
      ]
     }
    ]

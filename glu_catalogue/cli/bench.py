@@ -76,7 +76,7 @@ class _Progress:
 
 def _summary(data_dir: Path) -> None:
     """The decode speed-up of every benched level beside its weight-bytes bound."""
-    from ..outcomes.speedup import speedups
+    from ..core.speedup import speedups
     from ..store.outcomes_files import read_outcomes
 
     rows = speedups(read_outcomes(data_dir).outcomes)

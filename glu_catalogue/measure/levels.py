@@ -18,7 +18,7 @@ from typing import Iterator
 import torch
 
 from ..core.records import ExpansionRecord
-from ..errors import ModelFailed
+from ..errors import ModelFailed, UsageError
 from ..generate import memory
 from ..generate.model import DTYPES, check_fits, materialise, model_bytes, progress_bars, resolve_device
 from ..generate.pruning import LevelPruner, count_parameters
@@ -65,12 +65,12 @@ def recipe_of(record: ExpansionRecord) -> BuildRecipe:
 
 
 def measurement_dtype(recipe: BuildRecipe, requested: str | None) -> str:
-    """The dtype to measure in: the records' own, or a wider one (exact round trip); ``ModelFailed`` otherwise."""
+    """The dtype to measure in: the records' own, or a wider one (exact round trip); ``UsageError`` otherwise."""
     if requested is None or requested == recipe.dtype:
         return recipe.dtype
     if requested == "fp32":
         return requested
-    raise ModelFailed(
+    raise UsageError(
         f"--dtype {requested}: the records were pruned in {recipe.dtype}; measuring in {requested} would change their weights "
         f"(choose {recipe.dtype} or fp32, or rebuild with --dtype {requested})"
     )

@@ -142,8 +142,11 @@ def _with_energy(settings: BenchSettings, device: str, work: Callable[[], list],
     finally:
         tracker.stop()
     data = tracker.final_emissions_data
+    # codecarbon's CPU power source (intel_rapl: measured; cpu_load or constant: estimated from the CPU's TDP); private, so read softly
+    sources = sorted({str(getattr(part, "_mode", "unknown")) for part in getattr(tracker, "_hardware", []) if type(part).__name__ == "CPU"})
     meter = {
-        "tool": "codecarbon", "version": metadata.version("codecarbon"), "mode": f"offline, tracking_mode process, cpu: {data.cpu_model}",
+        "tool": "codecarbon", "version": metadata.version("codecarbon"),
+        "mode": f"offline, tracking_mode process, cpu: {data.cpu_model}, cpu power from: {', '.join(sources) or 'unknown'}",
         "idle_power_w": None, "device": device,
     }  # fmt: skip
     return {"kwh": float(data.energy_consumed), "tokens": tokens, "meter": meter}, result

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from .._version import __version__
 from ..errors import UsageError
 from ..measure.machine import describe_machine
 from ..measure.settings import BenchSettings
@@ -69,17 +68,18 @@ def run_bench(request: BenchRequest, progress: BenchProgress | None = None) -> l
     progress = progress or _Silent()
     _check_settings(request.settings)
     groups = measurements.select_groups(request.data_dir, request.models, request.levels)
+    measurements.require_libraries("bench", ("torch", "transformers", "optipfair", *(("codecarbon",) if request.settings.energy else ())))
     from ..generate.model import device_name, resolve_device
     from ..measure.levels import measurement_dtype, pruned_levels, recipe_of
     from ..measure.timing import bench_level
 
+    recipes = [recipe_of(group.records[0]) for group in groups]
+    dtypes = [measurement_dtype(recipe, request.dtype) for recipe in recipes]  # a --dtype that cannot be: before anything is loaded
     device = resolve_device(request.device)
     machine = describe_machine(device_name(device) if device.startswith("cuda") else None)
     done = measurements.done_inputs(request.data_dir)
     results: list[LevelBench] = []
-    for group in groups:
-        recipe = recipe_of(group.records[0])
-        dtype = measurement_dtype(recipe, request.dtype)
+    for group, recipe, dtype in zip(groups, recipes, dtypes):
         todo, inputs = [], {}
         for record in group.records:
             inputs[record.pruning_pct] = measurements.inputs_sha256(TOOL, record, {**request.settings.as_dict(), "device": device_name(device), "machine": machine, "dtype": dtype})
@@ -122,7 +122,6 @@ def bench_document(level, timings, settings: BenchSettings, inputs: str, recipe,
     """The bench file of one level: the record, how it was measured, every run, and the summary its runs give."""
     from ..generate.model import DTYPES, library_versions
 
-    weights = recipe.weights
     document: dict[str, Any] = {
         MARKER: LAYOUT_VERSION,
         "record": measurements.label(level.record),
@@ -130,12 +129,10 @@ def bench_document(level, timings, settings: BenchSettings, inputs: str, recipe,
         "weights_bytes": level.weights_bytes,
         "memory_peak_bytes": timings.memory_peak_bytes,
         "memory_measured_as": timings.memory_measured_as,
-        "measurement": {
-            "tool": TOOL, "catalogue_version": __version__, "inputs_sha256": inputs, "kept_indices_sha256": level.kept_indices_sha256,
-            "weights": weights.kind, "weights_source": weights.location, "weights_revision": weights.revision, "seed": weights.seed,
-            "device": device, "dtype": str(DTYPES[dtype]).removeprefix("torch."), "machine": machine,
-            "seeds": {"prompts": settings.prompt_seed}, "versions": library_versions(), "note": _note(weights.kind),
-        },  # fmt: skip
+        "measurement": measurements.measurement_block(
+            TOOL, inputs, level.kept_indices_sha256, recipe.weights, device, str(DTYPES[dtype]).removeprefix("torch."), machine,
+            {"prompts": settings.prompt_seed}, library_versions(),
+        ),
         "settings": settings.as_dict(),
         "workloads": timings.workloads,
     }
@@ -152,12 +149,6 @@ def headline(document: dict[str, Any]) -> dict[str, float]:
                 shown[f"{name} {quantity}"] = quantities[quantity]["median"]
     shown["memory_peak_bytes"] = document["memory_peak_bytes"]
     return shown
-
-
-def _note(weights_kind: str) -> str | None:
-    if weights_kind == "random-init":
-        return "random-init weights: speed and memory are the architecture's (the same shapes); the values computed are not the real model's"
-    return None
 
 
 def _check_settings(settings: BenchSettings) -> None:

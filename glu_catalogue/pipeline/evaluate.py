@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from .._version import __version__
 from ..errors import ModelFailed, UsageError
 from ..measure.machine import describe_machine
 from ..measure.settings import EvaluateSettings
@@ -26,8 +25,6 @@ from . import measurements
 from .build import failure_reason
 
 TOOL = "catalogue evaluate"
-
-RANDOM_INIT_NOTE = "random-init weights: this score measures nothing about the real model (stored because --store-random-init was given)"
 
 
 @dataclass(frozen=True)
@@ -78,17 +75,20 @@ def run_evaluate(request: EvaluateRequest, progress: EvaluateProgress | None = N
         raise UsageError("--tasks names no task: give lm-eval task names, comma-separated")
     measurements.check_positive("--batch-size", settings.batch_size)
     groups = measurements.select_groups(request.data_dir, request.models, request.levels)
+    measurements.require_libraries("evaluate", ("torch", "transformers", "optipfair", "lm_eval"))
     from ..generate.model import DTYPES, device_name, library_versions, resolve_device
     from ..measure import evaluation
     from ..measure.levels import measurement_dtype, pruned_levels, recipe_of
 
     recipes = [recipe_of(group.records[0]) for group in groups]
+    dtypes = [measurement_dtype(recipe, request.dtype) for recipe in recipes]  # a --dtype that cannot be: before anything is loaded
     random_init = sorted({group.model_id for group, recipe in zip(groups, recipes) if recipe.weights.kind == "random-init"})
     if random_init and not request.store_random_init:
         raise UsageError(
             f"the records of {', '.join(random_init)} were built from random-init weights: their scores measure nothing about the real "
             "model. Build from real weights (`catalogue build --weights ...`), or give --store-random-init to evaluate and store them anyway"
         )
+    tokenizers = [_tokenizer_source(settings, recipe) for recipe in recipes]  # before anything is loaded
     for model_id in random_init:
         progress.warning(f"{model_id}: random-init weights: these scores measure nothing about the real model (stored, and marked so)")
     version = evaluation.lm_eval_version()
@@ -101,8 +101,7 @@ def run_evaluate(request: EvaluateRequest, progress: EvaluateProgress | None = N
     machine = describe_machine(device_name(device) if device.startswith("cuda") else None)
     done = measurements.done_inputs(request.data_dir)
     results: list[TaskResult] = []
-    for group, recipe in zip(groups, recipes):
-        dtype = measurement_dtype(recipe, request.dtype)
+    for group, recipe, dtype, tokenizer_source in zip(groups, recipes, dtypes, tokenizers):
         todo: dict[int, list[tuple[str, str]]] = {}
         for record in group.records:
             name = measurements.label(record)
@@ -121,18 +120,14 @@ def run_evaluate(request: EvaluateRequest, progress: EvaluateProgress | None = N
         pending = [record for record in group.records if record.pruning_pct in todo]
         progress.model_started(group.model_id, recipe.weights.describe(), len(pending))
         try:
-            tokenizer = evaluation.load_tokenizer(_tokenizer_source(settings, recipe))
+            tokenizer = evaluation.load_tokenizer(tokenizer_source)
             for level in pruned_levels(group.entry, pending, recipe, device, request.dtype):
                 record = level.record
                 for task, inputs in todo[record.pruning_pct]:
-                    measurement = {
-                        "tool": TOOL, "catalogue_version": __version__, "inputs_sha256": inputs,
-                        "kept_indices_sha256": level.kept_indices_sha256, "weights": recipe.weights.kind,
-                        "weights_source": recipe.weights.location, "weights_revision": recipe.weights.revision, "seed": recipe.weights.seed,
-                        "device": device_name(device), "dtype": str(DTYPES[dtype]).removeprefix("torch."), "machine": machine,
-                        "seeds": evaluation.seeds_of(settings), "versions": {**library_versions(), "lm_eval": version},
-                        "note": RANDOM_INIT_NOTE if recipe.weights.kind == "random-init" else None,
-                    }  # fmt: skip
+                    measurement = measurements.measurement_block(
+                        TOOL, inputs, level.kept_indices_sha256, recipe.weights, device_name(device), str(DTYPES[dtype]).removeprefix("torch."),
+                        machine, evaluation.seeds_of(settings), {**library_versions(), "lm_eval": version},
+                    )
                     block = {"record": measurements.label(record), "measurement": measurement}
                     path = evaluation.evaluate_task(level.model, tokenizer, task, settings, manager, _task_dir(request, record, task), block)
                     measurements.keep([path], request.data_dir)
@@ -159,7 +154,7 @@ def _tokenizer_source(settings: EvaluateSettings, recipe) -> str:
     if settings.tokenizer:
         return settings.tokenizer
     if recipe.weights.kind == "random-init":
-        raise ModelFailed("random-init weights have no tokenizer: give --tokenizer DIR|HUB_ID (the real model's)")
+        raise UsageError("random-init weights have no tokenizer: give --tokenizer DIR|HUB_ID (the real model's)")
     return recipe.weights.location
 
 

@@ -83,6 +83,28 @@ def _by_recipe(records: list[ExpansionRecord]) -> Iterable[list[ExpansionRecord]
     return recipes.values()
 
 
+#: What a measurement of random-init weights is worth, said in the file and in the outcomes (``measurement.note``).
+RANDOM_INIT_NOTES = {
+    "catalogue evaluate": "random-init weights: this score measures nothing about the real model (stored because --store-random-init was given)",
+    "catalogue bench": "random-init weights: speed and memory are the architecture's (the same shapes); the values computed are not the real model's",
+}
+
+
+def measurement_block(
+    tool: str, inputs: str, kept_indices_sha256: str, weights, device: str, dtype: str, machine: str, seeds: dict[str, int], versions: dict[str, str]
+) -> dict[str, Any]:
+    """How one level was measured, as the measurement file holds it (``core.outcome_records.Measurement``'s fields).
+
+    ``weights`` is the records' ``WeightsSource``; ``dtype`` is torch's name (``bfloat16``).
+    """
+    return {
+        "tool": tool, "catalogue_version": __version__, "inputs_sha256": inputs, "kept_indices_sha256": kept_indices_sha256,
+        "weights": weights.kind, "weights_source": weights.location, "weights_revision": weights.revision, "seed": weights.seed,
+        "device": device, "dtype": dtype, "machine": machine, "seeds": seeds, "versions": versions,
+        "note": RANDOM_INIT_NOTES[tool] if weights.kind == "random-init" else None,
+    }  # fmt: skip
+
+
 def label(record: ExpansionRecord) -> str:
     """``MODEL@PCT``."""
     return f"{record.base_model}@{record.pruning_pct}"
@@ -142,6 +164,15 @@ def finished_file(directory: Path, pattern: str, inputs: str) -> Path | None:
         if isinstance(measurement, dict) and measurement.get("inputs_sha256") == inputs:
             return path
     return None
+
+
+def require_libraries(command: str, modules: tuple[str, ...]) -> None:
+    """One line naming the extra to install when ``modules`` are not importable (before anything is loaded)."""
+    import importlib.util
+
+    missing = [name for name in modules if importlib.util.find_spec(name) is None]
+    if missing:
+        raise UsageError(f"catalogue {command} needs {', '.join(missing)}: pip install 'glu-catalogue[measure]' (or -e '.[measure]' in a clone)")
 
 
 def check_positive(name: str, value: int | None, allow_none: bool = False) -> None:

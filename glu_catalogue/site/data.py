@@ -29,6 +29,8 @@ from ..store.registry import ModelEntry
 from .links import model_url, row_anchor
 from .markdown import GENERATED_MARKER
 from .outcome_views import SPREAD_DIGITS, VALUE_DIGITS, Measure, Subject
+from .speedup_view import CHART_NAME as SPEEDUP_CHART
+from .speedup_view import speedup_chart
 from .plots import LINESTYLES, PALETTES, PlotSpec
 
 #: Where the data file lives, relative to docs/ (mkdocs.yml loads it on every page).
@@ -112,8 +114,12 @@ def outcome_chart(measure: Measure) -> dict[str, Any]:
 
 
 def outcome_chart_data(subjects: list[Subject]) -> dict[str, Any]:
-    """Per outcome chart name (``Measure.chart_name``): ``outcome_chart`` of it."""
-    return {measure.chart_name: outcome_chart(measure) for subject in subjects for measure in subject.measures}
+    """Per outcome chart name (``Measure.chart_name``): ``outcome_chart`` of it; and the speed-up bound's chart, where benched."""
+    charts = {measure.chart_name: outcome_chart(measure) for subject in subjects for measure in subject.measures}
+    for subject in subjects:
+        if subject.bound:
+            charts[SPEEDUP_CHART] = speedup_chart(subject.bound)
+    return charts
 
 
 def styles() -> dict[str, Any]:

@@ -9,6 +9,9 @@ the record), and, per workload, every timed run (warm-up runs are not in it):
   ``prefill_s`` (prompt to first token) and ``decode_s`` (the other ``new_tokens - 1`` steps) per run,
   and the energy of the timed runs when codecarbon measured it.
 
+Its peak memory over all workloads (``memory_peak_bytes``) and weight bytes are stored under the
+workload ``memory``.
+
 The quantities are computed here from the runs, the same way for the writer and every reader:
 prefill tokens/s = B x P / prefill_s; time to first token = prefill_s; whole answer =
 prefill_s + decode_s; decode tokens/s = B x (new_tokens - 1) / decode_s; joules per token =
@@ -29,6 +32,9 @@ FORMAT = "catalogue-bench"
 #: The key that marks a file of ``catalogue bench``, and the layout version it holds.
 MARKER = "glu_catalogue_bench"
 LAYOUT_VERSION = 1
+
+#: The workload of the figures that belong to the whole level, not to one workload (peak memory, weight bytes).
+WHOLE_LEVEL_WORKLOAD = "memory"
 
 #: Joules in a kilowatt-hour.
 JOULES_PER_KWH = 3.6e6
@@ -83,9 +89,14 @@ def read_catalogue_bench(path: Path, sha256: str, document: dict[str, Any]) -> R
         return reading
     measurement = document.get("measurement")
     claim = Claim(where="measurement", record=document.get("record") if isinstance(document.get("record"), str) else None)
-    if not isinstance(measurement, dict) or claim.record is None:
-        reading.problem("-", "record", "the record and its measurement", document.get("record"), "the file does not name the record it measured", "outcome-link")
+    if claim.record is None:
+        reading.problem("-", "record", "the record it measured (MODEL@PCT)", document.get("record"), "the file does not name the record it measured", "outcome-link")
         return reading
+    if not isinstance(measurement, dict):
+        reading.problem(claim.record, "measurement", "an object: how the level was measured", type(measurement).__name__, "the file does not say how it was measured", "outcome-nature")
+        return reading
+    if "summary" in document and not isinstance(document["summary"], dict):
+        reading.problem(claim.record, "summary", "an object: workload -> quantity -> statistics", type(document["summary"]).__name__, "the summary cannot be read", "outcome-nature")
     claim.kept_indices_sha256 = measurement.get("kept_indices_sha256")
     claim.total_parameters = claim.read("measurement.total_parameters", document.get("total_parameters"), whole, "a whole number of parameters")
     claim.weight_bytes = claim.read("measurement.weights_bytes", document.get("weights_bytes"), whole, "a whole number of bytes")
@@ -93,15 +104,17 @@ def read_catalogue_bench(path: Path, sha256: str, document: dict[str, Any]) -> R
     reading.groups.append(group)
     try:
         computed = summary_of(document)
-    except (KeyError, TypeError, ValueError) as error:
+    except (KeyError, TypeError, ValueError) as error:  # the workloads' values are left out; the level's memory is still read
         reading.problem(claim.record, "workloads", "runs with their seconds", "-", f"the runs cannot be read ({error})", "outcome-nature")
-        return reading
-    for index, workload in enumerate(document["workloads"]):
-        _workload_values(reading, group, workload, index, computed[workload["name"]], document.get("summary", {}).get(workload["name"], {}), measurement)
+        computed = None
+    for index, workload in enumerate(document["workloads"] if computed is not None else ()):
+        _workload_values(reading, group, workload, index, computed[workload["name"]], _summary_of(document, workload["name"]), measurement)
     for quantity in ("memory_peak_bytes", "weights_bytes"):
         value = number(document.get(quantity))
-        if value is not None:
-            shape = {"name": "model", "task": None, "batch_size": None, "prompt_count": None, "max_new_tokens": None}
+        if value is None and document.get(quantity) is not None:
+            reading.problem(claim.record, quantity, "a number of bytes", document.get(quantity), "not a number", "outcome-nature")
+        elif value is not None:
+            shape = {"name": WHOLE_LEVEL_WORKLOAD, "task": None, "batch_size": None, "prompt_count": None, "max_new_tokens": None}
             reading.groups[0].values.append({**efficiency_value(reading, shape, quantity, value, quantity), "measurement": measurement})
     return reading
 
@@ -116,7 +129,8 @@ def _workload_values(
     }  # fmt: skip
     seeds = [int(seed) for seed in workload.get("seeds", [])]
     for quantity, stats in computed.items():
-        stated = written.get(quantity, {}).get("median")
+        stated = written.get(quantity)
+        stated = stated.get("median") if isinstance(stated, dict) else stated
         if stated is not None and not _close(stated, stats["median"]):
             reading.problem(group.claim.record, f"summary.{workload['name']}.{quantity}.median", stats["median"], stated, "the summary is not what the file's runs give", "outcome-consistency")
         runs = {"count": stats["count"], "aggregate": "median", "median": stats["median"], "mean": stats["mean"], "std": stats["std"],
@@ -132,6 +146,13 @@ def _workload_values(
         meter = energy.get("meter") if isinstance(energy.get("meter"), dict) else None
         group.values.append({**efficiency_value(reading, shape, "energy_raw_kwh", kwh / len(workload["runs"]), f"{where}.energy.kwh", runs, meter), "measurement": measurement})
         group.values.append({**efficiency_value(reading, shape, "joules_per_token", kwh * JOULES_PER_KWH / tokens, f"{where}.energy.joules_per_token", None, meter), "measurement": measurement})
+
+
+def _summary_of(document: dict[str, Any], workload: str) -> dict[str, Any]:
+    """The file's own summary of one workload (empty where it has none or it is not an object)."""
+    summary = document.get("summary")
+    written = summary.get(workload) if isinstance(summary, dict) else None
+    return written if isinstance(written, dict) else {}
 
 
 def _close(a: Any, b: float) -> bool:

@@ -42,23 +42,22 @@ class Speedup:
 
 
 def speedups(outcomes: Iterable) -> list[Speedup]:
-    """Every bench-measured level with a baseline measured the same way (machine, settings, dtype), by model and level."""
+    """Every bench-measured level with a baseline measured the same way (machine, device, dtype, tokens generated), by model and level."""
     decode: dict[tuple, EfficiencyOutcome] = {}
     weights: dict[tuple, EfficiencyOutcome] = {}
     for outcome in outcomes:
         if not isinstance(outcome, EfficiencyOutcome) or outcome.measurement is None or outcome.measurement.tool != "catalogue bench":
             continue
-        m = outcome.measurement
-        key = (outcome.base_model, outcome.pruning_pct, m.machine, m.device, m.dtype, outcome.workload.batch_size if outcome.workload.name != "model" else None)
+        how = (outcome.measurement.machine, outcome.measurement.device, outcome.measurement.dtype)
         if outcome.workload.name == BOUND_WORKLOAD and outcome.quantity == "decode_tokens_per_s":
-            decode[key[:5]] = outcome
+            decode[(outcome.base_model, outcome.pruning_pct, *how, outcome.workload.max_new_tokens)] = outcome
         elif outcome.quantity == "weights_bytes":
-            weights[key[:5]] = outcome
+            weights[(outcome.base_model, outcome.pruning_pct, *how)] = outcome
     found = []
     for key, outcome in sorted(decode.items(), key=lambda item: (item[0][0], item[0][1])):
-        model, _pct, *how = key
-        baseline = decode.get((model, 0, *how))
-        size, baseline_size = weights.get(key), weights.get((model, 0, *how))
+        model, _pct, *how, tokens = key
+        baseline = decode.get((model, 0, *how, tokens))
+        size, baseline_size = weights.get(key[:-1]), weights.get((model, 0, *how))
         if baseline is None or size is None or baseline_size is None:
             continue
         found.append(

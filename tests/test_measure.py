@@ -13,7 +13,6 @@ stored when the run died is stored by the next run without measuring again.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import os
@@ -28,7 +27,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO, load_json, run_cli
 from lm_eval_tasks import TASK, TINY, save_tokenizer, write_task
-from tiny_models import ENTRIES, write_registry
+from tiny_models import scratch_environment
 
 pytestmark = [pytest.mark.torch, pytest.mark.xdist_group("measure")]  # one worker builds the checkpoint and evaluates it once
 
@@ -41,15 +40,8 @@ SLOW = "slow/llama"
 
 def scratch_env(root: Path) -> dict[str, str]:
     """A registry of the tiny models and ``SLOW`` in ``root``, no checkpoints to discover, lm-eval offline."""
-    registry = write_registry(root / "registry")
-    slow = copy.deepcopy(ENTRIES["tiny/llama"])
-    slow["config"].update(intermediate_size=8192, num_hidden_layers=24)
-    slow["size_label"] = "26M"
-    source = [{"repo": "catalogue/tests", "path": "tests/test_measure.py", "provides": "a slow test architecture"}]
-    (registry / "slow__llama.json").write_text(json.dumps({"model_id": SLOW, **slow, "sources": source}, indent=2))
-    env = {**os.environ, "CATALOGUE_REGISTRY_DIR": str(registry), "HF_HOME": str(root / "hf-home"), "HF_DATASETS_OFFLINE": "1"}
-    env.pop("CATALOGUE_CHECKPOINTS", None)
-    return env
+    env = scratch_environment(root, SLOW, intermediate_size=8192, layers=24, size_label="26M", why="a slow bench architecture")
+    return {**env, "HF_DATASETS_OFFLINE": "1"}
 
 
 def ok(completed: subprocess.CompletedProcess) -> subprocess.CompletedProcess:

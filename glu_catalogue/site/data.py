@@ -128,12 +128,14 @@ def styles() -> dict[str, Any]:
 
 
 def render_data_file(registry: Mapping[str, ModelEntry], paged: set[str], specs: list[PlotSpec], subjects: list[Subject]) -> str:
-    """The text of ``DATA_FILE``: a comment with the generated-file marker, then one assignment."""
-    document = {
-        "planner": planner_data(registry, paged),
-        "charts": chart_data(specs),
-        "outcome_charts": outcome_chart_data(subjects),
-        "styles": styles(),
-    }
+    """The text of ``DATA_FILE``: a comment with the generated-file marker, then one assignment (outcome charts one per line)."""
+    document = {"planner": planner_data(registry, paged), "charts": chart_data(specs), "styles": styles()}
     text = json.dumps(document, indent=1, ensure_ascii=False, allow_nan=False)
+    # One line per outcome chart: every page loads this file, and the charts' points grow with the outcomes
+    # (indented, they would double it); a stale chart is still one line named by `catalogue verify`.
+    charts = ",\n".join(
+        f"  {json.dumps(name)}: {json.dumps(chart, separators=(',', ':'), ensure_ascii=False, allow_nan=False)}"
+        for name, chart in outcome_chart_data(subjects).items()
+    )
+    text = text[: text.rindex("}")].rstrip() + f',\n "outcome_charts": {{\n{charts}\n }}\n}}'
     return f"// {GENERATED_MARKER.removeprefix('<!-- ').removesuffix(' -->')}\nwindow.CATALOGUE_DATA = {text};\n"

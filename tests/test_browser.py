@@ -18,7 +18,10 @@ import pytest
 from conftest import DATA, REPO, run_cli
 from site_browser import built_and_served, launch, missing_browser, page_urls
 
+from glu_catalogue.core.speedup import speedups
 from glu_catalogue.planning.planner import plan
+from glu_catalogue.site.speedup_view import CHART_NAME as SPEEDUP_CHART
+from glu_catalogue.store.outcomes_files import read_outcomes
 from glu_catalogue.store.registry import load_registry
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser"), pytest.mark.skipif(missing_browser() is not None, reason=missing_browser() or "")]
@@ -585,7 +588,7 @@ def test_outcome_charts_plot_the_outcomes_at_their_records_ratios(site, browser,
     url, folder = site
     errors: list[str] = []
     page = new_page(browser, PHONE, scheme, errors)
-    plotted, problems = [], []
+    plotted, problems, bound_charts = [], [], []
     addresses = outcome_page_urls(folder, url)
     assert addresses, "the sitemap has no outcome page"
     for address in addresses:
@@ -594,6 +597,9 @@ def test_outcome_charts_plot_the_outcomes_at_their_records_ratios(site, browser,
         if page.evaluate("document.documentElement.scrollWidth - window.innerWidth") > 0:
             problems.append(f"{address}: scrolls sideways at 390 px")
         for chart in page.evaluate(OUTCOME_CHARTS):
+            if chart["name"] == SPEEDUP_CHART:  # derived from the outcomes, not one: checked on its own
+                bound_charts.append(chart)
+                continue
             assert chart["palette"] == scheme and chart["labels"] == [series["label"] for series in chart["series"]], chart["name"]
             measure = chart["measure"]
             for series in chart["series"]:
@@ -606,6 +612,16 @@ def test_outcome_charts_plot_the_outcomes_at_their_records_ratios(site, browser,
     page.context.close()
     expected = [(item.kind, item.subject, item.label, item.model, item.pct, item.ratio, item.value, item.spread) for item in shown_outcomes()]
     assert sorted(plotted, key=repr) == sorted(expected, key=repr)
+    [bound] = bound_charts
+    assert bound["palette"] == scheme and bound["labels"] == [series["label"] for series in bound["series"]] + ["no speed-up"]
+    drawn = {}
+    for series in bound["series"]:
+        assert sorted(map(tuple, series["plotted"])) == sorted(map(tuple, series["points"])), series["label"]
+        for (_, value), pct in zip(series["points"], series["pcts"]):
+            drawn[(series["model"], series["label"].endswith("(weight bytes)"), pct)] = value
+    rows = speedups(read_outcomes(DATA).outcomes)
+    expected_bound = {(row.base_model, is_bound, row.pruning_pct): row.bound if is_bound else row.measured for row in rows for is_bound in (False, True)}
+    assert drawn.keys() == expected_bound.keys() and all(drawn[key] == pytest.approx(value) for key, value in expected_bound.items())
     assert not problems, problems
     assert not errors, errors
 

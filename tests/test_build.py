@@ -266,7 +266,7 @@ def test_loading_asks_for_safetensors_only(registry, tmp_path, monkeypatch):
 
     calls = []
     monkeypatch.setattr(AutoModelForCausalLM, "from_pretrained", lambda *args, **kwargs: calls.append(kwargs) or (None, {}))
-    generate._materialise(get_model("tiny/llama"), WeightsSource(kind="hub", location="org/name"), None, "cpu")
+    generate.materialise(get_model("tiny/llama"), WeightsSource(kind="hub", location="org/name"), None, "cpu")
     assert calls[0]["use_safetensors"] is True and calls[0]["output_loading_info"] is True
 
 

@@ -373,6 +373,22 @@ def check_outcome_chart_table(table: Table, seen: list) -> None:
         seen.append(item)
 
 
+def check_speedup_table(table: Table, seen: set) -> None:
+    """The decode speed-up beside its bound: each benched level's decode-b1 tokens/s from outcomes.json, its speed-up over
+    the 0 % level's, and the bound, the 0 % level's weight bytes over its own, as stored."""
+    stored = [o for o in load_json(DATA / "outcomes.json")["outcomes"] if (o.get("measurement") or {}).get("tool") == "catalogue bench"]
+    decode = {(o["base_model"], o["pruning_pct"]): o["value"] for o in stored if o["workload"]["name"] == "decode-b1" and o["quantity"] == "decode_tokens_per_s"}
+    weights = {(o["base_model"], o["pruning_pct"]): o["value"] for o in stored if o["quantity"] == "weights_bytes"}
+    for (model, pct, ratio_text, tokens, measured, bound), links in zip(table.rows, table.row_links):
+        [model_id] = links[0]
+        key = (model_id, int(pct))
+        assert model == model_id.split("/")[-1] and ratio_text == f"{fmt(SUCCESSFUL[key].pruned_architecture.expansion_rate)}x"
+        assert tokens == f"{decode[key]:.7g}" and measured == f"x{decode[key] / decode[(model_id, 0)]:.2f}"
+        assert bound == f"x{weights[(model_id, 0)] / weights[key]:.2f}"
+        seen.add(key)
+    assert seen == set(decode), "every benched level is in the table"
+
+
 def check_model_outcomes_table(table: Table, seen: list) -> None:
     """A model page's outcomes: each row one outcome of that model at a level, as the JSON has it."""
     by_key = _shown_by_key()
@@ -480,6 +496,8 @@ def test_every_table_cell_of_the_built_site_equals_the_data(site):
                 check_outcomes_index_table(table)
             elif header[:4] == ("Model", "Pruning %", "Expansion Ratio", "Value"):
                 check_outcome_chart_table(table, outcomes_seen)
+            elif header == ("Model", "Pruning %", "Expansion Ratio", "Decode tokens/s", "Measured speed-up", "Bound (weight bytes)"):
+                check_speedup_table(table, set())
             elif header == ("Pruning %", "Expansion Ratio", "Task", "Metric", "Value", "Stderr", "Source"):
                 check_model_outcomes_table(table, outcomes_on_models)
             elif header == ("Record", "What", "Value", "Reason", "Kind", "Where", "File"):

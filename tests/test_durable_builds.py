@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO, run_cli
-from tiny_models import ENTRIES, write_registry
+from tiny_models import scratch_environment
 
 pytestmark = pytest.mark.torch
 
@@ -33,15 +33,7 @@ VOLATILE = {"created_at", "wall_time_s", "peak_memory_bytes"}
 
 def scratch_registry(directory: Path) -> dict[str, str]:
     """The environment of a registry of the tiny models and ``SLOW``, without checkpoints to discover."""
-    registry = write_registry(directory / "registry")
-    slow = copy.deepcopy(ENTRIES["tiny/llama"])
-    slow["config"].update(intermediate_size=16384, num_hidden_layers=48)
-    slow["size_label"] = "151M"
-    source = [{"repo": "catalogue/tests", "path": "tests/test_durable_builds.py", "provides": "a slow test architecture"}]
-    (registry / "slow__llama.json").write_text(json.dumps({"model_id": SLOW, **slow, "sources": source}, indent=2))
-    env = {**os.environ, "CATALOGUE_REGISTRY_DIR": str(registry), "HF_HOME": str(directory / "hf-home")}
-    env.pop("CATALOGUE_CHECKPOINTS", None)
-    return env
+    return scratch_environment(directory, SLOW, intermediate_size=16384, layers=48, size_label="151M", why="a slow test architecture")
 
 
 def build_command(data: Path, *args: str) -> list[str]:

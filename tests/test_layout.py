@@ -1,4 +1,4 @@
-"""The package's layout rules, as tests: no import cycles, torch only in generate/, the verifier apart
+"""The package's layout rules, as tests: no import cycles, torch only in generate/ and measure/, the verifier apart
 from the site, and the README's tree naming every module."""
 
 from __future__ import annotations
@@ -120,15 +120,19 @@ def test_each_part_imports_only_what_it_may(part, may_import):
             assert {subpackage(target) for target in targets if not ancestor(target, name)} <= may_import | LEAVES, (name, targets)
 
 
-@pytest.mark.parametrize("part", [part for part in SUBPACKAGES if part != "generate"] + ["generate"])
-def test_only_generate_imports_torch(part):
-    """Importing every module of a part but generate/ leaves torch, transformers and optipfair out of sys.modules.
+#: The parts that may import torch at module level, and their modules that must not (the package and its stdlib modules).
+TORCH_PARTS = {"generate": ("generate", ".weights", ".memory"), "measure": ("measure", ".machine", ".settings")}
 
-    generate/ itself may import them, but its package and its stdlib modules (weights, memory) must not.
+
+@pytest.mark.parametrize("part", SUBPACKAGES)
+def test_only_generate_and_measure_import_torch(part):
+    """Importing every module of a part but generate/ and measure/ leaves torch, transformers and optipfair out of sys.modules.
+
+    generate/ and measure/ may import them, but their packages and their stdlib modules must not.
     """
     names = [name for name in MODULES if subpackage(name) == part]
-    if part == "generate":
-        names = [name for name in names if name.endswith(("generate", ".weights", ".memory"))]
+    if part in TORCH_PARTS:
+        names = [name for name in names if name.endswith(TORCH_PARTS[part])]
     code = "import sys\n" + "".join(f"import {name}\n" for name in names) + f"print(sorted({{m.split('.')[0] for m in sys.modules}} & {set(HEAVY)!r}))"
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
     assert completed.returncode == 0, completed.stderr[-2000:]

@@ -41,6 +41,8 @@ HUGE = 10**400
 LM_EVAL = FIXTURES / "lm_eval" / "results_2026-01-21T03-44-18.458309.json"
 STUDY_JSON = DATA / "sources" / "study" / "llama_1b_complete_results_latest.json"
 STUDY_CSV = DATA / "sources" / "study" / "llama_1b_results_latest.csv"
+#: A shipped file of ``catalogue bench`` (SmolLM2-135M at 40 %, this machine's CPU).
+BENCH = DATA / "measurements" / "bench" / "HuggingFaceTB__SmolLM2-135M" / "pruned-40pct" / "bench_results.json"
 #: The record the lm-eval template is pointed at, and its parameter count (so the file checks clean).
 LM_EVAL_MODEL, LM_EVAL_PARAMETERS = "meta-llama/Llama-3.2-1B", 1_235_814_400
 TASK = "math_perturbed_full"
@@ -97,6 +99,10 @@ def study_csv_with(line: int, column: str, value: str) -> Callable[[Path], Path]
         return folder / "llama_1b_results_edited.csv"
 
     return make
+
+
+def bench_set(path: str, value: Any) -> Callable[[Path], Path]:
+    return _json_file("bench_edited.json", lambda: json.loads(BENCH.read_text()), lambda document: set_in(document, path, value))
 
 
 def text_file(name: str, content: str | bytes | Callable[[], str]) -> Callable[[Path], Path]:
@@ -249,6 +255,8 @@ UNUSABLE = {
     "study: a pruning % beyond any float": (study_set("models_evaluated|baseline|pruning_pct", HUGE), "the catalogue has no record meta-llama/Llama-3.2-1B@1000"),
     "study CSV: no model name": (study_csv_with(28, "model", ""), "(line 28): the file does not name its model"),
     "study CSV: a negative pruning %": (study_csv_with(28, "pruning_pct", "-10"), "no record meta-llama/Llama-3.2-1B@-10"),
+    "bench: a record the catalogue lacks": (bench_set("record", "me/nope@0"), "the catalogue has no record me/nope@0"),
+    "bench: a device that is a number": (bench_set("measurement|device", 5), "measurement.device: Input should be a valid string"),
 }
 
 
@@ -341,6 +349,18 @@ WRONG_VALUES: dict[str, tuple[Callable[[Path], Path], set[str], str, tuple[str, 
     "study CSV: a pruning % that is text": (study_csv_with(28, "pruning_pct", "ten"), {"line 28, column pruning_pct"}, "outcome-claim", ("line 28,",)),
     "study CSV: a pruning % that is a fraction": (study_csv_with(28, "pruning_pct", "20.5"), {"line 28, column pruning_pct"}, "outcome-claim", ("line 28,",)),
     "study CSV: a row without its task": (study_csv_with(15, "task", ""), {"line 15, column task"}, "outcome-nature", ("line 15,",)),
+    # catalogue bench: its runs, its summary, what it claims of the model it measured
+    "bench: a run's seconds below 0": (bench_set("workloads|0|runs|0|prefill_s", -1), {"workloads"}, "outcome-nature", ("workloads",)),
+    "bench: workloads a string": (bench_set("workloads", "fast"), {"workloads"}, "outcome-nature", ("workloads",)),
+    "bench: a batch size that is text": (bench_set("workloads|2|batch_size", "x"), {"workloads"}, "outcome-nature", ("workloads",)),
+    "bench: a summary other than its runs": (
+        bench_set("summary|decode-b1|decode_tokens_per_s|median", 1.0), {"summary.decode-b1.decode_tokens_per_s.median"}, "outcome-consistency", (),
+    ),
+    "bench: a summary that is a list": (bench_set("summary", []), {"summary"}, "outcome-nature", ()),
+    "bench: a peak memory that is NaN": (bench_set("memory_peak_bytes", float("nan")), {"memory_peak_bytes"}, "outcome-nature", ("memory_peak_bytes",)),
+    "bench: energy that cannot be read": (bench_set("workloads|2|energy", {"kwh": "x"}), {"workloads[2].energy"}, "outcome-nature", ("workloads[2].energy",)),
+    "bench: neurons other than the record's": (bench_set("measurement|kept_indices_sha256", "0" * 64), {"measurement.kept_indices_sha256"}, "outcome-claim", ("workloads",)),
+    "bench: a parameter count other than the record's": (bench_set("total_parameters", 5), {"measurement.model_num_parameters"}, "outcome-claim", ("workloads",)),
 }
 
 

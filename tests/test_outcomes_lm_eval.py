@@ -19,57 +19,9 @@ from pathlib import Path
 import pytest
 
 from conftest import load_json, run_cli
+from lm_eval_tasks import TINY, save_tokenizer, write_task
 
 pytestmark = [pytest.mark.torch, pytest.mark.xdist_group("lm-eval")]  # one worker builds the checkpoints and runs lm-eval once
-
-TINY = {
-    "model_type": "llama", "hidden_size": 64, "intermediate_size": 256, "num_hidden_layers": 2, "num_attention_heads": 4,
-    "num_key_value_heads": 2, "vocab_size": 64, "tie_word_embeddings": False, "max_position_embeddings": 128,
-    "bos_token_id": 1, "eos_token_id": 2, "pad_token_id": 0,
-}  # fmt: skip
-
-WORDS = ["<pad>", "<s>", "</s>", "<unk>"] + [f"w{index}" for index in range(60)]
-
-TASK_YAML = """\
-task: tiny_choice
-dataset_path: json
-dataset_kwargs:
-  data_files:
-    test: {data}
-test_split: test
-output_type: multiple_choice
-doc_to_text: "{{{{question}}}}"
-doc_to_choice: "{{{{choices}}}}"
-doc_to_target: "{{{{answer}}}}"
-metric_list:
-  - metric: acc
-    aggregation: mean
-    higher_is_better: true
-metadata:
-  version: 1.0
-"""
-
-
-def save_tokenizer(directory: Path) -> None:
-    """A word-level tokenizer over ``WORDS``, saved as transformers saves one."""
-    from tokenizers import Tokenizer, models, pre_tokenizers
-    from transformers import PreTrainedTokenizerFast
-
-    tokenizer = Tokenizer(models.WordLevel({word: index for index, word in enumerate(WORDS)}, unk_token="<unk>"))
-    tokenizer.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    fast = PreTrainedTokenizerFast(tokenizer_object=tokenizer, bos_token="<s>", eos_token="</s>", unk_token="<unk>", pad_token="<pad>")
-    fast.save_pretrained(directory)
-
-
-def write_task(directory: Path) -> Path:
-    """A multiple-choice task of 12 questions in a local YAML file over local JSON lines."""
-    directory.mkdir(parents=True, exist_ok=True)
-    data = directory / "tiny_choice.jsonl"
-    rows = [{"question": f"w{i} w{i + 1} w{i + 2}", "choices": [f" w{i + 3}", f" w{i + 7}"], "answer": i % 2} for i in range(12)]
-    data.write_text("".join(json.dumps(row) + "\n" for row in rows))
-    (directory / "tiny_choice.yaml").write_text(TASK_YAML.format(data=data))
-    return directory
-
 
 def evaluate(checkpoint: Path, tasks_dir: Path, output: Path) -> subprocess.Popen:
     """lm-eval's command line on ``checkpoint``, writing its results file under ``output`` (started, not awaited)."""

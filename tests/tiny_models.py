@@ -76,6 +76,25 @@ def write_registry(directory: Path) -> Path:
     return directory
 
 
+def scratch_environment(directory: Path, slow_id: str, intermediate_size: int, layers: int, size_label: str, why: str) -> dict[str, str]:
+    """The environment of a scratch registry: the tiny models and ``slow_id``, a tiny Llama widened and deepened to take seconds.
+
+    No checkpoints to discover (``CATALOGUE_CHECKPOINTS`` unset) and a Hugging Face home of its own.
+    """
+    import copy
+    import os
+
+    registry = write_registry(directory / "registry")
+    slow = copy.deepcopy(ENTRIES["tiny/llama"])
+    slow["config"].update(intermediate_size=intermediate_size, num_hidden_layers=layers)
+    slow["size_label"] = size_label
+    source = [{"repo": "catalogue/tests", "path": "tests/tiny_models.py", "provides": why}]
+    (registry / f"{slow_id.replace('/', '__')}.json").write_text(json.dumps({"model_id": slow_id, **slow, "sources": source}, indent=2))
+    env = {**os.environ, "CATALOGUE_REGISTRY_DIR": str(registry), "HF_HOME": str(directory / "hf-home")}
+    env.pop("CATALOGUE_CHECKPOINTS", None)
+    return env
+
+
 def save_checkpoint(
     model_id: str, directory: Path, seed: int = 0, dtype_name: str = "float32", ties: bool = False, **save_options
 ) -> Path:

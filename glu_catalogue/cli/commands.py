@@ -38,7 +38,9 @@ def main() -> None:
 def _register_commands() -> None:
     """Each command lives in its own module under ``cli/``; the group is assembled here."""
     from .add import add
+    from .bench import bench
     from .build import build
+    from .evaluate import evaluate
     from .inspect import inspect
     from .merge import merge
     from .plan import models, plan
@@ -46,7 +48,7 @@ def _register_commands() -> None:
     from .site import docs, schemas
     from .verify import verify
 
-    for command in (verify, inspect, schemas, docs, build, add, models, plan, results, merge):
+    for command in (verify, inspect, schemas, docs, build, add, models, plan, results, merge, evaluate, bench):
         cli.add_command(command)
 
 

@@ -5,8 +5,9 @@ value, its standard error (None where the harness gave ``"N/A"``), n-shot, sampl
 harness and its version, the task's version or hash. An ``EfficiencyOutcome`` is one (record,
 workload, quantity) of an efficiency run: the quantity's unit is in its name (``energy_net_kwh``,
 ``joules_per_token``, ``throughput_tokens_per_s``, ``latency_first_token_ms``, ...), the value is
-the mean of the runs, and ``runs`` holds their count, spread, extremes and seeds. Every outcome
-names the record it measured (``MODEL@PCT``) and its source: the file's path and sha256, its
+the mean of the runs (``catalogue bench``: their median, ``runs.aggregate`` says which), and ``runs`` holds their count, spread, extremes and seeds. Every outcome
+names the record it measured (``MODEL@PCT``), how the catalogue measured it where it did
+(``Measurement``: ``catalogue evaluate`` and ``catalogue bench``) and its source: the file's path and sha256, its
 format, and where in the file the value stands.
 
 ``OutcomesFile`` is ``data/outcomes.json``: the outcomes, and the values left out with the reason.
@@ -26,14 +27,15 @@ OUTCOMES_SCHEMA_VERSION = "1.0"
 
 #: The formats the readers know, by name.
 SourceFormat = Literal[
-    "lm-eval-results", "study-capability-json", "study-capability-csv", "study-carbon-json", "study-carbon-run", "codecarbon-csv"
-]
+    "lm-eval-results", "study-capability-json", "study-capability-csv", "study-carbon-json", "study-carbon-run", "codecarbon-csv",
+    "catalogue-bench",
+]  # fmt: skip
 
 #: Efficiency quantities, each with its unit in its name.
 Quantity = Literal[
     "energy_net_kwh", "energy_raw_kwh", "energy_idle_kwh", "joules_per_token", "throughput_tokens_per_s",
     "latency_first_token_ms", "latency_whole_answer_ms", "memory_peak_gib", "model_size_gib", "duration_s",
-    "emissions_kg_co2eq",
+    "emissions_kg_co2eq", "prefill_tokens_per_s", "decode_tokens_per_s", "memory_peak_bytes", "weights_bytes",
 ]  # fmt: skip
 
 
@@ -44,6 +46,31 @@ class OutcomeSource(StrictModel):
     sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
     format: SourceFormat
     location: str = Field(description="Where in the file: a JSON path (models_evaluated.baseline.results.mmlu.accuracy) or a CSV line")
+
+
+class Measurement(StrictModel):
+    """How ``catalogue evaluate`` or ``catalogue bench`` measured a value: the pruned model as made, where, with what.
+
+    ``kept_indices_sha256`` is the digest of the neurons the measured model kept, equal to its
+    record's; ``inputs_sha256`` hashes what was asked (tasks, shots, limit, workloads, dtype, weights),
+    so a second run with the same inputs knows the value is there. Random-init weights are said in
+    ``weights`` and ``note``: their scores measure nothing about the real model.
+    """
+
+    tool: Literal["catalogue evaluate", "catalogue bench"]
+    catalogue_version: str
+    inputs_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    kept_indices_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    weights: Literal["checkpoint", "hub", "random-init"]
+    weights_source: str
+    weights_revision: str | None = None
+    seed: int | None = Field(default=None, description="The random-init weights' seed (None for real weights)")
+    device: str
+    dtype: str
+    machine: str = Field(description="The machine: processor, cores, memory, accelerator")
+    seeds: dict[str, int] = Field(default_factory=dict, description="The harness's or the prompts' random seeds, by name")
+    versions: dict[str, str] = Field(default_factory=dict, description="torch, transformers, optipfair, lm-eval, codecarbon")
+    note: str | None = None
 
 
 class ScoreOutcome(StrictModel):
@@ -65,6 +92,7 @@ class ScoreOutcome(StrictModel):
     harness_version: str | None = None
     task_version: str | None = None
     task_hash: str | None = None
+    measurement: Measurement | None = Field(default=None, description="How catalogue evaluate measured it (None: read from a file made elsewhere)")
     source: OutcomeSource
 
 
@@ -79,10 +107,12 @@ class Workload(StrictModel):
 
 
 class Runs(StrictModel):
-    """The runs a value aggregates: their count, mean, standard deviation, extremes, seeds, outliers left out."""
+    """The runs a value aggregates: their count, mean or median, standard deviation, extremes, seeds, outliers left out."""
 
     count: NonNegativeInt
+    aggregate: Literal["mean", "median"] = Field(default="mean", description="Which of the runs' statistics the outcome's value is")
     mean: float | None = None
+    median: float | None = None
     std: float | None = None
     min: float | None = None
     max: float | None = None
@@ -112,6 +142,7 @@ class EfficiencyOutcome(StrictModel):
     value: float
     runs: Runs | None = None
     meter: EnergyMeter | None = None
+    measurement: Measurement | None = Field(default=None, description="How catalogue bench measured it (None: read from a file made elsewhere)")
     source: OutcomeSource
 
 

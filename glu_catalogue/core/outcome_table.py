@@ -20,7 +20,7 @@ OUTCOME_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("task", "string", "lm-eval task, or the efficiency workload's name"),
     ("measure", "string", "the metric (score) or the quantity with its unit (efficiency)"),
     ("filter", "string", "lm-eval's filter of the metric (none, strict-match, ...); empty for efficiency"),
-    ("value", "number", "the value (an efficiency quantity: the mean of its runs)"),
+    ("value", "number", "the value (an efficiency quantity: the mean of its runs, or their median where measured by catalogue bench)"),
     ("stderr", "number", "lm-eval's standard error; empty where none was given"),
     ("n_shot", "integer", "few-shot examples"),
     ("n_samples", "integer", "samples evaluated"),
@@ -30,6 +30,8 @@ OUTCOME_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("runs", "integer", "efficiency: the runs the value aggregates"),
     ("runs_std", "number", "efficiency: standard deviation over the runs, as the file gives it"),
     ("harness_version", "string", "lm-evaluation-harness's version, where the file gives it"),
+    ("measured_by", "string", "catalogue evaluate or catalogue bench; empty: read from a file made elsewhere"),
+    ("weights", "string", "the weights measured (checkpoint, hub, random-init: a score of random-init weights measures nothing); empty where unknown"),
     ("source_format", "string", "the format of the file the value was read from"),
     ("source_path", "string", "that file, as it was given"),
     ("source_sha256", "string", "sha256 of that file's bytes"),
@@ -54,6 +56,8 @@ def outcome_row(outcome: ScoreOutcome | EfficiencyOutcome) -> list[Any]:
             "prompt_count": workload.prompt_count, "max_new_tokens": workload.max_new_tokens,
             "runs": outcome.runs.count if outcome.runs else None, "runs_std": outcome.runs.std if outcome.runs else None,
         }  # fmt: skip
+    if outcome.measurement is not None:
+        cells.update(measured_by=outcome.measurement.tool, weights=outcome.measurement.weights)
     source = outcome.source
     cells.update(source_format=source.format, source_path=source.path, source_sha256=source.sha256, source_location=source.location)
     return [cells.get(name) for name in OUTCOME_COLUMN_NAMES]

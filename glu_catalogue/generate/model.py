@@ -107,14 +107,14 @@ def build_model(
     device, dtype = settings.device, DTYPES[settings.dtype]
     shape = entry.architecture
     whole_bytes = model_bytes(entry, settings.dtype)
-    _check_fits(entry.model_id, whole_bytes, device)
+    check_fits(entry.model_id, whole_bytes, device)
     try:
         config_digest = config_sha256(entry.config, weights)
     except ReadError as error:
         raise ModelFailed(f"checkpoint {weights.location}: cannot read config.json ({error.message})") from None
     memory.reset_peak(device)
     started = time.perf_counter()
-    model = _materialise(entry, weights, dtype, device)
+    model = materialise(entry, weights, dtype, device)
     try:
         baseline = count_parameters(model)
         expected = formulas.total_parameters(shape)
@@ -168,7 +168,7 @@ def make_records(
     build_path: str,
 ) -> list[ExpansionRecord]:
     """One record per measured level, with the provenance of this build (``build_path``: in-memory or streaming)."""
-    versions = _versions()
+    versions = library_versions()
     records = []
     for position, count in enumerate(measured):
         provenance = Provenance(
@@ -205,7 +205,7 @@ def _note(weights: WeightsSource, first_level_includes: str | None) -> str | Non
     return "; ".join(parts) or None
 
 
-def _versions() -> dict[str, str]:
+def library_versions() -> dict[str, str]:
     return {
         "optipfair_version": metadata.version("optipfair"),
         "torch_version": torch.__version__,
@@ -213,7 +213,8 @@ def _versions() -> dict[str, str]:
     }
 
 
-def _check_fits(model_id: str, model_bytes: int, device: str) -> None:
+def check_fits(model_id: str, model_bytes: int, device: str) -> None:
+    """``ModelFailed`` when a model of ``model_bytes`` would not fit the device's free memory (with the build's margin)."""
     available = memory.available_bytes(device)
     needed = model_bytes * memory.IN_MEMORY_MARGIN
     if available is not None and needed > available:
@@ -223,7 +224,8 @@ def _check_fits(model_id: str, model_bytes: int, device: str) -> None:
         )
 
 
-def _materialise(entry: ModelEntry, weights: WeightsSource, dtype: torch.dtype, device: str) -> torch.nn.Module:
+def materialise(entry: ModelEntry, weights: WeightsSource, dtype: torch.dtype, device: str) -> torch.nn.Module:
+    """``entry``'s model with ``weights`` (a checkpoint checked first, a hub id, or seeded random weights) on ``device``."""
     if weights.kind == "random-init":
         return random_model(entry, dtype, device, weights.seed or 0)
     from transformers import AutoModelForCausalLM

@@ -64,6 +64,12 @@ def check_claims(reading: Reading, links: Iterable[Link]) -> None:
         where = claim.where
         for place, (value, expected) in claim.unreadable.items():
             reading.problem(link.label, place, expected, value, "the file's claim about its model cannot be read, so it cannot be checked against the record", "outcome-claim")
+        digest = record.provenance.kept_indices_sha256 if record.provenance else None
+        if claim.kept_indices_sha256 is not None and claim.kept_indices_sha256 != digest:
+            reading.problem(
+                link.label, f"{where}.kept_indices_sha256", digest, claim.kept_indices_sha256,
+                "the measured model kept other neurons than the record: it is not the record's model (rebuild, or measure again)", "outcome-claim",
+            )  # fmt: skip
         if claim.pruning_pct is not None and claim.pruning_pct != record.pruning_pct:
             reading.problem(link.label, f"{where}.pruning_pct", record.pruning_pct, claim.pruning_pct, "the file's pruning % is not the record's", "outcome-claim")
         if claim.expansion_ratio is not None:

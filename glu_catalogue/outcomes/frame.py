@@ -2,7 +2,8 @@
 
 One row per outcome, in the order given (``outcomes.json``'s). A nested field is named
 ``parent_field`` (``workload_batch_size``, ``runs_std``, ``meter_idle_power_w``,
-``source_sha256``); a field an outcome does not have (a score's workload, an efficiency value's
+``source_sha256``, ``measurement_device``; ``measurement_seeds`` and ``measurement_versions``
+stay one mapping each); a field an outcome does not have (a score's workload, an efficiency value's
 metric) is empty. ``value`` and ``runs_*`` are in the unit of the ``quantity`` (efficiency) or
 are the ``metric`` itself (score). The record's columns are its pruned architecture: the
 expansion ratio I / H as a factor (``formulas.expansion_ratio``), the widths, the layers and the
@@ -28,7 +29,14 @@ OUTCOME_COLUMNS: tuple[str, ...] = (
     "quantity", "runs_count", "runs_mean", "runs_std", "runs_min", "runs_max", "runs_seeds", "runs_outliers_excluded",
     "meter_tool", "meter_version", "meter_mode", "meter_idle_power_w", "meter_device",
     "source_path", "source_sha256", "source_format", "source_location",
+    "runs_aggregate", "runs_median",
+    "measurement_tool", "measurement_catalogue_version", "measurement_inputs_sha256", "measurement_kept_indices_sha256",
+    "measurement_weights", "measurement_weights_source", "measurement_weights_revision", "measurement_seed",
+    "measurement_device", "measurement_dtype", "measurement_machine", "measurement_seeds", "measurement_versions", "measurement_note",
 )  # fmt: skip
+
+#: Nested fields kept whole, as a mapping in one cell: their keys differ from one outcome to the next.
+WHOLE_MAPPINGS = frozenset({"measurement_seeds", "measurement_versions"})
 
 #: The record's columns: its pruned architecture.
 RECORD_COLUMNS: tuple[str, ...] = ("expansion_ratio", "intermediate_size", "hidden_size", "num_hidden_layers", "total_parameters")
@@ -38,7 +46,7 @@ COLUMNS = OUTCOME_COLUMNS + RECORD_COLUMNS
 #: Columns of counts (pandas' nullable integers, so an empty cell does not turn them into floats).
 INTEGER_COLUMNS = (
     "pruning_pct", "n_shot", "n_samples", "workload_batch_size", "workload_prompt_count", "workload_max_new_tokens",
-    "runs_count", "runs_outliers_excluded", "intermediate_size", "hidden_size", "num_hidden_layers", "total_parameters",
+    "runs_count", "runs_outliers_excluded", "measurement_seed", "intermediate_size", "hidden_size", "num_hidden_layers", "total_parameters",
 )  # fmt: skip
 
 
@@ -46,7 +54,7 @@ def flat_fields(document: Mapping[str, Any], prefix: str = "") -> dict[str, Any]
     """``document`` with its nested mappings flattened: ``{"runs": {"std": 1}}`` -> ``{"runs_std": 1}``."""
     cells: dict[str, Any] = {}
     for key, value in document.items():
-        if isinstance(value, Mapping):
+        if isinstance(value, Mapping) and f"{prefix}{key}" not in WHOLE_MAPPINGS:
             cells.update(flat_fields(value, f"{prefix}{key}_"))
         else:
             cells[f"{prefix}{key}"] = value

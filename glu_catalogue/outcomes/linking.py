@@ -2,7 +2,9 @@
 
 In this order, and never by a guess:
 
-1. ``--record MODEL@PCT`` given: that record (the file must measure one model);
+1. ``--record MODEL@PCT`` given: that record (the file must measure one model); else the record a
+   file of ``catalogue evaluate`` or ``bench`` names, with the digest of the neurons its model kept
+   (``checks`` compares it with the record's);
 2. a checkpoint directory the file names (lm-eval's ``pretrained=``): its safetensors headers are
    inspected and the records of the same architecture (hidden size, layers, MLP width, total) are
    found: exactly one links; several (a base model and its Instruct sibling share every count)
@@ -64,6 +66,8 @@ def link_groups(path: Path, groups: list[ModelGroup], records: Records, registry
 def _link(path: Path, group: ModelGroup, records: Records, registry_ids: set[str]) -> Link:
     claim = group.claim
     where = f"{path} ({claim.where})"
+    if claim.record is not None:
+        return Link(group, _record(where, claim.record, records), "the record and kept-neuron digest the catalogue wrote in it")
     local = _local_directory(claim.repository)
     if local is not None:
         return Link(group, _by_checkpoint(where, local, records), f"the checkpoint {claim.repository}, by its safetensors headers")

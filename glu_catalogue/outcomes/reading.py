@@ -43,6 +43,9 @@ class Claim:
     expansion_ratio_as_written: str | None = None
     total_parameters: int | None = None
     weight_bytes: int | None = None
+    #: The catalogue record a file of ``catalogue evaluate`` or ``bench`` names, and the digest of the neurons its model kept.
+    record: str | None = None
+    kept_indices_sha256: str | None = None
     #: What the file claims in a form that cannot be read: its place -> (the value as written, what was
     #: expected). The checks report each: a claim is never dropped in silence, nor guessed.
     unreadable: dict[str, tuple[Any, str]] = field(default_factory=dict)

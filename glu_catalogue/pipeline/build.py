@@ -418,7 +418,7 @@ def _build_one(
         outcome.error = "out of memory while building: use a machine with more memory, or --dtype bf16"
         return
     except Exception as error:
-        outcome.error = _reason(error)
+        outcome.error = failure_reason(error)
         return
     for record in build.records:
         records[(record.base_model, record.pruning_pct)] = record
@@ -428,7 +428,8 @@ def _build_one(
     outcome.model_bytes = build.model_bytes
 
 
-def _reason(error: Exception) -> str:
+def failure_reason(error: Exception) -> str:
+    """One line saying why a model failed (its error's first line; the type where it is not the catalogue's)."""
     text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     if "out of memory" in text.lower():
         return f"out of memory: {text}"

@@ -29,6 +29,8 @@ from ..store.registry import ModelEntry
 from .links import model_url, row_anchor
 from .markdown import GENERATED_MARKER
 from .outcome_views import SPREAD_DIGITS, VALUE_DIGITS, Measure, Subject
+from .speedup_view import CHART_NAME as SPEEDUP_CHART
+from .speedup_view import speedup_chart
 from .plots import LINESTYLES, PALETTES, PlotSpec
 
 #: Where the data file lives, relative to docs/ (mkdocs.yml loads it on every page).
@@ -112,8 +114,12 @@ def outcome_chart(measure: Measure) -> dict[str, Any]:
 
 
 def outcome_chart_data(subjects: list[Subject]) -> dict[str, Any]:
-    """Per outcome chart name (``Measure.chart_name``): ``outcome_chart`` of it."""
-    return {measure.chart_name: outcome_chart(measure) for subject in subjects for measure in subject.measures}
+    """Per outcome chart name (``Measure.chart_name``): ``outcome_chart`` of it; and the speed-up bound's chart, where benched."""
+    charts = {measure.chart_name: outcome_chart(measure) for subject in subjects for measure in subject.measures}
+    for subject in subjects:
+        if subject.bound:
+            charts[SPEEDUP_CHART] = speedup_chart(subject.bound)
+    return charts
 
 
 def styles() -> dict[str, Any]:
@@ -122,12 +128,14 @@ def styles() -> dict[str, Any]:
 
 
 def render_data_file(registry: Mapping[str, ModelEntry], paged: set[str], specs: list[PlotSpec], subjects: list[Subject]) -> str:
-    """The text of ``DATA_FILE``: a comment with the generated-file marker, then one assignment."""
-    document = {
-        "planner": planner_data(registry, paged),
-        "charts": chart_data(specs),
-        "outcome_charts": outcome_chart_data(subjects),
-        "styles": styles(),
-    }
+    """The text of ``DATA_FILE``: a comment with the generated-file marker, then one assignment (outcome charts one per line)."""
+    document = {"planner": planner_data(registry, paged), "charts": chart_data(specs), "styles": styles()}
     text = json.dumps(document, indent=1, ensure_ascii=False, allow_nan=False)
+    # One line per outcome chart: every page loads this file, and the charts' points grow with the outcomes
+    # (indented, they would double it); a stale chart is still one line named by `catalogue verify`.
+    charts = ",\n".join(
+        f"  {json.dumps(name)}: {json.dumps(chart, separators=(',', ':'), ensure_ascii=False, allow_nan=False)}"
+        for name, chart in outcome_chart_data(subjects).items()
+    )
+    text = text[: text.rindex("}")].rstrip() + f',\n "outcome_charts": {{\n{charts}\n }}\n}}'
     return f"// {GENERATED_MARKER.removeprefix('<!-- ').removesuffix(' -->')}\nwindow.CATALOGUE_DATA = {text};\n"

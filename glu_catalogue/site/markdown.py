@@ -84,6 +84,14 @@ def details(summary: str, body: str, kind: str = "info") -> str:
     return f'??? {kind} "{summary}"\n\n{indented}'
 
 
+def chart_div(name: str) -> str:
+    """The container the browser code draws chart ``name`` of the site data in (a note where the script does not run)."""
+    return (
+        f'<div class="catalogue-chart" data-chart="{name}">'
+        '<p class="catalogue-chart__fallback">The chart needs the site\'s script; its numbers are in the table below.</p></div>'
+    )
+
+
 def bullets(items: Iterable[str]) -> str:
     """A bullet list."""
     return "\n".join(f"- {item}" for item in items)

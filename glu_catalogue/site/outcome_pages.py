@@ -12,8 +12,9 @@ from __future__ import annotations
 from typing import Iterable, Sequence
 
 from .links import CHECKED_PAGE, GLOSSARY_PAGE, OUTCOMES_PAGE, model_link, model_page, outcome_page, relative, row_anchor
-from .markdown import code, count, details, join_and, page, ratio, table
+from .markdown import chart_div, code, count, details, join_and, page, ratio, table
 from .outcome_views import Measure, OutcomePoint, Subject, measure_of, spread_text, subject_of, value_text
+from .speedup_view import speedup_section
 from .views import short_name
 
 OUTCOMES_TITLE = "Outcomes"
@@ -102,10 +103,7 @@ def outcomes_index_page(subject_list: Sequence[Subject], checked_title: str) -> 
 
 def chart_block(measure: Measure) -> str:
     """The container the browser code draws the measure's chart in (a note where the script does not run)."""
-    return (
-        f'<div class="catalogue-chart" data-chart="{measure.chart_name}">'
-        '<p class="catalogue-chart__fallback">The chart needs the site\'s script; its numbers are in the table below.</p></div>'
-    )
+    return chart_div(measure.chart_name)
 
 
 def measure_table(source: str, measure: Measure) -> str:
@@ -166,6 +164,8 @@ def subject_page(subject: Subject) -> str:
             f"## {measure.label} {{ #{measure.chart_name} }}\n\n{_caption(measure)}\n\n{chart_block(measure)}\n\n"
             + details("The numbers behind the chart", measure_table(source, measure), kind="abstract")
         )
+    if subject.bound:
+        blocks.append(speedup_section(source, subject.bound))
     return page(subject_title(subject), *blocks, meta={"title": subject_title(subject)})
 
 

@@ -8,7 +8,9 @@ hold is not shown (``catalogue verify`` reports it).
 * A **measure** is one chart: a score's (task, metric, filter) or an efficiency (workload,
   quantity). Its series are one per model and source file; a model's values from several files
   are several series, and no series holds two values of one record.
-* A **subject** is one page: an lm-eval task, or an efficiency workload, with its measures.
+* A **subject** is one page: an lm-eval task, or an efficiency workload, with its measures. The
+  page of ``decode-b1`` also holds each benched level's decode speed-up beside the bound its weight
+  bytes set (``core.speedup``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Iterable, Literal
 
 from ..core.outcome_records import EfficiencyOutcome, ScoreOutcome
 from ..core.records import ExpansionRecord, successful_by_key
+from ..core.speedup import BOUND_WORKLOAD, Speedup, speedups
 from .views import short_name, slug
 
 Outcome = ScoreOutcome | EfficiencyOutcome
@@ -129,12 +132,26 @@ class Measure:
 
 
 @dataclass(frozen=True)
+class BoundPoint:
+    """One benched level's decode speed-up at batch 1 and its weight-bytes bound, with the record it measured."""
+
+    speedup: Speedup
+    record: ExpansionRecord
+
+    @property
+    def expansion_ratio(self) -> float:
+        """The record's pruned ``intermediate_size / hidden_size``, as the data rounds it."""
+        return self.record.pruned_architecture.expansion_rate
+
+
+@dataclass(frozen=True)
 class Subject:
-    """One outcome page: an lm-eval task or an efficiency workload, and its measures."""
+    """One outcome page: an lm-eval task or an efficiency workload, its measures, and (``decode-b1``) the speed-up bound."""
 
     kind: Kind
     name: str
     measures: tuple[Measure, ...]
+    bound: tuple[BoundPoint, ...] = ()
 
     @property
     def points(self) -> tuple[OutcomePoint, ...]:
@@ -154,6 +171,7 @@ def subjects(points: Iterable[OutcomePoint]) -> list[Subject]:
 
     ``ValueError`` if two pages or two charts of one page would share an address.
     """
+    points = list(points)
     grouped: dict[tuple[Kind, str], dict[tuple[str, str | None], list[OutcomePoint]]] = {}
     for point in points:
         grouped.setdefault(subject_of(point.outcome), {}).setdefault(measure_of(point.outcome), []).append(point)
@@ -164,10 +182,18 @@ def subjects(points: Iterable[OutcomePoint]) -> list[Subject]:
             Measure(kind, name, measure, filter_, tuple(by_measure[(measure, filter_)]))
             for measure, filter_ in sorted(by_measure, key=lambda key: (key[0], key[1] or ""))
         )
-        found.append(Subject(kind, name, measures))
+        bound = bound_points(points) if (kind, name) == ("efficiency", BOUND_WORKLOAD) else ()
+        found.append(Subject(kind, name, measures, bound))
     _check_unique([(subject.kind, slug(subject.name)) for subject in found], "outcome pages")
     _check_unique([measure.chart_name for subject in found for measure in subject.measures], "outcome charts")
     return found
+
+
+def bound_points(points: Iterable[OutcomePoint]) -> tuple[BoundPoint, ...]:
+    """Every benched level's measured decode speed-up and weight-bytes bound (``core.speedup``), by model and level."""
+    points = list(points)
+    records = {point.outcome.record: point.record for point in points}
+    return tuple(BoundPoint(speedup, records[speedup.record]) for speedup in speedups(point.outcome for point in points))
 
 
 def _check_unique(keys: list, what: str) -> None:

@@ -1,6 +1,7 @@
 """One reader per outcome-file format; ``read_outcome_file`` tells them apart by their layout.
 
-JSON: lm-evaluation-harness's ``results_*.json``, the study's capability and carbon files (aggregated
+JSON: lm-evaluation-harness's ``results_*.json`` (``catalogue evaluate`` writes them too), the files of
+``catalogue bench``, the study's capability and carbon files (aggregated
 and per run). CSV: the study's capability CSV, codecarbon's ``emissions.csv``. Any other layout is
 one line naming what was expected.
 """
@@ -12,13 +13,14 @@ from pathlib import Path
 from ...errors import ReadError
 from ...store.reading import CsvTable
 from ..reading import Reading, read_file, read_json_document, text_of, unknown_layout
+from .catalogue_bench import is_catalogue_bench, read_catalogue_bench
 from .codecarbon_csv import is_codecarbon_csv, read_codecarbon_csv
 from .lm_eval import is_lm_eval, read_lm_eval
 from .study_capability import is_study_capability, is_study_capability_csv, read_study_capability, read_study_capability_csv
 from .study_carbon import is_study_carbon, is_study_carbon_run, read_study_carbon, read_study_carbon_run
 
 EXPECTED = (
-    "an lm-evaluation-harness results_*.json (results, config), the study's capability or carbon JSON "
+    "an lm-evaluation-harness results_*.json (results, config), a catalogue bench file, the study's capability or carbon JSON "
     "(models_evaluated) or per-run carbon file (metadata, results), the study's capability CSV "
     "(model, pruning_pct, is_star, task, ...) or codecarbon's emissions.csv"
 )
@@ -27,6 +29,7 @@ EXPECTED = (
 #: (detector, reader) of each JSON layout, tried in turn.
 JSON_READERS = (
     (is_lm_eval, read_lm_eval),
+    (is_catalogue_bench, read_catalogue_bench),
     (is_study_capability, read_study_capability),
     (is_study_carbon, read_study_carbon),
     (is_study_carbon_run, read_study_carbon_run),

@@ -5,7 +5,9 @@ errors (the string ``"N/A"`` where none was computed); ``n-shot``, ``n-samples``
 ``task_hashes`` and ``higher_is_better`` are keyed by task; ``config`` names the model:
 ``model_args`` (``pretrained=<checkpoint directory or hub id>,...``), ``model_num_parameters``,
 ``model_dtype``, ``model_revision``, ``model_sha``. Groups (``group_subtasks``) carry their own
-aggregated values, read like a task's.
+aggregated values, read like a task's. A file written by ``catalogue evaluate`` also holds a
+``catalogue`` object: the record it measured, the digest of the neurons that model kept, and how
+it was measured (``Measurement``); lm-eval's own tools ignore it.
 """
 
 from __future__ import annotations
@@ -45,7 +47,8 @@ def read_lm_eval(path: Path, sha256: str, document: dict[str, Any]) -> Reading:
     arguments = model_arguments(config.get("model_args"))
     claim = Claim(where="config", repository=arguments.get("pretrained"), revision=arguments.get("revision") or _text(config.get("model_revision")))
     claim.total_parameters = claim.read("config.model_num_parameters", config.get("model_num_parameters"), whole, "a whole number of parameters")
-    if claim.repository is None:
+    measurement = catalogue_measurement(reading, claim, document.get("catalogue"))
+    if claim.repository is None and claim.record is None:
         reading.problem("-", "config.model_args", "pretrained=<checkpoint or hub id>", config.get("model_args"), "the file does not name the model it evaluated", "outcome-link")
     group = ModelGroup(claim)
     version = _text(document.get("lm_eval_version"))
@@ -72,11 +75,25 @@ def read_lm_eval(path: Path, sha256: str, document: dict[str, Any]) -> Reading:
                     "harness_version": version,
                     "task_version": _text(_by_task(document, "versions", task)),
                     "task_hash": _text(_by_task(document, "task_hashes", task)),
+                    "measurement": measurement,
                     "source": reading.source(where),
                 }
             )  # fmt: skip
     reading.groups.append(group)
     return reading
+
+
+def catalogue_measurement(reading: Reading, claim: Claim, block: Any) -> dict[str, Any] | None:
+    """The ``catalogue`` object of a file written by ``catalogue evaluate`` or ``bench``: the record and kept-neuron
+    digest go into ``claim`` (linking and checks use them), the rest is the values' ``measurement``."""
+    if block is None:
+        return None
+    if not isinstance(block, dict) or not isinstance(block.get("record"), str) or not isinstance(block.get("measurement"), dict):
+        reading.problem("-", "catalogue", "an object with record and measurement", block, "the file's catalogue block cannot be read", "outcome-link")
+        return None
+    claim.record = block["record"]
+    claim.kept_indices_sha256 = _text(block["measurement"].get("kept_indices_sha256"))
+    return block["measurement"]
 
 
 def _by_task(document: dict[str, Any], section: str, task: str) -> Any:

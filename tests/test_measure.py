@@ -1,0 +1,342 @@
+"""``catalogue evaluate`` and ``catalogue bench`` as a user runs them, against the study's way of measuring.
+
+A tiny Llama is saved by transformers with a tokenizer built by the ``tokenizers`` library, and
+``catalogue build`` prunes it at three levels from that checkpoint. ``catalogue evaluate`` (a
+subprocess) scores every level on a local lm-eval task; the same task is then run the study's way in
+this process (a fresh ``from_pretrained``, ``optipfair.prune_model``, lm-eval's ``simple_evaluate``):
+the scores must be the same, the pruned tensors identical, the files lm-eval's own, linked to their
+records, verifying. ``catalogue bench`` runs on tiny models: every figure present and positive, the
+runs adding up to no more than the time the command took; a bench killed with ``kill -9`` keeps the
+levels it stored and the next run measures only the rest; a measurement file written but not yet
+stored when the run died is stored by the next run without measuring again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import REPO, load_json, run_cli
+from lm_eval_tasks import TASK, TINY, save_tokenizer, write_task
+from tiny_models import scratch_environment
+
+pytestmark = [pytest.mark.torch, pytest.mark.xdist_group("measure")]  # one worker builds the checkpoint and evaluates it once
+
+LEVELS = (0, 30, 60)
+#: Small bench settings: seconds per level for the tiny models.
+QUICK_BENCH = ("--prompt-tokens", "16,32", "--decode-prompt-tokens", "8", "--new-tokens", "4", "--batch-sizes", "1,2", "--repeats", "3")
+#: A model that takes seconds per bench level on two cores (24 layers of an 8192-wide MLP over hidden 64).
+SLOW = "slow/llama"
+
+
+def scratch_env(root: Path) -> dict[str, str]:
+    """A registry of the tiny models and ``SLOW`` in ``root``, no checkpoints to discover, lm-eval offline."""
+    env = scratch_environment(root, SLOW, intermediate_size=8192, layers=24, size_label="26M", why="a slow bench architecture")
+    return {**env, "HF_DATASETS_OFFLINE": "1"}
+
+
+def ok(completed: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    assert "Traceback" not in completed.stderr, completed.stderr[-3000:]
+    return completed
+
+
+def digests(directory: Path) -> dict[str, str]:
+    return {str(p.relative_to(directory)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+def measured(data: Path, tool: str) -> list[dict]:
+    """The stored outcomes ``tool`` measured."""
+    outcomes = load_json(data / "outcomes.json")["outcomes"]
+    return [o for o in outcomes if (o.get("measurement") or {}).get("tool") == tool]
+
+
+@pytest.fixture(scope="session")
+def evaluated(tmp_path_factory):
+    """A tiny checkpoint saved by transformers, built at ``LEVELS``, evaluated by ``catalogue evaluate``."""
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    root = tmp_path_factory.mktemp("measure")
+    env = scratch_env(root)
+    values = dict(TINY)
+    model_type = values.pop("model_type")
+    torch.manual_seed(0)
+    checkpoint = root / "ckpt"
+    AutoModelForCausalLM.from_config(AutoConfig.for_model(model_type, **values)).save_pretrained(checkpoint)
+    save_tokenizer(checkpoint)
+    tasks = write_task(root / "tasks")
+    data = root / "data"
+    levels = ",".join(map(str, LEVELS))
+    ok(run_cli("build", "--models", str(checkpoint), "--levels", levels, "--dtype", "fp32", "--data", str(data), "--quiet", env=env))
+    command = ("evaluate", "--models", str(checkpoint), "--tasks", TASK, "--include-path", str(tasks), "--data", str(data), "--device", "cpu")
+    first = ok(run_cli(*command, "--format", "json", env=env, cwd=root))
+    return {"root": root, "env": env, "checkpoint": checkpoint, "tasks": tasks, "data": data, "command": command, "first": json.loads(first.stdout)}
+
+
+def study_way(checkpoint: Path, tasks: Path, level: int):
+    """The study's notebooks: load the checkpoint, prune it with optipfair, evaluate it with lm-eval (model and task results)."""
+    import optipfair
+    import torch
+    from lm_eval import simple_evaluate
+    from lm_eval.models.huggingface import HFLM
+    from lm_eval.tasks import TaskManager
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    model = AutoModelForCausalLM.from_pretrained(checkpoint, dtype=torch.float32)
+    if level:
+        model = optipfair.prune_model(model, pruning_type="MLP_GLU", neuron_selection_method="MAW", pruning_percentage=level, show_progress=False)
+    model.eval()
+    harness = HFLM(pretrained=model, tokenizer=AutoTokenizer.from_pretrained(checkpoint), batch_size=1, device="cpu")
+    output = simple_evaluate(model=harness, tasks=[TASK], task_manager=TaskManager(include_path=str(tasks)), log_samples=False)
+    return model, output["results"][TASK]
+
+
+def test_evaluate_scores_every_level_as_the_study_does_with_identical_tensors(evaluated):
+    from glu_catalogue import load_catalogue
+    from glu_catalogue.measure.levels import pruned_levels, recipe_of
+    from glu_catalogue.pipeline.models import resolve_model
+
+    checkpoint, data = evaluated["checkpoint"], evaluated["data"]
+    rows = {row["record"]: row for row in evaluated["first"]}
+    assert [row["status"] for row in rows.values()] == ["measured"] * len(LEVELS)
+    records = sorted((r for r in load_catalogue(data).models if r.status == "success"), key=lambda r: r.pruning_pct)
+    catalogue_models = pruned_levels(resolve_model(str(checkpoint)), records, recipe_of(records[0]), "cpu")
+    for record, level in zip(records, catalogue_models):
+        theirs, their_results = study_way(checkpoint, evaluated["tasks"], record.pruning_pct)
+        ours = level.model.state_dict()
+        assert ours.keys() == theirs.state_dict().keys()
+        for name, tensor in theirs.state_dict().items():
+            assert ours[name].dtype == tensor.dtype and ours[name].shape == tensor.shape and bool((ours[name] == tensor).all()), (record.pruning_pct, name)
+        written = load_json(Path(rows[f"{record.base_model}@{record.pruning_pct}"]["file"]))
+        ours_results = {key: value for key, value in written["results"][TASK].items() if key != "alias"}
+        assert ours_results == {key: value for key, value in their_results.items() if key != "alias"}, record.pruning_pct
+
+
+def test_evaluate_writes_lm_evals_own_files_linked_to_their_records(evaluated):
+    from lm_eval.utils import make_table
+
+    data = evaluated["data"]
+    catalogue = {(r["base_model"], r["pruning_pct"]): r for r in load_json(data / "expansion_rates.json")["models"]}
+    stored = {o["record"]: o for o in measured(data, "catalogue evaluate") if o["metric"] == "acc"}
+    assert len(stored) == len(LEVELS)
+    for row in evaluated["first"]:
+        document = load_json(Path(row["file"]))
+        assert TASK in make_table(document)  # lm-eval's own table of its results file
+        assert document["config"]["model_num_parameters"] > 0 and document["versions"][TASK] == 1.0
+        outcome = stored[row["record"]]
+        model, pct = row["record"].rsplit("@", 1)
+        record = catalogue[(model, int(pct))]
+        assert outcome["value"] == document["results"][TASK]["acc,none"] == row["scores"]["acc"]
+        measurement = outcome["measurement"]
+        assert measurement["kept_indices_sha256"] == record["provenance"]["kept_indices_sha256"] == document["catalogue"]["measurement"]["kept_indices_sha256"]
+        assert measurement["weights"] == "checkpoint" and measurement["device"] == "cpu" and measurement["dtype"] == "float32"
+        assert measurement["versions"]["lm_eval"] and measurement["seeds"] and measurement.get("note") is None
+    ok(run_cli("verify", str(data), env=evaluated["env"]))
+
+
+def test_a_second_evaluate_with_the_same_inputs_does_nothing(evaluated):
+    data = evaluated["data"]
+    before = digests(data)
+    again = ok(run_cli(*evaluated["command"], env=evaluated["env"], cwd=evaluated["root"]))
+    assert again.stdout.count("already measured with these inputs") == len(LEVELS), again.stdout
+    assert digests(data) == before
+
+
+def test_evaluate_of_random_init_records_is_refused_unless_asked_and_then_marked(evaluated, tmp_path):
+    env, data = evaluated["env"], tmp_path / "data"
+    ok(run_cli("build", "--models", "tiny/llama", "--levels", "0", "--dtype", "fp32", "--data", str(data), "--quiet", env=env))
+    command = ("evaluate", "--models", "tiny/llama", "--tasks", TASK, "--include-path", str(evaluated["tasks"]), "--data", str(data), "--device", "cpu")
+    before = digests(data)
+    refused = run_cli(*command, env=env)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr, refused.stderr
+    [line] = refused.stderr.strip().splitlines()
+    assert line.startswith("error: ") and "random-init" in line and "--store-random-init" in line
+    assert digests(data) == before
+    stored = ok(run_cli(*command, "--store-random-init", "--tokenizer", str(evaluated["checkpoint"]), env=env))
+    assert "measure nothing about the real model" in stored.stderr
+    [outcome] = [o for o in measured(data, "catalogue evaluate") if o["metric"] == "acc"]
+    assert outcome["measurement"]["weights"] == "random-init" and "measures nothing" in outcome["measurement"]["note"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (("--tasks", "no_such_task"), "no_such_task"),
+        (("--tasks", TASK, "--batch-size", "0"), "--batch-size 0"),
+        (("--tasks", TASK, "--levels", "45"), "no record of local/ckpt at 45 %"),
+    ],
+)
+def test_evaluate_of_what_cannot_be_is_one_line(evaluated, extra, expected):
+    data = evaluated["data"]
+    before = digests(data)
+    command = ("evaluate", "--models", str(evaluated["checkpoint"]), "--include-path", str(evaluated["tasks"]), "--data", str(data), *extra)
+    completed = run_cli(*command, env=evaluated["env"], cwd=evaluated["root"])
+    assert completed.returncode == 2 and "Traceback" not in completed.stderr, completed.stderr
+    [line] = completed.stderr.strip().splitlines()
+    assert line.startswith("error: ") and expected in line, line
+    assert digests(data) == before
+
+
+# --- bench ---------------------------------------------------------------------------------------------
+
+
+def bench_command(data: Path, models: str, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "glu_catalogue", "bench", "--models", models, "--data", str(data), "--device", "cpu", *extra]
+
+
+@pytest.fixture(scope="module")
+def benched(tmp_path_factory):
+    """tiny/llama and tiny/qwen3 built at 0 and 50 %, benched once, with the command's wall time."""
+    root = tmp_path_factory.mktemp("bench")
+    env = scratch_env(root)
+    data = root / "data"
+    ok(run_cli("build", "--models", "tiny/llama,tiny/qwen3", "--levels", "0,50", "--data", str(data), "--quiet", env=env))
+    started = time.monotonic()
+    completed = subprocess.run(bench_command(data, "tiny/llama,tiny/qwen3", *QUICK_BENCH, "--format", "json"), env=env, cwd=REPO, capture_output=True, text=True, timeout=600)
+    wall_s = time.monotonic() - started
+    return {"env": env, "data": data, "rows": json.loads(ok(completed).stdout), "wall_s": wall_s}
+
+
+def test_bench_figures_are_present_positive_and_add_up(benched):
+    rows, data = benched["rows"], benched["data"]
+    assert sorted(row["record"] for row in rows) == ["tiny/llama@0", "tiny/llama@50", "tiny/qwen3@0", "tiny/qwen3@50"]
+    timed_s = 0.0
+    for row in rows:
+        assert row["status"] == "measured"
+        document = load_json(Path(row["file"]))
+        workloads = {workload["name"]: workload for workload in document["workloads"]}
+        assert sorted(workloads) == ["decode-b1", "decode-b2", "prefill-16", "prefill-32"]
+        assert document["memory_peak_bytes"] > document["weights_bytes"] > 0 and document["total_parameters"] > 0
+        for name, workload in workloads.items():
+            runs = workload["runs"]
+            assert len(runs) == 3  # --repeats 3: the warm-up run is not among them
+            summary = document["summary"][name]
+            prefill = [run["prefill_s"] for run in runs]
+            assert all(value > 0 for value in prefill)
+            timed_s += sum(prefill)
+            if workload["kind"] == "prefill":
+                assert summary["prefill_tokens_per_s"]["median"] == pytest.approx(statistics.median(int(name.split("-")[1]) / s for s in prefill))
+                continue
+            decode = [run["decode_s"] for run in runs]
+            timed_s += sum(decode)
+            batch = workload["batch_size"]
+            assert summary["latency_first_token_ms"]["median"] == pytest.approx(statistics.median(prefill) * 1000)
+            assert summary["latency_whole_answer_ms"]["median"] == pytest.approx(statistics.median(p + d for p, d in zip(prefill, decode)) * 1000)
+            assert summary["decode_tokens_per_s"]["median"] == pytest.approx(statistics.median(batch * 3 / d for d in decode))  # 4 new tokens: 3 after the first
+            assert summary["latency_whole_answer_ms"]["median"] > summary["latency_first_token_ms"]["median"] > 0
+    assert timed_s < benched["wall_s"]  # the timed runs fit in the time the command took
+    stored = measured(data, "catalogue bench")
+    by_key = {(o["record"], o["workload"]["name"] if isinstance(o.get("workload"), dict) else o.get("workload"), o["quantity"]): o for o in stored}
+    assert len(stored) == len(by_key) > 0 and all(o["value"] > 0 for o in stored)
+    assert all(o["runs"]["aggregate"] == "median" and o["runs"]["count"] == 3 for o in stored if o["workload"]["name"] != "memory")
+    assert {o["quantity"] for o in stored if o["workload"]["name"] == "memory"} == {"memory_peak_bytes", "weights_bytes"}
+    assert {o["record"] for o in stored} == {row["record"] for row in rows}
+    ok(run_cli("verify", str(data), env=benched["env"]))
+
+
+def test_a_second_bench_with_the_same_inputs_does_nothing(benched):
+    data = benched["data"]
+    before = digests(data)
+    again = ok(subprocess.run(bench_command(data, "tiny/llama,tiny/qwen3", *QUICK_BENCH), env=benched["env"], cwd=REPO, capture_output=True, text=True, timeout=600))
+    assert again.stdout.count("already measured with these inputs") == 4, again.stdout
+    assert digests(data) == before
+
+
+def test_a_bench_file_written_but_not_stored_is_stored_by_the_next_run_without_measuring(benched, tmp_path):
+    """The fault: the run died after writing a level's bench file and before storing it."""
+    data = tmp_path / "data"
+    shutil.copytree(benched["data"], data)
+    for name in ("outcomes.json", "outcomes.csv"):
+        (data / name).unlink()
+    files = sorted(p.relative_to(data) for p in (data / "measurements").rglob("bench_*.json"))
+    before = {path: (data / path).read_bytes() for path in files}
+    rerun = ok(subprocess.run(bench_command(data, "tiny/llama,tiny/qwen3", *QUICK_BENCH), env=benched["env"], cwd=REPO, capture_output=True, text=True, timeout=600))
+    assert rerun.stdout.count("(finished by an earlier run)") == 4 and "from one load" not in rerun.stdout, rerun.stdout
+    assert {path: (data / path).read_bytes() for path in files} == before  # nothing measured again
+    assert len(measured(data, "catalogue bench")) == len(measured(benched["data"], "catalogue bench"))
+
+
+def test_a_killed_bench_keeps_the_levels_it_stored_and_the_rerun_measures_only_the_rest(tmp_path):
+    env = scratch_env(tmp_path)
+    data = tmp_path / "data"
+    ok(run_cli("build", "--models", SLOW, "--levels", "0,30,60", "--data", str(data), "--quiet", env=env))
+    command = bench_command(data, SLOW, "--prompt-tokens", "64", "--new-tokens", "8", "--batch-sizes", "1", "--repeats", "3")
+    process = subprocess.Popen(command, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 300
+    try:
+        while not (data / "outcomes.json").exists():
+            assert process.poll() is None, "the bench ended before its first level was stored: " + process.stderr.read().decode()
+            assert time.monotonic() < deadline, "the first level was never stored"
+            time.sleep(0.05)
+        assert process.poll() is None, "the bench finished before it could be killed"
+        os.kill(process.pid, signal.SIGKILL)
+    finally:
+        process.wait(timeout=60)
+    assert process.returncode == -signal.SIGKILL
+    kept = {o["record"] for o in measured(data, "catalogue bench")}
+    assert kept and f"{SLOW}@60" not in kept
+    ok(run_cli("verify", str(data), env=env))
+    rerun = ok(subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True, timeout=600))
+    lines = {line.split(":")[0].strip(): line for line in rerun.stdout.splitlines() if line.startswith(f"  {SLOW}@")}
+    for record in (f"{SLOW}@0", f"{SLOW}@30", f"{SLOW}@60"):
+        assert ("already measured" in lines[record]) == (record in kept), rerun.stdout
+    assert {o["record"] for o in measured(data, "catalogue bench")} == {f"{SLOW}@0", f"{SLOW}@30", f"{SLOW}@60"}
+
+
+def test_bench_energy_comes_from_codecarbon_and_says_how_it_was_measured(benched, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(benched["data"], data)
+    command = bench_command(data, "tiny/llama", "--levels", "0", *QUICK_BENCH, "--energy", "--format", "json")
+    completed = ok(subprocess.run(command, env=benched["env"], cwd=REPO, capture_output=True, text=True, timeout=600))
+    [row] = json.loads(completed.stdout)
+    assert row["status"] == "measured"  # --energy is another measurement than the stored one
+    document = load_json(Path(row["file"]))
+    stored = {(o["workload"]["name"], o["quantity"]): o for o in measured(data, "catalogue bench") if Path(o["source"]["path"]).resolve() == Path(row["file"]).resolve()}
+    for workload in (w for w in document["workloads"] if w["kind"] == "decode"):
+        energy = workload["energy"]
+        assert energy["meter"]["tool"] == "codecarbon" and "cpu power from: " in energy["meter"]["mode"]
+        assert energy["tokens"] == workload["batch_size"] * workload["new_tokens"] * len(workload["runs"])
+        joules = stored[(workload["name"], "joules_per_token")]
+        assert joules["value"] == pytest.approx(energy["kwh"] * 3.6e6 / energy["tokens"]) and joules["value"] >= 0
+        assert stored[(workload["name"], "energy_raw_kwh")]["value"] == pytest.approx(energy["kwh"] / len(workload["runs"]))
+        assert joules["meter"]["tool"] == "codecarbon"
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (("--repeats", "0"), "--repeats 0"),
+        (("--new-tokens", "1"), "--new-tokens 1"),
+        (("--batch-sizes", "1,x"), "--batch-sizes '1,x'"),
+        (("--levels", "45"), "no record of tiny/llama at 45 %"),
+    ],
+)
+def test_bench_of_what_cannot_be_is_one_line(benched, extra, expected):
+    data = benched["data"]
+    before = digests(data)
+    completed = subprocess.run(bench_command(data, "tiny/llama", *extra), env=benched["env"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 2 and "Traceback" not in completed.stderr, completed.stderr
+    [line] = completed.stderr.strip().splitlines()
+    assert line.startswith("error: ") and expected in line, line
+    assert digests(data) == before
+
+
+@pytest.mark.gpu
+def test_bench_on_cuda_records_cudas_peak_allocation(benched, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(benched["data"], data)
+    completed = ok(subprocess.run(bench_command(data, "tiny/llama", "--levels", "0", "--device", "cuda", *QUICK_BENCH, "--format", "json"),
+                                  env=benched["env"], cwd=REPO, capture_output=True, text=True, timeout=600))  # fmt: skip
+    [row] = [row for row in json.loads(completed.stdout) if row["status"] == "measured"]
+    document = load_json(Path(row["file"]))
+    assert document["measurement"]["device"].startswith("cuda") and "cuda" in document["memory_measured_as"].lower()

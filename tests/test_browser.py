@@ -463,9 +463,9 @@ def search_results(browser, url: str, query: str, wanted: str):
         try:
             page.wait_for_selector(".md-search-result__item", timeout=3_000)
             break
-        except PlaywrightTimeout:
+        except PlaywrightTimeout:  # under load the worker can answer an empty query: type the text key by key instead
             page.fill(".md-search__input", "")
-            page.fill(".md-search__input", query)
+            page.locator(".md-search__input").press_sequentially(query, delay=10)
     try:
         page.wait_for_function(
             "(wanted) => { const a = document.querySelector('.md-search-result__link'); return a !== null && a.href.split(/[?#]/)[0] === wanted }",

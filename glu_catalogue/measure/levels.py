@@ -20,13 +20,32 @@ import torch
 from ..core.records import ExpansionRecord
 from ..errors import ModelFailed, UsageError
 from ..generate import memory
-from ..generate.model import DTYPES, check_fits, materialise, model_bytes, progress_bars, resolve_device
+from ..generate.model import DTYPES, check_fits, device_name, materialise, model_bytes, progress_bars, resolve_device
 from ..generate.pruning import LevelPruner, count_parameters
 from ..generate.weights import WeightsSource
 from ..store.registry import ModelEntry
+from .machine import describe_machine
 
 #: The torch dtype names records hold, and the ``--dtype`` names of them.
 DTYPE_OPTIONS = {"bfloat16": "bf16", "float16": "fp16", "float32": "fp32"}
+#: ``--dtype`` name -> torch's name (what measurements record).
+TORCH_DTYPE_NAMES = {short: name for name, short in DTYPE_OPTIONS.items()}
+
+
+@dataclass(frozen=True)
+class MeasuringDevice:
+    """Where a measurement runs: torch's device, its name as records hold it, and the machine in one line."""
+
+    device: str
+    name: str
+    machine: str
+
+
+def measuring_device(requested: str) -> MeasuringDevice:
+    """``--device`` (auto, cuda, cpu) resolved, named, and the machine described (its GPU's name on CUDA)."""
+    device = resolve_device(requested)
+    name = device_name(device)
+    return MeasuringDevice(device, name, describe_machine(name if device.startswith("cuda") else None))
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..errors import UsageError
-from ..measure.machine import describe_machine
 from ..measure.settings import BenchSettings
 from ..outcomes.readers.catalogue_bench import LAYOUT_VERSION, MARKER, summary_of
 from . import measurements
@@ -69,20 +68,19 @@ def run_bench(request: BenchRequest, progress: BenchProgress | None = None) -> l
     _check_settings(request.settings)
     groups = measurements.select_groups(request.data_dir, request.models, request.levels)
     measurements.require_libraries("bench", ("torch", "transformers", "optipfair", *(("codecarbon",) if request.settings.energy else ())))
-    from ..generate.model import device_name, resolve_device
-    from ..measure.levels import measurement_dtype, pruned_levels, recipe_of
+    from ..measure.levels import measurement_dtype, measuring_device, pruned_levels, recipe_of
     from ..measure.timing import bench_level
 
     recipes = [recipe_of(group.records[0]) for group in groups]
     dtypes = [measurement_dtype(recipe, request.dtype) for recipe in recipes]  # a --dtype that cannot be: before anything is loaded
-    device = resolve_device(request.device)
-    machine = describe_machine(device_name(device) if device.startswith("cuda") else None)
+    where = measuring_device(request.device)
+    device, machine = where.device, where.machine
     done = measurements.done_inputs(request.data_dir)
     results: list[LevelBench] = []
     for group, recipe, dtype in zip(groups, recipes, dtypes):
         todo, inputs = [], {}
         for record in group.records:
-            inputs[record.pruning_pct] = measurements.inputs_sha256(TOOL, record, {**request.settings.as_dict(), "device": device_name(device), "machine": machine, "dtype": dtype})
+            inputs[record.pruning_pct] = measurements.inputs_sha256(TOOL, record, {**request.settings.as_dict(), "device": where.name, "machine": machine, "dtype": dtype})
             name = measurements.label(record)
             directory = measurements.measurement_dir(request.data_dir, request.output, "bench", record)
             if (name, inputs[record.pruning_pct]) in done:
@@ -101,7 +99,7 @@ def run_bench(request: BenchRequest, progress: BenchProgress | None = None) -> l
             for level in pruned_levels(group.entry, todo, recipe, device, request.dtype):
                 timings = bench_level(level.model, request.settings, device)
                 record = level.record
-                document = bench_document(level, timings, request.settings, inputs[record.pruning_pct], recipe, device_name(device), dtype, machine)
+                document = bench_document(level, timings, request.settings, inputs[record.pruning_pct], recipe, where.name, dtype, machine)
                 directory = measurements.measurement_dir(request.data_dir, request.output, "bench", record)
                 path = measurements.write_measurement(directory / "bench_results.json", document)
                 measurements.keep([path], request.data_dir)
@@ -120,7 +118,8 @@ def run_bench(request: BenchRequest, progress: BenchProgress | None = None) -> l
 
 def bench_document(level, timings, settings: BenchSettings, inputs: str, recipe, device: str, dtype: str, machine: str) -> dict[str, Any]:
     """The bench file of one level: the record, how it was measured, every run, and the summary its runs give."""
-    from ..generate.model import DTYPES, library_versions
+    from ..generate.model import library_versions
+    from ..measure.levels import TORCH_DTYPE_NAMES
 
     document: dict[str, Any] = {
         MARKER: LAYOUT_VERSION,
@@ -130,7 +129,7 @@ def bench_document(level, timings, settings: BenchSettings, inputs: str, recipe,
         "memory_peak_bytes": timings.memory_peak_bytes,
         "memory_measured_as": timings.memory_measured_as,
         "measurement": measurements.measurement_block(
-            TOOL, inputs, level.kept_indices_sha256, recipe.weights, device, str(DTYPES[dtype]).removeprefix("torch."), machine,
+            TOOL, inputs, level.kept_indices_sha256, recipe.weights, device, TORCH_DTYPE_NAMES[dtype], machine,
             {"prompts": settings.prompt_seed}, library_versions(),
         ),
         "settings": settings.as_dict(),

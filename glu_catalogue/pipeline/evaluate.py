@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..errors import ModelFailed, UsageError
-from ..measure.machine import describe_machine
 from ..measure.settings import EvaluateSettings
 from . import measurements
 from .build import failure_reason
@@ -76,9 +75,9 @@ def run_evaluate(request: EvaluateRequest, progress: EvaluateProgress | None = N
     measurements.check_positive("--batch-size", settings.batch_size)
     groups = measurements.select_groups(request.data_dir, request.models, request.levels)
     measurements.require_libraries("evaluate", ("torch", "transformers", "optipfair", "lm_eval"))
-    from ..generate.model import DTYPES, device_name, library_versions, resolve_device
+    from ..generate.model import library_versions
     from ..measure import evaluation
-    from ..measure.levels import measurement_dtype, pruned_levels, recipe_of
+    from ..measure.levels import TORCH_DTYPE_NAMES, measurement_dtype, measuring_device, pruned_levels, recipe_of
 
     recipes = [recipe_of(group.records[0]) for group in groups]
     dtypes = [measurement_dtype(recipe, request.dtype) for recipe in recipes]  # a --dtype that cannot be: before anything is loaded
@@ -97,8 +96,8 @@ def run_evaluate(request: EvaluateRequest, progress: EvaluateProgress | None = N
         evaluation.check_tasks(manager, settings.tasks)
     except ModelFailed as error:
         raise UsageError(str(error)) from None
-    device = resolve_device(request.device)
-    machine = describe_machine(device_name(device) if device.startswith("cuda") else None)
+    where = measuring_device(request.device)
+    device, machine = where.device, where.machine
     done = measurements.done_inputs(request.data_dir)
     results: list[TaskResult] = []
     for group, recipe, dtype, tokenizer_source in zip(groups, recipes, dtypes, tokenizers):
@@ -125,7 +124,7 @@ def run_evaluate(request: EvaluateRequest, progress: EvaluateProgress | None = N
                 record = level.record
                 for task, inputs in todo[record.pruning_pct]:
                     measurement = measurements.measurement_block(
-                        TOOL, inputs, level.kept_indices_sha256, recipe.weights, device_name(device), str(DTYPES[dtype]).removeprefix("torch."),
+                        TOOL, inputs, level.kept_indices_sha256, recipe.weights, where.name, TORCH_DTYPE_NAMES[dtype],
                         machine, evaluation.seeds_of(settings), {**library_versions(), "lm_eval": version},
                     )
                     block = {"record": measurements.label(record), "measurement": measurement}

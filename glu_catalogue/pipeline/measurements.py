@@ -20,7 +20,7 @@ from typing import Any, Iterable
 
 from .._version import __version__
 from ..core.outcome_records import OutcomesFile
-from ..core.records import ExpansionRecord
+from ..core.records import ExpansionRecord, successful_by_key
 from ..errors import InputError, UsageError
 from ..store.outcomes_files import read_outcomes
 from ..store.registry import ModelEntry
@@ -54,7 +54,7 @@ def select_groups(data_dir: Path, models: str | None, levels: tuple[int, ...] | 
     catalogue = existing_catalogue(data_dir)
     if catalogue is None:
         raise NothingToMeasure(f"{data_dir}: no catalogue here: `catalogue build --data {data_dir}` first")
-    successful = [record for record in catalogue.models if record.status == "success"]
+    successful = list(successful_by_key(catalogue.models).values())
     wanted = parse_models(models) if models is not None else tuple(dict.fromkeys(record.base_model for record in successful))
     groups = []
     for text in wanted:

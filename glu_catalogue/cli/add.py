@@ -20,8 +20,9 @@ import click
 def add(source: str, model_id: str | None, family: str | None, size_label: str | None, sources_file: Path | None, grade: str | None) -> None:
     """Add a model to the registry (data/models/) from a config.json, a checkpoint directory or a hub id.
 
-    The model's transformers class is built on the meta device (no weights, no memory) and its
-    architecture read off its parameters: MLP width, biases, norms, fused projections, tied
+    A config of a type whose facts the catalogue ships (Llama, Qwen2/3, Gemma, Mistral, Phi-3,
+    OLMo-2, ...) is counted from them without torch; any other is built on the meta device (no
+    weights, no memory), saying why, and its architecture read off its parameters: MLP width, biases, norms, fused projections, tied
     head, the exact total, and for a mixture of experts the experts and active parameters. A
     checkpoint's safetensors headers must agree. SOURCE may also be a model description
     {model_id, config, sources, notes}. Exit 0: added; 2: the source cannot be read, is not a
@@ -46,7 +47,7 @@ def add(source: str, model_id: str | None, family: str | None, size_label: str |
     if added.header_parameters is not None:
         click.echo(f"checkpoint    {added.header_parameters:,} counted from the safetensors headers (equal)")
     click.echo(f"pruning       {pruning_summary(entry)}")
-    click.echo(f"facts from    transformers {derived.transformers_version}, meta device")
+    click.echo(f"facts from    transformers {derived.transformers_version}, {derived.found_by}")
     for note in added.notes:
         click.echo(f"note          {note}")
 

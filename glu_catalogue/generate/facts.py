@@ -18,7 +18,6 @@ where every parameter is of a kind it knows, ``closed_form_parameters`` is its t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 import torch
@@ -26,6 +25,7 @@ from torch import nn
 
 from ..core import formulas
 from ..core.architecture import Architecture, Experts
+from ..core.model_facts import DerivedFacts
 from ..errors import ArchitectureError, NotGluModel
 from .decoder import (
     ATTENTION_NAMES,
@@ -43,39 +43,6 @@ from .meta import build_config, build_on_meta, count_parameters, first_line, qui
 
 #: Config keys naming how many routed experts a token passes through.
 TOP_K_KEYS = ("num_experts_per_tok", "moe_topk", "num_experts_per_token", "top_k", "moe_k")
-
-
-@dataclass(frozen=True)
-class DerivedFacts:
-    """What ``derive_facts`` read off a model's transformers class."""
-
-    config: dict[str, Any]
-    transformers_class: str
-    transformers_version: str
-    architecture: Architecture
-    total_parameters: int
-    closed_form_parameters: int | None
-    unknown_parameters: tuple[str, ...]
-    experts: Experts | None
-    active_parameters: int | None
-    not_prunable: str | None
-    decoder_path: str
-    mlp_param_names: tuple[str, ...]
-    attn_param_names: tuple[str, ...]
-    notes: tuple[str, ...] = field(default=())
-
-    def facts_document(self) -> dict[str, Any]:
-        """The registry's ``architecture_facts``: every architecture field, then where they came from."""
-        document = {("head_dim_effective" if name == "head_dim" else name): value for name, value in self.architecture.model_dump().items()}
-        document.update(
-            mlp_param_names=list(self.mlp_param_names),
-            attn_param_names=list(self.attn_param_names),
-            transformers_class=self.transformers_class,
-            transformers_version=self.transformers_version,
-            experts=None if self.experts is None else self.experts.model_dump(),
-            not_prunable=self.not_prunable,
-        )
-        return document
 
 
 def derive_facts(values: Mapping[str, Any]) -> DerivedFacts:

@@ -1,15 +1,16 @@
 """Any model as input: a registry id, or a config.json, checkpoint directory or hub id outside the registry.
 
 ``resolve_model(text)`` is what every command that takes a model calls: a registry id gives its
-entry; anything else is read (``store.sources``), built on the meta device and its facts read
+entry; anything else is read (``store.sources``), counted from the facts shipped for its model type
+(``store.known_types``, no torch) or else built on the meta device and its facts read
 (``generate.facts``, imported only then), and made into a ``ModelEntry`` like the registry's
-(not written anywhere: ``catalogue add`` writes one). torch is imported only for a source
-outside the registry.
+(not written anywhere: ``catalogue add`` writes one).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
@@ -20,12 +21,13 @@ from ..core.formulas import display
 from ..core.records import ExpansionRecord
 from ..errors import ArchitectureError, PruningError, RecordNotFound, SourceError, UnknownModelError, UsageError
 from ..store.paths import registry_dir as default_registry_dir
+from ..store.known_types import counted_config
 from ..store.registry import ModelEntry, Origin, get_model, load_registry, suggest
 from ..store.local_paths import looks_like_path, path_kind
 from ..store.sources import ModelSource, looks_like_source, read_source
 
 if TYPE_CHECKING:
-    from ..generate.facts import DerivedFacts
+    from ..core.model_facts import DerivedFacts
 
 #: A size token of a model name: ``7B``, ``0.5B``, ``1_6b`` (1.6B), ``135M``, ``8x7B``.
 SIZE_TOKEN = re.compile(r"^\d+(?:[._]\d+)?[bBmM]$|^\d+x\d+(?:\.\d+)?[bB]$")
@@ -105,13 +107,18 @@ def _identity(entry: ModelEntry) -> tuple:
 
 
 def derive(source: ModelSource) -> DerivedFacts:
-    """The facts of ``source``'s config, read off its transformers class on the meta device."""
+    """The facts of ``source``'s config: from the facts shipped for its model type where they count it
+    exactly (no torch), else read off its transformers class on the meta device, saying why."""
+    counted, reason = counted_config(source.config)
+    if counted is not None:
+        return counted
     from ..generate.facts import derive_facts
 
     try:
-        return derive_facts(source.config)
+        derived = derive_facts(source.config)
     except ArchitectureError as error:  # transformers' reason, with the file or id it is about
         raise type(error)(f"{source.label}: {error}") from None
+    return replace(derived, notes=(*derived.notes, f"counted on the meta device: {reason}"))
 
 
 def entry_from_source(

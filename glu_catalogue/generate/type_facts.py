@@ -1,0 +1,158 @@
+"""The per-type facts ``store.known_types`` counts configs with, derived on the meta device ahead of time.
+
+For every dense GLU model type of the coverage table whose parameters the closed form counts
+exactly, three tiny builds on the meta device give what a config of that type does not state:
+
+* the default build (``coverage.classify``): biases, q/k norms, norms per layer, fused
+  projections, the decoder's path, the MLP's and attention's parameter names, whether optipfair
+  prunes it;
+* a build without ``head_dim``: whether an absent one is the type's default or H / heads (and,
+  from the config object alone, whether an absent ``num_key_value_heads`` is the default or one
+  per query head);
+* a build with ``head_dim`` 8 (not H / heads) and the embeddings tied the other way: whether the
+  class honours the config's ``head_dim`` and ``tie_word_embeddings``.
+
+The result, with the type's default config (less its shape-neutral keys), is ``type_facts.json``
+in ``store/``. ``python -m glu_catalogue.generate.type_facts`` writes it; ``--check`` compares
+it with what the installed transformers gives (``tests/test_type_facts.py`` does the same).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from ..core.architecture import Architecture
+from ..errors import ArchitectureError
+from ..store.known_types import SIZE_KEYS, TYPE_FACTS_FILE, is_shape_neutral
+from .coverage import EXCEPTIONS, TypeCoverage, coverage, tiny_config_values
+from .facts import derive_facts
+from .meta import build_config, quiet_transformers, transformers_version
+
+#: The flags of an ``Architecture`` a type fixes (the sizes come from each config).
+FLAG_KEYS = ("qkv_bias", "o_proj_bias", "mlp_bias", "qk_norm", "norms_per_layer", "fused_qkv", "fused_gate_up", "qk_norm_all_heads", "norm_bias")
+
+#: The head width the probe asks for: not the tiny config's H / heads (64 / 4), so the two are told apart.
+PROBE_HEAD_DIM = 8
+
+
+def generate_type_facts() -> dict[str, Any]:
+    """``type_facts.json`` as the installed transformers gives it: every shipped type, and why the others are not."""
+    types: dict[str, Any] = {}
+    not_shipped: dict[str, str] = {}
+    for item in coverage():
+        if item.kind != "dense" or item.model_type in EXCEPTIONS:
+            continue
+        try:
+            types[item.model_type] = type_entry(item)
+        except ArchitectureError as error:
+            not_shipped[item.model_type] = str(error)
+    return {
+        "generated_by": "python -m glu_catalogue.generate.type_facts",
+        "transformers_version": transformers_version(),
+        "types": types,
+        "not_shipped": not_shipped,
+    }
+
+
+def type_entry(item: TypeCoverage) -> dict[str, Any]:
+    """One type's facts; ``ArchitectureError`` saying why the type cannot be counted without torch."""
+    facts = item.facts
+    if facts.closed_form_parameters is None:
+        raise ArchitectureError("the closed form does not count all its parameters: counted on the meta device")
+    defaults = default_config(item.model_type)
+    missing = [key for key in ("hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads", "vocab_size") if not isinstance(defaults.get(key), int)]
+    if missing:
+        raise ArchitectureError(f"its default config states no top-level {', '.join(missing)} (its sizes sit in a sub-config)")
+    tiny = tiny_config_values(item.model_type)
+    flipped_tie = not facts.architecture.tie_word_embeddings
+    honoured = _probe(item.model_type, {**tiny, "head_dim": PROBE_HEAD_DIM, "tie_word_embeddings": flipped_tie})
+    try:
+        absent = _probe(item.model_type, {key: value for key, value in tiny.items() if key != "head_dim"})
+    except ArchitectureError:  # transformers refuses a config of this type without head_dim
+        absent = None
+    head_dim_rule = {PROBE_HEAD_DIM: "config", honoured.hidden_size // honoured.num_attention_heads: "hidden/heads"}.get(honoured.head_dim)
+    if head_dim_rule is None:
+        raise ArchitectureError(f"its head width follows neither the config's head_dim nor H / heads ({honoured.head_dim})")
+    flags = {key: getattr(facts.architecture, key) for key in FLAG_KEYS}
+    if any(getattr(probe, key) != value for probe in (absent, honoured) if probe is not None for key, value in flags.items()):
+        raise ArchitectureError("its facts change with the sizes: counted on the meta device")
+    return {
+        "transformers_class": facts.transformers_class,
+        "decoder_path": facts.decoder_path,
+        "flags": flags,
+        "head_dim": head_dim_rule,
+        "absent_head_dim": absent_head_dim(absent),
+        "absent_kv_heads": absent_kv_heads(item.model_type, tiny),
+        "tie": "config" if honoured.tie_word_embeddings == flipped_tie else honoured.tie_word_embeddings,
+        "not_prunable": facts.not_prunable,
+        "mlp_param_names": list(facts.mlp_param_names),
+        "attn_param_names": list(facts.attn_param_names),
+        "defaults": defaults,
+    }
+
+
+def absent_head_dim(absent: Architecture | None) -> str:
+    """What the type's attention makes of a config without ``head_dim``: H / heads, its default, or a refusal (``meta``)."""
+    if absent is None:
+        return "meta"
+    return "hidden/heads" if absent.head_dim == absent.hidden_size // absent.num_attention_heads else "default"
+
+
+def absent_kv_heads(model_type: str, tiny: dict[str, Any]) -> str:
+    """What transformers makes of a config without ``num_key_value_heads``: one per query head, or the type's default."""
+    values = {key: value for key, value in tiny.items() if key not in ("num_key_value_heads", "model_type")}
+    with quiet_transformers():
+        config = build_config({**values, "model_type": model_type})
+    return "heads" if config.get_text_config().num_key_value_heads == tiny["num_attention_heads"] else "default"
+
+
+def default_config(model_type: str) -> dict[str, Any]:
+    """The type's default config.json values, less the keys that never change a parameter's shape."""
+    import warnings
+
+    from transformers import AutoConfig
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        values = AutoConfig.for_model(model_type).to_dict()
+    return {key: value for key, value in sorted(values.items()) if key in SIZE_KEYS or not is_shape_neutral(key)}
+
+
+def _probe(model_type: str, values: dict[str, Any]) -> Architecture:
+    """The architecture a tiny build of ``values`` gets; ``ArchitectureError`` when transformers refuses it."""
+    with quiet_transformers():
+        facts = derive_facts({**values, "model_type": model_type})
+    if facts.closed_form_parameters is None:
+        raise ArchitectureError("the closed form does not count all its parameters at other sizes: counted on the meta device")
+    return facts.architecture
+
+
+def shipped_text(document: dict[str, Any]) -> str:
+    """The file's text: sorted keys, one indent, a final newline (so a regeneration diffs cleanly)."""
+    return json.dumps(document, indent=1, sort_keys=True) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write ``store/type_facts.json``, or (``--check``) exit 1 when it is not what the installed transformers gives."""
+    parser = argparse.ArgumentParser(description="Derive the per-type facts the catalogue counts configs with, without torch.")
+    parser.add_argument("--check", action="store_true", help="compare with the shipped file instead of writing it")
+    args = parser.parse_args(argv)
+    text = shipped_text(generate_type_facts())
+    if args.check:
+        current = TYPE_FACTS_FILE.read_text(encoding="utf-8") if TYPE_FACTS_FILE.exists() else ""
+        if current != text:
+            print(f"{TYPE_FACTS_FILE}: stale; run `python -m glu_catalogue.generate.type_facts`", file=sys.stderr)
+            return 1
+        print(f"{TYPE_FACTS_FILE}: current")
+        return 0
+    TYPE_FACTS_FILE.write_text(text, encoding="utf-8")
+    document = json.loads(text)
+    print(f"{TYPE_FACTS_FILE}: {len(document['types'])} types, {len(document['not_shipped'])} counted on the meta device")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

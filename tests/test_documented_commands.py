@@ -303,7 +303,7 @@ def broken_data(target: Path) -> None:
 
 @pytest.fixture(scope="module")
 def checkpoints(tmp_path_factory) -> Path:
-    """The README's tiny Llama (hidden 256, 8 layers), pruned by optipfair in layers 4-7 and in every layer."""
+    """The README's tiny Llama (hidden 256, 8 layers), pruned by optipfair in layers 4-7 and in every layer, and the inspect page's tiny Qwen3-MoE."""
     pytest.importorskip("optipfair")
     import optipfair
     import torch
@@ -323,7 +323,22 @@ def checkpoints(tmp_path_factory) -> Path:
     shard = root / "broken" / "model-00003-of-00015.safetensors"
     header_bytes = int.from_bytes(shard.read_bytes()[:8], "little")
     os.truncate(shard, 8 + header_bytes + 432)  # "the file holds 432 after its header"
+    save_tiny_qwen3_moe(root / "moe")
     return root
+
+
+def save_tiny_qwen3_moe(directory: Path) -> None:
+    """The inspect page's mixture of experts: a tiny Qwen3-MoE, dense MLPs in layers 0 and 2, experts in 1 and 3."""
+    import torch
+    from transformers import AutoModelForCausalLM, Qwen3MoeConfig
+
+    config = Qwen3MoeConfig(
+        hidden_size=64, intermediate_size=192, moe_intermediate_size=32, num_hidden_layers=4, num_attention_heads=4,
+        num_key_value_heads=2, head_dim=16, vocab_size=128, num_experts=4, num_experts_per_tok=2, mlp_only_layers=[0, 2],
+        tie_word_embeddings=False,
+    )  # fmt: skip
+    torch.manual_seed(0)
+    AutoModelForCausalLM.from_config(config).save_pretrained(directory)
 
 
 #: The walk-through's build, which the ``my_olmo2`` fixture runs.

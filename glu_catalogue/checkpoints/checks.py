@@ -3,7 +3,8 @@
 Each check adds problems to a ``Report``; none reads weights, prints or exits. The weights are
 taken as the truth about the model: where the config disagrees with them, the problem's
 ``expected`` is what the weights hold and ``found`` what the config says. A disagreement shared
-by many layers is one problem naming all of them (``record``: ``layers 0-27``).
+by many layers is one problem naming all of them (``record``: ``layers 0-27``). A mixture of
+experts has its experts checked (``check_experts``) and its dense layers as any MLP.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from ..core.architecture import ARCHITECTURE_FIELDS
 from ..core.layout import is_layer_norm
 from ..core.problems import show
 from ..core.records import ExpansionRecord
+from .experts import EXPERT_COUNT_KEYS, EXPERT_WIDTH_KEYS, ExpertGroup, stated_size
+from .reading import decoder_config
 
 if TYPE_CHECKING:
     from ..core.problems import Report
@@ -71,6 +74,12 @@ def check_all(inspection: Inspection, report: Report) -> None:
     report.checked["layers"] += len(inspection.layers)
     check_files(inspection, report)
     check_mlp_shapes(inspection, report)
+    if inspection.moe:
+        check_experts(inspection, report)
+        check_expert_config(inspection, report)
+        check_layer_count(inspection, report)
+        inspection.notes.extend(moe_notes(inspection))
+        return
     if not inspection.standard_layout:
         inspection.notes.append(unknown_layout_note(inspection))
         widths = set(inspection.layer_intermediate_sizes)
@@ -100,6 +109,24 @@ def unknown_layout_note(inspection: Inspection) -> str:
         f"this architecture has {what}: the files and the MLPs were checked; its attention, norms and total "
         "cannot be derived from config.json without torch (`catalogue add` the config counts it on the meta device)"
     )
+
+
+def moe_notes(inspection: Inspection) -> list[str]:
+    """What was checked in a mixture of experts, and why its active parameters are unknown (where they are)."""
+    notes = [
+        "a mixture of experts: the files, the dense MLPs, the experts and the layer count were checked; its attention, "
+        "norms and total cannot be derived from config.json without torch (the total is counted from the tensor shapes; "
+        "`catalogue add` the config counts it on the meta device)"
+    ]
+    widths = set(inspection.dense_widths.values())
+    if widths and widths != {inspection.config_intermediate_size}:
+        notes.append(
+            f"config.json's intermediate_size is {inspection.config_intermediate_size}, the dense MLPs hold "
+            f"{', '.join(map(str, sorted(widths)))}: what the config's number means is this architecture's own"
+        )
+    if inspection.active_unknown_reason is not None:
+        notes.append(inspection.active_unknown_reason)
+    return notes
 
 
 # --- the files --------------------------------------------------------------------------------
@@ -183,6 +210,63 @@ def check_mlp_shapes(inspection: Inspection, report: Report) -> None:
             if size != hidden_size:
                 grouped.add(layer.index, tensors[name].file, name, hidden_size, size,
                             f"the MLP's hidden side must be config.json's hidden_size ({hidden_size})")
+    grouped.report_to(report)
+
+
+def check_experts(inspection: Inspection, report: Report) -> None:
+    """Within each MoE layer, the routed and the shared experts' tensors agree on width, H and number of experts."""
+    grouped = _Grouped()
+    for index, experts in inspection.expert_layers.items():
+        tensors = inspection.decoder.layers[index]
+        for group, what in ((experts.routed, "routed experts"), (experts.shared, "shared experts")):
+            if group is not None:
+                check_expert_group(index, group, what, tensors, inspection, grouped)
+    grouped.report_to(report)
+
+
+def check_expert_group(index: int, group: ExpertGroup, what: str, tensors: dict, inspection: Inspection, grouped: _Grouped) -> None:
+    """One layer's routed (or shared) experts: tensor ranks, the projections a GLU needs, one width, one H, one E."""
+    hidden_size = inspection.shape.hidden_size
+    directory = inspection.checkpoint.directory
+    for name, rank in group.bad_ranks.items():
+        grouped.add(index, tensors[name].file, name, f"{rank} dimensions", list(tensors[name].shape),
+                    f"a tensor of the {what} has the wrong number of dimensions: the file is damaged")
+    for name in group.missing:
+        grouped.add(index, directory, name, "present", "absent",
+                    f"the {what} need gate, up and down projections for every expert; the checkpoint is incomplete")
+    reference = next(iter(group.widths), None)
+    for name, width in group.widths.items():
+        if width != group.widths[reference]:
+            grouped.add(
+                index, tensors[name].file, name, group.widths[reference], width,
+                f"{name} implies an expert width of {width:g} but {reference} of {group.widths[reference]:g}: the "
+                f"{what}' gate, up and down must agree; the file was edited or damaged, re-save the model",
+            )
+    for name, size in group.hidden_sizes.items():
+        if size != hidden_size:
+            grouped.add(index, tensors[name].file, name, hidden_size, size,
+                        f"the {what}' hidden side must be config.json's hidden_size ({hidden_size})")
+    for name, count in group.counts.items():
+        if count != group.n_experts:
+            grouped.add(index, tensors[name].file, name, group.n_experts, count,
+                        f"the {what}' tensors disagree on how many experts the layer has: the file was edited or damaged")
+
+
+def check_expert_config(inspection: Inspection, report: Report) -> None:
+    """config.json's number of routed experts and expert width, where it states them, are the weights'."""
+    config = decoder_config(inspection.checkpoint.config)
+    config_file = inspection.checkpoint.config_path
+    grouped = _Grouped()
+    count, width = stated_size(config, EXPERT_COUNT_KEYS), stated_size(config, EXPERT_WIDTH_KEYS)
+    for index, experts in inspection.expert_layers.items():
+        if count is not None and count[1] != experts.num_experts:
+            grouped.add(index, config_file, count[0], experts.num_experts, count[1],
+                        f"the layer's weights hold {experts.num_experts} routed experts: from_pretrained refuses them "
+                        f"(size mismatch); set {count[0]} to {experts.num_experts}")
+        if width is not None and experts.expert_intermediate_size and width[1] != experts.expert_intermediate_size:
+            grouped.add(index, config_file, width[0], experts.expert_intermediate_size, width[1],
+                        f"the layer's routed experts are {experts.expert_intermediate_size} wide: from_pretrained refuses "
+                        f"them (size mismatch); set {width[0]} to {experts.expert_intermediate_size}")
     grouped.report_to(report)
 
 
@@ -338,7 +422,7 @@ def check_record(inspection: Inspection, record: ExpansionRecord, file: str, rep
     report.checked["records"] += 1
     block = record.pruned_architecture
     label = record.label
-    widths = {layer.index: layer.intermediate_size for layer in inspection.layers}
+    widths = inspection.dense_widths
     if any(width != block.intermediate_size for width in widths.values()):
         report.add(
             file, label, "pruned_architecture.intermediate_size", block.intermediate_size, widths_by_layer(widths),

@@ -9,6 +9,8 @@ without ``model.safetensors.index.json`` (``weight_map``: tensor name -> shard f
   (``q_norm.weight``), norms per layer (``*norm.weight`` outside attention), fused projections
   (``qkv_proj``, ``gate_up_proj``);
 * each layer's MLP width as the weights hold it: gate rows (fused ``gate_up_proj``: rows / 2);
+* for a mixture of experts (``checkpoints.experts``), each MoE layer's routed experts (how many,
+  how wide), its shared experts and router, and the active parameters per token;
 * the total parameter count from the tensor shapes, as ``sum(p.numel() for p in
   model.parameters())`` counts it: a tied LM head once, buffers (``inv_freq``) not at all;
 * every problem ``checkpoints.checks`` finds: config against weights, gate/up/down within each
@@ -34,16 +36,28 @@ from ..store.reading import ReadError, load_catalogue
 from ..store.writing import recover_data_dir
 from . import checks
 from .inspection import Inspection, closed_form_total
-from .reading import architecture_of, count_parameters, decoder_of, layer_mlp, read_checkpoint, unknown_tensors
+from .experts import LayerExperts, buffer_suffixes, experts_per_token, read_experts
+from .reading import (
+    Checkpoint,
+    LayerMlp,
+    architecture_of,
+    count_parameters,
+    decoder_config,
+    decoder_of,
+    layer_mlp,
+    read_checkpoint,
+    unknown_tensors,
+    weights_hidden_size,
+)
 
 #: What problems name as the file of a record computed for a model outside the catalogue.
 COMPUTED_RECORD = "(record computed by the closed form)"
 
 
 def inspect_checkpoint(
-    directory: Path, record: str | ExpansionRecord | None = None, catalogue_path: Path | None = None
+    directory: Path | Checkpoint, record: str | ExpansionRecord | None = None, catalogue_path: Path | None = None
 ) -> Inspection:
-    """Inspect the checkpoint in ``directory`` from its headers and report every problem.
+    """Inspect the checkpoint in ``directory`` (or one already read: ``hub_checkpoint``) from its headers and report every problem.
 
     ``record`` (``MODEL@PCT``, e.g. ``meta-llama/Llama-3.2-1B@40``) also compares the checkpoint
     with that record of the catalogue (``catalogue_path``: a catalogue JSON or a data directory,
@@ -56,27 +70,40 @@ def inspect_checkpoint(
         expected_record, record, record_file = record, f"{record.base_model}@{record.pruning_pct}", COMPUTED_RECORD
     else:
         expected_record = find_record(record, catalogue_path) if record is not None else None
-    checkpoint = read_checkpoint(directory)
+    checkpoint = directory if isinstance(directory, Checkpoint) else read_checkpoint(directory)  # a hub checkpoint comes read
     decoder = decoder_of(checkpoint)
-    shape, facts = architecture_of(checkpoint, decoder)
-    layers = [layer_mlp(index, tensors, decoder.mlp_block) for index, tensors in decoder.layers.items()]
+    buffers = buffer_suffixes(checkpoint.config.get("model_type"))
+    expert_layers = read_experts(decoder.layers, decoder.mlp_block, weights_hidden_size(decoder, checkpoint.config), buffers)
+    layers = [layer_mlp(index, tensors, decoder.mlp_block, index in expert_layers) for index, tensors in decoder.layers.items()]
+    shape, facts = architecture_of(checkpoint, decoder, moe_width(layers, expert_layers))
     widths = [layer.intermediate_size for layer in layers]
     unknown = unknown_tensors(checkpoint, decoder)
+    standard = not unknown and not expert_layers and decoder.final_norm is not None
     inspection = Inspection(
         checkpoint=checkpoint,
         decoder=decoder,
         shape=shape,
         facts=facts,
         layers=layers,
-        total_parameters=count_parameters(checkpoint, decoder, shape.tie_word_embeddings),
-        closed_form_total_parameters=closed_form_total(shape, widths, not unknown and decoder.final_norm is not None),
+        total_parameters=count_parameters(checkpoint, decoder, shape.tie_word_embeddings, buffers if expert_layers else ()),
+        closed_form_total_parameters=closed_form_total(shape, widths, standard),
         record_label=record,
         unknown_tensors=unknown,
+        expert_layers=expert_layers,
+        experts_per_token=experts_per_token(decoder_config(checkpoint.config)) if expert_layers else None,
     )
     checks.check_all(inspection, inspection.report)
     if expected_record is not None:
         checks.check_record(inspection, expected_record, record_file, inspection.report)
     return inspection
+
+
+def moe_width(layers: list[LayerMlp], expert_layers: dict[int, LayerExperts]) -> int | None:
+    """A mixture of experts' MLP width from its weights: the first dense layer's, else the first MoE layer's experts'; None for a dense model."""
+    if not expert_layers:
+        return None
+    dense = [layer.intermediate_size for layer in layers if layer.dense and layer.intermediate_size]
+    return dense[0] if dense else next(iter(expert_layers.values())).expert_intermediate_size or None
 
 
 def parse_record_label(label: str) -> tuple[str, int]:

@@ -1,4 +1,4 @@
-"""What inspecting a checkpoint found: the architecture, each layer's MLP width, the totals, problems."""
+"""What inspecting a checkpoint found: the architecture, each layer's MLP width (or experts), the totals, problems."""
 
 from __future__ import annotations
 
@@ -10,12 +10,18 @@ from ..core import formulas
 from ..core.architecture import Architecture
 from ..core.problems import Report
 from ..store.registry import ArchitectureFacts
-from .reading import Checkpoint, Decoder, LayerMlp
+from . import experts as moe
+from .experts import LayerExperts
+from .reading import Checkpoint, Decoder, LayerMlp, weights_hidden_size
 
 
 @dataclass
 class Inspection:
-    """What ``inspect_checkpoint`` found: the architecture, each layer's MLP width, the totals, problems."""
+    """What ``inspect_checkpoint`` found: the architecture, each layer's MLP width, the totals, problems.
+
+    A mixture of experts also has ``expert_layers`` (its MoE layers' experts, by layer index) and
+    ``experts_per_token`` (config.json's top-k key and value, None where it states none).
+    """
 
     checkpoint: Checkpoint
     decoder: Decoder
@@ -28,11 +34,42 @@ class Inspection:
     report: Report = field(default_factory=Report)
     unknown_tensors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    expert_layers: dict[int, LayerExperts] = field(default_factory=dict)
+    experts_per_token: tuple[str, int] | None = None
+
+    @property
+    def moe(self) -> bool:
+        """True for a mixture of experts: some layer routes to experts."""
+        return bool(self.expert_layers)
+
+    @property
+    def layers_by_index(self) -> dict[int, LayerMlp]:
+        """Each layer's dense MLP reading by layer index."""
+        return {layer.index: layer for layer in self.layers}
+
+    @property
+    def active_unknown_reason(self) -> str | None:
+        """Why a mixture of experts' active parameters cannot be derived; None when they can (or for a dense model)."""
+        if not self.moe:
+            return None
+        return moe.active_unknown_reason(self.expert_layers.values(), self.experts_per_token)
+
+    @property
+    def active_parameters(self) -> int | None:
+        """Parameters a token passes through: the total less each MoE layer's ``E - k`` idle routed experts.
+
+        The total for a dense model; None for a mixture of experts whose top-k config.json does not state (or states above E).
+        """
+        if not self.moe:
+            return self.total_parameters
+        if self.active_unknown_reason is not None:
+            return None
+        return moe.active_parameters(self.total_parameters, self.expert_layers.values(), self.experts_per_token[1])
 
     @property
     def standard_layout(self) -> bool:
-        """True for a Llama-style decoder: every tensor one the closed form counts, and a final norm with weights."""
-        return not self.unknown_tensors and self.decoder.final_norm is not None
+        """True for a Llama-style decoder: every tensor one the closed form counts, a final norm with weights, no experts."""
+        return not self.unknown_tensors and self.decoder.final_norm is not None and not self.moe
 
     @property
     def ok(self) -> bool:
@@ -45,33 +82,36 @@ class Inspection:
         return self.shape.intermediate_size
 
     @property
-    def layer_intermediate_sizes(self) -> list[int]:
-        """Each layer's MLP width as the weights hold it, in layer order."""
-        return [layer.intermediate_size for layer in self.layers]
+    def layer_intermediate_sizes(self) -> list[int | None]:
+        """Each layer's dense MLP width as the weights hold it, in layer order; None for a layer of experts only."""
+        return [layer.intermediate_size if layer.dense else None for layer in self.layers]
+
+    @property
+    def dense_widths(self) -> dict[int, int]:
+        """The dense MLP width of each layer that has a dense MLP, by layer index."""
+        return {layer.index: layer.intermediate_size for layer in self.layers if layer.dense}
 
     @property
     def non_mlp_parameters(self) -> int:
-        """Parameters outside the GLU MLPs: the tensors' total less each layer's MLP at its width."""
-        mlp = (formulas.mlp_parameters(self.weights_hidden_size, width, self.shape.mlp_bias) for width in self.layer_intermediate_sizes)
+        """Parameters outside the dense GLU MLPs: the tensors' total less each dense layer's MLP at its width."""
+        mlp = (formulas.mlp_parameters(self.weights_hidden_size, width, self.shape.mlp_bias) for width in self.dense_widths.values())
         return self.total_parameters - sum(mlp)
 
     @property
     def weights_hidden_size(self) -> int:
         """H as the weights hold it: the embedding's columns, else the config's."""
-        embedding = self.decoder.embedding
-        if embedding is not None and len(embedding.shape) == 2 and embedding.shape[1] > 0:
-            return embedding.shape[1]
-        return self.shape.hidden_size
+        return weights_hidden_size(self.decoder, {"hidden_size": self.shape.hidden_size})
 
     @property
-    def layer_expansion_ratios(self) -> list[float]:
-        """Each layer's expansion ratio I / H (factor), H from the weights."""
-        return [formulas.expansion_ratio(width, self.weights_hidden_size) for width in self.layer_intermediate_sizes]
+    def layer_expansion_ratios(self) -> list[float | None]:
+        """Each layer's expansion ratio I / H (factor), H from the weights; None for a layer of experts only."""
+        hidden = self.weights_hidden_size
+        return [None if width is None else formulas.expansion_ratio(width, hidden) for width in self.layer_intermediate_sizes]
 
     @property
     def uniform(self) -> bool:
-        """True when every layer's MLP has the same width (an unpruned model is uniform)."""
-        return len(set(self.layer_intermediate_sizes)) <= 1
+        """True when every dense MLP has the same width (an unpruned model is uniform)."""
+        return len(set(self.dense_widths.values())) <= 1
 
     def width_runs(self) -> list[tuple[int, int, int]]:
         """Runs of consecutive layers with one MLP width: ``(first layer, last layer, width)``."""
@@ -115,7 +155,41 @@ class Inspection:
             "checked": dict(self.report.checked),
             "problems": self.report.as_dict()["problems"],
             "notes": list(self.notes),
+            "mixture_of_experts": self.moe,
+            "experts_per_token": self.experts_per_token[1] if self.experts_per_token else None,
+            "experts_per_token_key": self.experts_per_token[0] if self.experts_per_token else None,
+            "active_parameters": self.active_parameters,
+            "layer_mlps": [self.layer_document(layer) for layer in self.layers],
         }
+
+    def layer_document(self, layer: LayerMlp) -> dict[str, Any]:
+        """One layer's entry of ``layer_mlps``: its dense width and, for an MoE layer, its experts (a fixed key order)."""
+        hidden = self.weights_hidden_size
+        document: dict[str, Any] = {
+            "layer": layer.index,
+            "kind": "experts" if layer.has_experts else "dense",
+            "intermediate_size": layer.intermediate_size if layer.dense else None,
+            "expansion_ratio": formulas.expansion_ratio(layer.intermediate_size, hidden) if layer.dense else None,
+        }
+        experts = self.expert_layers.get(layer.index)
+        if experts is not None:
+            document.update(moe_document(experts, hidden))
+        return document
+
+
+def moe_document(experts: LayerExperts, hidden_size: int) -> dict[str, Any]:
+    """An MoE layer's experts for ``--format json``: routed count and width, shared experts, the router's parameters."""
+    shared = experts.shared
+    return {
+        "num_experts": experts.num_experts,
+        "expert_intermediate_size": experts.expert_intermediate_size,
+        "expert_expansion_ratio": formulas.expansion_ratio(experts.expert_intermediate_size, hidden_size),
+        "routed_expert_parameters": experts.routed.n_parameters,
+        "num_shared_experts": 0 if shared is None else shared.n_experts,
+        "shared_expert_intermediate_size": None if shared is None else shared.intermediate_size,
+        "shared_expert_parameters": 0 if shared is None else shared.n_parameters,
+        "router_parameters": experts.router_parameters,
+    }
 
 
 def closed_form_total(shape: Architecture, widths: list[int], standard_layout: bool) -> int | None:

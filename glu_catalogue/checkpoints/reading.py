@@ -1,7 +1,8 @@
 """What a checkpoint directory holds, read from its config.json and safetensors headers (no weights, no torch).
 
 ``read_checkpoint`` reads the config, the index (if any) and every header; ``decoder_of`` finds
-the decoder's layers by tensor name; ``layer_mlp`` reads one layer's MLP width off its shapes;
+the decoder's layers by tensor name (dense MLPs or routed experts, ``checkpoints.experts``);
+``layer_mlp`` reads one layer's dense MLP width off its shapes;
 ``architecture_of`` completes the config's architecture with the facts the tensor names show
 (q/k/v biases, q/k norms, norms per layer, fused projections); ``count_parameters`` counts
 the tensors as ``sum(p.numel() for p in model.parameters())`` does.
@@ -24,6 +25,7 @@ from ..core.layout import is_layer_norm, known_in_layer, outside_layers
 from ..core.problems import show
 from ..store.reading import ReadError, kind_of, path_exists, read_json
 from ..store.registry import ArchitectureFacts, architecture_from_config
+from .experts import routed_block
 from .safetensors import SafetensorsHeader, TensorEntry, read_header
 
 CONFIG_FILE = "config.json"
@@ -60,6 +62,27 @@ MLP_AXES = {
 
 #: The tensors a GLU MLP needs: separate gate and up, or fused gate_up (Phi-3); down either way.
 MLP_REQUIRED = (("gate_proj.weight", "up_proj.weight", "down_proj.weight"), ("gate_up_proj.weight", "down_proj.weight"))
+
+#: The dense MLP tensors of some mixtures of experts under other names: LFM2-MoE's ``w1`` (gate),
+#: ``w3`` (up), ``w2`` (down); HY-V4's ``linear_gate``. Read as ``MLP_AXES`` (which pruning uses) is.
+MLP_ALIAS_AXES = {
+    "w1.weight": ("width", "hidden"),
+    "w3.weight": ("width", "hidden"),
+    "w2.weight": ("hidden", "width"),
+    "linear_gate.weight": ("width", "hidden"),
+}
+
+#: Every dense MLP tensor ``layer_mlp`` reads, and the sets a GLU MLP needs, the first tensor of each telling them apart.
+DENSE_AXES = {**MLP_AXES, **MLP_ALIAS_AXES}
+DENSE_REQUIRED = (
+    MLP_REQUIRED[1],
+    ("w1.weight", "w3.weight", "w2.weight"),
+    ("linear_gate.weight", "up_proj.weight", "down_proj.weight"),
+    MLP_REQUIRED[0],
+)
+
+#: The dense MLP tensors whose rows (or columns, for down) are the MLP's width, in the order the width is read from.
+WIDTH_TENSORS = ("gate_proj.weight", "gate_up_proj.weight", "w1.weight", "linear_gate.weight", "up_proj.weight", "w3.weight", "down_proj.weight", "w2.weight")
 
 
 @dataclass(frozen=True)
@@ -164,10 +187,10 @@ def decoder_of(checkpoint: Checkpoint) -> Decoder:
     layers of a vision tower beside the decoder are not mistaken for it.
     """
     places: Counter[tuple[str, str]] = Counter()
-    for name in checkpoint.tensors:
+    for name, entry in checkpoint.tensors.items():
         match = LAYER_TENSOR.match(name)
         block, _, inner = match["rest"].partition(".") if match else ("", "", "")
-        if match and inner in MLP_AXES:
+        if match and (inner in MLP_AXES or routed_block(match["rest"], entry) == block):
             places[(match["prefix"], block)] += 1 + (block == MLP_BLOCK)
     if not places:
         some = checkpoint.headers[0].path if checkpoint.headers else checkpoint.directory
@@ -196,6 +219,8 @@ class LayerMlp:
     ``widths`` and ``hidden_sizes`` map each MLP tensor (name relative to the layer) to the
     intermediate and hidden size its shape implies; ``bad_ranks`` lists tensors whose number of
     dimensions is wrong; ``missing`` the tensors a GLU MLP needs but the layer lacks.
+    ``has_experts``: the layer's MLP is a mixture of experts (``checkpoints.experts`` reads them),
+    so a dense MLP is not needed beside them.
     """
 
     index: int
@@ -203,23 +228,32 @@ class LayerMlp:
     hidden_sizes: dict[str, int]
     bad_ranks: tuple[str, ...]
     missing: tuple[str, ...]
+    has_experts: bool = False
+
+    @property
+    def dense(self) -> bool:
+        """True when the layer has a dense MLP: every layer without experts, and one with experts that holds dense tensors too."""
+        return not self.has_experts or bool(self.widths or self.bad_ranks)
 
     @property
     def intermediate_size(self) -> int:
         """The layer's MLP width: gate rows (fused: gate_up rows / 2), else up rows, else down columns; 0 if none."""
-        for inner in ("gate_proj.weight", "gate_up_proj.weight", "up_proj.weight", "down_proj.weight"):
+        for inner in WIDTH_TENSORS:
             for name, width in self.widths.items():
                 if name.endswith("." + inner):
                     return int(width)
         return 0
 
 
-def layer_mlp(index: int, tensors: dict[str, TensorEntry], block: str = MLP_BLOCK) -> LayerMlp:
-    """What the MLP tensors (in ``block``) of layer ``index`` (names relative to the layer) say about its sizes."""
+def layer_mlp(index: int, tensors: dict[str, TensorEntry], block: str = MLP_BLOCK, has_experts: bool = False) -> LayerMlp:
+    """What the dense MLP tensors (in ``block``) of layer ``index`` (names relative to the layer) say about its sizes.
+
+    ``has_experts``: the layer routes to experts, so it needs no dense MLP (one it holds is still read).
+    """
     widths: dict[str, float] = {}
     hidden_sizes: dict[str, int] = {}
     bad_ranks: list[str] = []
-    for inner, axes in MLP_AXES.items():
+    for inner, axes in DENSE_AXES.items():
         name = f"{block}.{inner}"
         entry = tensors.get(name)
         if entry is None:
@@ -232,10 +266,11 @@ def layer_mlp(index: int, tensors: dict[str, TensorEntry], block: str = MLP_BLOC
                 hidden_sizes[name] = size
             else:
                 widths[name] = size / 2 if axis == "width2" else size
-    fused = f"{block}.gate_up_proj.weight" in tensors
-    required = MLP_REQUIRED[1] if fused else MLP_REQUIRED[0]
+    required = next((names for names in DENSE_REQUIRED if f"{block}.{names[0]}" in tensors), MLP_REQUIRED[0])
     missing = tuple(f"{block}.{inner}" for inner in required if f"{block}.{inner}" not in tensors)
-    return LayerMlp(index, widths, hidden_sizes, tuple(bad_ranks), missing)
+    if has_experts and not widths and not bad_ranks:
+        missing = ()
+    return LayerMlp(index, widths, hidden_sizes, tuple(bad_ranks), missing, has_experts)
 
 
 def decoder_config(config: dict[str, Any]) -> dict[str, Any]:
@@ -279,9 +314,16 @@ def facts_from_tensors(layer: dict[str, TensorEntry], config: dict[str, Any], bl
     )
 
 
-def architecture_of(checkpoint: Checkpoint, decoder: Decoder) -> tuple[Architecture, ArchitectureFacts]:
-    """The config's architecture (a multimodal config's text_config), completed with the facts of the first layer's tensors."""
+def architecture_of(checkpoint: Checkpoint, decoder: Decoder, moe_width: int | None = None) -> tuple[Architecture, ArchitectureFacts]:
+    """The config's architecture (a multimodal config's text_config), completed with the facts of the first layer's tensors.
+
+    ``moe_width``: a mixture of experts' MLP width (its dense layers', else its experts') from the
+    weights, taken where config.json states no ``intermediate_size`` (Qwen3.5-MoE, Solar Open); see
+    ``complete_moe_config``.
+    """
     config = decoder_config(checkpoint.config)
+    if moe_width:
+        complete_moe_config(config, decoder, moe_width)
     missing = [key for key in REQUIRED_CONFIG_KEYS if key not in config]
     if missing:
         raise ReadError(checkpoint.config_path, f"no {', '.join(repr(key) for key in missing)}: a decoder config needs them")
@@ -294,6 +336,27 @@ def architecture_of(checkpoint: Checkpoint, decoder: Decoder) -> tuple[Architect
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "(config)"
         raise ReadError(checkpoint.config_path, f"{where}: {first['msg']}") from None
+
+
+def complete_moe_config(config: dict[str, Any], decoder: Decoder, width: int) -> None:
+    """Fill in what a mixture of experts' config.json leaves to its class's defaults, from the weights.
+
+    No ``intermediate_size``: ``width`` (the MLP width the weights hold). No ``tie_word_embeddings``
+    while the checkpoint holds an ``lm_head.weight`` beside the embedding: the head is its own
+    (transformers saves a tied head once, as the embedding; Inkling's class defaults to untied).
+    """
+    config.setdefault("intermediate_size", width)
+    if "tie_word_embeddings" not in config and decoder.lm_head is not None and decoder.embedding is not None:
+        config["tie_word_embeddings"] = False
+
+
+def weights_hidden_size(decoder: Decoder, config: dict[str, Any]) -> int:
+    """H as the weights hold it: the embedding's columns, else the config's ``hidden_size`` (0 if neither)."""
+    embedding = decoder.embedding
+    if embedding is not None and len(embedding.shape) == 2 and embedding.shape[1] > 0:
+        return embedding.shape[1]
+    stated = decoder_config(config).get("hidden_size")
+    return stated if type(stated) is int else 0
 
 
 def _check_sizes(checkpoint: Checkpoint) -> None:
@@ -327,17 +390,15 @@ def unknown_tensors(checkpoint: Checkpoint, decoder: Decoder) -> list[str]:
     return sorted(unknown)
 
 
-def count_parameters(checkpoint: Checkpoint, decoder: Decoder, tie_word_embeddings: bool) -> int:
+def count_parameters(checkpoint: Checkpoint, decoder: Decoder, tie_word_embeddings: bool, buffers: tuple[str, ...] = ()) -> int:
     """Parameters as ``sum(p.numel() for p in model.parameters())`` counts them after loading.
 
-    Every tensor's elements, except buffers (``inv_freq``) and, when the embeddings are tied, an
+    Every tensor's elements, except buffers (``inv_freq``, and those ending in one of ``buffers``:
+    a mixture of experts' score corrections) and, when the embeddings are tied, an
     ``lm_head.weight`` saved beside the embedding: the model shares one matrix and counts it once.
     """
     shared_head = decoder.lm_head if tie_word_embeddings and decoder.embedding is not None else None
-    return sum(
-        entry.n_elements
-        for name, entry in checkpoint.tensors.items()
-        if not name.endswith(BUFFER_SUFFIXES) and entry is not shared_head
-    )
+    skipped = BUFFER_SUFFIXES + buffers
+    return sum(entry.n_elements for name, entry in checkpoint.tensors.items() if not name.endswith(skipped) and entry is not shared_head)
 
 

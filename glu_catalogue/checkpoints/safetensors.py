@@ -101,10 +101,17 @@ def read_header(path: Path) -> SafetensorsHeader:
     try:
         with open_regular(path, "a safetensors file") as handle:
             file_bytes = os.fstat(handle.fileno()).st_size
-            header_bytes = _header_length(path, handle.read(LENGTH_PREFIX_BYTES), file_bytes)
+            header_bytes = header_length(path, handle.read(LENGTH_PREFIX_BYTES), file_bytes)
             raw = handle.read(header_bytes)
     except OSError as error:
         raise file_error(path, error, "a safetensors file") from None
+    return parse_header(path, raw, file_bytes)
+
+
+def parse_header(path: Path, raw: bytes, file_bytes: int) -> SafetensorsHeader:
+    """The header whose JSON is ``raw`` (the bytes after the length prefix) of a file of ``file_bytes``
+    bytes; ``path`` names the file in errors (a local path, or a hub file as ``org/name@commit/file``)."""
+    header_bytes = len(raw)
     document = _parse(path, raw)
     metadata = _metadata(path, document.pop(METADATA_KEY, None))
     data_start = LENGTH_PREFIX_BYTES + header_bytes
@@ -113,20 +120,22 @@ def read_header(path: Path) -> SafetensorsHeader:
     return SafetensorsHeader(path, file_bytes, header_bytes, tensors, metadata)
 
 
-def _header_length(path: Path, prefix: bytes, file_bytes: int) -> int:
-    """The header length the 8-byte ``prefix`` announces; ``ReadError`` if the file cannot hold it."""
+def header_length(path: Path, prefix: bytes, file_bytes: int, limit_bytes: int = MAX_HEADER_BYTES) -> int:
+    """The header length the 8-byte ``prefix`` announces; ``ReadError`` if the file cannot hold it or it is over ``limit_bytes``."""
     if len(prefix) < LENGTH_PREFIX_BYTES:
         raise ReadError(
             path, f"not a safetensors file: {file_bytes} bytes, shorter than the {LENGTH_PREFIX_BYTES}-byte header length"
         )
     (header_bytes,) = struct.unpack("<Q", prefix)
     room = file_bytes - LENGTH_PREFIX_BYTES
-    if header_bytes > room or header_bytes > MAX_HEADER_BYTES:
+    if header_bytes > room:
         raise ReadError(
             path,
             f"corrupt safetensors header: it announces {header_bytes} header bytes but the file holds "
-            f"{room} after the length prefix (limit {MAX_HEADER_BYTES}); the file is truncated or not safetensors",
+            f"{room} after the length prefix; the file is truncated or not safetensors",
         )
+    if header_bytes > limit_bytes:
+        raise ReadError(path, f"safetensors header of {header_bytes} bytes, over the limit of {limit_bytes}: not read")
     return header_bytes
 
 

@@ -13,7 +13,7 @@ from .output import DATA_HELP, FORMAT_OPTION, Failure, directory_option, echo_js
 
 
 @click.command()
-@click.argument("directory", type=click.Path(path_type=Path))
+@click.argument("checkpoint", metavar="CHECKPOINT")
 @click.option(
     "--record", default=None, metavar="MODEL@PCT",
     help="Also compare with this catalogue record (e.g. meta-llama/Llama-3.2-1B@40); MODEL may be a config.json, "
@@ -21,46 +21,92 @@ from .output import DATA_HELP, FORMAT_OPTION, Failure, directory_option, echo_js
 )
 @click.option("--data", "data_dir", default=None, metavar="DIR", callback=lambda ctx, param, value: directory_option(value, "--data"), help=DATA_HELP)
 @FORMAT_OPTION
-def inspect(directory: Path, record: str | None, data_dir: Path | None, output: str) -> None:
+def inspect(checkpoint: str, record: str | None, data_dir: Path | None, output: str) -> None:
     """Inspect a (pruned) checkpoint from its safetensors headers, without loading weights or torch.
 
-    DIRECTORY holds config.json and one or many *.safetensors files, with or without
-    model.safetensors.index.json. Reports the config's architecture, each layer's MLP width
-    as the weights hold it, the expansion ratio per layer, whether the pruning is uniform, and
-    the total parameters counted from the tensor shapes (tied embeddings once). Checks the
-    config against the weights, gate/up/down within each layer, and the total against the
-    closed form. Exit 0: no problems; 1: problems; 2: unreadable checkpoint.
+    CHECKPOINT is a directory holding config.json and one or many *.safetensors files, with or
+    without model.safetensors.index.json, or a hub id org/name[@revision]: then config.json, the
+    index and each file's header are read over the network (range requests), never the weights,
+    and the bytes read are reported; the local Hugging Face cache and HF_HUB_OFFLINE=1 work.
+    Reports the config's architecture, each layer's MLP width as the weights hold it (a mixture
+    of experts: each layer's experts and their width, total and active parameters), the
+    expansion ratio per layer, whether the pruning is uniform, the total parameters counted from
+    the tensor shapes (tied embeddings once), and the catalogue records whose architecture the
+    checkpoint has. Checks the config against the weights, gate/up/down within each layer, and
+    the total against the closed form. Exit 0: no problems; 1: problems; 2: unreadable
+    checkpoint, or a hub id that is missing, gated, not safetensors or cannot be reached.
 
     \b
     Example:
       catalogue inspect pruned/
       catalogue inspect pruned/ --format json
+      catalogue inspect me/llama-pruned@main --record meta-llama/Llama-3.2-1B@40
       catalogue inspect pruned/me__x/pruned-40pct --record me/x@40 --data my-data
     """
     if data_dir is not None and record is None:
         raise Failure("--data names the catalogue --record is read from: give --record MODEL@PCT too")
-    inspection = run_inspection(directory, record, data_dir / CATALOGUE_FILE if data_dir is not None else None)
+    inspection, repository = run_inspection(checkpoint, record, data_dir / CATALOGUE_FILE if data_dir is not None else None)
+    matches = matching_labels(inspection, data_dir)
     if output == "json":
-        echo_json(inspection.as_dict())
+        document = inspection.as_dict()
+        document["matching_records"] = matches
+        if repository is not None:
+            document["hub"] = repository.as_dict()
+        echo_json(document)
     else:
+        if repository is not None:
+            print_hub(repository, len(inspection.checkpoint.headers))
         print_inspection(inspection)
+        print_matches(matches)
         print_report(inspection.report)
     sys.exit(EXIT_OK if inspection.ok else EXIT_PROBLEMS)
 
 
-def run_inspection(directory: Path, record: str | None, catalogue: Path | None = None):
-    """``checkpoints.inspect_checkpoint`` of ``directory``, optionally against ``record`` (``MODEL@PCT``;
+def run_inspection(checkpoint: str | Path, record: str | None, catalogue: Path | None = None):
+    """``checkpoints.inspect_checkpoint`` of ``checkpoint`` (a directory, or a hub id read from its headers), and the
+    hub repository it was read from (None for a directory); optionally against ``record`` (``MODEL@PCT``;
     MODEL a registry id or a model ``catalogue`` holds, read from that catalogue JSON or data directory
     (default data/), or a config.json, checkpoint or hub id whose record is computed)."""
+    from ..checkpoints.hub_checkpoint import open_checkpoint
     from ..checkpoints.inspect import inspect_checkpoint
     from ..pipeline.models import record_for_label
 
     expected = record_for_label(record, catalogue) if record is not None else None
-    return inspect_checkpoint(directory, expected, catalogue)
+    opened, repository = open_checkpoint(checkpoint)
+    return inspect_checkpoint(opened, expected, catalogue), repository
+
+
+def matching_labels(inspection, data_dir: Path | None) -> list[str]:
+    """The catalogue records (of ``data_dir``, default data/) whose pruned architecture and total the checkpoint has."""
+    from ..checkpoints.matching import matching_records
+
+    return [f"{record.base_model}@{record.pruning_pct}" for record in matching_records(inspection, data_dir)]
+
+
+def print_hub(repository, n_files: int) -> None:
+    """Where a hub checkpoint was read, at which commit, and how many bytes that took."""
+    from ..core.text import human_size
+
+    asked = f"@{repository.requested_revision}" if repository.requested_revision else ""
+    where = f"the local cache ({repository.offline_reason})" if repository.offline_reason else repository.endpoint
+    click.echo(
+        f"hub           {repository.repo_id}{asked} -> commit {repository.commit}, from {where}: read "
+        f"{human_size(repository.bytes_read, decimals=1)} ({repository.bytes_read:,} bytes: config.json, index, "
+        f"{n_files} header{'s' if n_files != 1 else ''}; no weights)"
+    )
+
+
+def print_matches(labels: list[str]) -> None:
+    """The catalogue records the checkpoint's architecture equals, or that none does."""
+    if labels:
+        click.echo(f"matches       {', '.join(labels)} (architecture and parameter count equal; the weights are not compared)")
+    else:
+        click.echo("matches       no catalogue record has this architecture and parameter count")
 
 
 def print_inspection(inspection) -> None:
-    """The architecture, the MLP widths by runs of layers, and the totals, for people."""
+    """The architecture, the MLP widths by runs of layers (a mixture of experts: each layer's experts), and the totals, for people."""
+    from ..checkpoints.experts import expert_lines
     from ..core.formulas import expansion_ratio
     from ..core.text import human_size
     from ..core.text import ratio as ratio_text
@@ -75,10 +121,14 @@ def print_inspection(inspection) -> None:
     click.echo(f"architecture  {inspection.facts.transformers_class}: {shape.describe()}")
     config_ratio = expansion_ratio(shape.intermediate_size, shape.hidden_size)
     click.echo(f"config        intermediate_size {shape.intermediate_size} ({ratio_text(config_ratio)})")
-    click.echo(f"MLP widths    from the weights, {'uniform' if inspection.uniform else 'NOT uniform'}:")
-    for first, last, width in inspection.width_runs():
-        where = f"layer {first}" if first == last else f"layers {first}-{last}"
-        click.echo(f"  {where}: {width} ({ratio_text(expansion_ratio(width, inspection.weights_hidden_size))})")
+    if inspection.moe:
+        for line in expert_lines(inspection):
+            click.echo(line)
+    else:
+        click.echo(f"MLP widths    from the weights, {'uniform' if inspection.uniform else 'NOT uniform'}:")
+        for first, last, width in inspection.width_runs():
+            where = f"layer {first}" if first == last else f"layers {first}-{last}"
+            click.echo(f"  {where}: {width} ({ratio_text(expansion_ratio(width, inspection.weights_hidden_size))})")
     closed = inspection.closed_form_total_parameters
     compared = "not derivable" if closed is None else f"{closed:,}"
     click.echo(

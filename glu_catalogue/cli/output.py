@@ -131,7 +131,10 @@ def usage_failure(error: click.UsageError) -> Failure:
 
 # --- option texts more than one command shares ------------------------------------------------------
 
-CHECKPOINT_HELP = "A checkpoint directory (config.json + *.safetensors) to check instead of catalogue files."
+CHECKPOINT_HELP = (
+    "A checkpoint to check instead of catalogue files: a directory (config.json + *.safetensors), or a hub id "
+    "org/name[@revision], read from its safetensors headers (no weights)."
+)
 RECORD_HELP = (
     "With a checkpoint: also compare it with this catalogue record, MODEL@PCT (e.g. meta-llama/Llama-3.2-1B@40); "
     "MODEL may be a config.json, checkpoint or hub id outside the registry (its record is computed)."

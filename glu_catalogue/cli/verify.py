@@ -15,7 +15,7 @@ from .output import CHECKPOINT_HELP, FORMAT_OPTION, RECORD_HELP, Failure, direct
 
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--checkpoint", type=click.Path(path_type=Path), default=None, help=CHECKPOINT_HELP)
+@click.option("--checkpoint", default=None, metavar="CHECKPOINT", help=CHECKPOINT_HELP)
 @click.option("--record", default=None, metavar="MODEL@PCT", help=RECORD_HELP)
 @click.option(
     "--data", "data_dir", default=None, metavar="DIR", callback=lambda ctx, param, value: directory_option(value, "--data"),
@@ -23,7 +23,7 @@ from .output import CHECKPOINT_HELP, FORMAT_OPTION, RECORD_HELP, Failure, direct
     "(default: data/).",
 )
 @FORMAT_OPTION
-def verify(paths: tuple[Path, ...], checkpoint: Path | None, record: str | None, data_dir: Path | None, output: str) -> None:
+def verify(paths: tuple[Path, ...], checkpoint: str | None, record: str | None, data_dir: Path | None, output: str) -> None:
     """Recompute every count and ratio in closed form and report every problem.
 
     PATHS are catalogue JSON files, or directories holding expansion_rates.json and
@@ -50,7 +50,7 @@ def verify(paths: tuple[Path, ...], checkpoint: Path | None, record: str | None,
             raise Failure("with --checkpoint, one PATH (or --data DIR) names the catalogue --record is read from: give one, not several")
         if catalogue is not None and record is None:
             raise Failure("with --checkpoint, a PATH or --data DIR names the catalogue --record is read from: give --record MODEL@PCT too")
-        report = run_inspection(checkpoint, record, catalogue).report
+        report = run_inspection(checkpoint, record, catalogue)[0].report
     elif record is not None:
         raise Failure("--record compares a checkpoint with the catalogue: give --checkpoint DIR too")
     else:

@@ -138,6 +138,9 @@ class Experts(StrictModel):
     expert_bias: bool = Field(default=False, description="The experts' projections carry biases.")
 
 
+#: config.json keys naming how many routed experts a token passes through (top-k), first stated first.
+TOP_K_KEYS = ("num_experts_per_tok", "moe_topk", "num_experts_per_token", "top_k", "moe_k")
+
 #: Every field, in declaration order (the order records, tables and pages show them in).
 ARCHITECTURE_FIELDS = tuple(Architecture.model_fields)
 

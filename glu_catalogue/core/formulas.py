@@ -154,9 +154,19 @@ def active_parameters(shape: Architecture, experts: Experts) -> int:
     The total less, in each MoE layer, the routed experts the token does not use:
     ``total - moe_layers x (E - k) x one expert's GLU MLP``. Routers and shared experts are active.
     """
-    idle = experts.num_experts - experts.num_experts_per_tok
     expert = mlp_parameters(shape.hidden_size, experts.moe_intermediate_size, experts.expert_bias)
-    return total_parameters(shape) - experts.num_moe_layers * idle * expert
+    idle = idle_expert_parameters(experts.num_experts * expert, experts.num_experts, experts.num_experts_per_tok)
+    return total_parameters(shape) - experts.num_moe_layers * idle
+
+
+def idle_expert_parameters(n_routed_parameters: int, num_experts: int, num_experts_per_tok: int) -> int:
+    """The parameters of one MoE layer's routed experts that a token does not pass through.
+
+    The layer's E experts hold ``n_routed_parameters`` together, so one expert holds
+    ``n_routed_parameters / E``; a token passes through k of them and the other ``E - k`` sit idle:
+    ``(E - k) x n_routed_parameters / E``.
+    """
+    return (num_experts - num_experts_per_tok) * n_routed_parameters // num_experts
 
 
 def parameters_per_neuron(shape: Architecture) -> int:

@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from ..core import formulas
-from ..core.architecture import Architecture, Experts
+from ..core.architecture import TOP_K_KEYS, Architecture, Experts
 from ..core.model_facts import DerivedFacts
 from ..errors import ArchitectureError, NotGluModel
 from .decoder import (
@@ -41,8 +41,6 @@ from .decoder import (
 )
 from .meta import build_config, build_on_meta, count_parameters, first_line, quiet_transformers, transformers_version
 
-#: Config keys naming how many routed experts a token passes through.
-TOP_K_KEYS = ("num_experts_per_tok", "moe_topk", "num_experts_per_token", "top_k", "moe_k")
 
 
 def derive_facts(values: Mapping[str, Any]) -> DerivedFacts:

@@ -18,7 +18,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..checkpoints.reading import BUFFER_SUFFIXES, decoder_of, facts_from_tensors, read_checkpoint
+from ..checkpoints.experts import buffer_suffixes
+from ..checkpoints.reading import BUFFER_SUFFIXES, Checkpoint, decoder_of, facts_from_tensors, read_checkpoint
 from ..errors import ArchitectureError, RegistryError, SourceError, UsageError
 from ..store import registry as registry_store
 from ..store.paths import MODELS_DIR, default_data_dir, display_path, write_roots
@@ -77,6 +78,9 @@ def add_model(
     added = Added(path=target, entry=None, derived=derived)  # type: ignore[arg-type]
     if source.weights_dir is not None:
         added.header_parameters = _check_headers(source.weights_dir, derived, added.notes)
+    elif source.hub is not None and _holds_safetensors(source.hub.files):
+        added.header_parameters = _check_headers(_hub_checkpoint(source), derived, added.notes)
+        added.notes.append(f"safetensors headers read from the hub: {source.hub.bytes_read:,} bytes in all, no weights")
     entry = entry_from_source(source, model_id, family, size_label, derived, registry_dir=directory)
     document = _document(entry, sources, note, grade)
     try:
@@ -182,17 +186,35 @@ def _document(entry: ModelEntry, sources: list[dict[str, Any]], note: str | None
     return {key: values[key] for key in ENTRY_KEYS if values.get(key) is not None}
 
 
-def _check_headers(directory: Path, derived: Any, notes: list[str]) -> int:
-    """The checkpoint's parameter count from its headers, which must equal the derived total, and its facts."""
+def _holds_safetensors(files: tuple[str, ...]) -> bool:
+    """True when a hub repository's file list has safetensors weights (or their index)."""
+    return any(name.endswith((".safetensors", ".safetensors.index.json")) for name in files)
+
+
+def _hub_checkpoint(source: ModelSource) -> Checkpoint:
+    """The hub checkpoint ``source`` names, read from its config, index and headers (``SourceError`` if unreadable)."""
+    from ..checkpoints.hub_checkpoint import read_hub_checkpoint
+
     try:
-        checkpoint = read_checkpoint(directory)
+        return read_hub_checkpoint(source.location, repository=source.hub)[0]
     except ReadError as error:
         raise SourceError(str(error)) from None
+
+
+def _check_headers(directory: Path | Checkpoint, derived: Any, notes: list[str]) -> int:
+    """The checkpoint's parameter count from its headers (of a directory, or a checkpoint already read),
+    which must equal the derived total, and its facts."""
+    try:
+        checkpoint = directory if isinstance(directory, Checkpoint) else read_checkpoint(directory)
+    except ReadError as error:
+        raise SourceError(str(error)) from None
+    directory = checkpoint.directory
     tied = derived.architecture.tie_word_embeddings
+    buffers = BUFFER_SUFFIXES + buffer_suffixes(checkpoint.config.get("model_type"))  # a router's saved score corrections
     counted = sum(
         entry.n_elements
         for name, entry in checkpoint.tensors.items()
-        if not name.endswith(BUFFER_SUFFIXES) and not (tied and name.endswith("lm_head.weight"))
+        if not name.endswith(buffers) and not (tied and name.endswith("lm_head.weight"))
     )
     if counted != derived.total_parameters:
         raise ArchitectureError(

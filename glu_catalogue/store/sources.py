@@ -6,8 +6,9 @@ sha256 of the config file actually read, and where it came from.
 * an existing file: a ``config.json``, or a model description ``{"model_id", "config",
   "sources", "notes"}`` (the layout of the catalogue's ``model-configs/``);
 * an existing directory: a checkpoint (``config.json``, usually ``*.safetensors`` beside it);
-* ``org/name[@revision]``: a hub id, resolved by huggingface_hub, so the local Hugging Face
-  cache and ``HF_HUB_OFFLINE=1`` work; the record names the commit the id resolved to.
+* ``org/name[@revision]``: a hub id, resolved by huggingface_hub (``store.hub_files``), so the
+  local Hugging Face cache and ``HF_HUB_OFFLINE=1`` work; the record names the commit the id
+  resolved to. Only config.json is downloaded.
 
 Standard library (huggingface_hub imported only for a hub id). Anything unusable raises
 ``SourceError``: one line naming the path or id.
@@ -24,7 +25,7 @@ from typing import Any, Literal
 
 from ..core.config_limits import size_problem
 from ..errors import SourceError
-from .hub_reach import hub_unreachable_reason, quiet_hub
+from .hub_files import HubRepository, open_repository, small_file
 from .local_paths import looks_like_path, path_kind
 from .reading import MAX_SMALL_FILE_BYTES, kind_of, parse_json, read_bytes
 from .registry import REGISTRY_ID_PATTERN
@@ -57,6 +58,7 @@ class ModelSource:
     weights_dir: Path | None = None
     model_id: str | None = None
     description: dict[str, Any] = field(default_factory=dict)
+    hub: HubRepository | None = field(default=None, compare=False)  # the repository a hub id was read from
 
     @property
     def label(self) -> str:
@@ -119,42 +121,22 @@ def _checkpoint(text: str, directory: Path) -> ModelSource:
 
 
 def _hub(repo: str, revision: str | None) -> ModelSource:
-    """config.json of ``repo`` at ``revision`` through huggingface_hub (the cache first when offline)."""
-    try:
-        from huggingface_hub import hf_hub_download
-    except ImportError:
-        raise SourceError(f"{repo}: resolving a hub id needs huggingface_hub (pip install -e '.[generate]')") from None
-    named = f"{repo}{'@' + revision if revision else ''}"
-    unreachable = hub_unreachable_reason()
-    try:
-        with quiet_hub():
-            path = Path(hf_hub_download(repo, CONFIG_FILE, revision=revision, local_files_only=unreachable is not None))
-    except Exception as error:
-        reason = _hub_reason(error)
-        if unreachable is not None:
-            reason = f"config.json is not in the local Hugging Face cache and the hub cannot be reached ({unreachable}); give a local config.json or checkpoint, or download it where there is a network"
-        raise SourceError(f"{named}: {reason}") from None
+    """config.json of ``repo`` at ``revision``, the revision resolved to its commit (``store.hub_files``: the cache
+    first, and only it when offline); the repository is kept on the source so its headers can be read too."""
+    repository = open_repository(repo, revision)
+    if "config.json" not in repository.files:
+        raise SourceError(f"{repository.label}: the repository has no config.json (it holds {_listing(repository.files)})")
+    path = small_file(repository, CONFIG_FILE)
     config, digest = _read_json(path)
-    commit = path.parent.name if path.parent.parent.name == "snapshots" else revision
     weights = path.parent if any(path.parent.glob("*.safetensors")) else None
-    return ModelSource("hub", repo, config, digest, path, revision=commit, weights_dir=weights, model_id=repo)
+    return ModelSource("hub", repo, config, digest, path, revision=repository.commit, weights_dir=weights, model_id=repo, hub=repository)
 
 
-def _hub_reason(error: Exception) -> str:
-    """Why huggingface_hub could not give a config.json, in one line."""
-    name = type(error).__name__
-    if name in ("LocalEntryNotFoundError", "OfflineModeIsEnabled") or "offline" in str(error).lower():
-        return "config.json is not in the local Hugging Face cache and the hub cannot be reached (offline); download it where there is a network, or give a local config.json or checkpoint"
-    if name == "RepositoryNotFoundError":
-        return "no such repository on the hub (or it is private: log in with `hf auth login`)"
-    if name == "RevisionNotFoundError":
-        return "no such revision in this repository"
-    if name == "GatedRepoError":
-        return "a gated repository: accept its licence on the hub and log in with `hf auth login`"
-    if name in ("EntryNotFoundError", "RemoteEntryNotFoundError"):
-        return "the repository has no config.json"
-    text = " ".join(str(error).split()) or name
-    return f"cannot fetch config.json: {text[:200]}"
+def _listing(files: tuple[str, ...]) -> str:
+    """A repository's files as an error names them: the first few, and how many more."""
+    if not files:
+        return "no files"
+    return ", ".join(files[:4]) + (f" and {len(files) - 4} more" if len(files) > 4 else "")
 
 
 def _read_json(path: Path) -> tuple[dict[str, Any], str]:

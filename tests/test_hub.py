@@ -1,0 +1,220 @@
+"""Hub ids as the user types them, against a fake Hub (tests/fake_hub.py) on the loopback interface.
+
+Every command runs as a separate process with ``HF_ENDPOINT`` set to the fake Hub and
+``HF_HOME`` to a scratch directory, so huggingface_hub's cache starts empty and nothing leaves the
+machine. The server counts the bytes it sends: a multi-gigabyte-shaped checkpoint is inspected
+from its headers with less than 1 MB read, and the command says how much it read.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import struct
+
+import pytest
+from conftest import REPO, run_cli
+from fake_hub import FakeHub, ShapedFile
+from safetensors_files import llama_config, llama_tensors, write_checkpoint
+
+from glu_catalogue.core import formulas
+from glu_catalogue.store.registry import get_model
+
+LLAMA_1B = get_model("meta-llama/Llama-3.2-1B").architecture
+
+
+@pytest.fixture
+def hub():
+    server = FakeHub().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def env(hub, tmp_path):
+    """The environment of a user whose hub is the fake one and whose Hugging Face cache is empty."""
+    import os
+
+    values = {key: value for key, value in os.environ.items() if not key.startswith("HF_")}
+    values.update(HF_ENDPOINT=hub.endpoint, HF_HOME=str(tmp_path / "hf-home"), HF_HUB_DISABLE_TELEMETRY="1")
+    values["CATALOGUE_REGISTRY_DIR"] = str(tmp_path / "registry")
+    shutil.copytree(REPO / "data" / "models", tmp_path / "registry")  # `add` writes here, not into data/models
+    return values
+
+
+@pytest.fixture
+def pruned_1b(hub, tmp_path) -> str:
+    """Llama-3.2-1B pruned by 40 % (bf16, two shards of about 0.9 GB and an index), served shaped: headers real, data a length."""
+    kept = formulas.kept_neurons(LLAMA_1B.intermediate_size, 40)
+    shape = LLAMA_1B.model_copy(update={"intermediate_size": kept})
+    directory = tmp_path / "llama-1b-40"
+    write_checkpoint(directory, llama_config(shape), llama_tensors(shape), n_shards=2)
+    hub.add_directory("someone/Llama-3.2-1B-pruned-40", directory, shaped=True)
+    return "someone/Llama-3.2-1B-pruned-40"
+
+
+def one_error_line(result) -> str:
+    """The stderr of an exit-2 run: exactly one line, no traceback."""
+    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    return lines[0]
+
+
+def test_inspect_of_a_published_pruned_checkpoint_reads_headers_only(hub, env, pruned_1b):
+    served = sum(content.size for content in hub.repositories[pruned_1b].commits[hub.repositories[pruned_1b].refs["main"]].values() if isinstance(content, ShapedFile))
+    assert served > 1.5e9  # what a download would cost
+    result = run_cli("inspect", pruned_1b, env=env)
+    assert result.returncode == 0, result.stderr
+    assert hub.bytes_sent < 1_000_000
+    commit = hub.repositories[pruned_1b].refs["main"]
+    out = result.stdout
+    assert f"hub           {pruned_1b} -> commit {commit}" in out
+    assert f"({hub.bytes_sent:,} bytes: config.json, index, 2 headers; no weights)" in out
+    assert "layers 0-15: 4916 (2.40x)" in out
+    assert "matches       meta-llama/Llama-3.2-1B-Instruct@40, meta-llama/Llama-3.2-1B@40" in out or (
+        "matches       meta-llama/Llama-3.2-1B@40, meta-llama/Llama-3.2-1B-Instruct@40" in out
+    )
+    assert not any(method == "GET" and path.endswith(".safetensors") and wanted is None for method, path, wanted in hub.requests)
+
+
+def test_inspect_json_names_the_commit_the_bytes_and_the_records(hub, env, pruned_1b):
+    result = run_cli("inspect", f"{pruned_1b}@main", "--format", "json", env=env)
+    document = json.loads(result.stdout)
+    assert document["hub"]["commit"] == hub.repositories[pruned_1b].refs["main"]
+    assert document["hub"]["revision"] == "main"
+    assert document["hub"]["bytes_read"] == hub.bytes_sent
+    assert document["layer_intermediate_sizes"] == [4916] * 16
+    assert set(document["matching_records"]) == {"meta-llama/Llama-3.2-1B@40", "meta-llama/Llama-3.2-1B-Instruct@40"}
+    assert document["total_parameters"] == 913_770_496
+
+
+def test_verify_checkpoint_of_a_hub_id_against_its_record(hub, env, pruned_1b):
+    result = run_cli("verify", "--checkpoint", pruned_1b, "--record", "meta-llama/Llama-3.2-1B@40", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("OK: no problems")
+    wrong = run_cli("verify", "--checkpoint", pruned_1b, "--record", "meta-llama/Llama-3.2-1B@50", env=env)
+    assert wrong.returncode == 1 and "intermediate_size" in wrong.stdout
+
+
+def _tiny_checkpoint(tmp_path, name: str = "tiny", **sizes):
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(0)
+    values = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2, vocab_size=128)
+    values.update(sizes)
+    directory = tmp_path / name
+    LlamaForCausalLM(LlamaConfig(**values)).save_pretrained(directory)
+    return directory
+
+
+@pytest.mark.torch
+def test_a_checkpoint_transformers_saved_inspects_from_the_hub_as_on_disk(hub, env, tmp_path):
+    directory = _tiny_checkpoint(tmp_path)
+    hub.add_directory("me/tiny", directory)
+    local = json.loads(run_cli("inspect", str(directory), "--format", "json", env=env).stdout)
+    remote = json.loads(run_cli("inspect", "me/tiny", "--format", "json", env=env).stdout)
+    for key in ("ok", "architecture", "layer_intermediate_sizes", "total_parameters", "closed_form_total_parameters", "dtypes", "file_bytes", "problems"):
+        assert remote[key] == local[key], key
+    assert remote["ok"] and remote["checkpoint"].startswith("me/tiny@")
+
+
+@pytest.mark.torch
+def test_plan_and_add_of_a_hub_id_read_config_and_headers_only(hub, env, tmp_path):
+    directory = _tiny_checkpoint(tmp_path)
+    commit = hub.add_directory("me/tiny", directory)
+    plan = run_cli("plan", "--model", "me/tiny", "--pct", "50", "--format", "json", env=env)
+    assert plan.returncode == 0, plan.stderr
+    assert json.loads(plan.stdout)[0]["intermediate_size"] == 64
+    hub.reset_counts()
+    added = run_cli("add", "me/tiny@main", env=env)
+    assert added.returncode == 0, added.stderr
+    assert not any(path.endswith(".safetensors") and wanted is None and method == "GET" for method, path, wanted in hub.requests)
+    entry = json.loads((tmp_path / "registry" / "me__tiny.json").read_text())
+    assert entry["origin"]["kind"] == "hub" and entry["origin"]["revision"] == commit
+    assert "safetensors headers" in added.stdout
+
+
+def test_plan_of_a_hub_id_imports_no_torch(hub, env, pruned_1b):
+    program = (
+        "import sys\nfrom glu_catalogue.cli.commands import main\n"
+        f"sys.argv = ['catalogue', 'plan', '--model', {pruned_1b!r}, '--ratio', '2.0']\n"
+        "try:\n    main()\nexcept SystemExit as exit:\n    code = exit.code\n"
+        "print('LOADED', sorted(n for n in ('torch', 'transformers') if n in sys.modules), 'EXIT', code, file=sys.stderr)\n"
+    )
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, env=env, timeout=120, cwd=REPO)
+    assert "LOADED [] EXIT 0" in result.stderr, result.stderr
+
+
+def test_offline_the_cache_answers_and_says_what_it_lacks(hub, env, pruned_1b):
+    assert run_cli("plan", "--model", pruned_1b, "--pct", "10", env=env).returncode == 0  # config.json now cached
+    offline = {**env, "HF_HUB_OFFLINE": "1"}
+    hub.reset_counts()
+    plan = run_cli("plan", "--model", pruned_1b, "--pct", "10", env=offline)
+    assert plan.returncode == 0, plan.stderr
+    assert hub.requests == []
+    line = one_error_line(run_cli("inspect", pruned_1b, env=offline))
+    assert "HF_HUB_OFFLINE is set" in line and "headers are read over the network" in line
+    line = one_error_line(run_cli("inspect", "someone/never-downloaded", env=offline))
+    assert "not in the local Hugging Face cache" in line
+
+
+def test_offline_a_cached_snapshot_with_its_weights_is_inspected_from_disk(hub, env, tmp_path):
+    pytest.importorskip("torch")
+    directory = _tiny_checkpoint(tmp_path)
+    hub.add_directory("me/tiny", directory)
+    download = (
+        "import os\nfrom huggingface_hub import snapshot_download\n"
+        "snapshot_download('me/tiny', endpoint=os.environ['HF_ENDPOINT'])\n"
+    )
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, "-c", download], check=True, env=env, capture_output=True, timeout=120)
+    result = run_cli("inspect", "me/tiny", "--format", "json", env={**env, "HF_HUB_OFFLINE": "1"})
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["ok"] and document["hub"]["offline"] == "HF_HUB_OFFLINE is set" and document["hub"]["bytes_read"] == 0
+
+
+@pytest.fixture
+def hostile_repos(hub, pruned_1b):
+    """Repositories that fail in every way the issue names."""
+    hub.add("gated/model", {"config.json": b"{}"}, gated=True)
+    hub.add("torch/only-bin", {"config.json": json.dumps(llama_config(LLAMA_1B)).encode(), "pytorch_model.bin": b"\0" * 64})
+    too_long = struct.pack("<Q", 30_000_000) + b"{" + b" " * 100
+    hub.add("huge/header", {"config.json": json.dumps(llama_config(LLAMA_1B)).encode(), "model.safetensors": ShapedFile(too_long, 40_000_000)})
+    hub.add("no/config", {"model.safetensors": b"\0" * 16})
+    return hub
+
+
+@pytest.mark.parametrize(
+    "typed, reason",
+    [
+        ("nobody/nothing", "nobody/nothing: no such directory, and no such repository on the hub"),
+        ("gated/model", "a gated repository"),
+        ("someone/Llama-3.2-1B-pruned-40@no-such-branch", "no such revision in this repository"),
+        ("torch/only-bin", "not a safetensors repository: no *.safetensors and no model.safetensors.index.json (it holds pytorch_model.bin)"),
+        ("huge/header", "safetensors header of 30000000 bytes, over the limit of 25000000: not read"),
+        ("no/config", "the repository has no config.json"),
+    ],
+)
+def test_each_failure_is_one_line_and_exit_2(hostile_repos, env, typed, reason):
+    line = one_error_line(run_cli("inspect", typed, env=env))
+    assert reason in line, line
+    assert hostile_repos.bytes_sent < 200_000
+
+
+def test_a_hub_that_does_not_answer_is_one_line(env):
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    dead = {**env, "HF_ENDPOINT": f"http://127.0.0.1:{port}"}
+    for args in (("inspect", "me/tiny"), ("plan", "--model", "me/tiny", "--pct", "10"), ("verify", "--checkpoint", "me/tiny")):
+        line = one_error_line(run_cli(*args, env=dead, timeout=60))
+        assert "cannot be reached" in line and f"127.0.0.1:{port}" in line, line

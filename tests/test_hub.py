@@ -218,3 +218,24 @@ def test_a_hub_that_does_not_answer_is_one_line(env):
     for args in (("inspect", "me/tiny"), ("plan", "--model", "me/tiny", "--pct", "10"), ("verify", "--checkpoint", "me/tiny")):
         line = one_error_line(run_cli(*args, env=dead, timeout=60))
         assert "cannot be reached" in line and f"127.0.0.1:{port}" in line, line
+
+
+@pytest.mark.torch
+def test_build_discovers_weights_huggingface_hub_downloaded(hub, env, tmp_path, monkeypatch):
+    """The weights a build finds without --weights: the cached snapshot of main, as huggingface_hub's own API lists it."""
+    import subprocess
+    import sys
+
+    from glu_catalogue.generate.weights import discover
+
+    directory = _tiny_checkpoint(tmp_path)
+    commit = hub.add_directory("me/tiny", directory)
+    download = "import os\nfrom huggingface_hub import snapshot_download\nsnapshot_download('me/tiny', endpoint=os.environ['HF_ENDPOINT'])\n"
+    subprocess.run([sys.executable, "-c", download], check=True, env=env, capture_output=True, timeout=120)
+    monkeypatch.setenv("HF_HOME", env["HF_HOME"])
+    monkeypatch.delenv("HF_HUB_CACHE", raising=False)
+    monkeypatch.delenv("CATALOGUE_CHECKPOINTS", raising=False)
+    found = discover("me/tiny")
+    assert (found.kind, found.chosen_by) == ("checkpoint", "Hugging Face cache (main)")
+    assert found.location.endswith(f"snapshots/{commit}")
+    assert discover("me/not-downloaded").kind == "random-init"

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from ..errors import ReadError, WeightsError
-from ..store.reading import MAX_SMALL_FILE_BYTES, read_bytes, read_text
+from ..errors import WeightsError
+from ..store.reading import MAX_SMALL_FILE_BYTES, read_bytes
 
 #: Seed of random-init weights unless ``--seed`` says otherwise.
 DEFAULT_SEED = 0
@@ -100,24 +100,30 @@ def _candidates(model_id: str) -> list[tuple[Path, str]]:
     if configured:
         root = Path(configured).expanduser()
         candidates += [(root / model_id.replace("/", "__"), "$CATALOGUE_CHECKPOINTS"), (root / model_id, "$CATALOGUE_CHECKPOINTS")]
-    repository = hub_cache_dir() / f"models--{model_id.replace('/', '--')}"
-    main_ref = repository / "refs" / "main"
-    if main_ref.is_file():  # the snapshot the hub's main branch pointed to when it was downloaded
-        snapshot = _snapshot_name(main_ref)
-        if snapshot is not None:
-            candidates.append((repository / "snapshots" / snapshot, "Hugging Face cache (main)"))
-    if (repository / "snapshots").is_dir():
-        candidates += [(snapshot, "Hugging Face cache") for snapshot in sorted((repository / "snapshots").iterdir())]
-    return candidates
+    return candidates + cached_snapshots(model_id)
 
 
-def _snapshot_name(ref: Path) -> str | None:
-    """The snapshot a cache ref file names; None if it is unreadable or names no plain directory."""
+def cached_snapshots(model_id: str) -> list[tuple[Path, str]]:
+    """The snapshots of ``model_id`` in the Hugging Face cache, main's first, as huggingface_hub itself finds them
+    (``snapshot_download(local_files_only=True)`` for main, ``scan_cache_dir`` for the rest); none without it."""
     try:
-        name = read_text(ref, 4096).strip()
-    except ReadError:
-        return None
-    return name if name and name not in (".", "..") and "/" not in name else None
+        from huggingface_hub import scan_cache_dir, snapshot_download
+    except ImportError:
+        return []
+    cache = hub_cache_dir()
+    found: list[tuple[Path, str]] = []
+    try:  # the snapshot the hub's main branch pointed to when it was downloaded
+        found.append((Path(snapshot_download(model_id, cache_dir=cache, local_files_only=True)), "Hugging Face cache (main)"))
+    except Exception:  # not cached, or no ref for main: nothing to offer
+        pass
+    try:
+        repositories = scan_cache_dir(cache).repos
+    except Exception:  # no cache directory
+        return found
+    for repository in repositories:
+        if repository.repo_id == model_id and repository.repo_type == "model":
+            found += [(revision.snapshot_path, "Hugging Face cache") for revision in sorted(repository.revisions, key=lambda item: item.commit_hash)]
+    return found
 
 
 def hub_cache_dir() -> Path:

@@ -111,7 +111,7 @@ def _cached_repository(repo_id: str, revision: str | None, endpoint: str, unreac
 
     named = f"{repo_id}{'@' + revision if revision else ''}"
     not_cached = SourceError(
-        f"{named}: not in the local Hugging Face cache and the hub cannot be reached ({unreachable}); "
+        f"{named}: config.json is not in the local Hugging Face cache and the hub cannot be reached ({unreachable}); "
         "give a local config.json or checkpoint, or read it once where there is a network"
     )
     try:

@@ -121,6 +121,52 @@ def test_a_checkpoint_transformers_saved_inspects_from_the_hub_as_on_disk(hub, e
     assert remote["ok"] and remote["checkpoint"].startswith("me/tiny@")
 
 
+def _saved(kind: str, tmp_path):
+    """A checkpoint transformers saved: dense in one file or in shards, pruned by 40 % in shards, or a mixture of experts."""
+    import torch
+    from transformers import AutoModelForCausalLM, LlamaConfig, LlamaForCausalLM, Qwen3MoeConfig
+
+    torch.manual_seed(0)
+    directory = tmp_path / kind
+    if kind == "moe":
+        config = Qwen3MoeConfig(
+            hidden_size=64, intermediate_size=192, moe_intermediate_size=32, num_experts=4, num_experts_per_tok=2,
+            num_hidden_layers=4, mlp_only_layers=[0, 2], num_attention_heads=4, num_key_value_heads=2, head_dim=16, vocab_size=128,
+        )  # fmt: skip
+        AutoModelForCausalLM.from_config(config).save_pretrained(directory, max_shard_size="100KB")
+        return directory
+    model = LlamaForCausalLM(LlamaConfig(hidden_size=64, intermediate_size=128, num_hidden_layers=3, num_attention_heads=4, num_key_value_heads=2, vocab_size=128))
+    if kind == "pruned":
+        from glu_catalogue.generate.pruning import LevelPruner
+
+        pruner = LevelPruner(model, "MAW", [40])
+        pruner.advance()
+    model.save_pretrained(directory, max_shard_size="100KB" if kind != "single" else "1GB")
+    return directory
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("kind", ["single", "sharded", "pruned", "moe"])
+def test_every_kind_of_saved_checkpoint_inspects_from_the_hub_as_on_disk(hub, env, tmp_path, kind):
+    directory = _saved(kind, tmp_path)
+    shards = sorted(path.name for path in directory.glob("*.safetensors"))
+    assert (len(shards) > 1) == (kind != "single")
+    hub.add_directory(f"me/{kind}", directory)
+    local = json.loads(run_cli("inspect", str(directory), "--format", "json", env=env).stdout)
+    hub.reset_counts()
+    remote = json.loads(run_cli("inspect", f"me/{kind}", "--format", "json", env=env).stdout)
+    assert remote["ok"] and local["ok"], remote["problems"]
+    for key in set(local) - {"checkpoint", "hub", "notes"}:
+        assert remote[key] == local[key], key
+    asked = [path.rsplit("/", 1)[1] for method, path, wanted in hub.requests if path.endswith(".safetensors")]
+    assert sorted(set(asked)) == shards
+    assert all(wanted is not None for method, path, wanted in hub.requests if path.endswith(".safetensors"))
+    if kind == "pruned":
+        assert remote["layer_intermediate_sizes"] == [77] * 3
+    if kind == "moe":
+        assert remote["active_parameters"] < remote["total_parameters"] and remote["layer_intermediate_sizes"][0] == 192
+
+
 @pytest.mark.torch
 def test_plan_and_add_of_a_hub_id_read_config_and_headers_only(hub, env, tmp_path):
     directory = _tiny_checkpoint(tmp_path)

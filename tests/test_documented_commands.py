@@ -417,11 +417,38 @@ def expand(word: str, directory: Path) -> list[str]:
     return sorted(str(path.relative_to(directory)) for path in directory.glob(word)) or [word]
 
 
+#: The hub id the pages inspect: served by a fake Hub (tests/fake_hub.py), since the tests reach no network.
+HUB_EXAMPLE = "example-org/Llama-3.2-1B-pruned-40"
+
+
+@pytest.fixture(scope="module")
+def example_hub(tmp_path_factory):
+    """A fake Hub serving ``HUB_EXAMPLE``: Llama-3.2-1B pruned by 40 % in two bf16 shards, headers real, data a length."""
+    from fake_hub import FakeHub
+    from safetensors_files import llama_config, llama_tensors, write_checkpoint
+
+    from glu_catalogue.core import formulas
+    from glu_catalogue.store.registry import get_model
+
+    base = get_model("meta-llama/Llama-3.2-1B").architecture
+    shape = base.model_copy(update={"intermediate_size": formulas.kept_neurons(base.intermediate_size, 40)})
+    directory = tmp_path_factory.mktemp("hub-example")
+    write_checkpoint(directory, llama_config(shape), llama_tensors(shape), n_shards=2)
+    hub = FakeHub().start()
+    hub.add_directory(HUB_EXAMPLE, directory, shaped=True)
+    yield hub
+    hub.stop()
+
+
 @pytest.mark.parametrize("shown", [s for s in ALL if kind(s) == "run"], ids=str)
 def test_cheap_commands_run_as_shown(shown, tmp_path, request):
     prepare_inputs(shown, tmp_path, request)
     args = [found for word in catalogue_args(shown.words) for found in expand(word, tmp_path)]
-    completed = run_cli(*args, cwd=tmp_path, env=registry_env(tmp_path), timeout=300)
+    env = registry_env(tmp_path)
+    if any(word.startswith(HUB_EXAMPLE) for word in args):
+        env.update(HF_ENDPOINT=request.getfixturevalue("example_hub").endpoint, HF_HOME=str(tmp_path / "hf-home"))
+        env.pop("HF_HUB_OFFLINE", None)  # the suite runs offline; this hub is on the loopback interface
+    completed = run_cli(*args, cwd=tmp_path, env=env, timeout=300)
     printed = (completed.stdout + completed.stderr).replace(f"{REPO}/", "")
     assert completed.returncode == expected_exit(shown.output), f"{shown}\n{printed}"
     for line in shown.output:

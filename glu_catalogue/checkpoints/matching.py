@@ -22,11 +22,16 @@ from .inspection import Inspection
 NOT_COMPARED = frozenset({"non_mlp_parameters", "num_mlp_layers"})
 
 
+def comparable(inspection: Inspection) -> bool:
+    """True when a record could have the checkpoint's shape: every layer one width, a layout the closed form counts."""
+    return inspection.uniform and bool(inspection.layers) and inspection.standard_layout
+
+
 def matching_records(inspection: Inspection, catalogue_path: Path | None = None) -> list[ExpansionRecord]:
     """The successful records of the catalogue (a JSON file or data directory, default data/) the checkpoint is shaped like."""
     from .inspect import successful_records
 
-    if not inspection.uniform or not inspection.layers or not inspection.standard_layout:
+    if not comparable(inspection):
         return []
     try:
         _, records = successful_records(catalogue_path)

@@ -76,10 +76,13 @@ def run_inspection(checkpoint: str | Path, record: str | None, catalogue: Path |
     return inspect_checkpoint(opened, expected, catalogue), repository
 
 
-def matching_labels(inspection, data_dir: Path | None) -> list[str]:
-    """The catalogue records (of ``data_dir``, default data/) whose pruned architecture and total the checkpoint has."""
-    from ..checkpoints.matching import matching_records
+def matching_labels(inspection, data_dir: Path | None) -> list[str] | None:
+    """The catalogue records (of ``data_dir``, default data/) whose pruned architecture and total the checkpoint has;
+    None for a checkpoint no record could be shaped like (layers of different widths, a mixture of experts)."""
+    from ..checkpoints.matching import comparable, matching_records
 
+    if not comparable(inspection):
+        return None
     return [f"{record.base_model}@{record.pruning_pct}" for record in matching_records(inspection, data_dir)]
 
 
@@ -96,8 +99,10 @@ def print_hub(repository, n_files: int) -> None:
     )
 
 
-def print_matches(labels: list[str]) -> None:
-    """The catalogue records the checkpoint's architecture equals, or that none does."""
+def print_matches(labels: list[str] | None) -> None:
+    """The catalogue records the checkpoint's architecture equals, or that none does (nothing where none could)."""
+    if labels is None:
+        return
     if labels:
         click.echo(f"matches       {', '.join(labels)} (architecture and parameter count equal; the weights are not compared)")
     else:

@@ -120,3 +120,32 @@ def test_a_parameter_count_that_differs_from_the_record_is_left_out(evaluated, t
     report = json.loads(result.stdout)
     assert report["outcomes"] == 0 and report["left_out"] >= 1
     assert [problem["kind"] for problem in report["problems"]] == ["outcome-claim"]
+
+
+def test_a_results_file_naming_a_hub_checkpoint_links_by_its_headers_over_the_network(evaluated, tmp_path):
+    """lm-eval run with ``pretrained=org/name`` names the hub id: the checkpoint is read from a fake Hub (headers only).
+
+    The results file is lm-eval's own, with ``model_args`` naming the hub id it would name had it
+    loaded the same checkpoint from the hub; the fake Hub serves that checkpoint directory.
+    """
+    from fake_hub import FakeHub
+
+    files, data, env = evaluated["files"], evaluated["data"], evaluated["env"]
+    hub = FakeHub().start()
+    try:
+        hub.add_directory("someone/other-64m-pruned-40", evaluated["checkpoints"]["other@40"])
+        document = load_json(files["other@40"])
+        document["config"]["model_args"] = "pretrained=someone/other-64m-pruned-40,dtype=float32"
+        named = tmp_path / "results_hub.json"
+        named.write_text(json.dumps(document))
+        hub_env = {key: value for key, value in env.items() if key != "HF_HUB_OFFLINE"}
+        hub_env.update(HF_ENDPOINT=hub.endpoint, HF_HOME=str(tmp_path / "hf-home"))
+        result = run_cli("results", "check", str(named), "--data", str(data), "--format", "json", env=hub_env)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert json.loads(result.stdout)["links"] == {str(named): ["me/other-64m@40"]}
+        weights = sum(len(content) for name, content in hub.repositories["someone/other-64m-pruned-40"].commits.popitem()[1].items() if name.endswith(".safetensors"))
+        assert hub.bytes_sent < weights / 2  # headers, not weights
+        offline = run_cli("results", "check", str(named), "--data", str(data), env={**hub_env, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "empty")})
+        assert offline.returncode == 2 and "catalogue add someone/other-64m-pruned-40" in offline.stderr, offline.stderr
+    finally:
+        hub.stop()

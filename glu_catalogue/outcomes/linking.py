@@ -10,7 +10,9 @@ In this order, and never by a guess:
    found: exactly one links; several (a base model and its Instruct sibling share every count)
    refuse the link, naming them;
 3. a hub id the file names: a registry id links at the file's pruning % (0 when it states none);
-   an id the registry lacks is refused with a pointer at ``catalogue add``;
+   any other is read from the hub as a checkpoint (config.json and safetensors headers, never the
+   weights) and linked as a checkpoint directory is; one that cannot be read is refused, with a
+   pointer at ``catalogue add``;
 4. the study's model family (``experiment_metadata.model_family``, or the model's name before
    ``-pruned-``) and pruning %: the one registry id whose name is the family.
 
@@ -75,7 +77,8 @@ def _link(path: Path, group: ModelGroup, records: Records, registry_ids: set[str
     if claim.repository and family is None:
         repository = claim.repository.partition("@")[0]
         if repository not in registry_ids:
-            raise LinkError(f"{where}: names {repository}, which the registry does not hold: `catalogue add {repository}` adds it, then `catalogue build --models {repository}`")
+            checkpoint = _hub_checkpoint(where, claim.repository, repository)
+            return Link(group, _by_checkpoint(where, checkpoint, records), f"the hub checkpoint {claim.repository}, by its safetensors headers")
         return Link(group, _record(where, f"{repository}@{claim.pruning_pct or 0}", records), f"the hub id {repository}")
     if family is None:
         raise LinkError(f"{where}: the file does not name its model (no checkpoint, hub id or family): give --record MODEL@PCT")
@@ -106,8 +109,26 @@ def _local_directory(repository: str | None) -> Path | None:
         return None
 
 
-def _by_checkpoint(where: str, directory: Path, records: Records) -> ExpansionRecord:
-    """The one record whose pruned architecture the checkpoint's headers show."""
+def _hub_checkpoint(where: str, typed: str, repository: str):
+    """The hub checkpoint a file names (not a registry model), read from its config and headers; ``LinkError`` if it cannot be."""
+    from ..checkpoints.hub_checkpoint import read_hub_checkpoint
+    from ..store.sources import HUB_ID
+
+    match = HUB_ID.match(typed)
+    if match is None:
+        raise LinkError(f"{where}: names {typed}, neither a registry id, a checkpoint directory nor a hub id: give --record MODEL@PCT")
+    try:
+        return read_hub_checkpoint(match["repo"], match["revision"])[0]
+    except InputError as error:
+        raise LinkError(
+            f"{where}: names {repository}, which the registry does not hold, and its safetensors headers cannot be read "
+            f"({str(error).partition(': ')[2] or error}): `catalogue add {repository}` adds it, then `catalogue build --models {repository}`; "
+            "or give --record MODEL@PCT"
+        ) from None
+
+
+def _by_checkpoint(where: str, directory, records: Records) -> ExpansionRecord:
+    """The one record whose pruned architecture the checkpoint's headers show (a directory, or a hub checkpoint read)."""
     from ..checkpoints.inspect import inspect_checkpoint
 
     try:

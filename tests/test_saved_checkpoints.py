@@ -18,6 +18,7 @@ safetensors' temporary name beside the file being written.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -247,3 +248,30 @@ def test_a_rebuild_killed_while_saving_keeps_the_previous_checkpoint_whole(user)
     assert "--save-pruned:" in result.stdout and "pruned-20pct.partial: removed" in result.stdout
     assert_clean_after(result, tmp_path)
     assert files(model_dir / "pruned-20pct") == before["pruned-20pct"]
+
+
+@pytest.mark.torch
+def test_an_output_projection_of_hidden_inputs_is_no_problem_where_the_type_builds_it(tmp_path):
+    """transformers' Helium builds o_proj as Linear(H, H) whatever heads x head_dim is: a saved one is no false problem,
+    and the count is the model's; the same shape in a Llama checkpoint is still a problem."""
+    import torch
+    from transformers import AutoModelForCausalLM, HeliumConfig
+
+    from glu_catalogue.checkpoints.inspect import inspect_checkpoint
+    from glu_catalogue.generate.facts import derive_facts
+
+    config = HeliumConfig(hidden_size=64, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2, head_dim=8, vocab_size=128)
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_config(config)
+    assert tuple(model.model.layers[0].self_attn.o_proj.weight.shape) == (64, 64) != (64, 4 * 8)
+    model.save_pretrained(tmp_path / "helium")
+    inspection = inspect_checkpoint(tmp_path / "helium")
+    assert inspection.ok, [(p.field, p.expected, p.found) for p in inspection.report.problems]
+    numel = sum(parameter.numel() for parameter in model.parameters())
+    assert inspection.total_parameters == inspection.closed_form_total_parameters == numel
+    assert inspection.shape.o_proj_hidden_input
+    assert derive_facts({**config.to_dict(), "model_type": "helium"}).total_parameters == numel
+    saved = json.loads((tmp_path / "helium" / "config.json").read_text())
+    (tmp_path / "helium" / "config.json").write_text(json.dumps({**saved, "model_type": "llama", "architectures": ["LlamaForCausalLM"]}))
+    as_llama = inspect_checkpoint(tmp_path / "helium")
+    assert not as_llama.ok and "self_attn.o_proj.weight" in {p.field for p in as_llama.report.problems}

@@ -308,7 +308,9 @@ def _attention_shapes(shape) -> dict[str, tuple[tuple[int, ...], str]]:
         "self_attn.q_proj.weight": ((q_rows, shape.hidden_size), f"{heads} rows by {hidden}"),
         "self_attn.k_proj.weight": ((kv_rows, shape.hidden_size), f"{kv_heads} rows by {hidden}"),
         "self_attn.v_proj.weight": ((kv_rows, shape.hidden_size), f"{kv_heads} rows by {hidden}"),
-        "self_attn.o_proj.weight": ((shape.hidden_size, q_rows), f"{hidden} rows by {heads}"),
+        "self_attn.o_proj.weight": ((shape.hidden_size, shape.hidden_size), f"{hidden} rows by {hidden} (this type's output projection takes H inputs)")
+        if shape.o_proj_hidden_input
+        else ((shape.hidden_size, q_rows), f"{hidden} rows by {heads}"),
         "self_attn.qkv_proj.weight": ((q_rows + 2 * kv_rows, shape.hidden_size), f"({heads}) + 2 x ({kv_heads}) rows by {hidden}"),
         "self_attn.q_proj.bias": ((q_rows,), heads),
         "self_attn.k_proj.bias": ((kv_rows,), kv_heads),

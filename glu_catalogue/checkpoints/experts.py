@@ -323,6 +323,8 @@ class LayerExperts:
 
 def buffer_suffixes(model_type: Any) -> tuple[str, ...]:
     """The name endings of the buffers a mixture of experts of ``model_type`` saves beside its parameters."""
+    if not isinstance(model_type, str):  # a config's model_type is data from elsewhere: a list or a number has no table entry
+        model_type = None
     kept = TYPE_PARAMETERS.get(model_type, ())
     return tuple(suffix for suffix in MOE_BUFFERS if suffix not in kept) + TYPE_BUFFERS.get(model_type, ())
 

@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from ..core.architecture import MAX_EXACT_INT, Architecture
 from ..core.layout import is_layer_norm, known_in_layer, outside_layers
 from ..core.problems import show
+from ..store.known_types import type_flag
 from ..store.reading import ReadError, kind_of, path_exists, read_json
 from ..store.registry import ArchitectureFacts, architecture_from_config
 from .experts import routed_block
@@ -306,12 +307,22 @@ def facts_from_tensors(layer: dict[str, TensorEntry], config: dict[str, Any], bl
         fused_qkv="self_attn.qkv_proj.weight" in names,
         fused_gate_up=f"{block}.gate_up_proj.weight" in names,
         qk_norm_all_heads=q_norm is not None and q_norm.n_elements == heads * head_dim != head_dim,
+        o_proj_hidden_input=_o_proj_hidden_input(layer.get("self_attn.o_proj.weight"), config, heads * head_dim),
         norm_bias=bool(norms) and all(name.removesuffix(".weight") + ".bias" in names for name in norms),
         head_dim_effective=head_dim,
         mlp_param_names=sorted(name.removeprefix(f"{block}.") for name in names if name.startswith(f"{block}.")),
         attn_param_names=sorted(name.removeprefix("self_attn.") for name in names if name.startswith("self_attn.")),
         transformers_class=architectures[0] if isinstance(architectures, list) and architectures else "unknown",
     )
+
+
+def _o_proj_hidden_input(o_proj: TensorEntry | None, config: dict[str, Any], q_width: int) -> bool:
+    """True when the output projection takes H inputs where heads x head_dim differs, and the model type's
+    class builds it so (Helium; ``store.known_types``): elsewhere such a shape is a problem the checks report."""
+    hidden = config.get("hidden_size")
+    if o_proj is None or len(o_proj.shape) != 2 or o_proj.shape[1] != hidden or hidden == q_width:
+        return False
+    return type_flag(config.get("model_type"), "o_proj_hidden_input")
 
 
 def architecture_of(checkpoint: Checkpoint, decoder: Decoder, moe_width: int | None = None) -> tuple[Architecture, ArchitectureFacts]:

@@ -67,6 +67,11 @@ class Architecture(StrictModel):
         description="The q/k norms span all heads (q: heads x head_dim, k: kv heads x head_dim; OLMo-2), not one head_dim each.",
     )
     norm_bias: bool = Field(default=False, description="Every norm of size H is a LayerNorm with a bias (StableLM): 2 vectors each.")
+    o_proj_hidden_input: bool = Field(
+        default=False,
+        description="The attention output projection takes H inputs, not heads x head_dim (transformers' Helium); "
+        "set only where the two differ.",
+    )
     non_mlp_parameters: PositiveInt | None = Field(
         default=None,
         description="Every parameter outside the GLU MLPs (sum of numel on the meta device, measured when the model was "
@@ -158,7 +163,7 @@ DEFAULTS = {name: Architecture.model_fields[name].default for name in OPTIONAL_F
 
 #: Fields added after schema 1.0: a record may omit them, and a record written by the catalogue
 #: omits them where they hold their default, so the records of earlier models stay as they were.
-LATER_FIELDS = ("qk_norm_all_heads", "norm_bias", "non_mlp_parameters", "num_mlp_layers")
+LATER_FIELDS = ("qk_norm_all_heads", "norm_bias", "o_proj_hidden_input", "non_mlp_parameters", "num_mlp_layers")
 
 #: The yes/no parts an architecture may have beyond a plain Llama-style decoder.
 FLAG_FIELDS = tuple(

@@ -56,14 +56,15 @@ def embedding_parameters(vocab_size: int, hidden_size: int, tie_word_embeddings:
 def attention_parameters(shape: Architecture) -> int:
     """One attention block: q/o have ``heads*head_dim`` rows, k/v ``kv_heads*head_dim`` (GQA).
 
-    q: H x (nh*hd), k and v: H x (kv*hd), o: (nh*hd) x H. Biases add one value per output
-    row (Qwen2 has q/k/v biases). A q/k norm (Qwen3, Gemma-3) is one RMSNorm(head_dim) each;
+    q: H x (nh*hd), k and v: H x (kv*hd), o: (nh*hd) x H (H x H where the output projection takes
+    H inputs, as Helium's does). Biases add one value per output row (Qwen2 has q/k/v biases). A q/k norm (Qwen3, Gemma-3) is one RMSNorm(head_dim) each;
     spanning all heads (OLMo-2) it is RMSNorm(nh*hd) on q and RMSNorm(kv*hd) on k. A fused
     ``qkv_proj`` (Phi-3) stacks the same rows, so the count is the same.
     """
     q_width = shape.num_attention_heads * shape.head_dim
     kv_width = shape.num_key_value_heads * shape.head_dim
-    weights = shape.hidden_size * (q_width + 2 * kv_width) + q_width * shape.hidden_size
+    o_inputs = shape.hidden_size if getattr(shape, "o_proj_hidden_input", False) else q_width
+    weights = shape.hidden_size * (q_width + 2 * kv_width) + o_inputs * shape.hidden_size
     qkv_biases = (q_width + 2 * kv_width) if shape.qkv_bias else 0
     o_bias = shape.hidden_size if shape.o_proj_bias else 0
     return weights + qkv_biases + o_bias + qk_norm_parameters(shape)

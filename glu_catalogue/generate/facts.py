@@ -130,6 +130,7 @@ def attention_values(decoder: MetaDecoder, config, hidden_size: int) -> dict[str
     head_dim = positive(getattr(attention, "head_dim", None)) or positive(getattr(text, "head_dim", None)) or hidden_size // heads
     names = {name: tensor for name, tensor in attention.named_parameters()} if attention is not None else {}
     q_norm = names.get("q_norm.weight")
+    o_proj = names.get("o_proj.weight")
     return {
         "num_attention_heads": heads,
         "num_key_value_heads": kv_heads,
@@ -139,6 +140,7 @@ def attention_values(decoder: MetaDecoder, config, hidden_size: int) -> dict[str
         "qk_norm": q_norm is not None,
         "fused_qkv": "qkv_proj.weight" in names,
         "qk_norm_all_heads": q_norm is not None and q_norm.numel() == heads * head_dim != head_dim,
+        "o_proj_hidden_input": o_proj is not None and o_proj.dim() == 2 and o_proj.shape[1] == hidden_size != heads * head_dim,
     }
 
 

@@ -34,6 +34,9 @@ from .meta import build_config, quiet_transformers, transformers_version
 #: The flags of an ``Architecture`` a type fixes (the sizes come from each config).
 FLAG_KEYS = ("qkv_bias", "o_proj_bias", "mlp_bias", "qk_norm", "norms_per_layer", "fused_qkv", "fused_gate_up", "qk_norm_all_heads", "norm_bias")
 
+#: Flags that show only where heads x head_dim differs from H: read off the probe that makes them differ.
+PROBED_FLAGS = ("o_proj_hidden_input",)
+
 #: The head width the probe asks for: not the tiny config's H / heads (64 / 4), so the two are told apart.
 PROBE_HEAD_DIM = 8
 
@@ -79,6 +82,7 @@ def type_entry(item: TypeCoverage) -> dict[str, Any]:
     flags = {key: getattr(facts.architecture, key) for key in FLAG_KEYS}
     if any(getattr(probe, key) != value for probe in (absent, honoured) if probe is not None for key, value in flags.items()):
         raise ArchitectureError("its facts change with the sizes: counted on the meta device")
+    flags.update({key: getattr(honoured, key) for key in PROBED_FLAGS})
     return {
         "transformers_class": facts.transformers_class,
         "decoder_path": facts.decoder_path,

@@ -69,6 +69,12 @@ def shipped_type_facts() -> dict[str, Any]:
     return json.loads(TYPE_FACTS_FILE.read_text(encoding="utf-8"))
 
 
+def type_flag(model_type: Any, name: str) -> bool:
+    """A flag (``o_proj_hidden_input``, ...) the shipped facts give every model of ``model_type``; False for a type they lack."""
+    entry = shipped_type_facts()["types"].get(model_type) if isinstance(model_type, str) else None
+    return bool(entry and entry["flags"].get(name))
+
+
 def installed_transformers_version() -> str | None:
     """The installed transformers' version, read from its package metadata (not imported); None if absent."""
     try:
@@ -126,10 +132,12 @@ def _facts(config: Mapping[str, Any], model_type: str, entry: Mapping[str, Any],
     if head_dim is None:
         return None, f"hidden_size {sizes['hidden_size']} is not a multiple of num_attention_heads {heads} and no head_dim is stated"
     tie = sizes["tie_word_embeddings"] if entry["tie"] == "config" else entry["tie"]
+    flags = dict(entry["flags"])
+    flags["o_proj_hidden_input"] = bool(flags.get("o_proj_hidden_input")) and sizes["hidden_size"] != heads * head_dim  # as the meta device reads it
     try:
         architecture = Architecture.model_validate(
             {**{key: sizes[key] for key in SIZE_KEYS if key not in ("head_dim", "tie_word_embeddings")},
-             "head_dim": head_dim, "tie_word_embeddings": bool(tie), **entry["flags"]}
+             "head_dim": head_dim, "tie_word_embeddings": bool(tie), **flags}
         )
     except ValueError as error:
         return None, f"the sizes do not make an architecture ({str(error).splitlines()[-1].strip()})"

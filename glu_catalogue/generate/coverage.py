@@ -203,9 +203,14 @@ def status(item: TypeCoverage) -> str:
 
 
 def counting(item: TypeCoverage) -> str:
-    """How the type's baseline is counted: the closed form, or the count measured on the meta device."""
+    """How the type's baseline is counted: the closed form (without torch where its facts are shipped), or the
+    count measured on the meta device."""
+    from ..store.known_types import shipped_type_facts
+
     if item.facts is None:
         return "-"
+    if item.model_type in shipped_type_facts()["types"]:
+        return "closed form, no torch"
     return "closed form" if item.facts.closed_form_parameters is not None else "measured"
 
 

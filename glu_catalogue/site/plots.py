@@ -179,7 +179,7 @@ def draw_svg(spec: PlotSpec, palette: str) -> str:
     colours = PALETTES[palette]
     settings = {
         "svg.hashsalt": "catalogue",
-        "svg.fonttype": "path",
+        "svg.fonttype": "none",  # text as text: a fraction of the bytes of glyph outlines, and selectable
         "font.family": "DejaVu Sans",
         "font.size": 11,
         "text.color": colours["text"],
@@ -192,14 +192,20 @@ def draw_svg(spec: PlotSpec, palette: str) -> str:
         "grid.color": colours["grid"],
         "path.simplify": False,
     }
+    labels = [textwrap.fill(label, 32) for label, _ in spec.series]
+    columns = 1 + len(spec.series) // 24
+    legend_lines = (sum(label.count("\n") + 1 for label in labels) + 0.5 * len(labels)) / columns
+    # A legend taller than the figure squeezes the axes to a strip: the figure grows with it.
+    height_in = max(4.4, 1.0 + 0.19 * legend_lines)
+    width_in = 7.2 + 3.4 * (columns - 1)  # each further legend column beside the axes, not in their place
     with matplotlib.rc_context(settings):
-        figure = Figure(figsize=(7.2, 4.4), layout="constrained")
+        figure = Figure(figsize=(width_in, height_in), layout="constrained")
         axes = figure.add_subplot()
         axes.set_facecolor("none")
-        for index, (label, points) in enumerate(spec.series):
+        for index, (label, (_, points)) in enumerate(zip(labels, spec.series)):
             xs, ys = zip(*points)
             axes.plot(
-                xs, ys, label=textwrap.fill(label, 32), color=colours["series"][index % len(colours["series"])],
+                xs, ys, label=label, color=colours["series"][index % len(colours["series"])],
                 marker=MARKERS[index % len(MARKERS)],
                 linestyle=LINESTYLES[(index // len(colours["series"])) % len(LINESTYLES)],
                 linewidth=1.6, markersize=5,
@@ -216,7 +222,6 @@ def draw_svg(spec: PlotSpec, palette: str) -> str:
         axes.set_title(spec.title, color=colours["text"])
         for side in ("top", "right"):
             axes.spines[side].set_visible(False)
-        columns = 1 + len(spec.series) // 24
         axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, ncols=columns, fontsize=9.5)
         buffer = io.StringIO()
         figure.savefig(

@@ -97,3 +97,15 @@ def test_configs_transformers_cannot_build(config, message):
 
     with pytest.raises(ArchitectureError, match=message):
         derive_facts(config)
+
+
+def test_a_top_k_above_the_experts_is_refused_rather_than_counted():
+    """An active count above the total would be nonsense: a config routing through more experts than there are is refused."""
+    from glu_catalogue.generate.coverage import tiny_config_values
+    from glu_catalogue.generate.facts import derive_facts
+
+    values = {**tiny_config_values("qwen3_moe"), "num_experts_per_tok": 6}
+    with pytest.raises(ArchitectureError, match="routes each token through 6 experts, more than the 4 of a layer"):
+        derive_facts(values)
+    two = derive_facts({**values, "num_experts_per_tok": 2})
+    assert two.experts.num_experts == 4 and two.active_parameters < two.total_parameters

@@ -153,6 +153,14 @@ def test_without_top_k_the_active_parameters_are_unknown(tmp_path):
     assert expert_lines(inspect_checkpoint(tmp_path))[-1] == "active        unknown per token (see the note)"
 
 
+def test_a_top_k_above_the_experts_leaves_the_active_parameters_unknown(tmp_path):
+    write_checkpoint(tmp_path, {**stacked_moe_config(), "num_experts_per_tok": EXPERTS + 2}, stacked_moe_tensors())
+    code, document = inspect_json(tmp_path)
+    assert code == 0, document["problems"]
+    assert document["active_parameters"] is None
+    assert any(f"num_experts_per_tok is {EXPERTS + 2}, more than the {EXPERTS} routed experts of a layer" in note for note in document["notes"])
+
+
 def test_a_dense_checkpoint_has_no_expert_lines(tmp_path):
     tensors = {name: spec for name, spec in stacked_moe_tensors().items() if ".experts." not in name and ".mlp.gate." not in name}
     for index in (1, 3):

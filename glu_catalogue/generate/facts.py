@@ -180,9 +180,13 @@ def read_experts(decoder: MetaDecoder, hidden_size: int, config) -> Experts:
         raise ArchitectureError(
             f"an expert holds {per_expert} parameters, not those of a GLU MLP {hidden_size} x {width}: the catalogue counts GLU experts"
         )
+    top_k = experts_per_token(decoder.moe[0], config)
+    if top_k > num_experts:  # the active count would exceed the total
+        raise ArchitectureError(
+            f"the config routes each token through {top_k} experts, more than the {num_experts} of a layer: active parameters undefined"
+        )
     return Experts(
-        num_experts=num_experts, num_experts_per_tok=experts_per_token(decoder.moe[0], config),
-        moe_intermediate_size=width, num_moe_layers=len(decoder.moe), expert_bias=bias,
+        num_experts=num_experts, num_experts_per_tok=top_k, moe_intermediate_size=width, num_moe_layers=len(decoder.moe), expert_bias=bias,
     )
 
 

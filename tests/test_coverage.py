@@ -235,8 +235,8 @@ def assert_moe_inspects_clean(model, directory, facts) -> None:
     for layer in layers:  # the width read off the shapes makes each expert's count a GLU MLP's
         one_expert = formulas.mlp_parameters(hidden, layer.expert_intermediate_size, experts.expert_bias)
         assert layer.routed.n_parameters == experts.num_experts * one_expert
-    if facts.architecture.hidden_size == hidden:  # facts of an experts-only model may swap H and I (equal counts)
-        assert {layer.expert_intermediate_size for layer in layers} == {experts.moe_intermediate_size}
+    assert facts.architecture.hidden_size == hidden
+    assert {layer.expert_intermediate_size for layer in layers} == {experts.moe_intermediate_size}
     if experts.num_experts_per_tok > experts.num_experts:  # a tiny config's top-k left above its experts
         assert inspection.active_parameters is None
         assert "more than the" in inspection.active_unknown_reason and inspection.active_unknown_reason in inspection.notes

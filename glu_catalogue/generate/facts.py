@@ -115,7 +115,8 @@ def read_architecture(decoder: MetaDecoder, config, total: int) -> Architecture:
 
 def _experts_only_sizes(decoder: MetaDecoder, config) -> tuple[int, int, bool]:
     """A mixture of experts without dense layers: H from the experts, I as its config states it."""
-    _, hidden, width, _, _ = expert_shapes(decoder.moe[0].module.experts)
+    embedding_width = decoder.model.get_input_embeddings().weight.shape[1]
+    _, hidden, width, _, _ = expert_shapes(decoder.moe[0].module.experts, embedding_width)
     stated = positive(getattr(config.get_text_config(), "intermediate_size", None))
     return hidden, stated or width, False
 
@@ -172,7 +173,7 @@ def tied_embeddings(model: nn.Module) -> bool:
 
 def read_experts(decoder: MetaDecoder, hidden_size: int, config) -> Experts:
     """The routed experts of the MoE layers (all alike), checked against the GLU count of one expert."""
-    shapes = {expert_shapes(mlp.module.experts) for mlp in decoder.moe}
+    shapes = {expert_shapes(mlp.module.experts, hidden_size) for mlp in decoder.moe}
     if len(shapes) > 1:
         raise ArchitectureError("the MoE layers' experts differ in number or width: the catalogue counts one kind")
     num_experts, _, width, per_expert, bias = next(iter(shapes))
@@ -201,8 +202,9 @@ def experts_per_token(moe: LayerMlp, config) -> int:
     return top_k
 
 
-def expert_shapes(experts: nn.Module) -> tuple[int, int, int, int, bool]:
-    """(experts, H, expert width, parameters of one expert, biases) of an experts module.
+def expert_shapes(experts: nn.Module, hidden_size: int | None = None) -> tuple[int, int, int, int, bool]:
+    """(experts, H, expert width, parameters of one expert, biases) of an experts module; ``hidden_size``
+    (the model's H, where known) tells the two inner axes of stacked weights apart.
 
     Experts are a ``ModuleList`` of GLU MLPs, or one module holding them stacked
     (``gate_up_proj`` [E, 2I, H] or [E, H, 2I], ``down_proj`` [E, H, I] or [E, I, H]).
@@ -222,9 +224,13 @@ def expert_shapes(experts: nn.Module) -> tuple[int, int, int, int, bool]:
     num_experts = down.shape[0]
     per_expert = count_parameters(experts) // num_experts
     bias = any(name.endswith("bias") for name in parameters)
-    # down_proj maps I -> H; of its two other axes, the one that makes 3*H*I (+ biases) one expert's count is I.
+    # down_proj maps I -> H, stored [E, H, I] or [E, I, H]: the axis that is the model's H, else the one that
+    # makes 3*H*I (+ biases) one expert's count (without biases both orders do: the first is taken).
     first, second = down.shape[1:]
-    for hidden, width in ((first, second), (second, first)):
+    orders = ((first, second), (second, first))
+    if hidden_size in (first, second):
+        orders = ((hidden_size, second if first == hidden_size else first),)
+    for hidden, width in orders:
         if formulas.mlp_parameters(hidden, width, bias) == per_expert:
             return num_experts, hidden, width, per_expert, bias
     return num_experts, first, second, per_expert, bias

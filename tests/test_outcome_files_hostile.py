@@ -470,3 +470,16 @@ def test_results_add_killed_at_a_rename_is_undone_or_finished_by_the_next_comman
     assert checked.returncode == 0, checked.stdout + checked.stderr
     expected = tree(old_dir) if crash_at_replace <= 2 else tree(new_dir)
     assert tree(data) == expected and not (data / JOURNAL_FILE).exists()
+
+
+def test_a_text_file_that_is_no_outcome_file_says_what_was_expected(tmp_path):
+    """A file of another kind (a log, /etc/passwd) is not reported as broken JSON, but as not an outcome file."""
+    notes = tmp_path / "run.log"
+    notes.write_text("root:x:0:0:root:/root:/bin/bash\nstarted at 12:00\n")
+    result = run_cli("results", "check", str(notes))
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert result.stderr.startswith(f"error: {notes}: not an outcome file the catalogue reads (neither JSON nor a .csv file)")
+    broken = tmp_path / "results_x.json"
+    broken.write_text('{"results": ')
+    line = run_cli("results", "check", str(broken)).stderr.strip()
+    assert line.startswith(f"error: {broken}:1:13: invalid JSON"), line

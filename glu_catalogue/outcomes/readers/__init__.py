@@ -50,7 +50,12 @@ def read_outcome_file(path: Path) -> Reading:
         if is_codecarbon_csv(table.header):
             return read_codecarbon_csv(path, sha256, table.header, table.rows, table.lines)
         raise unknown_layout(path, EXPECTED)
-    document = read_json_document(path, content)
+    try:
+        document = read_json_document(path, content)
+    except ReadError as error:
+        if path.suffix.lower() == ".json" or not error.message.startswith("invalid JSON"):
+            raise  # a .json file's JSON error, with its line and column, is the useful line
+        raise ReadError(path, f"not an outcome file the catalogue reads (neither JSON nor a .csv file): expected {EXPECTED}") from None
     for detects, reads in JSON_READERS:
         if detects(document):
             return reads(path, sha256, document)

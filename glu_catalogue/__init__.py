@@ -135,7 +135,8 @@ def plan(
 
 
 def inspect_checkpoint(directory: str | Path, record: str | None = None, data: str | Path | None = None) -> Inspection:
-    """Inspect a checkpoint directory from its safetensors headers (no torch, no weights read).
+    """Inspect a checkpoint directory, or a hub id ``org/name[@revision]``, from its safetensors headers
+    (no torch, no weights read; a hub id's headers by range requests, as ``catalogue inspect`` reads them).
 
     ``record`` (``MODEL@PCT``) also compares it with that record of the catalogue in ``data`` (a
     data directory or catalogue JSON, as ``catalogue inspect --data``; default: the shipped data);
@@ -146,11 +147,13 @@ def inspect_checkpoint(directory: str | Path, record: str | None = None, data: s
     >>> inspection.uniform, inspection.ok
     (True, True)
     """
+    from .checkpoints.hub_checkpoint import open_checkpoint
     from .checkpoints.inspect import inspect_checkpoint as inspect
     from .pipeline.models import record_for_label
 
     catalogue = Path(data) if data is not None else None
-    return inspect(Path(directory), record_for_label(record, catalogue) if record is not None else None, catalogue)
+    expected = record_for_label(record, catalogue) if record is not None else None
+    return inspect(open_checkpoint(directory)[0], expected, catalogue)
 
 
 def verify(paths: Sequence[str | Path] = ()) -> Report:

@@ -285,3 +285,19 @@ def test_build_discovers_weights_huggingface_hub_downloaded(hub, env, tmp_path, 
     assert (found.kind, found.chosen_by) == ("checkpoint", "Hugging Face cache (main)")
     assert found.location.endswith(f"snapshots/{commit}")
     assert discover("me/not-downloaded").kind == "random-init"
+
+
+def test_the_python_api_inspects_a_hub_id(hub, env, pruned_1b):
+    """``glu_catalogue.inspect_checkpoint`` in a notebook (a fresh process: huggingface_hub fixes its offline mode at import)."""
+    import subprocess
+    import sys
+
+    program = (
+        "import glu_catalogue\n"
+        f"inspection = glu_catalogue.inspect_checkpoint({pruned_1b!r}, record='meta-llama/Llama-3.2-1B@40')\n"
+        "print(inspection.ok, inspection.layer_intermediate_sizes[0], len(inspection.layers), inspection.checkpoint.directory)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, env=env, timeout=120, cwd=REPO)
+    assert result.returncode == 0, result.stderr
+    commit = hub.repositories[pruned_1b].refs["main"]
+    assert result.stdout.split() == ["True", "4916", "16", f"{pruned_1b}@{commit[:12]}"]

@@ -205,3 +205,23 @@ def test_every_registry_config_of_a_shipped_type_counts_as_its_registry_entry():
         assert [getattr(counted.architecture, name) for name in fields] == [getattr(stored, name) for name in fields], model_id
         compared += 1
     assert compared >= 10
+
+
+@pytest.mark.torch
+def test_plan_says_why_a_config_was_built_on_the_meta_device(tmp_path):
+    from conftest import run_cli
+
+    shipped, other = tmp_path / "llama" / "config.json", tmp_path / "phi" / "config.json"
+    shipped.parent.mkdir()
+    other.parent.mkdir()
+    shipped.write_text(json.dumps(_llama_config()))
+    other.write_text(json.dumps({**_llama_config(), "attention_bias": True}))
+    quiet = run_cli("plan", "--model", str(shipped), "--pct", "10", "--format", "json")
+    assert quiet.returncode == 0 and quiet.stderr == "", quiet.stderr
+    told = run_cli("plan", "--model", str(other), "--pct", "10", "--format", "json")
+    assert told.returncode == 0, told.stderr
+    assert told.stderr.strip() == (
+        "note: local/phi: counted on the meta device: config.json sets attention_bias to true, not the type's default false: "
+        "the shipped facts were derived with the default"
+    )
+    assert json.loads(told.stdout)[0]["original_total_parameters"] > json.loads(quiet.stdout)[0]["original_total_parameters"]

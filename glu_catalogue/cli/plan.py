@@ -90,8 +90,9 @@ def plan(ratio: str | None, pruning_pct: float | None, model_ids: tuple[str, ...
     expansion_rate=R*100 (pass pruning_percentage=None with it), the MLP width it keeps, the
     ratio reached, the parameter count and the reduction; --pct P does the same for
     pruning_percentage=P. Nothing is pruned: the closed form predicts optipfair exactly. A model
-    outside the registry (a config.json, checkpoint or hub id) is built on the meta device to
-    read its architecture. A model the target does not fit (ratio already at or below it,
+    outside the registry (a config.json, checkpoint or hub id; a hub id's config.json only is
+    read) is counted from the facts shipped for its model type, without torch, or else built on
+    the meta device to read its architecture, saying why on stderr. A model the target does not fit (ratio already at or below it,
     arguments optipfair refuses, a mixture of experts) gets a note instead of numbers; exit 0
     all the same.
 
@@ -117,11 +118,24 @@ def plan(ratio: str | None, pruning_pct: float | None, model_ids: tuple[str, ...
         if rate_pct <= 0:
             raise click.BadParameter(f"{ratio} is not a positive factor (e.g. 2.4)", param_hint="--ratio")
     entries = [resolve_model(model_id) for model_id in dict.fromkeys(model_ids)] or list(load_registry().values())
+    say_how_counted(entries, load_registry())
     rows = make_plan(entries, ratio=ratio, pruning_pct=pruning_pct, divisor=int(divisor) if divisor else None)
     if output == "json":
         echo_json([row.as_dict() for row in rows])
         return
     print_plan(rows, f"target {ratio}x (expansion_rate={rate_pct:g})" if ratio is not None else f"pruning {pruning_pct:g} %", divisor)
+
+
+def say_how_counted(entries, registry) -> None:
+    """For each model outside the registry that the shipped facts could not count, why it was built on the meta device (stderr)."""
+    from ..store.known_types import counted_config
+
+    for entry in entries:
+        if entry.model_id in registry:
+            continue
+        counted, why = counted_config(entry.config)
+        if counted is None:
+            click.echo(f"note: {entry.model_id}: counted on the meta device: {why}", err=True)
 
 
 def percentage(text: str | None) -> float | None:

@@ -99,15 +99,10 @@ def shard_header(repository: HubRepository, name: str, shown_as: Path) -> Safete
 def open_checkpoint(text: str | Path) -> tuple[Path | Checkpoint, HubRepository | None]:
     """A checkpoint as a person typed it: a local directory (returned as its path, read by the caller), or a hub
     id ``org/name[@revision]`` that names nothing on disk, read from its headers here."""
-    from ..store.local_paths import looks_like_path, path_kind
-    from ..store.sources import HUB_ID
+    from ..store.sources import hub_id_match
 
     text = str(text)
-    try:
-        local = path_kind(text) is not None or looks_like_path(text)
-    except SourceError:
-        local = True  # something is there that cannot be read: reading it says what
-    match = None if local else HUB_ID.match(text)
+    match = hub_id_match(text)
     if match is None:
         return Path(text), None
     try:

@@ -112,9 +112,9 @@ def _local_directory(repository: str | None) -> Path | None:
 def _hub_checkpoint(where: str, typed: str, repository: str):
     """The hub checkpoint a file names (not a registry model), read from its config and headers; ``LinkError`` if it cannot be."""
     from ..checkpoints.hub_checkpoint import read_hub_checkpoint
-    from ..store.sources import HUB_ID
+    from ..store.sources import hub_id_match
 
-    match = HUB_ID.match(typed)
+    match = hub_id_match(typed)
     if match is None:
         raise LinkError(f"{where}: names {typed}, neither a registry id, a checkpoint directory nor a hub id: give --record MODEL@PCT")
     try:

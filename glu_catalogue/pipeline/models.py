@@ -23,7 +23,7 @@ from ..errors import ArchitectureError, PruningError, RecordNotFound, SourceErro
 from ..store.paths import registry_dir as default_registry_dir
 from ..store.known_types import counted_config
 from ..store.registry import ModelEntry, Origin, get_model, load_registry, suggest
-from ..store.local_paths import looks_like_path, path_kind
+from ..store.local_paths import names_local_path
 from ..store.sources import ModelSource, looks_like_source, read_source
 
 if TYPE_CHECKING:
@@ -234,10 +234,7 @@ def record_for_label(label: str, catalogue_path: Path | None = None) -> str | Ex
 
 def is_local_path(text: str) -> bool:
     """True when ``text`` names something on disk, or is written as a path: its errors are about that path."""
-    try:
-        return path_kind(text) is not None or looks_like_path(text)
-    except SourceError:
-        return True
+    return names_local_path(text)
 
 
 def _registry_like(text: str, registry: dict[str, ModelEntry]) -> bool:

@@ -18,25 +18,16 @@ one line naming the repository and why.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from ..errors import SourceError
-from .hub_reach import hub_unreachable_reason, quiet_hub
+from .hub_reach import hub_endpoint, hub_unreachable_reason, quiet_hub
 
 #: Seconds to wait for the hub to answer one request.
 REQUEST_TIMEOUT_S = 10.0
-
-DEFAULT_ENDPOINT = "https://huggingface.co"
-
-
-def hub_endpoint() -> str:
-    """The hub's address now: ``$HF_ENDPOINT``, else https://huggingface.co."""
-    return (os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
-
 
 @dataclass
 class HubRepository:

@@ -3,8 +3,7 @@
 huggingface_hub retries a request that meets a network error five times with back-off (about
 24 s) and logs a warning for each try. Without a network that is 24 s and a dozen lines before
 one answer that was known at once, so the hub's host is resolved and connected to first, with a
-short timeout; when that fails, only the local cache is asked. Standard library, plus
-huggingface_hub's constants (imported only here, when a hub id is used).
+short timeout; when that fails, only the local cache is asked. Standard library only.
 """
 
 from __future__ import annotations
@@ -16,17 +15,17 @@ from contextlib import contextmanager
 from typing import Iterator
 from urllib.parse import urlsplit
 
+#: The hub huggingface_hub talks to unless HF_ENDPOINT names another.
+DEFAULT_ENDPOINT = "https://huggingface.co"
+
 #: Seconds to wait for the hub's host to answer a connection.
 CONNECT_TIMEOUT_S = 3.0
 
 
 def hub_endpoint() -> str:
-    """The hub's address huggingface_hub uses (``HF_ENDPOINT``, else https://huggingface.co)."""
-    try:
-        from huggingface_hub import constants
-    except ImportError:
-        return os.environ.get("HF_ENDPOINT", "https://huggingface.co")
-    return constants.ENDPOINT
+    """The hub's address now: ``$HF_ENDPOINT`` as it is at the call (huggingface_hub's own constant is read once,
+    at its import), else https://huggingface.co."""
+    return (os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
 
 
 def hub_unreachable_reason(endpoint: str | None = None) -> str | None:

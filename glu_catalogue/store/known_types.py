@@ -20,6 +20,7 @@ ids, epsilons, dropout, RoPE settings, the attention pattern) are ``SHAPE_NEUTRA
 from __future__ import annotations
 
 import json
+import os
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -85,8 +86,6 @@ def installed_transformers_version() -> str | None:
 
 def counted_config(config: Mapping[str, Any]) -> tuple[DerivedFacts | None, str | None]:
     """``(facts, None)`` for a config the shipped facts count exactly, else ``(None, why it needs the meta device)``."""
-    import os
-
     if os.environ.get(FORCE_META_ENV):
         return None, f"{FORCE_META_ENV} is set"
     shipped = shipped_type_facts()

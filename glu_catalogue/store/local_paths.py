@@ -58,6 +58,15 @@ def looks_like_path(text: str) -> bool:
     return text.startswith(("./", "../", "/", "~", ".\\")) or text in (".", "..") or text.lower().endswith(PATH_SUFFIXES)
 
 
+def names_local_path(text: str) -> bool:
+    """True when ``text`` names something on disk (or something there that cannot be read), or is written as a path:
+    what it means is then about that path, never a hub id."""
+    try:
+        return path_kind(text) is not None or looks_like_path(text)
+    except SourceError:
+        return True
+
+
 def _is_link(path: Path) -> bool:
     try:
         return stat.S_ISLNK(os.lstat(path).st_mode)

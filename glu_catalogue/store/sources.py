@@ -26,7 +26,7 @@ from typing import Any, Literal
 from ..core.config_limits import size_problem
 from ..errors import SourceError
 from .hub_files import HubRepository, open_repository, small_file
-from .local_paths import looks_like_path, path_kind
+from .local_paths import looks_like_path, names_local_path, path_kind
 from .reading import MAX_SMALL_FILE_BYTES, kind_of, parse_json, read_bytes
 from .registry import REGISTRY_ID_PATTERN
 
@@ -68,10 +68,12 @@ class ModelSource:
 
 def looks_like_source(text: str) -> bool:
     """True when ``text`` names a path (one that exists or cannot be read, or text shaped like one) or a hub id."""
-    try:
-        return path_kind(text) is not None or looks_like_path(text) or bool(HUB_ID.match(text))
-    except SourceError:
-        return True  # something is there (a loop, a name too long): reading it says what
+    return names_local_path(text) or bool(HUB_ID.match(text))
+
+
+def hub_id_match(text: str) -> re.Match[str] | None:
+    """``text`` as a hub id (groups ``repo`` and ``revision``) when it names nothing on disk and is not written as a path."""
+    return None if names_local_path(text) else HUB_ID.match(text)
 
 
 def read_source(text: str) -> ModelSource:

@@ -474,9 +474,24 @@ def search_results(browser, url: str, query: str, wanted: str):
         )
     except PlaywrightTimeout:
         pass
-    found = page.eval_on_selector_all(".md-search-result__link", "links => links.map(a => a.href.split(/[?#]/)[0])")
+    found = _settled_results(page)
     state = page.evaluate("[document.querySelector('.md-search-result__meta')?.textContent, document.querySelector('.md-search__input')?.value]")
     return page, found, f"search said {state[0]!r} for {state[1]!r}; console: {messages[-10:]}"
+
+
+def _settled_results(page, quiet_ms: int = 1_000, tries: int = 20) -> list[str]:
+    """The result addresses once they stay the same for ``quiet_ms``: a query typed key by key is
+    answered once per key, and a late answer to a shorter prefix can replace the list after it
+    first showed the wanted page."""
+    read = "links => links.map(a => a.href.split(/[?#]/)[0])"
+    found = page.eval_on_selector_all(".md-search-result__link", read)
+    for _ in range(tries):
+        page.wait_for_timeout(quiet_ms)
+        again = page.eval_on_selector_all(".md-search-result__link", read)
+        if again == found:
+            break
+        found = again
+    return found
 
 
 def test_search_for_a_model_id_reaches_its_page(site, browser):
@@ -489,7 +504,7 @@ def test_search_for_a_model_id_reaches_its_page(site, browser):
             break
         page.context.close()
     assert targets and targets[0] == wanted, (targets, diagnosis)
-    page.locator(".md-search-result__link").first.click()
+    page.locator(".md-search-result__link").first.click()  # the list has settled (search_results)
     page.wait_for_load_state("load")
     assert page.evaluate("location.origin + location.pathname") == wanted
     assert model_id in page.inner_text("h1")

@@ -256,6 +256,28 @@ def test_each_failure_is_one_line_and_exit_2(hostile_repos, env, typed, reason):
     assert hostile_repos.bytes_sent < 200_000
 
 
+@pytest.mark.parametrize("command", [("inspect",), ("verify", "--checkpoint"), ("plan", "--pct", "10", "--model"), ("add",)])
+def test_a_hostile_config_is_named_as_the_hubs_file_and_an_oversized_one_is_never_downloaded(hub, env, command):
+    weights = struct.pack("<Q", 2) + b"{}"
+    hub.add("huge/config", {"config.json": ShapedFile(b"{", 200_000_000), "model.safetensors": weights})
+    hub.add("html/config", {"config.json": b"<html>not json</html>", "model.safetensors": weights})
+    for repo, reason in (("huge/config", "config.json: 200000000 bytes, more than the"), ("html/config", "config.json:1:1: invalid JSON")):
+        line = one_error_line(run_cli(*command, repo, env=env))
+        assert f"{repo}@" in line and reason in line, line
+        assert "snapshots" not in line, line  # the cache's copy is not what the user typed
+    assert hub.bytes_sent < 100_000  # the 200 MB config.json was refused from its size, not downloaded
+
+
+def test_add_of_a_type_built_on_the_meta_device_keeps_the_http_clients_log_off_the_screen(hub, env):
+    """transformers' import can leave the root logger at INFO; the headers' range requests must not log a line each."""
+    config = {"model_type": "qwen3_moe", "architectures": ["Qwen3MoeForCausalLM"], "hidden_size": 64, "intermediate_size": 128,
+              "moe_intermediate_size": 32, "num_experts": 4, "num_experts_per_tok": 2, "num_hidden_layers": 2,
+              "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 16, "vocab_size": 100}  # fmt: skip
+    hub.add("moe/corrupt-weights", {"config.json": json.dumps(config).encode(), "model.safetensors": struct.pack("<Q", 4) + b"nope"})
+    line = one_error_line(run_cli("add", "moe/corrupt-weights", env=env))
+    assert "model.safetensors: corrupt safetensors header" in line, line
+
+
 def test_a_hub_that_does_not_answer_is_one_line(env):
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))

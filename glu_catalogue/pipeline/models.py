@@ -53,7 +53,14 @@ def resolve_model(text: str, registry_dir: Path | None = None) -> ModelEntry:
     except SourceError as error:
         if is_local_path(text):
             raise
-        raise UnknownModelError(text, suggest(text, registry), hub_reason=str(error).partition(": ")[2]) from None
+        raise UnknownModelError(text, suggest(text, registry), hub_reason=_hub_reason(str(error))) from None
+
+
+def _hub_reason(message: str) -> str:
+    """A hub source's error as the tail of an unknown-id message: without its leading repository (the id is named
+    already), but whole where it names a file in the repository (``org/name@commit/config.json: ...``)."""
+    where, _, why = message.partition(": ")
+    return message if "/" in where.partition("@")[2] else why
 
 
 @lru_cache(maxsize=32)

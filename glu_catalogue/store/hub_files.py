@@ -25,6 +25,7 @@ from urllib.parse import quote
 
 from ..errors import SourceError
 from .hub_reach import hub_endpoint, hub_unreachable_reason, quiet_hub
+from .reading import MAX_SMALL_FILE_BYTES
 
 #: Seconds to wait for the hub to answer one request.
 REQUEST_TIMEOUT_S = 10.0
@@ -129,6 +130,7 @@ def small_file(repository: HubRepository, name: str) -> Path:
         raise SourceError(f"{repository.label}: {name} is not in the local Hugging Face cache and the hub cannot be reached ({repository.offline_reason})")
     from huggingface_hub import hf_hub_download
 
+    _refuse_oversized(repository, name)
     # Asked for by the revision typed (``main`` by default), so the cache also learns where that revision points
     # and answers for it offline later; the file must then be the resolved commit's.
     revision = repository.requested_revision or "main"
@@ -143,6 +145,24 @@ def small_file(repository: HubRepository, name: str) -> Path:
     return path
 
 
+def _refuse_oversized(repository: HubRepository, name: str) -> None:
+    """``SourceError`` before anything is downloaded when the hub says ``name`` is larger than a small file may be
+    (``store.reading.MAX_SMALL_FILE_BYTES``): a HEAD request (huggingface_hub's ``get_hf_file_metadata``)."""
+    from huggingface_hub import get_hf_file_metadata, hf_hub_url
+
+    url = hf_hub_url(repository.repo_id, name, revision=repository.commit, endpoint=repository.endpoint)
+    try:
+        with quiet_hub():
+            size = get_hf_file_metadata(url, timeout=REQUEST_TIMEOUT_S, endpoint=repository.endpoint).size
+    except Exception as error:
+        raise SourceError(f"{repository.label}: {hub_reason(error, name)}") from None
+    if size is not None and size > MAX_SMALL_FILE_BYTES:
+        raise SourceError(
+            f"{repository.label}/{name}: {size} bytes, more than the {MAX_SMALL_FILE_BYTES} such a file may hold: "
+            "not downloaded (is it the right repository?)"
+        )
+
+
 def byte_range(repository: HubRepository, name: str, first: int, last: int) -> tuple[bytes, int]:
     """Bytes ``first``..``last`` (inclusive) of ``name`` and the file's size; never more than that span is read."""
     from huggingface_hub import hf_hub_url
@@ -152,7 +172,7 @@ def byte_range(repository: HubRepository, name: str, first: int, last: int) -> t
     wanted = last - first + 1
     headers = {**build_hf_headers(), "range": f"bytes={first}-{last}"}
     try:
-        with get_session().stream("GET", url, headers=headers, timeout=REQUEST_TIMEOUT_S) as response:
+        with quiet_hub(), get_session().stream("GET", url, headers=headers, timeout=REQUEST_TIMEOUT_S) as response:
             if response.status_code >= 400:
                 response.read()  # an error's body is small; huggingface_hub reads its message from it
                 hf_raise_for_status(response)

@@ -18,6 +18,9 @@ from urllib.parse import urlsplit
 #: The hub huggingface_hub talks to unless HF_ENDPOINT names another.
 DEFAULT_ENDPOINT = "https://huggingface.co"
 
+#: Loggers silenced while the hub is asked: huggingface_hub's, and its HTTP client's (httpx2 in huggingface_hub 2.x, httpx before).
+QUIET_LOGGERS = ("huggingface_hub", "httpx2", "httpx", "httpcore2", "httpcore")
+
 #: Seconds to wait for the hub's host to answer a connection.
 CONNECT_TIMEOUT_S = 3.0
 
@@ -46,11 +49,14 @@ def hub_unreachable_reason(endpoint: str | None = None) -> str | None:
 
 @contextmanager
 def quiet_hub() -> Iterator[None]:
-    """huggingface_hub's warnings (retries, progress) kept off the screen while a config is fetched."""
-    logger = logging.getLogger("huggingface_hub")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
+    """huggingface_hub's warnings (retries, progress) and its HTTP client's request lines kept off the screen while
+    a file is fetched (a library imported before, transformers' for one, may have set the root logger to INFO)."""
+    loggers = [logging.getLogger(name) for name in QUIET_LOGGERS]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
     try:
         yield
     finally:
-        logger.setLevel(level)
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)

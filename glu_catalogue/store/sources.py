@@ -27,7 +27,7 @@ from ..core.config_limits import size_problem
 from ..errors import SourceError
 from .hub_files import HubRepository, open_repository, small_file
 from .local_paths import looks_like_path, names_local_path, path_kind
-from .reading import MAX_SMALL_FILE_BYTES, kind_of, parse_json, read_bytes
+from .reading import MAX_SMALL_FILE_BYTES, ReadError, kind_of, parse_json, read_bytes
 from .registry import REGISTRY_ID_PATTERN
 
 CONFIG_FILE = "config.json"
@@ -129,7 +129,7 @@ def _hub(repo: str, revision: str | None) -> ModelSource:
     if "config.json" not in repository.files:
         raise SourceError(f"{repository.label}: the repository has no config.json (it holds {_listing(repository.files)})")
     path = small_file(repository, CONFIG_FILE)
-    config, digest = _read_json(path)
+    config, digest = _read_json(path, shown_as=Path(repository.label) / CONFIG_FILE)  # errors name the hub's file, not the cache's copy
     weights = path.parent if any(path.parent.glob("*.safetensors")) else None
     return ModelSource("hub", repo, config, digest, path, revision=repository.commit, weights_dir=weights, model_id=repo, hub=repository)
 
@@ -141,14 +141,19 @@ def _listing(files: tuple[str, ...]) -> str:
     return ", ".join(files[:4]) + (f" and {len(files) - 4} more" if len(files) > 4 else "")
 
 
-def _read_json(path: Path) -> tuple[dict[str, Any], str]:
-    """The JSON object in ``path`` and the sha256 of its bytes (a special or huge file is refused, never read)."""
-    data = read_bytes(path, MAX_SMALL_FILE_BYTES, "a config.json")
-    document = parse_json(path, data)
+def _read_json(path: Path, shown_as: Path | None = None) -> tuple[dict[str, Any], str]:
+    """The JSON object in ``path`` and the sha256 of its bytes (a special or huge file is refused, never read);
+    errors name ``shown_as`` (a hub file's ``org/name@commit/config.json``) where given, else ``path``."""
+    named = shown_as or path
+    try:
+        data = read_bytes(path, MAX_SMALL_FILE_BYTES, "a config.json")
+        document = parse_json(path, data)
+    except ReadError as error:
+        raise ReadError(named, error.message, error.line, error.column) from None
     if not isinstance(document, dict):
-        raise SourceError(f"{path}: expected a JSON object of model settings (a config.json), found {kind_of(document)}")
+        raise SourceError(f"{named}: expected a JSON object of model settings (a config.json), found {kind_of(document)}")
     if not isinstance(document.get("config"), dict):  # a model description's config is checked where it is read
-        _check_sizes(path, document)
+        _check_sizes(named, document)
     return document, hashlib.sha256(data).hexdigest()
 
 

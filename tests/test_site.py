@@ -197,6 +197,29 @@ def test_the_data_file_gives_the_planner_the_closed_form_and_the_charts_their_se
     assert document["charts"] == json.loads(json.dumps(chart_data(plot_specs(all_groups(site.views)))))
 
 
+def test_each_outcome_chart_draws_one_line_per_model_and_way_of_measuring():
+    """A bench or evaluate file holds one level; the levels of one model measured one way (tool, machine,
+    device, dtype, weights) are one line against the expansion ratio, not a one-point series per file."""
+    charts = data_document((DOCS / DATA_FILE).read_text())["outcome_charts"]
+    stored = load_json(DATA / "outcomes.json")["outcomes"]
+    for name, chart in charts.items():
+        labels = [series["label"] for series in chart["series"]]
+        assert len(labels) == len(set(labels)), (name, labels)
+    ways: dict[tuple, set] = {}
+    for outcome in stored:
+        how = outcome.get("measurement")
+        if how and outcome["kind"] == "efficiency":
+            way = (how["tool"], how["machine"], how["device"], how["dtype"], how["weights"], how["weights_source"])
+            ways.setdefault((outcome["workload"]["name"], outcome["quantity"], outcome["base_model"]), set()).add(way)
+    assert ways, "the shipped data holds the CPU bench"
+    for (workload, quantity, model), measured_ways in ways.items():
+        chart = next(c for c in charts.values() if c["measure"]["subject"] == workload and c["measure"]["name"] == quantity)
+        lines = [series for series in chart["series"] if series["model"] == model]
+        assert len(lines) == len(measured_ways), (workload, quantity, model, [line["label"] for line in lines])
+        levels = {o["pruning_pct"] for o in stored if o["base_model"] == model and (o.get("workload") or {}).get("name") == workload}
+        assert sorted(lines[0]["pcts"]) == sorted(levels), (workload, quantity, model)
+
+
 # --- the vendored charting library ------------------------------------------------------------------
 
 

@@ -29,6 +29,9 @@ class Speedup:
     baseline_tokens_per_s: float
     weights_bytes: int
     baseline_weights_bytes: int
+    machine: str  # the machine both were measured on (``Measurement.machine``)
+    device: str
+    dtype: str
 
     @property
     def measured(self) -> float:
@@ -61,6 +64,8 @@ def speedups(outcomes: Iterable) -> list[Speedup]:
         if baseline is None or size is None or baseline_size is None:
             continue
         found.append(
-            Speedup(outcome.record, model, outcome.pruning_pct, outcome.value, baseline.value, int(size.value), int(baseline_size.value))
+            Speedup(
+                outcome.record, model, outcome.pruning_pct, outcome.value, baseline.value, int(size.value), int(baseline_size.value), *how
+            )
         )
     return found

@@ -6,8 +6,9 @@ the value stands, so models meet at equal ratios. An outcome whose record the ca
 hold is not shown (``catalogue verify`` reports it).
 
 * A **measure** is one chart: a score's (task, metric, filter) or an efficiency (workload,
-  quantity). Its series are one per model and source file; a model's values from several files
-  are several series, and no series holds two values of one record.
+  quantity). Its series are one per model and way of measuring (``series_key``): the catalogue's
+  own measurements by tool, machine, device and dtype, other files by their format; no series
+  holds two values of one record.
 * A **subject** is one page: an lm-eval task, or an efficiency workload, with its measures. The
   page of ``decode-b1`` also holds each benched level's decode speed-up beside the bound its weight
   bytes set (``core.speedup``).
@@ -107,28 +108,50 @@ class Measure:
 
     @property
     def series(self) -> tuple[tuple[str, tuple[OutcomePoint, ...]], ...]:
-        """(label, points by ratio) per model and source file; the file is named where a model has several."""
-        buckets: dict[tuple[str, str], list[list[OutcomePoint]]] = {}
+        """(label, points by ratio) per model and way of measuring (``series_key``); the way is named where a
+        model has several, and a way with two values of one record is split into ``#2`` and on."""
+        buckets: dict[tuple[str, tuple], list[list[OutcomePoint]]] = {}
         for point in self.points:
-            lists = buckets.setdefault((point.outcome.base_model, point.outcome.source.sha256), [])
+            lists = buckets.setdefault((point.outcome.base_model, series_key(point.outcome)), [])
             free = next((items for items in lists if all(item.record.pruning_pct != point.record.pruning_pct for item in items)), None)
             if free is None:
                 free = []
                 lists.append(free)
             free.append(point)
-        files_per_model: dict[str, int] = {}
+        ways_per_model: dict[str, int] = {}
         for model_id, _ in buckets:
-            files_per_model[model_id] = files_per_model.get(model_id, 0) + 1
+            ways_per_model[model_id] = ways_per_model.get(model_id, 0) + 1
         series = []
         for (model_id, _), lists in buckets.items():
             for index, items in enumerate(lists):
                 label = short_name(model_id)
-                if files_per_model[model_id] > 1:
-                    label += f" ({items[0].outcome.source.path.rsplit('/', 1)[-1]})"
+                if ways_per_model[model_id] > 1:
+                    label += f" ({series_name(items)})"
                 if index:
                     label += f" #{index + 1}"
                 series.append((label, tuple(sorted(items, key=lambda item: item.expansion_ratio))))
         return tuple(series)
+
+
+def series_key(outcome: Outcome) -> tuple:
+    """Which line of its model's chart a value belongs to. Values the catalogue measured (``evaluate``,
+    ``bench``: one file per level) join by how they were measured: tool, machine, device, dtype and
+    weights. Values read from other files join by the file's format, so an lm-eval results file per
+    level still draws one line, and the study's JSON and CSV copies of one table draw two."""
+    how = outcome.measurement
+    if how is not None:
+        return ("measured", how.tool, how.machine, how.device, how.dtype, how.weights, how.weights_source)
+    return ("read", outcome.source.format)
+
+
+def series_name(points: list[OutcomePoint]) -> str:
+    """What tells a series apart from its model's others: the tool, machine and dtype of a measurement,
+    else its file's name when it is one file, else the files' format."""
+    how = points[0].outcome.measurement
+    if how is not None:
+        return f"{how.tool.removeprefix('catalogue ')} on {how.machine.split(',')[0]}, {how.dtype}"
+    files = {point.outcome.source.path for point in points}
+    return files.pop().rsplit("/", 1)[-1] if len(files) == 1 else points[0].outcome.source.format
 
 
 @dataclass(frozen=True)

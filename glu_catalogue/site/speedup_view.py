@@ -48,17 +48,23 @@ def speedup_section(source: str, points: Sequence[BoundPoint]) -> str:
 
 
 def speedup_chart(points: Sequence[BoundPoint]) -> dict[str, Any]:
-    """The chart's data: per model a measured and a bound series (ratio, speed-up), and the line of no speed-up."""
-    by_model: dict[str, list[BoundPoint]] = {}
+    """The chart's data: per model (and machine, device and dtype, where a model was benched several ways) a measured
+    and a bound series (ratio, speed-up), and the line of no speed-up."""
+    by_way: dict[tuple[str, str, str, str], list[BoundPoint]] = {}
     for point in points:
-        by_model.setdefault(point.speedup.base_model, []).append(point)
+        how = point.speedup
+        by_way.setdefault((how.base_model, how.machine, how.device, how.dtype), []).append(point)
+    ways_per_model: dict[str, int] = {}
+    for model_id, *_ in by_way:
+        ways_per_model[model_id] = ways_per_model.get(model_id, 0) + 1
     series = []
-    for model_id, model_points in by_model.items():
+    for (model_id, machine, _, dtype), model_points in by_way.items():
         ordered = sorted(model_points, key=lambda point: point.expansion_ratio)
+        name = short_name(model_id) + (f" on {machine.split(',')[0]}, {dtype}" if ways_per_model[model_id] > 1 else "")
         for label, value in (("measured", lambda p: p.speedup.measured), ("bound (weight bytes)", lambda p: p.speedup.bound)):
             series.append(
                 {
-                    "label": f"{short_name(model_id)} {label}",
+                    "label": f"{name} {label}",
                     "model": model_id,
                     "points": [[point.expansion_ratio, value(point)] for point in ordered],
                     "spreads": [None for _ in ordered],

@@ -252,6 +252,22 @@ def test_a_second_bench_with_the_same_inputs_does_nothing(benched):
     assert digests(data) == before
 
 
+def test_a_bench_with_other_inputs_writes_beside_the_earlier_files_and_shows_each_level_once(benched, tmp_path):
+    """Another machine, dtype or setting is another measurement: its files go beside the earlier ones, never over them."""
+    data = tmp_path / "data"
+    shutil.copytree(benched["data"], data)
+    before = {path: path.read_bytes() for path in (data / "measurements").rglob("bench_*.json")}
+    other = (*QUICK_BENCH[:-1], "2")  # --repeats 2
+    assert QUICK_BENCH[-2] == "--repeats"
+    completed = ok(subprocess.run(bench_command(data, "tiny/llama,tiny/qwen3", *other), env=benched["env"], cwd=REPO, capture_output=True, text=True, timeout=600))
+    for record in ("tiny/llama@0", "tiny/llama@50", "tiny/qwen3@0", "tiny/qwen3@50"):
+        assert completed.stdout.count(f"  {record}: ") == 1, completed.stdout  # each level's line once, under its own model
+    assert {path: path.read_bytes() for path in before} == before
+    assert len(list((data / "measurements").rglob("bench_*.json"))) == 2 * len(before)
+    assert len(measured(data, "catalogue bench")) == 2 * len(measured(benched["data"], "catalogue bench"))
+    ok(run_cli("verify", str(data), env=benched["env"]))
+
+
 def test_a_bench_file_written_but_not_stored_is_stored_by_the_next_run_without_measuring(benched, tmp_path):
     """The fault: the run died after writing a level's bench file and before storing it."""
     data = tmp_path / "data"

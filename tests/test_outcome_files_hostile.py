@@ -42,7 +42,7 @@ LM_EVAL = FIXTURES / "lm_eval" / "results_2026-01-21T03-44-18.458309.json"
 STUDY_JSON = DATA / "sources" / "study" / "llama_1b_complete_results_latest.json"
 STUDY_CSV = DATA / "sources" / "study" / "llama_1b_results_latest.csv"
 #: A shipped file of ``catalogue bench`` (SmolLM2-135M at 40 %, this machine's CPU).
-BENCH = DATA / "measurements" / "bench" / "HuggingFaceTB__SmolLM2-135M" / "pruned-40pct" / "bench_results.json"
+BENCH = next((DATA / "measurements" / "bench" / "HuggingFaceTB__SmolLM2-135M" / "pruned-40pct").glob("bench_*.json"))
 #: The record the lm-eval template is pointed at, and its parameter count (so the file checks clean).
 LM_EVAL_MODEL, LM_EVAL_PARAMETERS = "meta-llama/Llama-3.2-1B", 1_235_814_400
 TASK = "math_perturbed_full"

@@ -62,7 +62,7 @@ def bench(
     if output == "json":
         echo_json([{"record": r.record, "status": r.status, "file": str(r.path) if r.path else None, "figures": r.figures, "error": r.error} for r in results])
     else:
-        _summary(request.data_dir)
+        _summary(request.data_dir, results)
     sys.exit(EXIT_PROBLEMS if any(r.status == "failed" for r in results) else EXIT_OK)
 
 
@@ -74,12 +74,13 @@ class _Progress:
         click.echo(show_level(result))
 
 
-def _summary(data_dir: Path) -> None:
-    """The decode speed-up of every benched level beside its weight-bytes bound."""
+def _summary(data_dir: Path, results: list) -> None:
+    """The decode speed-up of every level this run measured or found measured, beside its weight-bytes bound, on this machine."""
     from ..core.speedup import speedups
     from ..store.outcomes_files import read_outcomes
 
-    rows = speedups(read_outcomes(data_dir).outcomes)
+    asked = {(result.record, result.machine) for result in results}
+    rows = [row for row in speedups(read_outcomes(data_dir).outcomes) if (row.record, row.machine) in asked]
     if rows:
         click.echo("decode at batch 1, against the same model at 0 % (bound: its weight bytes over the level's):")
         for row in rows:

@@ -48,6 +48,7 @@ class LevelBench:
     figures: dict[str, float] = field(default_factory=dict)
     weights_bytes: int | None = None
     error: str | None = None
+    machine: str | None = None  # the machine it was (or is to be) measured on
 
 
 class BenchProgress(Protocol):
@@ -78,19 +79,19 @@ def run_bench(request: BenchRequest, progress: BenchProgress | None = None) -> l
     done = measurements.done_inputs(request.data_dir)
     results: list[LevelBench] = []
     for group, recipe, dtype in zip(groups, recipes, dtypes):
-        todo, inputs = [], {}
+        todo, inputs, already = [], {}, len(results)
         for record in group.records:
             inputs[record.pruning_pct] = measurements.inputs_sha256(TOOL, record, {**request.settings.as_dict(), "device": where.name, "machine": machine, "dtype": dtype})
             name = measurements.label(record)
             directory = measurements.measurement_dir(request.data_dir, request.output, "bench", record)
             if (name, inputs[record.pruning_pct]) in done:
-                results.append(LevelBench(name, "done"))
+                results.append(LevelBench(name, "done", machine=machine))
             elif (left := measurements.finished_file(directory, "bench_*.json", inputs[record.pruning_pct])) is not None:
                 measurements.keep([left], request.data_dir)
-                results.append(LevelBench(name, "kept", path=left))
+                results.append(LevelBench(name, "kept", path=left, machine=machine))
             else:
                 todo.append(record)
-        for result in results[-len(group.records):]:
+        for result in results[already:]:  # this group's levels done before, or kept from a killed run
             progress.level_done(result)
         if not todo:
             continue
@@ -101,19 +102,25 @@ def run_bench(request: BenchRequest, progress: BenchProgress | None = None) -> l
                 record = level.record
                 document = bench_document(level, timings, request.settings, inputs[record.pruning_pct], recipe, where.name, dtype, machine)
                 directory = measurements.measurement_dir(request.data_dir, request.output, "bench", record)
-                path = measurements.write_measurement(directory / "bench_results.json", document)
+                path = measurements.write_measurement(directory / bench_file_name(inputs[record.pruning_pct]), document)
                 measurements.keep([path], request.data_dir)
-                result = LevelBench(measurements.label(record), "measured", path, headline(document), level.weights_bytes)
+                result = LevelBench(measurements.label(record), "measured", path, headline(document), level.weights_bytes, machine=machine)
                 results.append(result)
                 progress.level_done(result)
         except Exception as error:  # a model that cannot be measured is reported; the others go on
             finished = {r.record for r in results}
             for record in todo:
                 if measurements.label(record) not in finished:
-                    result = LevelBench(measurements.label(record), "failed", error=failure_reason(error))
+                    result = LevelBench(measurements.label(record), "failed", error=failure_reason(error), machine=machine)
                     results.append(result)
                     progress.level_done(result)
     return results
+
+
+def bench_file_name(inputs: str) -> str:
+    """``bench_<inputs digest, 16 digits>.json``: a bench with other inputs (another machine, dtype, settings) writes
+    a file of its own beside the earlier ones, never over them."""
+    return f"bench_{inputs[:16]}.json"
 
 
 def bench_document(level, timings, settings: BenchSettings, inputs: str, recipe, device: str, dtype: str, machine: str) -> dict[str, Any]:

@@ -174,6 +174,7 @@ def test_plan_and_add_of_a_hub_id_read_config_and_headers_only(hub, env, tmp_pat
     plan = run_cli("plan", "--model", "me/tiny", "--pct", "50", "--format", "json", env=env)
     assert plan.returncode == 0, plan.stderr
     assert json.loads(plan.stdout)[0]["intermediate_size"] == 64
+    assert f"note: me/tiny: config.json read from the hub at commit {commit} (no weights)" in plan.stderr.splitlines()
     hub.reset_counts()
     added = run_cli("add", "me/tiny@main", env=env)
     assert added.returncode == 0, added.stderr

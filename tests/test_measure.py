@@ -60,6 +60,22 @@ def measured(data: Path, tool: str) -> list[dict]:
     return [o for o in outcomes if (o.get("measurement") or {}).get("tool") == tool]
 
 
+def kill_once_stored(command: list[str], env: dict[str, str], cwd: Path, data: Path) -> None:
+    """Run ``command`` and ``kill -9`` it as soon as its first result is stored in ``data`` (outcomes.json appears)."""
+    process = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 300
+    try:
+        while not (data / "outcomes.json").exists():
+            assert process.poll() is None, "the run ended before its first result was stored: " + process.stderr.read().decode()[-2000:]
+            assert time.monotonic() < deadline, "the first result was never stored"
+            time.sleep(0.05)
+        assert process.poll() is None, "the run finished before it could be killed"
+        os.kill(process.pid, signal.SIGKILL)
+    finally:
+        process.wait(timeout=60)
+    assert process.returncode == -signal.SIGKILL
+
+
 @pytest.fixture(scope="session")
 def evaluated(tmp_path_factory):
     """A tiny checkpoint saved by transformers, built at ``LEVELS``, evaluated by ``catalogue evaluate``."""
@@ -166,6 +182,27 @@ def test_evaluate_of_random_init_records_is_refused_unless_asked_and_then_marked
     assert "measure nothing about the real model" in stored.stderr
     [outcome] = [o for o in measured(data, "catalogue evaluate") if o["metric"] == "acc"]
     assert outcome["measurement"]["weights"] == "random-init" and "measures nothing" in outcome["measurement"]["note"]
+
+
+def test_a_killed_evaluate_keeps_the_levels_it_stored_and_the_rerun_evaluates_only_the_rest(evaluated, tmp_path):
+    """kill -9 once the first (record, task) is stored: what was stored verifies, and the rerun scores only the rest."""
+    env, data = evaluated["env"], tmp_path / "data"
+    tasks = write_task(tmp_path / "tasks", questions=1500)  # seconds per level, so the run is still going when the first is stored
+    levels = ",".join(map(str, LEVELS))
+    ok(run_cli("build", "--models", str(evaluated["checkpoint"]), "--levels", levels, "--dtype", "fp32", "--data", str(data), "--quiet", env=env))
+    command = [sys.executable, "-m", "glu_catalogue", "evaluate", "--models", str(evaluated["checkpoint"]), "--tasks", TASK,
+               "--include-path", str(tasks), "--data", str(data), "--device", "cpu"]  # fmt: skip
+    kill_once_stored(command, env, tmp_path, data)
+    kept = {o["record"] for o in measured(data, "catalogue evaluate")}
+    model = next(iter(kept)).rsplit("@", 1)[0]
+    assert kept and f"{model}@{LEVELS[-1]}" not in kept
+    ok(run_cli("verify", str(data), env=env))
+    rerun = ok(subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600))
+    lines = {line.split(" ")[2]: line for line in rerun.stdout.splitlines() if line.startswith(f"  {model}@")}
+    for record in (f"{model}@{level}" for level in LEVELS):
+        assert ("already measured" in lines[record]) == (record in kept), rerun.stdout
+    assert {o["record"] for o in measured(data, "catalogue evaluate")} == {f"{model}@{level}" for level in LEVELS}
+    ok(run_cli("verify", str(data), env=env))
 
 
 @pytest.mark.parametrize(
@@ -287,18 +324,7 @@ def test_a_killed_bench_keeps_the_levels_it_stored_and_the_rerun_measures_only_t
     data = tmp_path / "data"
     ok(run_cli("build", "--models", SLOW, "--levels", "0,30,60", "--data", str(data), "--quiet", env=env))
     command = bench_command(data, SLOW, "--prompt-tokens", "64", "--new-tokens", "8", "--batch-sizes", "1", "--repeats", "3")
-    process = subprocess.Popen(command, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 300
-    try:
-        while not (data / "outcomes.json").exists():
-            assert process.poll() is None, "the bench ended before its first level was stored: " + process.stderr.read().decode()
-            assert time.monotonic() < deadline, "the first level was never stored"
-            time.sleep(0.05)
-        assert process.poll() is None, "the bench finished before it could be killed"
-        os.kill(process.pid, signal.SIGKILL)
-    finally:
-        process.wait(timeout=60)
-    assert process.returncode == -signal.SIGKILL
+    kill_once_stored(command, env, REPO, data)
     kept = {o["record"] for o in measured(data, "catalogue bench")}
     assert kept and f"{SLOW}@60" not in kept
     ok(run_cli("verify", str(data), env=env))

@@ -127,12 +127,15 @@ def plan(ratio: str | None, pruning_pct: float | None, model_ids: tuple[str, ...
 
 
 def say_how_counted(entries, registry) -> None:
-    """For each model outside the registry that the shipped facts could not count, why it was built on the meta device (stderr)."""
+    """For each model outside the registry: the hub commit its config.json was read at, and, where the shipped facts could
+    not count it, why it was built on the meta device (stderr)."""
     from ..store.known_types import counted_config
 
     for entry in entries:
         if entry.model_id in registry:
             continue
+        if entry.origin is not None and entry.origin.kind == "hub" and entry.origin.revision:
+            click.echo(f"note: {entry.model_id}: config.json read from the hub at commit {entry.origin.revision} (no weights)", err=True)
         counted, why = counted_config(entry.config)
         if counted is None:
             click.echo(f"note: {entry.model_id}: counted on the meta device: {why}", err=True)

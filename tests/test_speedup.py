@@ -58,3 +58,5 @@ def test_the_decode_page_and_the_browser_data_show_measured_and_bound(rows):
     llama = [row for row in rows if row.base_model == "meta-llama/Llama-3.2-1B"]
     assert [point[1] for point in bounds["Llama-3.2-1B bound (weight bytes)"]] == pytest.approx([row.bound for row in reversed(llama)])
     assert chart["reference_lines"] == [[1, "no speed-up"]]
+    # a model's bound is drawn in its measured line's colour, dashed
+    assert [(series["colour"], series["dash"]) for series in chart["series"]] == [(model, dash) for model in range(3) for dash in (0, 1)]

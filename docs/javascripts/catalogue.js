@@ -661,13 +661,15 @@
     });
     const dashes = DATA.styles.dashes;
     const n = colours.series.length;
+    // A series may name its colour and line style (the speed-up chart draws a model's bound in its measured line's colour, dashed).
+    const colourOf = (s, index) => colours.series[(s.colour ?? index) % n];
     const series = spec.series.map((s, index) => ({
       label: s.label,
-      stroke: colours.series[index % n],
-      dash: dashes[Math.floor(index / n) % dashes.length],
+      stroke: colourOf(s, index),
+      dash: dashes[(s.dash ?? Math.floor(index / n)) % dashes.length],
       width: 2,
       spanGaps: true,
-      points: { show: true, size: 6, fill: colours.series[index % n] },
+      points: { show: true, size: 6, fill: colourOf(s, index) },
       spreads: alignedField(s, "spreads", xs),
       pcts: alignedField(s, "pcts", xs),
       links: alignedField(s, "links", xs),

@@ -58,13 +58,15 @@ def speedup_chart(points: Sequence[BoundPoint]) -> dict[str, Any]:
     for model_id, *_ in by_way:
         ways_per_model[model_id] = ways_per_model.get(model_id, 0) + 1
     series = []
-    for (model_id, machine, _, dtype), model_points in by_way.items():
+    for colour, ((model_id, machine, _, dtype), model_points) in enumerate(by_way.items()):
         ordered = sorted(model_points, key=lambda point: point.expansion_ratio)
         name = short_name(model_id) + (f" on {machine.split(',')[0]}, {dtype}" if ways_per_model[model_id] > 1 else "")
-        for label, value in (("measured", lambda p: p.speedup.measured), ("bound (weight bytes)", lambda p: p.speedup.bound)):
+        for dash, (label, value) in enumerate((("measured", lambda p: p.speedup.measured), ("bound (weight bytes)", lambda p: p.speedup.bound))):
             series.append(
                 {
                     "label": f"{name} {label}",
+                    "colour": colour,  # the measured line and its bound in one colour, the bound dashed
+                    "dash": dash,
                     "model": model_id,
                     "points": [[point.expansion_ratio, value(point)] for point in ordered],
                     "spreads": [None for _ in ordered],

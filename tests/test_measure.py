@@ -211,6 +211,9 @@ def test_a_killed_evaluate_keeps_the_levels_it_stored_and_the_rerun_evaluates_on
         (("--tasks", "no_such_task"), "no_such_task"),
         (("--tasks", TASK, "--batch-size", "0"), "--batch-size 0"),
         (("--tasks", TASK, "--levels", "45"), "no record of local/ckpt at 45 %"),
+        (("--tasks", TASK, "--limit", "0"), "--limit 0: expected a fraction"),
+        (("--tasks", TASK, "--include-path", "no-such-tasks"), "--include-path no-such-tasks: no such directory"),
+        (("--tasks", TASK, "--tokenizer", "./no-such-tokenizer"), "no tokenizer in ./no-such-tokenizer: no such directory"),
     ],
 )
 def test_evaluate_of_what_cannot_be_is_one_line(evaluated, extra, expected):

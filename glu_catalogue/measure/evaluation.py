@@ -47,7 +47,11 @@ def load_tokenizer(source: str) -> Any:
     """The tokenizer of a checkpoint directory or hub id (``ModelFailed``, one line, when there is none)."""
     from transformers import AutoTokenizer
 
+    from ..store.local_paths import looks_like_path
+
     local = os.path.isdir(source)
+    if not local and looks_like_path(source):
+        raise ModelFailed(f"no tokenizer in {source}: no such directory; give --tokenizer DIR|HUB_ID")
     try:
         return AutoTokenizer.from_pretrained(source, local_files_only=local)
     except (OSError, ValueError, TypeError) as error:

@@ -70,9 +70,7 @@ def run_evaluate(request: EvaluateRequest, progress: EvaluateProgress | None = N
     """Evaluate every selected (record, task) not yet stored with these inputs; one result each, in order."""
     progress = progress or _Silent()
     settings = request.settings
-    if not settings.tasks:
-        raise UsageError("--tasks names no task: give lm-eval task names, comma-separated")
-    measurements.check_positive("--batch-size", settings.batch_size)
+    _check_settings(settings)
     groups = measurements.select_groups(request.data_dir, request.models, request.levels)
     measurements.require_libraries("evaluate", ("torch", "transformers", "optipfair", "lm_eval"))
     from ..generate.model import library_versions
@@ -87,20 +85,21 @@ def run_evaluate(request: EvaluateRequest, progress: EvaluateProgress | None = N
             f"the records of {', '.join(random_init)} were built from random-init weights: their scores measure nothing about the real "
             "model. Build from real weights (`catalogue build --weights ...`), or give --store-random-init to evaluate and store them anyway"
         )
-    tokenizers = [_tokenizer_source(settings, recipe) for recipe in recipes]  # before anything is loaded
-    for model_id in random_init:
-        progress.warning(f"{model_id}: random-init weights: these scores measure nothing about the real model (stored, and marked so)")
+    tokenizer_sources = [_tokenizer_source(settings, recipe) for recipe in recipes]
     version = evaluation.lm_eval_version()
     manager = evaluation.task_manager(settings.include_path)
     try:
         evaluation.check_tasks(manager, settings.tasks)
+        loaded = {source: evaluation.load_tokenizer(source) for source in dict.fromkeys(tokenizer_sources)}  # before any model is loaded
     except ModelFailed as error:
         raise UsageError(str(error)) from None
     where = measuring_device(request.device)
     device, machine = where.device, where.machine
+    for model_id in random_init:  # said once every input is known to be good
+        progress.warning(f"{model_id}: random-init weights: these scores measure nothing about the real model (stored, and marked so)")
     done = measurements.done_inputs(request.data_dir)
     results: list[TaskResult] = []
-    for group, recipe, dtype, tokenizer_source in zip(groups, recipes, dtypes, tokenizers):
+    for group, recipe, dtype, tokenizer_source in zip(groups, recipes, dtypes, tokenizer_sources):
         todo: dict[int, list[tuple[str, str]]] = {}
         for record in group.records:
             name = measurements.label(record)
@@ -119,7 +118,7 @@ def run_evaluate(request: EvaluateRequest, progress: EvaluateProgress | None = N
         pending = [record for record in group.records if record.pruning_pct in todo]
         progress.model_started(group.model_id, recipe.weights.describe(), len(pending))
         try:
-            tokenizer = evaluation.load_tokenizer(tokenizer_source)
+            tokenizer = loaded[tokenizer_source]
             for level in pruned_levels(group.entry, pending, recipe, device, request.dtype):
                 record = level.record
                 for task, inputs in todo[record.pruning_pct]:
@@ -138,6 +137,22 @@ def run_evaluate(request: EvaluateRequest, progress: EvaluateProgress | None = N
                     if (measurements.label(record), task) not in finished:
                         _report(progress, results, TaskResult(measurements.label(record), task, "failed", error=failure_reason(error)))
     return results
+
+
+def _check_settings(settings: EvaluateSettings) -> None:
+    """Settings lm-eval cannot run are refused in one line before anything is loaded."""
+    import math
+
+    if not settings.tasks:
+        raise UsageError("--tasks names no task: give lm-eval task names, comma-separated")
+    measurements.check_positive("--batch-size", settings.batch_size)
+    if settings.include_path is not None and not Path(settings.include_path).is_dir():
+        raise UsageError(f"--include-path {settings.include_path}: no such directory (a directory of lm-eval task YAML files)")
+    if settings.num_fewshot is not None and settings.num_fewshot < 0:
+        raise UsageError(f"--num-fewshot {settings.num_fewshot}: expected 0 or more examples")
+    limit = settings.limit
+    if limit is not None and (not math.isfinite(limit) or limit <= 0 or (limit >= 1 and limit != int(limit))):
+        raise UsageError(f"--limit {limit:g}: expected a fraction of each task above 0 and below 1, or a whole number of examples")
 
 
 def _report(progress: EvaluateProgress, results: list[TaskResult], result: TaskResult) -> None:

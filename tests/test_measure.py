@@ -364,6 +364,7 @@ def test_bench_energy_comes_from_codecarbon_and_says_how_it_was_measured(benched
         (("--new-tokens", "1"), "--new-tokens 1"),
         (("--batch-sizes", "1,x"), "--batch-sizes '1,x'"),
         (("--levels", "45"), "no record of tiny/llama at 45 %"),
+        (("--prompt-tokens", "1000000"), "a prompt of 1,000,000 tokens (--prompt-tokens, or --decode-prompt-tokens plus --new-tokens) does not fit"),
     ],
 )
 def test_bench_of_what_cannot_be_is_one_line(benched, extra, expected):

@@ -69,6 +69,8 @@ def run_bench(request: BenchRequest, progress: BenchProgress | None = None) -> l
     _check_settings(request.settings)
     groups = measurements.select_groups(request.data_dir, request.models, request.levels)
     measurements.require_libraries("bench", ("torch", "transformers", "optipfair", *(("codecarbon",) if request.settings.energy else ())))
+    for group in groups:
+        _check_lengths(group.entry, request.settings)
     from ..measure.levels import measurement_dtype, measuring_device, pruned_levels, recipe_of
     from ..measure.timing import bench_level
 
@@ -155,6 +157,25 @@ def headline(document: dict[str, Any]) -> dict[str, float]:
                 shown[f"{name} {quantity}"] = quantities[quantity]["median"]
     shown["memory_peak_bytes"] = document["memory_peak_bytes"]
     return shown
+
+
+def _check_lengths(entry, settings: BenchSettings) -> None:
+    """Prompts longer than the model's positions (``max_position_embeddings``, the config class's default where the
+    config leaves it out) are refused before it is loaded: past them a model's output is meaningless, and a very long
+    prompt would only exhaust memory."""
+    from ..generate.meta import build_config
+
+    positions = entry.config.get("max_position_embeddings")
+    if positions is None:  # the config class's default, as the model will have it
+        positions = getattr(build_config(entry.config), "max_position_embeddings", None)
+    if not isinstance(positions, int) or positions < 1:
+        return
+    longest = max((*settings.prompt_tokens, settings.decode_prompt_tokens + settings.new_tokens))
+    if longest > positions:
+        raise UsageError(
+            f"{entry.model_id} has {positions:,} positions (max_position_embeddings): a prompt of {longest:,} tokens "
+            "(--prompt-tokens, or --decode-prompt-tokens plus --new-tokens) does not fit"
+        )
 
 
 def _check_settings(settings: BenchSettings) -> None:

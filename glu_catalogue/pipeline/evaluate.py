@@ -72,6 +72,12 @@ def run_evaluate(request: EvaluateRequest, progress: EvaluateProgress | None = N
     settings = request.settings
     _check_settings(settings)
     groups = measurements.select_groups(request.data_dir, request.models, request.levels)
+    random_init = sorted({group.model_id for group in groups if _built_from_random_init(group)})
+    if random_init and not request.store_random_init:  # said before torch and lm-eval are imported (seconds)
+        raise UsageError(
+            f"the records of {', '.join(random_init)} were built from random-init weights: their scores measure nothing about the real "
+            "model. Build from real weights (`catalogue build --weights ...`), or give --store-random-init to evaluate and store them anyway"
+        )
     measurements.require_libraries("evaluate", ("torch", "transformers", "optipfair", "lm_eval"))
     from ..generate.model import library_versions
     from ..measure import evaluation
@@ -79,12 +85,6 @@ def run_evaluate(request: EvaluateRequest, progress: EvaluateProgress | None = N
 
     recipes = [recipe_of(group.records[0]) for group in groups]
     dtypes = [measurement_dtype(recipe, request.dtype) for recipe in recipes]  # a --dtype that cannot be: before anything is loaded
-    random_init = sorted({group.model_id for group, recipe in zip(groups, recipes) if recipe.weights.kind == "random-init"})
-    if random_init and not request.store_random_init:
-        raise UsageError(
-            f"the records of {', '.join(random_init)} were built from random-init weights: their scores measure nothing about the real "
-            "model. Build from real weights (`catalogue build --weights ...`), or give --store-random-init to evaluate and store them anyway"
-        )
     tokenizer_sources = [_tokenizer_source(settings, recipe) for recipe in recipes]
     version = evaluation.lm_eval_version()
     manager = evaluation.task_manager(settings.include_path)
@@ -137,6 +137,12 @@ def run_evaluate(request: EvaluateRequest, progress: EvaluateProgress | None = N
                     if (measurements.label(record), task) not in finished:
                         _report(progress, results, TaskResult(measurements.label(record), task, "failed", error=failure_reason(error)))
     return results
+
+
+def _built_from_random_init(group: measurements.Group) -> bool:
+    """Whether the group's records were built from random-init weights (their provenance says so)."""
+    provenance = group.records[0].provenance
+    return provenance is not None and provenance.weights == "random-init"
 
 
 def _check_settings(settings: EvaluateSettings) -> None:

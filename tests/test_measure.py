@@ -178,8 +178,10 @@ def test_evaluate_of_random_init_records_is_refused_unless_asked_and_then_marked
     [line] = refused.stderr.strip().splitlines()
     assert line.startswith("error: ") and "random-init" in line and "--store-random-init" in line
     assert digests(data) == before
-    stored = ok(run_cli(*command, "--store-random-init", "--tokenizer", str(evaluated["checkpoint"]), env=env))
+    fresh_datasets = {**env, "HF_DATASETS_CACHE": str(tmp_path / "datasets")}  # the task's JSON is built again: no bars for it
+    stored = ok(run_cli(*command, "--store-random-init", "--tokenizer", str(evaluated["checkpoint"]), env=fresh_datasets))
     assert "measure nothing about the real model" in stored.stderr
+    assert "examples/s" not in stored.stderr and "Generating" not in stored.stderr, stored.stderr
     [outcome] = [o for o in measured(data, "catalogue evaluate") if o["metric"] == "acc"]
     assert outcome["measurement"]["weights"] == "random-init" and "measures nothing" in outcome["measurement"]["note"]
 

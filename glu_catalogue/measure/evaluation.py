@@ -83,6 +83,10 @@ def evaluate_task(
 
     logging.getLogger("lm_eval").setLevel(logging.ERROR)
     os.environ.setdefault("TQDM_DISABLE", "1")  # lm-eval's per-request bars; the catalogue prints a line per task
+    with contextlib.suppress(ImportError):  # and the datasets library's, as it builds a task's local JSON ("Generating test split")
+        from datasets.utils.tqdm import disable_progress_bars
+
+        disable_progress_bars()
     lm = HFLM(pretrained=model, tokenizer=tokenizer, batch_size=settings.batch_size)
     target_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target_dir, prefix=".lm-eval-") as scratch:

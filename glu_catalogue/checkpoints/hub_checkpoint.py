@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ..errors import SourceError
 from ..store.hub_files import HubRepository, byte_range, open_repository, small_file
-from ..store.reading import ReadError, kind_of, read_json
+from ..store.reading import ReadError, kind_of, read_json, reported_as
 from . import reading
 from .reading import CONFIG_FILE, INDEX_FILE, Checkpoint
 from .safetensors import LENGTH_PREFIX_BYTES, SafetensorsHeader, header_length, parse_header, read_header
@@ -42,12 +42,14 @@ def read_hub_checkpoint(repo_id: str, revision: str | None = None, repository: H
     files = set(repository.files)
     if CONFIG_FILE not in files:
         raise SourceError(f"{repository.label}: the repository has no {CONFIG_FILE}")
-    config = _as_hub_file(read_json, small_file(repository, CONFIG_FILE), directory / CONFIG_FILE)
+    with reported_as(directory / CONFIG_FILE):
+        config = read_json(small_file(repository, CONFIG_FILE))
     if not isinstance(config, dict):
         raise ReadError(directory / CONFIG_FILE, f"expected a JSON object of model settings, found {kind_of(config)}")
     weight_map, index_metadata = None, {}
     if INDEX_FILE in files:
-        weight_map, index_metadata = _as_hub_file(reading._read_index, small_file(repository, INDEX_FILE), directory / INDEX_FILE)
+        with reported_as(directory / INDEX_FILE):
+            weight_map, index_metadata = reading._read_index(small_file(repository, INDEX_FILE))
         shards = sorted(set(weight_map.values()))
         for shard in shards:
             if shard not in files:
@@ -66,14 +68,6 @@ def read_hub_checkpoint(repo_id: str, revision: str | None = None, repository: H
             raise SourceError(f"{repository.label}: not a safetensors repository: no *.safetensors and no {INDEX_FILE} ({held})")
     headers = [shard_header(repository, name, directory / name) for name in shards]
     return Checkpoint(directory, config, headers, weight_map, index_metadata), repository
-
-
-def _as_hub_file(read, path: Path, shown_as: Path):
-    """``read(path)`` of a file fetched into the cache, its errors naming the hub file rather than the cache's copy."""
-    try:
-        return read(path)
-    except ReadError as error:
-        raise ReadError(shown_as, error.message, error.line, error.column) from None
 
 
 def shard_header(repository: HubRepository, name: str, shown_as: Path) -> SafetensorsHeader:

@@ -16,6 +16,7 @@ hold is not shown (``catalogue verify`` reports it).
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Iterable, Literal
 
@@ -118,9 +119,7 @@ class Measure:
                 free = []
                 lists.append(free)
             free.append(point)
-        ways_per_model: dict[str, int] = {}
-        for model_id, _ in buckets:
-            ways_per_model[model_id] = ways_per_model.get(model_id, 0) + 1
+        ways_per_model = Counter(model_id for model_id, _ in buckets)
         series = []
         for (model_id, _), lists in buckets.items():
             for index, items in enumerate(lists):
@@ -144,12 +143,17 @@ def series_key(outcome: Outcome) -> tuple:
     return ("read", outcome.source.format)
 
 
+def measured_on(machine: str, dtype: str) -> str:
+    """``on AMD EPYC, float32``: the machine's processor and the dtype, as a label names a way of measuring."""
+    return f"on {machine.split(',')[0]}, {dtype}"
+
+
 def series_name(points: list[OutcomePoint]) -> str:
     """What tells a series apart from its model's others: the tool, machine and dtype of a measurement,
     else its file's name when it is one file, else the files' format."""
     how = points[0].outcome.measurement
     if how is not None:
-        return f"{how.tool.removeprefix('catalogue ')} on {how.machine.split(',')[0]}, {how.dtype}"
+        return f"{how.tool.removeprefix('catalogue ')} {measured_on(how.machine, how.dtype)}"
     files = {point.outcome.source.path for point in points}
     return files.pop().rsplit("/", 1)[-1] if len(files) == 1 else points[0].outcome.source.format
 

@@ -8,11 +8,12 @@ a reference line; the table beside it gives the numbers.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any, Sequence
 
 from .links import model_link, model_url, row_anchor
 from .markdown import chart_div, code, details, ratio, table
-from .outcome_views import SPREAD_DIGITS, VALUE_DIGITS, BoundPoint, value_text
+from .outcome_views import SPREAD_DIGITS, VALUE_DIGITS, BoundPoint, measured_on, value_text
 from .views import short_name
 
 #: The chart's key in the browser's data and its anchor on the page.
@@ -54,13 +55,11 @@ def speedup_chart(points: Sequence[BoundPoint]) -> dict[str, Any]:
     for point in points:
         how = point.speedup
         by_way.setdefault((how.base_model, how.machine, how.device, how.dtype), []).append(point)
-    ways_per_model: dict[str, int] = {}
-    for model_id, *_ in by_way:
-        ways_per_model[model_id] = ways_per_model.get(model_id, 0) + 1
+    ways_per_model = Counter(model_id for model_id, *_ in by_way)
     series = []
     for colour, ((model_id, machine, _, dtype), model_points) in enumerate(by_way.items()):
         ordered = sorted(model_points, key=lambda point: point.expansion_ratio)
-        name = short_name(model_id) + (f" on {machine.split(',')[0]}, {dtype}" if ways_per_model[model_id] > 1 else "")
+        name = short_name(model_id) + (f" {measured_on(machine, dtype)}" if ways_per_model[model_id] > 1 else "")
         for dash, (label, value) in enumerate((("measured", lambda p: p.speedup.measured), ("bound (weight bytes)", lambda p: p.speedup.bound))):
             series.append(
                 {

@@ -19,9 +19,10 @@ import json
 import os
 import re
 import stat
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Iterator
 
 import jiter
 
@@ -203,6 +204,18 @@ def catalogue_shape(path: Path, data: Any) -> dict[str, Any]:
 def load_catalogue(path: Path) -> Catalogue:
     """The validated catalogue of ``path`` (``ReadError`` if unreadable, pydantic's error if invalid)."""
     return Catalogue.model_validate(read_catalogue_raw(path))
+
+
+@contextmanager
+def reported_as(shown_as: Path | str | None) -> Iterator[None]:
+    """A ``ReadError`` raised in the block names ``shown_as`` (when given) instead of the file read: a hub file's
+    ``org/name@commit/config.json`` rather than the cache's copy of it."""
+    try:
+        yield
+    except ReadError as error:
+        if shown_as is None:
+            raise
+        raise ReadError(shown_as, error.message, error.line, error.column) from None
 
 
 def kind_of(value: Any) -> str:

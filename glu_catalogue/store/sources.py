@@ -27,7 +27,7 @@ from ..core.config_limits import size_problem
 from ..errors import SourceError
 from .hub_files import HubRepository, open_repository, small_file
 from .local_paths import looks_like_path, names_local_path, path_kind
-from .reading import MAX_SMALL_FILE_BYTES, ReadError, kind_of, parse_json, read_bytes
+from .reading import MAX_SMALL_FILE_BYTES, kind_of, parse_json, read_bytes, reported_as
 from .registry import REGISTRY_ID_PATTERN
 
 CONFIG_FILE = "config.json"
@@ -145,11 +145,9 @@ def _read_json(path: Path, shown_as: Path | None = None) -> tuple[dict[str, Any]
     """The JSON object in ``path`` and the sha256 of its bytes (a special or huge file is refused, never read);
     errors name ``shown_as`` (a hub file's ``org/name@commit/config.json``) where given, else ``path``."""
     named = shown_as or path
-    try:
+    with reported_as(shown_as):
         data = read_bytes(path, MAX_SMALL_FILE_BYTES, "a config.json")
         document = parse_json(path, data)
-    except ReadError as error:
-        raise ReadError(named, error.message, error.line, error.column) from None
     if not isinstance(document, dict):
         raise SourceError(f"{named}: expected a JSON object of model settings (a config.json), found {kind_of(document)}")
     if not isinstance(document.get("config"), dict):  # a model description's config is checked where it is read

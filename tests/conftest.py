@@ -8,8 +8,8 @@ import os
 # instead of retrying a network it cannot reach (set before anything imports huggingface_hub).
 os.environ["HF_HUB_OFFLINE"] = "1"
 
+import importlib.util
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -28,18 +28,16 @@ LEGACY = FIXTURES / "legacy"
 
 
 def torch_available() -> bool:
-    """True when the generator's stack (torch, transformers, optipfair) imports."""
-    try:
-        import optipfair  # noqa: F401
-        import torch  # noqa: F401
-        import transformers  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    """True when the generator's stack (torch, transformers, optipfair) is installed.
+
+    Asked with ``importlib.util.find_spec``, which finds a package without importing it: importing
+    torch and transformers costs seconds, and collecting the suite must not pay them.
+    """
+    return all(importlib.util.find_spec(name) is not None for name in ("optipfair", "torch", "transformers"))
 
 
 def cuda_available() -> bool:
-    """True when torch sees a CUDA device."""
+    """True when torch sees a CUDA device (imports torch: asked only when a collected test is marked ``gpu``)."""
     if not torch_available():
         return False
     import torch
@@ -48,14 +46,18 @@ def cuda_available() -> bool:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Skip `torch` tests without the generator's stack and `gpu` tests without CUDA; group `xdist_group` tests."""
+    """Skip `torch` tests without the generator's stack; group `xdist_group` tests. Imports no torch."""
     group_for_loadgroup(config, items)
-    has_torch, has_cuda = torch_available(), cuda_available()
+    has_torch = torch_available()
     for item in items:
         if item.get_closest_marker("torch") and not has_torch:
-            item.add_marker(pytest.mark.skip(reason="needs torch, transformers and optipfair (pip install -e '.[generate]')"))
-        if item.get_closest_marker("gpu") and not has_cuda:
-            item.add_marker(pytest.mark.skip(reason="needs CUDA"))
+            item.add_marker(pytest.mark.skip(reason="needs torch, transformers and optipfair (pip install 'glu-catalogue[generate]')"))
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip a `gpu` test without CUDA, asked when it is about to run (asking imports torch)."""
+    if item.get_closest_marker("gpu") and not cuda_available():
+        pytest.skip("needs CUDA")
 
 
 def group_for_loadgroup(config: pytest.Config, items: list[pytest.Item]) -> None:

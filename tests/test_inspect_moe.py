@@ -15,7 +15,7 @@ import pytest
 from conftest import invoke, load_json
 from safetensors_files import read_tensors, write_checkpoint
 
-from glu_catalogue.checkpoints.experts import expert_lines
+from glu_catalogue.cli.inspect_text import expert_lines
 from glu_catalogue.checkpoints.inspect import inspect_checkpoint
 from glu_catalogue.core import formulas
 

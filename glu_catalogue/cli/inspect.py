@@ -111,10 +111,10 @@ def print_matches(labels: list[str] | None) -> None:
 
 def print_inspection(inspection) -> None:
     """The architecture, the MLP widths by runs of layers (a mixture of experts: each layer's experts), and the totals, for people."""
-    from ..checkpoints.experts import expert_lines
     from ..core.formulas import expansion_ratio
     from ..core.text import human_size
     from ..core.text import ratio as ratio_text
+    from .inspect_text import expert_lines
 
     shape, checkpoint = inspection.shape, inspection.checkpoint
     n_files = len(checkpoint.headers)

@@ -31,7 +31,7 @@ from conftest import DATA, REPO, run_cli
 from packaging.requirements import Requirement
 
 from glu_catalogue.cli.commands import cli
-from glu_catalogue.pipeline.build import parse_levels, parse_models
+from glu_catalogue.pipeline.selection import parse_levels, parse_models
 
 tomllib = pytest.importorskip("tomllib")
 

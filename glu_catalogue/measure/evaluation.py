@@ -85,6 +85,7 @@ def check_fewshot(manager: Any, tasks: tuple[str, ...], num_fewshot: int) -> Non
     from lm_eval.tasks import get_task_dict
 
     _quiet_datasets()
+    logging.getLogger("lm_eval").setLevel(logging.ERROR)  # "Selected tasks" at INFO
     with _without_git_noise():
         loaded = get_task_dict(list(tasks), manager)
     for name, task in _leaf_tasks(loaded):

@@ -129,8 +129,11 @@ def run_measurement(request: MeasureRequest, measurement: Measurement, progress:
     progress = progress or _Silent()
     measurement.check()
     _check_request(request, measurement.name)
-    groups = shard_groups(measurements.select_groups(request.data_dir, request.models, request.levels), request.shard)
+    selected = measurements.select_groups(request.data_dir, request.models, request.levels)
+    groups = shard_groups(selected, request.shard)
     if not groups:
+        levels = sum(len(group.records) for group in selected)
+        progress.warning(f"--shard {request.shard}: nothing to measure in this share ({request.shard.count} workers for {levels} levels)")
         return []
     measurement.check_groups(groups)
     measurements.require_libraries(measurement.name, ("torch", "transformers", "optipfair", *measurement.libraries()))

@@ -25,7 +25,7 @@ import pytest
 from conftest import REPO
 from slurm_cluster import missing_slurm, slurm_cluster, wait_for_queue
 from test_durable_builds import THREE, build_command, records, scratch_registry, stable
-from test_measure import QUICK_BENCH, evaluated_checkpoint, measured, scratch_env
+from test_measure import QUICK_BENCH, evaluated_checkpoint, measured, scores
 
 pytestmark = [pytest.mark.slurm, pytest.mark.torch, pytest.mark.skipif(missing_slurm() is not None, reason=missing_slurm() or "")]
 
@@ -104,14 +104,6 @@ def measuring_work(tmp_path: Path) -> tuple[Path, dict[str, str], dict]:
     return work, path_with_catalogue(made["env"]), made
 
 
-def scores(data: Path) -> list[tuple]:
-    """Each stored lm-eval score as the record, task, metric, value, stderr and the digests that link it."""
-    return sorted(
-        (o["record"], o["task"], o["metric"], o["value"], o["stderr"], o["measurement"]["kept_indices_sha256"], o["measurement"]["inputs_sha256"])
-        for o in measured(data, "catalogue evaluate")
-    )
-
-
 def test_an_evaluate_array_and_its_merge_equal_one_process(tmp_path):
     blocks = readme_slurm_blocks()
     work, env, made = measuring_work(tmp_path)
@@ -126,10 +118,12 @@ def test_an_evaluate_array_and_its_merge_equal_one_process(tmp_path):
     assert one.returncode == 0, one.stdout + one.stderr
     logs = submit(work, blocks["evaluate submission"], env, tmp_path / "slurm")
     assert len([name for name in logs if name.startswith("evaluate-")]) == 2, logs
-    assert [len(measured(work / "evaluated" / str(task), "catalogue evaluate")) for task in (0, 1)] == [2, 1], logs  # levels 0 and 60, then 30
+    model = f"local/{made['checkpoint'].name}"
+    shares = [sorted({o["record"] for o in measured(work / "evaluated" / str(task), "catalogue evaluate")}) for task in (0, 1)]
+    assert shares == [[f"{model}@0", f"{model}@60"], [f"{model}@30"]], logs  # one model's levels split across the two tasks
     merge_log = next(text for name, text in logs.items() if name.startswith("merge-"))
     assert "merged 2 directories" in merge_log and "OK: no problems" in merge_log, merge_log
-    assert scores(work / "data") == scores(whole) and len(scores(whole)) == 3
+    assert scores(work / "data") == scores(whole) and {score[0] for score in scores(whole)} == {f"{model}@{level}" for level in (0, 30, 60)}
     for outcome in measured(work / "data", "catalogue evaluate"):
         carried = work / outcome["source"]["path"]
         assert carried.is_relative_to(work / "data" / "measurements") and hashlib.sha256(carried.read_bytes()).hexdigest() == outcome["source"]["sha256"]

@@ -161,7 +161,11 @@ def run_measurement(request: MeasureRequest, measurement: Measurement, progress:
 
 def shard_groups(groups: list[measurements.Group], shard: Shard | None) -> list[measurements.Group]:
     """This worker's share of ``groups``: whole groups, or part of a group's levels (each kept group is one load)."""
-    keys = [f"{group.model_id}#{index}" for index, group in enumerate(groups)]  # a model built two ways is two groups
+    seen: dict[str, int] = {}
+    keys = []  # the model id, and which of its groups (a model built two ways is two loads): the same whatever order models came in
+    for group in groups:
+        seen[group.model_id] = seen.get(group.model_id, -1) + 1
+        keys.append(f"{group.model_id}#{seen[group.model_id]:04d}")
     share = shard_levels({key: [record.pruning_pct for record in group.records] for key, group in zip(keys, groups)}, shard)
     return [
         measurements.Group(group.entry, [record for record in group.records if record.pruning_pct in share[key]])

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import REPO, load_json, run_cli
+from conftest import REPO, cuda_available, load_json, run_cli
 from lm_eval_tasks import TASK, TINY, save_tokenizer, write_task
 from tiny_models import scratch_environment
 
@@ -488,6 +488,15 @@ def test_bench_of_what_cannot_be_is_one_line(benched, extra, expected):
     [line] = completed.stderr.strip().splitlines()
     assert line.startswith("error: ") and expected in line, line
     assert digests(data) == before
+
+
+@pytest.mark.skipif(cuda_available(), reason="torch sees a GPU here")
+def test_device_cuda_without_a_gpu_is_refused_before_any_model_is_loaded(benched):
+    completed = subprocess.run(bench_command(benched["data"], "tiny/llama", "--device", "cuda"), env=benched["env"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 2 and "Traceback" not in completed.stderr, completed.stderr
+    [line] = completed.stderr.strip().splitlines()
+    assert line == "error: --device cuda: torch sees no CUDA device: leave --device out (auto) or give --device cpu"
+    assert "from one load" not in completed.stdout
 
 
 @pytest.mark.gpu

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import DATA, REPO
@@ -76,3 +77,33 @@ def test_results_add_does_not_import_the_build_job():
     )  # fmt: skip
     assert imported.returncode == 0, imported.stderr
     assert "glu_catalogue.pipeline.build" not in imported.stdout and "glu_catalogue.pipeline.results" in imported.stdout
+
+
+def test_the_evaluate_page_says_beside_include_path_that_task_code_runs():
+    from glu_catalogue.cli.evaluate import evaluate
+
+    [option] = [param for param in evaluate.params if param.name == "include_path"]
+    assert "!function" in option.help and "trust" in option.help  # the page's options table is this help
+    page = (REPO / "docs" / "commands" / "evaluate.md").read_text()
+    assert "**`--include-path` runs code.**" in page and "`!function`" in page
+
+
+@pytest.mark.parametrize("command", ["evaluate", "bench"])
+def test_the_evaluate_and_bench_pages_show_the_slurm_script(command):
+    page = (REPO / "docs" / "commands" / f"{command}.md").read_text()
+    readme = (REPO / "README.md").read_text()
+    assert '--8<-- "README.md:slurm-measure"' in page
+    section = readme.split("<!-- --8<-- [start:slurm-measure] -->")[1].split("<!-- --8<-- [end:slurm-measure] -->")[0]
+    assert "#SBATCH --array=" in section and "--gpus-per-task=1" in section and "--shard slurm" in section and "catalogue merge" in section
+
+
+def test_a_measurement_file_is_never_looked_for_outside_its_shard(tmp_path):
+    """A source path that climbs out of ``measurements/`` (``..``) names nothing to carry."""
+    from glu_catalogue.pipeline.carry import _locate
+
+    shard = tmp_path / "shard"
+    (shard / "measurements").mkdir(parents=True)
+    (tmp_path / "secret.json").write_text("{}\n")
+    assert _locate(Path("elsewhere/measurements/../../secret.json"), shard) is None
+    (shard / "measurements" / "bench_1.json").write_text("{}\n")
+    assert _locate(Path("/moved/away/measurements/bench_1.json"), shard) == ((shard / "measurements" / "bench_1.json").resolve(), Path("measurements/bench_1.json"))

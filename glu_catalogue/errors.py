@@ -131,3 +131,13 @@ class ModelFailed(CatalogueError):
 
 class PruningUnsupported(ModelFailed):
     """The model has no GLU MLP the generator knows how to prune."""
+
+
+def failure_reason(error: Exception) -> str:
+    """One line saying why a model or a level failed (its error's first line; the type where it is not the catalogue's)."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    if "out of memory" in text.lower():
+        return f"out of memory: {text}"
+    if isinstance(error, CatalogueError):
+        return text
+    return f"{type(error).__name__}: {text}"

@@ -181,7 +181,7 @@ def test_an_unreadable_existing_catalogue_is_not_overwritten(registry, tmp_path)
     data.mkdir()
     (data / "expansion_rates.json").write_text("{ broken")
     result = build(data, "--models", "tiny/llama", "--levels", "0")
-    assert result.exit_code == 2 and "the build will not overwrite it" in result.stderr
+    assert result.exit_code == 2 and "the catalogue will not overwrite it" in result.stderr
     assert (data / "expansion_rates.json").read_text() == "{ broken"
 
 

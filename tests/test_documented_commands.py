@@ -31,12 +31,12 @@ from conftest import DATA, REPO, run_cli
 from packaging.requirements import Requirement
 
 from glu_catalogue.cli.commands import cli
-from glu_catalogue.pipeline.build import parse_levels, parse_models
+from glu_catalogue.pipeline.selection import parse_levels, parse_models
 
 tomllib = pytest.importorskip("tomllib")
 
 #: Marks a block run by the Slurm tests as written (tests/test_slurm.py), not here.
-SLURM_MARKER = "<!-- run-by-slurm-tests -->"
+SLURM_MARKER = "<!-- run-by-slurm-tests"
 DOCUMENTS = [REPO / "README.md", *sorted((REPO / "docs").rglob("*.md"))]
 EXTRAS = {
     name: {Requirement(spec).name for spec in specs}
@@ -100,7 +100,7 @@ def shown_commands(document: Path) -> list[Shown]:
     found: list[Shown] = []
     all_lines = text.splitlines()
     for language, first, lines in fenced_blocks(text):
-        if first >= 3 and all_lines[first - 3].strip() == SLURM_MARKER:
+        if first >= 3 and all_lines[first - 3].strip().startswith(SLURM_MARKER):
             continue  # a Slurm job script and its submission: tests/test_slurm.py runs them on a real cluster
         if language in ("bash", "sh"):
             for offset, line in enumerate(lines):

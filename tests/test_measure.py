@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import statistics
@@ -25,7 +26,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import REPO, load_json, run_cli
+from conftest import REPO, cuda_available, load_json, run_cli
 from lm_eval_tasks import TASK, TINY, save_tokenizer, write_task
 from tiny_models import scratch_environment
 
@@ -76,13 +77,11 @@ def kill_once_stored(command: list[str], env: dict[str, str], cwd: Path, data: P
     assert process.returncode == -signal.SIGKILL
 
 
-@pytest.fixture(scope="session")
-def evaluated(tmp_path_factory):
-    """A tiny checkpoint saved by transformers, built at ``LEVELS``, evaluated by ``catalogue evaluate``."""
+def evaluated_checkpoint(root: Path) -> dict:
+    """In ``root``: a tiny checkpoint saved by transformers (with its tokenizer), a local task, its records at ``LEVELS`` in ``data``."""
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM
 
-    root = tmp_path_factory.mktemp("measure")
     env = scratch_env(root)
     values = dict(TINY)
     model_type = values.pop("model_type")
@@ -94,9 +93,17 @@ def evaluated(tmp_path_factory):
     data = root / "data"
     levels = ",".join(map(str, LEVELS))
     ok(run_cli("build", "--models", str(checkpoint), "--levels", levels, "--dtype", "fp32", "--data", str(data), "--quiet", env=env))
+    return {"root": root, "env": env, "checkpoint": checkpoint, "tasks": tasks, "data": data, "task": TASK}
+
+
+@pytest.fixture(scope="session")
+def evaluated(tmp_path_factory):
+    """A tiny checkpoint saved by transformers, built at ``LEVELS``, evaluated by ``catalogue evaluate``."""
+    made = evaluated_checkpoint(tmp_path_factory.mktemp("measure"))
+    root, env, checkpoint, tasks, data = made["root"], made["env"], made["checkpoint"], made["tasks"], made["data"]
     command = ("evaluate", "--models", str(checkpoint), "--tasks", TASK, "--include-path", str(tasks), "--data", str(data), "--device", "cpu")
     first = ok(run_cli(*command, "--format", "json", env=env, cwd=root))
-    return {"root": root, "env": env, "checkpoint": checkpoint, "tasks": tasks, "data": data, "command": command, "first": json.loads(first.stdout)}
+    return {**made, "command": command, "first": json.loads(first.stdout)}
 
 
 def study_way(checkpoint: Path, tasks: Path, level: int):
@@ -216,6 +223,10 @@ def test_a_killed_evaluate_keeps_the_levels_it_stored_and_the_rerun_evaluates_on
         (("--tasks", TASK, "--limit", "0"), "--limit 0: expected a fraction"),
         (("--tasks", TASK, "--include-path", "no-such-tasks"), "--include-path no-such-tasks: no such directory"),
         (("--tasks", TASK, "--tokenizer", "./no-such-tokenizer"), "no tokenizer in ./no-such-tokenizer: no such directory"),
+        (("--tasks", TASK, "--seed", "-1"), "--seed -1: expected a whole number from 0 to 4,294,967,295"),
+        (("--tasks", TASK, "--seed", "99999999999999999999"), "--seed 99999999999999999999: expected a whole number from 0"),
+        (("--tasks", TASK, "--num-fewshot", "1000000"), "--num-fewshot 1000000: task tiny_choice has 12 documents"),
+        (("--tasks", TASK, "--shard", "0/2"), "--shard 0/2: each shard stores its outcomes in a directory of its own: give --into DIR"),
     ],
 )
 def test_evaluate_of_what_cannot_be_is_one_line(evaluated, extra, expected):
@@ -227,6 +238,94 @@ def test_evaluate_of_what_cannot_be_is_one_line(evaluated, extra, expected):
     [line] = completed.stderr.strip().splitlines()
     assert line.startswith("error: ") and expected in line, line
     assert digests(data) == before
+
+
+# --- shards and merge ------------------------------------------------------------------------------------
+
+
+def scores(data: Path) -> list[tuple]:
+    """Each stored lm-eval score as the record, task, metric, value, stderr and the digests that link it."""
+    return sorted(
+        (o["record"], o["task"], o["metric"], o["value"], o["stderr"], o["measurement"]["kept_indices_sha256"], o["measurement"]["inputs_sha256"])
+        for o in measured(data, "catalogue evaluate")
+    )
+
+
+@pytest.fixture(scope="session")
+def evaluate_shards(evaluated):
+    """``evaluated``'s records evaluated by two workers (``--shard 0/2`` and ``1/2``), each into its own directory."""
+    root = evaluated["root"]
+    shards = [root / "shards" / str(index) for index in range(2)]
+    for index, shard in enumerate(shards):
+        ok(run_cli(*evaluated["command"], "--shard", f"{index}/2", "--into", str(shard), env=evaluated["env"], cwd=root))
+    return shards
+
+
+def test_two_evaluate_shards_merged_equal_one_process_and_carry_every_file(evaluated, evaluate_shards, tmp_path):
+    root, model = evaluated["root"], f"local/{evaluated['checkpoint'].name}"
+    assert [sorted(o["record"] for o in measured(shard, "catalogue evaluate") if o["metric"] == "acc") for shard in evaluate_shards] == [
+        [f"{model}@0", f"{model}@60"], [f"{model}@30"],
+    ]  # one model's levels split across the workers, each loading it once  # fmt: skip
+    merged = tmp_path / "merged"
+    done = ok(run_cli("merge", *map(str, evaluate_shards), "--data", str(merged), env=evaluated["env"], cwd=root))
+    assert "merged 2 directories" in done.stdout and "OK: no problems" in done.stdout, done.stdout
+    assert scores(merged) == scores(evaluated["data"]) and {score[0] for score in scores(merged)} == {f"{model}@{level}" for level in LEVELS}
+    shard_files = {p.relative_to(s): p.read_bytes() for s in evaluate_shards for p in (s / "measurements").rglob("results_*.json")}
+    for outcome in measured(merged, "catalogue evaluate"):
+        carried = (root / outcome["source"]["path"]).resolve()
+        name = carried.relative_to(merged.resolve())
+        assert name.parts[0] == "measurements" and carried.read_bytes() == shard_files[name]  # byte for byte
+        assert hashlib.sha256(carried.read_bytes()).hexdigest() == outcome["source"]["sha256"]
+    ok(run_cli("verify", str(merged), env=evaluated["env"], cwd=root))
+    before = digests(merged)
+    again = ok(run_cli("merge", *map(str, evaluate_shards), "--data", str(merged), env=evaluated["env"], cwd=root))
+    assert "files written: none (unchanged)" in again.stdout and digests(merged) == before
+
+
+def one_line_refusal(completed: subprocess.CompletedProcess, expected: str) -> None:
+    assert completed.returncode == 2 and "Traceback" not in completed.stderr, completed.stderr
+    [line] = completed.stderr.strip().splitlines()
+    assert line.startswith("error: ") and expected in line, line
+
+
+def test_merge_refuses_two_shards_holding_different_files_under_one_name_and_leaves_no_output(evaluated, evaluate_shards, tmp_path):
+    """A copy of a shard whose lm-eval file was rewritten (and its outcomes' digest with it): one name, two files."""
+    first, second = tmp_path / "a", tmp_path / "b"
+    shutil.copytree(evaluate_shards[0], first)
+    shutil.copytree(evaluate_shards[0], second)
+    edited = sorted((second / "measurements").rglob("results_*.json"))[0]
+    old = hashlib.sha256(edited.read_bytes()).hexdigest()
+    edited.write_bytes(edited.read_bytes().replace(b'"date"', b'"date" ', 1))
+    new = hashlib.sha256(edited.read_bytes()).hexdigest()
+    for name in ("outcomes.json", "outcomes.csv"):
+        (second / name).write_text((second / name).read_text().replace(old, new))
+    out = tmp_path / "merged"
+    refused = run_cli("merge", str(first), str(second), "--data", str(out), env=evaluated["env"], cwd=evaluated["root"])
+    one_line_refusal(refused, f"hold different files named {edited.relative_to(second).as_posix()}")
+    assert not out.exists()
+
+
+def test_merge_refuses_a_measurement_file_changed_after_it_was_stored(evaluated, evaluate_shards, tmp_path):
+    shard = tmp_path / "shard"
+    shutil.copytree(evaluate_shards[1], shard)
+    edited = next((shard / "measurements").rglob("results_*.json"))
+    edited.write_bytes(edited.read_bytes() + b" ")
+    out = tmp_path / "merged"
+    refused = run_cli("merge", str(shard), "--data", str(out), env=evaluated["env"], cwd=evaluated["root"])
+    one_line_refusal(refused, "the file changed after it was stored")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [("file", "it exists and is not a directory"), ("file/under", "Not a directory"), ("/proc/catalogue-merge", "cannot be the data directory")],
+)
+def test_merge_into_what_cannot_be_a_directory_is_one_line(evaluate_shards, tmp_path, target, expected):
+    (tmp_path / "file").write_text("a file\n")
+    out = target if target.startswith("/") else str(tmp_path / target)
+    refused = run_cli("merge", str(evaluate_shards[1]), "--data", out)
+    one_line_refusal(refused, expected)
+    assert (tmp_path / "file").read_text() == "a file\n"
 
 
 # --- bench ---------------------------------------------------------------------------------------------
@@ -324,20 +423,29 @@ def test_a_bench_file_written_but_not_stored_is_stored_by_the_next_run_without_m
     assert len(measured(data, "catalogue bench")) == len(measured(benched["data"], "catalogue bench"))
 
 
-def test_a_killed_bench_keeps_the_levels_it_stored_and_the_rerun_measures_only_the_rest(tmp_path):
+def test_a_killed_bench_shard_keeps_the_levels_it_stored_and_the_rerun_measures_only_the_rest(tmp_path):
+    """One model's three levels over two shards (0 and 60, then 30): shard 0 killed with ``kill -9`` once its first level is
+    stored; rerun, it measures only 60; shard 1 measures 30; the merge verifies with every bench file."""
     env = scratch_env(tmp_path)
-    data = tmp_path / "data"
+    data, shards = tmp_path / "data", [tmp_path / "shards" / str(index) for index in range(2)]
     ok(run_cli("build", "--models", SLOW, "--levels", "0,30,60", "--data", str(data), "--quiet", env=env))
-    command = bench_command(data, SLOW, "--prompt-tokens", "64", "--new-tokens", "8", "--batch-sizes", "1", "--repeats", "3")
-    kill_once_stored(command, env, REPO, data)
-    kept = {o["record"] for o in measured(data, "catalogue bench")}
-    assert kept and f"{SLOW}@60" not in kept
-    ok(run_cli("verify", str(data), env=env))
+    quick = ("--prompt-tokens", "64", "--new-tokens", "8", "--batch-sizes", "1", "--repeats", "3")
+    command = [*bench_command(data, SLOW, *quick), "--shard", "0/2", "--into", str(shards[0])]
+    kill_once_stored(command, env, REPO, shards[0])
+    kept = {o["record"] for o in measured(shards[0], "catalogue bench")}
+    assert kept == {f"{SLOW}@0"}
+    ok(run_cli("verify", str(shards[0]), env=env))
     rerun = ok(subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True, timeout=600))
-    lines = {line.split(":")[0].strip(): line for line in rerun.stdout.splitlines() if line.startswith(f"  {SLOW}@")}
-    for record in (f"{SLOW}@0", f"{SLOW}@30", f"{SLOW}@60"):
-        assert ("already measured" in lines[record]) == (record in kept), rerun.stdout
-    assert {o["record"] for o in measured(data, "catalogue bench")} == {f"{SLOW}@0", f"{SLOW}@30", f"{SLOW}@60"}
+    lines = {found[1]: line for line in rerun.stdout.splitlines() if (found := re.match(r"^  (\S+@\d+): ", line))}
+    assert sorted(lines) == [f"{SLOW}@0", f"{SLOW}@60"], rerun.stdout
+    assert "already measured" in lines[f"{SLOW}@0"] and "already measured" not in lines[f"{SLOW}@60"], rerun.stdout
+    other = ok(subprocess.run([*bench_command(data, SLOW, *quick), "--shard", "1/2", "--into", str(shards[1])], env=env, cwd=REPO, capture_output=True, text=True, timeout=600))
+    assert f"  {SLOW}@30: " in other.stdout and f"{SLOW}@0:" not in other.stdout, other.stdout
+    merged = tmp_path / "merged"
+    ok(run_cli("merge", *map(str, shards), "--data", str(merged), env=env))
+    assert {o["record"] for o in measured(merged, "catalogue bench")} == {f"{SLOW}@0", f"{SLOW}@30", f"{SLOW}@60"}
+    assert sorted(p.name for p in (merged / "measurements").rglob("bench_*.json")) == sorted(p.name for s in shards for p in (s / "measurements").rglob("bench_*.json"))
+    ok(run_cli("verify", str(merged), env=env))
 
 
 def test_bench_energy_comes_from_codecarbon_and_says_how_it_was_measured(benched, tmp_path):
@@ -367,6 +475,9 @@ def test_bench_energy_comes_from_codecarbon_and_says_how_it_was_measured(benched
         (("--batch-sizes", "1,x"), "--batch-sizes '1,x'"),
         (("--levels", "45"), "no record of tiny/llama at 45 %"),
         (("--prompt-tokens", "1000000"), "a prompt of 1,000,000 tokens (--prompt-tokens, or --decode-prompt-tokens plus --new-tokens) does not fit"),
+        (("--output", "README.md"), "--output README.md: is a file, where a directory is needed"),
+        (("--into", "README.md/shard"), "--into README.md/shard: lies under README.md, which is a file"),
+        (("--seed", "-1"), "--seed -1: expected a whole number from 0 to 4,294,967,295"),
     ],
 )
 def test_bench_of_what_cannot_be_is_one_line(benched, extra, expected):
@@ -377,6 +488,15 @@ def test_bench_of_what_cannot_be_is_one_line(benched, extra, expected):
     [line] = completed.stderr.strip().splitlines()
     assert line.startswith("error: ") and expected in line, line
     assert digests(data) == before
+
+
+@pytest.mark.skipif(cuda_available(), reason="torch sees a GPU here")
+def test_device_cuda_without_a_gpu_is_refused_before_any_model_is_loaded(benched):
+    completed = subprocess.run(bench_command(benched["data"], "tiny/llama", "--device", "cuda"), env=benched["env"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 2 and "Traceback" not in completed.stderr, completed.stderr
+    [line] = completed.stderr.strip().splitlines()
+    assert line == "error: --device cuda: torch sees no CUDA device: leave --device out (auto) or give --device cpu"
+    assert "from one load" not in completed.stdout
 
 
 @pytest.mark.gpu

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..errors import EXIT_OK, EXIT_PROBLEMS
-from .measure_options import MEASURE_OPTIONS, integers, show_level
+from .measure_options import MEASURE_OPTIONS, MeasureProgress, integers, request_fields
 from .output import FORMAT_OPTION, echo_json
 
 
@@ -20,14 +20,14 @@ from .output import FORMAT_OPTION, echo_json
 @click.option("--batch-sizes", default="1,8", show_default=True, help="Decode: batch sizes, comma-separated.")
 @click.option("--warmup", type=int, default=1, show_default=True, help="Untimed runs before each workload's timed runs.")
 @click.option("--repeats", type=int, default=3, show_default=True, help="Timed runs of each workload (the value is their median).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the synthetic prompts (token ids; no data set).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the synthetic prompts (token ids; no data set), 0 to 2**32-1.")
 @click.option("--energy", is_flag=True, help="Measure each decode workload's energy with codecarbon (pip install codecarbon).")
 @FORMAT_OPTION
 def bench(
     models: str | None, levels: str | None, device: str, dtype: str | None, data_dir: Path | None, output_dir: Path | None,
-    prompt_tokens: str, decode_prompt_tokens: int, new_tokens: int, batch_sizes: str, warmup: int, repeats: int, seed: int,
-    energy: bool, output: str,
-) -> None:
+    into_dir: Path | None, shard: str | None, prompt_tokens: str, decode_prompt_tokens: int, new_tokens: int, batch_sizes: str,
+    warmup: int, repeats: int, seed: int, energy: bool, output: str,
+) -> None:  # fmt: skip
     """Time every pruned level: prefill and decode throughput, latency, peak memory, weight bytes.
 
     Each model is loaded once, with the weights its records were built from; every level is
@@ -38,50 +38,41 @@ def bench(
     record. At batch 1 decoding is memory-bound: the speed-up a level can reach is its
     baseline's weight bytes over its own, shown beside the measured one. Each level is stored as
     it finishes: a killed bench keeps what it measured, and a second run with the same inputs
-    does nothing. Exit 0: all measured; 1: a level failed; 2: bad input.
+    does nothing. With --shard, each worker benches its share into its own --into directory;
+    `catalogue merge` joins them. The closing table shows the levels of this run, each saying
+    whether it was measured now or earlier. Exit 0: all measured; 1: a level failed; 2: bad
+    input or an option that cannot work, before any model is loaded.
 
     \b
     Examples:
       catalogue bench --models HuggingFaceTB/SmolLM2-135M
       catalogue bench --models meta-llama/Llama-3.2-1B --levels 0,40 --device cuda --energy
+      catalogue bench --shard slurm --into benched/$SLURM_ARRAY_TASK_ID
     """
     from ..measure.settings import BenchSettings
     from ..pipeline.bench import BenchRequest, run_bench
-    from ..pipeline.build import parse_levels
-    from ..store.paths import default_data_dir
 
     settings = BenchSettings(
         prompt_tokens=integers(prompt_tokens, "--prompt-tokens"), decode_prompt_tokens=decode_prompt_tokens, new_tokens=new_tokens,
         batch_sizes=integers(batch_sizes, "--batch-sizes"), warmup_runs=warmup, repeats=repeats, prompt_seed=seed, energy=energy,
     )  # fmt: skip
-    request = BenchRequest(
-        data_dir=data_dir or default_data_dir(), models=models, levels=parse_levels(levels) if levels else None, device=device,
-        dtype=dtype, output=output_dir, settings=settings,
-    )  # fmt: skip
-    results = run_bench(request, None if output == "json" else _Progress())
+    request = BenchRequest(**request_fields(models, levels, device, dtype, data_dir, output_dir, into_dir, shard), settings=settings)
+    results = run_bench(request, None if output == "json" else MeasureProgress())
     if output == "json":
         echo_json([{"record": r.record, "status": r.status, "file": str(r.path) if r.path else None, "figures": r.figures, "error": r.error} for r in results])
     else:
-        _summary(request.data_dir, results)
+        _summary(request.store_dir, results)
     sys.exit(EXIT_PROBLEMS if any(r.status == "failed" for r in results) else EXIT_OK)
 
 
-class _Progress:
-    def model_started(self, model_id: str, weights: str, levels: int) -> None:
-        click.echo(f"{model_id}: {levels} level{'s' if levels != 1 else ''} from one load ({weights})")
+def _summary(store_dir: Path, results: list) -> None:
+    """The decode speed-up of this run's levels beside its weight-bytes bound, each saying whether it was measured now or earlier."""
+    from ..pipeline.bench import run_speedups
 
-    def level_done(self, result) -> None:
-        click.echo(show_level(result))
-
-
-def _summary(data_dir: Path, results: list) -> None:
-    """The decode speed-up of every level this run measured or found measured, beside its weight-bytes bound, on this machine."""
-    from ..core.speedup import speedups
-    from ..store.outcomes_files import read_outcomes
-
-    asked = {(result.record, result.machine) for result in results}
-    rows = [row for row in speedups(read_outcomes(data_dir).outcomes) if (row.record, row.machine) in asked]
+    rows = run_speedups(store_dir, results)
     if rows:
         click.echo("decode at batch 1, against the same model at 0 % (bound: its weight bytes over the level's):")
         for row in rows:
-            click.echo(f"  {row.record:<40} {row.decode_tokens_per_s:8.2f} tokens/s  speed-up x{row.measured:.2f}  bound x{row.bound:.2f}")
+            found = row.speedup
+            origin = row.level_from if row.baseline_from == row.level_from else f"{row.level_from}; baseline: {row.baseline_from}"
+            click.echo(f"  {found.record:<40} {found.decode_tokens_per_s:8.2f} tokens/s  speed-up x{found.measured:.2f}  bound x{found.bound:.2f}  ({origin})")

@@ -69,7 +69,8 @@ def build(
       catalogue build --models meta-llama/Llama-3.2-1B --stream --save-pruned ./pruned
       catalogue build --shard slurm --data shards/$SLURM_ARRAY_TASK_ID
     """
-    from ..pipeline.build import BuildRequest, parse_levels, parse_models, run_build
+    from ..pipeline.build import BuildRequest, run_build
+    from ..pipeline.selection import parse_levels, parse_models
     from ..pipeline.shards import parse_shard
     from ..store.paths import default_data_dir
 

@@ -18,16 +18,19 @@ from .output import directory_option, print_report
     help="The catalogue to merge into (default: data/); its own records are kept.",
 )  # fmt: skip
 def merge(directories: tuple[Path, ...], data_dir: Path | None) -> None:
-    """Merge the data directories of shards into one catalogue: records, CSV, outcomes (and site).
+    """Merge the data directories of shards into one catalogue: records, CSV, outcomes, measurement files (and site).
 
-    One atomic write, then the checks of `catalogue verify`. A record or outcome two directories
-    hold with different values is refused, naming both, and nothing is written; merging the same
-    shards again changes nothing. Exit 0: merged and checked; 1: the checks found problems; 2:
-    refused.
+    The shards are those of `build`, `evaluate` or `bench --shard`. The files their outcomes were
+    read from (under each shard's measurements/) are carried byte for byte, each checked against
+    the sha256 its outcomes name. One atomic write, then the checks of `catalogue verify`. A
+    record or outcome two directories hold with different values, or two different files under
+    one name, is refused, naming both, and nothing is written; merging the same shards again
+    changes nothing. Exit 0: merged and checked; 1: the checks found problems; 2: refused.
 
     \b
     Example:
       catalogue merge shards/0 shards/1 shards/2 --data merged
+      catalogue merge evaluated/* --data data
     """
     from ..pipeline.merge import merge as merge_catalogues
     from ..store.paths import default_data_dir
@@ -35,6 +38,9 @@ def merge(directories: tuple[Path, ...], data_dir: Path | None) -> None:
     out = data_dir or default_data_dir()
     result = merge_catalogues(directories, out)
     written = ", ".join(str(path) for path in result.changed_files) or "none (unchanged)"
-    click.echo(f"merged {len(directories)} directories into {out}: {result.records} records, {result.outcomes} outcomes; files written: {written}")
+    click.echo(
+        f"merged {len(directories)} directories into {out}: {result.records} records, {result.outcomes} outcomes, "
+        f"{result.carried} measurement files; files written: {written}"
+    )
     print_report(result.report)
     sys.exit(EXIT_OK if result.report.ok else EXIT_PROBLEMS)

@@ -230,6 +230,16 @@ def successful_by_key(records: Iterable[ExpansionRecord]) -> dict[tuple[str, int
     return {(record.base_model, record.pruning_pct): record for record in records if record.status == "success"}
 
 
+#: The catalogue's ``optipfair_version`` when no record was built by optipfair.
+CLOSED_FORM_VERSION = "none (closed form of the 0.4.2 size rule)"
+
+
+def optipfair_versions(records: Iterable[ExpansionRecord]) -> str:
+    """The optipfair versions the records were built with, for the catalogue's metadata (closed form: none)."""
+    versions = {r.provenance.optipfair_version for r in records if r.provenance and r.provenance.optipfair_version}
+    return ", ".join(sorted(versions)) if versions else CLOSED_FORM_VERSION
+
+
 class Catalogue(StrictModel):
     """The whole ``expansion_rates.json``."""
 

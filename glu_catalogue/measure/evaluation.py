@@ -70,7 +70,52 @@ def check_tasks(manager: Any, tasks: tuple[str, ...]) -> None:
     """``ModelFailed`` naming a task lm-eval does not know (before any model is loaded)."""
     unknown = [task for task in tasks if task not in manager.all_tasks]
     if unknown:
-        raise ModelFailed(f"--tasks: lm-eval knows no task {', '.join(map(repr, unknown))} (`lm_eval ls tasks` lists them; local YAML files: --include-path DIR)")
+        raise ModelFailed(
+            f"--tasks: lm-eval knows no task {', '.join(map(repr, unknown))} (`lm_eval ls tasks` lists them; local YAML files: --include-path DIR)"
+        )
+
+
+def check_fewshot(manager: Any, tasks: tuple[str, ...], num_fewshot: int) -> None:
+    """``ModelFailed`` when a task has fewer documents to draw ``num_fewshot`` examples from than that (before any model is loaded).
+
+    lm-eval's sampler draws the examples from the task's few-shot documents (its few-shot split,
+    else its training, validation or test documents), one more when they are the documents
+    evaluated (the one asked about is left out); past that every level would fail.
+    """
+    from lm_eval.tasks import get_task_dict
+
+    _quiet_datasets()
+    logging.getLogger("lm_eval").setLevel(logging.ERROR)  # "Selected tasks" at INFO
+    with _without_git_noise():
+        loaded = get_task_dict(list(tasks), manager)
+    for name, task in _leaf_tasks(loaded):
+        try:
+            pool = len(task.fewshot_docs() or [])
+            same_split = getattr(getattr(task, "fewshot_cfg", None), "split", None) == getattr(task.config, "test_split", None)
+        except Exception:  # a task whose documents only lm-eval's run can reach: it says so itself
+            continue
+        available = pool - 1 if same_split else pool
+        if num_fewshot > available:
+            raise ModelFailed(f"--num-fewshot {num_fewshot}: task {name} has {max(available, 0):,} documents to draw few-shot examples from")
+
+
+def _leaf_tasks(loaded: dict) -> list[tuple[str, Any]]:
+    """(name, task) of every task in lm-eval's nested dict of groups and tasks."""
+    leaves = []
+    for key, value in loaded.items():
+        if isinstance(value, dict):
+            leaves += _leaf_tasks(value)
+        else:
+            leaves.append((getattr(key, "group_name", None) or str(key), value))
+    return leaves
+
+
+def _quiet_datasets() -> None:
+    """The datasets library's bars off the screen as it builds a task's local JSON ("Generating test split")."""
+    with contextlib.suppress(ImportError):
+        from datasets.utils.tqdm import disable_progress_bars
+
+        disable_progress_bars()
 
 
 def evaluate_task(
@@ -83,10 +128,7 @@ def evaluate_task(
 
     logging.getLogger("lm_eval").setLevel(logging.ERROR)
     os.environ.setdefault("TQDM_DISABLE", "1")  # lm-eval's per-request bars; the catalogue prints a line per task
-    with contextlib.suppress(ImportError):  # and the datasets library's, as it builds a task's local JSON ("Generating test split")
-        from datasets.utils.tqdm import disable_progress_bars
-
-        disable_progress_bars()
+    _quiet_datasets()  # and the datasets library's
     lm = HFLM(pretrained=model, tokenizer=tokenizer, batch_size=settings.batch_size)
     target_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target_dir, prefix=".lm-eval-") as scratch:

@@ -42,8 +42,14 @@ class MeasuringDevice:
 
 
 def measuring_device(requested: str) -> MeasuringDevice:
-    """``--device`` (auto, cuda, cpu) resolved, named, and the machine described (its GPU's name on CUDA)."""
-    device = resolve_device(requested)
+    """``--device`` (auto, cuda, cpu) resolved, named, and the machine described (its GPU's name on CUDA).
+
+    ``--device cuda`` where torch sees no GPU is a ``UsageError``, said before any model is loaded.
+    """
+    try:
+        device = resolve_device(requested)
+    except ModelFailed as error:
+        raise UsageError(f"{error}: leave --device out (auto) or give --device cpu") from None
     name = device_name(device)
     return MeasuringDevice(device, name, describe_machine(name if device.startswith("cuda") else None))
 
@@ -100,9 +106,7 @@ def weights_bytes(model: torch.nn.Module) -> int:
     return sum(parameter.numel() * parameter.element_size() for parameter in model.parameters())
 
 
-def pruned_levels(
-    entry: ModelEntry, records: list[ExpansionRecord], recipe: BuildRecipe, device: str, dtype: str | None = None
-) -> Iterator[PrunedLevel]:
+def pruned_levels(entry: ModelEntry, records: list[ExpansionRecord], recipe: BuildRecipe, device: str, dtype: str | None = None) -> Iterator[PrunedLevel]:
     """Load ``entry`` once and yield each record's level in increasing order, pruned and checked, in ``dtype``."""
     device = resolve_device(device)
     measure_dtype = DTYPES[measurement_dtype(recipe, dtype)]

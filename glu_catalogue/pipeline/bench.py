@@ -1,122 +1,125 @@
-"""``catalogue bench``: speed, memory and (when asked) energy of every level, from one load per model.
+"""``catalogue bench``: speed, memory and (when asked) energy of every level, as one measurement of the measuring pipeline.
 
-Per group of records (``measurements.select_groups``): the model is loaded once with the weights its
-records were built from, each level is pruned in memory and checked against its record
-(``measure.levels``), then timed (``measure.timing``). Each level's figures are written as one
-bench file (``outcomes.readers.catalogue_bench``: every run, the summary, the machine) and
-stored at once through ``results add``: a killed bench keeps every level it finished, the next
-run measures only the rest, and a run with the same inputs on the same machine does nothing.
-Random-init weights measure speed and memory as well as real ones (the shapes are the same);
-their records say which weights ran.
+The pipeline (``measuring``) selects the records, loads each model once, prunes and checks each
+level and stores each file as it is written. What this module adds: a level is one unit, timed
+by ``measure.timing``, and written as one bench file (``outcomes.readers.catalogue_bench``: every
+run, the summary, the machine). Prompts longer than a model's positions are refused before it
+is loaded. Random-init weights measure speed and memory as well as real ones (the shapes are the
+same); their records say which weights ran. The inputs digest names the device and the machine:
+a bench on another machine is another measurement, written beside the earlier files.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Sequence
 
 from ..errors import UsageError
 from ..measure.settings import BenchSettings
 from ..outcomes.readers.catalogue_bench import LAYOUT_VERSION, MARKER, summary_of
 from . import measurements
-from .build import failure_reason
+from .measuring import MeasuredUnit, MeasureRequest, Progress, Where, run_measurement
 
 TOOL = "catalogue bench"
 
+#: The prompts' seed feeds torch's generator: 0 to 2**32 - 1, as evaluate's seeds.
+MAX_SEED = 2**32 - 1
 
-@dataclass(frozen=True)
-class BenchRequest:
+
+@dataclass(frozen=True, kw_only=True)
+class BenchRequest(MeasureRequest):
     """Everything ``catalogue bench`` was asked to do."""
 
-    data_dir: Path
-    models: str | None = None
-    levels: tuple[int, ...] | None = None
-    device: str = "auto"
-    dtype: str | None = None  # None: the records' own
-    output: Path | None = None
-    settings: BenchSettings = BenchSettings()
+    settings: BenchSettings = field(default_factory=BenchSettings)
 
 
-@dataclass
-class LevelBench:
-    """What happened to one record: measured (its file and figures), already done, or failed."""
-
-    record: str
-    status: str  # measured, kept (a finished file of a killed run), done, failed
-    path: Path | None = None
-    figures: dict[str, float] = field(default_factory=dict)
-    weights_bytes: int | None = None
-    error: str | None = None
-    machine: str | None = None  # the machine it was (or is to be) measured on
-
-
-class BenchProgress(Protocol):
-    """What a bench tells its caller as it goes."""
-
-    def model_started(self, model_id: str, weights: str, levels: int) -> None: ...
-    def level_done(self, result: LevelBench) -> None: ...
-
-
-class _Silent:
-    def model_started(self, model_id: str, weights: str, levels: int) -> None: ...
-    def level_done(self, result: LevelBench) -> None: ...
-
-
-def run_bench(request: BenchRequest, progress: BenchProgress | None = None) -> list[LevelBench]:
+def run_bench(request: BenchRequest, progress: Progress | None = None) -> list[MeasuredUnit]:
     """Bench every selected record not yet measured with these inputs; one result per record, in order."""
-    progress = progress or _Silent()
-    _check_settings(request.settings)
-    groups = measurements.select_groups(request.data_dir, request.models, request.levels)
-    measurements.require_libraries("bench", ("torch", "transformers", "optipfair", *(("codecarbon",) if request.settings.energy else ())))
-    for group in groups:
-        _check_lengths(group.entry, request.settings)
-    from ..measure.levels import measurement_dtype, measuring_device, pruned_levels, recipe_of
-    from ..measure.timing import bench_level
+    return run_measurement(request, Bench(request.settings), progress)
 
-    recipes = [recipe_of(group.records[0]) for group in groups]
-    dtypes = [measurement_dtype(recipe, request.dtype) for recipe in recipes]  # a --dtype that cannot be: before anything is loaded
-    where = measuring_device(request.device)
-    device, machine = where.device, where.machine
-    done = measurements.done_inputs(request.data_dir)
-    results: list[LevelBench] = []
-    for group, recipe, dtype in zip(groups, recipes, dtypes):
-        todo, inputs, already = [], {}, len(results)
-        for record in group.records:
-            inputs[record.pruning_pct] = measurements.inputs_sha256(TOOL, record, {**request.settings.as_dict(), "device": where.name, "machine": machine, "dtype": dtype})
-            name = measurements.label(record)
-            directory = measurements.measurement_dir(request.data_dir, request.output, "bench", record)
-            if (name, inputs[record.pruning_pct]) in done:
-                results.append(LevelBench(name, "done", machine=machine))
-            elif (left := measurements.finished_file(directory, "bench_*.json", inputs[record.pruning_pct])) is not None:
-                measurements.keep([left], request.data_dir)
-                results.append(LevelBench(name, "kept", path=left, machine=machine))
-            else:
-                todo.append(record)
-        for result in results[already:]:  # this group's levels done before, or kept from a killed run
-            progress.level_done(result)
-        if not todo:
-            continue
-        progress.model_started(group.model_id, recipe.weights.describe(), len(todo))
-        try:
-            for level in pruned_levels(group.entry, todo, recipe, device, request.dtype):
-                timings = bench_level(level.model, request.settings, device)
-                record = level.record
-                document = bench_document(level, timings, request.settings, inputs[record.pruning_pct], recipe, where.name, dtype, machine)
-                directory = measurements.measurement_dir(request.data_dir, request.output, "bench", record)
-                path = measurements.write_measurement(directory / bench_file_name(inputs[record.pruning_pct]), document)
-                measurements.keep([path], request.data_dir)
-                result = LevelBench(measurements.label(record), "measured", path, headline(document), level.weights_bytes, machine=machine)
-                results.append(result)
-                progress.level_done(result)
-        except Exception as error:  # a model that cannot be measured is reported; the others go on
-            finished = {r.record for r in results}
-            for record in todo:
-                if measurements.label(record) not in finished:
-                    result = LevelBench(measurements.label(record), "failed", error=failure_reason(error), machine=machine)
-                    results.append(result)
-                    progress.level_done(result)
-    return results
+
+class Bench:
+    """Prefill, decode, latency, memory (and energy) of each pruned level: one bench file per record."""
+
+    tool = TOOL
+    name = "bench"
+    file_pattern = "bench_*.json"
+
+    def __init__(self, settings: BenchSettings):
+        self.settings = settings
+
+    def check(self) -> None:
+        """Settings that cannot be measured are refused before anything is read."""
+        settings = self.settings
+        if settings.new_tokens < 2:
+            raise UsageError(f"--new-tokens {settings.new_tokens}: decoding is timed after the first token: give 2 or more")
+        if settings.warmup_runs < 0:
+            raise UsageError(f"--warmup {settings.warmup_runs}: expected 0 or more")
+        if not 0 <= settings.prompt_seed <= MAX_SEED:
+            raise UsageError(f"--seed {settings.prompt_seed}: expected a whole number from 0 to {MAX_SEED:,}")
+        measurements.check_positive("--repeats", settings.repeats)
+        measurements.check_positive("--decode-prompt-tokens", settings.decode_prompt_tokens)
+        for value in settings.prompt_tokens:
+            measurements.check_positive("--prompt-tokens", value)
+        for value in settings.batch_sizes:
+            measurements.check_positive("--batch-sizes", value)
+
+    def check_groups(self, groups: Sequence[measurements.Group]) -> None:
+        """Nothing the records alone refuse: random-init weights time as real ones do."""
+
+    def libraries(self) -> tuple[str, ...]:
+        """codecarbon when energy is asked for."""
+        return ("codecarbon",) if self.settings.energy else ()
+
+    def prepare(self, groups: Sequence[measurements.Group], wheres: Sequence[Where], progress: Progress) -> None:
+        """Prompts each model can hold, before it is loaded."""
+        for group in groups:
+            _check_lengths(group.entry, self.settings)
+
+    def units(self) -> tuple[None]:
+        """A level is one unit."""
+        return (None,)
+
+    def asked(self, unit: str | None, where: Where) -> dict[str, Any]:
+        """The settings, the device and the machine, the dtype."""
+        return {**self.settings.as_dict(), "device": where.device_name, "machine": where.machine, "dtype": where.dtype}
+
+    def measure(self, level: Any, unit: str | None, inputs: str, where: Where, directory: Path) -> tuple[Path, dict[str, float]]:
+        """Time the level, write its bench file; its path and headline figures."""
+        from ..measure.timing import bench_level
+
+        timings = bench_level(level.model, self.settings, where.device)
+        document = bench_document(level, timings, self.settings, inputs, where.recipe, where.device_name, where.dtype, where.machine)
+        path = measurements.write_measurement(directory / bench_file_name(inputs), document)
+        return path, headline(document)
+
+
+@dataclass(frozen=True)
+class RunSpeedup:
+    """A level's decode speed-up at batch 1 as this run found it, and where its figures come from."""
+
+    speedup: Any  # core.speedup.Speedup
+    level_from: str  # "this run" or "an earlier run"
+    baseline_from: str
+
+
+def run_speedups(store_dir: Path, results: Sequence[MeasuredUnit]) -> list[RunSpeedup]:
+    """The speed-ups of this run's levels (measured now, or stored earlier with the same inputs); failed levels have none.
+
+    A level is paired with its baseline measured the same way; a baseline outside this run (not
+    selected, or failed now) is taken from what is stored and said so.
+    """
+    from ..core.speedup import speedups
+    from ..store.outcomes_files import read_outcomes
+
+    now = {result.inputs for result in results if result.status in ("measured", "kept")}
+    ours = now | {result.inputs for result in results if result.status == "done"}
+    records = {result.record for result in results if result.inputs in ours}
+    stored = [o for o in read_outcomes(store_dir).outcomes if o.measurement is not None and o.measurement.tool == TOOL]
+    chosen = [o for o in stored if o.measurement.inputs_sha256 in ours or (o.pruning_pct == 0 and o.record not in records)]
+    origin = {o.record: ("this run" if o.measurement.inputs_sha256 in now else "an earlier run") for o in chosen}
+    return [RunSpeedup(row, origin[row.record], origin.get(f"{row.base_model}@0", "an earlier run")) for row in speedups(chosen) if row.record in records]
 
 
 def bench_file_name(inputs: str) -> str:
@@ -138,8 +141,15 @@ def bench_document(level, timings, settings: BenchSettings, inputs: str, recipe,
         "memory_peak_bytes": timings.memory_peak_bytes,
         "memory_measured_as": timings.memory_measured_as,
         "measurement": measurements.measurement_block(
-            TOOL, inputs, level.kept_indices_sha256, recipe.weights, device, TORCH_DTYPE_NAMES[dtype], machine,
-            {"prompts": settings.prompt_seed}, library_versions(),
+            TOOL,
+            inputs,
+            level.kept_indices_sha256,
+            recipe.weights,
+            device,
+            TORCH_DTYPE_NAMES[dtype],
+            machine,
+            {"prompts": settings.prompt_seed},
+            library_versions(),
         ),
         "settings": settings.as_dict(),
         "workloads": timings.workloads,
@@ -176,17 +186,3 @@ def _check_lengths(entry, settings: BenchSettings) -> None:
             f"{entry.model_id} has {positions:,} positions (max_position_embeddings): a prompt of {longest:,} tokens "
             "(--prompt-tokens, or --decode-prompt-tokens plus --new-tokens) does not fit"
         )
-
-
-def _check_settings(settings: BenchSettings) -> None:
-    """Settings that cannot be measured are refused before anything is loaded."""
-    if settings.new_tokens < 2:
-        raise UsageError(f"--new-tokens {settings.new_tokens}: decoding is timed after the first token: give 2 or more")
-    if settings.warmup_runs < 0:
-        raise UsageError(f"--warmup {settings.warmup_runs}: expected 0 or more")
-    measurements.check_positive("--repeats", settings.repeats)
-    measurements.check_positive("--decode-prompt-tokens", settings.decode_prompt_tokens)
-    for value in settings.prompt_tokens:
-        measurements.check_positive("--prompt-tokens", value)
-    for value in settings.batch_sizes:
-        measurements.check_positive("--batch-sizes", value)

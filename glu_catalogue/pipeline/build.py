@@ -14,15 +14,14 @@ removed first (``checkpoint_dirs.sweep``) and listed in the result. torch is not
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Protocol
 
 from ..core.derive import closed_form_provenance, closed_form_record
 from ..core.problems import Report
-from ..core.records import MAX_EXACT_INT, Catalogue, ExpansionRecord
-from ..errors import BuildError, CatalogueError, ModelFailed, UsageError
+from ..core.records import MAX_EXACT_INT, Catalogue, ExpansionRecord, optipfair_versions
+from ..errors import BuildError, CatalogueError, ModelFailed, UsageError, failure_reason
 from ..generate import checkpoint_dirs
 from ..generate.checkpoint_dirs import Leftover
 from ..generate.weights import (
@@ -31,8 +30,8 @@ from ..generate.weights import (
     config_sha256,
     resolve_sources,
 )
-from ..store.paths import CATALOGUE_FILE, default_data_dir
-from ..store.reading import ReadError, load_catalogue
+from ..store.catalogue_dir import existing_catalogue
+from ..store.paths import default_data_dir
 from ..store.registry import ModelEntry, load_registry
 from ..store.sources import read_source
 from ..store.writing import recover_data_dir
@@ -54,8 +53,6 @@ STUDY_MODELS = (
 
 #: ``--dtype`` choices and the torch dtype names provenance records.
 DTYPE_NAMES = {"bf16": "bfloat16", "fp16": "float16", "fp32": "float32"}
-
-CLOSED_FORM_VERSION = "none (closed form of the 0.4.2 size rule)"
 
 
 @dataclass(frozen=True)
@@ -133,52 +130,6 @@ class _Silent:
     def model_done(self, outcome: ModelOutcome) -> None: ...
 
 
-def parse_levels(text: str) -> tuple[int, ...]:
-    """``"0,10,20"`` -> ``(0, 10, 20)``; each an integer percentage 0-100, duplicates dropped."""
-    levels = []
-    for part in text.split(","):
-        part = part.strip()
-        try:
-            level = int(part)
-        except ValueError:
-            raise BuildError(f"--levels: {part!r} is not an integer percentage (e.g. --levels 0,10,20)") from None
-        if not 0 <= level <= 100:
-            raise BuildError(f"--levels: {level} is outside 0-100")
-        levels.append(level)
-    return tuple(sorted(set(levels)))
-
-
-def parse_models(text: str | None) -> tuple[str, ...]:
-    """``"a/b,c/d"`` -> the models, each a registry id, config.json, checkpoint or hub id; None -> the registry.
-
-    Each is resolved now, so that an unknown id (with suggestions) or an unreadable source stops
-    the build before it starts. An option that names no model (``""``, ``","``) is a usage error,
-    not "every model".
-    """
-    if text is None:
-        return tuple(load_registry())
-    models = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
-    if not models:
-        raise UsageError(f"--models {text!r} names no model id: give MODEL[,MODEL...] (`catalogue models` lists them), or leave it out for every model")
-    for model in models:
-        resolve_model(model)
-    return models
-
-
-def existing_catalogue(data_dir: Path) -> Catalogue | None:
-    """The catalogue already in ``data_dir`` (None if there is none yet)."""
-    path = data_dir / CATALOGUE_FILE
-    if not os.path.lexists(path):
-        return None
-    try:
-        return load_catalogue(path)
-    except ReadError as error:
-        raise BuildError(f"{error}; fix or move the file, the build will not overwrite it") from None
-    except ValueError as error:  # pydantic's ValidationError
-        first = str(error).splitlines()[0]
-        raise BuildError(f"{path}: not a valid catalogue ({first}); run `catalogue verify {path}`") from None
-
-
 def is_current(record: ExpansionRecord, request: BuildRequest, weights: WeightsSource, config_digest: str) -> bool:
     """True when ``record`` was built by optipfair from the same inputs the request would use."""
     provenance = record.provenance
@@ -229,12 +180,6 @@ def run_build(request: BuildRequest, progress: Progress | None = None) -> BuildR
             return BuildResult(outcomes=outcomes, changed_files=[], report=None, leftovers=leftovers)  # every model failed: write nothing
         report = commit()
     return BuildResult(outcomes=outcomes, changed_files=list(written), report=report, leftovers=leftovers)
-
-
-def optipfair_versions(records: list[ExpansionRecord]) -> str:
-    """The optipfair versions the records were built with, for the catalogue's metadata (closed form: none)."""
-    versions = {r.provenance.optipfair_version for r in records if r.provenance and r.provenance.optipfair_version}
-    return ", ".join(sorted(versions)) if versions else CLOSED_FORM_VERSION
 
 
 def sweep_saved(root: Path | None, entries: list[ModelEntry]) -> list[Leftover]:
@@ -426,13 +371,3 @@ def _build_one(
     outcome.seconds = build.seconds
     outcome.peak_memory_bytes = build.peak_memory_bytes
     outcome.model_bytes = build.model_bytes
-
-
-def failure_reason(error: Exception) -> str:
-    """One line saying why a model failed (its error's first line; the type where it is not the catalogue's)."""
-    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    if "out of memory" in text.lower():
-        return f"out of memory: {text}"
-    if isinstance(error, CatalogueError):
-        return text
-    return f"{type(error).__name__}: {text}"

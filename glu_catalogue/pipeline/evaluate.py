@@ -1,12 +1,11 @@
-"""``catalogue evaluate``: lm-evaluation-harness scores of every level, from one load per model.
+"""``catalogue evaluate``: lm-evaluation-harness scores of every level, as one measurement of the measuring pipeline.
 
-Per group of records (``measurements.select_groups``): the model is loaded once with the weights
-its records were built from, each level is pruned in memory and checked against its record
-(``measure.levels``: the kept neurons' digest and the parameter count), then each task is run
-through lm-eval's Python API on that model object (``measure.evaluation``). Each (record, task)
-gives one lm-eval results file, stored at once through ``results add``, linked by the record and
-digest the file names: a killed evaluate keeps every (record, task) it finished, the next run
-does only the rest, and a run with the same inputs does nothing.
+The pipeline (``measuring``) selects the records, loads each model once, prunes and checks each
+level and stores each file as it is written. What this module adds: a unit is one task, and
+measuring it runs lm-eval's Python API on the model object (``measure.evaluation``), whose own
+results file is the measurement file (lm-eval's layout, with a ``catalogue`` key naming the
+record and how it was measured). Before any model is loaded: the tasks are known to lm-eval,
+the few-shot count is within each task's documents, the tokenizers load.
 
 Scores of random-init weights measure nothing about the real model: evaluating them is refused
 unless ``store_random_init`` is given, and then the records say so (``measurement.note``).
@@ -14,160 +13,123 @@ unless ``store_random_init`` is given, and then the records say so (``measuremen
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Sequence
 
 from ..errors import ModelFailed, UsageError
 from ..measure.settings import EvaluateSettings
 from . import measurements
-from .build import failure_reason
+from .measuring import MeasuredUnit, MeasureRequest, Progress, Where, run_measurement
 
 TOOL = "catalogue evaluate"
 
+#: The seeds lm-eval hands to numpy take 0 to 2**32 - 1.
+MAX_SEED = 2**32 - 1
 
-@dataclass(frozen=True)
-class EvaluateRequest:
+
+@dataclass(frozen=True, kw_only=True)
+class EvaluateRequest(MeasureRequest):
     """Everything ``catalogue evaluate`` was asked to do."""
 
-    data_dir: Path
     settings: EvaluateSettings
-    models: str | None = None
-    levels: tuple[int, ...] | None = None
-    device: str = "auto"
-    dtype: str | None = None
-    output: Path | None = None
     store_random_init: bool = False
 
 
-@dataclass
-class TaskResult:
-    """One (record, task): evaluated (its file and scores), already done, or failed."""
-
-    record: str
-    task: str
-    status: str  # measured, kept (a finished file of a killed run), done, failed
-    path: Path | None = None
-    figures: dict[str, float] = field(default_factory=dict)
-    error: str | None = None
+def run_evaluate(request: EvaluateRequest, progress: Progress | None = None) -> list[MeasuredUnit]:
+    """Evaluate every selected (record, task) not yet stored with these inputs; one result each (``unit`` is the task), in order."""
+    return run_measurement(request, Evaluation(request.settings, request.store_random_init), progress)
 
 
-class EvaluateProgress(Protocol):
-    """What an evaluation tells its caller as it goes."""
+class Evaluation:
+    """lm-eval's tasks on each pruned level: one results file per (record, task)."""
 
-    def model_started(self, model_id: str, weights: str, levels: int) -> None: ...
-    def warning(self, text: str) -> None: ...
-    def task_done(self, result: TaskResult) -> None: ...
+    tool = TOOL
+    name = "evaluate"
+    file_pattern = "results_*.json"
 
+    def __init__(self, settings: EvaluateSettings, store_random_init: bool = False):
+        self.settings = settings
+        self.store_random_init = store_random_init
+        self.random_init: list[str] = []
+        self.tokenizers: dict[str, Any] = {}  # by source (a checkpoint directory or hub id)
 
-class _Silent:
-    def model_started(self, model_id: str, weights: str, levels: int) -> None: ...
-    def warning(self, text: str) -> None: ...
-    def task_done(self, result: TaskResult) -> None: ...
+    def check(self) -> None:
+        """Settings lm-eval cannot run are refused in one line before anything is read."""
+        settings = self.settings
+        if not settings.tasks:
+            raise UsageError("--tasks names no task: give lm-eval task names, comma-separated")
+        measurements.check_positive("--batch-size", settings.batch_size)
+        if settings.include_path is not None and not Path(settings.include_path).is_dir():
+            raise UsageError(f"--include-path {settings.include_path}: no such directory (a directory of lm-eval task YAML files)")
+        if settings.num_fewshot is not None and settings.num_fewshot < 0:
+            raise UsageError(f"--num-fewshot {settings.num_fewshot}: expected 0 or more examples")
+        if settings.seed is not None and not 0 <= settings.seed <= MAX_SEED:
+            raise UsageError(f"--seed {settings.seed}: expected a whole number from 0 to {MAX_SEED:,} (numpy's seeds)")
+        limit = settings.limit
+        if limit is not None and (not math.isfinite(limit) or limit <= 0 or (limit >= 1 and limit != int(limit))):
+            raise UsageError(f"--limit {limit:g}: expected a fraction of each task above 0 and below 1, or a whole number of examples")
 
+    def check_groups(self, groups: Sequence[measurements.Group]) -> None:
+        """Random-init records are refused before torch and lm-eval are imported (seconds), unless asked for."""
+        self.random_init = sorted({group.model_id for group in groups if _built_from_random_init(group)})
+        if self.random_init and not self.store_random_init:
+            raise UsageError(
+                f"the records of {', '.join(self.random_init)} were built from random-init weights: their scores measure nothing about the real "
+                "model. Build from real weights (`catalogue build --weights ...`), or give --store-random-init to evaluate and store them anyway"
+            )
 
-def run_evaluate(request: EvaluateRequest, progress: EvaluateProgress | None = None) -> list[TaskResult]:
-    """Evaluate every selected (record, task) not yet stored with these inputs; one result each, in order."""
-    progress = progress or _Silent()
-    settings = request.settings
-    _check_settings(settings)
-    groups = measurements.select_groups(request.data_dir, request.models, request.levels)
-    random_init = sorted({group.model_id for group in groups if _built_from_random_init(group)})
-    if random_init and not request.store_random_init:  # said before torch and lm-eval are imported (seconds)
-        raise UsageError(
-            f"the records of {', '.join(random_init)} were built from random-init weights: their scores measure nothing about the real "
-            "model. Build from real weights (`catalogue build --weights ...`), or give --store-random-init to evaluate and store them anyway"
-        )
-    measurements.require_libraries("evaluate", ("torch", "transformers", "optipfair", "lm_eval"))
-    from ..generate.model import library_versions
-    from ..measure import evaluation
-    from ..measure.levels import TORCH_DTYPE_NAMES, measurement_dtype, measuring_device, pruned_levels, recipe_of
+    def libraries(self) -> tuple[str, ...]:
+        """lm-eval, beside the generator's stack."""
+        return ("lm_eval",)
 
-    recipes = [recipe_of(group.records[0]) for group in groups]
-    dtypes = [measurement_dtype(recipe, request.dtype) for recipe in recipes]  # a --dtype that cannot be: before anything is loaded
-    tokenizer_sources = [_tokenizer_source(settings, recipe) for recipe in recipes]
-    version = evaluation.lm_eval_version()
-    manager = evaluation.task_manager(settings.include_path)
-    try:
-        evaluation.check_tasks(manager, settings.tasks)
-        loaded = {source: evaluation.load_tokenizer(source) for source in dict.fromkeys(tokenizer_sources)}  # before any model is loaded
-    except ModelFailed as error:
-        raise UsageError(str(error)) from None
-    where = measuring_device(request.device)
-    device, machine = where.device, where.machine
-    for model_id in random_init:  # said once every input is known to be good
-        progress.warning(f"{model_id}: random-init weights: these scores measure nothing about the real model (stored, and marked so)")
-    done = measurements.done_inputs(request.data_dir)
-    results: list[TaskResult] = []
-    for group, recipe, dtype, tokenizer_source in zip(groups, recipes, dtypes, tokenizer_sources):
-        todo: dict[int, list[tuple[str, str]]] = {}
-        for record in group.records:
-            name = measurements.label(record)
-            for task in settings.tasks:
-                inputs = measurements.inputs_sha256(TOOL, record, {**settings.asked(task), "dtype": dtype, "lm_eval": version})
-                directory = _task_dir(request, record, task)
-                if (name, inputs) in done:
-                    _report(progress, results, TaskResult(name, task, "done"))
-                elif (left := measurements.finished_file(directory, "results_*.json", inputs)) is not None:
-                    measurements.keep([left], request.data_dir)
-                    _report(progress, results, TaskResult(name, task, "kept", left))
-                else:
-                    todo.setdefault(record.pruning_pct, []).append((task, inputs))
-        if not todo:
-            continue
-        pending = [record for record in group.records if record.pruning_pct in todo]
-        progress.model_started(group.model_id, recipe.weights.describe(), len(pending))
+    def prepare(self, groups: Sequence[measurements.Group], wheres: Sequence[Where], progress: Progress) -> None:
+        """lm-eval's version and tasks, the few-shot count against each task's documents, and every tokenizer: before any load."""
+        from ..measure import evaluation
+
+        sources = [_tokenizer_source(self.settings, where.recipe) for where in wheres]
+        self.version = evaluation.lm_eval_version()
+        self.manager = evaluation.task_manager(self.settings.include_path)
         try:
-            tokenizer = loaded[tokenizer_source]
-            for level in pruned_levels(group.entry, pending, recipe, device, request.dtype):
-                record = level.record
-                for task, inputs in todo[record.pruning_pct]:
-                    measurement = measurements.measurement_block(
-                        TOOL, inputs, level.kept_indices_sha256, recipe.weights, where.name, TORCH_DTYPE_NAMES[dtype],
-                        machine, evaluation.seeds_of(settings), {**library_versions(), "lm_eval": version},
-                    )
-                    block = {"record": measurements.label(record), "measurement": measurement}
-                    path = evaluation.evaluate_task(level.model, tokenizer, task, settings, manager, _task_dir(request, record, task), block)
-                    measurements.keep([path], request.data_dir)
-                    _report(progress, results, TaskResult(measurements.label(record), task, "measured", path, _scores(path, task)))
-        except Exception as error:  # a model that cannot be evaluated is reported; the others go on
-            finished = {(r.record, r.task) for r in results}
-            for record in pending:
-                for task, _ in todo[record.pruning_pct]:
-                    if (measurements.label(record), task) not in finished:
-                        _report(progress, results, TaskResult(measurements.label(record), task, "failed", error=failure_reason(error)))
-    return results
+            evaluation.check_tasks(self.manager, self.settings.tasks)
+            if self.settings.num_fewshot:
+                evaluation.check_fewshot(self.manager, self.settings.tasks, self.settings.num_fewshot)
+            loaded = {source: evaluation.load_tokenizer(source) for source in dict.fromkeys(sources)}
+        except ModelFailed as error:
+            raise UsageError(str(error)) from None
+        self.tokenizers = loaded
+        for model_id in self.random_init:  # said once every input is known to be good
+            progress.warning(f"{model_id}: random-init weights: these scores measure nothing about the real model (stored, and marked so)")
+
+    def units(self) -> tuple[str, ...]:
+        """One unit per task."""
+        return self.settings.tasks
+
+    def asked(self, unit: str | None, where: Where) -> dict[str, Any]:
+        """The task, shots, limit and seed; the dtype and lm-eval's version (batch size does not change a score)."""
+        return {**self.settings.asked(unit), "dtype": where.dtype, "lm_eval": self.version}
+
+    def measure(self, level: Any, unit: str | None, inputs: str, where: Where, directory: Path) -> tuple[Path, dict[str, float]]:
+        """lm-eval's results file of one task on one level, with the record and how it was measured; its scores."""
+        from ..generate.model import library_versions
+        from ..measure import evaluation
+        from ..measure.levels import TORCH_DTYPE_NAMES
+
+        measurement = measurements.measurement_block(
+            TOOL, inputs, level.kept_indices_sha256, where.recipe.weights, where.device_name, TORCH_DTYPE_NAMES[where.dtype],
+            where.machine, evaluation.seeds_of(self.settings), {**library_versions(), "lm_eval": self.version},
+        )  # fmt: skip
+        block = {"record": measurements.label(level.record), "measurement": measurement}
+        tokenizer = self.tokenizers[_tokenizer_source(self.settings, where.recipe)]
+        path = evaluation.evaluate_task(level.model, tokenizer, unit, self.settings, self.manager, directory, block)
+        return path, _scores(path, unit)
 
 
 def _built_from_random_init(group: measurements.Group) -> bool:
     """Whether the group's records were built from random-init weights (their provenance says so)."""
     provenance = group.records[0].provenance
     return provenance is not None and provenance.weights == "random-init"
-
-
-def _check_settings(settings: EvaluateSettings) -> None:
-    """Settings lm-eval cannot run are refused in one line before anything is loaded."""
-    import math
-
-    if not settings.tasks:
-        raise UsageError("--tasks names no task: give lm-eval task names, comma-separated")
-    measurements.check_positive("--batch-size", settings.batch_size)
-    if settings.include_path is not None and not Path(settings.include_path).is_dir():
-        raise UsageError(f"--include-path {settings.include_path}: no such directory (a directory of lm-eval task YAML files)")
-    if settings.num_fewshot is not None and settings.num_fewshot < 0:
-        raise UsageError(f"--num-fewshot {settings.num_fewshot}: expected 0 or more examples")
-    limit = settings.limit
-    if limit is not None and (not math.isfinite(limit) or limit <= 0 or (limit >= 1 and limit != int(limit))):
-        raise UsageError(f"--limit {limit:g}: expected a fraction of each task above 0 and below 1, or a whole number of examples")
-
-
-def _report(progress: EvaluateProgress, results: list[TaskResult], result: TaskResult) -> None:
-    results.append(result)
-    progress.task_done(result)
-
-
-def _task_dir(request: EvaluateRequest, record, task: str) -> Path:
-    return measurements.measurement_dir(request.data_dir, request.output, "evaluate", record) / task
 
 
 def _tokenizer_source(settings: EvaluateSettings, recipe) -> str:

@@ -1,4 +1,4 @@
-"""What ``catalogue evaluate`` and ``bench`` share: which records to measure, what is done, how a result is kept.
+"""The measuring pipeline's parts (``measuring``): which records to measure, what is done, how a result is kept.
 
 ``select_groups`` turns ``--models`` and ``--levels`` into the catalogue's records, grouped by how
 they were built (weights, method, dtype): each group is one load. A record must exist and have
@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
@@ -22,11 +24,12 @@ from .._version import __version__
 from ..core.outcome_records import OutcomesFile
 from ..core.records import ExpansionRecord, successful_by_key
 from ..errors import InputError, UsageError
+from ..store.catalogue_dir import existing_catalogue
 from ..store.outcomes_files import read_outcomes
 from ..store.registry import ModelEntry
 from ..store.writing import write_files
-from .build import existing_catalogue, parse_models
 from .models import resolve_model
+from .selection import parse_models
 
 #: Where measurement files go inside a data directory (``--output`` overrides).
 MEASUREMENTS_DIR = "measurements"
@@ -182,3 +185,18 @@ def check_positive(name: str, value: int | None, allow_none: bool = False) -> No
     if value is None or value < 1:
         raise UsageError(f"{name} {value}: expected a whole number from 1")
 
+
+def check_directory(option: str, path: Path) -> None:
+    """``UsageError`` when ``path`` cannot be a directory: a file is there, or above it where a directory must be."""
+    here = Path(path)
+    for place in (here, *here.parents):
+        try:
+            is_directory = stat.S_ISDIR(os.stat(place).st_mode)
+        except (FileNotFoundError, NotADirectoryError):  # not there yet, or a file above it: look further up
+            continue
+        except (OSError, ValueError) as error:
+            raise UsageError(f"{option} {path}: cannot be read ({getattr(error, 'strerror', None) or error})") from None
+        if not is_directory:
+            where = "is a file" if place == here else f"lies under {place}, which is a file"
+            raise UsageError(f"{option} {path}: {where}, where a directory is needed: give a directory")
+        return

@@ -1,11 +1,17 @@
-"""``catalogue merge``: one catalogue from the data directories of shards (``build --shard``), in one write.
+"""``catalogue merge``: one catalogue from the data directories of shards (``build``, ``evaluate``, ``bench --shard``).
 
 Every shard's records and outcomes are read and checked as they are loaded; the output's own
 catalogue, where it has one, is merged too, so merging the same shards again changes nothing. A
 record (model and pruning %) or an outcome that two directories hold with different values is
 refused, naming both, and nothing is written. One neuron-selection method per catalogue, as for a
-build. The merged data is written in one journalled transaction (records, CSV, outcomes, schemas,
-and the site where the output is the default data directory), then verified.
+build. The files the outcomes were read from that lie inside a shard (its ``measurements/``)
+are carried byte for byte to the same place in the output (``carry``), each checked against the
+sha256 its outcomes name, and the outcomes then name them there; two directories holding
+different files under one name are refused. The carried files are written first, in one
+journalled write (a file no outcome names yet is harmless, and the same bytes are not written
+again); then the merged data in one transaction (records, CSV, outcomes, schemas, and the site
+where the output is the default data directory), then verified. A refused merge leaves no
+output directory it created.
 """
 
 from __future__ import annotations
@@ -16,13 +22,14 @@ from typing import Sequence
 
 from ..core.outcome_records import OutcomesFile, outcome_key
 from ..core.problems import Report
-from ..core.records import ExpansionRecord
+from ..core.records import ExpansionRecord, optipfair_versions
 from ..errors import UsageError
+from ..store.catalogue_dir import existing_catalogue
 from ..store.outcomes_files import outcomes_texts, read_outcomes
 from ..store.paths import CATALOGUE_FILE
 from ..store.reading import path_exists
-from ..store.writing import recover_data_dir
-from .build import existing_catalogue, optipfair_versions
+from ..store.writing import recover_data_dir, write_files
+from .carry import Carried, carry
 from .check import check
 from .lock import build_lock
 from .publish import write_catalogue
@@ -40,6 +47,7 @@ class MergeResult:
     outcomes: int
     changed_files: list[Path]
     report: Report
+    carried: int = 0  # measurement (and other source) files the merged outcomes name, carried into the output
 
 
 def merge(directories: Sequence[Path], out: Path) -> MergeResult:
@@ -49,17 +57,18 @@ def merge(directories: Sequence[Path], out: Path) -> MergeResult:
     for directory in sources:
         if not path_exists(directory / CATALOGUE_FILE):
             raise UsageError(f"{directory}: no {CATALOGUE_FILE} here (a shard writes one once it has built a model)")
-    out.mkdir(parents=True, exist_ok=True)
-    with build_lock(out, wait=False):
+    with build_lock(out, wait=False):  # creates OUT, and removes it again if the merge leaves nothing there
         recover_data_dir(out)
         inputs = ([out] if path_exists(out / CATALOGUE_FILE) and out.resolve() not in {d.resolve() for d in sources} else []) + sources
         records, method = _merged_records(inputs)
-        outcomes = _merged_outcomes(inputs)
+        carried = Carried(out)
+        outcomes = _merged_outcomes(inputs, carried)
+        changed = write_files(carried.texts, journal_dir=out) if carried.texts else []
         extra = outcomes_texts(out, outcomes) if outcomes.outcomes or outcomes.left_out else {}
         ordered = list(records.values())
-        changed, _ = write_catalogue(out, ordered, optipfair_versions(ordered), method, extra_texts=extra)
+        written, _ = write_catalogue(out, ordered, optipfair_versions(ordered), method, extra_texts=extra)
     report = check([out])
-    return MergeResult(len(records), len(outcomes.outcomes), changed, report)
+    return MergeResult(len(records), len(outcomes.outcomes), [*changed, *written], report, carried=len(carried.files))
 
 
 def _merged_records(directories: Sequence[Path]) -> tuple[dict[tuple[str, int], ExpansionRecord], str]:
@@ -84,13 +93,14 @@ def _merged_records(directories: Sequence[Path]) -> tuple[dict[tuple[str, int], 
     return records, next(iter(methods))
 
 
-def _merged_outcomes(directories: Sequence[Path]) -> OutcomesFile:
+def _merged_outcomes(directories: Sequence[Path], carried: Carried) -> OutcomesFile:
     outcomes: dict[tuple, object] = {}
     found_in: dict[tuple, Path] = {}
     left_out: dict[tuple, object] = {}
     for directory in directories:
         stored = read_outcomes(directory)
         for outcome in stored.outcomes:
+            outcome = carry(outcome, directory, carried)
             key = outcome_key(outcome)
             other = outcomes.setdefault(key, outcome)
             if other is not outcome and other != outcome:
@@ -100,5 +110,6 @@ def _merged_outcomes(directories: Sequence[Path]) -> OutcomesFile:
                 )
             found_in.setdefault(key, directory)
         for item in stored.left_out:
+            item = carry(item, directory, carried)
             left_out.setdefault((item.source.sha256, item.source.location, item.reason), item)
     return OutcomesFile(outcomes=list(outcomes.values()), left_out=list(left_out.values()))

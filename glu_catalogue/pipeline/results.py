@@ -21,12 +21,12 @@ from ..core.problems import Report
 from ..core.records import successful_by_key
 from ..errors import InputError
 from ..outcomes.ingest import Ingested, ingest
+from ..store.catalogue_dir import existing_catalogue
 from ..store.outcomes_files import outcomes_texts, read_outcomes
 from ..store.paths import default_data_dir, schemas_dir, write_roots
 from ..store.registry import load_registry
 from ..store.schemas import rendered_schemas
 from ..store.writing import recover_data_dir, write_files
-from .build import existing_catalogue
 from .lock import build_lock
 from .publish import default_site_update
 

@@ -1,9 +1,14 @@
-"""Splitting a job's work across machines: ``--shard I/N`` (or ``--shard slurm``) picks this worker's models.
+"""Splitting a job's work across machines: ``--shard I/N`` (or ``--shard slurm``) picks this worker's share.
 
-A unit of work is one model with all its levels (a model is loaded once; its levels are never
-split). The split is deterministic whatever order the models were given in: models sorted by id,
-the I-th worker of N taking every N-th from position I (0-based, as Slurm numbers array tasks).
-Each shard writes its own data directory; ``catalogue merge`` joins them.
+A unit of work is one model with its levels: a worker loads each of its models once. The split
+is deterministic whatever order the models were given in: models sorted by id, the I-th worker
+of N taking every N-th from position I (0-based, as Slurm numbers array tasks). ``catalogue
+build`` never splits a model (``shard_units``). ``evaluate`` and ``bench`` (``shard_levels``)
+split a model's levels when there are more workers than models, so that 8 GPUs serve 3 models x
+7 levels: every model gets a worker, the rest go one by one to the model with the most levels
+per worker, and each of a model's workers takes every k-th of its levels (low and high levels
+mixed, so the workers take about as long). A worker then holds one part of one model, loaded
+once. Each shard writes its own directory; ``catalogue merge`` joins them.
 """
 
 from __future__ import annotations
@@ -60,3 +65,27 @@ def shard_units(units: Sequence[Unit], keys: Sequence[str], shard: Shard | None)
         return list(units)
     ordered = sorted(zip(keys, units), key=lambda pair: pair[0])
     return [unit for position, (_, unit) in enumerate(ordered) if position % shard.count == shard.index]
+
+
+def shard_levels(levels_by_key: Mapping[str, Sequence[int]], shard: Shard | None) -> dict[str, tuple[int, ...]]:
+    """This worker's share of ``levels_by_key`` (a unit's key -> its levels): key -> the levels it measures.
+
+    Without a shard, everything. With no more workers than units, whole units (as ``shard_units``);
+    with more, each worker takes one part of one unit's levels (workers past the number of
+    levels take nothing).
+    """
+    units = {key: tuple(sorted(levels)) for key, levels in levels_by_key.items()}
+    if shard is None:
+        return units
+    keys = sorted(units)
+    if shard.count <= len(keys):
+        return {key: units[key] for key in shard_units(keys, keys, shard)}
+    workers = dict.fromkeys(keys, 1)
+    for _ in range(shard.count - len(keys)):
+        open_keys = [key for key in keys if workers[key] < len(units[key])]
+        if not open_keys:
+            break
+        busiest = max(open_keys, key=lambda key: (len(units[key]) / workers[key], -keys.index(key)))
+        workers[busiest] += 1
+    parts = [(key, units[key][part :: workers[key]]) for key in keys for part in range(workers[key])]
+    return dict([parts[shard.index]]) if shard.index < len(parts) else {}

@@ -60,8 +60,9 @@ def check_command(files: tuple[Path, ...], record: str | None, data_dir: Path | 
 @FILES
 @RECORD
 @DATA
+@click.option("--wait", is_flag=True, help="Wait for another build, merge or results add writing the same data directory instead of refusing.")
 @FORMAT_OPTION
-def add_command(files: tuple[Path, ...], record: str | None, data_dir: Path | None, output: str) -> None:
+def add_command(files: tuple[Path, ...], record: str | None, data_dir: Path | None, wait: bool, output: str) -> None:
     """Check outcome files and add what passes to the catalogue's outcomes (one atomic write).
 
     Adding the same file again changes nothing; a file whose value differs from the one stored
@@ -75,7 +76,7 @@ def add_command(files: tuple[Path, ...], record: str | None, data_dir: Path | No
     """
     from ..pipeline.results import add_results
 
-    outcome = add_results(files, data_dir, record)
+    outcome = add_results(files, data_dir, record, wait=wait)
     _show(outcome, output, wrote=True)
 
 

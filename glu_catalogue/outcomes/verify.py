@@ -3,21 +3,29 @@
 Checks ``outcomes.json`` against its schema, that each outcome names a successful record of the
 catalogue beside it (and that record's model and pruning %), that no value is stored twice, each
 value against its nature (the same rules as on the way in), and that ``outcomes.csv`` is the
-projection of the JSON. A directory without ``outcomes.json`` has nothing to check here.
+projection of the JSON; the one-value rule (``agreement``); and that each source file the directory
+keeps (under ``measurements/`` or ``sources/``) still exists with the sha256 its outcomes name. A
+directory without ``outcomes.json`` has nothing to check here.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+import hashlib
+from pathlib import Path, PurePath
 from typing import Mapping
 
-from ..core.outcome_records import ScoreOutcome, outcome_key
+from ..core.outcome_records import OutcomesFile, ScoreOutcome, outcome_key
 from ..core.problems import Report
 from ..core.records import ExpansionRecord
 from ..errors import ReadError
 from ..store.outcomes_files import OUTCOMES_CSV_FILE, OUTCOMES_FILE, outcomes_texts, read_outcomes
-from ..store.reading import path_exists, read_text
+from ..store.reading import path_exists, read_bytes, read_text
+from .agreement import disagreements, second_record_message, second_records
 from .checks import is_proportion
+from .reading import MAX_OUTCOME_FILE_BYTES
+
+#: The folders of a data directory whose files outcomes are read from and kept: ``catalogue evaluate``/``bench``'s and copies of others'.
+KEPT_DIRS = ("measurements", "sources")
 
 
 def verify_outcomes(data_dir: Path, records: Mapping[tuple[str, int], ExpansionRecord], report: Report) -> None:
@@ -41,14 +49,94 @@ def verify_outcomes(data_dir: Path, records: Mapping[tuple[str, int], ExpansionR
         seen.add(key)
         record = records.get((outcome.base_model, outcome.pruning_pct))
         if outcome.record != f"{outcome.base_model}@{outcome.pruning_pct}":
-            report.add(path, outcome.record, "record", f"{outcome.base_model}@{outcome.pruning_pct}", outcome.record, "the label is not the record's model and pruning %", kind="outcome-link")
+            report.add(
+                path,
+                outcome.record,
+                "record",
+                f"{outcome.base_model}@{outcome.pruning_pct}",
+                outcome.record,
+                "the label is not the record's model and pruning %",
+                kind="outcome-link",
+            )
         elif record is None:
-            report.add(path, outcome.record, "record", "a successful record of expansion_rates.json", "none", "the outcome names a record the catalogue does not hold", kind="outcome-link")
+            report.add(
+                path,
+                outcome.record,
+                "record",
+                "a successful record of expansion_rates.json",
+                "none",
+                "the outcome names a record the catalogue does not hold",
+                kind="outcome-link",
+            )
         if isinstance(outcome, ScoreOutcome):
             _score_nature(path, outcome, report)
         elif outcome.value < 0:
             report.add(path, outcome.record, where, ">= 0", outcome.value, f"{outcome.quantity} cannot be negative", kind="outcome-nature")
+    _check_agreement(path, stored, report)
+    report.checked["outcome_sources"] += check_kept_sources(data_dir, stored, report)
     _check_csv(data_dir, stored, report)
+
+
+def _check_agreement(path: Path, stored: OutcomesFile, report: Report) -> None:
+    """The one-value rule (``agreement``) over what is stored: one record per place of a source, one value per thing."""
+    for first, second in second_records([*stored.outcomes, *stored.left_out]):
+        report.add(path, second.record, second.source.location, first.record, second.record, second_record_message(first, second), kind="outcome-link")
+    for disagreement in disagreements(stored.outcomes):
+        for problem in disagreement.problems():
+            report.add(path, problem.record, problem.field, problem.expected, problem.found, problem.message, kind=problem.kind)
+
+
+def kept_source(data_dir: Path, source_path: str) -> Path | None:
+    """Where ``data_dir`` keeps a stored source, when its path runs through the data directory's ``measurements/`` or
+    ``sources/`` (``data/sources/study/x.json``, ``/abs/data/measurements/...``, or relative to the directory); else None.
+
+    The path is read from the data directory's own name on, so a directory copied or moved whole still finds its files.
+    """
+    parts = PurePath(source_path.replace("\\", "/")).parts
+    for index, part in enumerate(parts):
+        if part in KEPT_DIRS and (parts[index - 1] == data_dir.name if index else not PurePath(source_path).is_absolute()):
+            if ".." in parts[index:]:
+                return None
+            return data_dir.joinpath(*parts[index:])
+    return None
+
+
+def check_kept_sources(data_dir: Path, stored: OutcomesFile, report: Report) -> int:
+    """Each source file the data directory keeps still exists and has the sha256 its outcomes name; returns how many were checked."""
+    sources = {(item.source.path, item.source.sha256): item for item in [*stored.outcomes, *stored.left_out]}
+    checked = 0
+    for (source_path, sha256), item in sorted(sources.items()):
+        kept = kept_source(data_dir, source_path)
+        if kept is None:
+            continue
+        checked += 1
+        if not path_exists(kept):
+            report.add(
+                kept,
+                item.record or "-",
+                "-",
+                f"the file of sha256 {sha256}",
+                "missing",
+                "the source of stored outcomes is gone: restore it, or the outcomes cannot be traced to it",
+                kind="outcome-source",
+            )
+            continue
+        try:
+            found = hashlib.sha256(read_bytes(kept, MAX_OUTCOME_FILE_BYTES, "an outcome source")).hexdigest()
+        except ReadError as error:
+            report.add(kept, item.record or "-", "-", f"the file of sha256 {sha256}", "unreadable", error.message, kind="outcome-source")
+            continue
+        if found != sha256:
+            report.add(
+                kept,
+                item.record or "-",
+                "sha256",
+                sha256,
+                found,
+                "the source was edited after its outcomes were stored: restore it (or add it again as a new source)",
+                kind="outcome-source",
+            )
+    return checked
 
 
 def _score_nature(path: Path, outcome: ScoreOutcome, report: Report) -> None:

@@ -18,6 +18,7 @@ from ..core.outcome_records import OutcomesFile, outcome_key
 from ..core.problems import Report
 from ..core.records import ExpansionRecord
 from ..errors import UsageError
+from ..outcomes.agreement import refusal
 from ..store.outcomes_files import outcomes_texts, read_outcomes
 from ..store.paths import CATALOGUE_FILE
 from ..store.reading import path_exists
@@ -42,15 +43,17 @@ class MergeResult:
     report: Report
 
 
-def merge(directories: Sequence[Path], out: Path) -> MergeResult:
-    """Merge the catalogues of ``directories`` (and ``out``'s own) into ``out``; ``MergeConflict`` refuses a disagreement."""
+def merge(directories: Sequence[Path], out: Path, wait: bool = False) -> MergeResult:
+    """Merge the catalogues of ``directories`` (and ``out``'s own) into ``out``; ``MergeConflict`` refuses a disagreement.
+
+    ``wait``: wait for another build writing ``out`` instead of refusing (``--wait``)."""
     out = Path(out)
     sources = [Path(directory) for directory in dict.fromkeys(directories)]
     for directory in sources:
         if not path_exists(directory / CATALOGUE_FILE):
             raise UsageError(f"{directory}: no {CATALOGUE_FILE} here (a shard writes one once it has built a model)")
     out.mkdir(parents=True, exist_ok=True)
-    with build_lock(out, wait=False):
+    with build_lock(out, wait=wait):
         recover_data_dir(out)
         inputs = ([out] if path_exists(out / CATALOGUE_FILE) and out.resolve() not in {d.resolve() for d in sources} else []) + sources
         records, method = _merged_records(inputs)
@@ -101,4 +104,7 @@ def _merged_outcomes(directories: Sequence[Path]) -> OutcomesFile:
             found_in.setdefault(key, directory)
         for item in stored.left_out:
             left_out.setdefault((item.source.sha256, item.source.location, item.reason), item)
+    breach = refusal(list(outcomes.values()), list(left_out.values()))  # one record per source, one value per thing
+    if breach is not None:
+        raise MergeConflict(f"{breach}; nothing written")
     return OutcomesFile(outcomes=list(outcomes.values()), left_out=list(left_out.values()))

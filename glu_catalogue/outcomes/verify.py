@@ -73,7 +73,9 @@ def verify_outcomes(data_dir: Path, records: Mapping[tuple[str, int], ExpansionR
         elif outcome.value < 0:
             report.add(path, outcome.record, where, ">= 0", outcome.value, f"{outcome.quantity} cannot be negative", kind="outcome-nature")
     _check_agreement(path, stored, report)
-    report.checked["outcome_sources"] += check_kept_sources(data_dir, stored, report)
+    sources = check_kept_sources(data_dir, stored, report)
+    if sources:
+        report.checked["outcome_sources"] += sources
     _check_csv(data_dir, stored, report)
 
 
@@ -86,57 +88,51 @@ def _check_agreement(path: Path, stored: OutcomesFile, report: Report) -> None:
             report.add(path, problem.record, problem.field, problem.expected, problem.found, problem.message, kind=problem.kind)
 
 
-def kept_source(data_dir: Path, source_path: str) -> Path | None:
-    """Where ``data_dir`` keeps a stored source, when its path runs through the data directory's ``measurements/`` or
-    ``sources/`` (``data/sources/study/x.json``, ``/abs/data/measurements/...``, or relative to the directory); else None.
+def kept_source(data_dir: Path, source_path: str) -> tuple[Path, bool] | None:
+    """Where ``data_dir`` would keep a stored source whose path runs through a ``measurements/`` or ``sources/`` folder
+    (``data/sources/study/x.json``, ``/abs/data/measurements/...``): that folder and what follows, in ``data_dir``;
+    and whether the path names this directory itself (the folder follows the directory's name, or starts a relative
+    path). None for a path through neither folder: a file the catalogue does not keep.
 
-    The path is read from the data directory's own name on, so a directory copied or moved whole still finds its files.
+    The path is read from the folder on, so a data directory copied or moved whole still finds its files.
     """
     parts = PurePath(source_path.replace("\\", "/")).parts
-    for index, part in enumerate(parts):
-        if part in KEPT_DIRS and (parts[index - 1] == data_dir.name if index else not PurePath(source_path).is_absolute()):
-            if ".." in parts[index:]:
-                return None
-            return data_dir.joinpath(*parts[index:])
-    return None
+    index = next((index for index, part in enumerate(parts) if part in KEPT_DIRS), None)
+    if index is None or ".." in parts[index:]:
+        return None
+    named_here = parts[index - 1] == data_dir.name if index else not PurePath(source_path).is_absolute()
+    return data_dir.joinpath(*parts[index:]), named_here
 
 
 def check_kept_sources(data_dir: Path, stored: OutcomesFile, report: Report) -> int:
-    """Each source file the data directory keeps still exists and has the sha256 its outcomes name; returns how many were checked."""
-    sources = {(item.source.path, item.source.sha256): item for item in [*stored.outcomes, *stored.left_out]}
+    """Each source file the data directory keeps still exists and has the sha256 its outcomes name; returns how many were checked.
+
+    A source found in the directory's ``measurements/`` or ``sources/`` is checked by its digest; one that is not
+    there is reported gone when its path names this directory (a path elsewhere is a file the catalogue never kept).
+    """
     checked = 0
-    for (source_path, sha256), item in sorted(sources.items()):
+    for source_path, sha256 in sorted({(item.source.path, item.source.sha256) for item in [*stored.outcomes, *stored.left_out]}):
         kept = kept_source(data_dir, source_path)
-        if kept is None:
+        if kept is None or not (path_exists(kept[0]) or kept[1]):
             continue
         checked += 1
-        if not path_exists(kept):
-            report.add(
-                kept,
-                item.record or "-",
-                "-",
-                f"the file of sha256 {sha256}",
-                "missing",
-                "the source of stored outcomes is gone: restore it, or the outcomes cannot be traced to it",
-                kind="outcome-source",
-            )
-            continue
-        try:
-            found = hashlib.sha256(read_bytes(kept, MAX_OUTCOME_FILE_BYTES, "an outcome source")).hexdigest()
-        except ReadError as error:
-            report.add(kept, item.record or "-", "-", f"the file of sha256 {sha256}", "unreadable", error.message, kind="outcome-source")
-            continue
-        if found != sha256:
-            report.add(
-                kept,
-                item.record or "-",
-                "sha256",
-                sha256,
-                found,
-                "the source was edited after its outcomes were stored: restore it (or add it again as a new source)",
-                kind="outcome-source",
-            )
+        problem = _kept_source_problem(kept[0], sha256)
+        if problem is not None:
+            report.add(kept[0], "-", problem[0], f"the file of sha256 {sha256}" if problem[0] == "-" else sha256, problem[1], problem[2], kind="outcome-source")
     return checked
+
+
+def _kept_source_problem(path: Path, sha256: str) -> tuple[str, str, str] | None:
+    """(field, found, message) for a kept source that is gone, unreadable or edited; None when it has its digest."""
+    if not path_exists(path):
+        return "-", "missing", "the source of stored outcomes is gone: restore it, or its outcomes cannot be traced to it"
+    try:
+        found = hashlib.sha256(read_bytes(path, MAX_OUTCOME_FILE_BYTES, "an outcome source")).hexdigest()
+    except ReadError as error:
+        return "-", "unreadable", error.message
+    if found != sha256:
+        return "sha256", found, "the source was edited after its outcomes were stored: restore it (or add it again as a new source)"
+    return None
 
 
 def _score_nature(path: Path, outcome: ScoreOutcome, report: Report) -> None:

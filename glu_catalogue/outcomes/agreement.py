@@ -3,14 +3,15 @@
 * **One record per place of a source.** A value stands at one place (``location``) of one file
   (its ``sha256``); it measured one record. The same place stored under a second record (the
   same file given again with another ``--record``) is refused, naming the first.
-* **One value per thing.** A thing is a score's (record, task, metric, filter, n-shot; an n-shot a
-  file does not state matches any), or an efficiency quantity's (record, workload, quantity). One source never states two values for one
-  thing: a file that does contradicts itself, and neither value is kept. Two sources may each
-  give a score; they must agree within their stated uncertainty: two standard errors of their
-  difference (``sqrt(se_a**2 + se_b**2)``), and never less than half a unit in the last decimal
-  either value is written with. The first value (the one already stored, or the file named
-  first) is kept; the other is left out, naming it. Efficiency values of two sources are two runs
-  (a machine is never twice the same), so they are not compared.
+* **One value per thing.** A thing is a score's (record, task, metric, filter, n-shot; an n-shot
+  a file does not state matches any). One source never states two values for one thing: a file
+  that does contradicts itself, and neither value is kept. Two sources may each give a score;
+  they must agree within their stated uncertainty: two standard errors of their difference
+  (``sqrt(se_a**2 + se_b**2)``), and never less than half a unit in the last decimal either value
+  is written with. The first value (the one already stored, or the file named first) is kept;
+  the other is left out, naming it. Efficiency values are runs (codecarbon writes a line per
+  run, a machine is never twice the same), so the rule does not compare them; the readers check
+  a run that two files give (``ingest.same_run_problems``).
 
 Pure: outcomes in, findings out (``Problem``, ``LeftOut``); no files.
 """
@@ -30,30 +31,24 @@ STDERR_MULTIPLE = 2.0
 Outcome = ScoreOutcome | EfficiencyOutcome
 
 
-def thing(outcome: Outcome) -> tuple:
-    """What one value measures, less its n-shot: a score's (record, task, metric, filter); an efficiency value's (record, workload, quantity).
+def thing(outcome: ScoreOutcome) -> tuple:
+    """What one score measures, less its n-shot: (record, task, metric, filter).
 
-    A score's n-shot is compared apart (``same_shots``): a file that does not state it (the study's CSV) may give
-    the value of a file that does.
+    The n-shot is compared apart (``same_shots``): a file that does not state it (the study's CSV)
+    may give the value of a file that does.
     """
-    if isinstance(outcome, ScoreOutcome):
-        return (outcome.record, "score", outcome.task, outcome.metric, outcome.filter)
-    workload = tuple(sorted(outcome.workload.model_dump().items()))
-    return (outcome.record, "efficiency", workload, outcome.quantity)
+    return (outcome.record, outcome.task, outcome.metric, outcome.filter)
 
 
-def same_shots(first: Outcome, second: Outcome) -> bool:
+def same_shots(first: ScoreOutcome, second: ScoreOutcome) -> bool:
     """True when two values of one thing may be of the same n-shot: equal, or one of them unstated."""
-    shots = [getattr(outcome, "n_shot", None) for outcome in (first, second)]
-    return None in shots or shots[0] == shots[1]
+    return first.n_shot is None or second.n_shot is None or first.n_shot == second.n_shot
 
 
-def describe(outcome: Outcome) -> str:
-    """The thing an outcome measures, in words: ``mmlu acc (filter none, 5-shot)`` or ``mmlu_latency_b1 energy_net_kwh``."""
-    if isinstance(outcome, ScoreOutcome):
-        shots = "n-shot not stated" if outcome.n_shot is None else f"{outcome.n_shot}-shot"
-        return f"{outcome.task} {outcome.metric} (filter {outcome.filter or 'none'}, {shots})"
-    return f"{outcome.workload.name} {outcome.quantity}"
+def describe(outcome: ScoreOutcome) -> str:
+    """The thing a score measures, in words: ``mmlu acc (filter none, 5-shot)``."""
+    shots = "n-shot not stated" if outcome.n_shot is None else f"{outcome.n_shot}-shot"
+    return f"{outcome.task} {outcome.metric} (filter {outcome.filter or 'none'}, {shots})"
 
 
 def written_decimals(value: float) -> int:
@@ -62,10 +57,10 @@ def written_decimals(value: float) -> int:
     return 0 if "e" in text else len(text.partition(".")[2].rstrip("0"))
 
 
-def tolerance(first: Outcome, second: Outcome) -> float:
+def tolerance(first: ScoreOutcome, second: ScoreOutcome) -> float:
     """How far two sources' values of one thing may differ: their stated uncertainty, at least their rounding."""
     rounding = 0.5 * 10 ** -min(written_decimals(first.value), written_decimals(second.value))
-    errors = [getattr(outcome, "stderr", None) for outcome in (first, second)]
+    errors = [first.stderr, second.stderr]
     if all(error is not None for error in errors):
         return max(rounding, STDERR_MULTIPLE * math.hypot(*errors))
     return rounding
@@ -75,8 +70,8 @@ def tolerance(first: Outcome, second: Outcome) -> float:
 class Disagreement:
     """Two values of one thing: ``kept`` (seen first) and ``other``; from one source (a file contradicting itself) or two."""
 
-    kept: Outcome
-    other: Outcome
+    kept: ScoreOutcome
+    other: ScoreOutcome
 
     @property
     def same_source(self) -> bool:
@@ -128,11 +123,13 @@ def disagreements(outcomes: Iterable[Outcome]) -> list[Disagreement]:
 
     A value is compared with the values of its thing kept so far: with one from its own source,
     any difference is a disagreement; with another source's score, a difference beyond
-    ``tolerance``. Efficiency values are compared within their source only.
+    ``tolerance``. Efficiency values are runs, not compared.
     """
-    kept: dict[tuple, list[Outcome]] = {}
+    kept: dict[tuple, list[ScoreOutcome]] = {}
     found = []
     for outcome in outcomes:
+        if not isinstance(outcome, ScoreOutcome):
+            continue
         earlier = kept.setdefault(thing(outcome), [])
         clash = next((other for other in earlier if same_shots(other, outcome) and _disagree(other, outcome)), None)
         if clash is None:
@@ -144,11 +141,9 @@ def disagreements(outcomes: Iterable[Outcome]) -> list[Disagreement]:
     return found
 
 
-def _disagree(first: Outcome, second: Outcome) -> bool:
+def _disagree(first: ScoreOutcome, second: ScoreOutcome) -> bool:
     if first.source.sha256 == second.source.sha256:
         return first.source.location != second.source.location and first.value != second.value
-    if isinstance(first, EfficiencyOutcome):
-        return False
     return abs(first.value - second.value) > tolerance(first, second) + 1e-12
 
 

@@ -23,7 +23,7 @@ from conftest import DATA, FIXTURES, REPO, invoke, load_json, run_cli
 
 from glu_catalogue.core.outcome_records import OutcomesFile, ScoreOutcome
 from glu_catalogue.errors import UsageError
-from glu_catalogue.outcomes.agreement import disagreements, refusal, same_shots, second_records, tolerance
+from glu_catalogue.outcomes.agreement import disagreements, refusal, rounding_unit, same_shots, second_records, tolerance
 from glu_catalogue.pipeline.lock import LOCK_FILE, refusal_advice
 from glu_catalogue.pipeline.shards import parse_shard
 from glu_catalogue.store.outcomes_files import outcomes_texts, read_outcomes
@@ -206,8 +206,8 @@ def test_verify_and_merge_find_two_sources_that_disagree(data_copy, tmp_path):
         shutil.copytree(data_copy, shard)
         for name, text in outcomes_texts(shard, OutcomesFile(outcomes=[outcome])).items():
             name.write_text(text)
-    merged = invoke("merge", str(shard_a), str(shard_b), "--data", str(tmp_path / "out"))
-    assert merged.exit_code == 2 and "gives arc_challenge accuracy" in merged.output and "nothing written" in merged.output
+    line = one_line(run_cli("merge", str(shard_a), str(shard_b), "--data", str(tmp_path / "out")))
+    assert "gives arc_challenge accuracy" in line and "nothing written" in line
     assert not (tmp_path / "out" / "outcomes.json").exists()
 
 
@@ -230,6 +230,8 @@ def test_two_sources_agree_within_their_stated_uncertainty_else_their_rounding()
     assert disagreements([score(0.512, stderr=0.02), score(0.543, stderr=0.02, **other)]) == []
     assert disagreements([score(0.512, stderr=0.02), score(0.543, **other)]) != []  # one without stderr: the rounding
     assert tolerance(score(0.5, stderr=0.001), score(0.54, stderr=0.001, **other)) == 0.05  # never less than the rounding
+    assert [rounding_unit(value) for value in (0.31, 2.5e-07, 1500.0)] == [0.01, 1e-08, 1.0]
+    assert len(disagreements([score(2.5e-07), score(3.5e-07, **other)])) == 1  # an exponent's digits are its rounding
 
 
 def test_one_source_never_states_two_values_and_n_shots_are_their_own_things():

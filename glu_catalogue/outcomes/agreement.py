@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from ..core.outcome_records import EfficiencyOutcome, LeftOut, ScoreOutcome
 from ..core.problems import Problem, show
@@ -51,18 +52,19 @@ def describe(outcome: ScoreOutcome) -> str:
     return f"{outcome.task} {outcome.metric} (filter {outcome.filter or 'none'}, {shots})"
 
 
-def written_decimals(value: float) -> int:
-    """Decimals of ``value`` as Python writes it back (``0.31`` -> 2; ``1e-05`` -> 0: no rounding is read from an exponent)."""
-    text = repr(float(value))
-    return 0 if "e" in text else len(text.partition(".")[2].rstrip("0"))
+def rounding_unit(value: float) -> float:
+    """The unit of the last digit of ``value`` as written (``0.31`` -> 0.01, ``1e-05`` -> 1e-05, ``5.0`` -> 1): Python's
+    shortest repr, read as the file wrote it; a whole number's unit is 1 (``1500`` is not taken for ``1.5e3``)."""
+    exponent = Decimal(repr(float(value))).normalize().as_tuple().exponent
+    return 10.0 ** min(int(exponent), 0)
 
 
 def tolerance(first: ScoreOutcome, second: ScoreOutcome) -> float:
-    """How far two sources' values of one thing may differ: their stated uncertainty, at least their rounding."""
-    rounding = 0.5 * 10 ** -min(written_decimals(first.value), written_decimals(second.value))
-    errors = [first.stderr, second.stderr]
-    if all(error is not None for error in errors):
-        return max(rounding, STDERR_MULTIPLE * math.hypot(*errors))
+    """How far two sources' values of one thing may differ: their stated uncertainty, at least their rounding
+    (half a unit in the last digit of the coarser of the two)."""
+    rounding = 0.5 * max(rounding_unit(first.value), rounding_unit(second.value))
+    if first.stderr is not None and second.stderr is not None:
+        return max(rounding, STDERR_MULTIPLE * math.hypot(first.stderr, second.stderr))
     return rounding
 
 

@@ -81,7 +81,9 @@ def test_a_file_stored_under_one_record_is_refused_under_another_naming_the_firs
         assert (data_copy / "outcomes.json").read_bytes() == stored
     checked = invoke("results", "check", str(results), "--record", "Qwen/Qwen3-0.6B@60", "--data", str(data_copy), "--format", "json")
     assert checked.exit_code == 1
-    assert [problem["expected"] for problem in json.loads(checked.stdout)["problems"] if problem["kind"] == "outcome-link"] == ["meta-llama/Llama-3.2-1B@40"] * 2
+    assert [problem["expected"] for problem in json.loads(checked.stdout)["problems"] if problem["kind"] == "outcome-link"] == [
+        "meta-llama/Llama-3.2-1B@40"
+    ] * 2
 
 
 def test_second_records_finds_a_place_of_a_source_under_two_records():
@@ -186,7 +188,11 @@ def test_a_file_added_after_another_that_disagrees_is_left_out_naming_the_kept_o
         [problem] = problems(result, "outcome-agreement")
         assert problem["expected"] == "0.3106" and problem["found"] == "0.5" and str(STUDY_JSON.relative_to(REPO)) in problem["message"]
     document = load_json(full_data / "outcomes.json")
-    arc = [o["value"] for o in document["outcomes"] if o["record"] == "meta-llama/Llama-3.2-1B@0" and o.get("task") == "arc_challenge" and o["metric"] == "accuracy"]
+    arc = [
+        o["value"]
+        for o in document["outcomes"]
+        if o["record"] == "meta-llama/Llama-3.2-1B@0" and o.get("task") == "arc_challenge" and o["metric"] == "accuracy"
+    ]
     assert arc == [0.3106]
     [left] = [item for item in document["left_out"] if item["kind"] == "outcome-agreement"]
     assert left["value"] == "0.5" and left["disagrees_with"]["path"] == str(STUDY_JSON.relative_to(REPO))

@@ -139,7 +139,7 @@ def test_codecarbon_csv_links_only_by_record_and_is_stored(emissions_csv, tmp_pa
     assert code == 0, report["problems"]
     assert report["outcomes"] == 6  # two runs x raw energy, duration, emissions
     data = tmp_path / "data"
-    shutil.copytree(DATA, data, ignore=shutil.ignore_patterns("models", "sources"))
+    shutil.copytree(DATA, data, ignore=shutil.ignore_patterns("models"))  # with the sources its outcomes name: verify checks them
     added = run_cli("results", "add", str(emissions_csv), "--record", "meta-llama/Llama-3.2-1B@40", "--data", str(data))
     assert added.returncode == 0, added.stdout + added.stderr
     stored = [o for o in json.loads((data / "outcomes.json").read_text())["outcomes"] if o["source"]["format"] == "codecarbon-csv"]

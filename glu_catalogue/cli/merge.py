@@ -17,7 +17,8 @@ from .output import directory_option, print_report
     "--data", "data_dir", default=None, callback=lambda ctx, param, value: directory_option(value, "--data"),
     help="The catalogue to merge into (default: data/); its own records are kept.",
 )  # fmt: skip
-def merge(directories: tuple[Path, ...], data_dir: Path | None) -> None:
+@click.option("--wait", is_flag=True, help="Wait for another build or results add writing the same data directory instead of refusing.")
+def merge(directories: tuple[Path, ...], data_dir: Path | None, wait: bool) -> None:
     """Merge the data directories of shards into one catalogue: records, CSV, outcomes, measurement files (and site).
 
     The shards are those of `build`, `evaluate` or `bench --shard`. The files their outcomes were
@@ -36,7 +37,7 @@ def merge(directories: tuple[Path, ...], data_dir: Path | None) -> None:
     from ..store.paths import default_data_dir
 
     out = data_dir or default_data_dir()
-    result = merge_catalogues(directories, out)
+    result = merge_catalogues(directories, out, wait=wait)
     written = ", ".join(str(path) for path in result.changed_files) or "none (unchanged)"
     click.echo(
         f"merged {len(directories)} directories into {out}: {result.records} records, {result.outcomes} outcomes, "

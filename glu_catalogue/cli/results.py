@@ -17,7 +17,8 @@ from .output import FORMAT_OPTION, directory_option, echo_json, print_report
 FILES = click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 RECORD = click.option(
     "--record", default=None, metavar="MODEL@PCT",
-    help="The catalogue record the file measured (a file of one model); default: the model the file names.",
+    help="The catalogue record the file measured, for a file of one model that names none usable (an in-memory model, a local "
+    "path that is gone); default: the model the file names. A file naming another model is a problem (outcome-model).",
 )  # fmt: skip
 DATA = click.option(
     "--data", "data_dir", default=None, callback=lambda ctx, param, value: directory_option(value, "--data"),
@@ -34,6 +35,8 @@ def results() -> None:
     joined to exactly one catalogue record: --record, else the checkpoint (by its safetensors
     headers) or hub id the file names, else the study's model family and pruning %; a parameter
     count alone never links. Values a check rejects are reported and left out, never corrected.
+    One source never gives two values of one record, task, metric, filter and n-shot, and two
+    sources must agree within their stated uncertainty (else the rounding of the values).
     """
 
 
@@ -60,13 +63,16 @@ def check_command(files: tuple[Path, ...], record: str | None, data_dir: Path | 
 @FILES
 @RECORD
 @DATA
+@click.option("--wait", is_flag=True, help="Wait for another build, merge or results add writing the same data directory instead of refusing.")
 @FORMAT_OPTION
-def add_command(files: tuple[Path, ...], record: str | None, data_dir: Path | None, output: str) -> None:
+def add_command(files: tuple[Path, ...], record: str | None, data_dir: Path | None, wait: bool, output: str) -> None:
     """Check outcome files and add what passes to the catalogue's outcomes (one atomic write).
 
     Adding the same file again changes nothing; a file whose value differs from the one stored
-    for the same record, measurement and place is refused. Exit 0: added, no problems; 1: added,
-    with values left out (listed); 2: unusable file, nothing written.
+    for the same record, measurement and place is refused, and so is a file stored under another
+    record. One value per record, task, metric, filter and n-shot: a score that disagrees with the
+    stored one beyond their uncertainty (or rounding) is left out, naming the kept one. Exit 0:
+    added, no problems; 1: added, with values left out (listed); 2: unusable file, nothing written.
 
     \b
     Example:
@@ -75,7 +81,7 @@ def add_command(files: tuple[Path, ...], record: str | None, data_dir: Path | No
     """
     from ..pipeline.results import add_results
 
-    outcome = add_results(files, data_dir, record)
+    outcome = add_results(files, data_dir, record, wait=wait)
     _show(outcome, output, wrote=True)
 
 

@@ -158,6 +158,9 @@ class LeftOut(StrictModel):
     value: str
     reason: str
     kind: str
+    disagrees_with: OutcomeSource | None = Field(
+        default=None, description="Where two sources disagree: the source whose value of the same record and measurement was kept"
+    )
 
 
 class OutcomesFile(StrictModel):

@@ -28,6 +28,9 @@ KINDS = {
     "outcome-consistency": "an outcome file disagrees with itself: a value given twice, runs that do not recompute, a derived value",
     "outcome-nature": "an outcome value against its nature: an accuracy outside [0, 1], a negative stderr, a perplexity below 1",
     "outcome-conflict": "an outcome differs from the one stored for the same record, measurement and source",
+    "outcome-model": "an outcome file names a model (hub id, checkpoint) that is not the model of the record given with --record",
+    "outcome-agreement": "two values for one record, task, metric, filter and n-shot: one source giving two, or two sources beyond their uncertainty",
+    "outcome-source": "a stored outcome's source file kept under measurements/ or sources/ is gone, or its sha256 is not the stored one",
 }
 
 

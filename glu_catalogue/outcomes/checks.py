@@ -25,6 +25,10 @@ BYTES_PER_PARAMETER = (4, 2, 1)
 WEIGHT_BYTES_TOLERANCE = 1e-3
 
 
+#: Where a format names the model it measured (lm-eval: ``config.model_args``'s ``pretrained=``; the study: ``hf_repo``).
+_MODEL_FIELD = {"lm-eval-results": "model_args"}
+
+
 def is_proportion(metric: str) -> bool:
     """True for a metric that is a share of examples: in [0, 1]."""
     return metric in PROPORTION_METRICS or metric.endswith("_acc") or metric.startswith("acc_")
@@ -62,6 +66,8 @@ def check_claims(reading: Reading, links: Iterable[Link]) -> None:
         claim, record = link.group.claim, link.record
         block = record.pruned_architecture
         where = claim.where
+        if link.other_model is not None:
+            reading.problem(link.label, f"{where}.{_MODEL_FIELD.get(reading.format, 'hf_repo')}", f"a name of {record.base_model}", claim.repository, link.other_model, "outcome-model")  # fmt: skip
         for place, (value, expected) in claim.unreadable.items():
             reading.problem(link.label, place, expected, value, "the file's claim about its model cannot be read, so it cannot be checked against the record", "outcome-claim")
         digest = record.provenance.kept_indices_sha256 if record.provenance else None

@@ -5,8 +5,9 @@ to one record (``linking``; a file that cannot be joined raises ``LinkError`` an
 kept), checks the claims and the values (``checks``), then leaves out every value a check
 rejected: a model whose claims disagree with its record loses all its values; a value whose place
 a problem names is left out alone (a problem with its stderr or n-shot names it too). A file
-given twice (the same bytes) is read once. Values given by two files for the same record and
-measurement (the study's JSON and CSV) must agree to the precision both write.
+given twice (the same bytes) is read once. One value per thing (``agreement``): a file giving two
+values of one record, task, metric, filter and n-shot keeps neither; two files' scores must agree
+within their stated uncertainty (else the rounding both write), and the first file's is kept.
 """
 
 from __future__ import annotations
@@ -15,19 +16,23 @@ import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Sequence
 
 from pydantic import TypeAdapter, ValidationError
 
-from ..core.outcome_records import LeftOut, Outcome, ScoreOutcome
+from ..core.outcome_records import LeftOut, Outcome
 from ..core.problems import Problem, show
 from ..errors import ReadError
+from .agreement import Disagreement, disagreements
 from .checks import check_claims, check_nature
 from .linking import Link, Records, link_groups
-from .reading import Reading
 from .readers import read_outcome_file
+from .reading import Reading
 
 OUTCOME = TypeAdapter(Outcome)
+
+#: Problems that leave out every value of a model: what the file claims of it, or names it as, is not its record's.
+WHOLE_MODEL_KINDS = ("outcome-claim", "outcome-model")
 
 #: Suffixes of one aggregated value's parts (``energy_kwh_mean``, ``energy_kwh_std``): a problem with one rejects them all.
 _AGGREGATE_SUFFIXES = ("_mean", "_std", "_min", "_max")
@@ -59,11 +64,22 @@ def ingest(paths: Sequence[Path], records: Records, registry_ids: set[str], reco
         kept, left_out = _outcomes(reading, links)
         result.outcomes += kept
         result.left_out += left_out
-    agreement = cross_file_problems(result.outcomes) + same_run_problems(result.readings, result.links)
-    result.problems = [problem for reading in result.readings for problem in reading.problems] + agreement
-    disagreeing = {(problem.file, problem.field) for problem in agreement}
+    runs = same_run_problems(result.readings, result.links)
+    result.problems = [problem for reading in result.readings for problem in reading.problems] + runs
+    disagreeing = {(problem.file, problem.field) for problem in runs}
     result.outcomes = [outcome for outcome in result.outcomes if (outcome.source.path, outcome.source.location) not in disagreeing]
+    settle(result, disagreements(result.outcomes))
     return result
+
+
+def settle(result: Ingested, found: Sequence[Disagreement]) -> None:
+    """Apply the one-value rule's findings to ``result``: each a problem, and the values it refuses left out instead of stored."""
+    refused: set[int] = set()
+    for disagreement in found:
+        result.problems += disagreement.problems()
+        result.left_out += disagreement.left_out()
+        refused |= {id(disagreement.other)} | ({id(disagreement.kept)} if disagreement.same_source else set())
+    result.outcomes = [outcome for outcome in result.outcomes if id(outcome) not in refused]
 
 
 def _outcomes(reading: Reading, links: list[Link]) -> tuple[list, list[LeftOut]]:
@@ -71,7 +87,7 @@ def _outcomes(reading: Reading, links: list[Link]) -> tuple[list, list[LeftOut]]
     by_place = {_stem(problem.field): problem for problem in reading.problems}
     kept, left_out = [], []
     for link in links:
-        claim_problems = [p for p in reading.problems if p.kind == "outcome-claim" and _within(p.field, link.group.claim.where)]
+        claim_problems = [p for p in reading.problems if p.kind in WHOLE_MODEL_KINDS and _within(p.field, link.group.claim.where)]
         for value in link.group.values:
             location = value["source"]["location"]
             problem = claim_problems[0] if claim_problems else by_place.get(_stem(location))
@@ -111,28 +127,6 @@ def _left_out(value: dict, label: str, problem: Problem) -> LeftOut:
     )
 
 
-def cross_file_problems(outcomes: Iterable) -> list[Problem]:
-    """Scores two files give for the same record, task, metric and filter that differ beyond both files' precision."""
-    seen: dict[tuple, ScoreOutcome] = {}
-    problems = []
-    for outcome in outcomes:
-        if not isinstance(outcome, ScoreOutcome):
-            continue
-        key = (outcome.record, outcome.task, outcome.metric, outcome.filter)
-        other = seen.setdefault(key, outcome)
-        if other is outcome or other.source.sha256 == outcome.source.sha256:
-            continue
-        tolerance = 0.5 * 10 ** -min(_decimals(other.value), _decimals(outcome.value))
-        if abs(other.value - outcome.value) > tolerance + 1e-12:
-            problems.append(
-                Problem(
-                    outcome.source.path, outcome.record, outcome.source.location, show(other.value), show(outcome.value),
-                    f"{other.source.path} ({other.source.location}) gives this score as {show(other.value)}", "outcome-consistency",
-                )
-            )  # fmt: skip
-    return problems
-
-
 def same_run_problems(readings: Sequence[Reading], links: dict[Path, list[Link]]) -> list[Problem]:
     """One run's values that two files give (the study's aggregate and its per-run file) and that differ."""
     seen: dict[tuple, tuple[float, Reading, str]] = {}
@@ -152,8 +146,3 @@ def same_run_problems(readings: Sequence[Reading], links: dict[Path, list[Link]]
                     )
                 )  # fmt: skip
     return problems
-
-
-def _decimals(value: float) -> int:
-    text = repr(float(value))
-    return 0 if "e" in text else len(text.partition(".")[2].rstrip("0"))

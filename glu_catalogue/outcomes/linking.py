@@ -2,16 +2,20 @@
 
 In this order, and never by a guess:
 
-1. ``--record MODEL@PCT`` given: that record (the file must measure one model); else the record a
-   file of ``catalogue evaluate`` or ``bench`` names, with the digest of the neurons its model kept
-   (``checks`` compares it with the record's);
+1. ``--record MODEL@PCT`` given: that record (the file must measure one model), for files that name
+   no usable model (an in-memory model, a local path that is gone); a model the file does name that
+   is not the record's (another hub id, a checkpoint of another shape) is said in the link and
+   reported by ``checks`` (``outcome-model``); else the record a file of ``catalogue evaluate`` or
+   ``bench`` names, with the digest of the neurons its model kept (``checks`` compares it with the
+   record's);
 2. a checkpoint directory the file names (lm-eval's ``pretrained=``): its safetensors headers are
    inspected and the records of the same architecture (hidden size, layers, MLP width, total) are
    found: exactly one links; several (a base model and its Instruct sibling share every count)
    refuse the link, naming them;
 3. a hub id the file names: a registry id links at the file's pruning % (0 when it states none);
    any other is read from the hub as a checkpoint (config.json and safetensors headers, never the
-   weights) and linked as a checkpoint directory is; one that cannot be read is refused, with a
+   weights) at the revision the file names (``org/name@rev``, lm-eval's ``revision=``) and linked as
+   a checkpoint directory is; one that cannot be read is refused, naming the revision, with a
    pointer at ``catalogue add``;
 4. the study's model family (``experiment_metadata.model_family``, or the model's name before
    ``-pruned-``) and pruning %: the one registry id whose name is the family.
@@ -46,6 +50,8 @@ class Link:
     group: ModelGroup
     record: ExpansionRecord
     by: str
+    #: With --record: why the model the file names is not the record's (None: it is, or the file names none usable).
+    other_model: str | None = None
 
     @property
     def label(self) -> str:
@@ -57,12 +63,68 @@ Records = Mapping[tuple[str, int], ExpansionRecord]
 
 
 def link_groups(path: Path, groups: list[ModelGroup], records: Records, registry_ids: set[str], record_label: str | None = None) -> list[Link]:
-    """Every group of a file joined to one record; ``LinkError`` (one line) naming the first that cannot be."""
+    """Every group of a file joined to one record; ``LinkError`` (one line) naming the first that cannot be.
+
+    With ``record_label`` (``--record``) the file's one group is joined to that record, and a model the file names
+    that is not the record's model is said in the link (``other_model``), for the checks to report.
+    """
     if record_label is not None:
         if len(groups) != 1:
             raise LinkError(f"{path}: the file measures {len(groups)} models; --record names one record (give it for a file of one model)")
-        return [Link(groups[0], _record(path, record_label, records), f"--record {record_label}")]
+        record = _record(path, record_label, records)
+        other = named_other_model(f"{path} ({groups[0].claim.where})", groups[0].claim, record, registry_ids)
+        return [Link(groups[0], record, f"--record {record_label}", other)]
     return [_link(path, group, records, registry_ids) for group in groups]
+
+
+def named_other_model(where: str, claim: Claim, record: ExpansionRecord, registry_ids: set[str]) -> str | None:
+    """Why the model a file names (a checkpoint, a hub id) is not ``record``'s model; None when it is, or names nothing usable.
+
+    A checkpoint directory is the record's when its safetensors headers show the record's architecture (a base model
+    and its Instruct sibling share it: --record tells them apart). A hub id is the record's when it is the record's
+    model; another registry id never is; any other is read from the hub, and only a pruned checkpoint (the record's
+    pruning % above 0) with the record's pruned architecture is taken for it: an unpruned checkpoint of another name
+    is another model (a fine-tune or a distillation shares every count). Text that names neither (an in-memory
+    model, a local path that is gone) leaves the link to ``--record``.
+    """
+    named = claim.repository
+    label = f"{record.base_model}@{record.pruning_pct}"
+    if not named:
+        return None
+    local = _local_directory(named)
+    if local is not None:
+        return _not_shaped_like(where, local, record, f"the checkpoint {named}")
+    match = _hub_id(named)
+    if match is None:
+        return None
+    repository, revision = match["repo"], match["revision"] or claim.revision
+    if repository == record.base_model:
+        return None
+    if repository in registry_ids or record.pruning_pct == 0:
+        what = "another registry model" if repository in registry_ids else "another model (a fine-tune or distillation has the same counts)"
+        return f"the file names {repository}, {what}, not {record.base_model}: its values are not {label}'s"
+    try:
+        checkpoint = _read_hub(repository, revision)
+    except InputError as error:
+        return (
+            f"the file names {repository}, not {record.base_model}, and its safetensors headers cannot be read "
+            f"({str(error).partition(': ')[2] or error}): it cannot be told to be a pruned checkpoint of {label}"
+        )
+    return _not_shaped_like(where, checkpoint, record, f"the hub checkpoint {repository}")
+
+
+def _not_shaped_like(where: str, checkpoint, record: ExpansionRecord, what: str) -> str | None:
+    """Why ``checkpoint`` is not ``record``'s model by its headers; None when the record has its architecture."""
+    try:
+        candidates, shape = _shaped_like(where, checkpoint, {(record.base_model, record.pruning_pct): record})
+    except LinkError as error:
+        return f"{what} is not {record.base_model}@{record.pruning_pct}'s model: {str(error).partition(': ')[2]}"
+    if candidates:
+        return None
+    return (
+        f"{what} has the architecture H {shape[0]}, I {shape[1]}, {shape[2]} layers, {shape[3]:,} parameters, "
+        f"not that of {record.base_model}@{record.pruning_pct}: its values are not that record's"
+    )
 
 
 def _link(path: Path, group: ModelGroup, records: Records, registry_ids: set[str]) -> Link:
@@ -77,8 +139,9 @@ def _link(path: Path, group: ModelGroup, records: Records, registry_ids: set[str
     if claim.repository and family is None:
         repository = claim.repository.partition("@")[0]
         if repository not in registry_ids:
-            checkpoint = _hub_checkpoint(where, claim.repository, repository)
-            return Link(group, _by_checkpoint(where, checkpoint, records), f"the hub checkpoint {claim.repository}, by its safetensors headers")
+            checkpoint, revision = _hub_checkpoint(where, claim)
+            at = f" at revision {revision}" if revision else ""
+            return Link(group, _by_checkpoint(where, checkpoint, records), f"the hub checkpoint {repository}{at}, by its safetensors headers")
         return Link(group, _record(where, f"{repository}@{claim.pruning_pct or 0}", records), f"the hub id {repository}")
     if family is None:
         raise LinkError(f"{where}: the file does not name its model (no checkpoint, hub id or family): give --record MODEL@PCT")
@@ -109,19 +172,32 @@ def _local_directory(repository: str | None) -> Path | None:
         return None
 
 
-def _hub_checkpoint(where: str, typed: str, repository: str):
-    """The hub checkpoint a file names (not a registry model), read from its config and headers; ``LinkError`` if it cannot be."""
-    from ..checkpoints.hub_checkpoint import read_hub_checkpoint
+def _hub_id(text: str):
     from ..store.sources import hub_id_match
 
-    match = hub_id_match(typed)
+    return hub_id_match(text)
+
+
+def _read_hub(repository: str, revision: str | None):
+    """The checkpoint of ``repository`` at ``revision`` read from the hub (config and headers); ``InputError`` if it cannot be."""
+    from ..checkpoints.hub_checkpoint import read_hub_checkpoint
+
+    return read_hub_checkpoint(repository, revision)[0]
+
+
+def _hub_checkpoint(where: str, claim: Claim):
+    """The hub checkpoint a file names (not a registry model) at the revision it names (``org/name@rev``, lm-eval's
+    ``revision=``), read from its config and headers, and that revision; ``LinkError`` if it cannot be read."""
+    match = _hub_id(claim.repository)
     if match is None:
-        raise LinkError(f"{where}: names {typed}, neither a registry id, a checkpoint directory nor a hub id: give --record MODEL@PCT")
+        raise LinkError(f"{where}: names {claim.repository}, neither a registry id, a checkpoint directory nor a hub id: give --record MODEL@PCT")
+    repository, revision = match["repo"], match["revision"] or claim.revision
     try:
-        return read_hub_checkpoint(match["repo"], match["revision"])[0]
+        return _read_hub(repository, revision), revision
     except InputError as error:
+        at = f" at revision {revision}" if revision else ""
         raise LinkError(
-            f"{where}: names {repository}, which the registry does not hold, and its safetensors headers cannot be read "
+            f"{where}: names {repository}{at}, which the registry does not hold, and its safetensors headers cannot be read "
             f"({str(error).partition(': ')[2] or error}): `catalogue add {repository}` adds it, then `catalogue build --models {repository}`; "
             "or give --record MODEL@PCT"
         ) from None
@@ -129,6 +205,23 @@ def _hub_checkpoint(where: str, typed: str, repository: str):
 
 def _by_checkpoint(where: str, directory, records: Records) -> ExpansionRecord:
     """The one record whose pruned architecture the checkpoint's headers show (a directory, or a hub checkpoint read)."""
+    candidates, shape = _shaped_like(where, directory, records)
+    labels = ", ".join(f"{record.base_model}@{record.pruning_pct}" for record in candidates)
+    if len(candidates) > 1:
+        raise LinkError(
+            f"{where}: the checkpoint has the architecture and parameter count of {len(candidates)} records ({labels}): "
+            "a count cannot tell them apart (a base model and its Instruct sibling): give --record MODEL@PCT"
+        )
+    if not candidates:
+        raise LinkError(
+            f"{where}: no catalogue record has this checkpoint's architecture (H {shape[0]}, I {shape[1]}, {shape[2]} layers, "
+            f"{shape[3]:,} parameters): build its model into the catalogue, or give --record MODEL@PCT"
+        )
+    return candidates[0]
+
+
+def _shaped_like(where: str, directory, records: Records) -> tuple[list[ExpansionRecord], tuple[int, int, int, int]]:
+    """The records whose pruned architecture and count the checkpoint's headers show, and that shape (H, I, layers, total)."""
     from ..checkpoints.inspect import inspect_checkpoint
 
     try:
@@ -143,18 +236,7 @@ def _by_checkpoint(where: str, directory, records: Records) -> ExpansionRecord:
         (record for record in records.values() if record.pruned_architecture is not None and _shape(record) == shape),
         key=lambda record: (record.base_model, record.pruning_pct),
     )
-    labels = ", ".join(f"{record.base_model}@{record.pruning_pct}" for record in candidates)
-    if len(candidates) > 1:
-        raise LinkError(
-            f"{where}: the checkpoint has the architecture and parameter count of {len(candidates)} records ({labels}): "
-            "a count cannot tell them apart (a base model and its Instruct sibling): give --record MODEL@PCT"
-        )
-    if not candidates:
-        raise LinkError(
-            f"{where}: no catalogue record has this checkpoint's architecture (H {shape[0]}, I {shape[1]}, {shape[2]} layers, "
-            f"{shape[3]:,} parameters): build its model into the catalogue, or give --record MODEL@PCT"
-        )
-    return candidates[0]
+    return candidates, shape
 
 
 def _shape(record: ExpansionRecord) -> tuple[int, int, int, int]:

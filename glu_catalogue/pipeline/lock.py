@@ -25,8 +25,11 @@ LOCK_FILE = ".catalogue-build.lock"
 
 
 @contextmanager
-def build_lock(data_dir: Path, wait: bool) -> Iterator[None]:
+def build_lock(data_dir: Path, wait: bool | None) -> Iterator[None]:
     """Hold the data directory's build lock; another holder makes this refuse (or wait, with ``wait``).
+
+    ``wait`` is the command's ``--wait`` (False: refuse, saying ``--wait`` waits); None for a
+    command without that option, whose refusal says to run it again once the other has finished.
 
     The lock file is opened without following a symbolic link and must be a regular file: a
     link, a FIFO, a directory or a device there is refused, never opened, written or truncated.
@@ -97,14 +100,19 @@ def _refuse_special(path: Path) -> None:
         raise BuildError(f"{path}: is {kind}, not a build lock: remove it")
 
 
-def _acquire(descriptor: int, data_dir: Path, wait: bool) -> None:
+def _acquire(descriptor: int, data_dir: Path, wait: bool | None) -> None:
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
     except BlockingIOError:
         holder = os.pread(descriptor, 200, 0).decode("utf-8", "replace").strip() or "another process"
-        raise BuildError(
-            f"{data_dir}: another catalogue build is writing here ({holder}); wait for it to finish, or pass --wait"
-        ) from None
+        raise BuildError(f"{data_dir}: another catalogue build is writing here ({holder}); {refusal_advice(wait)}") from None
+
+
+def refusal_advice(wait: bool | None) -> str:
+    """What a command refused by the lock can do: pass ``--wait`` where it has that option, else run again later."""
+    if wait is None:
+        return "run the command again once it has finished (this command has no --wait)"
+    return "wait for it to finish, or pass --wait to wait for it"
 
 
 def _may_stamp(descriptor: int) -> bool:

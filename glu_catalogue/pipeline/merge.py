@@ -24,6 +24,7 @@ from ..core.outcome_records import OutcomesFile, outcome_key
 from ..core.problems import Report
 from ..core.records import ExpansionRecord, optipfair_versions
 from ..errors import UsageError
+from ..outcomes.agreement import refusal
 from ..store.catalogue_dir import existing_catalogue
 from ..store.outcomes_files import outcomes_texts, read_outcomes
 from ..store.paths import CATALOGUE_FILE
@@ -50,14 +51,16 @@ class MergeResult:
     carried: int = 0  # measurement (and other source) files the merged outcomes name, carried into the output
 
 
-def merge(directories: Sequence[Path], out: Path) -> MergeResult:
-    """Merge the catalogues of ``directories`` (and ``out``'s own) into ``out``; ``MergeConflict`` refuses a disagreement."""
+def merge(directories: Sequence[Path], out: Path, wait: bool = False) -> MergeResult:
+    """Merge the catalogues of ``directories`` (and ``out``'s own) into ``out``; ``MergeConflict`` refuses a disagreement.
+
+    ``wait``: wait for another build writing ``out`` instead of refusing (``--wait``)."""
     out = Path(out)
     sources = [Path(directory) for directory in dict.fromkeys(directories)]
     for directory in sources:
         if not path_exists(directory / CATALOGUE_FILE):
             raise UsageError(f"{directory}: no {CATALOGUE_FILE} here (a shard writes one once it has built a model)")
-    with build_lock(out, wait=False):  # creates OUT, and removes it again if the merge leaves nothing there
+    with build_lock(out, wait=wait):  # creates OUT, and removes it again if the merge leaves nothing there
         recover_data_dir(out)
         inputs = ([out] if path_exists(out / CATALOGUE_FILE) and out.resolve() not in {d.resolve() for d in sources} else []) + sources
         records, method = _merged_records(inputs)
@@ -112,4 +115,7 @@ def _merged_outcomes(directories: Sequence[Path], carried: Carried) -> OutcomesF
         for item in stored.left_out:
             item = carry(item, directory, carried)
             left_out.setdefault((item.source.sha256, item.source.location, item.reason), item)
+    breach = refusal(list(outcomes.values()), list(left_out.values()))  # one record per source, one value per thing
+    if breach is not None:
+        raise MergeConflict(f"{breach}; nothing written")
     return OutcomesFile(outcomes=list(outcomes.values()), left_out=list(left_out.values()))

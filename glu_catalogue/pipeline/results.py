@@ -7,7 +7,9 @@ lock, in one journalled write with ``schemas/`` and, for the default data direct
 generated files (``publish.default_site_update``: the pages show the merged outcomes). A value
 the checks reject is left out (listed in ``left_out`` with the reason), adding the same file
 again changes nothing, and a file whose value differs from the one stored for the same record,
-measurement and source is refused, naming both.
+measurement and source is refused, naming both. The one-value rule (``outcomes.agreement``) holds
+against what is stored too: a file already stored under another record is refused (``check``
+reports it), and a score that disagrees with the stored one of the same thing is left out, naming it.
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ from typing import Sequence
 from ..core.outcome_records import OutcomesFile, outcome_key
 from ..core.problems import Report
 from ..core.records import successful_by_key
-from ..errors import InputError
-from ..outcomes.ingest import Ingested, ingest
+from ..errors import InputError, UsageError
+from ..outcomes.agreement import disagreements, second_record_message, second_records
+from ..outcomes.ingest import Ingested, ingest, settle
 from ..store.catalogue_dir import existing_catalogue
 from ..store.outcomes_files import outcomes_texts, read_outcomes
-from ..store.paths import default_data_dir, schemas_dir, write_roots
+from ..store.paths import CATALOGUE_FILE, default_data_dir, schemas_dir, write_roots
+from ..store.reading import path_exists
 from ..store.registry import load_registry
 from ..store.schemas import rendered_schemas
 from ..store.writing import recover_data_dir, write_files
@@ -51,19 +55,33 @@ def check_results(paths: Sequence[Path], data_dir: Path | None = None, record: s
     data_dir = Path(data_dir or default_data_dir())
     recover_data_dir(data_dir)
     ingested = _ingest(paths, data_dir, record)
+    stored = read_outcomes(data_dir)
+    clashes = _with_stored(ingested, stored)
     report = _report(ingested)
-    _conflicts(ingested, read_outcomes(data_dir), report)
+    for first, second in clashes:
+        report.add(
+            second.source.path, second.record, second.source.location, first.record, second.record, second_record_message(first, second), kind="outcome-link"
+        )
+    _conflicts(ingested, stored, report)
     return ResultsOutcome(ingested, report)
 
 
-def add_results(paths: Sequence[Path], data_dir: Path | None = None, record: str | None = None) -> ResultsOutcome:
-    """Check outcome files and store what passes in ``data_dir`` (one atomic write); ``OutcomeConflict`` refuses a file."""
+def add_results(paths: Sequence[Path], data_dir: Path | None = None, record: str | None = None, wait: bool | None = None) -> ResultsOutcome:
+    """Check outcome files and store what passes in ``data_dir`` (one atomic write); ``OutcomeConflict`` refuses a file.
+
+    ``wait``: the caller's ``--wait`` (wait for another write to the data directory); None where it has no such option.
+    """
     data_dir = Path(data_dir or default_data_dir())
-    with build_lock(data_dir, wait=False):
+    if not path_exists(data_dir / CATALOGUE_FILE):
+        raise no_catalogue(data_dir)  # before the lock, which would make the directory
+    with build_lock(data_dir, wait=wait):
         recover_data_dir(data_dir)
         ingested = _ingest(paths, data_dir, record)
-        report = _report(ingested)
         stored = read_outcomes(data_dir)
+        clashes = _with_stored(ingested, stored)
+        if clashes:
+            raise OutcomeConflict(f"{second_record_message(*clashes[0])}; nothing written")
+        report = _report(ingested)
         conflict = Report()
         _conflicts(ingested, stored, conflict)
         if conflict.problems:
@@ -89,7 +107,27 @@ def add_results(paths: Sequence[Path], data_dir: Path | None = None, record: str
 
 def _ingest(paths: Sequence[Path], data_dir: Path, record: str | None) -> Ingested:
     catalogue = existing_catalogue(data_dir)
-    return ingest(paths, successful_by_key(catalogue.models if catalogue else []), set(load_registry()), record)
+    if catalogue is None:
+        raise no_catalogue(data_dir)
+    return ingest(paths, successful_by_key(catalogue.models), set(load_registry()), record)
+
+
+def no_catalogue(data_dir: Path) -> UsageError:
+    """The one line for a ``--data`` that holds no catalogue to join outcome files to."""
+    there = "no such directory, so it holds no catalogue" if not path_exists(data_dir) else f"the directory holds no catalogue (no {CATALOGUE_FILE})"
+    return UsageError(f"--data {data_dir}: {there}; outcome files are joined to a catalogue's records (`catalogue build --data {data_dir}` makes one)")
+
+
+def _with_stored(ingested: Ingested, stored: OutcomesFile) -> list[tuple]:
+    """The one-value rule between these files and what is stored (``agreement``): a score that disagrees with a stored
+    one is left out, naming it; returns the places of a source already stored under another record."""
+    new = [*ingested.outcomes, *ingested.left_out]
+    new_ids = {id(item) for item in new}
+    clashes = [pair for pair in second_records([*stored.outcomes, *stored.left_out, *new]) if id(pair[1]) in new_ids]
+    stored_ids = {id(outcome) for outcome in stored.outcomes}
+    found = disagreements([*stored.outcomes, *ingested.outcomes])
+    settle(ingested, [item for item in found if id(item.kept) in stored_ids and id(item.other) in new_ids])
+    return clashes
 
 
 def _report(ingested: Ingested) -> Report:

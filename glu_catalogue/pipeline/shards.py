@@ -44,8 +44,10 @@ def parse_shard(text: str | None, environ: Mapping[str, str] | None = None) -> S
     environ = os.environ if environ is None else environ
     if text.strip().lower() == "slurm":
         index_text, count_text = environ.get(SLURM_TASK_ID), environ.get(SLURM_TASK_COUNT)
-        if index_text is None or count_text is None:
-            raise UsageError(f"--shard slurm: {SLURM_TASK_ID} and {SLURM_TASK_COUNT} are not set (run it as a task of `sbatch --array=0-N`)")
+        missing = [name for name, value in ((SLURM_TASK_ID, index_text), (SLURM_TASK_COUNT, count_text)) if value is None]
+        if missing:
+            unset = f"{missing[0]} is not set" if len(missing) == 1 else f"{' and '.join(missing)} are not set"
+            raise UsageError(f"--shard slurm: {unset} (run it as a task of `sbatch --array=0-N`)")
         where = f"--shard slurm ({SLURM_TASK_ID}={index_text}, {SLURM_TASK_COUNT}={count_text})"
     else:
         index_text, _, count_text = text.partition("/")

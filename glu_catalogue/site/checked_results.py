@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from ..core.outcome_records import LeftOut, OutcomesFile, OutcomeSource
+from ..core.problems import show
 from .links import CHECKED_PAGE, model_link
 from .markdown import code, count, join_and, page, plain, table
 from .outcome_pages import source_anchor
@@ -20,6 +21,9 @@ CHECKED_TITLE = "The study's results as checked"
 LEFT_OUT_COLUMNS = ("Record", "What", "Value", "Reason", "Kind", "Where", "File")
 #: Where the table of values left out is (an anchor of the page).
 LEFT_OUT_ANCHOR = "values-left-out"
+#: The table of values two sources disagree on, column for column, and its anchor.
+DISAGREEMENT_COLUMNS = ("Record", "What", "Kept", "Kept from", "Left out", "Left out from")
+DISAGREEMENT_ANCHOR = "sources-that-disagree"
 
 
 def source_files(outcomes: OutcomesFile) -> list[OutcomeSource]:
@@ -94,6 +98,41 @@ def left_out_rows(outcomes: OutcomesFile, paged: set[str]) -> list[tuple]:
     ]
 
 
+def _file_link(source: OutcomeSource) -> str:
+    return f"[{code(file_name(source))}](#{source_anchor(source.sha256)}) {code(source.location)}"
+
+
+def disagreement_rows(outcomes: OutcomesFile, paged: set[str]) -> list[tuple]:
+    """One row per value left out because another source gave the same thing otherwise: the value kept and its
+    source beside the value left out and its source."""
+    stored = {(outcome.source.sha256, outcome.source.location, outcome.record): outcome for outcome in outcomes.outcomes}
+    rows = []
+    for item in outcomes.left_out:
+        if item.disagrees_with is None:
+            continue
+        kept = stored.get((item.disagrees_with.sha256, item.disagrees_with.location, item.record))
+        rows.append(
+            (
+                _record_cell(item, paged), plain(item.what), plain(show(kept.value)) if kept else "— (not stored)",
+                _file_link(item.disagrees_with), plain(item.value), _file_link(item.source),
+            )
+        )  # fmt: skip
+    return rows
+
+
+def disagreements_block(outcomes: OutcomesFile, paged: set[str]) -> str:
+    """The section of values two sources disagree on: which was kept, from which file, beside the other."""
+    rows = disagreement_rows(outcomes, paged)
+    rule = (
+        "One source states one value for a record's task, metric, filter and n-shot, and two sources must agree within "
+        "their stated uncertainty (two standard errors of their difference), or else within the rounding of the values "
+        "as written. The value stored first is kept; the other is left out, naming it."
+    )
+    if not rows:
+        return f"{rule}\n\nNo two sources disagree."
+    return f"{rule} {count(len(rows))} values disagree with a kept one:\n\n" + table(DISAGREEMENT_COLUMNS, rows)
+
+
 def checked_results_page(outcomes: OutcomesFile, points: Sequence[OutcomePoint], paged: set[str]) -> str:
     """Every results file read (path, sha256, values stored and left out), then every value left out with its reason.
 
@@ -111,6 +150,7 @@ def checked_results_page(outcomes: OutcomesFile, points: Sequence[OutcomePoint],
         blocks += [file_block(source, outcomes, points) for source in sources]
     else:
         blocks.append("No results file has been read yet: `catalogue results add FILE` reads one.")
+    blocks += [f"## Sources that disagree {{ #{DISAGREEMENT_ANCHOR} }}", disagreements_block(outcomes, paged)]
     blocks.append(f"## Values left out {{ #{LEFT_OUT_ANCHOR} }}")
     if outcomes.left_out:
         blocks.append(

@@ -182,7 +182,7 @@ def copy_records(data_dir: Path, into: Path) -> None:
     from .publish import write_catalogue
 
     source = existing_catalogue(data_dir)
-    with build_lock(into, wait=False):
+    with build_lock(into, wait=None):
         held = existing_catalogue(into)
         if held is not None:
             wanted = {(r.base_model, r.pruning_pct): r for r in source.models}

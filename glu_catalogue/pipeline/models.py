@@ -142,7 +142,7 @@ def derive(source: ModelSource) -> DerivedFacts:
         cache_type_facts(source.config["model_type"])
         counted, reason = counted_config(source.config)
         if counted is not None:
-            return counted
+            return replace(counted, notes=(*counted.notes, "its type's facts were derived on the meta device by this call, once"))
     try:
         derived = derive_facts(source.config)
     except ArchitectureError as error:  # transformers' reason, with the file or id it is about

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import WriteError
-from .writing import write_files
 
 #: Environment variable naming the cache directory (tests point it at a temporary directory).
 CACHE_DIR_ENV = "CATALOGUE_CACHE_DIR"
@@ -30,6 +29,9 @@ CACHE_FORMAT = 1
 
 #: A cache file holds a few kilobytes: anything much larger is not one of ours.
 MAX_CACHE_FILE_BYTES = 1 << 20
+
+#: Cache files this process has warned about (a command may look a type up several times).
+_WARNED: set[Path] = set()
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._+-]")
 
@@ -89,6 +91,8 @@ def write_cached(transformers_version: str, model_type: str, source_digest: str,
         "source_digest": source_digest,
         **result,
     }
+    from .writing import write_files  # its imports cost a command that only reads the cache 50 ms
+
     try:
         write_files({path: json.dumps(document, indent=1, sort_keys=True) + "\n"})
     except WriteError as error:
@@ -98,4 +102,7 @@ def write_cached(transformers_version: str, model_type: str, source_digest: str,
 
 
 def _ignored(path: Path, why: str) -> None:
-    print(f"warning: {path}: {why}; ignored, the facts are derived again", file=sys.stderr)
+    """Warn (once per file and process) that a cache file is not used."""
+    if path not in _WARNED:
+        _WARNED.add(path)
+        print(f"warning: {path}: {why}; ignored, the facts are derived again", file=sys.stderr)

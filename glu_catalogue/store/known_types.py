@@ -199,8 +199,8 @@ def entry_problem(entry: Any) -> str | None:
             or (key in ("mlp_param_names", "attn_param_names") and not all(isinstance(name, str) for name in entry[key]))
         ):
             return f"its facts have no usable {key}"
-    if not all(isinstance(value, bool) for value in entry["flags"].values()):
-        return "its facts have a flag that is not true or false"
+    if not all(isinstance(value, (bool, int)) for value in entry["flags"].values()):
+        return "its facts have a flag that is neither true, false nor a count"
     return None
 
 

@@ -26,7 +26,7 @@ import pytest
 from conftest import DATA, REPO
 
 from glu_catalogue.store import facts_cache
-from glu_catalogue.store.known_types import counted_config, shipped_type_facts, transformers_root, type_facts
+from glu_catalogue.store.known_types import counted_config, facts_of_entry, shipped_type_facts, transformers_root, type_facts
 
 OTHER_RELEASE = "5.99.0"
 
@@ -144,8 +144,9 @@ def test_a_changed_source_is_derived_once_then_counted_from_the_cache_without_to
     kept = list(cache.glob(f"type-facts/transformers-{OTHER_RELEASE}/llama.*.json"))
     assert len(kept) == 1, list(cache.rglob("*"))
     document = json.loads(kept[0].read_text())
-    shipped = {key: value for key, value in shipped_type_facts()["types"]["llama"].items() if not key.startswith("source_")}
-    assert document["entry"] == shipped  # a comment changes nothing: the facts derived again are the shipped ones
+    assert document["entry"] == facts_of_entry(
+        shipped_type_facts()["types"]["llama"]
+    )  # a comment changes nothing: the facts derived again are the shipped ones
     second = run(plan(llama_config), site, cache)
     assert "LOADED [] EXIT 0" in second.stderr and second.stderr.startswith("LOADED"), second.stderr
     assert second.stdout == expected_plan
@@ -180,7 +181,7 @@ CORRUPTIONS = {
 @pytest.mark.parametrize("corruption", sorted(CORRUPTIONS))
 def test_a_corrupt_cache_file_is_ignored_with_one_warning(changed_llama, corruption, capsys):
     config = registry_config("meta-llama__Llama-3.2-1B.json")
-    entry = {key: value for key, value in shipped_type_facts()["types"]["llama"].items() if not key.startswith("source_")}
+    entry = facts_of_entry(shipped_type_facts()["types"]["llama"])
     path = _keep(changed_llama, entry)
     counted, _ = counted_config(config)
     assert counted is not None and counted.found_by == "the facts derived for its type on first use (cached, no torch)"

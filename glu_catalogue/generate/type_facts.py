@@ -32,7 +32,7 @@ from typing import Any
 from ..core.architecture import Architecture
 from ..errors import ArchitectureError
 from ..store import facts_cache
-from ..store.known_types import SIZE_KEYS, TYPE_FACTS_FILE, is_shape_neutral, source_digest, transformers_root, type_facts
+from ..store.known_types import SIZE_KEYS, TYPE_FACTS_FILE, facts_of_entry, is_shape_neutral, source_digest, transformers_root, type_facts
 from .coverage import EXCEPTIONS, TypeCoverage, classify, coverage, tiny_config_values
 from .facts import derive_facts
 from .meta import build_config, quiet_transformers, transformers_version
@@ -133,6 +133,8 @@ def cache_type_facts(model_type: str) -> None:
     if not known.derivable:
         return
     item = classify(model_type)
+    if item.kind == "exception":  # transformers failed to build it at all: nothing to keep, the meta device says why
+        return
     try:
         if item.kind != "dense" or model_type in EXCEPTIONS:
             raise ArchitectureError(f"transformers {known.installed} builds it as {item.kind}: {item.reason or 'not a dense GLU decoder'}")
@@ -183,12 +185,39 @@ def shipped_text(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=1, sort_keys=True) + "\n"
 
 
+def against_shipped(generated: dict[str, Any]) -> tuple[list[str], bool]:
+    """For each shipped type, whether its source digest holds in the installed transformers and whether the facts it
+    gives equal the shipped ones: one line each, and False where a digest held over facts that changed."""
+    shipped = json.loads(TYPE_FACTS_FILE.read_text(encoding="utf-8"))
+    lines, sound = [], True
+    for model_type, entry in sorted(shipped["types"].items()):
+        held = type_facts(model_type).origin == "shipped"
+        new = generated["types"].get(model_type)
+        same = new is not None and facts_of_entry(new) == facts_of_entry(entry)
+        sound &= same or not held
+        verdict = "equal" if same else ("not countable" if new is None else "DIFFERENT")
+        lines.append(f"{model_type}: source {'unchanged' if held else 'changed'}, facts {verdict}")
+    return lines, sound
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Write ``store/type_facts.json``, or (``--check``) exit 1 when it is not what the installed transformers gives."""
+    """Write ``store/type_facts.json``, or (``--check``) exit 1 when it is not what the installed transformers gives, or
+    (``--against-shipped``, with another transformers release) exit 1 when a type's source digest held over changed facts."""
     parser = argparse.ArgumentParser(description="Derive the per-type facts the catalogue counts configs with, without torch.")
     parser.add_argument("--check", action="store_true", help="compare with the shipped file instead of writing it")
+    parser.add_argument("--against-shipped", action="store_true", help="with another transformers release: is each type's source digest right about its facts?")
     args = parser.parse_args(argv)
-    text = shipped_text(generate_type_facts())
+    generated = generate_type_facts()
+    if args.against_shipped:
+        lines, sound = against_shipped(generated)
+        print("\n".join(lines))
+        changed = sum("source changed" in line for line in lines)
+        print(
+            f"transformers {generated['transformers_version']}: {len(lines) - changed} of {len(lines)} types' source unchanged; "
+            + ("every unchanged type's facts equal the shipped ones" if sound else "a type's source digest held over changed facts")
+        )
+        return 0 if sound else 1
+    text = shipped_text(generated)
     if args.check:
         current = TYPE_FACTS_FILE.read_text(encoding="utf-8") if TYPE_FACTS_FILE.exists() else ""
         if current != text:

@@ -204,6 +204,11 @@ def entry_problem(entry: Any) -> str | None:
     return None
 
 
+def facts_of_entry(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """One type's facts without the source files and digest they were derived from (what two releases compare)."""
+    return {key: value for key, value in entry.items() if key not in ("source_files", "source_digest")}
+
+
 def _differing_key(config: Mapping[str, Any], defaults: Mapping[str, Any]) -> str | None:
     """Why ``config`` is not the type's default in a key the parameters' shapes may depend on, if it is not."""
     for key, value in config.items():

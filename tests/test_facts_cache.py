@@ -26,7 +26,8 @@ import pytest
 from conftest import DATA, REPO
 
 from glu_catalogue.store import facts_cache
-from glu_catalogue.store.known_types import counted_config, facts_of_entry, shipped_type_facts, transformers_root, type_facts
+from glu_catalogue.store.installed_transformers import transformers_root
+from glu_catalogue.store.known_types import counted_config, facts_of_entry, shipped_type_facts, type_facts
 
 OTHER_RELEASE = "5.99.0"
 
@@ -175,6 +176,7 @@ CORRUPTIONS = {
     "another type's": lambda path, entry: path.write_text(path.read_text().replace('"model_type": "llama"', '"model_type": "qwen2"')),
     "a key missing": lambda path, entry: path.write_text(json.dumps({**json.loads(path.read_text()), "entry": {k: v for k, v in entry.items() if k != "tie"}})),
     "a list": lambda path, entry: path.write_text("[]"),
+    "a rule of no known value": lambda path, entry: path.write_text(json.dumps({**json.loads(path.read_text()), "entry": {**entry, "tie": "sometimes"}})),
 }
 
 

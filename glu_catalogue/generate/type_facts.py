@@ -32,7 +32,8 @@ from typing import Any
 from ..core.architecture import Architecture
 from ..errors import ArchitectureError
 from ..store import facts_cache
-from ..store.known_types import SIZE_KEYS, TYPE_FACTS_FILE, facts_of_entry, is_shape_neutral, source_digest, transformers_root, type_facts
+from ..store.installed_transformers import source_digest, transformers_root
+from ..store.known_types import SIZE_KEYS, TYPE_FACTS_FILE, facts_of_entry, is_shape_neutral, type_facts
 from .coverage import EXCEPTIONS, TypeCoverage, classify, coverage, tiny_config_values
 from .facts import derive_facts
 from .meta import build_config, quiet_transformers, transformers_version

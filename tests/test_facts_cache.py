@@ -56,10 +56,10 @@ def write_config(directory: Path, config: dict) -> Path:
     return path
 
 
-def other_release(root: Path, changed: str | None = None) -> Path:
+def other_release(root: Path, changed: str | None = None, edit=lambda text: text + b"\n# a comment a new release added\n") -> Path:
     """A directory holding transformers as release ``OTHER_RELEASE``: links to the installed package's files, and
-    ``changed`` (a path inside the package) a copy with a comment appended, as a new release's edit that leaves the
-    parameters as they were."""
+    ``changed`` (a path inside the package) a copy changed by ``edit`` (by default a comment appended, as a new
+    release's edit that leaves the parameters as they were)."""
     installed = transformers_root()
     assert installed is not None, "the tests need transformers installed"
     site = root / "site"
@@ -67,7 +67,7 @@ def other_release(root: Path, changed: str | None = None) -> Path:
     parts = Path(changed).parts if changed else ()
     _link_tree(installed, package, parts)
     if changed:
-        (package / changed).write_bytes((installed / changed).read_bytes() + b"\n# a comment a new release added\n")
+        (package / changed).write_bytes(edit((installed / changed).read_bytes()))
     dist_info = site / f"transformers-{OTHER_RELEASE}.dist-info"
     dist_info.mkdir()
     (dist_info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: transformers\nVersion: {OTHER_RELEASE}\n")
@@ -151,6 +151,17 @@ def test_a_changed_source_is_derived_once_then_counted_from_the_cache_without_to
     second = run(plan(llama_config), site, cache)
     assert "LOADED [] EXIT 0" in second.stderr and second.stderr.startswith("LOADED"), second.stderr
     assert second.stdout == expected_plan
+
+
+@needs_transformers
+def test_a_type_mapped_to_another_class_gets_another_digest(tmp_path, monkeypatch):
+    remapped = b'("internlm3", "InternLM3ForCausalLM")'
+    site = other_release(tmp_path, "models/auto/modeling_auto.py", lambda text: text.replace(b'("internlm3", "LlamaForCausalLM")', remapped))
+    assert remapped in (site / "transformers/models/auto/modeling_auto.py").read_bytes()
+    monkeypatch.setattr("glu_catalogue.store.known_types.transformers_root", lambda: site / "transformers")
+    monkeypatch.setenv(facts_cache.CACHE_DIR_ENV, str(tmp_path / "cache"))
+    assert type_facts("internlm3").derivable  # its own files and llama's are the same, its causal-LM class is not
+    assert type_facts("llama").origin == "shipped"  # the mapping's lines of other types are not llama's
 
 
 @pytest.fixture

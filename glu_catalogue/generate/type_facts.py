@@ -14,7 +14,8 @@ exactly, three tiny builds on the meta device give what a config of that type do
 
 The result, with the type's default config (less its shape-neutral keys) and the digest of its
 source files (``source_files``: the type's configuration and modelling modules, and the modules of
-other types they take classes from, as paths inside the transformers package), is
+other types they take classes from, as paths inside the transformers package) and of the auto
+mappings' lines that name it (``store.installed_transformers.source_digest``), is
 ``type_facts.json`` in ``store/``. ``python -m glu_catalogue.generate.type_facts`` writes it;
 ``--check`` compares it with what the installed transformers gives (``tests/test_type_facts.py``
 does the same). ``cache_type_facts`` derives one type's facts the same way for a transformers
@@ -57,7 +58,7 @@ def generate_type_facts() -> dict[str, Any]:
             continue
         try:
             files = source_files(item.model_type)
-            types[item.model_type] = {**type_entry(item), "source_files": files, "source_digest": source_digest(transformers_root(), files)}
+            types[item.model_type] = {**type_entry(item), "source_files": files, "source_digest": source_digest(transformers_root(), files, item.model_type)}
         except ArchitectureError as error:
             not_shipped[item.model_type] = str(error)
     return {

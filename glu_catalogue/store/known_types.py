@@ -10,8 +10,9 @@ closed form's total, in milliseconds and without importing torch or transformers
 
 Facts derived with one transformers release hold on another as long as the type's modelling code
 is the same: each shipped type names its source files (its configuration and modelling modules,
-and those of other types they take classes from) and their sha256 digest, read here as bytes from
-the installed transformers without importing it. Where the digest holds, the shipped facts count;
+and those of other types they take classes from) and the sha256 digest of them and of the lines of
+transformers' auto mappings that name the type, read here as bytes from the installed transformers
+without importing it. Where the digest holds, the shipped facts count;
 where it differs, the facts are derived once on the meta device and kept in the user's cache
 (``store.facts_cache``), which counts the next config of that type without torch.
 
@@ -131,7 +132,7 @@ def type_facts(model_type: Any) -> TypeFacts:
     if root is None:  # no transformers to differ from: the shipped facts are all there is
         return TypeFacts(model_type, entry, shipped["transformers_version"], "shipped")
     installed = installed_transformers_version() or "unknown"
-    digest = source_digest(root, entry["source_files"])
+    digest = source_digest(root, entry["source_files"], model_type)
     if digest == entry["source_digest"]:
         return TypeFacts(model_type, entry, shipped["transformers_version"], "shipped", installed=installed)
     cached = facts_cache.read_cached(installed, model_type, digest, entry_problem)

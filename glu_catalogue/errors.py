@@ -16,6 +16,7 @@ these without importing anything heavy.
 | ``WeightsError`` | 2 | a ``--weights`` option that cannot be understood |
 | ``SourceError`` | 2 | a model source (config.json, checkpoint, hub id) that cannot be read or resolved |
 | ``ArchitectureError`` | 2 | a model transformers cannot build, or one the catalogue cannot describe |
+| ``ExtraNeeded`` | 2 | a model that can only be described on the meta device, without torch installed (names the extra) |
 | ``NotGluModel`` | 2 | a model without a GLU MLP (it names the MLP it found) |
 | ``UsageError`` | 2 | an option value that makes no sense (the command line is wrong) |
 | ``BuildError`` | 2 | a build cannot start; nothing was written |
@@ -97,6 +98,10 @@ class SourceError(InputError):
 
 class ArchitectureError(InputError):
     """A model the catalogue cannot describe: transformers cannot build it, or its layers have no GLU MLP."""
+
+
+class ExtraNeeded(ArchitectureError):
+    """A model the catalogue describes only with an extra that is not installed; the message names the pip install."""
 
 
 class NotGluModel(ArchitectureError):

@@ -12,9 +12,14 @@ exactly, three tiny builds on the meta device give what a config of that type do
 * a build with ``head_dim`` 8 (not H / heads) and the embeddings tied the other way: whether the
   class honours the config's ``head_dim`` and ``tie_word_embeddings``.
 
-The result, with the type's default config (less its shape-neutral keys), is ``type_facts.json``
-in ``store/``. ``python -m glu_catalogue.generate.type_facts`` writes it; ``--check`` compares
-it with what the installed transformers gives (``tests/test_type_facts.py`` does the same).
+The result, with the type's default config (less its shape-neutral keys) and the digest of its
+source files (``source_files``: the type's configuration and modelling modules, and the modules of
+other types they take classes from, as paths inside the transformers package) and of the auto
+mappings' lines that name it (``store.installed_transformers.source_digest``), is
+``type_facts.json`` in ``store/``. ``python -m glu_catalogue.generate.type_facts`` writes it;
+``--check`` compares it with what the installed transformers gives (``tests/test_type_facts.py``
+does the same). ``cache_type_facts`` derives one type's facts the same way for a transformers
+release whose source of that type differs, and keeps them in the user's cache (``store.facts_cache``).
 """
 
 from __future__ import annotations
@@ -22,12 +27,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from ..core.architecture import Architecture
 from ..errors import ArchitectureError
-from ..store.known_types import SIZE_KEYS, TYPE_FACTS_FILE, is_shape_neutral
-from .coverage import EXCEPTIONS, TypeCoverage, coverage, tiny_config_values
+from ..store import facts_cache
+from ..store.installed_transformers import source_digest, transformers_root
+from ..store.known_types import SIZE_KEYS, TYPE_FACTS_FILE, facts_of_entry, is_shape_neutral, type_facts
+from .coverage import EXCEPTIONS, TypeCoverage, classify, coverage, tiny_config_values
 from .facts import derive_facts
 from .meta import build_config, quiet_transformers, transformers_version
 
@@ -49,7 +57,8 @@ def generate_type_facts() -> dict[str, Any]:
         if item.kind != "dense" or item.model_type in EXCEPTIONS:
             continue
         try:
-            types[item.model_type] = type_entry(item)
+            files = source_files(item.model_type)
+            types[item.model_type] = {**type_entry(item), "source_files": files, "source_digest": source_digest(transformers_root(), files, item.model_type)}
         except ArchitectureError as error:
             not_shipped[item.model_type] = str(error)
     return {
@@ -66,7 +75,9 @@ def type_entry(item: TypeCoverage) -> dict[str, Any]:
     if facts.closed_form_parameters is None:
         raise ArchitectureError("the closed form does not count all its parameters: counted on the meta device")
     defaults = default_config(item.model_type)
-    missing = [key for key in ("hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads", "vocab_size") if not isinstance(defaults.get(key), int)]
+    missing = [
+        key for key in ("hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads", "vocab_size") if not isinstance(defaults.get(key), int)
+    ]
     if missing:
         raise ArchitectureError(f"its default config states no top-level {', '.join(missing)} (its sizes sit in a sub-config)")
     tiny = tiny_config_values(item.model_type)
@@ -96,6 +107,43 @@ def type_entry(item: TypeCoverage) -> dict[str, Any]:
         "attn_param_names": list(facts.attn_param_names),
         "defaults": defaults,
     }
+
+
+def source_files(model_type: str) -> list[str]:
+    """The files the type's facts follow from, as paths inside the transformers package: its configuration and
+    causal-LM modules, and (to closure) the modules of other model types they take classes or functions from."""
+    from transformers.models.auto.configuration_auto import CONFIG_MAPPING
+    from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING
+
+    config_class = CONFIG_MAPPING[model_type]
+    modules = {config_class.__module__, MODEL_FOR_CAUSAL_LM_MAPPING[config_class].__module__}
+    pending = list(modules)
+    while pending:
+        for value in vars(sys.modules[pending.pop()]).values():
+            name = getattr(value, "__module__", None)
+            if isinstance(name, str) and name.startswith("transformers.models.") and not name.startswith("transformers.models.auto.") and name not in modules:
+                modules.add(name)
+                pending.append(name)
+    root = transformers_root()
+    return sorted(Path(sys.modules[name].__file__).relative_to(root).as_posix() for name in modules)
+
+
+def cache_type_facts(model_type: str) -> None:
+    """Derive ``model_type``'s facts with the installed transformers on the meta device and keep them in the user's
+    cache (or why the closed form cannot count it without torch), for a type ``store.known_types`` says is derivable."""
+    known = type_facts(model_type)
+    if not known.derivable:
+        return
+    item = classify(model_type)
+    if item.kind == "exception":  # transformers failed to build it at all: nothing to keep, the meta device says why
+        return
+    try:
+        if item.kind != "dense" or model_type in EXCEPTIONS:
+            raise ArchitectureError(f"transformers {known.installed} builds it as {item.kind}: {item.reason or 'not a dense GLU decoder'}")
+        result: dict[str, Any] = {"entry": type_entry(item)}
+    except ArchitectureError as error:
+        result = {"not_countable": str(error)}
+    facts_cache.write_cached(known.installed, model_type, known.digest, result)
 
 
 def absent_head_dim(absent: Architecture | None) -> str:
@@ -139,12 +187,39 @@ def shipped_text(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=1, sort_keys=True) + "\n"
 
 
+def against_shipped(generated: dict[str, Any]) -> tuple[list[str], bool]:
+    """For each shipped type, whether its source digest holds in the installed transformers and whether the facts it
+    gives equal the shipped ones: one line each, and False where a digest held over facts that changed."""
+    shipped = json.loads(TYPE_FACTS_FILE.read_text(encoding="utf-8"))
+    lines, sound = [], True
+    for model_type, entry in sorted(shipped["types"].items()):
+        held = type_facts(model_type).origin == "shipped"
+        new = generated["types"].get(model_type)
+        same = new is not None and facts_of_entry(new) == facts_of_entry(entry)
+        sound &= same or not held
+        verdict = "equal" if same else ("not countable" if new is None else "DIFFERENT")
+        lines.append(f"{model_type}: source {'unchanged' if held else 'changed'}, facts {verdict}")
+    return lines, sound
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Write ``store/type_facts.json``, or (``--check``) exit 1 when it is not what the installed transformers gives."""
+    """Write ``store/type_facts.json``, or (``--check``) exit 1 when it is not what the installed transformers gives, or
+    (``--against-shipped``, with another transformers release) exit 1 when a type's source digest held over changed facts."""
     parser = argparse.ArgumentParser(description="Derive the per-type facts the catalogue counts configs with, without torch.")
     parser.add_argument("--check", action="store_true", help="compare with the shipped file instead of writing it")
+    parser.add_argument("--against-shipped", action="store_true", help="with another transformers release: is each type's source digest right about its facts?")
     args = parser.parse_args(argv)
-    text = shipped_text(generate_type_facts())
+    generated = generate_type_facts()
+    if args.against_shipped:
+        lines, sound = against_shipped(generated)
+        print("\n".join(lines))
+        changed = sum("source changed" in line for line in lines)
+        print(
+            f"transformers {generated['transformers_version']}: {len(lines) - changed} of {len(lines)} types' source unchanged; "
+            + ("every unchanged type's facts equal the shipped ones" if sound else "a type's source digest held over changed facts")
+        )
+        return 0 if sound else 1
+    text = shipped_text(generated)
     if args.check:
         current = TYPE_FACTS_FILE.read_text(encoding="utf-8") if TYPE_FACTS_FILE.exists() else ""
         if current != text:

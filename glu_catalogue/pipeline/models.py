@@ -10,24 +10,28 @@ entry; anything else is read (``store.sources``), counted from the facts shipped
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 from ..core.architecture import CONFIG_FIELDS
 from ..core.derive import closed_form_provenance, closed_form_record
 from ..core.formulas import display
 from ..core.records import ExpansionRecord
-from ..errors import ArchitectureError, PruningError, RecordNotFound, SourceError, UnknownModelError, UsageError
-from ..store.paths import registry_dir as default_registry_dir
-from ..store.known_types import counted_config
-from ..store.registry import ModelEntry, Origin, get_model, load_registry, suggest
+from ..errors import ArchitectureError, ExtraNeeded, PruningError, RecordNotFound, SourceError, UnknownModelError, UsageError
+from ..store.known_types import counted_config, type_facts
 from ..store.local_paths import names_local_path
+from ..store.paths import registry_dir as default_registry_dir
+from ..store.registry import ModelEntry, Origin, get_model, load_registry, suggest
 from ..store.sources import ModelSource, looks_like_source, read_source
 
 if TYPE_CHECKING:
     from ..core.model_facts import DerivedFacts
+
+#: The top-level modules of the ``generate`` extra: one of them missing means the extra is not installed.
+GENERATE_EXTRA_MODULES = frozenset({"torch", "transformers", "optipfair", "accelerate"})
 
 #: A size token of a model name: ``7B``, ``0.5B``, ``1_6b`` (1.6B), ``135M``, ``8x7B``.
 SIZE_TOKEN = re.compile(r"^\d+(?:[._]\d+)?[bBmM]$|^\d+x\d+(?:\.\d+)?[bB]$")
@@ -114,13 +118,31 @@ def _identity(entry: ModelEntry) -> tuple:
 
 
 def derive(source: ModelSource) -> DerivedFacts:
-    """The facts of ``source``'s config: from the facts shipped for its model type where they count it
-    exactly (no torch), else read off its transformers class on the meta device, saying why."""
+    """The facts of ``source``'s config: from the facts shipped (or cached) for its model type where they count it
+    exactly (no torch), else read off its transformers class on the meta device, saying why.
+
+    A type whose modelling source in the installed transformers differs from the shipped facts' gets its facts
+    derived once on the meta device and cached, so the next config of that type needs no torch. Without torch,
+    a config that needs the meta device is ``ExtraNeeded`` (one line naming the pip install).
+    """
     counted, reason = counted_config(source.config)
     if counted is not None:
         return counted
-    from ..generate.facts import derive_facts
-
+    try:
+        from ..generate.facts import derive_facts
+        from ..generate.type_facts import cache_type_facts
+    except ModuleNotFoundError as error:
+        if (error.name or "").partition(".")[0] not in GENERATE_EXTRA_MODULES:
+            raise
+        raise ExtraNeeded(
+            f"{source.label}: counting it needs the meta device, and {error.name} is not installed: "
+            f"pip install 'glu-catalogue[generate]' (why the meta device: {reason})"
+        ) from None
+    if type_facts(source.config.get("model_type")).derivable:
+        cache_type_facts(source.config["model_type"])
+        counted, reason = counted_config(source.config)
+        if counted is not None:
+            return replace(counted, notes=(*counted.notes, "its type's facts were derived on the meta device by this call, once"))
     try:
         derived = derive_facts(source.config)
     except ArchitectureError as error:  # transformers' reason, with the file or id it is about

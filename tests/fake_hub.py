@@ -5,7 +5,9 @@
 * ``GET /api/models/{repo}`` and ``/api/models/{repo}/revision/{revision}``: the commit and the
   file list (``siblings``); ``/api/models/{repo}/tree/{revision}``: the files (``snapshot_download``);
 * ``404`` with ``X-Error-Code: RepoNotFound``, ``RevisionNotFound`` or ``EntryNotFound``; a gated
-  repository answers ``401`` with ``X-Error-Code: GatedRepo``.
+  repository answers ``401`` with ``X-Error-Code: GatedRepo``;
+* misbehaving on purpose: a repository in ``drip`` sends every body one byte at a time, that many
+  seconds apart; one in ``redirects`` answers its files with ``302`` to another address.
 
 Files are served from checkpoints transformers saved in the test, or are "shaped" files: a real
 safetensors header followed by a data section of zeros that exists only as a length, so a
@@ -22,6 +24,7 @@ import hashlib
 import json
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -66,6 +69,10 @@ class FakeHub:
         self.requests: list[tuple[str, str, str | None]] = []  # (method, path, range)
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
+        #: repo id -> seconds between the bytes of every answer's body (a hub that drips).
+        self.drip: dict[str, float] = {}
+        #: repo id -> the address its files are redirected to (``302``, as the Hub sends large files to its CDN).
+        self.redirects: dict[str, str] = {}
 
     # --- what it serves -----------------------------------------------------------------------
 
@@ -142,6 +149,11 @@ class FakeHub:
         wanted = handler.headers.get("Range")
         with self._lock:
             self.requests.append((handler.command, path, wanted))
+        named = TREE.match(path) or API.match(path) or RESOLVE.match(path)
+        handler.drip_s = self.drip.get(named["repo"]) if named else None  # type: ignore[attr-defined]
+        resolve = RESOLVE.match(path)
+        if resolve and resolve["repo"] in self.redirects:
+            return self._redirect(handler, resolve, path, body)
         tree = TREE.match(path)
         if tree:
             return self._tree(handler, tree["repo"], tree["revision"], body)
@@ -212,6 +224,18 @@ class FakeHub:
             headers["Content-Range"] = f"bytes {first}-{last}/{size}"
         self._send_span(handler, status, content, first, last, headers, body)
 
+    def _redirect(self, handler, resolve: re.Match, path: str, body: bool) -> None:
+        """``302`` to the repository's other address, with the headers the Hub puts on its redirects to the CDN."""
+        found = self._commit(handler, resolve["repo"], resolve["revision"], body)
+        if found is None:
+            return
+        commit, files = found
+        content = files.get(resolve["file"], b"")
+        size = content.size if isinstance(content, ShapedFile) else len(content)
+        etag = hashlib.sha256((commit + resolve["file"]).encode()).hexdigest()
+        headers = {"Location": self.redirects[resolve["repo"]] + path, "X-Repo-Commit": commit, "X-Linked-Etag": f'"{etag}"', "X-Linked-Size": str(size)}
+        self._send(handler, 302, b"", headers, body)
+
     def _send_span(self, handler, status: int, content, first: int, last: int, headers: dict, body: bool) -> None:
         handler.send_response(status)
         for key, value in headers.items():
@@ -225,9 +249,7 @@ class FakeHub:
             while position <= last:
                 end = min(position + CHUNK - 1, last)
                 chunk = content.read(position, end) if isinstance(content, ShapedFile) else content[position : end + 1]
-                handler.wfile.write(chunk)
-                with self._lock:
-                    self.bytes_sent += len(chunk)
+                self._write(handler, chunk)
                 position = end + 1
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client took what it wanted and closed the connection
@@ -239,6 +261,19 @@ class FakeHub:
         handler.send_header("Content-Length", str(len(content)))
         handler.end_headers()
         if body:
-            handler.wfile.write(content)
+            try:
+                self._write(handler, content)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
+    def _write(self, handler, content: bytes) -> None:
+        """Send ``content``: at once, or one byte at a time with a pause between (a repository in ``drip``)."""
+        pause = getattr(handler, "drip_s", None)
+        pieces = [content[index : index + 1] for index in range(len(content))] if pause else [content]
+        for piece in pieces:
+            handler.wfile.write(piece)
             with self._lock:
-                self.bytes_sent += len(content)
+                self.bytes_sent += len(piece)
+            if pause:
+                handler.wfile.flush()
+                time.sleep(pause)

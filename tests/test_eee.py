@@ -46,7 +46,15 @@ def test_every_exported_record_validates_and_every_stored_score_is_in_one(export
         document = json.loads((exported.out_dir / name).read_text())
         assert schema_errors(document) == [], name
         info = document["model_info"]["additional_details"]
-        assert {"catalogue_record", "expansion_ratio", "expansion_ratio_before", "intermediate_size", "total_parameters", "kept_indices_sha256", "pruning_method"} <= set(info)
+        assert {
+            "catalogue_record",
+            "expansion_ratio",
+            "expansion_ratio_before",
+            "intermediate_size",
+            "total_parameters",
+            "kept_indices_sha256",
+            "pruning_method",
+        } <= set(info)
         total += len(document["evaluation_results"])
     assert total == len(STORED_SCORES)
 
@@ -69,7 +77,9 @@ def test_each_exported_record_reads_back_to_the_same_outcomes(exported):
         checked = check_results([path], DATA)
         assert checked.report.ok, checked.report.problems
         for outcome in checked.ingested.outcomes:
-            location = document["evaluation_results"][int(outcome.source.location.split("[")[1].rstrip("]"))]["metric_config"]["additional_details"]["source_location"]
+            location = document["evaluation_results"][int(outcome.source.location.split("[")[1].rstrip("]"))]["metric_config"]["additional_details"][
+                "source_location"
+            ]
             assert _comparable(outcome) == stored[(outcome.record, sha256, location)]
             read_back += 1
     assert read_back == len(STORED_SCORES)

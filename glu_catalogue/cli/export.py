@@ -12,7 +12,13 @@ from .results import DATA
 
 @click.command("export")
 @click.option("--format", "export_format", type=click.Choice(["eee"]), required=True, help="eee: Every Eval Ever records (schema 0.3.0).")
-@click.option("--out", "out_dir", required=True, callback=lambda ctx, param, value: directory_option(value, "--out"), help="The directory to write into (made if missing).")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    callback=lambda ctx, param, value: directory_option(value, "--out"),
+    help="The directory to write into (made if missing).",
+)
 @DATA
 def export(export_format: str, out_dir: Path, data_dir: Path | None) -> None:
     """Write the stored scores as Every Eval Ever records: one per (record, source file), each validated first.
@@ -29,4 +35,6 @@ def export(export_format: str, out_dir: Path, data_dir: Path | None) -> None:
 
     exported = export_eee(out_dir, data_dir)
     click.echo(f"{len(exported.files)} Every Eval Ever records ({exported.scores} scores) in {out_dir}, each valid against schema 0.3.0")
-    click.echo(f"files written: {len(exported.changed)} (the others unchanged)" if exported.changed or not exported.files else "files written: none (unchanged)")
+    click.echo(
+        f"files written: {len(exported.changed)} (the others unchanged)" if exported.changed or not exported.files else "files written: none (unchanged)"
+    )

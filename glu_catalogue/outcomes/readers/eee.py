@@ -39,10 +39,14 @@ def read_eee(path: Path, sha256: str, document: dict[str, Any]) -> Reading:
     reading = Reading(path, sha256, FORMAT)
     version = document["schema_version"]
     if not version.startswith(KNOWN_VERSIONS):
-        reading.problem("-", "schema_version", "0.2.x or 0.3.x", version, "a schema version this reader does not know: its fields may mean other things", "outcome-nature")
+        reading.problem(
+            "-", "schema_version", "0.2.x or 0.3.x", version, "a schema version this reader does not know: its fields may mean other things", "outcome-nature"
+        )
     claim = _claim(document["model_info"])
     if claim.repository is None and claim.record is None:
-        reading.problem("-", "model_info.id", "the model's hub id", document["model_info"].get("id"), "the record does not name the model it evaluated", "outcome-link")
+        reading.problem(
+            "-", "model_info.id", "the model's hub id", document["model_info"].get("id"), "the record does not name the model it evaluated", "outcome-link"
+        )
     library = document.get("eval_library") if isinstance(document.get("eval_library"), dict) else {}
     library_details = library.get("additional_details") if isinstance(library.get("additional_details"), dict) else {}
     harness = text(library_details.get("harness")) or _harness(text(library.get("name")))
@@ -71,7 +75,9 @@ def _claim(info: dict[str, Any]) -> Claim:
         claim.repository = model_id
     claim.kept_indices_sha256 = text(details.get("kept_indices_sha256"))
     claim.pruning_pct = claim.read("model_info.additional_details.pruning_pct", details.get("pruning_pct"), whole, "a whole pruning %")
-    claim.total_parameters = claim.read("model_info.additional_details.total_parameters", details.get("total_parameters"), whole, "a whole number of parameters")
+    claim.total_parameters = claim.read(
+        "model_info.additional_details.total_parameters", details.get("total_parameters"), whole, "a whole number of parameters"
+    )
     ratio = details.get("expansion_ratio")
     claim.expansion_ratio = claim.read("model_info.additional_details.expansion_ratio", ratio, number, "a ratio (a factor such as 2.4)")
     claim.expansion_ratio_as_written = text(ratio)

@@ -6,8 +6,12 @@
   file list (``siblings``); ``/api/models/{repo}/tree/{revision}``: the files (``snapshot_download``);
 * ``404`` with ``X-Error-Code: RepoNotFound``, ``RevisionNotFound`` or ``EntryNotFound``; a gated
   repository answers ``401`` with ``X-Error-Code: GatedRepo``;
+* ``GET /api/models?filter=base_model:<id>``: the repositories added with that ``base_model``, a page of
+  ``LIST_PAGE_SIZE`` at a time, the next page named in a ``Link: <...>; rel="next"`` header (what
+  ``HfApi.list_models(filter="base_model:<id>")`` asks and follows in huggingface_hub 2.4);
 * misbehaving on purpose: a repository in ``drip`` sends every body one byte at a time, that many
-  seconds apart; one in ``redirects`` answers its files with ``302`` to another address.
+  seconds apart; one in ``redirects`` answers its files with ``302`` to another address; each path
+  named in ``too_many`` (a prefix) answers ``429`` with ``Retry-After: retry_after_s`` that many times first.
 
 Files are served from checkpoints transformers saved in the test, or are "shaped" files: a real
 safetensors header followed by a data section of zeros that exists only as a length, so a
@@ -28,11 +32,15 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 RESOLVE = re.compile(r"^/(?P<repo>[^/]+/[^/]+)/resolve/(?P<revision>[^/]+)/(?P<file>.+)$")
 API = re.compile(r"^/api/models/(?P<repo>[^/]+/[^/]+?)(?:/revision/(?P<revision>[^/]+))?$")
+LIST = "/api/models"
 TREE = re.compile(r"^/api/models/(?P<repo>[^/]+/[^/]+?)/tree/(?P<revision>[^/]+)$")
+
+#: Models per page of the listing (the Hub's is 1,000; small here so that tests cross pages).
+LIST_PAGE_SIZE = 50
 
 #: Bytes a shaped file's data section is sent in (zeros).
 CHUNK = 1 << 16
@@ -58,6 +66,7 @@ class Repository:
     refs: dict[str, str] = field(default_factory=dict)
     commits: dict[str, dict[str, bytes | ShapedFile]] = field(default_factory=dict)
     gated: bool = False
+    base_model: str | None = None
 
 
 class FakeHub:
@@ -73,10 +82,15 @@ class FakeHub:
         self.drip: dict[str, float] = {}
         #: repo id -> the address its files are redirected to (``302``, as the Hub sends large files to its CDN).
         self.redirects: dict[str, str] = {}
+        #: path prefix -> how many more requests under it answer 429 (``Retry-After: retry_after_s``).
+        self.too_many: dict[str, int] = {}
+        self.retry_after_s = 1
+        #: (monotonic time, method, path, status) of every answer, for tests of waiting.
+        self.answers: list[tuple[float, str, str, int]] = []
 
     # --- what it serves -----------------------------------------------------------------------
 
-    def add(self, repo_id: str, files: dict[str, bytes | ShapedFile], branch: str = "main", gated: bool = False) -> str:
+    def add(self, repo_id: str, files: dict[str, bytes | ShapedFile], branch: str = "main", gated: bool = False, base_model: str | None = None) -> str:
         """Serve ``files`` as a new commit of ``repo_id`` on ``branch``; returns the commit (40 hex digits)."""
         digest = hashlib.sha1(repo_id.encode())
         for name in sorted(files):
@@ -87,9 +101,10 @@ class FakeHub:
         repository.commits[commit] = dict(files)
         repository.refs[branch] = commit
         repository.gated = repository.gated or gated
+        repository.base_model = base_model or repository.base_model
         return commit
 
-    def add_directory(self, repo_id: str, directory: Path, branch: str = "main", gated: bool = False, shaped: bool = False) -> str:
+    def add_directory(self, repo_id: str, directory: Path, branch: str = "main", gated: bool = False, shaped: bool = False, base_model: str | None = None) -> str:
         """Serve every file of a checkpoint directory as a commit of ``repo_id``: as it is (one transformers
         saved), or (``shaped``) each safetensors file as its header and a length of zeros (a sparse file's)."""
         files: dict[str, bytes | ShapedFile] = {}
@@ -101,7 +116,7 @@ class FakeHub:
                 files[path.name] = ShapedFile(head, path.stat().st_size)
             elif path.is_file():
                 files[path.name] = path.read_bytes()
-        return self.add(repo_id, files, branch, gated)
+        return self.add(repo_id, files, branch, gated, base_model)
 
     def reset_counts(self) -> None:
         """Forget the bytes sent and the requests seen so far."""
@@ -145,10 +160,18 @@ class FakeHub:
             self._server.server_close()
 
     def _answer(self, handler: BaseHTTPRequestHandler, body: bool) -> None:
-        path = unquote(urlsplit(handler.path).path)
+        address = urlsplit(handler.path)
+        path = unquote(address.path)
         wanted = handler.headers.get("Range")
         with self._lock:
             self.requests.append((handler.command, path, wanted))
+            limited = next((prefix for prefix, left in self.too_many.items() if left > 0 and path.startswith(prefix)), None)
+            if limited is not None:
+                self.too_many[limited] -= 1
+        if limited is not None:
+            return self._send(handler, 429, b'{"error": "Too Many Requests"}', {"Retry-After": str(self.retry_after_s)}, body)
+        if path == LIST:
+            return self._list(handler, parse_qs(address.query), body)
         named = TREE.match(path) or API.match(path) or RESOLVE.match(path)
         handler.drip_s = self.drip.get(named["repo"]) if named else None  # type: ignore[attr-defined]
         resolve = RESOLVE.match(path)
@@ -164,6 +187,20 @@ class FakeHub:
         if resolve:
             return self._file(handler, resolve["repo"], resolve["revision"], resolve["file"], wanted, body)
         self._send(handler, 404, b"not found", {"X-Error-Code": "RepoNotFound"}, body)
+
+    def _list(self, handler, query: dict[str, list[str]], body: bool) -> None:
+        """One page of the models whose ``base_model`` the filter names, in the order they were added."""
+        wanted = [value.removeprefix("base_model:") for value in query.get("filter", []) if value.startswith("base_model:")]
+        if len(wanted) != 1:
+            return self._send(handler, 400, b'{"error": "this fake lists by one base_model filter only"}', {}, body)
+        derived = [repo_id for repo_id, repository in self.repositories.items() if repository.base_model == wanted[0]]
+        cursor = int(query.get("cursor", ["0"])[0])
+        page = [{"id": repo_id, "modelId": repo_id, "tags": [f"base_model:{wanted[0]}"], "private": False} for repo_id in derived[cursor : cursor + LIST_PAGE_SIZE]]
+        headers = {"Content-Type": "application/json"}
+        if cursor + LIST_PAGE_SIZE < len(derived):
+            following = urlencode({"filter": f"base_model:{wanted[0]}", "cursor": cursor + LIST_PAGE_SIZE})
+            headers["Link"] = f'<{self.endpoint}{LIST}?{following}>; rel="next"'
+        self._send(handler, 200, json.dumps(page).encode(), headers, body)
 
     def _commit(self, handler, repo_id: str, revision: str, body: bool) -> tuple[str, dict] | None:
         repository = self.repositories.get(repo_id)
@@ -237,6 +274,7 @@ class FakeHub:
         self._send(handler, 302, b"", headers, body)
 
     def _send_span(self, handler, status: int, content, first: int, last: int, headers: dict, body: bool) -> None:
+        self._note(handler, status)
         handler.send_response(status)
         for key, value in headers.items():
             handler.send_header(key, value)
@@ -254,7 +292,12 @@ class FakeHub:
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client took what it wanted and closed the connection
 
+    def _note(self, handler, status: int) -> None:
+        with self._lock:
+            self.answers.append((time.monotonic(), handler.command, unquote(urlsplit(handler.path).path), status))
+
     def _send(self, handler, status: int, content: bytes, headers: dict, body: bool) -> None:
+        self._note(handler, status)
         handler.send_response(status)
         for key, value in headers.items():
             handler.send_header(key, value)

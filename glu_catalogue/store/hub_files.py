@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ..errors import SourceError
-from .hub_reach import HubTooSlow, hub_endpoint, hub_unreachable_reason, quiet_hub, redirect_reason, within_deadline
+from .hub_reach import HubTooSlow, RateLimited, asked_politely, hub_endpoint, hub_unreachable_reason, quiet_hub, redirect_reason, retry_after_s, within_deadline
 from .reading import MAX_SMALL_FILE_BYTES
 
 #: Seconds to wait for the hub to answer one request.
@@ -87,11 +87,13 @@ def open_repository(repo_id: str, revision: str | None = None) -> HubRepository:
     def ask():
         with quiet_hub():
             answer = get_session().get(url, headers=build_hf_headers(), timeout=REQUEST_TIMEOUT_S)
+            if answer.status_code == 429:
+                return RateLimited(retry_after_s(answer.headers))
             hf_raise_for_status(answer)
             return answer
 
     try:
-        response = within_deadline(ask, named, endpoint)
+        response = asked_politely(ask, named, endpoint)
     except HubTooSlow:
         raise
     except Exception as error:
@@ -193,8 +195,10 @@ def byte_range(repository: HubRepository, name: str, first: int, last: int) -> t
     wanted = last - first + 1
     headers = {**build_hf_headers(), "range": f"bytes={first}-{last}"}
 
-    def fetch() -> tuple[bytes, int]:
+    def fetch() -> tuple[bytes, int] | RateLimited:
         with quiet_hub(), get_session().stream("GET", url, headers=headers, timeout=REQUEST_TIMEOUT_S) as response:
+            if response.status_code == 429:
+                return RateLimited(retry_after_s(response.headers))
             if response.status_code >= 400:
                 response.read()  # an error's body is small; huggingface_hub reads its message from it
                 hf_raise_for_status(response)
@@ -209,7 +213,7 @@ def byte_range(repository: HubRepository, name: str, first: int, last: int) -> t
         return bytes(content[skip : skip + wanted]), size
 
     try:
-        return within_deadline(fetch, f"{repository.label}/{name}", repository.endpoint)
+        return asked_politely(fetch, f"{repository.label}/{name}", repository.endpoint)
     except SourceError:
         raise
     except Exception as error:

@@ -9,7 +9,8 @@ Every request to the hub runs under a total deadline (``within_deadline``): the 
 timeout starts again with each byte, so a hub that drips one byte a second would otherwise hold a
 command forever. The deadline is ``CATALOGUE_HUB_DEADLINE_S`` seconds (default
 ``DEFAULT_DEADLINE_S``); a request still running then is abandoned (its thread is a daemon) and the
-command says the hub was too slow, naming it. Standard library only.
+command says the hub was too slow, naming it. A ``429 Too Many Requests`` is waited out as its
+``Retry-After`` asks (``asked_politely``), outside that deadline. Standard library only.
 """
 
 from __future__ import annotations
@@ -18,8 +19,12 @@ import logging
 import os
 import socket
 import threading
+import time
 from contextlib import contextmanager
-from typing import Callable, Iterator, TypeVar
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any, Callable, Iterator, TypeVar
 from urllib.parse import urlsplit
 
 from ..errors import SourceError, UsageError
@@ -151,3 +156,51 @@ def _request_of(error: Exception) -> object | None:
         return error.request  # type: ignore[attr-defined]  # httpx raises RuntimeError when an error has no request
     except Exception:
         return None
+
+
+#: How many 429 answers in a row one request waits through before it gives up.
+MAX_RATE_LIMITED_TRIES = 8
+
+#: The longest wait one Retry-After may ask for (seconds); a longer one is waited this long, then asked again.
+MAX_RETRY_AFTER_S = 300.0
+
+#: Seconds waited after a 429 that states no Retry-After.
+DEFAULT_RETRY_AFTER_S = 5.0
+
+
+@dataclass(frozen=True)
+class RateLimited:
+    """The hub's ``429 Too Many Requests``, with the seconds its ``Retry-After`` asks to wait."""
+
+    seconds: float
+
+
+#: Seconds this process has waited on the hub's 429 answers, all requests together (reported by hub scan).
+rate_limit_waits = {"count": 0, "seconds": 0.0}
+
+
+def retry_after_s(headers: Any) -> float:
+    """The wait a 429's ``Retry-After`` asks for: seconds, or an HTTP date; ``DEFAULT_RETRY_AFTER_S`` without one."""
+    text = (headers.get("retry-after") or "").strip()
+    if text.isascii() and text.isdigit() and len(text) <= 9:
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return DEFAULT_RETRY_AFTER_S
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+def asked_politely(attempt: Callable[[], T | RateLimited], what: str, endpoint: str | None = None) -> T:
+    """``attempt()`` under the deadline; while it answers ``RateLimited``, wait as the hub asks and try again."""
+    for _ in range(MAX_RATE_LIMITED_TRIES):
+        answer = within_deadline(attempt, what, endpoint)
+        if not isinstance(answer, RateLimited):
+            return answer
+        wait = min(answer.seconds, MAX_RETRY_AFTER_S)
+        rate_limit_waits["count"] += 1
+        rate_limit_waits["seconds"] += wait
+        time.sleep(wait)
+    raise SourceError(f"{what}: the hub at {endpoint or hub_endpoint()} answered 429 Too Many Requests {MAX_RATE_LIMITED_TRIES} times: try again later")

@@ -10,7 +10,7 @@
   ``LIST_PAGE_SIZE`` at a time, the next page named in a ``Link: <...>; rel="next"`` header (what
   ``HfApi.list_models(filter="base_model:<id>")`` asks and follows in huggingface_hub 2.4);
 * misbehaving on purpose: a repository in ``drip`` sends every body one byte at a time, that many
-  seconds apart; one in ``redirects`` answers its files with ``302`` to another address; each path
+  seconds apart, one in ``pause`` waits that long before each answer; one in ``redirects`` answers its files with ``302`` to another address; each path
   named in ``too_many`` (a prefix) answers ``429`` with ``Retry-After: retry_after_s`` that many times first.
 
 Files are served from checkpoints transformers saved in the test, or are "shaped" files: a real
@@ -82,6 +82,8 @@ class FakeHub:
         self.drip: dict[str, float] = {}
         #: repo id -> the address its files are redirected to (``302``, as the Hub sends large files to its CDN).
         self.redirects: dict[str, str] = {}
+        #: repo id -> seconds each answer about it waits before it starts (a busy hub).
+        self.pause: dict[str, float] = {}
         #: path prefix -> how many more requests under it answer 429 (``Retry-After: retry_after_s``).
         self.too_many: dict[str, int] = {}
         self.retry_after_s = 1
@@ -174,6 +176,8 @@ class FakeHub:
             return self._list(handler, parse_qs(address.query), body)
         named = TREE.match(path) or API.match(path) or RESOLVE.match(path)
         handler.drip_s = self.drip.get(named["repo"]) if named else None  # type: ignore[attr-defined]
+        if named and named["repo"] in self.pause:
+            time.sleep(self.pause[named["repo"]])
         resolve = RESOLVE.match(path)
         if resolve and resolve["repo"] in self.redirects:
             return self._redirect(handler, resolve, path, body)

@@ -11,7 +11,7 @@ import sys
 import time
 
 import pytest
-from conftest import REPO, run_cli
+from conftest import REPO, invoke, run_cli
 from fake_hub import FakeHub
 from hub_derivatives import BASE, LLAMA_1B, populate
 from test_hub import env, hub  # noqa: F401 - the fake Hub and a user's environment pointing at it
@@ -144,6 +144,6 @@ def test_scan_table_and_add_put_the_readable_ones_in_the_registry(hub, env, tmp_
 
 
 @pytest.mark.parametrize("options, message", [(("--base-model", "not-a-hub-id"), "expected a hub id"), (("--base-model", BASE, "--jobs", "0"), "--jobs 0")])
-def test_bad_options_are_one_line(env, options, message):  # noqa: F811
-    result = run_cli("hub", "scan", *options, env=env)
-    assert result.returncode == 2 and result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
+def test_bad_options_are_one_line(options, message):
+    result = invoke("hub", "scan", *options)
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1 and message in result.stderr, result.stderr

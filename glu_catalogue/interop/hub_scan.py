@@ -17,6 +17,7 @@ from ..checkpoints.hub_checkpoint import read_hub_checkpoint
 from ..checkpoints.inspect import inspect_checkpoint
 from ..checkpoints.matching import matching_records
 from ..core import formulas
+from ..core.records import ExpansionRecord
 from ..errors import CatalogueError
 from ..store.hub_files import open_repository
 from ..store.hub_reach import HubTooSlow
@@ -61,8 +62,9 @@ class ScannedRepository:
         return asdict(self)
 
 
-def scan_repository(repo_id: str, catalogue_path: Any = None) -> ScannedRepository:
-    """Read one repository's config and headers and say what it is, or why it cannot be read."""
+def scan_repository(repo_id: str, records: dict[tuple[str, int], ExpansionRecord]) -> ScannedRepository:
+    """Read one repository's config and headers and say what it is (``records``: the catalogue's successful ones,
+    to name those of its shape), or why it cannot be read."""
     repository = None
     try:
         repository = open_repository(repo_id)
@@ -85,7 +87,7 @@ def scan_repository(repo_id: str, catalogue_path: Any = None) -> ScannedReposito
         expansion_ratio=formulas.expansion_ratio(dense[0], hidden) if inspection.uniform and dense else None,
         expansion_ratio_min=min(ratios) if ratios else None, expansion_ratio_max=max(ratios) if ratios else None,
         total_parameters=inspection.total_parameters,
-        matching_records=[f"{record.base_model}@{record.pruning_pct}" for record in matching_records(inspection, catalogue_path)],
+        matching_records=[f"{record.base_model}@{record.pruning_pct}" for record in matching_records(inspection, records=records)],
         bytes_read=repository.bytes_read,
     )  # fmt: skip
 

@@ -74,6 +74,7 @@ def scan_hub(
     if unreachable is not None:
         raise InputError(f"{base_model}: the hub at {endpoint} cannot be reached ({unreachable}); a scan needs the network")
     state_file = Path(state_file or default_state_file(base_model))
+    records = _records(data_dir)
     started, waits_before = time.perf_counter(), dict(rate_limit_waits)
     done = _load_state(state_file, base_model, endpoint)
     listing = list_derivatives(base_model, endpoint)
@@ -81,7 +82,7 @@ def scan_hub(
     resumed = len(found)
     bytes_read = listing.bytes_read
     with _StateWriter(state_file, base_model, endpoint) as writer, ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(scan_repository, repo_id, data_dir): repo_id for repo_id in listing.repo_ids if repo_id not in found}
+        futures = {pool.submit(scan_repository, repo_id, records): repo_id for repo_id in listing.repo_ids if repo_id not in found}
         for future in as_completed(futures):
             scanned = future.result()
             writer.append(scanned)
@@ -95,6 +96,17 @@ def scan_hub(
     if add:
         _add_readable(result)
     return result
+
+
+def _records(data_dir: Path | None) -> dict:
+    """The catalogue's successful records, read once for every repository's match (none: nothing matches)."""
+    from ..checkpoints.inspect import successful_records
+    from ..store.reading import ReadError
+
+    try:
+        return successful_records(data_dir)[1]
+    except ReadError:
+        return {}
 
 
 def _add_readable(result: ScanResult) -> None:

@@ -54,6 +54,7 @@ def test_save_pruned_writes_a_card_that_model_card_load_reads(saved):
         assert record["provenance"]["kept_indices_sha256"] in card.text
         assert f"catalogue build --models tiny/qwen2 --levels {record['pruning_pct']}" in card.text
         assert card.data.eval_results is None  # no scores until measured
+        assert "No stored scores yet" in card.text
 
 
 def test_card_adds_the_stored_scores_in_both_of_the_hubs_forms(saved):

@@ -98,12 +98,15 @@ def _body(record: ExpansionRecord, scores: list[ScoreOutcome], name: str, reprod
         if provenance.weights:
             lines.append(f"- weights pruned: {provenance.weights} ({provenance.weights_source})" + (f"; {provenance.note}" if provenance.note else ""))
     lines += ["", "## Evaluation", ""]
-    if scores:
-        lines += ["| task | metric | filter | n-shot | value | stderr |", "|---|---|---|---:|---:|---:|"]
+    if scores and provenance is not None and provenance.weights == "random-init":
         lines += [
-            f"| {s.task} | {s.metric} | {s.filter or '-'} | {'-' if s.n_shot is None else s.n_shot} | {s.value:.4f} | {'-' if s.stderr is None else f'{s.stderr:.4f}'} |"
-            for s in scores
+            "**These weights are random (random-init)**: the checkpoint has the real model's shapes and counts, but the scores "
+            "below are those stored for its record (each with its source), not measurements of these weights.",
+            "",
         ]
+    if scores:
+        lines += ["| task | metric | filter | n-shot | value | stderr | source |", "|---|---|---|---:|---:|---:|---|"]
+        lines += [_score_row(score) for score in scores]
         unknown = sorted({s.task for s in scores if s.task not in LM_EVAL_DATASETS})
         if unknown:
             lines += ["", f"Not in `{EVAL_RESULTS_DIR}/` (no known Hub dataset): {', '.join(unknown)}."]
@@ -112,6 +115,17 @@ def _body(record: ExpansionRecord, scores: list[ScoreOutcome], name: str, reprod
     lines += ["", "## How to reproduce", "", "```bash", "pip install glu-catalogue[generate]", reproduce, "```", "",
               f"Card written by glu-catalogue {__version__}.", ""]  # fmt: skip
     return "\n".join(lines)
+
+
+def _score_row(score: ScoreOutcome) -> str:
+    """One score as a row of the card's table, with where it came from."""
+    n_shot = "-" if score.n_shot is None else score.n_shot
+    stderr = "-" if score.stderr is None else f"{score.stderr:.4f}"
+    if score.measurement is not None:
+        source = f"{score.measurement.tool} ({score.measurement.weights})"
+    else:
+        source = f"{score.source.format}: {score.source.path.rsplit('/', 1)[-1]}"
+    return f"| {score.task} | {score.metric} | {score.filter or '-'} | {n_shot} | {score.value:.4f} | {stderr} | {source} |"
 
 
 def eval_results_files(scores: list[ScoreOutcome]) -> dict[str, str]:

@@ -28,8 +28,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
-from fake_hub import FakeHub  # noqa: E402
-from hub_derivatives import BASE, populate  # noqa: E402
+from fake_hub import FakeHub
+from hub_derivatives import BASE, populate
 
 
 def main() -> None:
@@ -41,7 +41,9 @@ def main() -> None:
     options = parser.parse_args()
     hub = FakeHub().start()
     expected = populate(hub, n_slow=options.slow)
-    print(f"fake Hub at {hub.endpoint}: {len(expected)} derivatives of {BASE} ({', '.join(f'{n} {kind}' for kind, n in sorted(Counter(expected.values()).items()))})")
+    print(
+        f"fake Hub at {hub.endpoint}: {len(expected)} derivatives of {BASE} ({', '.join(f'{n} {kind}' for kind, n in sorted(Counter(expected.values()).items()))})"
+    )
     for jobs in (int(part) for part in options.jobs.split(",")):
         with tempfile.TemporaryDirectory() as scratch:
             env = {key: value for key, value in os.environ.items() if not key.startswith("HF_")}

@@ -106,7 +106,9 @@ class FakeHub:
         repository.base_model = base_model or repository.base_model
         return commit
 
-    def add_directory(self, repo_id: str, directory: Path, branch: str = "main", gated: bool = False, shaped: bool = False, base_model: str | None = None) -> str:
+    def add_directory(
+        self, repo_id: str, directory: Path, branch: str = "main", gated: bool = False, shaped: bool = False, base_model: str | None = None
+    ) -> str:
         """Serve every file of a checkpoint directory as a commit of ``repo_id``: as it is (one transformers
         saved), or (``shaped``) each safetensors file as its header and a length of zeros (a sparse file's)."""
         files: dict[str, bytes | ShapedFile] = {}
@@ -199,7 +201,9 @@ class FakeHub:
             return self._send(handler, 400, b'{"error": "this fake lists by one base_model filter only"}', {}, body)
         derived = [repo_id for repo_id, repository in self.repositories.items() if repository.base_model == wanted[0]]
         cursor = int(query.get("cursor", ["0"])[0])
-        page = [{"id": repo_id, "modelId": repo_id, "tags": [f"base_model:{wanted[0]}"], "private": False} for repo_id in derived[cursor : cursor + LIST_PAGE_SIZE]]
+        page = [
+            {"id": repo_id, "modelId": repo_id, "tags": [f"base_model:{wanted[0]}"], "private": False} for repo_id in derived[cursor : cursor + LIST_PAGE_SIZE]
+        ]
         headers = {"Content-Type": "application/json"}
         if cursor + LIST_PAGE_SIZE < len(derived):
             following = urlencode({"filter": f"base_model:{wanted[0]}", "cursor": cursor + LIST_PAGE_SIZE})
@@ -235,8 +239,12 @@ class FakeHub:
             return
         commit, files = found
         entries = [
-            {"type": "file", "path": name, "size": content.size if isinstance(content, ShapedFile) else len(content),
-             "oid": hashlib.sha1((commit + name).encode()).hexdigest()}
+            {
+                "type": "file",
+                "path": name,
+                "size": content.size if isinstance(content, ShapedFile) else len(content),
+                "oid": hashlib.sha1((commit + name).encode()).hexdigest(),
+            }
             for name, content in sorted(files.items())
         ]
         self._send(handler, 200, json.dumps(entries).encode(), {"Content-Type": "application/json"}, body)
@@ -248,7 +256,13 @@ class FakeHub:
         commit, files = found
         content = files.get(name)
         if content is None:
-            self._send(handler, 404, b'{"error": "Entry not found"}', {"X-Error-Code": "EntryNotFound", "X-Error-Message": "Entry not found", "X-Repo-Commit": commit}, body)
+            self._send(
+                handler,
+                404,
+                b'{"error": "Entry not found"}',
+                {"X-Error-Code": "EntryNotFound", "X-Error-Message": "Entry not found", "X-Repo-Commit": commit},
+                body,
+            )
             return
         size = content.size if isinstance(content, ShapedFile) else len(content)
         etag = hashlib.sha256((commit + name).encode()).hexdigest()

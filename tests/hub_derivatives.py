@@ -27,10 +27,15 @@ def shaped_checkpoint(widths: list[int]) -> dict[str, bytes | ShapedFile]:
     """config.json (the first layer's width, as a non-uniform checkpoint's config often says) and one shaped safetensors file."""
     shape = LLAMA_1B.model_copy(update={"intermediate_size": widths[0]})
     header, data = header_bytes(llama_tensors(shape, widths))
-    return {"config.json": json.dumps(llama_config(shape)).encode(), "model.safetensors": ShapedFile(struct.pack("<Q", len(header)) + header, 8 + len(header) + data)}
+    return {
+        "config.json": json.dumps(llama_config(shape)).encode(),
+        "model.safetensors": ShapedFile(struct.pack("<Q", len(header)) + header, 8 + len(header) + data),
+    }
 
 
-def populate(hub: FakeHub, n_good: int = 210, n_non_uniform: int = 40, n_not_glu: int = 20, n_gated: int = 15, n_no_headers: int = 15, n_slow: int = 3) -> dict[str, str]:
+def populate(
+    hub: FakeHub, n_good: int = 210, n_non_uniform: int = 40, n_not_glu: int = 20, n_gated: int = 15, n_no_headers: int = 15, n_slow: int = 3
+) -> dict[str, str]:
     """Add the derived repositories to ``hub``; repo id -> the kind a scan must find (``uniform``, ``non-uniform``, ...)."""
     expected: dict[str, str] = {}
     layers = LLAMA_1B.num_hidden_layers
@@ -44,7 +49,9 @@ def populate(hub: FakeHub, n_good: int = 210, n_non_uniform: int = 40, n_not_glu
         hub.add(f"varied/llama-1b-{index:03d}", shaped_checkpoint(widths), base_model=BASE)
         expected[f"varied/llama-1b-{index:03d}"] = "non-uniform"
     gpt2 = {"model_type": "gpt2", "architectures": ["GPT2LMHeadModel"], "n_embd": 64, "n_layer": 2, "n_head": 4, "vocab_size": 100}
-    tensors = {f"transformer.h.{layer}.mlp.{name}.weight": ("F32", [64, 256] if name == "c_fc" else [256, 64]) for layer in range(2) for name in ("c_fc", "c_proj")}
+    tensors = {
+        f"transformer.h.{layer}.mlp.{name}.weight": ("F32", [64, 256] if name == "c_fc" else [256, 64]) for layer in range(2) for name in ("c_fc", "c_proj")
+    }
     header, data = header_bytes(tensors)
     for index in range(n_not_glu):
         files = {"config.json": json.dumps(gpt2).encode(), "model.safetensors": ShapedFile(struct.pack("<Q", len(header)) + header, 8 + len(header) + data)}

@@ -94,10 +94,14 @@ def test_a_429_is_waited_out_as_retry_after_asks(scan_env):
     assert rate_limit_waits["count"] - before["count"] == 2
 
 
-def _scan_process(env: dict, state, *options: str) -> subprocess.Popen:
+def _scan_process(environment: dict, state, *options: str) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "glu_catalogue", "hub", "scan", "--base-model", BASE, "--state", str(state), *options],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=REPO,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 

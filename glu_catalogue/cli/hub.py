@@ -57,7 +57,11 @@ def _print_table(result, add: bool) -> None:
     for scanned in result.repositories:
         if scanned.readable:
             widths = _runs(scanned.layer_widths)
-            ratio = f"{scanned.expansion_ratio:.2f}x" if scanned.expansion_ratio is not None else f"{scanned.expansion_ratio_min:.2f}x-{scanned.expansion_ratio_max:.2f}x"
+            ratio = (
+                f"{scanned.expansion_ratio:.2f}x"
+                if scanned.expansion_ratio is not None
+                else f"{scanned.expansion_ratio_min:.2f}x-{scanned.expansion_ratio_max:.2f}x"
+            )
             matches = ", ".join(scanned.matching_records) or "no catalogue record of this shape"
             click.echo(f"{scanned.repo_id}  {scanned.kind}  {ratio}  {scanned.total_parameters:,} parameters  widths {widths}  -> {matches}")
         else:
@@ -66,7 +70,9 @@ def _print_table(result, add: bool) -> None:
     for scanned in result.repositories:
         kinds[scanned.kind] = kinds.get(scanned.kind, 0) + 1
     counts = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
-    click.echo(f"{result.listed} models derive from {result.base_model} ({counts}); {result.scanned_this_run} read now, {result.resumed} from {result.state_file}")
+    click.echo(
+        f"{result.listed} models derive from {result.base_model} ({counts}); {result.scanned_this_run} read now, {result.resumed} from {result.state_file}"
+    )
     waited = f"; waited {result.rate_limited['seconds']:g} s on {result.rate_limited['count']:g} answers 429" if result.rate_limited.get("count") else ""
     click.echo(f"read {human_size(result.bytes_read)} ({result.bytes_read:,} bytes: listing, configs, headers; no weights) in {result.seconds:.1f} s{waited}")
     if add:

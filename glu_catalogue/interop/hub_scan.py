@@ -94,6 +94,9 @@ def scan_repository(repo_id: str, records: dict[tuple[str, int], ExpansionRecord
 
 def _unreadable(repo_id: str, kind: str, reason: str, repository) -> ScannedRepository:
     return ScannedRepository(
-        repo_id, kind, repository.commit if repository else None, reason=reason.partition(": ")[2] if reason.startswith(repo_id) else reason,
+        repo_id,
+        kind,
+        repository.commit if repository else None,
+        reason=reason.partition(": ")[2] if reason.startswith(repo_id) else reason,
         bytes_read=repository.bytes_read if repository else 0,
     )

@@ -15,10 +15,10 @@ import json
 import os
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from ..errors import CatalogueError, InputError, UsageError
 from ..interop.hub_scan import ScannedRepository, scan_repository

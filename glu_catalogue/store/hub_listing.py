@@ -69,7 +69,9 @@ def _pages(listing: Listing) -> Iterator[list]:
         except (HubTooSlow, SourceError):
             raise
         except Exception as error:
-            raise SourceError(f"{what}: the hub at {listing.endpoint} did not list them ({type(error).__name__}: {' '.join(str(error).split())[:160]})") from None
+            raise SourceError(
+                f"{what}: the hub at {listing.endpoint} did not list them ({type(error).__name__}: {' '.join(str(error).split())[:160]})"
+            ) from None
         listing.bytes_read += len(response.content)
         try:
             page = json.loads(response.content)

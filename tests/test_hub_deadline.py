@@ -69,3 +69,14 @@ def test_within_deadline_returns_the_answer_raises_the_error_and_stops_waiting(m
     with pytest.raises(hub_reach.HubTooSlow, match="org/name: the hub at http://hub.example was too slow"):
         hub_reach.within_deadline(lambda: time.sleep(5), "org/name", "http://hub.example")
     assert time.monotonic() - started < 2
+
+
+def test_retry_after_is_read_in_seconds_or_as_a_date():
+    from datetime import datetime, timedelta, timezone
+    from email.utils import format_datetime
+
+    assert hub_reach.retry_after_s({"retry-after": "7"}) == 7
+    later = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=30), usegmt=True)
+    assert 25 <= hub_reach.retry_after_s({"retry-after": later}) <= 30
+    assert hub_reach.retry_after_s({}) == hub_reach.retry_after_s({"retry-after": "soon"}) == hub_reach.DEFAULT_RETRY_AFTER_S
+    assert hub_reach.retry_after_s({"retry-after": "Mon, 01 Jan 2001 00:00:00 GMT"}) == 0  # a date gone by: ask again now

@@ -76,16 +76,29 @@ def hub_unreachable_reason(endpoint: str | None = None) -> str | None:
 @contextmanager
 def quiet_hub() -> Iterator[None]:
     """huggingface_hub's warnings (retries, progress) and its HTTP client's request lines kept off the screen while
-    a file is fetched (a library imported before, transformers' for one, may have set the root logger to INFO)."""
-    loggers = [logging.getLogger(name) for name in QUIET_LOGGERS]
-    levels = [logger.level for logger in loggers]
-    for logger in loggers:
-        logger.setLevel(logging.ERROR)
+    a file is fetched (a library imported before, transformers' for one, may have set the root logger to INFO).
+
+    Counted across threads (a scan fetches several files at once): the first to enter quiets the
+    loggers, the last to leave gives them back their levels."""
+    with _QUIET_LOCK:
+        if _quiet["depth"] == 0:
+            loggers = [logging.getLogger(name) for name in QUIET_LOGGERS]
+            _quiet["levels"] = [(logger, logger.level) for logger in loggers]
+            for logger in loggers:
+                logger.setLevel(logging.ERROR)
+        _quiet["depth"] += 1
     try:
         yield
     finally:
-        for logger, level in zip(loggers, levels):
-            logger.setLevel(level)
+        with _QUIET_LOCK:
+            _quiet["depth"] -= 1
+            if _quiet["depth"] == 0:
+                for logger, level in _quiet["levels"]:
+                    logger.setLevel(level)
+
+
+_QUIET_LOCK = threading.Lock()
+_quiet: dict[str, Any] = {"depth": 0, "levels": []}
 
 
 class HubTooSlow(SourceError):
@@ -178,6 +191,7 @@ class RateLimited:
 
 #: Seconds this process has waited on the hub's 429 answers, all requests together (reported by hub scan).
 rate_limit_waits = {"count": 0, "seconds": 0.0}
+_WAITS_LOCK = threading.Lock()
 
 
 def retry_after_s(headers: Any) -> float:
@@ -201,7 +215,8 @@ def asked_politely(attempt: Callable[[], T | RateLimited], what: str, endpoint: 
         if not isinstance(answer, RateLimited):
             return answer
         wait = min(answer.seconds, MAX_RETRY_AFTER_S)
-        rate_limit_waits["count"] += 1
-        rate_limit_waits["seconds"] += wait
+        with _WAITS_LOCK:  # a scan's requests run in several threads
+            rate_limit_waits["count"] += 1
+            rate_limit_waits["seconds"] += wait
         time.sleep(wait)
     raise SourceError(f"{what}: the hub at {endpoint or hub_endpoint()} answered 429 Too Many Requests {MAX_RATE_LIMITED_TRIES} times: try again later")

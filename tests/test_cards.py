@@ -102,3 +102,9 @@ def test_the_dataset_table_is_lm_evals_own():
     files = [(path.relative_to(tasks).as_posix(), text(path)) for path in tasks.rglob("*yaml") if path.is_file()]
     for task, dataset in LM_EVAL_DATASETS.items():
         assert any(f"dataset_path: {dataset}\n" in text and (task in name or f"task: {task}" in text) for name, text in files), task
+
+
+@pytest.mark.parametrize("label", ["tiny/qwen2@²", "tiny/qwen2@" + "9" * 5000, "tiny/qwen2", "tiny/qwen2@-5"])
+def test_a_label_that_is_not_model_at_pct_is_one_line(label, tmp_path):
+    result = CliRunner().invoke(cli, ["card", label, "--checkpoint", str(tmp_path)])
+    assert result.exit_code == 2 and "expected MODEL@PCT" in result.output and len(result.output) < 300, result.output

@@ -39,6 +39,9 @@ class CardWritten:
 def write_card(label: str, checkpoint: Path, data_dir: Path | None = None) -> CardWritten:
     """(Re)write the model card of record ``label``'s checkpoint in ``checkpoint``, with the record's stored scores."""
     data_dir = Path(data_dir or default_data_dir())
+    typed_pct = label.rpartition("@")[2].removesuffix("%").strip()
+    if not (typed_pct.isascii() and typed_pct.isdigit() and len(typed_pct) <= 3):  # "²" passes str.isdigit
+        raise RecordNotFound(f"record {label[:80]!r}: expected MODEL@PCT, e.g. meta-llama/Llama-3.2-1B@40")
     model_id, pct = parse_record_label(label)
     record = successful_records(data_dir)[1].get((model_id, pct))
     if record is None:

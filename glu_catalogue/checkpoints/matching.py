@@ -27,16 +27,20 @@ def comparable(inspection: Inspection) -> bool:
     return inspection.uniform and bool(inspection.layers) and inspection.standard_layout
 
 
-def matching_records(inspection: Inspection, catalogue_path: Path | None = None) -> list[ExpansionRecord]:
-    """The successful records of the catalogue (a JSON file or data directory, default data/) the checkpoint is shaped like."""
+def matching_records(
+    inspection: Inspection, catalogue_path: Path | None = None, records: dict[tuple[str, int], ExpansionRecord] | None = None
+) -> list[ExpansionRecord]:
+    """The successful records of the catalogue (a JSON file or data directory, default data/; or ``records``, read
+    once by a caller that matches many checkpoints) the checkpoint is shaped like."""
     from .inspect import successful_records
 
     if not comparable(inspection):
         return []
-    try:
-        _, records = successful_records(catalogue_path)
-    except ReadError:
-        return []  # no catalogue to compare with is not a problem of the checkpoint
+    if records is None:
+        try:
+            _, records = successful_records(catalogue_path)
+        except ReadError:
+            return []  # no catalogue to compare with is not a problem of the checkpoint
     shape = inspection.shape.model_copy(update={"intermediate_size": inspection.layer_intermediate_sizes[0]})
     wanted = {name: getattr(shape, name) for name in ARCHITECTURE_FIELDS if name not in NOT_COMPARED}
     found = []

@@ -50,6 +50,9 @@ def _register_commands() -> None:
 
     for command in (verify, inspect, schemas, docs, build, add, models, plan, results, merge, evaluate, bench):
         cli.add_command(command)
+    from .export import export; results.add_command(export)  # noqa: E702 - `results export`
+    from .card import card; cli.add_command(card)  # noqa: E702
+    from .hub import hub; cli.add_command(hub)  # noqa: E702
 
 
 _register_commands()

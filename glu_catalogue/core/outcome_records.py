@@ -28,7 +28,7 @@ OUTCOMES_SCHEMA_VERSION = "1.0"
 #: The formats the readers know, by name.
 SourceFormat = Literal[
     "lm-eval-results", "study-capability-json", "study-capability-csv", "study-carbon-json", "study-carbon-run", "codecarbon-csv",
-    "catalogue-bench",
+    "catalogue-bench", "every-eval-ever",
 ]  # fmt: skip
 
 #: Efficiency quantities, each with its unit in its name.

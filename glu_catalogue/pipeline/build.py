@@ -367,6 +367,10 @@ def _build_one(
         return
     for record in build.records:
         records[(record.base_model, record.pruning_pct)] = record
+    if request.save_pruned is not None:
+        from .card import card_after_build
+
+        card_after_build(request.save_pruned, build.records)  # README.md beside each saved checkpoint
     outcome.built = [record.pruning_pct for record in build.records]
     outcome.seconds = build.seconds
     outcome.peak_memory_bytes = build.peak_memory_bytes

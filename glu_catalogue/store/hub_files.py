@@ -11,8 +11,10 @@ that span even from a server that ignores the header. Every byte that comes over
 counted in ``HubRepository.bytes_read``.
 
 The endpoint is ``$HF_ENDPOINT`` as it is when a call is made (huggingface_hub's own constant is
-read once, at its import), passed to every call. Anything that goes wrong is a ``SourceError``:
-one line naming the repository and why.
+read once, at its import), passed to every call. Every request runs under the hub's total deadline
+(``hub_reach.within_deadline``): a hub that drips its answer is "too slow", named, not waited on
+forever. Anything that goes wrong is a ``SourceError``: one line naming the repository and why
+(a redirect to another host that fails is said to be one).
 """
 
 from __future__ import annotations
@@ -24,11 +26,12 @@ from typing import Any
 from urllib.parse import quote
 
 from ..errors import SourceError
-from .hub_reach import hub_endpoint, hub_unreachable_reason, quiet_hub
+from .hub_reach import HubTooSlow, RateLimited, asked_politely, hub_endpoint, hub_unreachable_reason, quiet_hub, redirect_reason, retry_after_s, within_deadline
 from .reading import MAX_SMALL_FILE_BYTES
 
 #: Seconds to wait for the hub to answer one request.
 REQUEST_TIMEOUT_S = 10.0
+
 
 @dataclass
 class HubRepository:
@@ -80,12 +83,21 @@ def open_repository(repo_id: str, revision: str | None = None) -> HubRepository:
         return _cached_repository(repo_id, revision, endpoint, unreachable)
     # The model API's own answer (what HfApi.model_info asks), requested here so its bytes are counted too.
     url = f"{endpoint}/api/models/{repo_id}" + (f"/revision/{quote(revision, safe='')}" if revision else "")
-    try:
+
+    def ask():
         with quiet_hub():
-            response = get_session().get(url, headers=build_hf_headers(), timeout=REQUEST_TIMEOUT_S)
-            hf_raise_for_status(response)
+            answer = get_session().get(url, headers=build_hf_headers(), timeout=REQUEST_TIMEOUT_S)
+            if answer.status_code == 429:
+                return RateLimited(retry_after_s(answer.headers))
+            hf_raise_for_status(answer)
+            return answer
+
+    try:
+        response = asked_politely(ask, named, endpoint)
+    except HubTooSlow:
+        raise
     except Exception as error:
-        raise SourceError(f"{named}: {hub_reason(error, 'details')}") from None
+        raise SourceError(f"{named}: {hub_reason(error, 'details', endpoint)}") from None
     try:
         info = json.loads(response.content)
         commit = info["sha"]
@@ -134,11 +146,17 @@ def small_file(repository: HubRepository, name: str) -> Path:
     # Asked for by the revision typed (``main`` by default), so the cache also learns where that revision points
     # and answers for it offline later; the file must then be the resolved commit's.
     revision = repository.requested_revision or "main"
-    try:
+
+    def download() -> Path:
         with quiet_hub():
-            path = Path(hf_hub_download(repository.repo_id, name, revision=revision, endpoint=repository.endpoint))
+            return Path(hf_hub_download(repository.repo_id, name, revision=revision, endpoint=repository.endpoint))
+
+    try:
+        path = within_deadline(download, f"{repository.label}/{name}", repository.endpoint)
+    except HubTooSlow:
+        raise
     except Exception as error:
-        raise SourceError(f"{repository.label}: {hub_reason(error, name)}") from None
+        raise SourceError(f"{repository.label}: {hub_reason(error, name, repository.endpoint)}") from None
     repository.bytes_read += path.stat().st_size
     if repository.cached_path(name) != path:
         raise SourceError(f"{repository.repo_id}@{revision}: the revision moved to another commit while it was read; run the command again")
@@ -151,15 +169,20 @@ def _refuse_oversized(repository: HubRepository, name: str) -> None:
     from huggingface_hub import get_hf_file_metadata, hf_hub_url
 
     url = hf_hub_url(repository.repo_id, name, revision=repository.commit, endpoint=repository.endpoint)
-    try:
+
+    def ask() -> int | None:
         with quiet_hub():
-            size = get_hf_file_metadata(url, timeout=REQUEST_TIMEOUT_S, endpoint=repository.endpoint).size
+            return get_hf_file_metadata(url, timeout=REQUEST_TIMEOUT_S, endpoint=repository.endpoint).size
+
+    try:
+        size = within_deadline(ask, f"{repository.label}/{name}", repository.endpoint)
+    except HubTooSlow:
+        raise
     except Exception as error:
-        raise SourceError(f"{repository.label}: {hub_reason(error, name)}") from None
+        raise SourceError(f"{repository.label}: {hub_reason(error, name, repository.endpoint)}") from None
     if size is not None and size > MAX_SMALL_FILE_BYTES:
         raise SourceError(
-            f"{repository.label}/{name}: {size} bytes, more than the {MAX_SMALL_FILE_BYTES} such a file may hold: "
-            "not downloaded (is it the right repository?)"
+            f"{repository.label}/{name}: {size} bytes, more than the {MAX_SMALL_FILE_BYTES} such a file may hold: not downloaded (is it the right repository?)"
         )
 
 
@@ -171,8 +194,11 @@ def byte_range(repository: HubRepository, name: str, first: int, last: int) -> t
     url = hf_hub_url(repository.repo_id, name, revision=repository.commit, endpoint=repository.endpoint)
     wanted = last - first + 1
     headers = {**build_hf_headers(), "range": f"bytes={first}-{last}"}
-    try:
+
+    def fetch() -> tuple[bytes, int] | RateLimited:
         with quiet_hub(), get_session().stream("GET", url, headers=headers, timeout=REQUEST_TIMEOUT_S) as response:
+            if response.status_code == 429:
+                return RateLimited(retry_after_s(response.headers))
             if response.status_code >= 400:
                 response.read()  # an error's body is small; huggingface_hub reads its message from it
                 hf_raise_for_status(response)
@@ -184,11 +210,14 @@ def byte_range(repository: HubRepository, name: str, first: int, last: int) -> t
                 if len(content) >= skip + wanted:
                     break
             size = _file_size(response.headers, len(content) if response.status_code == 200 else None)
+        return bytes(content[skip : skip + wanted]), size
+
+    try:
+        return asked_politely(fetch, f"{repository.label}/{name}", repository.endpoint)
     except SourceError:
         raise
     except Exception as error:
-        raise SourceError(f"{repository.label}/{name}: {hub_reason(error, name)}") from None
-    return bytes(content[skip : skip + wanted]), size
+        raise SourceError(f"{repository.label}/{name}: {hub_reason(error, name, repository.endpoint)}") from None
 
 
 def _file_size(headers: Any, whole: int | None) -> int:
@@ -204,9 +233,12 @@ def _file_size(headers: Any, whole: int | None) -> int:
     raise SourceError("the hub's answer to a range request states no file size (no Content-Range)")
 
 
-def hub_reason(error: Exception, name: str = "config.json") -> str:
+def hub_reason(error: Exception, name: str = "config.json", endpoint: str | None = None) -> str:
     """Why huggingface_hub could not give ``name`` (or the repository's details), in one line."""
     kind = type(error).__name__
+    redirected = redirect_reason(error, endpoint) if endpoint else None
+    if redirected is not None:
+        return redirected
     if kind in ("LocalEntryNotFoundError", "OfflineModeIsEnabled") or "offline" in str(error).lower():
         return f"{name} is not in the local Hugging Face cache and the hub cannot be reached (offline); download it where there is a network, or give a local config.json or checkpoint"
     if kind == "GatedRepoError":

@@ -15,6 +15,7 @@ from ...store.reading import CsvTable
 from ..reading import Reading, read_file, read_json_document, text_of, unknown_layout
 from .catalogue_bench import is_catalogue_bench, read_catalogue_bench
 from .codecarbon_csv import is_codecarbon_csv, read_codecarbon_csv
+from .eee import is_eee, read_eee
 from .lm_eval import is_lm_eval, read_lm_eval
 from .study_capability import is_study_capability, is_study_capability_csv, read_study_capability, read_study_capability_csv
 from .study_carbon import is_study_carbon, is_study_carbon_run, read_study_carbon, read_study_carbon_run
@@ -22,7 +23,7 @@ from .study_carbon import is_study_carbon, is_study_carbon_run, read_study_carbo
 EXPECTED = (
     "an lm-evaluation-harness results_*.json (results, config), a catalogue bench file, the study's capability or carbon JSON "
     "(models_evaluated) or per-run carbon file (metadata, results), the study's capability CSV "
-    "(model, pruning_pct, is_star, task, ...) or codecarbon's emissions.csv"
+    "(model, pruning_pct, is_star, task, ...), codecarbon's emissions.csv or an Every Eval Ever record"
 )
 
 
@@ -33,6 +34,7 @@ JSON_READERS = (
     (is_study_capability, read_study_capability),
     (is_study_carbon, read_study_carbon),
     (is_study_carbon_run, read_study_carbon_run),
+    (is_eee, read_eee),
 )
 
 

@@ -28,6 +28,11 @@ KINDS = {
     "outcome-consistency": "an outcome file disagrees with itself: a value given twice, runs that do not recompute, a derived value",
     "outcome-nature": "an outcome value against its nature: an accuracy outside [0, 1], a negative stderr, a perplexity below 1",
     "outcome-conflict": "an outcome differs from the one stored for the same record, measurement and source",
+    "document-value": "a results document's cell differs from the stored value its column measures",
+    "document-metric": "a results document's cell is another metric's stored value than its column's",
+    "document-change": "a change a results document states does not follow from the values it shows",
+    "document-unit": "a results document's unit does not fit its values (a size in GiB labelled GB)",
+    "document-file": "a results document names a file that does not exist",
 }
 
 

@@ -9,12 +9,14 @@ readers without JavaScript too.
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
+from .equal_ratios import EQUAL_RATIOS_PAGE, EQUAL_RATIOS_TITLE
 from .links import CHECKED_PAGE, GLOSSARY_PAGE, OUTCOMES_PAGE, model_link, model_page, outcome_page, relative, row_anchor
 from .markdown import chart_div, code, count, details, join_and, page, ratio, table
 from .outcome_views import Measure, OutcomePoint, Subject, measure_of, spread_text, subject_of, value_text
 from .speedup_view import speedup_section
+from .study_tables import STUDY_TABLES_PAGE, STUDY_TABLES_TITLE
 from .views import short_name
 
 OUTCOMES_TITLE = "Outcomes"
@@ -82,7 +84,7 @@ def outcomes_index_page(subject_list: Sequence[Subject], checked_title: str) -> 
         f"What the pruned models score (lm-evaluation-harness) and cost (efficiency runs), against the pruned "
         f"[expansion ratio]({relative(source, GLOSSARY_PAGE)}#expansion-ratio): {count(len(points))} values of "
         f"{join_and([model_link(source, model_id) for model_id in models])}. Each task has a page with a chart per metric, "
-        f"one series per model, so models meet at equal ratios. {checked} lists the files read and every value left out, with the reason."
+        f"one series per model, so models meet at equal ratios; [{EQUAL_RATIOS_TITLE.lower()}]({relative(source, EQUAL_RATIOS_PAGE)}) sets each model's change from its baseline side by side at every ratio two models reach, and [{STUDY_TABLES_TITLE.lower()}]({relative(source, STUDY_TABLES_PAGE)}) recomputes the study's per-model tables. {checked} lists the files read and every value left out, with the reason."
     )
     rows = [
         (
@@ -94,7 +96,7 @@ def outcomes_index_page(subject_list: Sequence[Subject], checked_title: str) -> 
         )
         for subject in subject_list
     ]
-    pages = [outcome_page(subject.kind, subject.name) for subject in subject_list] + [CHECKED_PAGE]
+    pages = [EQUAL_RATIOS_PAGE, STUDY_TABLES_PAGE] + [outcome_page(subject.kind, subject.name) for subject in subject_list] + [CHECKED_PAGE]
     return page(OUTCOMES_TITLE, intro, table(SUBJECT_COLUMNS, rows, "llrlr"), meta={"pages": pages})
 
 

@@ -718,20 +718,21 @@ def test_equal_ratios_page_shows_what_catalogue_compare_lists(site, browser):
     errors: list[str] = []
     page = new_page(browser, DESKTOP, "light", errors)
     page.goto(url + "outcomes/equal-ratios/", wait_until="load")
-    page.locator("a[href='#ratio-2-40']").first.click()  # pick the ratio
+    page.locator("article a[href='#ratio-2-40']").first.click()  # pick the ratio
     assert page.evaluate("location.hash") == "#ratio-2-40"
     expected = compare(ratio=2.4)
     expected = expected[expected["change_pct"].notna() & (expected["kind"] == "score")]
     cells = page.evaluate(
         """() => { let node = document.getElementById('ratio-2-40').nextElementSibling;
-                   while (node && node.tagName !== 'H2' && !node.querySelector('table')) node = node.nextElementSibling;
-                   return [...node.querySelector('table').tBodies[0].rows].map((row) => [...row.cells].map((cell) => cell.innerText.trim())); }"""
+                   const data = (item) => item.matches('table') ? item : item.querySelector('table:not(.u-legend)');
+                   while (node && node.tagName !== 'H2' && !data(node)) node = node.nextElementSibling;
+                   return [...data(node).tBodies[0].rows].map((row) => [...row.cells].map((cell) => cell.innerText.trim())); }"""
     )
     shown = {(measure, level): change for measure, level, _, _, _, change, _ in cells}
     for model, pct, study in (("meta-llama/Llama-3.2-1B", 40, "-13.6 %"), ("meta-llama/Llama-3.2-3B", 10, "-22.7 %")):
         assert shown[("mmlu accuracy", f"{model}@{pct}")] == study
     for row in expected.itertuples():
-        label = f"{row.task} {row.measure}" + (f" ({row.filter})" if row.filter not in (None, "none") else "")
+        label = f"{row.task} {row.measure}" + (f" ({row.filter})" if isinstance(row.filter, str) and row.filter != "none" else "")
         assert shown[(label, row.record)] == f"{row.change_pct:+.1f} %", (label, row.record)
     chart = page.evaluate(
         """() => { const item = window.catalogueCharts.find((c) => c.container.dataset.chart === 'equal-ratio-2-40');

@@ -751,7 +751,7 @@ def test_equal_ratios_page_shows_what_catalogue_compare_lists(site, browser):
 
 def test_an_outcome_chart_switches_to_the_change_from_baseline(site, browser):
     """The mmlu chart's "Change from baseline" button plots each level's change from its series' 0 % point."""
-    url, folder = site
+    url, _ = site
     errors: list[str] = []
     page = new_page(browser, DESKTOP, "light", errors)
     page.goto(url + "outcomes/tasks/mmlu/", wait_until="load")

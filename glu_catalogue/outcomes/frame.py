@@ -23,7 +23,7 @@ from ..core.records import ExpansionRecord, successful_by_key
 
 #: The outcome's columns, in the table's order: every field of both kinds, nested ones flattened.
 OUTCOME_COLUMNS: tuple[str, ...] = (
-    "record", "base_model", "pruning_pct", "kind", "measure",
+    "record", "base_model", "pruning_pct", "kind",
     "task", "metric", "filter", "value", "stderr", "n_shot", "n_samples", "higher_is_better",
     "harness", "harness_version", "task_version", "task_hash",
     "workload_name", "workload_task", "workload_batch_size", "workload_prompt_count", "workload_max_new_tokens",
@@ -42,7 +42,10 @@ WHOLE_MAPPINGS = frozenset({"measurement_seeds", "measurement_versions"})
 #: The record's columns: its pruned architecture.
 RECORD_COLUMNS: tuple[str, ...] = ("expansion_ratio", "intermediate_size", "hidden_size", "num_hidden_layers", "total_parameters")
 
-COLUMNS = OUTCOME_COLUMNS + RECORD_COLUMNS
+#: What is measured, for every outcome: the metric of a score, the quantity of an efficiency value.
+MEASURE_COLUMN = "measure"
+
+COLUMNS = OUTCOME_COLUMNS + (MEASURE_COLUMN,) + RECORD_COLUMNS
 
 #: Columns of counts (pandas' nullable integers, so an empty cell does not turn them into floats).
 INTEGER_COLUMNS = (
@@ -83,7 +86,7 @@ def outcome_frame(outcomes: Iterable[ScoreOutcome | EfficiencyOutcome], records:
     """One row per outcome (``COLUMNS``), joined to its successful record by base model and pruning %."""
     by_label = {key: record_cells(record) for key, record in successful_by_key(records).items()}
     rows = [
-        {**flat_fields(outcome.model_dump(exclude_none=True)), "measure": _measure(outcome), **by_label.get((outcome.base_model, outcome.pruning_pct), {})}
+        {**flat_fields(outcome.model_dump(exclude_none=True)), MEASURE_COLUMN: _measure(outcome), **by_label.get((outcome.base_model, outcome.pruning_pct), {})}
         for outcome in outcomes
     ]
     frame = pandas.DataFrame(rows, columns=list(COLUMNS))

@@ -133,3 +133,13 @@ def test_a_document_with_each_kind_of_error(tmp_path: Path):
     assert result.returncode == 1
     assert "'MMLU': mmlu accuracy, 3 of 4 cells agree" in result.stdout
     assert "'Made up': unmatched" in result.stdout
+
+
+def test_an_unreadable_document_is_one_line_and_exit_2(tmp_path: Path):
+    document = tmp_path / "results.md"
+    document.write_bytes(b"| a | b |\n|---|---|\n| \xff\xfe | 1 |\n")
+    result = run_cli("results", "check", str(document))
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and str(document) in result.stderr and "Traceback" not in result.stderr
+    missing = run_cli("results", "check", str(tmp_path / "absent.md"))
+    assert missing.returncode == 2 and "absent.md" in missing.stderr

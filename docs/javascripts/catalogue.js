@@ -14,6 +14,21 @@
 
   const DATA = window.CATALOGUE_DATA;
 
+  // An outcome series names its model's page once (the data file is loaded by every page): each point links to
+  // its record's row there (site/links.py row_anchor: pruning-PCT), and a series with a 0 % point gets each
+  // point's change from it (in %), the charts' "change from baseline" view.
+  for (const chart of Object.values(DATA.outcome_charts || {})) {
+    const measured = chart.measure && (chart.measure.kind === "score" || chart.measure.kind === "efficiency");
+    for (const s of chart.series) {
+      if (!s.links && s.page) s.links = s.pcts.map((pct) => s.page + "#pruning-" + pct);
+      if (measured && !s.changes && s.pcts) {
+        const at = s.pcts.indexOf(0);
+        const base = at >= 0 ? s.points[at][1] : null;
+        s.changes = s.points.map((point) => (base ? (100 * (point[1] - base)) / base : null));
+      }
+    }
+  }
+
   // --- Python's number formatting ------------------------------------------------------------
   // Python rounds the exact binary value half-to-even; JavaScript's toFixed/toPrecision round
   // exact ties up. Both agree everywhere else, so the digits are taken from the exact decimal

@@ -13,8 +13,9 @@ file like the pages (``catalogue verify`` renders it again and compares it line 
   with the palettes the static SVGs are drawn in;
 * ``outcome_charts``: per outcome chart (``glu_catalogue.site.outcome_views.Measure``), what it
   measures and, per series, the points (pruned expansion ratio, value as stored), each point's
-  spread (stderr, or the runs' std; null where none), pruning %, change from the series' baseline
-  (%, the "change from baseline" view; null where the series has no 0 % point) and the site URL of its record's row.
+  spread (stderr, or the runs' std; null where none) and pruning %, and the site URL of the series' model page
+  (``page``: the browser code links each point to ``page#pruning-PCT``, its record's row, and computes the
+  "change from baseline" view from the series' 0 % point; this file is loaded by every page, so it stays small).
 
 The JSON is indented one value per line, so a stale file is reported at the line that differs.
 """
@@ -27,7 +28,7 @@ from typing import Any, Mapping
 from ..core import formulas
 from ..core.plan_notes import NOTE_TEMPLATES, model_status
 from ..store.registry import ModelEntry
-from .links import model_url, row_anchor
+from .links import model_url
 from .markdown import GENERATED_MARKER
 from .outcome_views import SPREAD_DIGITS, VALUE_DIGITS, Measure, Subject
 from .plots import LINESTYLES, PALETTES, PlotSpec
@@ -107,18 +108,11 @@ def outcome_chart(measure: Measure) -> dict[str, Any]:
                 "points": [[point.expansion_ratio, point.outcome.value] for point in points],
                 "spreads": [point.spread for point in points],
                 "pcts": [point.record.pruning_pct for point in points],
-                "changes": changes_from_baseline(points),
-                "links": [f"{model_url(point.outcome.base_model)}#{row_anchor(point.record.pruning_pct)}" for point in points],
+                "page": model_url(points[0].outcome.base_model),
             }
             for label, points in measure.series
         ],
     }
-
-
-def changes_from_baseline(points) -> list[float | None]:
-    """Each point's change from its series' own baseline (the point at 0 %), in %; None without one (or a baseline of 0)."""
-    base = next((point.outcome.value for point in points if point.record.pruning_pct == 0), None)
-    return [None if not base else 100 * (point.outcome.value - base) / base for point in points]
 
 
 def outcome_chart_data(subjects: list[Subject]) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from ..core.comparison import DEFAULT_RATIO_TOLERANCE, Compared, compare, pct_ce
 from ..core.outcome_records import EfficiencyOutcome, ScoreOutcome
 from ..core.records import ExpansionRecord
 from .links import GLOSSARY_PAGE, model_url, relative, row_anchor
-from .markdown import chart_div, code, page, table
+from .markdown import chart_div, code, page, table, unsearched
 from .views import short_name
 
 EQUAL_RATIOS_PAGE = "outcomes/equal-ratios.md"
@@ -121,7 +121,7 @@ def _section(view: RatioView) -> str:
     if chart_rows(view):
         body.append(chart_div(view.chart_name))
     header = ("Measure", "Level", "Ratio", "Value", "Baseline", "Change", "Files")
-    body.append(table(header, rows, "llrrrrl"))
+    body.append(unsearched(table(header, rows, "llrrrrl")))
     return "\n\n".join(body)
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 
 from .equal_ratios import EQUAL_RATIOS_PAGE, EQUAL_RATIOS_TITLE
 from .links import CHECKED_PAGE, GLOSSARY_PAGE, OUTCOMES_PAGE, model_link, model_page, outcome_page, relative, row_anchor
-from .markdown import chart_div, code, count, details, join_and, page, ratio, table
+from .markdown import chart_div, code, count, details, join_and, page, ratio, table, unsearched
 from .outcome_views import Measure, OutcomePoint, Subject, measure_of, spread_text, subject_of, value_text
 from .speedup_view import speedup_section
 from .study_tables import STUDY_TABLES_PAGE, STUDY_TABLES_TITLE
@@ -122,7 +122,7 @@ def measure_table(source: str, measure: Measure) -> str:
         for _, points in measure.series
         for point in sorted(points, key=lambda point: point.record.pruning_pct)
     ]
-    return table((*MEASURE_COLUMNS, spread_header(measure.kind), "Source"), rows, "lrrrrl")
+    return unsearched(table((*MEASURE_COLUMNS, spread_header(measure.kind), "Source"), rows, "lrrrrl"))
 
 
 def _caption(measure: Measure) -> str:
@@ -204,7 +204,7 @@ def model_outcomes_section(model_id: str, points: Sequence[OutcomePoint]) -> str
         f"checked ([{OUTCOMES_TITLE.lower()}]({relative(source, OUTCOMES_PAGE)})). Each task links to its chart, each "
         "pruning percentage to its row above."
     )
-    return f"## Outcomes\n\n{intro}\n\n" + table(MODEL_OUTCOME_COLUMNS, rows, "rrllrrl")
+    return f"## Outcomes\n\n{intro}\n\n" + unsearched(table(MODEL_OUTCOME_COLUMNS, rows, "rrllrrl"))
 
 
 

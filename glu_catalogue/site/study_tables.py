@@ -17,7 +17,7 @@ from ..core.comparison import pct_cell, ways_of
 from ..core.outcome_records import ScoreOutcome
 from ..core.records import ExpansionRecord, successful_by_key
 from .links import model_page, relative, row_anchor
-from .markdown import page, table
+from .markdown import page, table, unsearched
 from .views import short_name
 
 STUDY_TABLES_PAGE = "outcomes/study-tables.md"
@@ -74,7 +74,7 @@ def model_table(source: str, model_id: str, scores: list[ScoreOutcome], records:
         for column in columns:
             cells.append(_cell(values.get((pct, column), []), values.get((0, column), []), pct))
         rows.append(cells)
-    return table(("Expansion ratio (pruning)", *(column.header for column in columns)), rows, "l" + "r" * len(columns))
+    return unsearched(table(("Expansion ratio (pruning)", *(column.header for column in columns)), rows, "l" + "r" * len(columns)))
 
 
 def _cell(level: list[ScoreOutcome], baseline: list[ScoreOutcome], pct: int) -> str:

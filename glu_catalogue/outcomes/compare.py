@@ -7,6 +7,7 @@ field, the change and % change included).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -35,9 +36,9 @@ def compare_stored(
     """
     if (ratio is None) == (pruning_pct is None):
         raise InputError("give --ratio R or --pct P (one of them)")
-    if ratio is not None and not ratio > 0:
+    if ratio is not None and not 0 < ratio < math.inf:
         raise InputError(f"--ratio {ratio:g}: an expansion ratio is a factor above 0 (2.4 for 2.4x)")
-    if not tolerance >= 0:
+    if not 0 <= tolerance < math.inf:
         raise InputError(f"--tolerance {tolerance:g}: a tolerance is a factor of 0 or more")
     if pruning_pct is not None and not 0 <= pruning_pct <= 100:
         raise InputError(f"--pct {pruning_pct}: a pruning % is from 0 to 100")

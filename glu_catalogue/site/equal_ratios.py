@@ -16,6 +16,7 @@ from ..core.outcome_records import EfficiencyOutcome, ScoreOutcome
 from ..core.records import ExpansionRecord
 from .links import GLOSSARY_PAGE, model_url, relative, row_anchor
 from .markdown import chart_div, code, page, table, unsearched
+from .outcome_views import is_run_part
 from .views import short_name
 
 EQUAL_RATIOS_PAGE = "outcomes/equal-ratios.md"
@@ -43,7 +44,7 @@ class RatioView:
 
 def ratio_views(outcomes: Iterable[ScoreOutcome | EfficiencyOutcome], records: Iterable[ExpansionRecord]) -> list[RatioView]:
     """Every ratio where two or more models have a measured level, largest first, with each level's compared rows."""
-    outcomes, records = list(outcomes), list(records)
+    outcomes, records = [outcome for outcome in outcomes if not is_run_part(outcome)], list(records)
     views = []
     for ratio, levels in shared_ratios(outcomes, records):
         compared = compare(outcomes, records, ratio=ratio, tolerance=DEFAULT_RATIO_TOLERANCE)
@@ -135,6 +136,7 @@ def equal_ratios_page(views: list[RatioView]) -> str:
         f"Models compared at equal [expansion ratio]({relative(source, GLOSSARY_PAGE)}#expansion-ratio): at each ratio two or "
         f"more models reach (optipfair's ratio, within ±{DEFAULT_RATIO_TOLERANCE:g}), each level's value beside its own "
         "baseline's (the same model at 0 %, measured the same way) and the change from it, as `catalogue compare --ratio R` "
-        "lists them. Nothing is interpolated: a model without a level at a ratio is absent from it. Pick a ratio: " + picks
+        "lists them (the study's single carbon runs are left out here: their means, from its aggregate file, are in). Nothing "
+        "is interpolated: a model without a level at a ratio is absent from it. Pick a ratio: " + picks
     )
     return page(EQUAL_RATIOS_TITLE, intro, *(_section(view) for view in views), meta={"title": EQUAL_RATIOS_TITLE})

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from .equal_ratios import EQUAL_RATIOS_PAGE, EQUAL_RATIOS_TITLE
 from .links import CHECKED_PAGE, GLOSSARY_PAGE, OUTCOMES_PAGE, model_link, model_page, outcome_page, relative, row_anchor
 from .markdown import chart_div, code, count, details, join_and, page, ratio, table, unsearched
-from .outcome_views import Measure, OutcomePoint, Subject, measure_of, spread_text, subject_of, value_text
+from .outcome_views import Measure, OutcomePoint, Subject, is_run_part, measure_of, spread_text, subject_of, value_text
 from .speedup_view import speedup_section
 from .study_tables import STUDY_TABLES_PAGE, STUDY_TABLES_TITLE
 from .views import short_name
@@ -182,7 +182,8 @@ def subject_pages(subject_list: Iterable[Subject]) -> dict[str, str]:
 def model_outcomes_section(model_id: str, points: Sequence[OutcomePoint]) -> str:
     """The ``Outcomes`` section of a model's page: every value of its records, by task, metric and level."""
     source = model_page(model_id)
-    ordered = sorted(points, key=_table_order)
+    parts = [point for point in points if is_run_part(point.outcome)]
+    ordered = sorted((point for point in points if not is_run_part(point.outcome)), key=_table_order)
     rows = []
     for point in ordered:
         outcome = point.outcome
@@ -204,6 +205,11 @@ def model_outcomes_section(model_id: str, points: Sequence[OutcomePoint]) -> str
         f"checked ([{OUTCOMES_TITLE.lower()}]({relative(source, OUTCOMES_PAGE)})). Each task links to its chart, each "
         "pruning percentage to its row above."
     )
+    if parts:
+        intro += (
+            f" The {count(len(parts))} single runs of the study's per-run carbon files are on their workloads' pages "
+            "(this table lists the runs' means, from the study's aggregate file)."
+        )
     return f"## Outcomes\n\n{intro}\n\n" + unsearched(table(MODEL_OUTCOME_COLUMNS, rows, "rrllrrl"))
 
 

@@ -14,6 +14,7 @@ baseline is not 0, ``100 * change / baseline`` (%).
 
 from __future__ import annotations
 
+import decimal
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -208,9 +209,11 @@ def _agree(one: Compared, other: Compared) -> bool:
 
 
 def _decimals(value: float | None) -> int:
-    """Decimals ``value`` is written with (its shortest repr), 0 for None or exponent forms."""
-    text = repr(float(value)) if value is not None else ""
-    return 0 if not text or "e" in text else len(text.partition(".")[2].rstrip("0"))
+    """Decimals ``value`` is written with in its shortest repr (``7.37e-05``: 7), 0 for None."""
+    if value is None:
+        return 0
+    exponent = decimal.Decimal(repr(float(value))).normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
 def shared_ratios(outcomes: Iterable[Outcome], records: Iterable[ExpansionRecord], tolerance: float = DEFAULT_RATIO_TOLERANCE) -> list[tuple[float, list[str]]]:

@@ -13,8 +13,9 @@ Importing this package imports neither torch nor pandas; each function imports w
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import pandas
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 
 from ._version import __version__
 
-__all__ = ["__version__", "load_catalogue", "load_frame", "load_outcomes", "models", "plan", "inspect_checkpoint", "verify"]
+__all__ = ["__version__", "compare", "inspect_checkpoint", "load_catalogue", "load_frame", "load_outcomes", "models", "plan", "verify"]
 
 
 def load_catalogue(path: str | Path | None = None) -> Catalogue:
@@ -75,10 +76,13 @@ def load_outcomes(data_dir: str | Path | None = None) -> pandas.DataFrame:
     catalogue in the same directory: ``expansion_ratio`` (I / H of the pruned model, a factor),
     ``intermediate_size``, ``hidden_size``, ``num_hidden_layers``, ``total_parameters``.
 
+    ``measure`` is what is measured, for every outcome: the metric of a score, the quantity of an
+    efficiency value (``metric`` and ``quantity`` stay), so one pivot serves both kinds.
+
     >>> outcomes = load_outcomes()
-    >>> mmlu = outcomes[(outcomes["base_model"] == "meta-llama/Llama-3.2-1B") & (outcomes["task"] == "mmlu")]
-    >>> print(mmlu[["pruning_pct", "expansion_ratio", "metric", "value"]].round(4).to_string(index=False))
-     pruning_pct  expansion_ratio   metric  value
+    >>> mmlu = outcomes[(outcomes["base_model"] == "meta-llama/Llama-3.2-1B") & (outcomes["task"] == "mmlu") & (outcomes["source_format"] == "study-capability-json")]
+    >>> print(mmlu[["pruning_pct", "expansion_ratio", "measure", "value"]].round(4).to_string(index=False))
+     pruning_pct  expansion_ratio  measure  value
                0           4.0000 accuracy 0.3111
               10           3.6001 accuracy 0.2511
               20           3.2002 accuracy 0.2661
@@ -93,6 +97,31 @@ def load_outcomes(data_dir: str | Path | None = None) -> pandas.DataFrame:
 
     data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
     return outcome_frame(read_outcomes(data_dir).outcomes, load_catalogue(data_dir / CATALOGUE_FILE).models)
+
+
+def compare(
+    ratio: float | None = None, pct: int | None = None, tolerance: float | None = None, models: Sequence[str] = (), data_dir: str | Path | None = None,
+) -> pandas.DataFrame:  # fmt: skip
+    """Every model's level at expansion ratio ``ratio`` (within ``tolerance``, a factor; default 0.01) or at pruning ``pct``,
+    per task and metric (or workload and quantity), beside its own baseline: what ``catalogue compare`` lists, one row each.
+
+    Columns: kind, task, measure, filter, base_model, record, pruning_pct, expansion_ratio, value,
+    spread (stderr or runs' std, spread_kind says which), baseline_record, baseline_value,
+    baseline_spread, change, change_pct, sources (the files), note (why a model has no row values:
+    no level at the ratio, nothing is interpolated).
+
+    >>> at = compare(ratio=2.4, models=["meta-llama/Llama-3.2-1B", "meta-llama/Llama-3.2-3B"])
+    >>> mmlu = at[(at["task"] == "mmlu") & (at["measure"] == "accuracy")]
+    >>> print(mmlu[["record", "value", "baseline_value", "change_pct"]].round(4).to_string(index=False))
+                        record  value  baseline_value  change_pct
+    meta-llama/Llama-3.2-1B@40 0.2689          0.3111    -13.5648
+    meta-llama/Llama-3.2-3B@10 0.4333          0.5605    -22.6940
+    """
+    from .core.comparison import DEFAULT_RATIO_TOLERANCE
+    from .outcomes.compare import compare_stored, comparison_frame
+
+    tolerance = DEFAULT_RATIO_TOLERANCE if tolerance is None else tolerance
+    return comparison_frame(compare_stored(Path(data_dir) if data_dir else None, ratio=ratio, pruning_pct=pct, tolerance=tolerance, models=models))
 
 
 def models() -> dict[str, ModelEntry]:

@@ -28,6 +28,7 @@ class Shown:
     spread: float | None
     runs: int | None
     file: str
+    format: str = ""  # the source's format (the study's single carbon runs are "study-carbon-run")
 
     @property
     def value_text(self) -> str:
@@ -70,7 +71,7 @@ def shown_outcomes() -> list[Shown]:
         shown.append(
             Shown(
                 outcome["base_model"], outcome["pruning_pct"], ratio, outcome["kind"], subject, label, outcome["value"],
-                spread, runs, outcome["source"]["path"].rsplit("/", 1)[-1],
+                spread, runs, outcome["source"]["path"].rsplit("/", 1)[-1], outcome["source"]["format"],
             )  # fmt: skip
         )
     return shown

@@ -705,3 +705,71 @@ def test_downloads_download_and_hashes_copy(site, browser):
     assert page.evaluate("navigator.clipboard.readText()") == digest
     assert button.inner_text() == "Copied"
     context.close()
+
+
+# --- equal ratios and the change from baseline ------------------------------------------------------------
+
+
+def test_equal_ratios_page_shows_what_catalogue_compare_lists(site, browser):
+    """At 2.4x: 1B@40 beside 3B@10, each task's change from its baseline in the table and the chart, as compare() gives them."""
+    from glu_catalogue import compare
+
+    url, _ = site
+    errors: list[str] = []
+    page = new_page(browser, DESKTOP, "light", errors)
+    page.goto(url + "outcomes/equal-ratios/", wait_until="load")
+    page.locator("article a[href='#ratio-2-40']").first.click()  # pick the ratio
+    assert page.evaluate("location.hash") == "#ratio-2-40"
+    expected = compare(ratio=2.4)
+    expected = expected[expected["change_pct"].notna() & (expected["kind"] == "score")]
+    cells = page.evaluate(
+        """() => { let node = document.getElementById('ratio-2-40').nextElementSibling;
+                   const data = (item) => item.matches('table') ? item : item.querySelector('table:not(.u-legend)');
+                   while (node && node.tagName !== 'H2' && !data(node)) node = node.nextElementSibling;
+                   return [...data(node).tBodies[0].rows].map((row) => [...row.cells].map((cell) => cell.innerText.trim())); }"""
+    )
+    shown = {(measure, level): change for measure, level, _, _, _, change, _ in cells}
+    for model, pct, study in (("meta-llama/Llama-3.2-1B", 40, "-13.6 %"), ("meta-llama/Llama-3.2-3B", 10, "-22.7 %")):
+        assert shown[("mmlu accuracy", f"{model}@{pct}")] == study
+    for row in expected.itertuples():
+        label = f"{row.task} {row.measure}" + (f" ({row.filter})" if isinstance(row.filter, str) and row.filter != "none" else "")
+        assert shown[(label, row.record)] == f"{row.change_pct:+.1f} %", (label, row.record)
+    chart = page.evaluate(
+        """() => { const item = window.catalogueCharts.find((c) => c.container.dataset.chart === 'equal-ratio-2-40');
+                   const spec = window.CATALOGUE_DATA.outcome_charts['equal-ratio-2-40'];
+                   return {categories: spec.categories, labels: item.plot.series.slice(1).map((s) => s.label),
+                           data: item.plot.data.slice(1), live: item.container.classList.contains('catalogue-chart--live')}; }"""
+    )
+    assert chart["live"]
+    mmlu = chart["categories"].index("mmlu accuracy")
+    plotted = {label: values[mmlu] for label, values in zip(chart["labels"], chart["data"])}
+    assert plotted["Llama-3.2-1B @ 40 %"] == pytest.approx(100 * (0.2689 - 0.3111) / 0.3111)
+    assert plotted["Llama-3.2-3B @ 10 %"] == pytest.approx(100 * (0.4333 - 0.5605) / 0.5605)
+    page.context.close()
+    assert not errors, errors
+
+
+def test_an_outcome_chart_switches_to_the_change_from_baseline(site, browser):
+    """The mmlu chart's "Change from baseline" button plots each level's change from its series' 0 % point."""
+    url, _ = site
+    errors: list[str] = []
+    page = new_page(browser, DESKTOP, "light", errors)
+    page.goto(url + "outcomes/tasks/mmlu/", wait_until="load")
+    chart = page.locator(".catalogue-chart--live").first
+    chart.get_by_role("button", name="Change from baseline").click()
+    drawn = page.evaluate(
+        """() => { const item = window.catalogueCharts[0]; const spec = window.CATALOGUE_DATA.outcome_charts[item.container.dataset.chart];
+                   return {view: item.container.dataset.view, xs: item.plot.data[0], ys: item.plot.data.slice(1),
+                           series: spec.series.map((s) => ({label: s.label, points: s.points, pcts: s.pcts}))}; }"""
+    )
+    assert drawn["view"] == "change"
+    for series, ys in zip(drawn["series"], drawn["ys"]):
+        base = dict(zip(series["pcts"], (value for _, value in series["points"]))).get(0)
+        if base is None:
+            continue
+        for (ratio, value), pct in zip(series["points"], series["pcts"]):
+            assert ys[drawn["xs"].index(ratio)] == pytest.approx(100 * (value - base) / base), (series["label"], pct)
+    chart.get_by_role("button", name="Values").click()
+    assert page.evaluate("window.catalogueCharts[0].container.dataset.view") == "values"
+    page.context.close()
+    assert not errors, errors

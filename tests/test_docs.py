@@ -344,7 +344,57 @@ def check_verification_table(table: Table) -> None:
 
 
 def _shown_by_key() -> dict[tuple, object]:
-    return {(item.model, item.pct, item.subject, item.label): item for item in shown_outcomes()}
+    """Each shown outcome by model, level, task, measure and file (the study's JSON and CSV give the same value twice)."""
+    return {(item.model, item.pct, item.subject, item.label, item.file): item for item in shown_outcomes()}
+
+
+def check_equal_ratio_table(table: Table, seen: set) -> None:
+    """An equal-ratios section: each row what ``compare()`` lists at that ratio (the study's single carbon runs aside)."""
+    from glu_catalogue import compare
+    from glu_catalogue.core.comparison import pct_cell, value_cell
+
+    ratio = float(table.heading.removesuffix("x"))
+    frame = compare(ratio=ratio)
+    expected = []
+    for row in frame.itertuples():
+        if _none(row.value) is None or all("/individual_files/" in source for source in row.sources):
+            continue  # no level at the ratio, or a single carbon run
+        label = f"{row.task} {row.measure}" + (f" ({row.filter})" if isinstance(row.filter, str) and row.filter != "none" else "")
+        files = ", ".join(source.rsplit("/", 1)[-1] for source in row.sources)
+        change = pct_cell(row.change_pct) if _none(row.change_pct) is not None else (row.note or "")
+        expected.append((label, row.record, f"{row.expansion_ratio:.4f}", value_cell(row.value, _none(row.spread)),
+                         value_cell(_none(row.baseline_value), _none(row.baseline_spread)), change, files))  # fmt: skip
+    shared = {record for _, record, *_ in map(tuple, table.rows)}
+    assert sorted(map(tuple, table.rows)) == sorted(item for item in expected if item[1] in shared), table.heading
+    assert len({record.rpartition("@")[0] for record in shared}) >= 2, table.heading
+    seen.add(ratio)
+
+
+def _none(value):
+    """A DataFrame's NaN as None."""
+    import pandas
+
+    return None if pandas.isna(value) else value
+
+
+def check_study_model_table(table: Table) -> None:
+    """The study's table of one model: each cell a stored value of its level and its column's metric, and its change
+    from a stored baseline of the same metric."""
+    model_id = next(model_id for model_id, _ in SUCCESSFUL if model_id.rsplit("/", 1)[-1] == table.heading)
+    items = shown_outcomes()
+    for cells in table.rows:
+        pct = int(re.search(r"\((\d+) %\)", cells[0]).group(1))
+        for name, cell in zip(table.header[1:], cells[1:]):
+            task, _, label = name.partition(": ")
+            level = {f"{item.value:g}" for item in items if (item.model, item.pct, item.subject, item.label) == (model_id, pct, task, label)}
+            base = [item.value for item in items if (item.model, item.pct, item.subject, item.label) == (model_id, 0, task, label)]
+            if cell == "-":
+                assert not level, (model_id, pct, name)
+                continue
+            value, _, change = cell.partition(" (")
+            assert value in level, (model_id, pct, name, cell)
+            if pct and base:
+                assert change.removesuffix(")") in {f"{100 * (float(value) - b) / b:+.1f} %" for b in base}, (model_id, pct, name, cell)
 
 
 def check_outcomes_index_table(table: Table) -> None:
@@ -367,7 +417,7 @@ def check_outcome_chart_table(table: Table, seen: list) -> None:
     subject = table.title.removesuffix(" (efficiency)")
     for (model, pct, ratio_text, value, spread, file_name), links in zip(table.rows, table.row_links):
         [model_id] = links[0]
-        item = by_key[(model_id, int(pct), subject, table.heading)]
+        item = by_key[(model_id, int(pct), subject, table.heading, file_name)]
         assert model == model_id.split("/")[-1] and ratio_text == item.ratio_text, (model_id, pct)
         assert (value, spread, file_name) == (item.value_text, item.spread_text, item.file), (model_id, pct, table.heading)
         seen.append(item)
@@ -393,7 +443,7 @@ def check_model_outcomes_table(table: Table, seen: list) -> None:
     """A model page's outcomes: each row one outcome of that model at a level, as the JSON has it."""
     by_key = _shown_by_key()
     for pct, ratio_text, task, metric, value, spread, file_name in table.rows:
-        item = by_key[(table.title, int(pct), task, metric)]
+        item = by_key[(table.title, int(pct), task, metric, file_name)]
         assert ratio_text == f"{fmt(SUCCESSFUL[(table.title, int(pct))].pruned_architecture.expansion_rate)}x" == item.ratio_text
         assert (value, spread, file_name) == (item.value_text, item.spread_text, item.file), (table.title, pct, task, metric)
         seen.append(item)
@@ -471,6 +521,7 @@ def test_every_table_cell_of_the_built_site_equals_the_data(site):
     outcomes_seen: list = []
     outcomes_on_models: list = []
     checked_tables = 0
+    equal_ratios: set = set()
     for url, page in pages.items():
         for table in page.tables:
             header = tuple(table.header)
@@ -500,6 +551,10 @@ def test_every_table_cell_of_the_built_site_equals_the_data(site):
                 check_speedup_table(table, set())
             elif header == ("Pruning %", "Expansion Ratio", "Task", "Metric", "Value", "Stderr", "Source"):
                 check_model_outcomes_table(table, outcomes_on_models)
+            elif header == ("Measure", "Level", "Ratio", "Value", "Baseline", "Change", "Files"):
+                check_equal_ratio_table(table, equal_ratios)
+            elif header[0] == "Expansion ratio (pruning)":
+                check_study_model_table(table)
             elif header == ("Record", "What", "Value", "Reason", "Kind", "Where", "File"):
                 check_left_out_table(table)
             elif header[1:4] == ("Type", "Required", "Constraints"):
@@ -514,7 +569,9 @@ def test_every_table_cell_of_the_built_site_equals_the_data(site):
     assert models_seen == {model_id for model_id, _ in SUCCESSFUL}
     assert {model_id for model_id, _ in charted} == models_seen and {kind for _, kind in charted} == {True, False}
     assert sorted(outcomes_seen, key=repr) == sorted(shown_outcomes(), key=repr), "every outcome is in its chart's table, once"
-    assert sorted(outcomes_on_models, key=repr) == sorted(shown_outcomes(), key=repr), "every outcome is on its model's page, once"
+    on_models = [item for item in shown_outcomes() if item.format != "study-carbon-run"]  # single runs: on their workload's page
+    assert sorted(outcomes_on_models, key=repr) == sorted(on_models, key=repr), "every outcome is on its model's page, once"
+    assert 2.4 in equal_ratios, "the equal-ratios page has 2.4x (Llama-3.2-1B at 40 %, Llama-3.2-3B at 10 %)"
     assert checked_tables >= 10
 
 
@@ -531,7 +588,8 @@ def test_downloads_offer_the_files_with_their_size_and_hash(site):
         content = ((DATA if folder == "data" else schemas_dir()) / name).read_bytes()
         assert name == file_name and (site / folder / name).read_bytes() == content
         assert exact == f"{len(content):,}" and digest == hashlib.sha256(content).hexdigest()
-        assert human == f"{len(content) / 1000:.1f} kB"
+        size = len(content)
+        assert human == (f"{size / 1000:.1f} kB" if size < 1_000_000 else f"{size / 1_000_000:.1f} MB"), (name, size)
 
 
 def test_the_studys_point_is_on_the_equivalence_page(site):

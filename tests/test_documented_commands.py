@@ -43,7 +43,7 @@ EXTRAS = {
     for name, specs in tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"].items()
 }
 #: Commands that run for real (cheap, read-only); the others are parsed.
-RUN = {"verify", "plan", "models", "inspect", "add", "results"}
+RUN = {"verify", "plan", "models", "inspect", "add", "results", "compare"}
 #: Installing the project once (Quick start, Reproduce) makes `catalogue` available; extras add these packages.
 NEEDS = {"build": {"torch", "transformers", "optipfair"}, "docs": {"matplotlib"}, "mkdocs": {"mkdocs", "mkdocs-material"}, "pytest": {"pytest"}}
 

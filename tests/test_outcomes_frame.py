@@ -75,3 +75,10 @@ def test_an_outcome_whose_record_the_catalogue_lacks_has_empty_record_columns(da
     lacking = frame["record"] == first.record
     assert lacking.any() and frame.loc[lacking, list(RECORD_COLUMNS)].isna().all().all()
     assert frame.loc[~lacking, list(RECORD_COLUMNS)].notna().all().all()
+
+
+def test_measure_is_the_metric_or_the_quantity(frame):
+    """One column for what is measured, so every outcome pivots the same way."""
+    scores, efficiency = frame[frame["kind"] == "score"], frame[frame["kind"] == "efficiency"]
+    assert (scores["measure"] == scores["metric"]).all() and (efficiency["measure"] == efficiency["quantity"]).all()
+    assert frame["measure"].notna().all()

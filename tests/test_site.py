@@ -253,7 +253,8 @@ def markdown_cells(line: str) -> tuple:
 
 
 def test_a_model_page_lists_its_outcomes():
-    """Each model with outcomes has an Outcomes table with one row per value: level, ratio, task, metric, value, stderr, file."""
+    """Each model with outcomes has an Outcomes table with one row per value: level, ratio, task, metric, value, stderr, file
+    (the study's single carbon runs are on their workloads' pages, not here: the table lists their means)."""
     from glu_catalogue.site.links import model_page
     from glu_catalogue.site.outcome_pages import MODEL_OUTCOME_COLUMNS
 
@@ -261,7 +262,8 @@ def test_a_model_page_lists_its_outcomes():
     expected: dict[str, list[tuple]] = {}
     for item in shown_outcomes():
         row = (str(item.pct), item.ratio_text, item.subject, item.label, item.value_text, item.spread_text, item.file)
-        expected.setdefault(item.model, []).append(row)
+        if item.format != "study-carbon-run":
+            expected.setdefault(item.model, []).append(row)
     assert expected, "data/outcomes.json holds no outcome of a catalogue record"
     for path, text in pages.items():
         if not path.startswith("models/"):

@@ -14,6 +14,21 @@
 
   const DATA = window.CATALOGUE_DATA;
 
+  // An outcome series names its model's page once (the data file is loaded by every page): each point links to
+  // its record's row there (site/links.py row_anchor: pruning-PCT), and a series with a 0 % point gets each
+  // point's change from it (in %), the charts' "change from baseline" view.
+  for (const chart of Object.values(DATA.outcome_charts || {})) {
+    const measured = chart.measure && (chart.measure.kind === "score" || chart.measure.kind === "efficiency");
+    for (const s of chart.series) {
+      if (!s.links && s.page) s.links = s.pcts.map((pct) => s.page + "#pruning-" + pct);
+      if (measured && !s.changes && s.pcts) {
+        const at = s.pcts.indexOf(0);
+        const base = at >= 0 ? s.points[at][1] : null;
+        s.changes = s.points.map((point) => (base ? (100 * (point[1] - base)) / base : null));
+      }
+    }
+  }
+
   // --- Python's number formatting ------------------------------------------------------------
   // Python rounds the exact binary value half-to-even; JavaScript's toFixed/toPrecision round
   // exact ties up. Both agree everywhere else, so the digits are taken from the exact decimal
@@ -652,6 +667,30 @@
     return xs.map((x) => (byX.has(x) ? byX.get(x) : null));
   }
 
+  /** True for an outcome chart with a change from baseline to show (a series with its 0 % point). */
+  function hasChanges(spec) {
+    return isOutcome(spec) && spec.series.some((s) => s.changes && s.changes.some((change, at) => change !== null && s.pcts[at] !== 0));
+  }
+
+  /** The chart as its view shows it: the values, or (``change``) each point's change from its series' baseline in %. */
+  function viewed(spec, view) {
+    if (view !== "change") return spec;
+    return Object.assign({}, spec, {
+      y_label: "Change from baseline (%)",
+      log_y: false,
+      series: spec.series.map((s) => {
+        const kept = s.points.map((point, at) => at).filter((at) => s.changes[at] !== null);
+        return Object.assign({}, s, {
+          points: kept.map((at) => [s.points[at][0], s.changes[at]]),
+          spreads: kept.map(() => null),
+          pcts: kept.map((at) => s.pcts[at]),
+          links: kept.map((at) => s.links[at]),
+          changes: null,
+        });
+      }),
+    });
+  }
+
   /** uPlot's data and series for a chart of the site data, in the current palette. */
   function chartSetup(spec, colours) {
     const xs = [...new Set(spec.series.flatMap((s) => s.points.map((point) => point[0])))].sort((a, b) => a - b);
@@ -669,7 +708,8 @@
       dash: dashes[(s.dash ?? Math.floor(index / n)) % dashes.length],
       width: 2,
       spanGaps: true,
-      points: { show: true, size: 6, fill: colourOf(s, index) },
+      points: { show: true, size: spec.categories ? 9 : 6, fill: colourOf(s, index) },
+      ...(spec.categories ? { paths: () => null } : {}),
       spreads: alignedField(s, "spreads", xs),
       pcts: alignedField(s, "pcts", xs),
       links: alignedField(s, "links", xs),
@@ -739,9 +779,30 @@
     ctx.restore();
   }
 
+  /** The buttons that switch an outcome chart between its values and their change from baseline. */
+  function viewButtons(container) {
+    if (container.querySelector(".catalogue-chart__views")) return;
+    const buttons = [["values", "Values"], ["change", "Change from baseline"]].map(([view, text]) =>
+      element("button", { type: "button", text: text, className: "md-button", "aria-pressed": String((container.dataset.view || "values") === view) }));
+    buttons.forEach((button, index) => button.addEventListener("click", () => {
+      container.dataset.view = index ? "change" : "values";
+      buttons.forEach((other, at) => other.setAttribute("aria-pressed", String(at === index)));
+      const chart = charts.find((item) => item.container === container);
+      if (chart) {
+        charts.splice(charts.indexOf(chart), 1);
+        chart.plot.destroy();
+        chart.holder.remove();
+      }
+      drawChart(container);
+    }));
+    container.prepend(element("div", { className: "catalogue-chart__views", role: "group" }, buttons));
+  }
+
   function drawChart(container) {
-    const spec = chartSpec(container.dataset.chart);
-    if (!spec || typeof uPlot === "undefined") return;
+    const stored = chartSpec(container.dataset.chart);
+    if (!stored || typeof uPlot === "undefined") return;
+    if (hasChanges(stored)) viewButtons(container);
+    const spec = viewed(stored, container.dataset.view);
     const colours = DATA.styles.palettes[palette()];
     const { xs, ys, series } = chartSetup(spec, colours);
     const width = Math.max(container.clientWidth, 240);
@@ -754,10 +815,18 @@
     const outcome = isOutcome(spec);
     const xAxis = axis(spec.x_label);
     if (!outcome) xAxis.splits = () => spec.x_ticks;
+    if (spec.categories) {
+      xAxis.splits = () => spec.categories.map((_, index) => index);
+      xAxis.values = (u, splits) => splits.map((index) => spec.categories[index] || "");
+      xAxis.rotate = -40;
+      xAxis.size = 150;
+    }
     const options = {
       width: width,
       height: Math.round(Math.min(440, Math.max(260, width * 0.6))),
-      scales: outcome ? { x: { time: false }, y: yScale(spec, series) } : { x: { time: false } },
+      scales: outcome
+        ? { x: spec.categories ? { time: false, range: () => [-0.5, spec.categories.length - 0.5] } : { time: false }, y: yScale(spec, series) }
+        : { x: { time: false } },
       series: [{ label: spec.x_label }].concat(series),
       axes: [xAxis, Object.assign(axis(spec.y_label), outcome ? { size: 72, values: (u, splits) => splits.map(tickText) } : { size: 56 })],
       legend: { show: true, live: false },
@@ -787,6 +856,7 @@
 
   /** The tooltip's heading for the hovered x: ``40 % pruned``, or ``2.40x expansion ratio``. */
   function xText(spec, x) {
+    if (spec.categories) return spec.categories[x];
     return isOutcome(spec) ? pyFixed(x, 2) + "x expansion ratio" : pyFixed(x, 0) + " % pruned";
   }
 
@@ -795,6 +865,7 @@
     if (!isOutcome(spec)) return pyFixed(value, 2) + spec.value_suffix + " — " + label;
     const spread = s.spreads ? s.spreads[at] : null;
     const pct = s.pcts ? s.pcts[at] : null;
+    if (spec.y_label === "Change from baseline (%)") return (value > 0 ? "+" : "") + pyFixed(value, 1) + " % — " + label + (pct !== null ? ", " + pct + " % pruned" : "");
     return pyGeneral(value, spec.value_digits) + (spread !== null ? " ± " + pyGeneral(spread, spec.spread_digits) : "") +
       " — " + label + (pct !== null ? ", " + pct + " % pruned" : "");
   }

@@ -40,6 +40,7 @@ def _register_commands() -> None:
     from .add import add
     from .bench import bench
     from .build import build
+    from .compare import compare
     from .evaluate import evaluate
     from .inspect import inspect
     from .merge import merge
@@ -48,7 +49,7 @@ def _register_commands() -> None:
     from .site import docs, schemas
     from .verify import verify
 
-    for command in (verify, inspect, schemas, docs, build, add, models, plan, results, merge, evaluate, bench):
+    for command in (verify, inspect, schemas, docs, build, add, models, plan, results, merge, evaluate, bench, compare):
         cli.add_command(command)
     from .export import export; results.add_command(export)  # noqa: E702 - `results export`
     from .card import card; cli.add_command(card)  # noqa: E702

@@ -52,7 +52,12 @@ def check_command(files: tuple[Path, ...], record: str | None, data_dir: Path | 
     Example:
       catalogue results check results_2026-01-21T03-44-18.json
       catalogue results check llama_1b_complete_results_latest.json llama_1b_results_latest.csv
+      catalogue results check results-readme.md   (a Markdown document's tables, cell by cell)
     """
+    if files and all(path.suffix.lower() == ".md" for path in files):
+        from .results_document import show_documents
+
+        show_documents(files, data_dir, output)
     from ..pipeline.results import check_results
 
     outcome = check_results(files, data_dir, record)

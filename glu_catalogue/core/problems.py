@@ -31,6 +31,11 @@ KINDS = {
     "outcome-model": "an outcome file names a model (hub id, checkpoint) that is not the model of the record given with --record",
     "outcome-agreement": "two values for one record, task, metric, filter and n-shot: one source giving two, or two sources beyond their uncertainty",
     "outcome-source": "a stored outcome's source file kept under measurements/ or sources/ is gone, or its sha256 is not the stored one",
+    "document-value": "a results document's cell differs from the stored value its column measures",
+    "document-metric": "a results document's cell is another metric's stored value than its column's",
+    "document-change": "a change a results document states does not follow from the values it shows",
+    "document-unit": "a results document's unit does not fit its values (a size in GiB labelled GB)",
+    "document-file": "a results document names a file that does not exist",
 }
 
 

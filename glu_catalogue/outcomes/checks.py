@@ -9,6 +9,7 @@ Standard library only.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any, Iterable
 
 from ..core.records import ExpansionRecord
@@ -111,7 +112,7 @@ def _check_variant(reading: Reading, link: Link, record: ExpansionRecord) -> Non
     claim = link.group.claim
     record_instruct = _says_instruct(record.base_model)
     for field_name, text in (("hf_repo", claim.repository), ("name", claim.name)):
-        if text and _says_instruct(text) != record_instruct:
+        if text and _variant(text, record.base_model) not in (None, record_instruct):
             reading.problem(
                 link.label, f"{claim.where}.{field_name}", f"a name of {record.base_model}", text, f"the file names {'a base' if record_instruct else 'an Instruct'} model here, but joins it to {link.label} by {link.by}: which was measured cannot be told",
                 "outcome-claim",
@@ -120,6 +121,16 @@ def _check_variant(reading: Reading, link: Link, record: ExpansionRecord) -> Non
 
 def _says_instruct(text: str) -> bool:
     return "instruct" in text.lower()
+
+
+def _variant(text: str, base_model: str) -> bool | None:
+    """True: ``text`` says Instruct; False: it is the base model's own name (``Llama-3.2-1B``, pruned or not);
+    None: it says neither (the study's ``Llama-3.2-1B-I-pruned-10pct``: its file's family tells)."""
+    if _says_instruct(text):
+        return True
+    stem = re.sub(r"-pruned-\d+(?:%|pct)?$", "", text.rsplit("/", 1)[-1]).lower()
+    base = re.sub(r"-instruct$", "", base_model.rsplit("/", 1)[-1], flags=re.IGNORECASE).lower()
+    return False if stem == base else None
 
 
 def rejected_locations(reading: Reading) -> dict[str, Any]:

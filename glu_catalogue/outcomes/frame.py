@@ -4,7 +4,7 @@ One row per outcome, in the order given (``outcomes.json``'s). A nested field is
 ``parent_field`` (``workload_batch_size``, ``runs_std``, ``meter_idle_power_w``,
 ``source_sha256``, ``measurement_device``; ``measurement_seeds`` and ``measurement_versions``
 stay one mapping each); a field an outcome does not have (a score's workload, an efficiency value's
-metric) is empty. ``value`` and ``runs_*`` are in the unit of the ``quantity`` (efficiency) or
+metric) is empty; ``measure`` is the metric or the quantity, whichever the outcome has. ``value`` and ``runs_*`` are in the unit of the ``quantity`` (efficiency) or
 are the ``metric`` itself (score). The record's columns are its pruned architecture: the
 expansion ratio I / H as a factor (``formulas.expansion_ratio``), the widths, the layers and the
 parameter total; they are empty for an outcome whose record the catalogue lacks.
@@ -12,7 +12,8 @@ parameter total; they are empty for an outcome whose record the catalogue lacks.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import pandas
 
@@ -41,7 +42,10 @@ WHOLE_MAPPINGS = frozenset({"measurement_seeds", "measurement_versions"})
 #: The record's columns: its pruned architecture.
 RECORD_COLUMNS: tuple[str, ...] = ("expansion_ratio", "intermediate_size", "hidden_size", "num_hidden_layers", "total_parameters")
 
-COLUMNS = OUTCOME_COLUMNS + RECORD_COLUMNS
+#: What is measured, for every outcome: the metric of a score, the quantity of an efficiency value.
+MEASURE_COLUMN = "measure"
+
+COLUMNS = OUTCOME_COLUMNS + (MEASURE_COLUMN,) + RECORD_COLUMNS
 
 #: Columns of counts (pandas' nullable integers, so an empty cell does not turn them into floats).
 INTEGER_COLUMNS = (
@@ -73,9 +77,17 @@ def record_cells(record: ExpansionRecord) -> dict[str, Any]:
     }
 
 
+def _measure(outcome: ScoreOutcome | EfficiencyOutcome) -> str:
+    """What is measured: a score's metric, an efficiency value's quantity (the CSV's ``measure``)."""
+    return outcome.metric if isinstance(outcome, ScoreOutcome) else outcome.quantity
+
+
 def outcome_frame(outcomes: Iterable[ScoreOutcome | EfficiencyOutcome], records: Iterable[ExpansionRecord]) -> pandas.DataFrame:
     """One row per outcome (``COLUMNS``), joined to its successful record by base model and pruning %."""
     by_label = {key: record_cells(record) for key, record in successful_by_key(records).items()}
-    rows = [{**flat_fields(outcome.model_dump(exclude_none=True)), **by_label.get((outcome.base_model, outcome.pruning_pct), {})} for outcome in outcomes]
+    rows = [
+        {**flat_fields(outcome.model_dump(exclude_none=True)), MEASURE_COLUMN: _measure(outcome), **by_label.get((outcome.base_model, outcome.pruning_pct), {})}
+        for outcome in outcomes
+    ]
     frame = pandas.DataFrame(rows, columns=list(COLUMNS))
     return frame.astype({name: "Int64" for name in INTEGER_COLUMNS} | {"higher_is_better": "boolean"})

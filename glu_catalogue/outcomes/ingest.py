@@ -25,7 +25,7 @@ from ..core.problems import Problem, show
 from ..errors import ReadError
 from .agreement import Disagreement, disagreements
 from .checks import check_claims, check_nature
-from .linking import Link, Records, link_groups
+from .linking import Link, Records, family_names, link_groups
 from .readers import read_outcome_file
 from .reading import Reading
 
@@ -52,11 +52,18 @@ class Ingested:
 def ingest(paths: Sequence[Path], records: Records, registry_ids: set[str], record_label: str | None = None) -> Ingested:
     """Read, link and check every file of ``paths``; ``ReadError``/``LinkError`` (one line) for one that cannot be used."""
     result = Ingested()
+    readings = []
     for path in paths:
         reading = read_outcome_file(Path(path))
-        if any(other.sha256 == reading.sha256 for other in result.readings):
+        if any(other.sha256 == reading.sha256 for other in readings):
             continue  # the same bytes given twice (one file named twice, or a copy): their values count once
-        links = link_groups(reading.path, reading.groups, records, registry_ids, record_label)
+        readings.append(reading)
+    named: dict[str, str] = {}  # model names a file gives with their family (the study's JSON), for its CSV
+    for reading in readings:
+        if any(group.claim.family for group in reading.groups):
+            named.update(family_names(link_groups(reading.path, reading.groups, records, registry_ids, record_label)))
+    for reading in readings:
+        links = link_groups(reading.path, reading.groups, records, registry_ids, record_label, named)
         check_nature(reading, {index: link.label for index, link in enumerate(links)})
         check_claims(reading, links)
         result.links[reading.path] = links

@@ -18,7 +18,10 @@ In this order, and never by a guess:
    a checkpoint directory is; one that cannot be read is refused, naming the revision, with a
    pointer at ``catalogue add``;
 4. the study's model family (``experiment_metadata.model_family``, or the model's name before
-   ``-pruned-``) and pruning %: the one registry id whose name is the family.
+   ``-pruned-``) and pruning %: the one registry id whose name is the family; a name whose family
+   names no registry id (the study's CSV writes ``Llama-3.2-1B-I-pruned-10%``) links when another
+   file of the same command gives that very name with its family stated (the study's JSON of the
+   same models: ``experiment_metadata.model_family``), never by resemblance.
 
 A parameter count alone never links; it is checked against the record afterwards (``checks``).
 """
@@ -62,11 +65,15 @@ class Link:
 Records = Mapping[tuple[str, int], ExpansionRecord]
 
 
-def link_groups(path: Path, groups: list[ModelGroup], records: Records, registry_ids: set[str], record_label: str | None = None) -> list[Link]:
+def link_groups(
+    path: Path, groups: list[ModelGroup], records: Records, registry_ids: set[str], record_label: str | None = None,
+    named: Mapping[str, str] | None = None,
+) -> list[Link]:  # fmt: skip
     """Every group of a file joined to one record; ``LinkError`` (one line) naming the first that cannot be.
 
     With ``record_label`` (``--record``) the file's one group is joined to that record, and a model the file names
-    that is not the record's model is said in the link (``other_model``), for the checks to report.
+    that is not the record's model is said in the link (``other_model``), for the checks to report. ``named``: model
+    names that other files of the same command state with their family (name -> registry id).
     """
     if record_label is not None:
         if len(groups) != 1:
@@ -74,7 +81,7 @@ def link_groups(path: Path, groups: list[ModelGroup], records: Records, registry
         record = _record(path, record_label, records)
         other = named_other_model(f"{path} ({groups[0].claim.where})", groups[0].claim, record, registry_ids)
         return [Link(groups[0], record, f"--record {record_label}", other)]
-    return [_link(path, group, records, registry_ids) for group in groups]
+    return [_link(path, group, records, registry_ids, named or {}) for group in groups]
 
 
 def named_other_model(where: str, claim: Claim, record: ExpansionRecord, registry_ids: set[str]) -> str | None:
@@ -127,7 +134,12 @@ def _not_shaped_like(where: str, checkpoint, record: ExpansionRecord, what: str)
     )
 
 
-def _link(path: Path, group: ModelGroup, records: Records, registry_ids: set[str]) -> Link:
+def family_names(links: list[Link]) -> dict[str, str]:
+    """The model names of links whose file states the family (the study's JSON), each with its registry id."""
+    return {link.group.claim.name: link.record.base_model for link in links if link.group.claim.family and link.group.claim.name}
+
+
+def _link(path: Path, group: ModelGroup, records: Records, registry_ids: set[str], named: Mapping[str, str]) -> Link:
     claim = group.claim
     where = f"{path} ({claim.where})"
     if claim.record is not None:
@@ -146,6 +158,9 @@ def _link(path: Path, group: ModelGroup, records: Records, registry_ids: set[str
     if family is None:
         raise LinkError(f"{where}: the file does not name its model (no checkpoint, hub id or family): give --record MODEL@PCT")
     matches = sorted(model_id for model_id in registry_ids if model_id.split("/")[-1] == family)
+    if not matches and claim.name in named and pct is not None:
+        by = f"the name {claim.name}, which another file of this command gives with its family"
+        return Link(group, _record(where, f"{named[claim.name]}@{pct}", records), by)
     if len(matches) != 1:
         hint = f"registry ids named {family}: {', '.join(matches)}" if matches else f"no registry id is named {family} (`catalogue add` it)"
         raise LinkError(f"{where}: the family {family!r} names {len(matches)} registry models ({hint}); give --record MODEL@PCT")

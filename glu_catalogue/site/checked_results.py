@@ -12,7 +12,7 @@ from typing import Sequence
 from ..core.outcome_records import LeftOut, OutcomesFile, OutcomeSource
 from ..core.problems import show
 from .links import CHECKED_PAGE, model_link
-from .markdown import code, count, join_and, page, plain, table
+from .markdown import code, count, join_and, page, plain, table, unsearched
 from .outcome_pages import source_anchor
 from .outcome_views import OutcomePoint
 
@@ -155,7 +155,7 @@ def checked_results_page(outcomes: OutcomesFile, points: Sequence[OutcomePoint],
     if outcomes.left_out:
         blocks.append(
             f"{count(len(outcomes.left_out))} values left out, each with the check that rejected it:\n\n"
-            + table(LEFT_OUT_COLUMNS, left_out_rows(outcomes, paged))
+            + unsearched(table(LEFT_OUT_COLUMNS, left_out_rows(outcomes, paged)))
         )
     else:
         blocks.append("No value was left out.")

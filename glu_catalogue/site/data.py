@@ -13,7 +13,9 @@ file like the pages (``catalogue verify`` renders it again and compares it line 
   with the palettes the static SVGs are drawn in;
 * ``outcome_charts``: per outcome chart (``glu_catalogue.site.outcome_views.Measure``), what it
   measures and, per series, the points (pruned expansion ratio, value as stored), each point's
-  spread (stderr, or the runs' std; null where none), pruning % and the site URL of its record's row.
+  spread (stderr, or the runs' std; null where none) and pruning %, and the site URL of the series' model page
+  (``page``: the browser code links each point to ``page#pruning-PCT``, its record's row, and computes the
+  "change from baseline" view from the series' 0 % point; this file is loaded by every page, so it stays small).
 
 The JSON is indented one value per line, so a stale file is reported at the line that differs.
 """
@@ -26,12 +28,12 @@ from typing import Any, Mapping
 from ..core import formulas
 from ..core.plan_notes import NOTE_TEMPLATES, model_status
 from ..store.registry import ModelEntry
-from .links import model_url, row_anchor
+from .links import model_url
 from .markdown import GENERATED_MARKER
 from .outcome_views import SPREAD_DIGITS, VALUE_DIGITS, Measure, Subject
+from .plots import LINESTYLES, PALETTES, PlotSpec
 from .speedup_view import CHART_NAME as SPEEDUP_CHART
 from .speedup_view import speedup_chart
-from .plots import LINESTYLES, PALETTES, PlotSpec
 
 #: Where the data file lives, relative to docs/ (mkdocs.yml loads it on every page).
 DATA_FILE = "javascripts/catalogue-data.js"
@@ -106,7 +108,7 @@ def outcome_chart(measure: Measure) -> dict[str, Any]:
                 "points": [[point.expansion_ratio, point.outcome.value] for point in points],
                 "spreads": [point.spread for point in points],
                 "pcts": [point.record.pruning_pct for point in points],
-                "links": [f"{model_url(point.outcome.base_model)}#{row_anchor(point.record.pruning_pct)}" for point in points],
+                "page": model_url(points[0].outcome.base_model),
             }
             for label, points in measure.series
         ],
@@ -127,15 +129,20 @@ def styles() -> dict[str, Any]:
     return {"palettes": PALETTES, "dashes": [_DASHES[style] for style in LINESTYLES]}
 
 
-def render_data_file(registry: Mapping[str, ModelEntry], paged: set[str], specs: list[PlotSpec], subjects: list[Subject]) -> str:
-    """The text of ``DATA_FILE``: a comment with the generated-file marker, then one assignment (outcome charts one per line)."""
+def render_data_file(
+    registry: Mapping[str, ModelEntry], paged: set[str], specs: list[PlotSpec], subjects: list[Subject], extra_charts: Mapping[str, Any] | None = None,
+) -> str:  # fmt: skip
+    """The text of ``DATA_FILE``: a comment with the generated-file marker, then one assignment (outcome charts one per line).
+
+    ``extra_charts``: more charts drawn by the outcome charts' code (the equal-ratios page's changes per task).
+    """
     document = {"planner": planner_data(registry, paged), "charts": chart_data(specs), "styles": styles()}
     text = json.dumps(document, indent=1, ensure_ascii=False, allow_nan=False)
     # One line per outcome chart: every page loads this file, and the charts' points grow with the outcomes
     # (indented, they would double it); a stale chart is still one line named by `catalogue verify`.
     charts = ",\n".join(
         f"  {json.dumps(name)}: {json.dumps(chart, separators=(',', ':'), ensure_ascii=False, allow_nan=False)}"
-        for name, chart in outcome_chart_data(subjects).items()
+        for name, chart in {**outcome_chart_data(subjects), **(extra_charts or {})}.items()
     )
     text = text[: text.rindex("}")].rstrip() + f',\n "outcome_charts": {{\n{charts}\n }}\n}}'
     return f"// {GENERATED_MARKER.removeprefix('<!-- ').removesuffix(' -->')}\nwindow.CATALOGUE_DATA = {text};\n"

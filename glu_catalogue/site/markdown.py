@@ -92,6 +92,11 @@ def chart_div(name: str) -> str:
     )
 
 
+def unsearched(block: str) -> str:
+    """``block`` (a table of numbers) left out of the search index: every page loads the index, and numbers find nothing."""
+    return f"<div markdown data-search-exclude>\n\n{block}\n\n</div>"
+
+
 def bullets(items: Iterable[str]) -> str:
     """A bullet list."""
     return "\n".join(f"- {item}" for item in items)

@@ -9,12 +9,14 @@ readers without JavaScript too.
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
+from .equal_ratios import EQUAL_RATIOS_PAGE, EQUAL_RATIOS_TITLE
 from .links import CHECKED_PAGE, GLOSSARY_PAGE, OUTCOMES_PAGE, model_link, model_page, outcome_page, relative, row_anchor
-from .markdown import chart_div, code, count, details, join_and, page, ratio, table
-from .outcome_views import Measure, OutcomePoint, Subject, measure_of, spread_text, subject_of, value_text
+from .markdown import chart_div, code, count, details, join_and, page, ratio, table, unsearched
+from .outcome_views import Measure, OutcomePoint, Subject, is_run_part, measure_of, spread_text, subject_of, value_text
 from .speedup_view import speedup_section
+from .study_tables import STUDY_TABLES_PAGE, STUDY_TABLES_TITLE
 from .views import short_name
 
 OUTCOMES_TITLE = "Outcomes"
@@ -82,7 +84,7 @@ def outcomes_index_page(subject_list: Sequence[Subject], checked_title: str) -> 
         f"What the pruned models score (lm-evaluation-harness) and cost (efficiency runs), against the pruned "
         f"[expansion ratio]({relative(source, GLOSSARY_PAGE)}#expansion-ratio): {count(len(points))} values of "
         f"{join_and([model_link(source, model_id) for model_id in models])}. Each task has a page with a chart per metric, "
-        f"one series per model, so models meet at equal ratios. {checked} lists the files read and every value left out, with the reason."
+        f"one series per model, so models meet at equal ratios; [{EQUAL_RATIOS_TITLE.lower()}]({relative(source, EQUAL_RATIOS_PAGE)}) sets each model's change from its baseline side by side at every ratio two models reach, and [{STUDY_TABLES_TITLE.lower()}]({relative(source, STUDY_TABLES_PAGE)}) recomputes the study's per-model tables. {checked} lists the files read and every value left out, with the reason."
     )
     rows = [
         (
@@ -94,7 +96,7 @@ def outcomes_index_page(subject_list: Sequence[Subject], checked_title: str) -> 
         )
         for subject in subject_list
     ]
-    pages = [outcome_page(subject.kind, subject.name) for subject in subject_list] + [CHECKED_PAGE]
+    pages = [EQUAL_RATIOS_PAGE, STUDY_TABLES_PAGE] + [outcome_page(subject.kind, subject.name) for subject in subject_list] + [CHECKED_PAGE]
     return page(OUTCOMES_TITLE, intro, table(SUBJECT_COLUMNS, rows, "llrlr"), meta={"pages": pages})
 
 
@@ -120,7 +122,7 @@ def measure_table(source: str, measure: Measure) -> str:
         for _, points in measure.series
         for point in sorted(points, key=lambda point: point.record.pruning_pct)
     ]
-    return table((*MEASURE_COLUMNS, spread_header(measure.kind), "Source"), rows, "lrrrrl")
+    return unsearched(table((*MEASURE_COLUMNS, spread_header(measure.kind), "Source"), rows, "lrrrrl"))
 
 
 def _caption(measure: Measure) -> str:
@@ -180,7 +182,8 @@ def subject_pages(subject_list: Iterable[Subject]) -> dict[str, str]:
 def model_outcomes_section(model_id: str, points: Sequence[OutcomePoint]) -> str:
     """The ``Outcomes`` section of a model's page: every value of its records, by task, metric and level."""
     source = model_page(model_id)
-    ordered = sorted(points, key=_table_order)
+    parts = [point for point in points if is_run_part(point.outcome)]
+    ordered = sorted((point for point in points if not is_run_part(point.outcome)), key=_table_order)
     rows = []
     for point in ordered:
         outcome = point.outcome
@@ -202,7 +205,12 @@ def model_outcomes_section(model_id: str, points: Sequence[OutcomePoint]) -> str
         f"checked ([{OUTCOMES_TITLE.lower()}]({relative(source, OUTCOMES_PAGE)})). Each task links to its chart, each "
         "pruning percentage to its row above."
     )
-    return f"## Outcomes\n\n{intro}\n\n" + table(MODEL_OUTCOME_COLUMNS, rows, "rrllrrl")
+    if parts:
+        intro += (
+            f" The {count(len(parts))} single runs of the study's per-run carbon files are on their workloads' pages "
+            "(this table lists the runs' means, from the study's aggregate file)."
+        )
+    return f"## Outcomes\n\n{intro}\n\n" + unsearched(table(MODEL_OUTCOME_COLUMNS, rows, "rrllrrl"))
 
 
 

@@ -29,6 +29,16 @@ Outcome = ScoreOutcome | EfficiencyOutcome
 Kind = Literal["score", "efficiency"]
 
 
+#: Formats whose values are single runs of a value another file aggregates (the study's per-run carbon files):
+#: charted and listed on their workload's page, left out of the pages that set values side by side.
+RUN_PART_FORMATS = frozenset({"study-carbon-run"})
+
+
+def is_run_part(outcome: Outcome) -> bool:
+    """True for one run of a value another file gives as the runs' mean (``RUN_PART_FORMATS``)."""
+    return outcome.source.format in RUN_PART_FORMATS
+
+
 def spread_of(outcome: Outcome) -> float | None:
     """A value's spread: lm-eval's standard error, or the standard deviation of an efficiency value's runs."""
     if isinstance(outcome, ScoreOutcome):

@@ -23,6 +23,7 @@ from ..core.outcome_records import OutcomesFile
 from ..core.records import ExpansionRecord, Metadata
 from ..store.registry import ModelEntry
 from .checked_results import CHECKED_TITLE, checked_results_page
+from .equal_ratios import EQUAL_RATIOS_PAGE, RatioView, equal_ratios_page, ratio_views
 from .guide import GLOSSARY_TITLE, OPTIPFAIR_URL, PLANNER_TITLE, glossary_page, planner_page
 from .links import (
     CHECKED_PAGE,
@@ -49,6 +50,7 @@ from .reference import (
     schema_page,
     verification_page,
 )
+from .study_tables import STUDY_TABLES_PAGE, study_tables_page
 from .views import (
     FamilyView,
     ModelGroup,
@@ -107,6 +109,8 @@ class SiteContent:
     outcome_points: list[OutcomePoint] = field(init=False, repr=False, compare=False)
     #: The outcome pages: a task or an efficiency workload each.
     outcome_subjects: list[Subject] = field(init=False, repr=False, compare=False)
+    #: The expansion ratios two or more models reach, with each level's comparison (the equal-ratios page).
+    ratio_views: list[RatioView] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         views = family_views(self.records, self.registry)
@@ -115,6 +119,7 @@ class SiteContent:
         points = outcome_points(self.outcomes.outcomes, self.records)
         object.__setattr__(self, "outcome_points", points)
         object.__setattr__(self, "outcome_subjects", subjects(points))
+        object.__setattr__(self, "ratio_views", ratio_views(self.outcomes.outcomes, self.records))
 
     @property
     def optipfair_version(self) -> str:
@@ -153,6 +158,8 @@ def render_pages(content: SiteContent) -> dict[str, str]:
         "reproduce.md": reproduce_page(PAGES["reproduce.md"], content.records),
         OUTCOMES_PAGE: outcomes_index_page(content.outcome_subjects, CHECKED_TITLE),
         CHECKED_PAGE: checked_results_page(content.outcomes, content.outcome_points, content.paged_models),
+        EQUAL_RATIOS_PAGE: equal_ratios_page(content.ratio_views),
+        STUDY_TABLES_PAGE: study_tables_page(content.outcomes.outcomes, content.records),
         **subject_pages(content.outcome_subjects),
         **model_pages(views, content.outcome_sections()),
     }

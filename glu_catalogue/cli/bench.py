@@ -48,14 +48,14 @@ def bench(
     from ..measure.settings import BenchSettings
     from ..pipeline.bench import BenchRequest, run_bench
     from ..pipeline.build import parse_levels
-    from ..store.paths import default_data_dir
+    from ..store.paths import write_data_dir
 
     settings = BenchSettings(
         prompt_tokens=integers(prompt_tokens, "--prompt-tokens"), decode_prompt_tokens=decode_prompt_tokens, new_tokens=new_tokens,
         batch_sizes=integers(batch_sizes, "--batch-sizes"), warmup_runs=warmup, repeats=repeats, prompt_seed=seed, energy=energy,
     )  # fmt: skip
     request = BenchRequest(
-        data_dir=data_dir or default_data_dir(), models=models, levels=parse_levels(levels) if levels else None, device=device,
+        data_dir=write_data_dir(data_dir), models=models, levels=parse_levels(levels) if levels else None, device=device,
         dtype=dtype, output=output_dir, settings=settings,
     )  # fmt: skip
     results = run_bench(request, None if output == "json" else _Progress())

@@ -71,10 +71,10 @@ def build(
     """
     from ..pipeline.build import BuildRequest, parse_levels, parse_models, run_build
     from ..pipeline.shards import parse_shard
-    from ..store.paths import default_data_dir
+    from ..store.paths import write_data_dir
 
     request = BuildRequest(
-        model_ids=parse_models(models), levels=parse_levels(levels), data_dir=data_dir or default_data_dir(),
+        model_ids=parse_models(models) if models is not None else (), levels=parse_levels(levels), data_dir=write_data_dir(data_dir),
         method=method, device=device, dtype=dtype, weights=weights, seed=seed, save_pruned=save_pruned,
         stream=stream, force=force, closed_form=closed_form, wait=wait, quiet=quiet, shard=parse_shard(shard),
     )

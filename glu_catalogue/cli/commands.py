@@ -41,14 +41,15 @@ def _register_commands() -> None:
     from .bench import bench
     from .build import build
     from .evaluate import evaluate
+    from .init import init
     from .inspect import inspect
     from .merge import merge
     from .plan import models, plan
     from .results import results
-    from .site import docs, schemas
+    from .site import docs, schemas, site
     from .verify import verify
 
-    for command in (verify, inspect, schemas, docs, build, add, models, plan, results, merge, evaluate, bench):
+    for command in (init, verify, inspect, schemas, docs, site, build, add, models, plan, results, merge, evaluate, bench):
         cli.add_command(command)
 
 

@@ -46,14 +46,14 @@ def evaluate(
     from ..measure.settings import EvaluateSettings
     from ..pipeline.build import parse_levels
     from ..pipeline.evaluate import EvaluateRequest, run_evaluate
-    from ..store.paths import default_data_dir
+    from ..store.paths import write_data_dir
 
     settings = EvaluateSettings(
         tasks=tuple(dict.fromkeys(part.strip() for part in tasks.split(",") if part.strip())), include_path=include_path,
         num_fewshot=num_fewshot, limit=limit, batch_size=batch_size, tokenizer=tokenizer, seed=seed,
     )  # fmt: skip
     request = EvaluateRequest(
-        data_dir=data_dir or default_data_dir(), settings=settings, models=models, levels=parse_levels(levels) if levels else None,
+        data_dir=write_data_dir(data_dir), settings=settings, models=models, levels=parse_levels(levels) if levels else None,
         device=device, dtype=dtype, output=output_dir, store_random_init=store_random_init,
     )  # fmt: skip
     results = run_evaluate(request, None if output == "json" else _Progress())

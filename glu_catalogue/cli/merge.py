@@ -30,9 +30,9 @@ def merge(directories: tuple[Path, ...], data_dir: Path | None) -> None:
       catalogue merge shards/0 shards/1 shards/2 --data merged
     """
     from ..pipeline.merge import merge as merge_catalogues
-    from ..store.paths import default_data_dir
+    from ..store.paths import write_data_dir
 
-    out = data_dir or default_data_dir()
+    out = write_data_dir(data_dir)
     result = merge_catalogues(directories, out)
     written = ", ".join(str(path) for path in result.changed_files) or "none (unchanged)"
     click.echo(f"merged {len(directories)} directories into {out}: {result.records} records, {result.outcomes} outcomes; files written: {written}")

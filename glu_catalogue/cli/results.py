@@ -74,8 +74,9 @@ def add_command(files: tuple[Path, ...], record: str | None, data_dir: Path | No
       catalogue results add results.json --record meta-llama/Llama-3.2-1B@40
     """
     from ..pipeline.results import add_results
+    from ..store.paths import write_data_dir
 
-    outcome = add_results(files, data_dir, record)
+    outcome = add_results(files, write_data_dir(data_dir), record)
     _show(outcome, output, wrote=True)
 
 

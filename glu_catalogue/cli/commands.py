@@ -47,12 +47,10 @@ def _register_commands() -> None:
     from .plan import models, plan
     from .results import results
     from .site import docs, schemas, site
-    from .sources import sources
     from .verify import verify
 
     for command in (init, verify, inspect, schemas, docs, site, build, add, models, plan, results, merge, evaluate, bench):
         cli.add_command(command)
-    results.add_command(sources)  # the study's files, installed with the package (results check reads them)
 
 
 _register_commands()

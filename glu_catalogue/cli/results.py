@@ -99,3 +99,13 @@ def _show(outcome, output: str, wrote: bool) -> None:
             click.echo(f"added {outcome.added}, already stored {outcome.unchanged}; files written: {written}")
         print_report(outcome.report)
     sys.exit(EXIT_OK if outcome.report.ok else EXIT_PROBLEMS)
+
+
+def _add_sources() -> None:
+    """``catalogue results sources`` (cli/sources.py): the study's files, installed with the package."""
+    from .sources import sources
+
+    results.add_command(sources)
+
+
+_add_sources()

@@ -138,13 +138,20 @@ def write_data_dir(given: Path | None = None) -> Path:
 
 
 def write_registry_dir(data_dir: Path | None = None) -> Path:
-    """Where ``catalogue add`` writes: ``DATA_DIR/models`` (``--data``), ``$CATALOGUE_REGISTRY_DIR``, the workspace's ``data/models``."""
+    """Where ``catalogue add`` writes: ``DATA_DIR/models`` (``--data``), ``$CATALOGUE_REGISTRY_DIR``, the workspace's
+    ``data/models`` (the repository's: the shipped registry); with only ``$CATALOGUE_DATA_DIR`` set, the registry
+    commands read. Outside a workspace and without either, ``UsageError`` (``NO_WORKSPACE``)."""
     if data_dir is not None:
         return Path(data_dir) / MODELS_DIR
     override = os.environ.get("CATALOGUE_REGISTRY_DIR")
     if override:
         return Path(override)
-    return write_data_dir() / MODELS_DIR
+    if os.environ.get("CATALOGUE_DATA_DIR"):
+        return registry_dir()
+    workspace = current_workspace()
+    if workspace is None:
+        raise UsageError(NO_WORKSPACE)
+    return workspace.registry_dir
 
 
 def registry_layers() -> tuple[tuple[Path, bool], ...]:
@@ -177,10 +184,13 @@ def schemas_dir() -> Path:
 
 
 def registry_dir() -> Path:
-    """``$CATALOGUE_REGISTRY_DIR``, else the registry ``data/models/`` of the default data directory
-    (outside a workspace: the shipped layer's, which is only read; ``registry_layers`` lists what a workspace reads)."""
+    """``$CATALOGUE_REGISTRY_DIR``, else a workspace of one's own's ``data/models/`` (its additions), else the
+    shipped registry (the checkout's ``data/models``; ``registry_layers`` lists what a workspace reads)."""
     override = os.environ.get("CATALOGUE_REGISTRY_DIR")
-    return Path(override) if override else default_data_dir() / MODELS_DIR
+    if override:
+        return Path(override)
+    workspace = _layered_workspace()
+    return workspace.registry_dir if workspace is not None else shipped_data_dir() / MODELS_DIR
 
 
 def shipped_site_dir() -> Path:

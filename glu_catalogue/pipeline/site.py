@@ -42,12 +42,6 @@ from ..store.writing import recover_data_dir
 from ..verifier.catalogue import verify_contents
 from .layers import layered_site_files
 
-#: The project's addresses and licence, which the footer and the Cite page show (pyproject.toml's, as installed).
-PROJECT = {
-    "name": "glu-catalogue",
-    "license": {"text": "Apache-2.0"},
-    "urls": {"Homepage": "https://github.com/glu-catalogue/glu-catalogue", "Documentation": "https://glu-catalogue.github.io/glu-catalogue/"},
-}
 #: What the site's sources hold besides docs/ (the merge page shows README.md's Slurm section; the Cite page CITATION.cff).
 ROOT_FILES = ("README.md", "CITATION.cff")
 
@@ -136,31 +130,48 @@ def _config_text(shipped: Path, root: Path, settings: SiteSettings) -> str:
 
     with (shipped / "mkdocs.yml").open(encoding="utf-8") as handle:
         config = yaml_load(handle)
+    project = _project()
     config["site_name"] = settings.title
-    config["site_url"] = config.get("site_url") or settings.site_url  # $CATALOGUE_SITE_URL first
+    # $CATALOGUE_SITE_URL first; the repository's own site is published at the project's Documentation address
+    config["site_url"] = config.get("site_url") or settings.site_url or (project["urls"].get("Documentation") if _is_repository() else None)
     config["docs_dir"] = str(root / "docs")
     config["site_dir"] = str(settings.site_dir.resolve())
     config["hooks"] = [str(shipped / "mkdocs_hooks.py")]
     config["theme"]["custom_dir"] = str(shipped / "overrides")
     config["watch"] = []
-    config.setdefault("extra", {})["project"] = {**PROJECT, "version": __version__, **_checkout_project()}
+    config.setdefault("extra", {})["project"] = project
     for extension in config["markdown_extensions"]:
         if isinstance(extension, dict) and "pymdownx.snippets" in extension:
             extension["pymdownx.snippets"]["base_path"] = [str(root)]
     return yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
 
 
-def _checkout_project() -> dict:
-    """In a source checkout, pyproject.toml's [project] name, version, licence and addresses (their home)."""
+def _is_repository() -> bool:
+    """True when the current workspace is the source checkout's own (its data is the shipped layer)."""
+    workspace = current_workspace()
+    return workspace is not None and repository_root() is not None and not is_layered(workspace.data_dir)
+
+
+def _project() -> dict:
+    """The project's name, version, licence and addresses: pyproject.toml's [project] in a source checkout (their
+    home), else the installed distribution's metadata (written from it)."""
     root = repository_root()
     if root is None:
-        return {}
+        return _installed_project()
     try:
         import tomllib
     except ModuleNotFoundError:  # Python 3.10
         import tomli as tomllib  # type: ignore[no-redef]
     project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     return {key: project[key] for key in ("name", "version", "license", "urls") if key in project}
+
+
+def _installed_project() -> dict:
+    from importlib import metadata
+
+    info = metadata.metadata("glu-catalogue")
+    urls = dict(entry.split(", ", 1) for entry in info.get_all("Project-URL") or [] if ", " in entry)
+    return {"name": info["Name"], "version": info["Version"] or __version__, "license": {"text": info["License"] or ""}, "urls": urls}
 
 
 @contextmanager

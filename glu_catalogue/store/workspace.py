@@ -49,7 +49,7 @@ DATA_DIR, DOCS_DIR, SITE_DIR = "data", "docs", "site"
 SETTINGS_TEMPLATE = """\
 # A catalogue of one's own (glu-catalogue): `catalogue` commands run in this directory or below it
 # read the shipped catalogue plus this workspace's files, and write only here.
-# Reference: https://glu-catalogue.github.io/glu-catalogue/reference/files/#workspace
+# Reference: the site's "Files and promises" page, section Workspace (catalogue init --help).
 
 [workspace]
 # The package and schema versions that wrote this file. A newer package reads it as it is;

@@ -43,6 +43,13 @@ def test_init_writes_documented_settings_that_read_back(workspace):
         create_workspace(workspace)
 
 
+def test_a_fresh_workspace_verifies_with_nothing_of_its_own(workspace):
+    from glu_catalogue.pipeline.check import check
+
+    report = check()
+    assert report.ok and dict(report.checked) == {"schemas": 4}
+
+
 def test_commands_find_the_workspace_from_below_and_write_there(workspace):
     assert find_workspace() == workspace.resolve()
     assert paths.default_data_dir() == workspace / "data"

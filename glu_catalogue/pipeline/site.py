@@ -16,6 +16,7 @@ mkdocs then builds it into ``site/`` (or serves it). The repository's own site i
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -194,6 +195,7 @@ def build_site(settings: SiteSettings) -> Path:
 
 def serve_site(settings: SiteSettings, address: str) -> int:
     """Build the site's sources and serve them with ``mkdocs serve`` until interrupted; returns its exit status."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # a terminated preview still removes its sources
     with site_sources(settings) as config:
         try:
             return subprocess.run([sys.executable, "-m", "mkdocs", "serve", "--config-file", str(config), "--dev-addr", address]).returncode

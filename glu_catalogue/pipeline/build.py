@@ -424,7 +424,7 @@ def _build_one(
             else:
                 build = generate.build_model(entry, levels, weights, settings, on_level=on_level)
     except ImportError as error:
-        outcome.error = f"the generator needs torch, transformers and optipfair (pip install -e '.[generate]'): {error}"
+        outcome.error = f"the generator needs torch, transformers and optipfair (pip install 'glu-catalogue[generate]'): {error}"
         return
     except MemoryError:
         outcome.error = "out of memory while building: use a machine with more memory, or --dtype bf16"

@@ -130,3 +130,13 @@ def test_a_workspace_builds_only_its_own_models_and_its_site_shows_them_beside_t
     site = workspace / "site"
     assert (site / "models" / "me-smol-copy" / "index.html").is_file() and (site / "models" / "meta-llama-llama-3-2-1b" / "index.html").is_file()
     assert "<title>" in (site / "index.html").read_text() and "My study" in (site / "index.html").read_text()
+
+
+def test_results_sources_lists_the_study_files_the_package_ships():
+    from conftest import invoke
+
+    result = invoke("results", "sources", "study/*.json")
+    assert result.exit_code == 0, result.output
+    listed = result.output.splitlines()
+    assert listed == [str(path) for path in sorted((paths.shipped_data_dir() / "sources" / "study").glob("*.json"))]
+    assert any(line.endswith("llama_1b_complete_results_latest.json") for line in listed)

@@ -140,3 +140,12 @@ def test_results_sources_lists_the_study_files_the_package_ships():
     listed = result.output.splitlines()
     assert listed == [str(path) for path in sorted((paths.shipped_data_dir() / "sources" / "study").glob("*.json"))]
     assert any(line.endswith("llama_1b_complete_results_latest.json") for line in listed)
+
+
+def test_a_workspace_finds_the_shipped_records_it_includes(workspace):
+    from glu_catalogue.checkpoints.inspect import find_record
+
+    assert find_record(f"{SHIPPED_MODEL}@40").pruned_architecture.intermediate_size == 4916
+    (workspace / SETTINGS_FILE).write_text((workspace / SETTINGS_FILE).read_text().replace('models = "all"', 'models = "none"'))
+    with pytest.raises(LookupError):
+        find_record(f"{SHIPPED_MODEL}@40")

@@ -50,6 +50,22 @@ fi
 echo "installed package unchanged: $(wc -l < "$work/after") files, byte-identical"
 test -f site/index.html && grep -rlq "me/tiny-llama" site/models || { echo "error: the site lacks the workspace's model" >&2; exit 1; }
 
+grep -q 'licence <a href="https://github.com/' site/index.html || { echo "error: the site's footer lacks the project's addresses (installed metadata)" >&2; exit 1; }
+
+# Outside a workspace, commands that write refuse in one line (exit 2), and the package stays as it was.
+mkdir "$work/outside" && pushd "$work/outside" >/dev/null
+for command in "build --closed-form" "add $OLDPWD/tiny --id me/other" "schemas" "site"; do
+  set +e; catalogue $command 2> "$work/refusal"; code=$?; set -e
+  if [ "$code" -ne 2 ] || [ "$(wc -l < "$work/refusal")" -ne 1 ]; then
+    echo "error: catalogue $command outside a workspace: exit $code, $(cat "$work/refusal")" >&2; exit 1
+  fi
+  echo "outside a workspace, catalogue ${command%% *} refuses: $(cat "$work/refusal")"
+done
+test -z "$(ls -A)" || { echo "error: a refused command wrote here" >&2; exit 1; }
+popd >/dev/null
+fingerprint "$work/after-refusals"
+diff -q "$work/before" "$work/after-refusals" >/dev/null || { echo "error: a refused command changed the installed package" >&2; exit 1; }
+
 records=$(python -c "import json; print(len(json.load(open('data/expansion_rates.json'))['models']))")
 python -m pip install --quiet --force-reinstall --no-deps "$wheel"
 verified=$(catalogue verify)

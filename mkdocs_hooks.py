@@ -8,8 +8,9 @@
   - the nav entry ``outcomes/index.md`` becomes a section holding it and the pages its front
     matter lists (``pages:``: a page per task and workload, then the results as checked);
   - the project's addresses, version and licence come from pyproject.toml ([project] and
-    [project.urls], their only home): the repository link and licence in the footer, and
-    ``site_url`` where ``$CATALOGUE_SITE_URL`` does not set it (mkdocs.yml);
+    [project.urls], their only home), or from ``extra.project`` where ``catalogue site`` wrote
+    the configuration from the installed package: the repository link and licence in the
+    footer, and (for the repository's own build) ``site_url`` where ``$CATALOGUE_SITE_URL`` does not set it;
   - the catalogue's schema version and the date its data was built (the data file's header)
     go to ``extra.catalogue``, which the header shows (overrides/partials/header.html).
 * ``on_files``: the downloads (``data/*.json``, ``data/*.csv``, ``schemas/*.json``) and
@@ -52,7 +53,10 @@ def _front_matter(path: Path) -> dict:
 
 
 def project(config) -> dict:
-    """pyproject.toml's [project] table."""
+    """The project's name, version, licence and addresses: ``extra.project`` where ``catalogue site`` wrote the
+    configuration (from the installed package), else pyproject.toml's [project] table beside mkdocs.yml."""
+    if "project" in config.extra:
+        return config.extra["project"]
     with (_root(config) / "pyproject.toml").open("rb") as handle:
         return tomllib.load(handle)["project"]
 
@@ -93,7 +97,7 @@ def on_config(config):
     info = project(config)
     urls = info.get("urls", {})
     repository = urls.get("Homepage", "")
-    if not config.site_url:
+    if not config.site_url and "project" not in config.extra:  # a workspace's site has only the address it names
         config.site_url = urls.get("Documentation") or None
     licence = info.get("license", {}).get("text", "")
     config.copyright = (

@@ -101,12 +101,14 @@ def legacy_copy(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def site(tmp_path_factory) -> Path:
-    """The site built from the repository with ``mkdocs build --strict`` (default site_url), once per session."""
+    """The site of the repository's workspace, built as it is published (``catalogue site --strict``, the
+    address in catalogue.toml), once per session."""
     target = tmp_path_factory.mktemp("site")
+    unset = ("CATALOGUE_SITE_URL", "CATALOGUE_DATA_DIR", "CATALOGUE_REGISTRY_DIR")
     completed = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "--site-dir", str(target)],
+        [sys.executable, "-m", "glu_catalogue", "site", "--strict", "--site-dir", str(target)],
         cwd=REPO, capture_output=True, text=True, timeout=300,
-        env={key: value for key, value in {**os.environ, "NO_MKDOCS_2_WARNING": "1"}.items() if key != "CATALOGUE_SITE_URL"},
+        env={key: value for key, value in {**os.environ, "NO_MKDOCS_2_WARNING": "1"}.items() if key not in unset},
     )  # fmt: skip
     assert completed.returncode == 0, completed.stdout + completed.stderr
     return target

@@ -37,6 +37,8 @@ tomllib = pytest.importorskip("tomllib")
 
 #: Marks a block run by the Slurm tests as written (tests/test_slurm.py), not here.
 SLURM_MARKER = "<!-- run-by-slurm-tests"
+#: Marks the README's tour from an installed wheel, run as written by scripts/wheel_tour.sh (.ci/run), not here.
+TOUR_MARKER = "<!-- run-by-wheel-tour -->"
 DOCUMENTS = [REPO / "README.md", *sorted((REPO / "docs").rglob("*.md"))]
 EXTRAS = {
     name: {Requirement(spec).name for spec in specs}
@@ -100,7 +102,7 @@ def shown_commands(document: Path) -> list[Shown]:
     found: list[Shown] = []
     all_lines = text.splitlines()
     for language, first, lines in fenced_blocks(text):
-        if first >= 3 and all_lines[first - 3].strip().startswith(SLURM_MARKER):
+        if first >= 3 and (all_lines[first - 3].strip().startswith(SLURM_MARKER) or all_lines[first - 3].strip() == TOUR_MARKER):
             continue  # a Slurm job script and its submission: tests/test_slurm.py runs them on a real cluster
         if language in ("bash", "sh"):
             for offset, line in enumerate(lines):
@@ -128,7 +130,7 @@ def installs(words: list[str]) -> set[str]:
         return set()
     packages = set()
     for word in words[2:]:
-        extras = re.fullmatch(r"\.\[([\w,-]+)\]", word)
+        extras = re.fullmatch(r"(?:\.|glu-catalogue)\[([\w,-]+)\]", word)
         if extras:
             packages |= {"glu-catalogue"} | set().union(*(EXTRAS[name] for name in extras.group(1).split(",")))
         elif not word.startswith("-"):
@@ -181,14 +183,14 @@ def test_the_page_installed_what_the_command_needs(shown):
 @pytest.mark.parametrize("shown", [s for s in ALL if s.words[:2] == ["pip", "install"]], ids=str)
 def test_pip_installs_name_extras_that_exist(shown):
     for word in shown.words[2:]:
-        extras = re.fullmatch(r"\.\[([\w,-]+)\]", word)
+        extras = re.fullmatch(r"(?:\.|glu-catalogue)\[([\w,-]+)\]", word)
         if extras:
             assert set(extras.group(1).split(",")) <= set(EXTRAS), f"{shown}: extras {extras.group(1)}; pyproject has {sorted(EXTRAS)}"
 
 
 # --- running or parsing each command ------------------------------------------------------------
 
-SETUP = {("python", "-m", "venv"), ("python3", "-m", "venv"), (".",), ("source",), ("pip", "install")}
+SETUP = {("python", "-m", "venv"), ("python3", "-m", "venv"), (".",), ("source",), ("pip", "install"), ("git", "clone"), ("cd",)}
 PARSED_ONLY = {("mkdocs", "build"), ("mkdocs", "serve"), ("python", "-m", "pytest")}
 
 

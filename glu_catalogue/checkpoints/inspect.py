@@ -31,8 +31,8 @@ from pydantic import ValidationError
 
 from ..core.records import ExpansionRecord, successful_by_key
 from ..errors import RecordNotFound
-from ..store.paths import CATALOGUE_FILE, default_data_dir, display_path
-from ..store.reading import ReadError, load_catalogue
+from ..store.paths import CATALOGUE_FILE, current_workspace, default_data_dir, display_path, is_layered, shipped_data_dir
+from ..store.reading import ReadError, load_catalogue, path_exists
 from ..store.writing import recover_data_dir
 from . import checks
 from .inspection import Inspection, closed_form_total
@@ -125,8 +125,19 @@ def catalogue_file(path: Path | None = None) -> Path:
 
 
 def successful_records(catalogue_path: Path | None = None) -> tuple[Path, dict[tuple[str, int], ExpansionRecord]]:
-    """The catalogue file ``catalogue_path`` names (see ``catalogue_file``) and its successful records by (model, pct)."""
+    """The catalogue file ``catalogue_path`` names (see ``catalogue_file``) and its successful records by (model, pct).
+
+    In a workspace of one's own (no path given), the shipped records of the models it includes come
+    first and its own (where it has any) over them: the one catalogue the workspace's commands see.
+    """
     path = catalogue_file(catalogue_path)
+    if catalogue_path is None and is_layered(path.parent):
+        workspace = current_workspace()
+        _, shipped = successful_records(shipped_data_dir()) if workspace.shipped_models != "none" else (None, {})
+        records = {key: record for key, record in shipped.items() if workspace.includes(key[0])}
+        if path_exists(path):
+            records.update(successful_records(path)[1])
+        return path, records
     recover_data_dir(path.parent)
     try:
         catalogue = load_catalogue(path)

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from .output import directory_option
+
 
 @click.command()
 @click.argument("source")
@@ -17,8 +19,14 @@ import click
     help="JSON file with the sources to cite: a list of {repo, path, commit, provides}, or {sources, notes}.",
 )
 @click.option("--grade", type=click.Choice(["official", "copy", "derived", "partial"]), default=None, help="How directly the config was read from its sources.")
-def add(source: str, model_id: str | None, family: str | None, size_label: str | None, sources_file: Path | None, grade: str | None) -> None:
-    """Add a model to the registry (data/models/) from a config.json, a checkpoint directory or a hub id.
+@click.option(
+    "--data", "data_dir", default=None, callback=lambda ctx, param, value: directory_option(value, "--data"),
+    help="Add to DIR/models/ instead of the workspace's data/models/.",
+)
+def add(
+    source: str, model_id: str | None, family: str | None, size_label: str | None, sources_file: Path | None, grade: str | None, data_dir: Path | None
+) -> None:
+    """Add a model to the workspace's registry (data/models/) from a config.json, a checkpoint directory or a hub id.
 
     A config of a type whose facts the catalogue ships (Llama, Qwen2/3, Gemma, Mistral, Phi-3,
     OLMo-2, ...) is counted from them without torch; any other is built on the meta device (no
@@ -35,9 +43,12 @@ def add(source: str, model_id: str | None, family: str | None, size_label: str |
       catalogue add config.json --id org/name --family OLMo-2 --sources sources.json --grade copy
     """
     from ..pipeline.add import add_model
-    from ..store.paths import display_path
+    from ..store.paths import display_path, write_registry_dir
 
-    added = add_model(source, model_id=model_id, family=family, size_label=size_label, sources_file=sources_file, grade=grade)
+    added = add_model(
+        source, model_id=model_id, family=family, size_label=size_label, sources_file=sources_file, grade=grade,
+        registry_dir=write_registry_dir(data_dir) if data_dir is not None else None,
+    )  # fmt: skip
     entry, derived = added.entry, added.derived
     click.echo(f"added {entry.model_id} ({entry.family}, {entry.size_label}) -> {display_path(added.path)}")
     click.echo(f"architecture  {derived.transformers_class}: {entry.architecture.describe()}")

@@ -15,13 +15,13 @@ from .output import console, directory_option, plain, print_report
 @click.option(
     "--models", "models", default=None, metavar="MODEL[,MODEL...]",
     help="Registry ids (see `catalogue models`), config.json paths, checkpoint directories or hub ids (org/name[@revision]), "
-    "comma-separated. Default: every registry model.",
+    "comma-separated. Default: every registry model (in a workspace of your own: its own models).",
 )
 @click.option("--levels", default="0,10,20,30,40,50,60", show_default=True, help="Pruning percentages, comma-separated.")
 @click.option("--method", type=click.Choice(["MAW", "VOW", "PON", "L2"]), default="MAW", show_default=True, help="optipfair's neuron selection method.")
 @click.option("--device", type=click.Choice(["auto", "cuda", "cpu"]), default="auto", show_default=True, help="auto = cuda when torch sees a GPU.")
 @click.option("--dtype", type=click.Choice(["bf16", "fp16", "fp32"]), default="bf16", show_default=True, help="Weight dtype of the loaded models.")
-@click.option("--data", "data_dir", default=None, callback=lambda ctx, param, value: directory_option(value, "--data"), help="Write here instead of data/.")
+@click.option("--data", "data_dir", default=None, callback=lambda ctx, param, value: directory_option(value, "--data"), help="Write here instead of the workspace's data/.")
 @click.option(
     "--weights", multiple=True, metavar="[MODEL_ID=]SOURCE",
     help="Where weights come from: a checkpoint directory, a hub id (org/name[@revision]) or 'random'. "
@@ -72,10 +72,10 @@ def build(
     from ..pipeline.build import BuildRequest, run_build
     from ..pipeline.selection import parse_levels, parse_models
     from ..pipeline.shards import parse_shard
-    from ..store.paths import default_data_dir
+    from ..store.paths import write_data_dir
 
     request = BuildRequest(
-        model_ids=parse_models(models), levels=parse_levels(levels), data_dir=data_dir or default_data_dir(),
+        model_ids=parse_models(models) if models is not None else (), levels=parse_levels(levels), data_dir=write_data_dir(data_dir),
         method=method, device=device, dtype=dtype, weights=weights, seed=seed, save_pruned=save_pruned,
         stream=stream, force=force, closed_form=closed_form, wait=wait, quiet=quiet, shard=parse_shard(shard),
     )

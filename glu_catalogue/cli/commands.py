@@ -42,14 +42,15 @@ def _register_commands() -> None:
     from .build import build
     from .compare import compare
     from .evaluate import evaluate
+    from .init import init
     from .inspect import inspect
     from .merge import merge
     from .plan import models, plan
     from .results import results
-    from .site import docs, schemas
+    from .site import docs, schemas, site
     from .verify import verify
 
-    for command in (verify, inspect, schemas, docs, build, add, models, plan, results, merge, evaluate, bench, compare):
+    for command in (init, verify, inspect, schemas, docs, site, build, add, models, plan, results, merge, evaluate, bench, compare):
         cli.add_command(command)
     from .export import export; results.add_command(export)  # noqa: E702 - `results export`
     from .card import card; cli.add_command(card)  # noqa: E702

@@ -58,10 +58,12 @@ def request_fields(models, levels, device, dtype, data_dir, output_dir, into_dir
     """The shared options as ``pipeline.measuring.MeasureRequest``'s fields."""
     from ..pipeline.selection import parse_levels
     from ..pipeline.shards import parse_shard
-    from ..store.paths import default_data_dir
+    from ..store.paths import default_data_dir, write_data_dir
 
+    # A shard worker reads the records of --data (any catalogue, the shipped one too) and writes only into --into.
+    source = (data_dir or default_data_dir()) if into_dir is not None else write_data_dir(data_dir)
     return {
-        "data_dir": data_dir or default_data_dir(), "models": models, "levels": parse_levels(levels) if levels else None, "device": device,
+        "data_dir": source, "models": models, "levels": parse_levels(levels) if levels else None, "device": device,
         "dtype": dtype, "output": output_dir, "into": into_dir, "shard": parse_shard(shard),
     }  # fmt: skip
 

@@ -34,9 +34,9 @@ def merge(directories: tuple[Path, ...], data_dir: Path | None, wait: bool) -> N
       catalogue merge evaluated/* --data data
     """
     from ..pipeline.merge import merge as merge_catalogues
-    from ..store.paths import default_data_dir
+    from ..store.paths import write_data_dir
 
-    out = data_dir or default_data_dir()
+    out = write_data_dir(data_dir)
     result = merge_catalogues(directories, out, wait=wait)
     written = ", ".join(str(path) for path in result.changed_files) or "none (unchanged)"
     click.echo(

@@ -85,8 +85,9 @@ def add_command(files: tuple[Path, ...], record: str | None, data_dir: Path | No
       catalogue results add results.json --record meta-llama/Llama-3.2-1B@40
     """
     from ..pipeline.results import add_results
+    from ..store.paths import write_data_dir
 
-    outcome = add_results(files, data_dir, record, wait=wait)
+    outcome = add_results(files, write_data_dir(data_dir), record, wait=wait)
     _show(outcome, output, wrote=True)
 
 
@@ -109,3 +110,13 @@ def _show(outcome, output: str, wrote: bool) -> None:
             click.echo(f"added {outcome.added}, already stored {outcome.unchanged}; files written: {written}")
         print_report(outcome.report)
     sys.exit(EXIT_OK if outcome.report.ok else EXIT_PROBLEMS)
+
+
+def _add_sources() -> None:
+    """``catalogue results sources`` (cli/sources.py): the study's files, installed with the package."""
+    from .sources import sources
+
+    results.add_command(sources)
+
+
+_add_sources()

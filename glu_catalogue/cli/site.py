@@ -1,8 +1,9 @@
-"""``catalogue schemas`` and ``catalogue docs``: the generated schemas and site pages, rewritten or checked."""
+"""``catalogue site``, ``catalogue schemas`` and ``catalogue docs``: a workspace's site, and the generated schemas and pages of the repository's."""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -19,12 +20,15 @@ def schemas(check: bool) -> None:
     Example:
       catalogue schemas --check
     """
-    from ..store.paths import schemas_dir
+    from ..store.paths import installed_package_dir, schemas_dir
     from ..store.schemas import rendered_schemas, stale_schemas
     from ..store.writing import recover, write_files
 
     directory = schemas_dir()
-    recover(directory)
+    if not check and installed_package_dir() is not None:
+        raise Failure("catalogue schemas rewrites the schemas/ of a source checkout; the installed package's are read-only (--check compares them)")
+    if installed_package_dir() is None:
+        recover(directory)
     if check:
         stale, _ = stale_schemas(directory)
         for name, reason in stale:
@@ -58,7 +62,7 @@ def docs(check: bool) -> None:
     data_dir = default_data_dir()
     docs_dir = site_docs_dir(data_dir)
     if docs_dir is None:
-        raise Failure(f"no docs/ beside {data_dir}: the site is generated in a source checkout")
+        raise Failure(f"no docs/ beside {data_dir}: a workspace's pages are rendered by `catalogue site`, which builds its site")
     try:
         registry = load_registry()
         if check:
@@ -70,5 +74,37 @@ def docs(check: bool) -> None:
     except OSError as error:
         raise Failure(f"{error.filename}: {error.strerror}") from None
     except ImportError as error:
-        raise Failure(f"drawing the charts needs matplotlib ({error}): pip install -e '.[docs]'") from None
+        raise Failure(f"drawing the charts needs matplotlib ({error}): pip install 'glu-catalogue[docs]'") from None
     click.echo(f"{len(changed)} files rewritten, {len(deleted)} deleted in {docs_dir}")
+
+
+@click.command()
+@click.option("--serve", is_flag=True, help="Preview the site at --dev-addr instead of building it (until Ctrl-C).")
+@click.option("--dev-addr", default="127.0.0.1:8000", show_default=True, metavar="IP:PORT", help="Where --serve listens.")
+@click.option("--site-dir", type=click.Path(path_type=Path, file_okay=False), default=None, help="Build here instead of the workspace's site/.")
+@click.option("--strict", is_flag=True, help="Fail on any mkdocs warning (a broken link, a missing page).")
+def site(serve: bool, dev_addr: str, site_dir: Path | None, strict: bool) -> None:
+    """Build the workspace's site (mkdocs-material) into site/: its models beside the shipped ones it includes.
+
+    The same pages, charts, planner and search as the published catalogue, rendered from the
+    workspace's records and outcomes and the shipped ones it includes (catalogue.toml), with its
+    title and address. Pages of your own in the workspace's docs/ are laid over the shipped
+    ones. Nothing is written but the site directory. Exit 0: built; 2: outside a workspace,
+    unreadable data, or mkdocs failed (its last lines said).
+
+    \b
+    Example:
+      catalogue site && python -m http.server -d site
+      catalogue site --serve
+    """
+    from ..pipeline.site import build_site, serve_site, site_settings
+    from ..store.paths import display_path
+
+    settings = site_settings(site_dir, strict)
+    try:
+        if serve:
+            sys.exit(serve_site(settings, dev_addr))
+        target = build_site(settings)
+    except ImportError as error:
+        raise Failure(f"building the site needs mkdocs-material and matplotlib ({error}): pip install 'glu-catalogue[docs]'") from None
+    click.echo(f"site {settings.title!r} built in {display_path(target)}/ (open {display_path(target / 'index.html')})")

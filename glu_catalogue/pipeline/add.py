@@ -22,8 +22,7 @@ from ..checkpoints.experts import buffer_suffixes
 from ..checkpoints.reading import BUFFER_SUFFIXES, Checkpoint, decoder_of, facts_from_tensors, read_checkpoint
 from ..errors import ArchitectureError, RegistryError, SourceError, UsageError
 from ..store import registry as registry_store
-from ..store.paths import MODELS_DIR, default_data_dir, display_path, write_roots
-from ..store.paths import registry_dir as default_registry_dir
+from ..store.paths import MODELS_DIR, default_data_dir, display_path, write_registry_dir, write_roots
 from ..store.reading import ReadError, read_json
 from ..store.registry import ModelEntry, RegistryEntry, Source
 from ..store.sources import MODEL_ID, ModelSource, read_source
@@ -66,13 +65,14 @@ def add_model(
     Raises ``UsageError`` without a usable id, ``RegistryError`` for an id already registered,
     ``SourceError``/``ArchitectureError`` for a source that cannot be read or described.
     """
-    directory = Path(registry_dir or default_registry_dir())
-    if text in registered(directory):
+    directory = Path(registry_dir or write_registry_dir())
+    lookup = directory if registry_dir is not None else None  # the registry as commands read it (a workspace's: shipped + own)
+    if text in registered(lookup):
         raise RegistryError(f"{text} is already in the registry: `catalogue models` lists it")
     source = read_source(text)
     model_id = _model_id(model_id, source, text)
     target = directory / f"{model_id.replace('/', '__')}.json"
-    _refuse_existing(model_id, target, directory)
+    _refuse_existing(model_id, target, lookup)
     sources, note = _citations(source, sources_file)
     derived = derive(source)
     added = Added(path=target, entry=None, derived=derived)  # type: ignore[arg-type]
@@ -81,7 +81,7 @@ def add_model(
     elif source.hub is not None and _holds_safetensors(source.hub.files):
         added.header_parameters = _check_headers(_hub_checkpoint(source), derived, added.notes)
         added.notes.append(f"safetensors headers read from the hub: {source.hub.bytes_read:,} bytes in all, no weights")
-    entry = entry_from_source(source, model_id, family, size_label, derived, registry_dir=directory)
+    entry = entry_from_source(source, model_id, family, size_label, derived, registry_dir=lookup)
     document = _document(entry, sources, note, grade)
     try:
         added.entry = RegistryEntry.model_validate(document)
@@ -89,7 +89,7 @@ def add_model(
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         raise UsageError(f"{sources_file or text}: {where}: {first['msg']}") from None
-    texts, obsolete = _site_texts(directory, added.entry)
+    texts, obsolete = _site_texts(directory, lookup, added.entry)
     texts[target] = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     try:
         write_files(texts, delete=obsolete, roots=_roots(directory, texts))
@@ -100,7 +100,7 @@ def add_model(
     return added
 
 
-def _site_texts(directory: Path, entry: RegistryEntry) -> tuple[dict[Path, str], list[Path]]:
+def _site_texts(directory: Path, lookup: Path | None, entry: RegistryEntry) -> tuple[dict[Path, str], list[Path]]:
     """The site's generated files with ``entry`` registered: only for the registry beside the data the site shows
     (``data/models``), not one named by ``$CATALOGUE_REGISTRY_DIR`` elsewhere."""
     try:
@@ -108,7 +108,7 @@ def _site_texts(directory: Path, entry: RegistryEntry) -> tuple[dict[Path, str],
             return {}, []
     except (OSError, RuntimeError):
         return {}, []
-    registry = {**registered(directory), entry.model_id: entry}
+    registry = {**registered(lookup), entry.model_id: entry}
     return site_for_registry(dict(sorted(registry.items())))
 
 
@@ -126,7 +126,7 @@ def _model_id(given: str | None, source: ModelSource, text: str) -> str:
     return model_id
 
 
-def _refuse_existing(model_id: str, target: Path, directory: Path) -> None:
+def _refuse_existing(model_id: str, target: Path, directory: Path | None) -> None:
     same_but_case = [known for known in registered(directory) if known.lower() == model_id.lower() and known != model_id]
     if same_but_case:
         raise RegistryError(

@@ -31,7 +31,7 @@ from ..generate.weights import (
     resolve_sources,
 )
 from ..store.catalogue_dir import existing_catalogue
-from ..store.paths import default_data_dir
+from ..store.paths import MODELS_DIR, default_data_dir, display_path, is_layered
 from ..store.registry import ModelEntry, load_registry
 from ..store.sources import read_source
 from ..store.writing import recover_data_dir
@@ -151,7 +151,7 @@ def run_build(request: BuildRequest, progress: Progress | None = None) -> BuildR
     """Build what ``request`` asks for, write the catalogue to ``request.data_dir`` and check it."""
     progress = progress or _Silent()
     _check_request(request)
-    texts = request.model_ids or tuple(load_registry())
+    texts = request.model_ids or default_models(request.data_dir)
     entries = unique_entries(texts, [resolve_model(model) for model in texts])
     if request.shard is not None:
         if request.data_dir.resolve() == default_data_dir().resolve():
@@ -180,6 +180,18 @@ def run_build(request: BuildRequest, progress: Progress | None = None) -> BuildR
             return BuildResult(outcomes=outcomes, changed_files=[], report=None, leftovers=leftovers)  # every model failed: write nothing
         report = commit()
     return BuildResult(outcomes=outcomes, changed_files=list(written), report=report, leftovers=leftovers)
+
+
+def default_models(data_dir: Path) -> tuple[str, ...]:
+    """What a build without ``--models`` builds: every registry model; in a workspace of one's own, its own models
+    (the shipped ones have their records in the shipped layer already)."""
+    if not is_layered(data_dir):
+        return tuple(load_registry())
+    own = data_dir / MODELS_DIR
+    models = tuple(load_registry(own)) if own.is_dir() and any(own.glob("*.json")) else ()
+    if not models:
+        raise UsageError(f"{display_path(own)}: this workspace has no models of its own yet: `catalogue add` one, or name models with --models")
+    return models
 
 
 def sweep_saved(root: Path | None, entries: list[ModelEntry]) -> list[Leftover]:
@@ -357,7 +369,7 @@ def _build_one(
             else:
                 build = generate.build_model(entry, levels, weights, settings, on_level=on_level)
     except ImportError as error:
-        outcome.error = f"the generator needs torch, transformers and optipfair (pip install -e '.[generate]'): {error}"
+        outcome.error = f"the generator needs torch, transformers and optipfair (pip install 'glu-catalogue[generate]'): {error}"
         return
     except MemoryError:
         outcome.error = "out of memory while building: use a machine with more memory, or --dtype bf16"

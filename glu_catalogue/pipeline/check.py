@@ -14,7 +14,7 @@ from typing import Mapping, Sequence
 from ..core.problems import Report
 from ..core.records import successful_by_key
 from ..site.generated import check_site, read_site_files
-from ..store.paths import default_data_dir, schemas_dir, site_docs_dir
+from ..store.paths import default_data_dir, is_layered, schemas_dir, site_docs_dir
 from ..errors import ReadError
 from ..outcomes.verify import verify_outcomes
 from ..store.outcomes_files import OUTCOMES_FILE
@@ -31,7 +31,7 @@ def check(paths: Sequence[Path] = (), *, check_schemas: bool = True, check_docs:
     The site (``docs/``) is checked for the default data directory only, unless ``check_docs``
     is False. Raises ``ReadError`` for unreadable input.
     """
-    targets = [Path(path) for path in paths or (default_data_dir(),)]
+    targets = [Path(path) for path in paths or _default_targets()]
     recover_before_reading(targets)
     report = Report()
     registry = load_registry()
@@ -58,6 +58,14 @@ def check(paths: Sequence[Path] = (), *, check_schemas: bool = True, check_docs:
         data_report.extend(schema_report)
         check_site(docs, read_site_files(data_dir), registry, data_report, report)
     return report
+
+
+def _default_targets() -> tuple[Path, ...]:
+    """The default data directory; none for a workspace of one's own with no records yet (its registry and the schemas are still checked)."""
+    data_dir = default_data_dir()
+    if is_layered(data_dir) and not path_exists(data_dir / CATALOGUE_FILE):
+        return ()
+    return (data_dir,)
 
 
 def successful(data_dir: Path) -> dict[tuple[str, int], object]:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Iterator
 
 from ..errors import BuildError
+from ..store.paths import NO_WORKSPACE, is_inside_installed_package
 from ..store.reading import special_kind
 
 LOCK_FILE = ".catalogue-build.lock"
@@ -35,6 +36,8 @@ def build_lock(data_dir: Path, wait: bool | None) -> Iterator[None]:
     link, a FIFO, a directory or a device there is refused, never opened, written or truncated.
     A directory this build created is removed again if the build leaves nothing in it.
     """
+    if is_inside_installed_package(data_dir):
+        raise BuildError(f"{data_dir}: inside the installed package, which is never written: {NO_WORKSPACE}")
     created = _make_data_dir(data_dir)
     path = data_dir / LOCK_FILE
     descriptor = _open_lock_file(path)

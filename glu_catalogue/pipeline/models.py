@@ -23,7 +23,7 @@ from ..core.records import ExpansionRecord
 from ..errors import ArchitectureError, ExtraNeeded, PruningError, RecordNotFound, SourceError, UnknownModelError, UsageError
 from ..store.known_types import counted_config, type_facts
 from ..store.local_paths import names_local_path
-from ..store.paths import registry_dir as default_registry_dir
+from ..store.paths import registry_layers
 from ..store.registry import ModelEntry, Origin, get_model, load_registry, suggest
 from ..store.sources import ModelSource, looks_like_source, read_source
 
@@ -174,8 +174,13 @@ def entry_from_source(
 
 
 def registered(registry_dir: Path | None = None) -> dict[str, ModelEntry]:
-    """The registry's entries; none for a registry directory that holds no file yet."""
-    directory = Path(registry_dir or default_registry_dir())
+    """The registry's entries (of ``registry_dir``, else the registry as commands read it); none for a registry
+    directory that holds no file yet."""
+    if registry_dir is None:
+        if not any(any(directory.glob("*.json")) for directory, _ in registry_layers()):
+            return {}
+        return load_registry()
+    directory = Path(registry_dir)
     return load_registry(directory) if any(directory.glob("*.json")) else {}
 
 

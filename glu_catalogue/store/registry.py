@@ -18,13 +18,13 @@ import difflib
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from ..core.architecture import CONFIG_FIELDS, FACT_FIELDS, Architecture, Experts
 from ..errors import ReadError, RegistryError, UnknownModelError
-from .paths import registry_dir
+from .paths import current_workspace, registry_layers
 from .reading import kind_of, read_json
 
 
@@ -183,43 +183,62 @@ def _errors(path: Path, error: ValidationError) -> RegistryError:
 def load_registry(directory: Path | None = None) -> dict[str, ModelEntry]:
     """Every registry model by id, variants resolved against their base; sorted by id.
 
-    ``directory`` defaults to ``paths.registry_dir()`` (``$CATALOGUE_REGISTRY_DIR`` or ``data/models``).
+    ``directory`` names one registry directory. Without it, the registry is what
+    ``paths.registry_layers()`` lists: ``$CATALOGUE_REGISTRY_DIR``, or the default data
+    directory's ``data/models``, or, in a workspace of one's own, the shipped models it includes
+    plus its own (an id in both layers is refused, naming both files).
     """
-    directory = Path(directory or registry_dir())
+    if directory is not None:
+        return _load_registry(((_resolved(Path(directory)), False),), None)
+    layers = tuple((_resolved(path), filtered) for path, filtered in registry_layers())
+    workspace = current_workspace() if any(filtered for _, filtered in layers) else None
+    return _load_registry(layers, workspace.includes if workspace is not None else None)
+
+
+def _resolved(directory: Path) -> Path:
     try:
-        directory = directory.resolve()
+        return directory.resolve()
     except (OSError, RuntimeError):  # RuntimeError: a symbolic-link loop (Python < 3.13)
         raise RegistryError(f"{directory}: a symbolic link loop, not a registry directory") from None
-    return _load_registry(directory)
 
 
 @lru_cache(maxsize=8)
-def _load_registry(directory: Path) -> dict[str, ModelEntry]:
-    files = sorted(directory.glob("*.json"))
-    if not files:
-        raise RegistryError(f"{directory}: no registry files (*.json)")
+def _load_registry(layers: tuple[tuple[Path, bool], ...], includes: Callable[[str], bool] | None) -> dict[str, ModelEntry]:
+    files = [(path, filtered) for directory, filtered in layers for path in sorted(directory.glob("*.json"))]
+    if not files and len(layers) == 1:
+        raise RegistryError(f"{layers[0][0]}: no registry files (*.json)")
     bases: dict[str, ModelEntry] = {}
     variants: list[tuple[Path, _VariantFile]] = []
-    for path in files:
+    seen: dict[str, Path] = {}
+    left_out: set[str] = set()
+    for path, filtered in files:
         raw = _read(path)
         try:
             if "same_architecture_as" in raw:
-                variants.append((path, _VariantFile.model_validate(raw)))
+                variant = _VariantFile.model_validate(raw)
+                model_id = variant.model_id
+                variants.append((path, variant))
             else:
                 entry = RegistryEntry.model_validate(raw)
                 entry.architecture  # noqa: B018 - fail here, naming the file, if the config is incomplete
-                bases[entry.model_id] = entry
+                model_id = entry.model_id
+                bases[model_id] = entry
         except ValidationError as error:
             raise _errors(path, error) from None
         except KeyError as error:
             raise RegistryError(f"{path}: config lacks {error.args[0]}") from None
+        if model_id in seen:
+            raise RegistryError(f"{path}: {model_id} is registered already in {seen[model_id]}: remove one of the two files")
+        seen[model_id] = path
+        if filtered and includes is not None and not includes(model_id):
+            left_out.add(model_id)
     entries = dict(bases)
     for path, variant in variants:
         base = bases.get(variant.same_architecture_as)
         if base is None:
             raise RegistryError(f"{path}: same_architecture_as {variant.same_architecture_as!r} is not a base entry")
         entries[variant.model_id] = base.model_copy(update=variant.model_dump())
-    return dict(sorted(entries.items()))
+    return dict(sorted((key, value) for key, value in entries.items() if key not in left_out))
 
 
 def clear_cache() -> None:

@@ -36,7 +36,7 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 from ..core.records import ExpansionRecord, Metadata
 from ..core.summary import COLUMNS, Cell
 from ..errors import ReadError, WriteError
-from .paths import write_roots
+from .paths import NO_WORKSPACE, is_inside_installed_package, write_roots
 from .reading import MAX_CATALOGUE_BYTES, MAX_SMALL_FILE_BYTES, read_text
 
 #: The journal of a write in progress (or interrupted), in the write's journal directory.
@@ -97,6 +97,7 @@ def write_files(
     if not changed and not deletions:
         return []
     journal_dir = Path(journal_dir) if journal_dir is not None else _common_dir([*changed, *deletions])
+    _refuse_package(journal_dir, *changed, *deletions)
     transaction = Transaction(tuple((_temporary_path(path), path) for path in changed), deletions)
     allowed = (journal_dir, *roots)
     _check_inside(journal_dir / JOURNAL_FILE, transaction, allowed)
@@ -110,6 +111,13 @@ def write_files(
     except OSError as error:
         raise WriteError(_write_failure(error, journal_dir)) from None
     return list(changed)
+
+
+def _refuse_package(*paths: Path) -> None:
+    """Nothing is ever written under the installed package (its shipped layer is read-only)."""
+    for path in paths:
+        if is_inside_installed_package(path):
+            raise WriteError(f"{path}: inside the installed package, which is never written: {NO_WORKSPACE}")
 
 
 def _stage(journal_dir: Path, transaction: Transaction, texts: Mapping[Path, str]) -> None:

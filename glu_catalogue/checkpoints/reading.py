@@ -42,7 +42,7 @@ OPTIONAL_SIZE_KEYS = ("num_key_value_heads", "head_dim")
 BUFFER_SUFFIXES = (".inv_freq",)
 
 #: ``<prefix>layers.<index>.<rest>``: a tensor of one decoder layer.
-LAYER_TENSOR = re.compile(r"^(?P<prefix>(?:.+\.)?)layers\.(?P<index>\d+)\.(?P<rest>.+)$")
+LAYER_TENSOR = re.compile(r"^(?P<prefix>(?:.+\.)?)layers\.(?P<index>[0-9]{1,9})\.(?P<rest>.+)$")
 
 #: The block holding a layer's MLP in transformers' own models (``feed_forward``, ``mlp_block``: others).
 MLP_BLOCK = "mlp"

@@ -20,6 +20,7 @@ from typing import Any, Callable, TypeVar
 
 from ..core.architecture import MAX_EXACT_INT
 from ..core.problems import Problem, show
+from ..core.text import whole_number
 from ..errors import ReadError
 from ..store.reading import MAX_SMALL_FILE_BYTES, decode_text, parse_json, read_bytes
 
@@ -166,15 +167,15 @@ def is_missing(value: Any) -> bool:
 
 
 def whole(value: Any) -> int | None:
-    """``value`` as a whole number (an integer, or a float with no fraction); else None."""
+    """``value`` as a whole number (an integer, a float with no fraction, or text ``core.text.whole_number`` reads); else None."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value
     if isinstance(value, float) and math.isfinite(value) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value.strip())
+    if isinstance(value, str):
+        return whole_number(value, signed=True)
     return None
 
 

@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Callable, Protocol
 
 from ..core.derive import closed_form_provenance, closed_form_record
-from ..core.problems import Report
+from ..core.problems import Report, show
 from ..core.records import MAX_EXACT_INT, Catalogue, ExpansionRecord
+from ..core.text import whole_number
 from ..errors import BuildError, CatalogueError, ModelFailed, UsageError
 from ..generate import checkpoint_dirs
 from ..generate.checkpoint_dirs import Leftover
@@ -138,10 +139,9 @@ def parse_levels(text: str) -> tuple[int, ...]:
     levels = []
     for part in text.split(","):
         part = part.strip()
-        try:
-            level = int(part)
-        except ValueError:
-            raise BuildError(f"--levels: {part!r} is not an integer percentage (e.g. --levels 0,10,20)") from None
+        level = whole_number(part, signed=True)
+        if level is None:
+            raise BuildError(f"--levels: {show(part)!r} is not an integer percentage (e.g. --levels 0,10,20)")
         if not 0 <= level <= 100:
             raise BuildError(f"--levels: {level} is outside 0-100")
         levels.append(level)

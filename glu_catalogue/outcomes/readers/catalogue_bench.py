@@ -50,7 +50,7 @@ def is_catalogue_bench(document: Any) -> bool:
 
 def run_quantities(workload: dict[str, Any]) -> dict[str, list[float]]:
     """Each quantity of one workload, run by run (``ValueError`` for a run that cannot give it)."""
-    batch, prompt, new = (int(workload[key]) for key in ("batch_size", "prompt_tokens", "new_tokens"))
+    batch, prompt, new = (_whole_or_refused(workload[key], key) for key in ("batch_size", "prompt_tokens", "new_tokens"))
     quantities: dict[str, list[float]] = {}
     for run in workload["runs"]:
         prefill = float(run["prefill_s"])
@@ -66,6 +66,14 @@ def run_quantities(workload: dict[str, Any]) -> dict[str, list[float]]:
         quantities.setdefault("latency_whole_answer_ms", []).append((prefill + decode) * 1000)
         quantities.setdefault("decode_tokens_per_s", []).append(batch * (new - 1) / decode)
     return quantities
+
+
+def _whole_or_refused(value: Any, what: str) -> int:
+    """``value`` as a whole number (``reading.whole``); ``ValueError`` naming ``what`` otherwise."""
+    parsed = whole(value)
+    if parsed is None:
+        raise ValueError(f"{what} must be a whole number")
+    return parsed
 
 
 def statistics_of(values: list[float]) -> dict[str, float | int | None]:
@@ -127,7 +135,8 @@ def _workload_values(
         "name": workload["name"], "task": "synthetic prompts (token ids from a seed)", "batch_size": workload["batch_size"],
         "prompt_count": workload["batch_size"], "max_new_tokens": workload["new_tokens"],
     }  # fmt: skip
-    seeds = [int(seed) for seed in workload.get("seeds", [])]
+    listed = workload.get("seeds", [])
+    seeds = [whole(seed) for seed in listed] if isinstance(listed, list) else [None]  # a seed that is not one fails validation: one line
     for quantity, stats in computed.items():
         stated = written.get(quantity)
         stated = stated.get("median") if isinstance(stated, dict) else stated

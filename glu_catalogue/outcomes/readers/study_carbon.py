@@ -60,7 +60,7 @@ REL_TOLERANCE = 1e-9
 THROUGHPUT_REL_TOLERANCE = 0.01
 
 #: A per-run file's model name: ``Llama-3.2-1B-baseline-run1``, ``Llama-3.2-1B-pruned-40%-run2``.
-RUN_NAME = re.compile(r"^(?P<family>.+?)-(?:baseline|pruned-(?P<pct>\d+)(?:%|pct)?)-run(?P<run>\d+)$")
+RUN_NAME = re.compile(r"^(?P<family>.+?)-(?:baseline|pruned-(?P<pct>[0-9]{1,3})(?:%|pct)?)-run(?P<run>[0-9]{1,9})$")
 
 
 # --- telling the layouts apart ------------------------------------------------------------------
@@ -258,7 +258,7 @@ def read_study_carbon_run(path: Path, sha256: str, document: dict[str, Any]) -> 
     named = RUN_NAME.match(name or "")
     claim = Claim(where="metadata", name=name, family=named["family"] if named else None, pruning_pct=(int(named["pct"] or 0) if named else None))
     group = ModelGroup(claim)
-    seed = re.search(r"seed(\d+)", path.name)
+    seed = re.search(r"seed([0-9]{1,18})(?![0-9])", path.name)
     for workload_name, measured in document["results"].items():
         place = f"results.{workload_name}"
         if not isinstance(measured, dict):

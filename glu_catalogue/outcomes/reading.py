@@ -50,6 +50,13 @@ class Claim:
     #: What the file claims in a form that cannot be read: its place -> (the value as written, what was
     #: expected). The checks report each: a claim is never dropped in silence, nor guessed.
     unreadable: dict[str, tuple[Any, str]] = field(default_factory=dict)
+    #: Where the file states a claim whose place is not ``<where>.<the study's key>``: attribute -> place
+    #: (lm-eval's repository is in ``config.model_args``); problems name the key the file really holds.
+    places: dict[str, str] = field(default_factory=dict)
+
+    def place(self, attribute: str, key: str) -> str:
+        """Where the file states ``attribute``: its place in ``places``, else ``<where>.<key>``."""
+        return self.places.get(attribute) or f"{self.where}.{key}"
 
     def read(self, where: str, value: Any, parse: Callable[[Any], T | None], expected: str) -> T | None:
         """``parse(value)``; a value the file gives (not null, ``"N/A"`` or empty) that does not parse is kept in ``unreadable``."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, TypeVar
@@ -102,6 +103,16 @@ class Reading:
             self.problem(record, where, "a finite number or 'N/A'", value, f"{what} must be a number", "outcome-nature")
         return parsed
 
+    def names_ok(self, record: str, where: str, names: dict[str, str | None]) -> bool:
+        """True when every name of ``names`` (what -> the name; None: not given) can be stored; a problem at ``where``
+        for the first that is empty or holds a control character (it would reach the CSV, the site, a terminal)."""
+        for what, name in names.items():
+            reason = None if name is None else name_fault(name)
+            if reason is not None:
+                self.problem(record, where, "a name: not empty, no control characters", ascii(name), f"the {what} name {reason}", "outcome-nature")
+                return False
+        return True
+
     def count(self, record: str, where: str, value: Any, what: str) -> int | None:
         """``value`` as a count (a whole number, 0 to 2**53); None where the file gives none; a problem at ``where`` for anything else."""
         parsed = whole(value)
@@ -166,6 +177,22 @@ def gib_bytes(value: Any) -> int | None:
     """A size a file writes in GiB (``model_size_gb``, which the study computes as bytes / 2**30) in bytes."""
     size = number(value)
     return None if size is None or not math.isfinite(size * 2**30) else round(size * 2**30)
+
+
+#: Unicode categories no name may hold: controls, formats (bidirectional overrides, zero-width), line and paragraph
+#: separators, surrogates.
+_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
+
+
+def name_fault(name: str) -> str | None:
+    """Why ``name`` (a task, metric, filter or workload) cannot be stored: ``is empty`` or ``holds a control
+    character U+0000``; None when it can."""
+    if not isinstance(name, str):
+        return "is not text"
+    if not name.strip():
+        return "is empty"
+    bad = next((character for character in name if unicodedata.category(character) in _FORBIDDEN_CATEGORIES), None)
+    return None if bad is None else f"holds a control character U+{ord(bad):04X}"
 
 
 def is_missing(value: Any) -> bool:

@@ -116,6 +116,8 @@ def read_catalogue_bench(path: Path, sha256: str, document: dict[str, Any]) -> R
         reading.problem(claim.record, "workloads", "runs with their seconds", "-", f"the runs cannot be read ({error})", "outcome-nature")
         computed = None
     for index, workload in enumerate(document["workloads"] if computed is not None else ()):
+        if not reading.names_ok(claim.record, f"workloads[{index}].name", {"workload": workload["name"]}):
+            continue
         _workload_values(reading, group, workload, index, computed[workload["name"]], _summary_of(document, workload["name"]), measurement)
     for quantity in ("memory_peak_bytes", "weights_bytes"):
         value = number(document.get(quantity))

@@ -71,6 +71,8 @@ def read_codecarbon_csv(path: Path, sha256: str, header: list[str], rows: list[l
             reading.problem("-", where, f"{len(header)} cells", f"{len(row)} cells", "the row does not have the header's columns", "outcome-nature")
             continue
         workload = {"name": cells.get("project_name") or "codecarbon"}
+        if not reading.names_ok("-", f"{where}, column project_name", {"project": workload["name"]}):
+            continue
         meter = {
             "tool": "codecarbon", "version": cells.get("codecarbon_version") or UNKNOWN_VERSION, "mode": cells.get("tracking_mode") or None,
             "device": cells.get("gpu_model") or cells.get("cpu_model") or None,

@@ -63,7 +63,7 @@ def read_lm_eval(path: Path, sha256: str, document: dict[str, Any]) -> Reading:
                 continue
             where = f"results.{task}.{key}"
             parsed = reading.finite("-", where, value, "a score")
-            if parsed is None:
+            if parsed is None or not reading.names_ok("-", where, {"task": task, "metric": metric, "filter": filter_name}):
                 continue
             samples = _by_task(document, "n-samples", task)
             group.values.append(

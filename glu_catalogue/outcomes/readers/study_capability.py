@@ -118,7 +118,7 @@ def add_score(reading: Reading, group: ModelGroup, where: str, task: str, metric
     if metric.endswith("_stderr"):
         return
     parsed = reading.finite(label, where, value, "a score")
-    if parsed is None:
+    if parsed is None or not reading.names_ok(label, where, {"task": task, "metric": metric, "filter": filter_name or None}):
         return
     stderr_key = f"{metric}_stderr,{filter_name}" if filter_name else f"{metric}_stderr"
     group.values.append(

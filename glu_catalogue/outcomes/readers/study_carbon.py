@@ -96,6 +96,8 @@ def read_study_carbon(path: Path, sha256: str, document: dict[str, Any]) -> Read
             if not isinstance(measured, dict):
                 reading.problem(group.claim.name or "-", place, "an object of measurements", measured, "not a workload's results", "outcome-nature")
                 continue
+            if not reading.names_ok(group.claim.name or "-", place, {"workload": workload_name}):
+                continue
             if group.claim.weight_bytes is None:
                 group.claim.weight_bytes = gib_bytes(measured.get("model_size_gb"))
             workload = _workload(reading, group, place, workload_name, measured, benchmarks.get(workload_name))
@@ -263,6 +265,8 @@ def read_study_carbon_run(path: Path, sha256: str, document: dict[str, Any]) -> 
         place = f"results.{workload_name}"
         if not isinstance(measured, dict):
             reading.problem(name or "-", place, "an object of measurements", measured, "not a workload's results", "outcome-nature")
+            continue
+        if not reading.names_ok(name or "-", place, {"workload": workload_name}):
             continue
         hardware = measured.get("hardware_metadata") if isinstance(measured.get("hardware_metadata"), dict) else {}
         workload = {

@@ -26,7 +26,7 @@ from glu_catalogue.checkpoints.checks import layer_span, widths_by_layer
 from glu_catalogue.checkpoints.inspect import inspect_checkpoint
 from glu_catalogue.core import formulas
 from glu_catalogue.store.paths import CATALOGUE_FILE, default_data_dir
-from glu_catalogue.store.reading import load_catalogue
+from glu_catalogue.store.reading import ReadError, load_catalogue
 from glu_catalogue.store.registry import get_model
 
 LLAMA_1B = get_model("meta-llama/Llama-3.2-1B").architecture
@@ -490,3 +490,21 @@ def test_the_test_writer_names_tensors_as_transformers_does(tie_word_embeddings,
         del saved_names["lm_head.weight"]
     written = {name: dims for name, (_, dims) in llama_tensors(shape).items()}
     assert written == saved_names
+
+
+def test_inspect_of_an_exaone_checkpoint_says_its_names_are_not_read(tmp_path):
+    """transformers saves EXAONE under its own names (transformer.h.N.mlp.c_fc_0, c_fc_1, c_proj): inspect says it does
+    not read them, never that this GLU model is not a GLU decoder."""
+    pytest.importorskip("torch")
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    config = AutoConfig.for_model(
+        "exaone", vocab_size=64, hidden_size=32, intermediate_size=64, num_layers=2, num_attention_heads=4, num_key_value_heads=2,
+        max_position_embeddings=64, eos_token_id=1, bos_token_id=0, pad_token_id=0,
+    )  # fmt: skip
+    AutoModelForCausalLM.from_config(config).save_pretrained(tmp_path)
+    completed = run_cli("inspect", str(tmp_path))
+    assert completed.returncode == 2 and len(completed.stderr.strip().splitlines()) == 1, completed.stderr
+    assert "EXAONE's tensor names are not read by inspect" in completed.stderr and "not a GLU decoder" not in completed.stderr
+    with pytest.raises(ReadError, match="EXAONE's tensor names are not read by inspect"):
+        inspect_checkpoint(tmp_path)

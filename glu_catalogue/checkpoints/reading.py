@@ -42,6 +42,14 @@ OPTIONAL_SIZE_KEYS = ("num_key_value_heads", "head_dim")
 BUFFER_SUFFIXES = (".inv_freq",)
 
 #: ``<prefix>layers.<index>.<rest>``: a tensor of one decoder layer.
+#: EXAONE's GLU MLP as transformers saves it (``transformer.h.N.mlp.c_fc_0`` gate, ``c_fc_1`` up, ``c_proj`` down):
+#: names the reader does not map, so inspect says so rather than that a GLU model is not one.
+EXAONE_MLP_TENSOR = re.compile(r"^(?:.+\.)?h\.[0-9]{1,9}\.mlp\.c_fc_[01]\.weight$")
+EXAONE_NOT_READ = (
+    "EXAONE's tensor names are not read by inspect (transformer.h.N.mlp.c_fc_0, c_fc_1, c_proj); "
+    "`catalogue add` and `build` count, describe and prune the model from its config.json"
+)
+
 LAYER_TENSOR = re.compile(r"^(?P<prefix>(?:.+\.)?)layers\.(?P<index>[0-9]{1,9})\.(?P<rest>.+)$")
 
 #: The block holding a layer's MLP in transformers' own models (``feed_forward``, ``mlp_block``: others).
@@ -195,6 +203,8 @@ def decoder_of(checkpoint: Checkpoint) -> Decoder:
             places[(match["prefix"], block)] += 1 + (block == MLP_BLOCK)
     if not places:
         some = checkpoint.headers[0].path if checkpoint.headers else checkpoint.directory
+        if any(EXAONE_MLP_TENSOR.match(name) for name in checkpoint.tensors):
+            raise ReadError(some, EXAONE_NOT_READ)
         raise ReadError(some, "not a GLU decoder checkpoint: no tensor named like model.layers.0.mlp.gate_proj.weight")
     prefix, block = places.most_common(1)[0][0]
     layers: dict[int, dict[str, TensorEntry]] = {}

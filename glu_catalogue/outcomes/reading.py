@@ -12,6 +12,7 @@ Standard library and ``store.reading`` (every file checked before it is opened, 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import unicodedata
@@ -29,6 +30,11 @@ T = TypeVar("T")
 
 #: The most bytes an outcome file may hold (lm-eval's results files are a few MB at most).
 MAX_OUTCOME_FILE_BYTES = MAX_SMALL_FILE_BYTES
+
+#: The most values one outcome file may give. lm-eval's largest suites give a few thousand, the study's files
+#: a few hundred; each value is checked and kept as a record (a few kB), so this bounds a command's time and
+#: memory (benchmarks/outcome_file_speed.py: under 30 s and 1 GiB) whatever a file under the size cap holds.
+MAX_OUTCOME_VALUES = 150_000
 
 
 @dataclass
@@ -88,6 +94,18 @@ class Reading:
     #: (group index, workload, run number, quantity) -> (value, location).
     run_values: dict[tuple[int, str, int, str], tuple[float, str]] = field(default_factory=dict)
 
+    #: Values the readers added so far, against ``MAX_OUTCOME_VALUES``.
+    n_values: int = 0
+
+    def add(self, group: ModelGroup, value: dict[str, Any]) -> None:
+        """Add ``value`` to ``group``; ``ReadError`` (one line) as soon as the file gives more than ``MAX_OUTCOME_VALUES``."""
+        self.n_values += 1
+        if self.n_values > MAX_OUTCOME_VALUES:
+            raise ReadError(
+                self.path, f"more than {MAX_OUTCOME_VALUES:,} values in one outcome file (a whole lm-eval suite gives a few thousand): split it"
+            )
+        group.values.append(value)
+
     def source(self, location: str) -> dict[str, str]:
         """The ``source`` of a value at ``location`` of this file."""
         return {"path": str(self.path), "sha256": self.sha256, "format": self.format, "location": location}
@@ -107,7 +125,7 @@ class Reading:
         """True when every name of ``names`` (what -> the name; None: not given) can be stored; a problem at ``where``
         for the first that is empty or holds a control character (it would reach the CSV, the site, a terminal)."""
         for what, name in names.items():
-            reason = None if name is None else name_fault(name)
+            reason = None if name is None else name_fault(name) if isinstance(name, str) else "is not text"
             if reason is not None:
                 self.problem(record, where, "a name: not empty, no control characters", ascii(name), f"the {what} name {reason}", "outcome-nature")
                 return False
@@ -184,6 +202,7 @@ def gib_bytes(value: Any) -> int | None:
 _FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
 
 
+@functools.lru_cache(maxsize=4096)  # a file repeats its few task and metric names on every row
 def name_fault(name: str) -> str | None:
     """Why ``name`` (a task, metric, filter or workload) cannot be stored: ``is empty`` or ``holds a control
     character U+0000``; None when it can."""

@@ -125,7 +125,7 @@ def read_catalogue_bench(path: Path, sha256: str, document: dict[str, Any]) -> R
             reading.problem(claim.record, quantity, "a number of bytes", document.get(quantity), "not a number", "outcome-nature")
         elif value is not None:
             shape = {"name": WHOLE_LEVEL_WORKLOAD, "task": None, "batch_size": None, "prompt_count": None, "max_new_tokens": None}
-            reading.groups[0].values.append({**efficiency_value(reading, shape, quantity, value, quantity), "measurement": measurement})
+            reading.add(reading.groups[0], {**efficiency_value(reading, shape, quantity, value, quantity), "measurement": measurement})
     return reading
 
 
@@ -146,7 +146,7 @@ def _workload_values(
             reading.problem(group.claim.record, f"summary.{workload['name']}.{quantity}.median", stats["median"], stated, "the summary is not what the file's runs give", "outcome-consistency")
         runs = {"count": stats["count"], "aggregate": "median", "median": stats["median"], "mean": stats["mean"], "std": stats["std"],
                 "min": stats["min"], "max": stats["max"], "seeds": seeds}  # fmt: skip
-        group.values.append({**efficiency_value(reading, shape, quantity, stats["median"], f"{where}.{quantity}", runs), "measurement": measurement})
+        reading.add(group, {**efficiency_value(reading, shape, quantity, stats["median"], f"{where}.{quantity}", runs), "measurement": measurement})
     energy = workload.get("energy")
     if isinstance(energy, dict):
         kwh, tokens = number(energy.get("kwh")), whole(energy.get("tokens"))
@@ -155,8 +155,8 @@ def _workload_values(
             return
         runs = {"count": len(workload["runs"]), "aggregate": "mean", "mean": kwh / len(workload["runs"]), "seeds": seeds}
         meter = energy.get("meter") if isinstance(energy.get("meter"), dict) else None
-        group.values.append({**efficiency_value(reading, shape, "energy_raw_kwh", kwh / len(workload["runs"]), f"{where}.energy.kwh", runs, meter), "measurement": measurement})
-        group.values.append({**efficiency_value(reading, shape, "joules_per_token", kwh * JOULES_PER_KWH / tokens, f"{where}.energy.joules_per_token", None, meter), "measurement": measurement})
+        reading.add(group, {**efficiency_value(reading, shape, "energy_raw_kwh", kwh / len(workload["runs"]), f"{where}.energy.kwh", runs, meter), "measurement": measurement})
+        reading.add(group, {**efficiency_value(reading, shape, "joules_per_token", kwh * JOULES_PER_KWH / tokens, f"{where}.energy.joules_per_token", None, meter), "measurement": measurement})
 
 
 def _summary_of(document: dict[str, Any], workload: str) -> dict[str, Any]:

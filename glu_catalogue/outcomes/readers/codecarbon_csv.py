@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Iterable
 
 from ..reading import Claim, ModelGroup, Reading, efficiency_value, number
 
@@ -60,11 +61,11 @@ def is_codecarbon_csv(header: list[str]) -> bool:
     return set(REQUIRED) <= set(header)
 
 
-def read_codecarbon_csv(path: Path, sha256: str, header: list[str], rows: list[list[str]], lines: list[int]) -> Reading:
-    """Every run of an emissions.csv as one model's values (``--record`` names the model)."""
+def read_codecarbon_csv(path: Path, sha256: str, header: list[str], records: Iterable[tuple[int, list[str]]]) -> Reading:
+    """Every run of an emissions.csv (``records``: each row with its line) as one model's values (``--record`` names the model)."""
     reading = Reading(path, sha256, FORMAT)
     group = ModelGroup(Claim(where="line 1"))
-    for row, line in zip(rows, lines):
+    for line, row in records:
         cells = dict(zip(header, row))
         where = f"line {line}"
         if len(row) != len(header):
@@ -84,7 +85,7 @@ def read_codecarbon_csv(path: Path, sha256: str, header: list[str], rows: list[l
                 reading.problem("-", f"{where}, column {column}", "a finite number >= 0", cells.get(column), f"{column} must be a number", "outcome-nature")
                 continue
             values[column] = value
-            group.values.append(efficiency_value(reading, workload, quantity, value, f"{where}, column {column}", {"count": 1}, meter))
+            reading.add(group, efficiency_value(reading, workload, quantity, value, f"{where}, column {column}", {"count": 1}, meter))
         _check_parts(reading, where, cells, values)
     reading.groups.append(group)
     return reading

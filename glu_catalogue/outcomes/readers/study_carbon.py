@@ -162,10 +162,10 @@ def _read_workload(reading: Reading, group: ModelGroup, place: str, workload: di
             "min": number(statistics_given["min"]), "max": number(statistics_given["max"]), "seeds": seeds,
             "outliers_excluded": whole(measured.get("outliers_count")),
         }  # fmt: skip
-        group.values.append(efficiency_value(reading, workload, quantity, value, location, runs_summary, meter))
+        reading.add(group, efficiency_value(reading, workload, quantity, value, location, runs_summary, meter))
     size = number(measured.get("model_size_gb"))
     if size is not None:
-        group.values.append(efficiency_value(reading, workload, "model_size_gib", size, f"{place}.model_size_gb"))
+        reading.add(group, efficiency_value(reading, workload, "model_size_gib", size, f"{place}.model_size_gb"))
 
 
 def _excluded_runs(reading: Reading, label: str, place: str, measured: dict, runs: dict) -> set[str]:
@@ -285,12 +285,12 @@ def read_study_carbon_run(path: Path, sha256: str, document: dict[str, Any]) -> 
                 if measured.get(key) is not None and not isinstance(measured.get(key), str):
                     reading.problem(name or "-", f"{place}.{key}", "a finite number", measured.get(key), f"{key} must be a number", "outcome-nature")
                 continue
-            group.values.append(efficiency_value(reading, workload, quantity, value, f"{place}.{key}", runs, meter))
+            reading.add(group, efficiency_value(reading, workload, quantity, value, f"{place}.{key}", runs, meter))
             if named and quantity in RUN_PARTS.values():
                 reading.run_values[(0, workload_name, int(named["run"]), quantity)] = (value, f"{place}.{key}")
         duration = number(hardware.get("duration_sec"))
         if duration is not None:
-            group.values.append(efficiency_value(reading, workload, "duration_s", duration, f"{place}.hardware_metadata.duration_sec", runs, meter))
+            reading.add(group, efficiency_value(reading, workload, "duration_s", duration, f"{place}.hardware_metadata.duration_sec", runs, meter))
     reading.groups.append(group)
     return reading
 

@@ -1,7 +1,8 @@
-"""How the catalogue writes its values for people: display numbers, ratios, record labels.
+"""How the catalogue writes its values for people (display numbers, ratios, record labels), and reads whole numbers back.
 
 One way each, used by the command line, the site and the verifier's messages. Numbers are
-written with ``formulas.DISPLAY_DECIMALS`` decimals, as the data files round them.
+written with ``formulas.DISPLAY_DECIMALS`` decimals, as the data files round them. Whole numbers
+written as text (a file's counts, ``MODEL@PCT``, options) are read by ``whole_number`` alone.
 """
 
 from __future__ import annotations

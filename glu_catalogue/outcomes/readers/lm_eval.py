@@ -66,7 +66,7 @@ def read_lm_eval(path: Path, sha256: str, document: dict[str, Any]) -> Reading:
             if parsed is None or not reading.names_ok("-", where, {"task": task, "metric": metric, "filter": filter_name}):
                 continue
             samples = _by_task(document, "n-samples", task)
-            reading.add(group, 
+            reading.add(group,
                 {
                     "kind": "score", "task": task, "metric": metric, "filter": filter_name, "value": parsed,
                     "stderr": reading.finite("-", f"{where} (stderr)", values.get(f"{metric}_stderr,{filter_name}"), "a standard error"),

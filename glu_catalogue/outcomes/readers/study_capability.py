@@ -121,7 +121,7 @@ def add_score(reading: Reading, group: ModelGroup, where: str, task: str, metric
     if parsed is None or not reading.names_ok(label, where, {"task": task, "metric": metric, "filter": filter_name or None}):
         return
     stderr_key = f"{metric}_stderr,{filter_name}" if filter_name else f"{metric}_stderr"
-    reading.add(group, 
+    reading.add(group,
         {
             "kind": "score", "task": task, "metric": metric, "filter": filter_name or None, "value": parsed,
             "stderr": reading.finite(label, f"{where} (stderr)", row.get(stderr_key), "a standard error"),

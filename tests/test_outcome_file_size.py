@@ -58,3 +58,24 @@ def test_a_large_outcome_file_is_one_line_in_seconds(tmp_path):
     assert completed.returncode == 2 and len(completed.stderr.strip().splitlines()) == 1, completed.stderr
     assert f"more than {MAX_OUTCOME_VALUES:,} values in one outcome file" in completed.stderr and str(path) in completed.stderr
     assert time.perf_counter() - started < 30
+
+
+def test_a_json_file_of_more_items_than_memory_allows_is_refused_before_it_is_parsed(tmp_path):
+    """64 MiB of ``[[],[],...]`` parsed whole took 1.8 GB; counted first, it is one line in a second."""
+    from glu_catalogue.outcomes.reading import MAX_JSON_ITEMS
+
+    path = tmp_path / "results_many.json"
+    path.write_text("[" + "[]," * (MAX_JSON_ITEMS // 2) + "[]]")
+    completed = run_cli("results", "check", str(path), timeout=60)
+    assert completed.returncode == 2 and len(completed.stderr.strip().splitlines()) == 1, completed.stderr
+    assert f"more than the {MAX_JSON_ITEMS:,} an outcome file may hold" in completed.stderr
+
+
+def test_json_items_are_counted_by_commas_and_opening_brackets(tmp_path, monkeypatch):
+    path = tmp_path / "results.json"
+    path.write_text('{"results": {}, "config": {}, "versions": {}}')  # 4 opening brackets, 2 commas
+    monkeypatch.setattr(outcome_reading, "MAX_JSON_ITEMS", 6)
+    assert read_outcome_file(path).format == "lm-eval-results"  # within the limit: parsed and read
+    monkeypatch.setattr(outcome_reading, "MAX_JSON_ITEMS", 5)
+    with pytest.raises(ReadError, match="up to 6 JSON items"):
+        read_outcome_file(path)

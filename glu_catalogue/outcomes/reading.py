@@ -154,8 +154,19 @@ def read_file(path: Path) -> tuple[bytes, str]:
     return content, hashlib.sha256(content).hexdigest()
 
 
+#: The most JSON items (counted by commas and opening brackets, an upper bound) an outcome file may hold: each
+#: becomes a Python object of 30-60 bytes, so 64 MiB of ``[[],[],...]`` would take gigabytes once parsed. A 20 MiB
+#: lm-eval file of 100,000 tasks holds about 1.5 million.
+MAX_JSON_ITEMS = 4_000_000
+
+
 def read_json_document(path: Path, content: bytes) -> Any:
-    """The JSON value in ``content``; the study's files write ``NaN`` as a value, which JSON does not allow (refused)."""
+    """The JSON value in ``content``; the study's files write ``NaN`` as a value, which JSON does not allow (refused).
+
+    ``ReadError`` before parsing when ``content`` may hold more than ``MAX_JSON_ITEMS`` items."""
+    items = content.count(b",") + content.count(b"[") + content.count(b"{")
+    if items > MAX_JSON_ITEMS:
+        raise ReadError(path, f"up to {items:,} JSON items (commas and brackets), more than the {MAX_JSON_ITEMS:,} an outcome file may hold: is it the right file?")
     return parse_json(path, content)
 
 

@@ -141,7 +141,8 @@ class Checkpoint:
     def tensors(self) -> dict[str, TensorEntry]:
         """Every tensor by name; a name held by two files is taken from the first (a problem)."""
         merged: dict[str, TensorEntry] = {}
-        renames = SAVED_NAMES.get(self.config.get("model_type"), ())
+        model_type = self.config.get("model_type")
+        renames = SAVED_NAMES.get(model_type, ()) if isinstance(model_type, str) else ()
         for header in self.headers:
             for name, entry in header.tensors.items():
                 merged.setdefault(loaded_name(name, renames), entry)

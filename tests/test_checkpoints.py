@@ -26,7 +26,7 @@ from glu_catalogue.checkpoints.checks import layer_span, widths_by_layer
 from glu_catalogue.checkpoints.inspect import inspect_checkpoint
 from glu_catalogue.core import formulas
 from glu_catalogue.store.paths import CATALOGUE_FILE, default_data_dir
-from glu_catalogue.store.reading import load_catalogue
+from glu_catalogue.store.reading import ReadError, load_catalogue
 from glu_catalogue.store.registry import get_model
 
 LLAMA_1B = get_model("meta-llama/Llama-3.2-1B").architecture
@@ -490,3 +490,31 @@ def test_the_test_writer_names_tensors_as_transformers_does(tie_word_embeddings,
         del saved_names["lm_head.weight"]
     written = {name: dims for name, (_, dims) in llama_tensors(shape).items()}
     assert written == saved_names
+
+
+def test_inspect_reads_an_exaone_checkpoint_under_the_names_transformers_saves(tmp_path):
+    """transformers saves EXAONE under its own names (transformer.h.N.mlp.c_fc_0, c_fc_1, c_proj): inspect maps them as
+    transformers' loader does; it said "not a GLU decoder checkpoint" of this GLU model."""
+    pytest.importorskip("torch")
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    config = AutoConfig.for_model(
+        "exaone", vocab_size=64, hidden_size=32, intermediate_size=64, num_layers=2, num_attention_heads=4, num_key_value_heads=2,
+        max_position_embeddings=64, eos_token_id=1, bos_token_id=0, pad_token_id=0,
+    )  # fmt: skip
+    model = AutoModelForCausalLM.from_config(config)
+    model.save_pretrained(tmp_path)
+    assert any(".mlp.c_fc_0." in name for name in read_tensors(tmp_path / "model.safetensors"))
+    completed = run_cli("inspect", str(tmp_path), "--format", "json")
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    inspection = inspect_checkpoint(tmp_path)
+    assert inspection.report.ok and inspection.layer_intermediate_sizes == [64, 64]
+    assert inspection.total_parameters == sum(parameter.numel() for parameter in model.parameters())
+    saved = json.loads((tmp_path / "config.json").read_text())
+    saved["model_type"] = "llama"  # the names are EXAONE's, the config says otherwise: said, not guessed
+    (tmp_path / "config.json").write_text(json.dumps(saved))
+    completed = run_cli("inspect", str(tmp_path))
+    assert completed.returncode == 2 and len(completed.stderr.strip().splitlines()) == 1, completed.stderr
+    assert "EXAONE's tensor names" in completed.stderr and "not a GLU decoder" not in completed.stderr
+    with pytest.raises(ReadError, match="read by inspect only when config.json says"):
+        inspect_checkpoint(tmp_path)

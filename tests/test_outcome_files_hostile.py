@@ -252,7 +252,7 @@ UNUSABLE = {
     "lm-eval: no model_args": (lm_eval_with(_delete_model_args), "(config): the file does not name its model"),
     "lm-eval: model_args a list": (lm_set("config|model_args", ["pretrained=x"]), "(config): the file does not name its model"),
     "study: a negative pruning %": (study_set("models_evaluated|baseline|pruning_pct", -5), "no record meta-llama/Llama-3.2-1B@-5"),
-    "study: a pruning % beyond any float": (study_set("models_evaluated|baseline|pruning_pct", HUGE), "the catalogue has no record meta-llama/Llama-3.2-1B@1000"),
+    "study: a pruning % beyond any float": (study_set("models_evaluated|baseline|pruning_pct", HUGE), "is not MODEL@PCT with a whole percentage"),
     "study CSV: no model name": (study_csv_with(28, "model", ""), "(line 28): the file does not name its model"),
     "study CSV: a negative pruning %": (study_csv_with(28, "pruning_pct", "-10"), "no record meta-llama/Llama-3.2-1B@-10"),
     "bench: a record the catalogue lacks": (bench_set("record", "me/nope@0"), "the catalogue has no record me/nope@0"),

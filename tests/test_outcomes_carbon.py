@@ -160,3 +160,62 @@ def test_codecarbon_energy_that_is_not_its_parts_is_reported(emissions_csv, tmp_
     assert code == 1
     assert messages(report, "line 2, column energy_consumed") == ["energy_consumed is not cpu_energy + gpu_energy + ram_energy"]
     assert report["outcomes"] == 5
+
+
+# --- every release's layout -----------------------------------------------------------------------------
+
+#: Two runs of each release's file: (duration s, emissions kg, cpu, gpu, ram kWh); energy_consumed is their sum.
+RUNS = ((12.5, 3.2e-05, 1.5e-04, 0.0, 2.5e-05), (14.0, 3.6e-05, 1.7e-04, 0.0, 3.0e-05))
+
+
+def release_csv(path: Path, release: str) -> Path:
+    """An emissions.csv in ``release``'s layout (``LAYOUTS``), as that release writes it: every documented column filled."""
+    from glu_catalogue.outcomes.readers.codecarbon_csv import LAYOUTS
+
+    header = LAYOUTS[release]
+    rows = []
+    for index, (duration, emissions, cpu, gpu, ram) in enumerate(RUNS):
+        cells = {
+            "timestamp": f"2024-03-0{index + 1}T10:00:00", "experiment_id": "5b0fa12a-3dd7-45bb-9766-cc326314d9f1", "project_name": "tiny-eval",
+            "run_id": f"run-{index}", "duration": duration, "emissions": emissions, "emissions_rate": emissions / duration,
+            "cpu_energy": cpu, "gpu_energy": gpu, "ram_energy": ram, "energy_consumed": cpu + gpu + ram, "country_name": "France",
+            "country_iso_code": "FRA", "on_cloud": "N", "codecarbon_version": "2.8.3" if release == "2.x" else "3.3.2", "tracking_mode": "machine",
+        }  # fmt: skip
+        rows.append(",".join(str(cells.get(column, "")) for column in header))
+    path.write_text("\n".join([",".join(header), *rows]) + "\n")
+    return path
+
+
+def test_the_3x_layout_is_the_one_codecarbon_writes():
+    """``LAYOUTS["3.x"]`` is the order of the installed codecarbon's ``EmissionsData`` (what its CSV output writes)."""
+    import dataclasses
+
+    emissions_data = pytest.importorskip("codecarbon.output_methods.emissions_data")
+    from glu_catalogue.outcomes.readers.codecarbon_csv import LAYOUTS, is_codecarbon_csv
+
+    assert LAYOUTS["3.x"] == tuple(field.name for field in dataclasses.fields(emissions_data.EmissionsData))
+    assert all(is_codecarbon_csv(list(header)) for header in LAYOUTS.values())
+
+
+@pytest.mark.parametrize("release, version", [("1.x", "unknown"), ("2.x", "2.8.3"), ("3.x", "3.3.2")])
+def test_every_release_is_read_in_process(tmp_path, release, version):
+    from glu_catalogue.outcomes.readers import read_outcome_file
+
+    reading = read_outcome_file(release_csv(tmp_path / "emissions.csv", release))
+    assert reading.format == "codecarbon-csv" and not reading.problems
+    values = reading.groups[0].values
+    assert len(values) == 6 and {value["meter"]["version"] for value in values} == {version}
+    assert sorted(value["value"] for value in values if value["quantity"] == "duration_s") == [12.5, 14.0]
+
+
+def test_a_codecarbon_1x_file_is_read_and_stored_with_its_version_unknown(tmp_path):
+    """A 1.x file (no codecarbon_version, no energy parts) was refused as 'not an outcome file'."""
+    source = release_csv(tmp_path / "emissions.csv", "1.x")
+    code, report = check(source, "--record", "meta-llama/Llama-3.2-1B@40")
+    assert code == 0 and report["outcomes"] == 6, report["problems"]
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data, ignore=shutil.ignore_patterns("models", "sources"))
+    added = run_cli("results", "add", str(source), "--record", "meta-llama/Llama-3.2-1B@40", "--data", str(data))
+    assert added.returncode == 0, added.stdout + added.stderr
+    stored = [o for o in json.loads((data / "outcomes.json").read_text())["outcomes"] if o["source"]["format"] == "codecarbon-csv"]
+    assert len(stored) == 6 and {o["meter"]["version"] for o in stored} == {"unknown"}

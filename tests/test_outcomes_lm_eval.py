@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import load_json, run_cli
+from conftest import FIXTURES, load_json, run_cli
 from lm_eval_tasks import TINY, save_tokenizer, write_task
 
 pytestmark = [pytest.mark.torch, pytest.mark.xdist_group("lm-eval")]  # one worker builds the checkpoints and runs lm-eval once
@@ -149,3 +149,15 @@ def test_a_results_file_naming_a_hub_checkpoint_links_by_its_headers_over_the_ne
         assert offline.returncode == 2 and "catalogue add someone/other-64m-pruned-40" in offline.stderr, offline.stderr
     finally:
         hub.stop()
+
+
+def test_a_problem_with_the_files_model_names_the_key_the_file_holds(tmp_path):
+    """lm-eval names its model in ``config.model_args``; a problem with it named ``config.hf_repo``, a key no such file has."""
+    document = json.loads((FIXTURES / "lm_eval" / "results_2026-01-21T03-44-18.458309.json").read_text())
+    document["config"].update(model_args="pretrained=meta-llama/Llama-3.2-1B-Instruct,dtype=bfloat16", model_num_parameters=1_235_814_400)
+    path = tmp_path / "results_instruct.json"
+    path.write_text(json.dumps(document))
+    completed = run_cli("results", "check", str(path), "--record", "meta-llama/Llama-3.2-1B@0", "--format", "json")
+    assert completed.returncode == 1, completed.stderr
+    fields = {problem["field"] for problem in json.loads(completed.stdout)["problems"] if problem["kind"] == "outcome-claim"}
+    assert "config.model_args" in fields and not any("hf_repo" in field for field in fields), fields

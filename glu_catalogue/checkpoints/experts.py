@@ -60,7 +60,7 @@ NAMINGS = (
 
 _NAMES = "|".join(PROJECTIONS)
 #: ``K.gate_proj.weight`` (after ``experts.``): a tensor of routed expert K.
-PER_EXPERT = re.compile(rf"^(?P<expert>\d+)\.(?P<projection>{_NAMES})\.(?P<kind>weight|bias)$")
+PER_EXPERT = re.compile(rf"^(?P<expert>[0-9]{{1,9}})\.(?P<projection>{_NAMES})\.(?P<kind>weight|bias)$")
 #: ``gate_up_proj``, ``down_proj_bias``, ``fc1.weight``: a tensor of all the routed experts, or of the shared ones.
 WHOLE = re.compile(rf"^(?P<projection>{_NAMES})(?:[._](?P<kind>weight|bias))?$")
 

@@ -29,7 +29,9 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from ..core.problems import show
 from ..core.records import ExpansionRecord, successful_by_key
+from ..core.text import record_label_parts
 from ..errors import RecordNotFound
 from ..store.paths import CATALOGUE_FILE, current_workspace, default_data_dir, display_path, is_layered, shipped_data_dir
 from ..store.reading import ReadError, load_catalogue, path_exists
@@ -108,11 +110,10 @@ def moe_width(layers: list[LayerMlp], expert_layers: dict[int, LayerExperts]) ->
 
 def parse_record_label(label: str) -> tuple[str, int]:
     """``meta-llama/Llama-3.2-1B@40`` -> (model id, pruning_pct); ``RecordNotFound`` if malformed."""
-    model_id, at, pct = label.rpartition("@")
-    pct = pct.removesuffix("%").strip()
-    if not at or not model_id or not pct.isdigit():
-        raise RecordNotFound(f"record {label!r}: expected MODEL@PCT, e.g. meta-llama/Llama-3.2-1B@40")
-    return model_id.strip(), int(pct)
+    parts = record_label_parts(label)
+    if parts is None:
+        raise RecordNotFound(f"record {show(label)!r}: expected MODEL@PCT with a whole percentage, e.g. meta-llama/Llama-3.2-1B@40")
+    return parts
 
 
 def catalogue_file(path: Path | None = None) -> Path:

@@ -42,7 +42,38 @@ OPTIONAL_SIZE_KEYS = ("num_key_value_heads", "head_dim")
 BUFFER_SUFFIXES = (".inv_freq",)
 
 #: ``<prefix>layers.<index>.<rest>``: a tensor of one decoder layer.
-LAYER_TENSOR = re.compile(r"^(?P<prefix>(?:.+\.)?)layers\.(?P<index>\d+)\.(?P<rest>.+)$")
+#: Types transformers saves under other tensor names than its model's parameters, and the renames (applied in
+#: order) its loader makes: transformers 5.24's ``conversion_mapping.py``. The reader reads the loaded names.
+SAVED_NAMES: dict[str, tuple[tuple[re.Pattern[str], str], ...]] = {
+    "exaone": tuple(
+        (re.compile(pattern), replacement)
+        for pattern, replacement in (
+            (r"^transformer\.wte\.", "model.embed_tokens."), (r"^transformer\.h\.", "model.layers."), (r"^transformer\.ln_f\.", "model.norm."),
+            (r"\.attn\.attention\.", ".self_attn."), (r"\.self_attn\.out_proj\.", ".self_attn.o_proj."), (r"\.ln_1\.", ".input_layernorm."),
+            (r"\.ln_2\.", ".post_attention_layernorm."), (r"\.mlp\.c_fc_0\.", ".mlp.gate_proj."), (r"\.mlp\.c_fc_1\.", ".mlp.up_proj."),
+            (r"\.mlp\.c_proj\.", ".mlp.down_proj."),
+        )
+    ),
+}  # fmt: skip
+
+
+def loaded_name(saved: str, renames: tuple[tuple[re.Pattern[str], str], ...]) -> str:
+    """The parameter name transformers loads the tensor ``saved`` as (``SAVED_NAMES`` of its type)."""
+    for pattern, replacement in renames:
+        saved = pattern.sub(replacement, saved)
+    return saved
+
+
+#: EXAONE's GLU MLP as transformers saves it (``transformer.h.N.mlp.c_fc_0`` gate, ``c_fc_1`` up, ``c_proj`` down):
+#: mapped by ``SAVED_NAMES`` when config.json says ``model_type: exaone``; without it, inspect says so rather than
+#: that a GLU model is not one.
+EXAONE_MLP_TENSOR = re.compile(r"^(?:.+\.)?h\.[0-9]{1,9}\.mlp\.c_fc_[01]\.weight$")
+EXAONE_NOT_READ = (
+    "EXAONE's tensor names (transformer.h.N.mlp.c_fc_0, c_fc_1, c_proj) are read by inspect only when config.json "
+    'says "model_type": "exaone", which this one does not'
+)
+
+LAYER_TENSOR = re.compile(r"^(?P<prefix>(?:.+\.)?)layers\.(?P<index>[0-9]{1,9})\.(?P<rest>.+)$")
 
 #: The block holding a layer's MLP in transformers' own models (``feed_forward``, ``mlp_block``: others).
 MLP_BLOCK = "mlp"
@@ -110,9 +141,11 @@ class Checkpoint:
     def tensors(self) -> dict[str, TensorEntry]:
         """Every tensor by name; a name held by two files is taken from the first (a problem)."""
         merged: dict[str, TensorEntry] = {}
+        model_type = self.config.get("model_type")
+        renames = SAVED_NAMES.get(model_type, ()) if isinstance(model_type, str) else ()
         for header in self.headers:
             for name, entry in header.tensors.items():
-                merged.setdefault(name, entry)
+                merged.setdefault(loaded_name(name, renames), entry)
         return merged
 
 
@@ -195,6 +228,8 @@ def decoder_of(checkpoint: Checkpoint) -> Decoder:
             places[(match["prefix"], block)] += 1 + (block == MLP_BLOCK)
     if not places:
         some = checkpoint.headers[0].path if checkpoint.headers else checkpoint.directory
+        if any(EXAONE_MLP_TENSOR.match(name) for name in checkpoint.tensors):
+            raise ReadError(some, EXAONE_NOT_READ)
         raise ReadError(some, "not a GLU decoder checkpoint: no tensor named like model.layers.0.mlp.gate_proj.weight")
     prefix, block = places.most_common(1)[0][0]
     layers: dict[int, dict[str, TensorEntry]] = {}

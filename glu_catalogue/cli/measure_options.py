@@ -6,6 +6,8 @@ from typing import Callable
 
 import click
 
+from ..core.problems import show
+from ..core.text import whole_number
 from ..errors import UsageError
 from .output import directory_option
 
@@ -47,10 +49,10 @@ def integers(text: str, option: str) -> tuple[int, ...]:
     """``"64,256"`` -> ``(64, 256)``; anything else is a usage error naming ``option``."""
     values = []
     for part in text.split(","):
-        try:
-            values.append(int(part.strip()))
-        except ValueError:
-            raise UsageError(f"{option} {text!r}: expected whole numbers, comma-separated (e.g. {option} 1,8)") from None
+        value = whole_number(part, signed=True)
+        if value is None:
+            raise UsageError(f"{option} {show(text)!r}: expected whole numbers, comma-separated (e.g. {option} 1,8)")
+        values.append(value)
     return tuple(values)
 
 

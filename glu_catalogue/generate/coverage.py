@@ -73,7 +73,6 @@ KEEP_LAYERS = frozenset({"zamba"})
 #: Model types the catalogue does not handle, and why. The tests fail when one starts working.
 EXCEPTIONS: dict[str, str] = {
     "blt": "a byte-level model of three transformers whose sizes sit in sub-configs: `catalogue inspect` finds no decoder config in its config.json (counted and described by `catalogue add`, not prunable)",
-    "exaone": "transformers saves it under EXAONE's own tensor names (transformer.h.N.mlp.c_fc_0, c_fc_1, c_proj), which `catalogue inspect` does not map (counted, described and pruned by `catalogue add` and `build`)",
     "dbrx": "its default config does not build in transformers 5.24 (DbrxAttentionConfig has no rope_theta)",
     "dots3_note": "no tiny config passes its validators (MLA, sliding-window and per-layer head sizes tied together)",
     "dots3_note_text": "no tiny config passes its validators (MLA, sliding-window and per-layer head sizes tied together)",

@@ -111,10 +111,10 @@ def _check_variant(reading: Reading, link: Link, record: ExpansionRecord) -> Non
     """A repository or name that says Instruct (or base) against a record of the other variant."""
     claim = link.group.claim
     record_instruct = _says_instruct(record.base_model)
-    for field_name, text in (("hf_repo", claim.repository), ("name", claim.name)):
+    for attribute, field_name, text in (("repository", "hf_repo", claim.repository), ("name", "name", claim.name)):
         if text and _variant(text, record.base_model) not in (None, record_instruct):
             reading.problem(
-                link.label, f"{claim.where}.{field_name}", f"a name of {record.base_model}", text, f"the file names {'a base' if record_instruct else 'an Instruct'} model here, but joins it to {link.label} by {link.by}: which was measured cannot be told",
+                link.label, claim.place(attribute, field_name), f"a name of {record.base_model}", text, f"the file names {'a base' if record_instruct else 'an Instruct'} model here, but joins it to {link.label} by {link.by}: which was measured cannot be told",
                 "outcome-claim",
             )  # fmt: skip
 

@@ -33,7 +33,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
+from ..core.problems import show
 from ..core.records import ExpansionRecord
+from ..core.text import whole_number
 from ..errors import InputError, ReadError
 from ..store.local_paths import path_kind
 from .reading import Claim, ModelGroup
@@ -174,7 +176,7 @@ def _family_and_pct(claim: Claim) -> tuple[str | None, int | None, str]:
     name = claim.name or ""
     named = PRUNED_NAME.match(name)
     family = claim.family or (named["family"] if named else (name or None))
-    pct = claim.pruning_pct if claim.pruning_pct is not None else (int(named["pct"]) if named else (0 if name else None))
+    pct = claim.pruning_pct if claim.pruning_pct is not None else (whole_number(named["pct"]) if named else (0 if name else None))
     return family, pct, f"the study's family {family} and each model's pruning %"
 
 
@@ -260,8 +262,10 @@ def _shape(record: ExpansionRecord) -> tuple[int, int, int, int]:
 
 
 def _record(where: object, label: str, records: Records) -> ExpansionRecord:
-    model, _, pct = label.rpartition("@")
-    pct_number = int(pct) if pct.isdigit() else -1
+    model, _, pct_text = label.rpartition("@")
+    pct_number = whole_number(pct_text.removesuffix("%"), signed=True)
+    if not model or pct_number is None:
+        raise LinkError(f"{where}: {show(label)!r} is not MODEL@PCT with a whole percentage (e.g. meta-llama/Llama-3.2-1B@40)")
     record = records.get((model, pct_number))
     if record is None:
         known = sorted(p for (m, p) in records if m == model)

@@ -12,14 +12,17 @@ Standard library and ``store.reading`` (every file checked before it is opened, 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 from ..core.architecture import MAX_EXACT_INT
 from ..core.problems import Problem, show
+from ..core.text import whole_number
 from ..errors import ReadError
 from ..store.reading import MAX_SMALL_FILE_BYTES, decode_text, parse_json, read_bytes
 
@@ -27,6 +30,11 @@ T = TypeVar("T")
 
 #: The most bytes an outcome file may hold (lm-eval's results files are a few MB at most).
 MAX_OUTCOME_FILE_BYTES = MAX_SMALL_FILE_BYTES
+
+#: The most values one outcome file may give. lm-eval's largest suites give a few thousand, the study's files
+#: a few hundred; each value is checked and kept as a record (a few kB), so this bounds a command's time and
+#: memory (benchmarks/outcome_file_speed.py: under 30 s and 1 GiB) whatever a file under the size cap holds.
+MAX_OUTCOME_VALUES = 150_000
 
 
 @dataclass
@@ -49,6 +57,13 @@ class Claim:
     #: What the file claims in a form that cannot be read: its place -> (the value as written, what was
     #: expected). The checks report each: a claim is never dropped in silence, nor guessed.
     unreadable: dict[str, tuple[Any, str]] = field(default_factory=dict)
+    #: Where the file states a claim whose place is not ``<where>.<the study's key>``: attribute -> place
+    #: (lm-eval's repository is in ``config.model_args``); problems name the key the file really holds.
+    places: dict[str, str] = field(default_factory=dict)
+
+    def place(self, attribute: str, key: str) -> str:
+        """Where the file states ``attribute``: its place in ``places``, else ``<where>.<key>``."""
+        return self.places.get(attribute) or f"{self.where}.{key}"
 
     def read(self, where: str, value: Any, parse: Callable[[Any], T | None], expected: str) -> T | None:
         """``parse(value)``; a value the file gives (not null, ``"N/A"`` or empty) that does not parse is kept in ``unreadable``."""
@@ -79,6 +94,18 @@ class Reading:
     #: (group index, workload, run number, quantity) -> (value, location).
     run_values: dict[tuple[int, str, int, str], tuple[float, str]] = field(default_factory=dict)
 
+    #: Values the readers added so far, against ``MAX_OUTCOME_VALUES``.
+    n_values: int = 0
+
+    def add(self, group: ModelGroup, value: dict[str, Any]) -> None:
+        """Add ``value`` to ``group``; ``ReadError`` (one line) as soon as the file gives more than ``MAX_OUTCOME_VALUES``."""
+        self.n_values += 1
+        if self.n_values > MAX_OUTCOME_VALUES:
+            raise ReadError(
+                self.path, f"more than {MAX_OUTCOME_VALUES:,} values in one outcome file (a whole lm-eval suite gives a few thousand): split it"
+            )
+        group.values.append(value)
+
     def source(self, location: str) -> dict[str, str]:
         """The ``source`` of a value at ``location`` of this file."""
         return {"path": str(self.path), "sha256": self.sha256, "format": self.format, "location": location}
@@ -93,6 +120,16 @@ class Reading:
         if parsed is None and not is_missing(value):
             self.problem(record, where, "a finite number or 'N/A'", value, f"{what} must be a number", "outcome-nature")
         return parsed
+
+    def names_ok(self, record: str, where: str, names: dict[str, str | None]) -> bool:
+        """True when every name of ``names`` (what -> the name; None: not given) can be stored; a problem at ``where``
+        for the first that is empty or holds a control character (it would reach the CSV, the site, a terminal)."""
+        for what, name in names.items():
+            reason = None if name is None else name_fault(name) if isinstance(name, str) else "is not text"
+            if reason is not None:
+                self.problem(record, where, "a name: not empty, no control characters", ascii(name), f"the {what} name {reason}", "outcome-nature")
+                return False
+        return True
 
     def count(self, record: str, where: str, value: Any, what: str) -> int | None:
         """``value`` as a count (a whole number, 0 to 2**53); None where the file gives none; a problem at ``where`` for anything else."""
@@ -117,8 +154,19 @@ def read_file(path: Path) -> tuple[bytes, str]:
     return content, hashlib.sha256(content).hexdigest()
 
 
+#: The most JSON items (counted by commas and opening brackets, an upper bound) an outcome file may hold: each
+#: becomes a Python object of 30-60 bytes, so 64 MiB of ``[[],[],...]`` would take gigabytes once parsed. A 20 MiB
+#: lm-eval file of 100,000 tasks holds about 1.5 million.
+MAX_JSON_ITEMS = 4_000_000
+
+
 def read_json_document(path: Path, content: bytes) -> Any:
-    """The JSON value in ``content``; the study's files write ``NaN`` as a value, which JSON does not allow (refused)."""
+    """The JSON value in ``content``; the study's files write ``NaN`` as a value, which JSON does not allow (refused).
+
+    ``ReadError`` before parsing when ``content`` may hold more than ``MAX_JSON_ITEMS`` items."""
+    items = content.count(b",") + content.count(b"[") + content.count(b"{")
+    if items > MAX_JSON_ITEMS:
+        raise ReadError(path, f"up to {items:,} JSON items (commas and brackets), more than the {MAX_JSON_ITEMS:,} an outcome file may hold: is it the right file?")
     return parse_json(path, content)
 
 
@@ -160,21 +208,38 @@ def gib_bytes(value: Any) -> int | None:
     return None if size is None or not math.isfinite(size * 2**30) else round(size * 2**30)
 
 
+#: Unicode categories no name may hold: controls, formats (bidirectional overrides, zero-width), line and paragraph
+#: separators, surrogates.
+_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
+
+
+@functools.lru_cache(maxsize=4096)  # a file repeats its few task and metric names on every row
+def name_fault(name: str) -> str | None:
+    """Why ``name`` (a task, metric, filter or workload) cannot be stored: ``is empty`` or ``holds a control
+    character U+0000``; None when it can."""
+    if not isinstance(name, str):
+        return "is not text"
+    if not name.strip():
+        return "is empty"
+    bad = next((character for character in name if unicodedata.category(character) in _FORBIDDEN_CATEGORIES), None)
+    return None if bad is None else f"holds a control character U+{ord(bad):04X}"
+
+
 def is_missing(value: Any) -> bool:
     """True where a file gives no value on purpose: null, ``"N/A"`` or empty text."""
     return value is None or (isinstance(value, str) and value.strip() in ("", "N/A", "NA"))
 
 
 def whole(value: Any) -> int | None:
-    """``value`` as a whole number (an integer, or a float with no fraction); else None."""
+    """``value`` as a whole number (an integer, a float with no fraction, or text ``core.text.whole_number`` reads); else None."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value
     if isinstance(value, float) and math.isfinite(value) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value.strip())
+    if isinstance(value, str):
+        return whole_number(value, signed=True)
     return None
 
 

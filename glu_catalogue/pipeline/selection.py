@@ -7,6 +7,8 @@ command before it starts); a level is a whole percentage 0-100.
 
 from __future__ import annotations
 
+from ..core.problems import show
+from ..core.text import whole_number
 from ..errors import BuildError, UsageError
 from ..store.registry import load_registry
 from .models import resolve_model
@@ -17,9 +19,9 @@ def parse_levels(text: str) -> tuple[int, ...]:
     levels = []
     for part in text.split(","):
         part = part.strip()
-        if not (part.isascii() and part.isdigit() and len(part) <= 3):  # ASCII digits only: int() takes "²" and "1_0"
-            raise BuildError(f"--levels: {part[:20]!r} is not an integer percentage (e.g. --levels 0,10,20)")
-        level = int(part)
+        level = whole_number(part, signed=True)  # ASCII digits only: int() takes "²" and "1_0"
+        if level is None:
+            raise BuildError(f"--levels: {show(part)!r} is not an integer percentage (e.g. --levels 0,10,20)")
         if not 0 <= level <= 100:
             raise BuildError(f"--levels: {level} is outside 0-100")
         levels.append(level)

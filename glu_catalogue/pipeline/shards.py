@@ -17,6 +17,7 @@ import os
 from dataclasses import dataclass
 from typing import Mapping, Sequence, TypeVar
 
+from ..core.text import whole_number
 from ..errors import UsageError
 
 #: The environment Slurm gives each task of a job array.
@@ -52,10 +53,9 @@ def parse_shard(text: str | None, environ: Mapping[str, str] | None = None) -> S
     else:
         index_text, _, count_text = text.partition("/")
         where = f"--shard {text}"
-    try:
-        index, count = int(index_text), int(count_text)
-    except ValueError:
-        raise UsageError(f"{where}: expected I/N with whole numbers, 0 <= I < N (e.g. --shard 0/4), or slurm") from None
+    index, count = whole_number(index_text or ""), whole_number(count_text or "")
+    if index is None or count is None:
+        raise UsageError(f"{where}: expected I/N with whole numbers, 0 <= I < N (e.g. --shard 0/4), or slurm")
     if not 0 <= index < count:
         raise UsageError(f"{where}: expected 0 <= I < N (shards are numbered from 0, as Slurm numbers array tasks)")
     return Shard(index, count)

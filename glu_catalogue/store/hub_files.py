@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from ..core.text import whole_number
 from ..errors import SourceError
 from .hub_reach import HubTooSlow, RateLimited, asked_politely, hub_endpoint, hub_unreachable_reason, quiet_hub, redirect_reason, retry_after_s, within_deadline
 from .reading import MAX_SMALL_FILE_BYTES
@@ -223,11 +224,11 @@ def byte_range(repository: HubRepository, name: str, first: int, last: int) -> t
 def _file_size(headers: Any, whole: int | None) -> int:
     """The file's size: the total of ``Content-Range: bytes 0-99/1234``, else the length of a whole-file answer."""
     total = (headers.get("content-range") or "").rpartition("/")[2]
-    if total.isdigit():
-        return int(total)
-    length = headers.get("content-length")
-    if whole is not None and length and length.isdigit():
-        return int(length)
+    if whole_number(total) is not None:
+        return whole_number(total)
+    length = whole_number(headers.get("content-length") or "")
+    if whole is not None and length is not None:
+        return length
     if whole is not None:
         return whole
     raise SourceError("the hub's answer to a range request states no file size (no Content-Range)")

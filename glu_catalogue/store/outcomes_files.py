@@ -7,8 +7,6 @@ kind, task, measure and source, JSON with sorted keys within each record as the 
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from pathlib import Path
 
@@ -18,6 +16,7 @@ from ..core.outcome_records import OutcomesFile, outcome_key
 from ..core.outcome_table import OUTCOME_COLUMN_NAMES, outcome_rows
 from ..errors import ReadError
 from .reading import MAX_CATALOGUE_BYTES, parse_json, path_exists, read_bytes
+from .writing import csv_lines
 
 OUTCOMES_FILE = "outcomes.json"
 OUTCOMES_CSV_FILE = "outcomes.csv"
@@ -38,6 +37,7 @@ def read_outcomes(data_dir: Path) -> OutcomesFile:
 
 def sorted_outcomes(outcomes: OutcomesFile) -> OutcomesFile:
     """``outcomes`` in the files' order: by record's model and pct, then kind, measurement and source."""
+
     def order(outcome):
         record, kind, *rest = outcome_key(outcome)
         return (outcome.base_model, outcome.pruning_pct, kind, tuple(str(part) for part in rest))
@@ -50,11 +50,8 @@ def outcomes_texts(data_dir: Path, outcomes: OutcomesFile) -> dict[Path, str]:
     """Path -> text of ``outcomes.json`` and ``outcomes.csv`` for ``outcomes`` (sorted)."""
     outcomes = sorted_outcomes(outcomes)
     document = outcomes.model_dump(mode="json", exclude_none=True)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(OUTCOME_COLUMN_NAMES)
-    writer.writerows([["" if cell is None else cell for cell in row] for row in outcome_rows(outcomes.outcomes)])
+    table = csv_lines([OUTCOME_COLUMN_NAMES, *outcome_rows(outcomes.outcomes)])
     return {
         Path(data_dir) / OUTCOMES_FILE: json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n",
-        Path(data_dir) / OUTCOMES_CSV_FILE: buffer.getvalue(),
+        Path(data_dir) / OUTCOMES_CSV_FILE: table,
     }

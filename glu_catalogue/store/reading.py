@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import errno
-import io
 import json
 import os
 import re
@@ -229,7 +228,7 @@ class CsvTable:
     """A CSV file's text, parsed on first use into its header and rows (cells as text).
 
     ``lines[i]`` is the line row ``i`` starts on. Parsing raises ``ReadError`` for ragged rows
-    or bad quoting.
+    or bad quoting. ``records()`` gives the rows one at a time instead (a large file's rows are never all held).
     """
 
     def __init__(self, path: Path, text: str):
@@ -238,32 +237,44 @@ class CsvTable:
 
     @cached_property
     def _parsed(self) -> tuple[list[str], list[list[str]], list[int]]:
-        reader = csv.reader(io.StringIO(self.text, newline=""), strict=True)
         rows: list[list[str]] = []
         lines: list[int] = []
+        for line, row in self.records():
+            rows.append(row)
+            lines.append(line)
+        return self.first_row, rows, lines
+
+    @cached_property
+    def first_row(self) -> list[str]:
+        """The header, parsed alone (the rows are not); empty for an empty file."""
+        return next(self.records(with_header=True), (0, []))[1]
+
+    def records(self, with_header: bool = False) -> Iterator[tuple[int, list[str]]]:
+        """(the line it starts on, the row) of every non-empty row after the header (``with_header``: the header
+        first), parsed as they are asked for, so a reader of a large file holds one row at a time; ``ReadError``
+        for an empty file, ragged rows or bad quoting."""
+        reader = csv.reader(_lines(self.text), strict=True)
         try:
             header = next(reader, None)
             if header is None:
                 raise ReadError(self.path, "empty file: expected a header row")
+            if with_header:
+                yield reader.line_num, header
             for row in reader:
                 if not row:
                     continue
                 if len(row) != len(header):
-                    raise ReadError(
-                        self.path,
-                        f"CSV syntax: expected {len(header)} fields as in the header, found {len(row)}",
-                        reader.line_num,
-                    )
-                rows.append(row)
-                lines.append(reader.line_num)
+                    raise ReadError(self.path, f"CSV syntax: expected {len(header)} fields as in the header, found {len(row)}", reader.line_num)
+                yield reader.line_num, row
         except csv.Error as error:
             raise ReadError(self.path, f"CSV syntax: {error}", reader.line_num) from None
-        return header, rows, lines
 
     @property
     def header(self) -> list[str]:
-        """The first row."""
-        return self._parsed[0]
+        """The first row; ``ReadError`` for an empty file."""
+        if not self.first_row:
+            raise ReadError(self.path, "empty file: expected a header row")
+        return self.first_row
 
     @property
     def rows(self) -> list[list[str]]:
@@ -274,6 +285,17 @@ class CsvTable:
     def lines(self) -> list[int]:
         """The line each row starts on (1-based)."""
         return self._parsed[2]
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` (newlines already ``\\n``), each with its end, one at a time: ``io.StringIO`` would copy
+    the whole text at four bytes a character."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end + 1
+        yield text[start:end]
+        start = end
 
 
 #: The byte-order mark Excel writes at the start of a UTF-8 CSV ("CSV UTF-8"); it is not data.

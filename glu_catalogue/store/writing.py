@@ -61,9 +61,31 @@ def summary_csv_text(rows: Iterable[Sequence[Cell]]) -> str:
 
 
 def summary_csv_lines(rows: Iterable[Sequence[Cell]]) -> str:
-    """CSV lines of ``rows``, ``\\n`` line ends; floats by ``str`` = ``repr``, which reads back exactly."""
+    """CSV lines of ``rows`` (``csv_lines``)."""
+    return csv_lines(rows)
+
+
+#: What makes a spreadsheet evaluate a cell as a formula when it starts one (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+#: Text a spreadsheet reads as a plain number: a leading sign here is a number's, not a formula's.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
+
+
+def spreadsheet_safe(cell: Any) -> Any:
+    """``cell`` as a CSV the catalogue writes holds it: text a spreadsheet would evaluate gets a leading ``'``
+    (OWASP's advice), so ``=HYPERLINK(...)`` from someone's file is shown, never run; numbers, and text that is
+    a plain number (``-0.5``), stay as they are. The JSON beside the CSV keeps the text exact."""
+    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(cell):
+        return "'" + cell
+    return cell
+
+
+def csv_lines(rows: Iterable[Sequence[Any]]) -> str:
+    """CSV lines of ``rows``: ``\\n`` line ends, None an empty cell, floats by ``str`` = ``repr`` (reads back
+    exactly), text cells ``spreadsheet_safe``. Every CSV the catalogue writes is written by this function."""
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    csv.writer(buffer, lineterminator="\n").writerows([["" if cell is None else spreadsheet_safe(cell) for cell in row] for row in rows])
     return buffer.getvalue()
 
 

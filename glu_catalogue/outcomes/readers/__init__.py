@@ -48,9 +48,9 @@ def read_outcome_file(path: Path) -> Reading:
         if repeated:
             raise ReadError(path, f"column {repeated[0]!r} appears twice in the header (readers disagree on which value counts): keep one", 1)
         if is_study_capability_csv(table.header):
-            return read_study_capability_csv(path, sha256, table.header, table.rows, table.lines)
+            return read_study_capability_csv(path, sha256, table.header, table.records())
         if is_codecarbon_csv(table.header):
-            return read_codecarbon_csv(path, sha256, table.header, table.rows, table.lines)
+            return read_codecarbon_csv(path, sha256, table.header, table.records())
         raise unknown_layout(path, EXPECTED)
     try:
         document = read_json_document(path, content)

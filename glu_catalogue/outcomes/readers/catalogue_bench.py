@@ -50,7 +50,7 @@ def is_catalogue_bench(document: Any) -> bool:
 
 def run_quantities(workload: dict[str, Any]) -> dict[str, list[float]]:
     """Each quantity of one workload, run by run (``ValueError`` for a run that cannot give it)."""
-    batch, prompt, new = (int(workload[key]) for key in ("batch_size", "prompt_tokens", "new_tokens"))
+    batch, prompt, new = (_whole_or_refused(workload[key], key) for key in ("batch_size", "prompt_tokens", "new_tokens"))
     quantities: dict[str, list[float]] = {}
     for run in workload["runs"]:
         prefill = float(run["prefill_s"])
@@ -66,6 +66,14 @@ def run_quantities(workload: dict[str, Any]) -> dict[str, list[float]]:
         quantities.setdefault("latency_whole_answer_ms", []).append((prefill + decode) * 1000)
         quantities.setdefault("decode_tokens_per_s", []).append(batch * (new - 1) / decode)
     return quantities
+
+
+def _whole_or_refused(value: Any, what: str) -> int:
+    """``value`` as a whole number (``reading.whole``); ``ValueError`` naming ``what`` otherwise."""
+    parsed = whole(value)
+    if parsed is None:
+        raise ValueError(f"{what} must be a whole number")
+    return parsed
 
 
 def statistics_of(values: list[float]) -> dict[str, float | int | None]:
@@ -108,6 +116,8 @@ def read_catalogue_bench(path: Path, sha256: str, document: dict[str, Any]) -> R
         reading.problem(claim.record, "workloads", "runs with their seconds", "-", f"the runs cannot be read ({error})", "outcome-nature")
         computed = None
     for index, workload in enumerate(document["workloads"] if computed is not None else ()):
+        if not reading.names_ok(claim.record, f"workloads[{index}].name", {"workload": workload["name"]}):
+            continue
         _workload_values(reading, group, workload, index, computed[workload["name"]], _summary_of(document, workload["name"]), measurement)
     for quantity in ("memory_peak_bytes", "weights_bytes"):
         value = number(document.get(quantity))
@@ -115,7 +125,7 @@ def read_catalogue_bench(path: Path, sha256: str, document: dict[str, Any]) -> R
             reading.problem(claim.record, quantity, "a number of bytes", document.get(quantity), "not a number", "outcome-nature")
         elif value is not None:
             shape = {"name": WHOLE_LEVEL_WORKLOAD, "task": None, "batch_size": None, "prompt_count": None, "max_new_tokens": None}
-            reading.groups[0].values.append({**efficiency_value(reading, shape, quantity, value, quantity), "measurement": measurement})
+            reading.add(reading.groups[0], {**efficiency_value(reading, shape, quantity, value, quantity), "measurement": measurement})
     return reading
 
 
@@ -127,7 +137,8 @@ def _workload_values(
         "name": workload["name"], "task": "synthetic prompts (token ids from a seed)", "batch_size": workload["batch_size"],
         "prompt_count": workload["batch_size"], "max_new_tokens": workload["new_tokens"],
     }  # fmt: skip
-    seeds = [int(seed) for seed in workload.get("seeds", [])]
+    listed = workload.get("seeds", [])
+    seeds = [whole(seed) for seed in listed] if isinstance(listed, list) else [None]  # a seed that is not one fails validation: one line
     for quantity, stats in computed.items():
         stated = written.get(quantity)
         stated = stated.get("median") if isinstance(stated, dict) else stated
@@ -135,7 +146,7 @@ def _workload_values(
             reading.problem(group.claim.record, f"summary.{workload['name']}.{quantity}.median", stats["median"], stated, "the summary is not what the file's runs give", "outcome-consistency")
         runs = {"count": stats["count"], "aggregate": "median", "median": stats["median"], "mean": stats["mean"], "std": stats["std"],
                 "min": stats["min"], "max": stats["max"], "seeds": seeds}  # fmt: skip
-        group.values.append({**efficiency_value(reading, shape, quantity, stats["median"], f"{where}.{quantity}", runs), "measurement": measurement})
+        reading.add(group, {**efficiency_value(reading, shape, quantity, stats["median"], f"{where}.{quantity}", runs), "measurement": measurement})
     energy = workload.get("energy")
     if isinstance(energy, dict):
         kwh, tokens = number(energy.get("kwh")), whole(energy.get("tokens"))
@@ -144,8 +155,8 @@ def _workload_values(
             return
         runs = {"count": len(workload["runs"]), "aggregate": "mean", "mean": kwh / len(workload["runs"]), "seeds": seeds}
         meter = energy.get("meter") if isinstance(energy.get("meter"), dict) else None
-        group.values.append({**efficiency_value(reading, shape, "energy_raw_kwh", kwh / len(workload["runs"]), f"{where}.energy.kwh", runs, meter), "measurement": measurement})
-        group.values.append({**efficiency_value(reading, shape, "joules_per_token", kwh * JOULES_PER_KWH / tokens, f"{where}.energy.joules_per_token", None, meter), "measurement": measurement})
+        reading.add(group, {**efficiency_value(reading, shape, "energy_raw_kwh", kwh / len(workload["runs"]), f"{where}.energy.kwh", runs, meter), "measurement": measurement})
+        reading.add(group, {**efficiency_value(reading, shape, "joules_per_token", kwh * JOULES_PER_KWH / tokens, f"{where}.energy.joules_per_token", None, meter), "measurement": measurement})
 
 
 def _summary_of(document: dict[str, Any], workload: str) -> dict[str, Any]:

@@ -1,24 +1,53 @@
 """codecarbon's ``emissions.csv``: one row per tracked run (``tracker.stop()``), appended run after run.
 
-Columns used: ``project_name`` (the workload's name), ``duration`` (s), ``energy_consumed`` (kWh:
-CPU + GPU + RAM, nothing subtracted, so stored as raw energy), ``cpu_energy``, ``gpu_energy``,
-``ram_energy``, ``emissions`` (kg CO2eq), ``emissions_rate`` (kg/s), ``codecarbon_version``,
-``tracking_mode``, ``cpu_model``/``gpu_model``. The file does not name the model measured, so it
-links only with ``--record``. Checked: the energy is the sum of its parts, the rate is emissions
-over duration, every quantity is a finite number >= 0.
+Every release's layout is read; they differ in the columns beside the ones used (``LAYOUTS``):
+1.x writes ``timestamp, experiment_id, project_name, duration, emissions, energy_consumed,
+country_name, ...`` and no ``codecarbon_version``; 2.x adds the parts of the energy, the power and
+the version; 3.x the utilisation and water columns. Columns used: ``project_name`` (the workload's
+name), ``duration`` (s), ``energy_consumed`` (kWh: CPU + GPU + RAM, nothing subtracted, so stored
+as raw energy), ``cpu_energy``, ``gpu_energy``, ``ram_energy``, ``emissions`` (kg CO2eq),
+``emissions_rate`` (kg/s), ``codecarbon_version`` (``"unknown"`` where the file has no such
+column or leaves it empty), ``tracking_mode``, ``cpu_model``/``gpu_model``. The file does not name
+the model measured, so it links only with ``--record``. Checked: the energy is the sum of its parts,
+the rate is emissions over duration, every quantity is a finite number >= 0.
 """
 
 from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Iterable
 
 from ..reading import Claim, ModelGroup, Reading, efficiency_value, number
 
 FORMAT = "codecarbon-csv"
 
-#: Columns every emissions.csv has (codecarbon 2.x and 3.x).
-REQUIRED = ("duration", "emissions", "energy_consumed", "codecarbon_version")
+#: The header of each documented release's emissions.csv, in its order (3.x: ``EmissionsData`` of codecarbon 3.3).
+LAYOUTS = {
+    "1.x": (
+        "timestamp", "experiment_id", "project_name", "duration", "emissions", "energy_consumed", "country_name", "country_iso_code",
+        "region", "on_cloud", "cloud_provider", "cloud_region",
+    ),
+    "2.x": (
+        "timestamp", "project_name", "run_id", "experiment_id", "duration", "emissions", "emissions_rate", "cpu_power", "gpu_power",
+        "ram_power", "cpu_energy", "gpu_energy", "ram_energy", "energy_consumed", "country_name", "country_iso_code", "region",
+        "cloud_provider", "cloud_region", "os", "python_version", "codecarbon_version", "cpu_count", "cpu_model", "gpu_count",
+        "gpu_model", "longitude", "latitude", "ram_total_size", "tracking_mode", "on_cloud", "pue",
+    ),
+    "3.x": (
+        "timestamp", "project_name", "run_id", "experiment_id", "duration", "emissions", "emissions_rate", "cpu_power", "gpu_power",
+        "ram_power", "cpu_energy", "gpu_energy", "ram_energy", "energy_consumed", "water_consumed", "country_name", "country_iso_code",
+        "region", "cloud_provider", "cloud_region", "os", "python_version", "codecarbon_version", "cpu_count", "cpu_model", "gpu_count",
+        "gpu_model", "longitude", "latitude", "ram_total_size", "tracking_mode", "cpu_utilization_percent", "gpu_utilization_percent",
+        "ram_utilization_percent", "ram_used_gb", "on_cloud", "pue", "wue",
+    ),
+}  # fmt: skip
+
+#: Columns every release's emissions.csv has.
+REQUIRED = ("timestamp", "duration", "emissions", "energy_consumed")
+
+#: The meter's version where the file does not state it (1.x has no codecarbon_version column).
+UNKNOWN_VERSION = "unknown"
 
 #: Stored quantity -> column.
 QUANTITIES = {"energy_raw_kwh": "energy_consumed", "duration_s": "duration", "emissions_kg_co2eq": "emissions"}
@@ -32,19 +61,21 @@ def is_codecarbon_csv(header: list[str]) -> bool:
     return set(REQUIRED) <= set(header)
 
 
-def read_codecarbon_csv(path: Path, sha256: str, header: list[str], rows: list[list[str]], lines: list[int]) -> Reading:
-    """Every run of an emissions.csv as one model's values (``--record`` names the model)."""
+def read_codecarbon_csv(path: Path, sha256: str, header: list[str], records: Iterable[tuple[int, list[str]]]) -> Reading:
+    """Every run of an emissions.csv (``records``: each row with its line) as one model's values (``--record`` names the model)."""
     reading = Reading(path, sha256, FORMAT)
     group = ModelGroup(Claim(where="line 1"))
-    for row, line in zip(rows, lines):
+    for line, row in records:
         cells = dict(zip(header, row))
         where = f"line {line}"
         if len(row) != len(header):
             reading.problem("-", where, f"{len(header)} cells", f"{len(row)} cells", "the row does not have the header's columns", "outcome-nature")
             continue
         workload = {"name": cells.get("project_name") or "codecarbon"}
+        if not reading.names_ok("-", f"{where}, column project_name", {"project": workload["name"]}):
+            continue
         meter = {
-            "tool": "codecarbon", "version": cells.get("codecarbon_version") or None, "mode": cells.get("tracking_mode") or None,
+            "tool": "codecarbon", "version": cells.get("codecarbon_version") or UNKNOWN_VERSION, "mode": cells.get("tracking_mode") or None,
             "device": cells.get("gpu_model") or cells.get("cpu_model") or None,
         }  # fmt: skip
         values = {}
@@ -54,7 +85,7 @@ def read_codecarbon_csv(path: Path, sha256: str, header: list[str], rows: list[l
                 reading.problem("-", f"{where}, column {column}", "a finite number >= 0", cells.get(column), f"{column} must be a number", "outcome-nature")
                 continue
             values[column] = value
-            group.values.append(efficiency_value(reading, workload, quantity, value, f"{where}, column {column}", {"count": 1}, meter))
+            reading.add(group, efficiency_value(reading, workload, quantity, value, f"{where}, column {column}", {"count": 1}, meter))
         _check_parts(reading, where, cells, values)
     reading.groups.append(group)
     return reading

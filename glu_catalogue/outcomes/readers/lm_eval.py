@@ -46,6 +46,7 @@ def read_lm_eval(path: Path, sha256: str, document: dict[str, Any]) -> Reading:
     config = document["config"]
     arguments = model_arguments(config.get("model_args"))
     claim = Claim(where="config", repository=arguments.get("pretrained"), revision=arguments.get("revision") or _text(config.get("model_revision")))
+    claim.places["repository"] = "config.model_args"
     claim.total_parameters = claim.read("config.model_num_parameters", config.get("model_num_parameters"), whole, "a whole number of parameters")
     measurement = catalogue_measurement(reading, claim, document.get("catalogue"))
     if claim.repository is None and claim.record is None:
@@ -62,10 +63,10 @@ def read_lm_eval(path: Path, sha256: str, document: dict[str, Any]) -> Reading:
                 continue
             where = f"results.{task}.{key}"
             parsed = reading.finite("-", where, value, "a score")
-            if parsed is None:
+            if parsed is None or not reading.names_ok("-", where, {"task": task, "metric": metric, "filter": filter_name}):
                 continue
             samples = _by_task(document, "n-samples", task)
-            group.values.append(
+            reading.add(group,
                 {
                     "kind": "score", "task": task, "metric": metric, "filter": filter_name, "value": parsed,
                     "stderr": reading.finite("-", f"{where} (stderr)", values.get(f"{metric}_stderr,{filter_name}"), "a standard error"),

@@ -10,7 +10,7 @@ row per model and task: ``model, pruning_pct, is_star, task`` and a column per m
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from ..reading import Claim, ModelGroup, Reading, gib_bytes, number, text, whole
 
@@ -118,10 +118,10 @@ def add_score(reading: Reading, group: ModelGroup, where: str, task: str, metric
     if metric.endswith("_stderr"):
         return
     parsed = reading.finite(label, where, value, "a score")
-    if parsed is None:
+    if parsed is None or not reading.names_ok(label, where, {"task": task, "metric": metric, "filter": filter_name or None}):
         return
     stderr_key = f"{metric}_stderr,{filter_name}" if filter_name else f"{metric}_stderr"
-    group.values.append(
+    reading.add(group,
         {
             "kind": "score", "task": task, "metric": metric, "filter": filter_name or None, "value": parsed,
             "stderr": reading.finite(label, f"{where} (stderr)", row.get(stderr_key), "a standard error"),
@@ -131,11 +131,11 @@ def add_score(reading: Reading, group: ModelGroup, where: str, task: str, metric
     )  # fmt: skip
 
 
-def read_study_capability_csv(path: Path, sha256: str, header: list[str], rows: list[list[str]], lines: list[int]) -> Reading:
-    """Every model's scores in the study's capability CSV, grouped by (model, pruning %)."""
+def read_study_capability_csv(path: Path, sha256: str, header: list[str], records: Iterable[tuple[int, list[str]]]) -> Reading:
+    """Every model's scores in the study's capability CSV (``records``: each row with its line), grouped by (model, pruning %)."""
     reading = Reading(path, sha256, CSV_FORMAT)
     groups: dict[tuple[str, str], ModelGroup] = {}
-    for row, line in zip(rows, lines):
+    for line, row in records:
         cells = dict(zip(header, row))
         key = (cells.get("model", ""), cells.get("pruning_pct", ""))
         if key not in groups:

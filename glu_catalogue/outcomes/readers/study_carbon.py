@@ -60,7 +60,7 @@ REL_TOLERANCE = 1e-9
 THROUGHPUT_REL_TOLERANCE = 0.01
 
 #: A per-run file's model name: ``Llama-3.2-1B-baseline-run1``, ``Llama-3.2-1B-pruned-40%-run2``.
-RUN_NAME = re.compile(r"^(?P<family>.+?)-(?:baseline|pruned-(?P<pct>\d+)(?:%|pct)?)-run(?P<run>\d+)$")
+RUN_NAME = re.compile(r"^(?P<family>.+?)-(?:baseline|pruned-(?P<pct>[0-9]{1,3})(?:%|pct)?)-run(?P<run>[0-9]{1,9})$")
 
 
 # --- telling the layouts apart ------------------------------------------------------------------
@@ -95,6 +95,8 @@ def read_study_carbon(path: Path, sha256: str, document: dict[str, Any]) -> Read
             place = f"{where}.results.{workload_name}"
             if not isinstance(measured, dict):
                 reading.problem(group.claim.name or "-", place, "an object of measurements", measured, "not a workload's results", "outcome-nature")
+                continue
+            if not reading.names_ok(group.claim.name or "-", place, {"workload": workload_name}):
                 continue
             if group.claim.weight_bytes is None:
                 group.claim.weight_bytes = gib_bytes(measured.get("model_size_gb"))
@@ -160,10 +162,10 @@ def _read_workload(reading: Reading, group: ModelGroup, place: str, workload: di
             "min": number(statistics_given["min"]), "max": number(statistics_given["max"]), "seeds": seeds,
             "outliers_excluded": whole(measured.get("outliers_count")),
         }  # fmt: skip
-        group.values.append(efficiency_value(reading, workload, quantity, value, location, runs_summary, meter))
+        reading.add(group, efficiency_value(reading, workload, quantity, value, location, runs_summary, meter))
     size = number(measured.get("model_size_gb"))
     if size is not None:
-        group.values.append(efficiency_value(reading, workload, "model_size_gib", size, f"{place}.model_size_gb"))
+        reading.add(group, efficiency_value(reading, workload, "model_size_gib", size, f"{place}.model_size_gb"))
 
 
 def _excluded_runs(reading: Reading, label: str, place: str, measured: dict, runs: dict) -> set[str]:
@@ -258,11 +260,13 @@ def read_study_carbon_run(path: Path, sha256: str, document: dict[str, Any]) -> 
     named = RUN_NAME.match(name or "")
     claim = Claim(where="metadata", name=name, family=named["family"] if named else None, pruning_pct=(int(named["pct"] or 0) if named else None))
     group = ModelGroup(claim)
-    seed = re.search(r"seed(\d+)", path.name)
+    seed = re.search(r"seed([0-9]{1,18})(?![0-9])", path.name)
     for workload_name, measured in document["results"].items():
         place = f"results.{workload_name}"
         if not isinstance(measured, dict):
             reading.problem(name or "-", place, "an object of measurements", measured, "not a workload's results", "outcome-nature")
+            continue
+        if not reading.names_ok(name or "-", place, {"workload": workload_name}):
             continue
         hardware = measured.get("hardware_metadata") if isinstance(measured.get("hardware_metadata"), dict) else {}
         workload = {
@@ -281,12 +285,12 @@ def read_study_carbon_run(path: Path, sha256: str, document: dict[str, Any]) -> 
                 if measured.get(key) is not None and not isinstance(measured.get(key), str):
                     reading.problem(name or "-", f"{place}.{key}", "a finite number", measured.get(key), f"{key} must be a number", "outcome-nature")
                 continue
-            group.values.append(efficiency_value(reading, workload, quantity, value, f"{place}.{key}", runs, meter))
+            reading.add(group, efficiency_value(reading, workload, quantity, value, f"{place}.{key}", runs, meter))
             if named and quantity in RUN_PARTS.values():
                 reading.run_values[(0, workload_name, int(named["run"]), quantity)] = (value, f"{place}.{key}")
         duration = number(hardware.get("duration_sec"))
         if duration is not None:
-            group.values.append(efficiency_value(reading, workload, "duration_s", duration, f"{place}.hardware_metadata.duration_sec", runs, meter))
+            reading.add(group, efficiency_value(reading, workload, "duration_s", duration, f"{place}.hardware_metadata.duration_sec", runs, meter))
     reading.groups.append(group)
     return reading
 

@@ -685,6 +685,7 @@
           spreads: kept.map(() => null),
           pcts: kept.map((at) => s.pcts[at]),
           links: kept.map((at) => s.links[at]),
+          sources: s.sources ? kept.map((at) => s.sources[at]) : undefined,
           changes: null,
         });
       }),
@@ -709,8 +710,11 @@
       width: 2,
       spanGaps: true,
       points: { show: true, size: spec.categories ? 9 : 6, fill: colourOf(s, index) },
-      ...(spec.categories ? { paths: () => null } : {}),
+      // Single runs of a value another file gives as their mean (``line: false``) are points, not a line.
+      ...(spec.categories || s.line === false ? { paths: () => null } : {}),
       spreads: alignedField(s, "spreads", xs),
+      sources: alignedField(s, "sources", xs),
+      files: s.files || null,
       pcts: alignedField(s, "pcts", xs),
       links: alignedField(s, "links", xs),
     }));
@@ -867,7 +871,13 @@
     const pct = s.pcts ? s.pcts[at] : null;
     if (spec.y_label === "Change from baseline (%)") return (value > 0 ? "+" : "") + pyFixed(value, 1) + " % — " + label + (pct !== null ? ", " + pct + " % pruned" : "");
     return pyGeneral(value, spec.value_digits) + (spread !== null ? " ± " + pyGeneral(spread, spec.spread_digits) : "") +
-      " — " + label + (pct !== null ? ", " + pct + " % pruned" : "");
+      " — " + label + (pct !== null ? ", " + pct + " % pruned" : "") + sourcesText(s, at);
+  }
+
+  /** `` (a.json, a.csv)``: the files that state a point's value, where a series' points come from several. */
+  function sourcesText(s, at) {
+    const indices = s.sources ? s.sources[at] : null;
+    return indices && s.files ? " (" + indices.map((index) => s.files[index]).join(", ") + ")" : "";
   }
 
   /** The tooltip: the hovered x, then every visible line within reach of the pointer, with its value. */

@@ -13,7 +13,10 @@ file like the pages (``catalogue verify`` renders it again and compares it line 
   with the palettes the static SVGs are drawn in;
 * ``outcome_charts``: per outcome chart (``glu_catalogue.site.outcome_views.Measure``), what it
   measures and, per series, the points (pruned expansion ratio, value as stored), each point's
-  spread (stderr, or the runs' std; null where none) and pruning %, and the site URL of the series' model page
+  spread (stderr, or the runs' std; null where none) and pruning %, where a point is the same value read from
+  several files the names of the series' files (``files``) and per point the indices of its own (``sources``),
+  ``line: false`` for single runs of a value another file gives as their
+  mean (drawn as points, not a line), and the site URL of the series' model page
   (``page``: the browser code links each point to ``page#pruning-PCT``, its record's row, and computes the
   "change from baseline" view from the series' 0 % point; this file is loaded by every page, so it stays small).
 
@@ -30,7 +33,7 @@ from ..core.plan_notes import NOTE_TEMPLATES, model_status
 from ..store.registry import ModelEntry
 from .links import model_url
 from .markdown import GENERATED_MARKER
-from .outcome_views import SPREAD_DIGITS, VALUE_DIGITS, Measure, Subject
+from .outcome_views import SPREAD_DIGITS, VALUE_DIGITS, Measure, OutcomePoint, Subject, chart_points, is_run_part
 from .plots import LINESTYLES, PALETTES, PlotSpec
 from .speedup_view import CHART_NAME as SPEEDUP_CHART
 from .speedup_view import speedup_chart
@@ -101,18 +104,28 @@ def outcome_chart(measure: Measure) -> dict[str, Any]:
         "log_y": measure.log_scale,
         "value_digits": VALUE_DIGITS,
         "spread_digits": SPREAD_DIGITS,
-        "series": [
-            {
-                "label": label,
-                "model": points[0].outcome.base_model,
-                "points": [[point.expansion_ratio, point.outcome.value] for point in points],
-                "spreads": [point.spread for point in points],
-                "pcts": [point.record.pruning_pct for point in points],
-                "page": model_url(points[0].outcome.base_model),
-            }
-            for label, points in measure.series
-        ],
+        "series": [outcome_series(label, points) for label, points in measure.series],
     }
+
+
+def outcome_series(label: str, points: tuple[OutcomePoint, ...]) -> dict[str, Any]:
+    """One series of an outcome chart: a point per record (the same value from several files once, naming each)."""
+    drawn = chart_points(points)
+    series: dict[str, Any] = {
+        "label": label,
+        "model": points[0].outcome.base_model,
+        "points": [[group[0].expansion_ratio, group[0].outcome.value] for group in drawn],
+        "spreads": [group[0].spread for group in drawn],
+        "pcts": [group[0].record.pruning_pct for group in drawn],
+        "page": model_url(points[0].outcome.base_model),
+    }
+    if any(len(group) > 1 for group in drawn):  # named only here: every page loads this file
+        names = [[point.outcome.source.path.rsplit("/", 1)[-1] for point in group] for group in drawn]
+        series["files"] = sorted({name for group in names for name in group})
+        series["sources"] = [sorted(series["files"].index(name) for name in group) for group in names]
+    if all(is_run_part(point.outcome) for point in points):
+        series["line"] = False
+    return series
 
 
 def outcome_chart_data(subjects: list[Subject]) -> dict[str, Any]:

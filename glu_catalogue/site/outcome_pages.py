@@ -67,8 +67,9 @@ def _models(points: Iterable[OutcomePoint]) -> list[str]:
 # --- the list of outcome pages -----------------------------------------------------------------------
 
 
-def outcomes_index_page(subject_list: Sequence[Subject], checked_title: str) -> str:
-    """Every task and workload with outcomes, linked to its page, and the checked-results page."""
+def outcomes_index_page(subject_list: Sequence[Subject], checked_title: str, left_out_pages: Sequence[str] = ()) -> str:
+    """Every task and workload with outcomes, linked to its page, and the checked-results page (then, in the
+    navigation, the pages of values left out)."""
     source = OUTCOMES_PAGE
     points = [point for subject in subject_list for point in subject.points]
     checked = f"[{checked_title}]({relative(source, CHECKED_PAGE)})"
@@ -77,7 +78,7 @@ def outcomes_index_page(subject_list: Sequence[Subject], checked_title: str) -> 
             OUTCOMES_TITLE,
             f"No outcomes are stored yet: `catalogue results add FILE` checks a results file and stores its values. {checked} "
             "lists what was read.",
-            meta={"pages": [CHECKED_PAGE]},
+            meta={"pages": [CHECKED_PAGE, *left_out_pages]},
         )
     models = _models(points)
     intro = (
@@ -96,7 +97,7 @@ def outcomes_index_page(subject_list: Sequence[Subject], checked_title: str) -> 
         )
         for subject in subject_list
     ]
-    pages = [EQUAL_RATIOS_PAGE, STUDY_TABLES_PAGE] + [outcome_page(subject.kind, subject.name) for subject in subject_list] + [CHECKED_PAGE]
+    pages = [EQUAL_RATIOS_PAGE, STUDY_TABLES_PAGE] + [outcome_page(subject.kind, subject.name) for subject in subject_list] + [CHECKED_PAGE, *left_out_pages]
     return page(OUTCOMES_TITLE, intro, table(SUBJECT_COLUMNS, rows, "llrlr"), meta={"pages": pages})
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import DATA, REPO, load_json
-from site_outcomes import shown_outcomes
+from site_outcomes import page_charts, shown_outcomes
 
 from glu_catalogue.core import formulas
 from glu_catalogue.pipeline.check import check as verify
@@ -200,7 +200,7 @@ def test_the_data_file_gives_the_planner_the_closed_form_and_the_charts_their_se
 def test_each_outcome_chart_draws_one_line_per_model_and_way_of_measuring():
     """A bench or evaluate file holds one level; the levels of one model measured one way (tool, machine,
     device, dtype, weights) are one line against the expansion ratio, not a one-point series per file."""
-    charts = data_document((DOCS / DATA_FILE).read_text())["outcome_charts"]
+    charts = page_charts(DOCS)
     stored = load_json(DATA / "outcomes.json")["outcomes"]
     for name, chart in charts.items():
         labels = [series["label"] for series in chart["series"]]

@@ -14,6 +14,13 @@
 
   const DATA = window.CATALOGUE_DATA;
 
+  // An outcome chart's data is in the page that draws it (site/markdown.py chart_div), not in the data file
+  // every page loads: each is added to DATA.outcome_charts by its chart's name.
+  DATA.outcome_charts = DATA.outcome_charts || {};
+  for (const node of document.querySelectorAll(".catalogue-chart[data-chart] > script.catalogue-chart-data")) {
+    DATA.outcome_charts[node.parentElement.dataset.chart] = JSON.parse(node.textContent);
+  }
+
   // An outcome series names its model's page once (the data file is loaded by every page): each point links to
   // its record's row there (site/links.py row_anchor: pruning-PCT), and a series with a 0 % point gets each
   // point's change from it (in %), the charts' "change from baseline" view.

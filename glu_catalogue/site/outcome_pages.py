@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from .data import outcome_chart
 from .equal_ratios import EQUAL_RATIOS_PAGE, EQUAL_RATIOS_TITLE
 from .links import CHECKED_PAGE, GLOSSARY_PAGE, OUTCOMES_PAGE, model_link, model_page, outcome_page, relative, row_anchor
 from .markdown import chart_div, code, count, details, join_and, page, ratio, table, unsearched
@@ -106,7 +107,7 @@ def outcomes_index_page(subject_list: Sequence[Subject], checked_title: str, lef
 
 def chart_block(measure: Measure) -> str:
     """The container the browser code draws the measure's chart in (a note where the script does not run)."""
-    return chart_div(measure.chart_name)
+    return chart_div(measure.chart_name, outcome_chart(measure))
 
 
 def measure_table(source: str, measure: Measure) -> str:

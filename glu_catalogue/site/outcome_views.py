@@ -189,10 +189,13 @@ def measured_on(machine: str, dtype: str) -> str:
 
 def series_name(points: list[OutcomePoint]) -> str:
     """What tells a series apart from its model's others: the tool, machine and dtype of a measurement,
-    else its file's name when it is one file, else the way its files' format writes (``way_of``)."""
+    ``single runs`` for runs of a value another file gives as their mean (``RUN_PART_FORMATS``), else its file's
+    name when it is one file, else the way its files' format writes (``way_of``)."""
     how = points[0].outcome.measurement
     if how is not None:
         return f"{how.tool.removeprefix('catalogue ')} {measured_on(how.machine, how.dtype)}"
+    if all(is_run_part(point.outcome) for point in points):
+        return "single runs"
     files = {point.outcome.source.path for point in points}
     return files.pop().rsplit("/", 1)[-1] if len(files) == 1 else way_of(points[0].outcome.source.format)
 

@@ -21,7 +21,7 @@
     DATA.outcome_charts[node.parentElement.dataset.chart] = JSON.parse(node.textContent);
   }
 
-  // An outcome series names its model's page once (the data file is loaded by every page): each point links to
+  // An outcome series names its model's page once (its page holds the data, kept small): each point links to
   // its record's row there (site/links.py row_anchor: pruning-PCT), and a series with a 0 % point gets each
   // point's change from it (in %), the charts' "change from baseline" view.
   for (const chart of Object.values(DATA.outcome_charts || {})) {

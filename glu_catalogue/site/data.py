@@ -13,7 +13,7 @@ every page loads; the outcome charts' data is written into the pages that draw t
   and the note templates the command-line planner fills, so the browser says the same words;
 * ``charts``: the series of ``glu_catalogue.site.plots.plot_specs`` (the values the tables show),
   with the palettes the static SVGs are drawn in;
-* ``outcome_chart``: per outcome chart (``glu_catalogue.site.outcome_views.Measure``), what it
+* (in the pages, not this file) ``outcome_chart``: per outcome chart (``outcome_views.Measure``), what it
   measures and, per series, the points (pruned expansion ratio, value as stored), each point's
   spread (stderr, or the runs' std; null where none) and pruning %, where a point is the same value read from
   several files the names of the series' files (``files``) and per point the indices of its own (``sources``),

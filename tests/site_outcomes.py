@@ -8,6 +8,7 @@ the texts the pages write (values to 7 significant digits, spreads to 3).
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,3 +76,16 @@ def shown_outcomes() -> list[Shown]:
             )  # fmt: skip
         )
     return shown
+
+
+#: An outcome chart's data as a generated page holds it (``glu_catalogue.site.markdown.chart_div``).
+_CHART_SCRIPT = re.compile(r'data-chart="([^"]+)"[^>]*><script type="application/json" class="catalogue-chart-data">(.*?)</script>')
+
+
+def page_charts(docs: Path) -> dict[str, dict]:
+    """Every outcome chart's data the generated pages under ``docs`` hold, by chart name."""
+    charts = {}
+    for path in sorted(docs.rglob("*.md")):
+        for name, text in _CHART_SCRIPT.findall(path.read_text(encoding="utf-8")):
+            charts[name] = json.loads(text.replace("<\\/", "</"))
+    return charts

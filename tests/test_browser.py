@@ -580,6 +580,8 @@ OUTCOME_CHARTS = """() => window.catalogueCharts.map(({container, plot}) => {
     labels: plot.series.slice(1).map((s) => s.label),
     series: spec.series.map((s, index) => ({
       label: s.label, model: s.model, points: s.points, spreads: s.spreads, pcts: s.pcts, links: s.links,
+      sources: s.sources || null, files: s.files || null, line: s.line !== false,
+      unjoined: s.line === false ? plot.series[index + 1].paths(plot, index + 1, 0, 0) === null : null,
       plotted: plot.data[0].map((x, at) => [x, plot.data[index + 1][at]]).filter((point) => point[1] !== null),
     })),
   };
@@ -597,7 +599,8 @@ def measure_label(measure: dict) -> str:
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_outcome_charts_plot_the_outcomes_at_their_records_ratios(site, browser, scheme):
     """Every point of every outcome chart is an outcome of data/outcomes.json at its record's expansion ratio, with its
-    spread, level and a link to its record's row; at 390 px, without sideways scroll, in the page's palette."""
+    spread, level and a link to its record's row; the same value read from two files is one point naming both files;
+    at 390 px, without sideways scroll, in the page's palette."""
     from site_outcomes import shown_outcomes
 
     url, folder = site
@@ -619,14 +622,22 @@ def test_outcome_charts_plot_the_outcomes_at_their_records_ratios(site, browser,
             measure = chart["measure"]
             for series in chart["series"]:
                 assert sorted(map(tuple, series["plotted"])) == sorted(map(tuple, series["points"])), (chart["name"], series["label"])
-                for (ratio, value), spread, pct, link in zip(series["points"], series["spreads"], series["pcts"], series["links"]):
-                    plotted.append((measure["kind"], measure["subject"], measure_label(measure), series["model"], pct, ratio, value, spread))
+                assert len(set(series["pcts"])) == len(series["pcts"]), (chart["name"], series["label"])  # a point per record
+                assert series["line"] or series["unjoined"], (chart["name"], series["label"])  # single runs: points, no line
+                sources = series["sources"] or [None] * len(series["points"])
+                for (ratio, value), spread, pct, link, files in zip(series["points"], series["spreads"], series["pcts"], series["links"], sources):
+                    names = [series["files"][index] for index in files] if files else [None]
+                    for name in names:
+                        plotted.append((measure["kind"], measure["subject"], measure_label(measure), series["model"], pct, ratio, value, spread, name))
                     page_path, anchor = link.split("#")
                     assert page_path == f"models/{re.sub(r'[^a-z0-9]+', '-', series['model'].lower()).strip('-')}/", link
                     assert f'id="{anchor}"' in (folder / page_path / "index.html").read_text(encoding="utf-8"), link
     page.context.close()
-    expected = [(item.kind, item.subject, item.label, item.model, item.pct, item.ratio, item.value, item.spread) for item in shown_outcomes()]
-    assert sorted(plotted, key=repr) == sorted(expected, key=repr)
+    # Each stored value once: a point shown once for several files counts once per file, and names each of them.
+    stored = [(item.kind, item.subject, item.label, item.model, item.pct, item.ratio, item.value, item.spread, item.file) for item in shown_outcomes()]
+    assert sorted((item[:-1] for item in plotted), key=repr) == sorted((item[:-1] for item in stored), key=repr)
+    assert {item for item in plotted if item[-1] is not None} <= set(stored)
+    assert any(item[-1] is not None for item in plotted), "no point of the shipped data stands for two files"
     [bound] = bound_charts
     assert bound["palette"] == scheme and bound["labels"] == [series["label"] for series in bound["series"]] + ["no speed-up"]
     drawn = {}

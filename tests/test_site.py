@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import DATA, REPO, load_json
-from site_outcomes import shown_outcomes
+from site_outcomes import page_charts, shown_outcomes
 
 from glu_catalogue.core import formulas
 from glu_catalogue.pipeline.check import check as verify
@@ -200,7 +200,7 @@ def test_the_data_file_gives_the_planner_the_closed_form_and_the_charts_their_se
 def test_each_outcome_chart_draws_one_line_per_model_and_way_of_measuring():
     """A bench or evaluate file holds one level; the levels of one model measured one way (tool, machine,
     device, dtype, weights) are one line against the expansion ratio, not a one-point series per file."""
-    charts = data_document((DOCS / DATA_FILE).read_text())["outcome_charts"]
+    charts = page_charts(DOCS)
     stored = load_json(DATA / "outcomes.json")["outcomes"]
     for name, chart in charts.items():
         labels = [series["label"] for series in chart["series"]]
@@ -281,22 +281,38 @@ def test_a_model_page_lists_its_outcomes():
         assert all(link.startswith(("#pruning-", "../outcomes/")) for link in links), links
 
 
+def _article(path: Path) -> str:
+    return path.read_text(encoding="utf-8").split("<article", 1)[1].split("</article>", 1)[0]
+
+
 def test_the_checked_results_page_lists_every_left_out_value_with_its_reason(site):
-    """Every file read, with its path, sha256 and counts; every value left out, in a row of its own with its reason."""
+    """Every file read, with its path, sha256 and counts, linked to its values left out; every value left out, in a row
+    of its own with its reason, under its file on a page of values left out that links back to the file's entry."""
     from html import unescape
 
+    from glu_catalogue.site.checked_results import LEFT_OUT_ANCHOR
+    from glu_catalogue.site.outcome_pages import source_anchor
+
     document = load_json(DATA / "outcomes.json")
-    page = (site / "outcomes" / "checked" / "index.html").read_text(encoding="utf-8")
-    article = page.split("<article", 1)[1].split("</article>", 1)[0]
+    article = _article(site / "outcomes" / "checked" / "index.html")
     text = lambda html: " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())  # noqa: E731
-    rows = [text(row) for row in re.findall(r"<tr>(.*?)</tr>", article, re.S)]
     left_out = document["left_out"]
     assert left_out, "data/outcomes.json leaves nothing out: nothing to show"
+    pages = {path.parent.name: _article(path) for path in sorted((site / "outcomes").glob("left-out-*/index.html"))}
+    linked = set(re.findall(r'href="\.\./(left-out-\d+)/"', article.split(f'id="{LEFT_OUT_ANCHOR}"', 1)[1]))
+    assert pages and linked == set(pages), "the checked page lists every page of values left out"
+    rows = {name: [text(row) for row in re.findall(r"<tr>(.*?)</tr>", html, re.S)] for name, html in pages.items()}
     for item in left_out:
         parts = [item["record"] or "—", item["what"], item["value"], item["reason"], item["kind"], item["source"]["location"]]
-        matching = [row for row in rows if all(" ".join(part.split()) in row for part in parts)]
-        assert len(matching) >= 1, f"no row of the checked page shows {parts}"
-    assert len(rows) == len(left_out) + 1  # the header, then one row per value left out
+        anchor = source_anchor(item["source"]["sha256"])
+        name = next((name for name, html in pages.items() if f'id="{anchor}"' in html), None)
+        assert name is not None, f"no page of values left out has the file {item['source']['path']}"
+        assert f'href="../checked/#{anchor}"' in pages[name], f"{name} does not link {anchor} back to its entry"
+        assert f'href="../{name}/#{anchor}"' in article, f"the checked page does not link {anchor} to {name}"
+        matching = [row for row in rows[name] if all(" ".join(part.split()) in row for part in parts)]
+        assert len(matching) >= 1, f"no row of {name} shows {parts}"
+    files = len({(item["source"]["path"], item["source"]["sha256"]) for item in left_out})
+    assert sum(len(found) for found in rows.values()) == len(left_out) + files  # per file a header, then a row per value
     whole = text(article)
     sources = {(item["source"]["path"], item["source"]["sha256"]) for item in document["outcomes"] + left_out}
     for path, sha256 in sources:
@@ -329,3 +345,36 @@ def test_every_command_has_a_page_generated_from_it_with_every_option(site):
         assert f"catalogue {path}" in html, f"the page of `catalogue {path}` does not show its usage"
         missing = [option for option in options if option not in html]
         assert not missing, f"docs/commands/{page}.md lacks options of `catalogue {path}`: {missing}"
+
+
+def test_the_study_json_and_csv_of_one_model_draw_one_line_and_values_that_differ_stay_apart():
+    """The study's JSON and CSV of one table are one way of measuring: the same value (and stderr) of a record
+    from both is one point naming both files; a value the two state otherwise is a second series, never merged."""
+    from glu_catalogue.core.outcome_records import ScoreOutcome
+    from glu_catalogue.core.records import Catalogue
+    from glu_catalogue.site.data import outcome_chart
+    from glu_catalogue.site.outcome_views import outcome_points, subjects
+
+    records = Catalogue.model_validate(load_json(DATA / "expansion_rates.json")).models
+
+    def value(pct: int, number: float, name: str, stderr: float | None = 0.01) -> ScoreOutcome:
+        return ScoreOutcome(
+            record=f"meta-llama/Llama-3.2-1B@{pct}", base_model="meta-llama/Llama-3.2-1B", pruning_pct=pct, task="arc_challenge",
+            metric="acc", value=number, stderr=stderr,
+            source={"path": f"study/{name}", "sha256": name[0] * 64, "format": f"study-capability-{name.rsplit('.', 1)[1]}", "location": "x"},
+        )  # fmt: skip
+
+    same = [value(0, 0.4, "a.json"), value(10, 0.38, "a.json"), value(0, 0.4, "a.csv"), value(10, 0.38, "a.csv")]
+    [measure] = subjects(outcome_points(same, records))[0].measures
+    [(label, points)] = measure.series
+    chart = outcome_chart(measure)["series"]
+    assert label == "Llama-3.2-1B" and len(points) == 4 and [len(series["points"]) for series in chart] == [2]
+    assert chart[0]["files"] == ["a.csv", "a.json"] and chart[0]["sources"] == [[0, 1], [0, 1]] and "line" not in chart[0]
+    for differing in (value(10, 0.37, "a.csv"), value(10, 0.38, "a.csv", stderr=0.02)):
+        [measure] = subjects(outcome_points([*same[:3], differing], records))[0].measures
+        labels = [label for label, _ in measure.series]
+        assert labels == ["Llama-3.2-1B (study-capability)", "Llama-3.2-1B (a.csv) #2"], labels
+        first, second = outcome_chart(measure)["series"]
+        at = first["pcts"].index(10)
+        assert first["points"][at][1] == 0.38 and second["pcts"] == [10] and second["points"][0][1] == differing.value
+        assert first["sources"][at] == [first["files"].index("a.json")] and "files" not in second

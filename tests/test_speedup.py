@@ -7,10 +7,9 @@ the ``decode-b1`` page and the browser's data must show both.
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from conftest import DATA, REPO
+from site_outcomes import page_charts
 
 from glu_catalogue import load_catalogue
 from glu_catalogue.core.speedup import speedups
@@ -50,8 +49,7 @@ def test_the_decode_page_and_the_browser_data_show_measured_and_bound(rows):
     assert f"{{ #{CHART_NAME} }}" in page and f'data-chart="{CHART_NAME}"' in page
     for row in rows:
         assert f"| {row.pruning_pct} |" in page and f"x{row.measured:.2f} | x{row.bound:.2f} |" in page
-    text = (REPO / "docs" / "javascripts" / "catalogue-data.js").read_text()
-    chart = json.loads(text[text.index("{") : text.rindex("}") + 1])["outcome_charts"][CHART_NAME]
+    chart = page_charts(REPO / "docs" / "outcomes" / "workloads")[CHART_NAME]
     labels = [series["label"] for series in chart["series"]]
     assert labels == [f"{name} {kind}" for name in ("SmolLM2-135M", "Qwen3-0.6B", "Llama-3.2-1B") for kind in ("measured", "bound (weight bytes)")]
     bounds = {series["label"]: series["points"] for series in chart["series"]}

@@ -14,7 +14,14 @@
 
   const DATA = window.CATALOGUE_DATA;
 
-  // An outcome series names its model's page once (the data file is loaded by every page): each point links to
+  // An outcome chart's data is in the page that draws it (site/markdown.py chart_div), not in the data file
+  // every page loads: each is added to DATA.outcome_charts by its chart's name.
+  DATA.outcome_charts = DATA.outcome_charts || {};
+  for (const node of document.querySelectorAll(".catalogue-chart[data-chart] > script.catalogue-chart-data")) {
+    DATA.outcome_charts[node.parentElement.dataset.chart] = JSON.parse(node.textContent);
+  }
+
+  // An outcome series names its model's page once (its page holds the data, kept small): each point links to
   // its record's row there (site/links.py row_anchor: pruning-PCT), and a series with a 0 % point gets each
   // point's change from it (in %), the charts' "change from baseline" view.
   for (const chart of Object.values(DATA.outcome_charts || {})) {
@@ -685,6 +692,7 @@
           spreads: kept.map(() => null),
           pcts: kept.map((at) => s.pcts[at]),
           links: kept.map((at) => s.links[at]),
+          sources: s.sources ? kept.map((at) => s.sources[at]) : undefined,
           changes: null,
         });
       }),
@@ -709,8 +717,11 @@
       width: 2,
       spanGaps: true,
       points: { show: true, size: spec.categories ? 9 : 6, fill: colourOf(s, index) },
-      ...(spec.categories ? { paths: () => null } : {}),
+      // Single runs of a value another file gives as their mean (``line: false``) are points, not a line.
+      ...(spec.categories || s.line === false ? { paths: () => null } : {}),
       spreads: alignedField(s, "spreads", xs),
+      sources: alignedField(s, "sources", xs),
+      files: s.files || null,
       pcts: alignedField(s, "pcts", xs),
       links: alignedField(s, "links", xs),
     }));
@@ -867,7 +878,13 @@
     const pct = s.pcts ? s.pcts[at] : null;
     if (spec.y_label === "Change from baseline (%)") return (value > 0 ? "+" : "") + pyFixed(value, 1) + " % — " + label + (pct !== null ? ", " + pct + " % pruned" : "");
     return pyGeneral(value, spec.value_digits) + (spread !== null ? " ± " + pyGeneral(spread, spec.spread_digits) : "") +
-      " — " + label + (pct !== null ? ", " + pct + " % pruned" : "");
+      " — " + label + (pct !== null ? ", " + pct + " % pruned" : "") + sourcesText(s, at);
+  }
+
+  /** `` (a.json, a.csv)``: the files that state a point's value, where a series' points come from several. */
+  function sourcesText(s, at) {
+    const indices = s.sources ? s.sources[at] : null;
+    return indices && s.files ? " (" + indices.map((index) => s.files[index]).join(", ") + ")" : "";
   }
 
   /** The tooltip: the hovered x, then every visible line within reach of the pointer, with its value. */

@@ -1,7 +1,9 @@
 """The data the site's browser code works from: the planner's inputs and the charts' series.
 
 ``render_data_file(content)`` is the text of ``docs/javascripts/catalogue-data.js``, a generated
-file like the pages (``catalogue verify`` renders it again and compares it line by line):
+file like the pages (``catalogue verify`` renders it again and compares it line by line), which
+every page loads; the outcome charts' data is written into the pages that draw them
+(``markdown.chart_div``), and the browser code adds it to ``outcome_charts`` on load:
 
 * ``planner``: per registry model, what optipfair's size rule and the count need — ``H``, ``I``,
   the baseline total and the parameters one neuron pair holds across all layers (both from
@@ -11,11 +13,14 @@ file like the pages (``catalogue verify`` renders it again and compares it line 
   and the note templates the command-line planner fills, so the browser says the same words;
 * ``charts``: the series of ``glu_catalogue.site.plots.plot_specs`` (the values the tables show),
   with the palettes the static SVGs are drawn in;
-* ``outcome_charts``: per outcome chart (``glu_catalogue.site.outcome_views.Measure``), what it
+* (in the pages, not this file) ``outcome_chart``: per outcome chart (``outcome_views.Measure``), what it
   measures and, per series, the points (pruned expansion ratio, value as stored), each point's
-  spread (stderr, or the runs' std; null where none) and pruning %, and the site URL of the series' model page
+  spread (stderr, or the runs' std; null where none) and pruning %, where a point is the same value read from
+  several files the names of the series' files (``files``) and per point the indices of its own (``sources``),
+  ``line: false`` for single runs of a value another file gives as their
+  mean (drawn as points, not a line), and the site URL of the series' model page
   (``page``: the browser code links each point to ``page#pruning-PCT``, its record's row, and computes the
-  "change from baseline" view from the series' 0 % point; this file is loaded by every page, so it stays small).
+  "change from baseline" view from the series' 0 % point).
 
 The JSON is indented one value per line, so a stale file is reported at the line that differs.
 """
@@ -30,10 +35,8 @@ from ..core.plan_notes import NOTE_TEMPLATES, model_status
 from ..store.registry import ModelEntry
 from .links import model_url
 from .markdown import GENERATED_MARKER
-from .outcome_views import SPREAD_DIGITS, VALUE_DIGITS, Measure, Subject
+from .outcome_views import SPREAD_DIGITS, VALUE_DIGITS, Measure, OutcomePoint, chart_points, is_run_part
 from .plots import LINESTYLES, PALETTES, PlotSpec
-from .speedup_view import CHART_NAME as SPEEDUP_CHART
-from .speedup_view import speedup_chart
 
 #: Where the data file lives, relative to docs/ (mkdocs.yml loads it on every page).
 DATA_FILE = "javascripts/catalogue-data.js"
@@ -101,27 +104,28 @@ def outcome_chart(measure: Measure) -> dict[str, Any]:
         "log_y": measure.log_scale,
         "value_digits": VALUE_DIGITS,
         "spread_digits": SPREAD_DIGITS,
-        "series": [
-            {
-                "label": label,
-                "model": points[0].outcome.base_model,
-                "points": [[point.expansion_ratio, point.outcome.value] for point in points],
-                "spreads": [point.spread for point in points],
-                "pcts": [point.record.pruning_pct for point in points],
-                "page": model_url(points[0].outcome.base_model),
-            }
-            for label, points in measure.series
-        ],
+        "series": [outcome_series(label, points) for label, points in measure.series],
     }
 
 
-def outcome_chart_data(subjects: list[Subject]) -> dict[str, Any]:
-    """Per outcome chart name (``Measure.chart_name``): ``outcome_chart`` of it; and the speed-up bound's chart, where benched."""
-    charts = {measure.chart_name: outcome_chart(measure) for subject in subjects for measure in subject.measures}
-    for subject in subjects:
-        if subject.bound:
-            charts[SPEEDUP_CHART] = speedup_chart(subject.bound)
-    return charts
+def outcome_series(label: str, points: tuple[OutcomePoint, ...]) -> dict[str, Any]:
+    """One series of an outcome chart: a point per record (the same value from several files once, naming each)."""
+    drawn = chart_points(points)
+    series: dict[str, Any] = {
+        "label": label,
+        "model": points[0].outcome.base_model,
+        "points": [[group[0].expansion_ratio, group[0].outcome.value] for group in drawn],
+        "spreads": [group[0].spread for group in drawn],
+        "pcts": [group[0].record.pruning_pct for group in drawn],
+        "page": model_url(points[0].outcome.base_model),
+    }
+    if any(len(group) > 1 for group in drawn):  # named only here: every page loads this file
+        names = [[point.outcome.source.path.rsplit("/", 1)[-1] for point in group] for group in drawn]
+        series["files"] = sorted({name for group in names for name in group})
+        series["sources"] = [sorted(series["files"].index(name) for name in group) for group in names]
+    if all(is_run_part(point.outcome) for point in points):
+        series["line"] = False
+    return series
 
 
 def styles() -> dict[str, Any]:
@@ -129,20 +133,12 @@ def styles() -> dict[str, Any]:
     return {"palettes": PALETTES, "dashes": [_DASHES[style] for style in LINESTYLES]}
 
 
-def render_data_file(
-    registry: Mapping[str, ModelEntry], paged: set[str], specs: list[PlotSpec], subjects: list[Subject], extra_charts: Mapping[str, Any] | None = None,
-) -> str:  # fmt: skip
-    """The text of ``DATA_FILE``: a comment with the generated-file marker, then one assignment (outcome charts one per line).
+def render_data_file(registry: Mapping[str, ModelEntry], paged: set[str], specs: list[PlotSpec]) -> str:
+    """The text of ``DATA_FILE``: a comment with the generated-file marker, then one assignment.
 
-    ``extra_charts``: more charts drawn by the outcome charts' code (the equal-ratios page's changes per task).
+    The outcome charts are not in it: each page that draws one holds its data (``markdown.chart_div``), so the
+    pages that draw none do not load the outcomes' points.
     """
     document = {"planner": planner_data(registry, paged), "charts": chart_data(specs), "styles": styles()}
     text = json.dumps(document, indent=1, ensure_ascii=False, allow_nan=False)
-    # One line per outcome chart: every page loads this file, and the charts' points grow with the outcomes
-    # (indented, they would double it); a stale chart is still one line named by `catalogue verify`.
-    charts = ",\n".join(
-        f"  {json.dumps(name)}: {json.dumps(chart, separators=(',', ':'), ensure_ascii=False, allow_nan=False)}"
-        for name, chart in {**outcome_chart_data(subjects), **(extra_charts or {})}.items()
-    )
-    text = text[: text.rindex("}")].rstrip() + f',\n "outcome_charts": {{\n{charts}\n }}\n}}'
     return f"// {GENERATED_MARKER.removeprefix('<!-- ').removesuffix(' -->')}\nwindow.CATALOGUE_DATA = {text};\n"

@@ -98,11 +98,6 @@ def equal_ratio_chart(view: RatioView) -> dict:
     }
 
 
-def equal_ratio_charts(views: Iterable[RatioView]) -> dict[str, dict]:
-    """Every shared ratio's chart, by name."""
-    return {view.chart_name: equal_ratio_chart(view) for view in views if chart_rows(view)}
-
-
 def _section(view: RatioView) -> str:
     levels = ", ".join(f"{code(level)}" for level in view.levels)
     rows = []
@@ -120,7 +115,7 @@ def _section(view: RatioView) -> str:
         )
     body = [f"## {view.ratio:g}x {{ #{view.anchor} }}", f"Levels within ±{DEFAULT_RATIO_TOLERANCE:g} of {view.ratio:g}x: {levels}."]
     if chart_rows(view):
-        body.append(chart_div(view.chart_name))
+        body.append(chart_div(view.chart_name, equal_ratio_chart(view)))
     header = ("Measure", "Level", "Ratio", "Value", "Baseline", "Change", "Files")
     body.append(unsearched(table(header, rows, "llrrrrl")))
     return "\n\n".join(body)

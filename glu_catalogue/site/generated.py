@@ -39,7 +39,6 @@ from ..store.reading import MAX_CATALOGUE_BYTES, MAX_SMALL_FILE_BYTES, read_byte
 from ..store.registry import ModelEntry
 from ..store.schemas import SCHEMA_FILES
 from .data import DATA_FILE, render_data_file
-from .equal_ratios import equal_ratio_charts
 from .markdown import MARKER_LINES, has_marker
 from .plots import FINGERPRINT_PREFIX, PALETTES, PlotSpec, draw_svg, plot_specs
 from .reference import VerificationSummary
@@ -120,7 +119,7 @@ def site_content(files: Mapping[str, bytes], registry: Mapping[str, ModelEntry],
 def generated_texts(content: SiteContent) -> dict[str, str]:
     """Every generated text file of docs/ (pages and the browser code's data file): path -> text."""
     specs = plot_specs(all_groups(content.views))
-    data = render_data_file(content.registry, content.paged_models, specs, content.outcome_subjects, equal_ratio_charts(content.ratio_views))
+    data = render_data_file(content.registry, content.paged_models, specs)
     return {**render_pages(content), DATA_FILE: data}
 
 

@@ -32,6 +32,11 @@ CHECKED_PAGE = "outcomes/checked.md"
 _OUTCOME_FOLDERS = {"score": "tasks", "efficiency": "workloads"}
 
 
+def left_out_page(part: int) -> str:
+    """A page of the values left out, by file (``part`` from 1): ``outcomes/left-out-1.md``."""
+    return f"outcomes/left-out-{part}.md"
+
+
 def model_page(model_id: str) -> str:
     """A model's page: ``meta-llama/Llama-3.2-1B`` -> ``models/meta-llama-llama-3-2-1b.md``."""
     return f"models/{slug(model_id)}.md"

@@ -84,10 +84,16 @@ def details(summary: str, body: str, kind: str = "info") -> str:
     return f'??? {kind} "{summary}"\n\n{indented}'
 
 
-def chart_div(name: str) -> str:
-    """The container the browser code draws chart ``name`` of the site data in (a note where the script does not run)."""
+def chart_div(name: str, data: object = None) -> str:
+    """The container the browser code draws chart ``name`` in (a note where the script does not run). ``data``, the
+    chart's data, is written into the page (a JSON script the browser code reads): only the pages that draw a chart
+    load its points, not every page of the site."""
+    script = ""
+    if data is not None:
+        text = json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False).replace("</", "<\\/")
+        script = f'<script type="application/json" class="catalogue-chart-data">{text}</script>'
     return (
-        f'<div class="catalogue-chart" data-chart="{name}">'
+        f'<div class="catalogue-chart" data-chart="{name}" data-search-exclude>{script}'
         '<p class="catalogue-chart__fallback">The chart needs the site\'s script; its numbers are in the table below.</p></div>'
     )
 

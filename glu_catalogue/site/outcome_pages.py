@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from .data import outcome_chart
 from .equal_ratios import EQUAL_RATIOS_PAGE, EQUAL_RATIOS_TITLE
 from .links import CHECKED_PAGE, GLOSSARY_PAGE, OUTCOMES_PAGE, model_link, model_page, outcome_page, relative, row_anchor
 from .markdown import chart_div, code, count, details, join_and, page, ratio, table, unsearched
@@ -67,8 +68,9 @@ def _models(points: Iterable[OutcomePoint]) -> list[str]:
 # --- the list of outcome pages -----------------------------------------------------------------------
 
 
-def outcomes_index_page(subject_list: Sequence[Subject], checked_title: str) -> str:
-    """Every task and workload with outcomes, linked to its page, and the checked-results page."""
+def outcomes_index_page(subject_list: Sequence[Subject], checked_title: str, left_out_pages: Sequence[str] = ()) -> str:
+    """Every task and workload with outcomes, linked to its page, and the checked-results page (then, in the
+    navigation, the pages of values left out)."""
     source = OUTCOMES_PAGE
     points = [point for subject in subject_list for point in subject.points]
     checked = f"[{checked_title}]({relative(source, CHECKED_PAGE)})"
@@ -77,7 +79,7 @@ def outcomes_index_page(subject_list: Sequence[Subject], checked_title: str) -> 
             OUTCOMES_TITLE,
             f"No outcomes are stored yet: `catalogue results add FILE` checks a results file and stores its values. {checked} "
             "lists what was read.",
-            meta={"pages": [CHECKED_PAGE]},
+            meta={"pages": [CHECKED_PAGE, *left_out_pages]},
         )
     models = _models(points)
     intro = (
@@ -96,7 +98,7 @@ def outcomes_index_page(subject_list: Sequence[Subject], checked_title: str) -> 
         )
         for subject in subject_list
     ]
-    pages = [EQUAL_RATIOS_PAGE, STUDY_TABLES_PAGE] + [outcome_page(subject.kind, subject.name) for subject in subject_list] + [CHECKED_PAGE]
+    pages = [EQUAL_RATIOS_PAGE, STUDY_TABLES_PAGE] + [outcome_page(subject.kind, subject.name) for subject in subject_list] + [CHECKED_PAGE, *left_out_pages]
     return page(OUTCOMES_TITLE, intro, table(SUBJECT_COLUMNS, rows, "llrlr"), meta={"pages": pages})
 
 
@@ -105,7 +107,7 @@ def outcomes_index_page(subject_list: Sequence[Subject], checked_title: str) -> 
 
 def chart_block(measure: Measure) -> str:
     """The container the browser code draws the measure's chart in (a note where the script does not run)."""
-    return chart_div(measure.chart_name)
+    return chart_div(measure.chart_name, outcome_chart(measure))
 
 
 def measure_table(source: str, measure: Measure) -> str:

@@ -7,8 +7,10 @@ hold is not shown (``catalogue verify`` reports it).
 
 * A **measure** is one chart: a score's (task, metric, filter) or an efficiency (workload,
   quantity). Its series are one per model and way of measuring (``series_key``): the catalogue's
-  own measurements by tool, machine, device and dtype, other files by their format; no series
-  holds two values of one record.
+  own measurements by tool, machine, device and dtype, other files by their way (``WAYS``: the
+  study's JSON and CSV of one table are one way); a series holds one value per record, except the
+  same value (and spread) read from two files, which is one point with both sources. Values that
+  differ stay apart: a second value of a record starts a second series of that way.
 * A **subject** is one page: an lm-eval task, or an efficiency workload, with its measures. The
   page of ``decode-b1`` also holds each benched level's decode speed-up beside the bound its weight
   bytes set (``core.speedup``).
@@ -32,6 +34,16 @@ Kind = Literal["score", "efficiency"]
 #: Formats whose values are single runs of a value another file aggregates (the study's per-run carbon files):
 #: charted and listed on their workload's page, left out of the pages that set values side by side.
 RUN_PART_FORMATS = frozenset({"study-carbon-run"})
+
+
+#: Formats that write one way of measuring, by that way: the study's capability JSON and CSV give the same
+#: table twice. A format not named here is a way of its own.
+WAYS = {"study-capability-json": "study-capability", "study-capability-csv": "study-capability"}
+
+
+def way_of(source_format: str) -> str:
+    """The way of measuring a file's format writes (``WAYS``): ``study-capability-csv`` -> ``study-capability``."""
+    return WAYS.get(source_format, source_format)
 
 
 def is_run_part(outcome: Outcome) -> bool:
@@ -120,37 +132,54 @@ class Measure:
     @property
     def series(self) -> tuple[tuple[str, tuple[OutcomePoint, ...]], ...]:
         """(label, points by ratio) per model and way of measuring (``series_key``); the way is named where a
-        model has several, and a way with two values of one record is split into ``#2`` and on."""
+        model has several or a way splits. A record's second value joins the series holding the same value and
+        spread (one point, two sources: ``chart_points``); a different one goes to the way's ``#2`` and on."""
         buckets: dict[tuple[str, tuple], list[list[OutcomePoint]]] = {}
         for point in self.points:
             lists = buckets.setdefault((point.outcome.base_model, series_key(point.outcome)), [])
-            free = next((items for items in lists if all(item.record.pruning_pct != point.record.pruning_pct for item in items)), None)
-            if free is None:
-                free = []
-                lists.append(free)
-            free.append(point)
+            place = next((items for items in lists if any(same_point(item, point) for item in items)), None)
+            if place is None:
+                place = next((items for items in lists if all(item.record.pruning_pct != point.record.pruning_pct for item in items)), None)
+            if place is None:
+                place = []
+                lists.append(place)
+            place.append(point)
         ways_per_model = Counter(model_id for model_id, _ in buckets)
         series = []
         for (model_id, _), lists in buckets.items():
             for index, items in enumerate(lists):
                 label = short_name(model_id)
-                if ways_per_model[model_id] > 1:
+                if ways_per_model[model_id] > 1 or len(lists) > 1:
                     label += f" ({series_name(items)})"
                 if index:
                     label += f" #{index + 1}"
-                series.append((label, tuple(sorted(items, key=lambda item: item.expansion_ratio))))
+                series.append((label, tuple(sorted(items, key=lambda item: (item.expansion_ratio, item.outcome.source.path)))))
         return tuple(series)
+
+
+def same_point(first: OutcomePoint, second: OutcomePoint) -> bool:
+    """True when two values are one point of a chart: the same record, value and spread (from two files)."""
+    return (first.record.pruning_pct, first.outcome.value, first.spread) == (second.record.pruning_pct, second.outcome.value, second.spread)
+
+
+def chart_points(points: Iterable[OutcomePoint]) -> list[list[OutcomePoint]]:
+    """A series' points as its chart draws them, by ratio: the values of one record (the same value from each of
+    its files) together."""
+    grouped: dict[int, list[OutcomePoint]] = {}
+    for point in points:
+        grouped.setdefault(point.record.pruning_pct, []).append(point)
+    return sorted(grouped.values(), key=lambda group: group[0].expansion_ratio)
 
 
 def series_key(outcome: Outcome) -> tuple:
     """Which line of its model's chart a value belongs to. Values the catalogue measured (``evaluate``,
     ``bench``: one file per level) join by how they were measured: tool, machine, device, dtype and
-    weights. Values read from other files join by the file's format, so an lm-eval results file per
-    level still draws one line, and the study's JSON and CSV copies of one table draw two."""
+    weights. Values read from other files join by the way their format writes (``way_of``), so an lm-eval
+    results file per level still draws one line, and the study's JSON and CSV copies of one table one."""
     how = outcome.measurement
     if how is not None:
         return ("measured", how.tool, how.machine, how.device, how.dtype, how.weights, how.weights_source)
-    return ("read", outcome.source.format)
+    return ("read", way_of(outcome.source.format))
 
 
 def measured_on(machine: str, dtype: str) -> str:
@@ -160,12 +189,15 @@ def measured_on(machine: str, dtype: str) -> str:
 
 def series_name(points: list[OutcomePoint]) -> str:
     """What tells a series apart from its model's others: the tool, machine and dtype of a measurement,
-    else its file's name when it is one file, else the files' format."""
+    ``single runs`` for runs of a value another file gives as their mean (``RUN_PART_FORMATS``), else its file's
+    name when it is one file, else the way its files' format writes (``way_of``)."""
     how = points[0].outcome.measurement
     if how is not None:
         return f"{how.tool.removeprefix('catalogue ')} {measured_on(how.machine, how.dtype)}"
+    if all(is_run_part(point.outcome) for point in points):
+        return "single runs"
     files = {point.outcome.source.path for point in points}
-    return files.pop().rsplit("/", 1)[-1] if len(files) == 1 else points[0].outcome.source.format
+    return files.pop().rsplit("/", 1)[-1] if len(files) == 1 else way_of(points[0].outcome.source.format)
 
 
 @dataclass(frozen=True)

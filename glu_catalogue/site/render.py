@@ -2,7 +2,8 @@
 
 ``render_pages(content)`` returns every generated page of ``docs/`` (path relative to ``docs/``
 -> text): Home, the cross-model pages here, the model pages (``glu_catalogue.site.models``), the
-outcome pages (``glu_catalogue.site.outcome_pages``, ``glu_catalogue.site.checked_results``), the
+outcome pages (``glu_catalogue.site.outcome_pages``, ``glu_catalogue.site.checked_results``: the results as
+checked and the pages of values left out), the
 reader's guides (``glu_catalogue.site.guide``) and the reference pages
 (``glu_catalogue.site.reference``); ``glu_catalogue.site.plots`` draws the charts they show. No
 number is typed into a page: each comes from a record, an outcome, the registry, ``schemas/`` or
@@ -22,7 +23,7 @@ from ..core import formulas
 from ..core.outcome_records import OutcomesFile
 from ..core.records import ExpansionRecord, Metadata
 from ..store.registry import ModelEntry
-from .checked_results import CHECKED_TITLE, checked_results_page
+from .checked_results import CHECKED_TITLE, checked_results_page, left_out_pages
 from .equal_ratios import EQUAL_RATIOS_PAGE, RatioView, equal_ratios_page, ratio_views
 from .guide import GLOSSARY_TITLE, OPTIPFAIR_URL, PLANNER_TITLE, glossary_page, planner_page
 from .links import (
@@ -144,6 +145,7 @@ def render_pages(content: SiteContent) -> dict[str, str]:
     views = content.views
     groups = all_groups(views)
     specs = plot_specs(groups)
+    left_out = left_out_pages(content.outcomes, content.paged_models)
     pages = {
         "index.md": index_page(content.records, views),
         PLANNER_PAGE: planner_page(),
@@ -156,8 +158,9 @@ def render_pages(content: SiteContent) -> dict[str, str]:
         "verification.md": verification_page(PAGES["verification.md"], content.verification),
         "downloads.md": downloads_page(PAGES["downloads.md"], content.downloads, content.records),
         "reproduce.md": reproduce_page(PAGES["reproduce.md"], content.records),
-        OUTCOMES_PAGE: outcomes_index_page(content.outcome_subjects, CHECKED_TITLE),
+        OUTCOMES_PAGE: outcomes_index_page(content.outcome_subjects, CHECKED_TITLE, list(left_out)),
         CHECKED_PAGE: checked_results_page(content.outcomes, content.outcome_points, content.paged_models),
+        **left_out,
         EQUAL_RATIOS_PAGE: equal_ratios_page(content.ratio_views),
         STUDY_TABLES_PAGE: study_tables_page(content.outcomes.outcomes, content.records),
         **subject_pages(content.outcome_subjects),

@@ -43,7 +43,7 @@ def speedup_section(source: str, points: Sequence[BoundPoint]) -> str:
         "says the baseline ran slower than its bytes predict (run-to-run noise, the machine's state), not that pruning beat the bound."
     )
     return (
-        f"## Speed-up against the weight-bytes bound {{ #{CHART_NAME} }}\n\n{caption}\n\n{chart_div(CHART_NAME)}\n\n"
+        f"## Speed-up against the weight-bytes bound {{ #{CHART_NAME} }}\n\n{caption}\n\n{chart_div(CHART_NAME, speedup_chart(points))}\n\n"
         + details("The numbers behind the chart", table(COLUMNS, rows, "lrrrrr"), kind="abstract")
     )
 

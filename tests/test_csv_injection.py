@@ -77,7 +77,7 @@ def emissions_csv(path, project: str):
 
 def test_formula_text_from_files_is_neutralised_in_outcomes_csv_and_exact_in_json(tmp_path):
     data = tmp_path / "data"
-    shutil.copytree(DATA, data, ignore=shutil.ignore_patterns("models", "sources"))
+    shutil.copytree(DATA, data, ignore=shutil.ignore_patterns("models"))  # sources/: verify finds every stored source
     scores = lm_eval_file(tmp_path / "results.json", rename={"math_perturbed_full": FORMULA_TASK})
     energy = emissions_csv(tmp_path / "emissions.csv", FORMULA_PROJECT)
     for path, extra in ((scores, ()), (energy, ("--record", f"{LLAMA}@40"))):
@@ -99,7 +99,7 @@ def test_a_metric_named_empty_or_with_a_control_character_is_a_problem_and_not_s
     messages = sorted(problem["message"] for problem in json.loads(completed.stdout)["problems"])
     assert messages == ["the filter name holds a control character U+001B", "the metric name holds a control character U+0000", "the metric name is empty"]
     data = tmp_path / "data"
-    shutil.copytree(DATA, data, ignore=shutil.ignore_patterns("models", "sources"))
+    shutil.copytree(DATA, data, ignore=shutil.ignore_patterns("models"))  # sources/: verify finds every stored source
     assert run_cli("results", "add", str(path), "--data", str(data), timeout=120).returncode == 1
     stored = json.loads((data / "outcomes.json").read_text())["outcomes"]
     assert all(name_fault(o["metric"]) is None and name_fault(o.get("filter") or "x") is None for o in stored if o["kind"] == "score")

@@ -25,7 +25,7 @@ from glu_catalogue.cli.measure_options import integers
 from glu_catalogue.core.text import MAX_WHOLE_DIGITS, record_label_parts, whole_number
 from glu_catalogue.errors import CatalogueError
 from glu_catalogue.outcomes.reading import whole
-from glu_catalogue.pipeline.build import parse_levels
+from glu_catalogue.pipeline.selection import parse_levels
 from glu_catalogue.pipeline.shards import parse_shard
 
 SETTINGS = settings(max_examples=200, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))

@@ -137,7 +137,9 @@ def main() -> None:
             ours = in_subprocess("catalogue_way", model_id, str(directory), device)
             assert {int(k): v for k, v in study["counts"].items()} == {int(k): v for k, v in ours["counts"].items()}, "counts differ"
             model_bytes = ours["model_bytes"]
-            net = (lambda r: r["peak_bytes"] - (r["baseline_bytes"] if device == "cpu" else 0))
+            def net(run: dict, device: str = device) -> int:
+                return run["peak_bytes"] - (run["baseline_bytes"] if device == "cpu" else 0)
+
             print(f"  device {device}, levels {LEVELS}, counts equal: yes")
             print(f"  study's way (fresh load + optipfair.prune_model per level): {study['seconds']:.1f} s, peak {net(study) / 2**30:.2f} GiB ({net(study) / model_bytes:.2f}x model)")
             print(f"  catalogue build (one load, levels derived):               {ours['seconds']:.1f} s, peak {net(ours) / 2**30:.2f} GiB ({net(ours) / model_bytes:.2f}x model)")

@@ -28,8 +28,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
-from fake_hub import FakeHub
-from hub_derivatives import BASE, populate
+from fake_hub import FakeHub  # noqa: E402 - tests/ is put on the path just above
+from hub_derivatives import BASE, populate  # noqa: E402
 
 
 def main() -> None:

@@ -220,7 +220,9 @@ def test_plan_a_config_file_as_its_registry_twin(tmp_path):
     registered = invoke("plan", "--ratio", "2.4", "--model", "allenai/OLMo-2-0425-1B", "--format", "json")
     assert outside.exit_code == registered.exit_code == 0, outside.stderr
     ignore = ("model_id", "family", "size_label")
-    strip = lambda rows: [{k: v for k, v in row.items() if k not in ignore} for row in rows]
+    def strip(rows):
+        return [{k: v for k, v in row.items() if k not in ignore} for row in rows]
+
     assert strip(json.loads(outside.stdout)) == strip(json.loads(registered.stdout))
 
 

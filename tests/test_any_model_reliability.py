@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import DATA, REPO, load_json, run_cli
 
 pytestmark = pytest.mark.torch

@@ -20,7 +20,6 @@ import pytest
 from conftest import DATA, REPO, invoke, load_json, run_cli
 from site_outcomes import shown_outcomes
 
-from glu_catalogue.store.schemas import rendered_schemas
 from glu_catalogue.core import formulas
 from glu_catalogue.core.architecture import Architecture
 from glu_catalogue.core.derive import closed_form_provenance, closed_form_record
@@ -37,6 +36,7 @@ from glu_catalogue.site.views import all_groups
 from glu_catalogue.store.outcomes_files import outcomes_texts, read_outcomes
 from glu_catalogue.store.paths import docs_dir, schemas_dir
 from glu_catalogue.store.registry import load_registry
+from glu_catalogue.store.schemas import rendered_schemas
 from glu_catalogue.verifier.catalogue import verify_contents
 
 DOCS = REPO / "docs"

@@ -15,8 +15,8 @@ import pytest
 from conftest import invoke, load_json
 from safetensors_files import read_tensors, write_checkpoint
 
-from glu_catalogue.cli.inspect_text import expert_lines
 from glu_catalogue.checkpoints.inspect import inspect_checkpoint
+from glu_catalogue.cli.inspect_text import expert_lines
 from glu_catalogue.core import formulas
 
 #: The tiny mixture of experts of these tests: H, dense width, expert width, experts, top-k, layers, dense layers.

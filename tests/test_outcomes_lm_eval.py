@@ -17,7 +17,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES, load_json, run_cli
 from lm_eval_tasks import TINY, save_tokenizer, write_task
 

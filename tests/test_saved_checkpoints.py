@@ -31,7 +31,7 @@ from conftest import run_cli
 from tiny_models import write_registry
 
 from glu_catalogue.generate import checkpoint_dirs
-from glu_catalogue.generate.checkpoint_dirs import SAFETENSORS_TEMPORARY, sweep, swap_in
+from glu_catalogue.generate.checkpoint_dirs import SAFETENSORS_TEMPORARY, swap_in, sweep
 
 # --- the swap and the sweep, without torch ----------------------------------------------------
 

@@ -37,8 +37,8 @@ from ..store.paths import CATALOGUE_FILE, current_workspace, default_data_dir, d
 from ..store.reading import ReadError, load_catalogue, path_exists
 from ..store.writing import recover_data_dir
 from . import checks
-from .inspection import Inspection, closed_form_total
 from .experts import LayerExperts, buffer_suffixes, experts_per_token, read_experts
+from .inspection import Inspection, closed_form_total
 from .reading import (
     Checkpoint,
     LayerMlp,

@@ -40,8 +40,11 @@ def _register_commands() -> None:
     from .add import add
     from .bench import bench
     from .build import build
+    from .card import card
     from .compare import compare
     from .evaluate import evaluate
+    from .export import export
+    from .hub import hub
     from .init import init
     from .inspect import inspect
     from .merge import merge
@@ -50,11 +53,9 @@ def _register_commands() -> None:
     from .site import docs, schemas, site
     from .verify import verify
 
-    for command in (init, verify, inspect, schemas, docs, site, build, add, models, plan, results, merge, evaluate, bench, compare):
+    for command in (init, verify, inspect, schemas, docs, site, build, add, models, plan, results, merge, evaluate, bench, compare, card, hub):
         cli.add_command(command)
-    from .export import export; results.add_command(export)  # noqa: E702 - `results export`
-    from .card import card; cli.add_command(card)  # noqa: E702
-    from .hub import hub; cli.add_command(hub)  # noqa: E702
+    results.add_command(export)  # `catalogue results export`
 
 
 _register_commands()

@@ -42,7 +42,6 @@ from .decoder import (
 from .meta import build_config, build_on_meta, count_parameters, first_line, quiet_transformers, transformers_version
 
 
-
 def derive_facts(values: Mapping[str, Any]) -> DerivedFacts:
     """Build ``values`` (config.json) on the meta device and read its architecture facts.
 

@@ -60,10 +60,16 @@ def bench_level(model: torch.nn.Module, settings: BenchSettings, device: str, on
             on_workload(f"prefill-{length}")
         for batch in settings.batch_sizes:
             prompt = synthetic_prompts(vocab, batch, settings.decode_prompt_tokens, settings.prompt_seed, device)
-            run = lambda: _decode(model, prompt, settings.new_tokens, device)
+
+            def run(prompt=prompt):  # this batch's prompt, bound now
+                return _decode(model, prompt, settings.new_tokens, device)
+
             for _ in range(settings.warmup_runs):
                 run()
-            timed = lambda: [run() for _ in range(settings.repeats)]
+
+            def timed(run=run):
+                return [run() for _ in range(settings.repeats)]
+
             energy, runs = _with_energy(settings, device, timed, batch * settings.new_tokens * settings.repeats)  # warm-up runs not metered
             workload = _workload(f"decode-b{batch}", "decode", batch, settings.decode_prompt_tokens, settings.new_tokens, runs, settings)
             workload["energy"] = energy

@@ -361,10 +361,14 @@ def _build_one(
         path = streaming.choose_path(entry, settings)
         outcome.build_path, outcome.build_path_reason = path.name, path.reason
         progress.path_chosen(entry.model_id, path.name, path.reason)
-        on_level = lambda level: progress.level_done(entry.model_id, level)
+        def on_level(level):
+            progress.level_done(entry.model_id, level)
+
+        def on_layer(done, total):
+            progress.layer_done(entry.model_id, done, total)
+
         with generate.progress_bars(shown=not request.quiet):
             if path.name == memory.STREAMING:
-                on_layer = lambda done, total: progress.layer_done(entry.model_id, done, total)
                 build = streaming.build_streaming(entry, levels, weights, settings, on_level=on_level, on_layer=on_layer)
             else:
                 build = generate.build_model(entry, levels, weights, settings, on_level=on_level)

@@ -13,12 +13,11 @@ from typing import Mapping, Sequence
 
 from ..core.problems import Report
 from ..core.records import successful_by_key
-from ..site.generated import check_site, read_site_files
-from ..store.paths import default_data_dir, is_layered, schemas_dir, site_docs_dir
 from ..errors import ReadError
 from ..outcomes.verify import verify_outcomes
+from ..site.generated import check_site, read_site_files
 from ..store.outcomes_files import OUTCOMES_FILE
-from ..store.paths import CATALOGUE_FILE
+from ..store.paths import CATALOGUE_FILE, default_data_dir, is_layered, schemas_dir, site_docs_dir
 from ..store.reading import load_catalogue, path_exists
 from ..store.registry import ModelEntry, load_registry
 from ..store.writing import recover, recover_data_dir

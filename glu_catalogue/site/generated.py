@@ -34,8 +34,7 @@ from ..core.records import Catalogue
 from ..errors import ReadError, SiteError
 from ..store.outcomes_files import OUTCOMES_CSV_FILE, OUTCOMES_FILE
 from ..store.paths import CATALOGUE_FILE, SUMMARY_FILE, display_path, schemas_dir
-from ..store.reading import path_exists
-from ..store.reading import MAX_CATALOGUE_BYTES, MAX_SMALL_FILE_BYTES, read_bytes, read_text
+from ..store.reading import MAX_CATALOGUE_BYTES, MAX_SMALL_FILE_BYTES, path_exists, read_bytes, read_text
 from ..store.registry import ModelEntry
 from ..store.schemas import SCHEMA_FILES
 from .data import DATA_FILE, render_data_file

@@ -8,8 +8,8 @@ the script fills.
 from __future__ import annotations
 
 from ..core import formulas
-from ..core.records import ExpansionRecord
 from ..core.plan_notes import STATUS_MEANINGS
+from ..core.records import ExpansionRecord
 from .links import GLOSSARY_PAGE, PLANNER_PAGE, STUDY_PAGE, model_link, relative
 from .markdown import bullets, code, count, join_and, page, ratio
 from .views import ModelGroup

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from ..core.comparison import DEFAULT_RATIO_TOLERANCE, change_cell, pct_cell, value_cell
+from ..core.formulas import DEFAULT_RATIO_TOLERANCE
 from ..errors import EXIT_OK
 from .output import FORMAT_OPTION, console, directory_option, echo_json, plain
 
@@ -54,6 +54,8 @@ def compare(ratio: float | None, pruning_pct: int | None, tolerance: float, mode
 
 def _table(comparison) -> None:
     from rich.table import Table
+
+    from ..core.comparison import change_cell, pct_cell, value_cell  # pydantic outcome records: only when a table is printed
 
     asked = f"{comparison.ratio:g}x (levels within ±{comparison.tolerance:g})" if comparison.ratio is not None else f"{comparison.pruning_pct} %"
     out = console()

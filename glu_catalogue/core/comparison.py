@@ -19,15 +19,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from .formulas import expansion_ratio
+from .formulas import DEFAULT_RATIO_TOLERANCE, expansion_ratio
 from .outcome_records import EfficiencyOutcome, ScoreOutcome
 from .records import ExpansionRecord, successful_by_key
 
 Outcome = ScoreOutcome | EfficiencyOutcome
 
-#: How far (as a factor) a level's ratio may be from the one asked: optipfair rounds widths to whole
-#: neurons, so Llama-3.2-1B at 40 % reaches 2.4004x and Llama-3.2-3B at 10 % 2.4001x.
-DEFAULT_RATIO_TOLERANCE = 0.01
 
 
 @dataclass(frozen=True)

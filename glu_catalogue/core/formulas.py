@@ -313,3 +313,9 @@ def millions(count: int) -> float:
 def display(value: float, decimals: int = DISPLAY_DECIMALS) -> float:
     """A display value: ``value`` rounded half-to-even at ``decimals`` places (Python's round)."""
     return round(value, decimals)
+
+
+#: How far (as a factor) a level's ratio may be from the one asked when models are compared at equal
+#: ratios (``core.comparison``, ``catalogue compare``): optipfair rounds widths to whole neurons, so
+#: Llama-3.2-1B at 40 % reaches 2.4004x and Llama-3.2-3B at 10 % 2.4001x.
+DEFAULT_RATIO_TOLERANCE = 0.01

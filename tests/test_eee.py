@@ -16,7 +16,7 @@ from glu_catalogue.pipeline.export import export_eee
 from glu_catalogue.pipeline.results import check_results
 from glu_catalogue.store.outcomes_files import read_outcomes
 
-SHARED = REPO.parent.parent / "shared" / "formats" / "every-eval-ever"
+SHARED = REPO.parent / "shared" / "formats" / "every-eval-ever"  # shared/ beside the checkout, as CI lays it
 EXAMPLE = SHARED / "example-hfopenllm_v2-LLaMA-Pro-8B-Instruct.json"
 STORED_SCORES = [outcome for outcome in read_outcomes(DATA).outcomes if isinstance(outcome, ScoreOutcome)]
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..checkpoints.inspect import inspect_checkpoint, parse_record_label, successful_records
 from ..core.records import ExpansionRecord
+from ..core.text import record_label_parts
 from ..errors import InputError, RecordNotFound
 from ..interop.cards import card_scores, card_text, eval_results_files, reproduce_command
 from ..store.local_paths import path_kind
@@ -39,8 +40,7 @@ class CardWritten:
 def write_card(label: str, checkpoint: Path, data_dir: Path | None = None) -> CardWritten:
     """(Re)write the model card of record ``label``'s checkpoint in ``checkpoint``, with the record's stored scores."""
     data_dir = Path(data_dir or default_data_dir())
-    typed_pct = label.rpartition("@")[2].removesuffix("%").strip()
-    if not (typed_pct.isascii() and typed_pct.isdigit() and len(typed_pct) <= 3):  # "²" passes str.isdigit
+    if record_label_parts(label) is None:  # the one parser of MODEL@PCT: ASCII digits only ("²" passes str.isdigit)
         raise RecordNotFound(f"record {label[:80]!r}: expected MODEL@PCT, e.g. meta-llama/Llama-3.2-1B@40")
     model_id, pct = parse_record_label(label)
     record = successful_records(data_dir)[1].get((model_id, pct))

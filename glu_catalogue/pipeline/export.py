@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.records import successful_by_key
+from ..core.text import whole_number
 from ..errors import BuildError, InputError
 from ..interop.eee_export import eee_records
 from ..interop.eee_schema import schema_errors
@@ -37,8 +38,8 @@ class Exported:
 
 def retrieved_timestamp() -> str:
     """Now in Unix seconds, as Every Eval Ever writes it; ``$SOURCE_DATE_EPOCH`` where set (reproducible files)."""
-    fixed = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    return fixed if fixed.isascii() and fixed.isdigit() and len(fixed) <= 12 else str(int(time.time()))
+    fixed = whole_number(os.environ.get("SOURCE_DATE_EPOCH", ""), max_digits=12)
+    return str(fixed) if fixed is not None else str(int(time.time()))
 
 
 def export_eee(out_dir: Path, data_dir: Path | None = None) -> Exported:

@@ -28,6 +28,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from ..core.text import whole_number
 from ..errors import SourceError, UsageError
 
 T = TypeVar("T")
@@ -197,8 +198,9 @@ _WAITS_LOCK = threading.Lock()
 def retry_after_s(headers: Any) -> float:
     """The wait a 429's ``Retry-After`` asks for: seconds, or an HTTP date; ``DEFAULT_RETRY_AFTER_S`` without one."""
     text = (headers.get("retry-after") or "").strip()
-    if text.isascii() and text.isdigit() and len(text) <= 9:
-        return float(text)
+    seconds = whole_number(text, max_digits=9)
+    if seconds is not None:
+        return float(seconds)
     try:
         when = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):

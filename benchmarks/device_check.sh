@@ -12,7 +12,7 @@ python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upg
 export PYTHONPATH=/tmp/site:$PWD PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$OUT/gpu.txt"
 python3 -c "import torch, transformers, optipfair; print('torch', torch.__version__, 'transformers', transformers.__version__, 'cuda', torch.cuda.is_available())" | tee -a "$OUT/gpu.txt"
-python3 -m pytest -q -p no:cacheprovider -m gpu tests/test_build.py tests/test_streaming.py tests/test_measure.py 2>&1 | tail -5 | tee "$OUT/gpu-tests.log"
+python3 -m pytest -q -p no:cacheprovider -m gpu tests/e2e/test_build.py tests/e2e/test_streaming.py tests/e2e/test_measure.py 2>&1 | tail -5 | tee "$OUT/gpu-tests.log"
 python3 benchmarks/build_speed.py --models meta-llama/Llama-3.2-1B,meta-llama/Llama-3.2-3B --device cuda --workdir /tmp 2>&1 \
   | grep -v -E "Warn|Writing|Loading" | tee "$OUT/build-speed-gpu.log"
 python3 benchmarks/stream_build.py --device cuda 2>&1 | grep -v -E "Warn|Writing|Loading" | tee "$OUT/stream-build-gpu.log"

@@ -26,6 +26,11 @@ DATA = REPO / "data"
 FIXTURES = REPO / "tests" / "fixtures"
 LEGACY = FIXTURES / "legacy"
 
+#: Fixtures shared across the test folders (tests/ mirrors the package, so a fixture a test in
+#: tests/e2e/ and one in tests/store/ both use lives in a helper module): ``hub`` and ``env`` (a user
+#: of the fake Hub), ``registry`` (the tiny models' registry).
+pytest_plugins = ("hub_users", "tiny_builds")
+
 
 def torch_available() -> bool:
     """True when the generator's stack (torch, transformers, optipfair) is installed.

@@ -18,6 +18,13 @@ from glu_catalogue.core.architecture import Architecture
 TensorSpec = tuple[str, Sequence[int]]  # (dtype, shape)
 
 
+#: A small Llama-like architecture whose checkpoint takes a few kilobytes (the special-file and hostile-input tests).
+SMALL = Architecture(
+    hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2, head_dim=16,
+    vocab_size=100, tie_word_embeddings=True, qkv_bias=False, o_proj_bias=False, mlp_bias=False, qk_norm=False, norms_per_layer=2,
+)  # fmt: skip
+
+
 def llama_tensors(shape: Architecture, widths: Sequence[int] | None = None, dtype: str = "BF16") -> dict[str, TensorSpec]:
     """Tensor names and shapes ``LlamaForCausalLM.save_pretrained`` writes for ``shape``.
 

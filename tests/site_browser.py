@@ -1,6 +1,6 @@
 """The built site in a real browser: build it under a subpath, serve it as GitHub Pages would, drive Chromium.
 
-Used by ``tests/test_browser.py`` and ``benchmarks/page_weight.py``. Chromium is Debian's
+Used by ``tests/e2e/test_browser.py`` and ``benchmarks/page_weight.py``. Chromium is Debian's
 (``apt-get install -y chromium``), driven through Playwright's Python API: Playwright cannot
 download its own browser here.
 """

@@ -1,6 +1,6 @@
 """The outcomes as the site must show them, derived from ``data/*.json`` alone, not from the site's code.
 
-Used by ``tests/test_site.py``, ``tests/test_docs.py`` and ``tests/test_browser.py``: each stored
+Used by ``tests/site/test_render.py``, ``tests/site/test_generated.py`` and ``tests/e2e/test_browser.py``: each stored
 outcome whose record the catalogue holds, joined to that record's pruned expansion ratio, with
 the texts the pages write (values to 7 significant digits, spreads to 3).
 """

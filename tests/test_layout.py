@@ -194,3 +194,39 @@ def test_each_command_has_a_module_of_its_own_and_none_is_long():
     assert "glu_catalogue.cli.commands" not in modules, "a command is defined in the group's module"
     long = {path.name: n for path in sorted((PACKAGE / "cli").glob("*.py")) if (n := len(path.read_text().splitlines())) > 250}
     assert not long, long
+
+
+TESTS = REPO / "tests"
+#: The folder of the end-to-end tests: the command line as a process, the site in Chromium, Slurm.
+END_TO_END = TESTS / "e2e"
+
+
+def test_the_tests_mirror_the_package():
+    """A unit test file sits where its module sits: ``tests/<part>/test_<module>[_<aspect>].py`` beside
+    ``glu_catalogue/<part>/<module>.py``; whole-command tests are in ``tests/e2e/``; only tests of the package as
+    a whole (its API, imports, this layout) stay at the top."""
+    misplaced = []
+    for path in sorted(TESTS.rglob("test_*.py")):
+        relative = path.relative_to(TESTS)
+        if relative.parts[0] == END_TO_END.name:
+            continue
+        package = PACKAGE.joinpath(*relative.parts[:-1])
+        modules = {module.stem for module in package.glob("*.py") if module.stem != "__init__"} if package.is_dir() else set()
+        if len(relative.parts) == 1:
+            modules = {"api", "imports", "layout"}  # the package as a whole
+        subject = path.stem.removeprefix("test_")
+        if not any(subject == module or subject.startswith(f"{module}_") for module in modules):
+            misplaced.append(str(relative))
+    assert not misplaced, f"test files with no module of that name beside them in glu_catalogue/: {misplaced}"
+
+
+def test_test_modules_import_helpers_not_each_other():
+    """What two test folders share lives in a helper module at tests/ (fixtures through ``pytest_plugins``); a test
+    module importing another test module works only while both sit in one folder."""
+    offenders = [
+        f"{path.relative_to(TESTS)}: {node.module}"
+        for path in sorted(TESTS.rglob("test_*.py"))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("test_") and not (path.parent / f"{node.module}.py").is_file()
+    ]
+    assert not offenders, offenders

@@ -4,7 +4,7 @@
 //
 // The planner repeats what `catalogue plan` does (glu_catalogue/plan/planner.py and
 // core/formulas.py), with the same float operations in the same order, so that its answers
-// are bit for bit those of `catalogue plan --format json` (tests/test_browser.py compares them
+// are bit for bit those of `catalogue plan --format json` (tests/e2e/test_browser.py compares them
 // for every registry model on a grid of targets). It counts parameters as the baseline total
 // minus what the removed neuron pairs held (both numbers generated from the closed form), so the
 // closed form itself is written once, in Python. Its notes fill the templates the Python fills,

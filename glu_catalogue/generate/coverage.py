@@ -4,7 +4,7 @@ For every model type in ``MODEL_FOR_CAUSAL_LM_MAPPING_NAMES``, ``tiny_config_val
 type's default config (64 wide, 2 layers, a vocabulary of 128, 4 experts) and ``classify`` builds
 it on the meta device and reads its facts (``generate.facts``): a dense GLU decoder, a mixture of
 experts with GLU experts, or no GLU at all. ``EXCEPTIONS`` is the one list of types the catalogue
-cannot handle, each with the reason; ``tests/test_coverage.py`` checks every other GLU type end to
+cannot handle, each with the reason; ``tests/generate/test_coverage.py`` checks every other GLU type end to
 end (facts, pruned counts at three levels against ``sum(numel)``, ``catalogue inspect`` of a saved
 checkpoint) and fails when a listed type starts working or a new type appears (the site's
 coverage table, ``coverage_table()``, is generated and compared).

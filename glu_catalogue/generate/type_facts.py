@@ -17,7 +17,7 @@ source files (``source_files``: the type's configuration and modelling modules, 
 other types they take classes from, as paths inside the transformers package) and of the auto
 mappings' lines that name it (``store.installed_transformers.source_digest``), is
 ``type_facts.json`` in ``store/``. ``python -m glu_catalogue.generate.type_facts`` writes it;
-``--check`` compares it with what the installed transformers gives (``tests/test_type_facts.py``
+``--check`` compares it with what the installed transformers gives (``tests/generate/test_type_facts.py``
 does the same). ``cache_type_facts`` derives one type's facts the same way for a transformers
 release whose source of that type differs, and keeps them in the user's cache (``store.facts_cache``).
 """

@@ -8,7 +8,7 @@ Answers, for any registry model and without building it, what optipfair 0.4.2 wo
 
 the pruning percentage optipfair derives, the MLP width it keeps, the ratio reached, the
 parameter count and the reduction. Every number comes from ``glu_catalogue.core.formulas``, which
-repeats optipfair's float operations, so the prediction is exact (``tests/test_planner.py``
+repeats optipfair's float operations, so the prediction is exact (``tests/planning/test_planner.py``
 prunes tiny models with optipfair and compares). Standard library, formulas and registry only.
 
 A model the target does not fit gets a row with a ``status`` and a ``note`` instead of

@@ -22,7 +22,7 @@ not count), a type whose modelling source differs from the one its facts were de
 that the cache does not hold yet, or a config that sets a key the shape of the parameters may
 depend on to something other than the type's default (``attention_bias: true``). Keys that never change a parameter's shape (token
 ids, epsilons, dropout, RoPE settings, the attention pattern) are ``SHAPE_NEUTRAL_KEYS``;
-``tests/test_type_facts.py`` perturbs them for every shipped type and checks the count holds.
+``tests/generate/test_type_facts.py`` perturbs them for every shipped type and checks the count holds.
 """
 
 from __future__ import annotations

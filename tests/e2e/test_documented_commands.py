@@ -35,7 +35,7 @@ from glu_catalogue.pipeline.selection import parse_levels, parse_models
 
 tomllib = pytest.importorskip("tomllib")
 
-#: Marks a block run by the Slurm tests as written (tests/test_slurm.py), not here.
+#: Marks a block run by the Slurm tests as written (tests/e2e/test_slurm.py), not here.
 SLURM_MARKER = "<!-- run-by-slurm-tests"
 #: Marks the README's tour from an installed wheel, run as written by scripts/wheel_tour.sh (.ci/run), not here.
 TOUR_MARKER = "<!-- run-by-wheel-tour -->"
@@ -103,7 +103,7 @@ def shown_commands(document: Path) -> list[Shown]:
     all_lines = text.splitlines()
     for language, first, lines in fenced_blocks(text):
         if first >= 3 and (all_lines[first - 3].strip().startswith(SLURM_MARKER) or all_lines[first - 3].strip() == TOUR_MARKER):
-            continue  # a Slurm job script and its submission: tests/test_slurm.py runs them on a real cluster
+            continue  # a Slurm job script and its submission: tests/e2e/test_slurm.py runs them on a real cluster
         if language in ("bash", "sh"):
             for offset, line in enumerate(lines):
                 for part in filter(None, (piece.strip() for piece in line.split("&&"))):
@@ -279,7 +279,7 @@ def test_benchmark_commands_name_a_script_and_its_options(shown):
 
 @pytest.mark.parametrize("shown", ALL, ids=str)
 def test_every_command_is_of_a_kind_this_test_checks(shown):
-    assert kind(shown) != "unknown", f"{shown}: teach tests/test_documented_commands.py how to check this command"
+    assert kind(shown) != "unknown", f"{shown}: teach tests/e2e/test_documented_commands.py how to check this command"
 
 
 @pytest.mark.parametrize("shown", [s for s in ALL if kind(s) == "python"], ids=str)

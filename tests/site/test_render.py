@@ -1,7 +1,7 @@
 """The site as a publication: its addresses, licence, citation and header; its wording; the browser code's data.
 
 These read the repository and the site built by ``mkdocs build --strict`` (the ``site`` fixture);
-the same site in a real browser is ``tests/test_browser.py``.
+the same site in a real browser is ``tests/e2e/test_browser.py``.
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ from typing import Any, Callable
 
 import pytest
 from conftest import DATA, FIXTURES, REPO, run_cli
-from test_atomic_writes import CRASHING_BUILD, Steps
+from write_faults import CRASHING_BUILD, Steps
 
 from glu_catalogue.errors import CatalogueError
 from glu_catalogue.pipeline.lock import LOCK_FILE

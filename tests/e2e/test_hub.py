@@ -9,38 +9,16 @@ from its headers with less than 1 MB read, and the command says how much it read
 from __future__ import annotations
 
 import json
-import shutil
 import socket
 import struct
 
 import pytest
 from conftest import REPO, run_cli
-from fake_hub import FakeHub, ShapedFile
+from fake_hub import ShapedFile
+from hub_users import LLAMA_1B, one_error_line
 from safetensors_files import llama_config, llama_tensors, write_checkpoint
 
 from glu_catalogue.core import formulas
-from glu_catalogue.store.registry import get_model
-
-LLAMA_1B = get_model("meta-llama/Llama-3.2-1B").architecture
-
-
-@pytest.fixture
-def hub():
-    server = FakeHub().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def env(hub, tmp_path):
-    """The environment of a user whose hub is the fake one and whose Hugging Face cache is empty."""
-    import os
-
-    values = {key: value for key, value in os.environ.items() if not key.startswith("HF_")}
-    values.update(HF_ENDPOINT=hub.endpoint, HF_HOME=str(tmp_path / "hf-home"), HF_HUB_DISABLE_TELEMETRY="1")
-    values["CATALOGUE_REGISTRY_DIR"] = str(tmp_path / "registry")
-    shutil.copytree(REPO / "data" / "models", tmp_path / "registry")  # `add` writes here, not into data/models
-    return values
 
 
 @pytest.fixture
@@ -52,14 +30,6 @@ def pruned_1b(hub, tmp_path) -> str:
     write_checkpoint(directory, llama_config(shape), llama_tensors(shape), n_shards=2)
     hub.add_directory("someone/Llama-3.2-1B-pruned-40", directory, shaped=True)
     return "someone/Llama-3.2-1B-pruned-40"
-
-
-def one_error_line(result) -> str:
-    """The stderr of an exit-2 run: exactly one line, no traceback."""
-    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    return lines[0]
 
 
 def test_inspect_of_a_published_pruned_checkpoint_reads_headers_only(hub, env, pruned_1b):

@@ -11,8 +11,8 @@ import time
 import pytest
 from conftest import run_cli
 from fake_hub import FakeHub
+from hub_users import LLAMA_1B, one_error_line
 from safetensors_files import llama_config
-from test_hub import LLAMA_1B, env, hub, one_error_line  # noqa: F401 - fixtures shared with the hub tests
 
 from glu_catalogue.errors import UsageError
 from glu_catalogue.store import hub_reach

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import DATA, LEGACY, dump_json, load_json, run_cli
-from safetensors_files import llama_config, llama_tensors, write_checkpoint
-from test_special_files import SMALL
+from safetensors_files import SMALL, llama_config, llama_tensors, write_checkpoint
 
 from glu_catalogue.cli.commands import MAX_TABLE_PROBLEMS
 

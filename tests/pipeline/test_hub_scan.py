@@ -14,7 +14,6 @@ import pytest
 from conftest import REPO, invoke, run_cli
 from fake_hub import FakeHub
 from hub_derivatives import BASE, LLAMA_1B, populate
-from test_hub import env, hub  # noqa: F401 - the fake Hub and a user's environment pointing at it
 
 from glu_catalogue.core import formulas
 

@@ -20,13 +20,12 @@ from pathlib import Path
 
 import pytest
 from conftest import run_cli
+from write_faults import CRASHING_BUILD, Steps
 
 from glu_catalogue.errors import WriteError
-from glu_catalogue.store import writing
 from glu_catalogue.store.writing import JOURNAL_FILE, recover, write_files
 
 #: The os functions the writer changes the disk with; each call is one step a crash can hit.
-STEPS = ("open", "write", "fsync", "fchmod", "replace", "unlink")
 
 OLD = {
     "data/expansion_rates.json": "old json\n",
@@ -64,32 +63,6 @@ def the_write(root: Path) -> None:
 def the_next_command(root: Path) -> None:
     """What every reading command does first (``recover_data_dir`` on the default data directory)."""
     recover(root / "data", (root / "schemas", root / "docs"))
-
-
-class Crash(Exception):
-    """The fault injected at one step."""
-
-
-class Steps:
-    """Counts the writer's calls of ``STEPS``; ``fail_at`` makes call number ``fail_at`` fail (1-based)."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch, fail_at: int | None = None, hard: bool = False):
-        self.count, self.fail_at, self.hard = 0, fail_at, hard
-        for name in STEPS:
-            monkeypatch.setattr(writing.os, name, self._wrap(getattr(os, name)))
-
-    def _wrap(self, real):
-        def step(*args, **kwargs):
-            self.count += 1
-            if self.count == self.fail_at:
-                if self.hard:
-                    os._exit(70)  # a crash: no exception handler, no finally block runs
-                raise OSError(5, f"injected fault at step {self.count} ({real.__name__})")
-            if real is os.fsync:
-                return None  # what is flushed when does not change what a process sees; skipping it keeps the test fast
-            return real(*args, **kwargs)
-
-        return step
 
 
 def count_steps(tmp_path: Path) -> int:
@@ -160,20 +133,7 @@ def test_a_journal_naming_files_outside_its_directories_is_refused_not_obeyed(tm
 
 # --- end to end: a real build, killed, then the next verify --------------------------------------
 
-CRASHING_BUILD = """
-import os, sys
-from glu_catalogue.store import writing
-real, calls = os.replace, [0]
-def replace(*args, **kwargs):
-    calls[0] += 1
-    if calls[0] == int(os.environ["CRASH_AT_REPLACE"]):
-        os._exit(70)
-    return real(*args, **kwargs)
-writing.os.replace = replace
-from glu_catalogue.cli.commands import main
-sys.argv = ["catalogue", *sys.argv[1:]]
-main()
-"""
+
 
 
 def test_a_build_killed_after_its_first_rename_is_completed_by_the_next_verify(tmp_path):

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import run_cli
+from tiny_builds import build, records
 from tiny_models import save_checkpoint, write_registry
 
 from glu_catalogue.cli.commands import cli
@@ -17,27 +18,6 @@ from glu_catalogue.cli.commands import cli
 pytestmark = pytest.mark.torch
 
 LEVELS = "0,10,20,30,40,50,60"
-
-
-@pytest.fixture
-def registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A registry of tiny models; no configured or cached checkpoints to discover."""
-    directory = write_registry(tmp_path / "registry")
-    monkeypatch.setenv("CATALOGUE_REGISTRY_DIR", str(directory))
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
-    monkeypatch.delenv("CATALOGUE_CHECKPOINTS", raising=False)
-    return directory
-
-
-def build(data: Path, *args: str):
-    result = CliRunner().invoke(cli, ["build", "--data", str(data), "--quiet", "--device", "cpu", *args])
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result
-
-
-def records(data: Path) -> list[dict]:
-    return json.loads((data / "expansion_rates.json").read_text())["models"]
 
 
 def test_build_from_a_local_checkpoint(registry, tmp_path):

@@ -15,15 +15,10 @@ from pathlib import Path
 
 import pytest
 from conftest import DATA, run_cli
-from safetensors_files import llama_config, llama_tensors, write_checkpoint
-
-from glu_catalogue.core.architecture import Architecture
+from safetensors_files import SMALL, llama_config, llama_tensors, write_checkpoint
 
 KINDS = ("fifo", "device", "directory", "loop")
-SMALL = Architecture(
-    hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2, head_dim=16,
-    vocab_size=100, tie_word_embeddings=True, qkv_bias=False, o_proj_bias=False, mlp_bias=False, qk_norm=False, norms_per_layer=2,
-)  # fmt: skip
+
 
 
 def make_special(path: Path, kind: str) -> None:

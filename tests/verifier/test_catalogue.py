@@ -7,7 +7,7 @@ import math
 from pathlib import Path
 
 import pytest
-from conftest import LEGACY, dump_json, invoke, load_json, run_cli
+from conftest import LEGACY, REPO, dump_json, invoke, load_json, run_cli
 
 from glu_catalogue.pipeline.check import check as verify
 
@@ -360,6 +360,6 @@ def test_every_problem_carries_a_documented_kind(data_copy):
 def test_the_verify_page_documents_every_problem_kind():
     from glu_catalogue.core.problems import KINDS
 
-    page = (Path(__file__).resolve().parent.parent / "docs" / "commands" / "verify.md").read_text(encoding="utf-8")
+    page = (REPO / "docs" / "commands" / "verify.md").read_text(encoding="utf-8")
     for kind, meaning in KINDS.items():
         assert f"| `{kind}` | {meaning} |" in page

@@ -1,9 +1,9 @@
 """`catalogue inspect` of mixture-of-experts checkpoints: experts, dense layers beside them, active parameters.
 
-Two sources, as for dense checkpoints (tests/test_checkpoints.py): headers written by
+Two sources, as for dense checkpoints (tests/checkpoints/test_inspect.py): headers written by
 ``safetensors_files`` in the stacked layout transformers 5 saves (no torch), and a tiny Qwen3-MoE
 saved by transformers with dense MLPs in layers 0 and 2 (``mlp_only_layers``). Every MoE type of the
-coverage table is inspected in tests/test_coverage.py.
+coverage table is inspected in tests/generate/test_coverage.py.
 """
 
 from __future__ import annotations

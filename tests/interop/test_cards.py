@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
-from test_build import build, records, registry  # noqa: F401 - the tiny models' registry fixture
+from tiny_builds import build, records
 
 from glu_catalogue.cli.commands import cli
 from glu_catalogue.core.outcome_records import ScoreOutcome
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.torch
 
 
 @pytest.fixture
-def saved(registry, tmp_path):  # noqa: F811
+def saved(registry, tmp_path):
     """tiny/qwen2 built at 0 and 40 % with --save-pruned, and an lm-eval file of the 40 % checkpoint added to its outcomes."""
     data, root = tmp_path / "data", tmp_path / "pruned"
     assert build(data, "--models", "tiny/qwen2", "--levels", "0,40", "--save-pruned", str(root)).exit_code == 0

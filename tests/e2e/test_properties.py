@@ -22,8 +22,7 @@ import pytest
 from conftest import DATA, REPO, invoke
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from safetensors_files import header_bytes, llama_config, llama_tensors
-from test_special_files import SMALL
+from safetensors_files import SMALL, header_bytes, llama_config, llama_tensors
 
 #: Bounded and deterministic: the same examples on every run; about 10 s for both tests.
 SETTINGS = settings(max_examples=75, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))

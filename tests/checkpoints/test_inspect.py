@@ -332,7 +332,7 @@ def test_not_a_checkpoint(tmp_path):
 
 
 def test_verify_takes_a_path_with_a_checkpoint_only_as_the_records_catalogue(small_checkpoint):
-    """With --checkpoint, one PATH names the catalogue --record is read from (tests/test_record_data_dir.py); alone, it is refused."""
+    """With --checkpoint, one PATH names the catalogue --record is read from (tests/checkpoints/test_inspect_record_data_dir.py); alone, it is refused."""
     assert invoke("verify", "data", "--checkpoint", str(small_checkpoint)).exit_code == 2
     assert invoke("verify", "data", "data", "--checkpoint", str(small_checkpoint), "--record", "meta-llama/Llama-3.2-1B@40").exit_code == 2
     assert invoke("verify", "--record", "meta-llama/Llama-3.2-1B@40").exit_code == 2

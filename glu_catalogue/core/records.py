@@ -34,6 +34,7 @@ from .architecture import (
     NonNegativeInt,
     PositiveInt,
     StrictModel,
+    described,
 )
 from .formulas import DISPLAY_DECIMALS
 from .text import record_label
@@ -84,11 +85,6 @@ def _display(description: str) -> object:
     return Field(description=f"{description} Rounded to {DISPLAY_DECIMALS} decimals for display.")
 
 
-def _described(name: str) -> str:
-    """``Architecture``'s description of field ``name``: a record side repeats the field, not its text."""
-    return Architecture.model_fields[name].description or ""
-
-
 class ArchitectureBlock(StrictModel):
     """One side of a record (``original_architecture`` or ``pruned_architecture``).
 
@@ -97,32 +93,32 @@ class ArchitectureBlock(StrictModel):
     """
 
     # The study's seven: sizes, the ratio as a factor and in percent, the total as a count and in millions.
-    hidden_size: PositiveInt = Field(description=_described("hidden_size"))
+    hidden_size: PositiveInt = Field(description=described("hidden_size"))
     intermediate_size: PositiveInt = Field(description="MLP width I on this side.")
-    num_hidden_layers: PositiveInt = Field(description=_described("num_hidden_layers"))
+    num_hidden_layers: PositiveInt = Field(description=described("num_hidden_layers"))
     expansion_rate: NonNegativeFloat = _display("Expansion ratio I / H as a factor (4.0 = 4x).")
     expansion_rate_percentage: NonNegativeFloat = _display("Expansion ratio I / H x 100 (optipfair's unit).")
     total_parameters: PositiveInt = Field(description="All parameters, tied embeddings counted once.")
     total_parameters_millions: NonNegativeFloat = _display("total_parameters / 1e6.")
     expansion_ratio_exact: PositiveFloat | None = Field(default=None, description="I / H, unrounded.")
     # ``Architecture``'s other fields (``EXTRA_FIELDS``), in its order and with its types, optional here.
-    num_attention_heads: PositiveInt | None = Field(default=None, description=_described("num_attention_heads"))
-    num_key_value_heads: PositiveInt | None = Field(default=None, description=_described("num_key_value_heads"))
-    head_dim: PositiveInt | None = Field(default=None, description=_described("head_dim"))
-    vocab_size: PositiveInt | None = Field(default=None, description=_described("vocab_size"))
-    tie_word_embeddings: bool | None = Field(default=None, description=_described("tie_word_embeddings"))
-    qkv_bias: bool | None = Field(default=None, description=_described("qkv_bias"))
-    o_proj_bias: bool | None = Field(default=None, description=_described("o_proj_bias"))
-    mlp_bias: bool | None = Field(default=None, description=_described("mlp_bias"))
-    qk_norm: bool | None = Field(default=None, description=_described("qk_norm"))
-    norms_per_layer: NonNegativeInt | None = Field(default=None, description=_described("norms_per_layer"))
-    fused_qkv: bool | None = Field(default=None, description=_described("fused_qkv"))
-    fused_gate_up: bool | None = Field(default=None, description=_described("fused_gate_up"))
-    qk_norm_all_heads: bool | None = Field(default=None, description=_described("qk_norm_all_heads"))
-    norm_bias: bool | None = Field(default=None, description=_described("norm_bias"))
-    o_proj_hidden_input: bool | None = Field(default=None, description=_described("o_proj_hidden_input"))
-    non_mlp_parameters: PositiveInt | None = Field(default=None, description=_described("non_mlp_parameters"))
-    num_mlp_layers: NonNegativeInt | None = Field(default=None, description=_described("num_mlp_layers"))
+    num_attention_heads: PositiveInt | None = Field(default=None, description=described("num_attention_heads"))
+    num_key_value_heads: PositiveInt | None = Field(default=None, description=described("num_key_value_heads"))
+    head_dim: PositiveInt | None = Field(default=None, description=described("head_dim"))
+    vocab_size: PositiveInt | None = Field(default=None, description=described("vocab_size"))
+    tie_word_embeddings: bool | None = Field(default=None, description=described("tie_word_embeddings"))
+    qkv_bias: bool | None = Field(default=None, description=described("qkv_bias"))
+    o_proj_bias: bool | None = Field(default=None, description=described("o_proj_bias"))
+    mlp_bias: bool | None = Field(default=None, description=described("mlp_bias"))
+    qk_norm: bool | None = Field(default=None, description=described("qk_norm"))
+    norms_per_layer: NonNegativeInt | None = Field(default=None, description=described("norms_per_layer"))
+    fused_qkv: bool | None = Field(default=None, description=described("fused_qkv"))
+    fused_gate_up: bool | None = Field(default=None, description=described("fused_gate_up"))
+    qk_norm_all_heads: bool | None = Field(default=None, description=described("qk_norm_all_heads"))
+    norm_bias: bool | None = Field(default=None, description=described("norm_bias"))
+    o_proj_hidden_input: bool | None = Field(default=None, description=described("o_proj_hidden_input"))
+    non_mlp_parameters: PositiveInt | None = Field(default=None, description=described("non_mlp_parameters"))
+    num_mlp_layers: NonNegativeInt | None = Field(default=None, description=described("num_mlp_layers"))
 
     def architecture(self) -> Architecture | None:
         """This side's ``Architecture``, or None where a legacy block lacks fields."""

@@ -139,11 +139,17 @@ class Reductions(StrictModel):
 class OptipfairStats(StrictModel):
     """The dictionary ``optipfair.prune_model(..., return_stats=True)`` returns, unrounded."""
 
+    # ``expansion_rate`` here is optipfair's percent, kept as the legacy files write it;
+    # ``formulas.ratio_from_rate_pct`` / ``rate_pct_from_ratio`` convert it to and from a factor.
+
     original_parameters: PositiveInt
     pruned_parameters: PositiveInt
     reduction: Count = Field(description="original_parameters - pruned_parameters.")
     percentage_reduction: Percentage = Field(description="reduction / original_parameters * 100.")
-    expansion_rate: PositiveFloat = Field(description="Pruned I / H * 100 of the first layer.")
+    expansion_rate: PositiveFloat = Field(
+        description="The first layer's pruned expansion ratio I / H in percent (x 100), unrounded: optipfair's unit, "
+        "240.04 for 2.4004x, where pruned_architecture.expansion_rate is the factor.",
+    )
     pruned_layers: Count | None = Field(default=None, description="Layers pruned (selective pruning only).")
     total_layers: PositiveInt | None = Field(default=None, description="Layers in the model (selective pruning only).")
 

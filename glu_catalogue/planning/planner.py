@@ -70,7 +70,7 @@ def plan_for_ratio(entry: ModelEntry, ratio: float | str | Decimal, divisor: int
     _check_divisor(divisor)
     rate_pct = formulas.expansion_rate_pct_for_ratio(ratio)
     if entry.not_prunable:
-        return _row(entry, rate_pct / 100, divisor, "not-prunable", plan_notes.not_prunable_note(entry))
+        return _row(entry, formulas.ratio_from_rate_pct(rate_pct), divisor, "not-prunable", plan_notes.not_prunable_note(entry))
     shape = entry.architecture
     try:
         pct = formulas.pruning_pct_for_expansion_rate(shape.intermediate_size, shape.hidden_size, rate_pct)
@@ -79,10 +79,10 @@ def plan_for_ratio(entry: ModelEntry, ratio: float | str | Decimal, divisor: int
             baseline_ratio=formulas.expansion_ratio(shape.intermediate_size, shape.hidden_size),
             intermediate_size=shape.intermediate_size,
             hidden_size=shape.hidden_size,
-            target_ratio=rate_pct / 100,
+            target_ratio=formulas.ratio_from_rate_pct(rate_pct),
         )
-        return _row(entry, rate_pct / 100, divisor, "below-target", note)
-    return _pruned_row(entry, pct, rate_pct / 100, divisor)
+        return _row(entry, formulas.ratio_from_rate_pct(rate_pct), divisor, "below-target", note)
+    return _pruned_row(entry, pct, formulas.ratio_from_rate_pct(rate_pct), divisor)
 
 
 def plan_for_pct(entry: ModelEntry, pruning_pct: float, divisor: int | None = None) -> PlanRow:

@@ -102,11 +102,11 @@ def test_the_legacy_file_validates_and_lacks_the_catalogue_fields():
     assert "pruned_architecture.num_attention_heads" in missing
 
 
-def test_the_shape_of_a_catalogue_block_is_a_model_shape(record):
+def test_a_catalogue_record_side_gives_back_its_architecture(record):
     block = ArchitectureBlock.model_validate(record["original_architecture"])
-    shape = block.architecture()
-    assert isinstance(shape, Architecture)
-    assert (shape.hidden_size, shape.intermediate_size, shape.head_dim) == (2048, 8192, 64)
+    architecture = block.architecture()
+    assert isinstance(architecture, Architecture)
+    assert (architecture.hidden_size, architecture.intermediate_size, architecture.head_dim) == (2048, 8192, 64)
 
 
 STUDY_BLOCK_FIELDS = (

@@ -16,8 +16,8 @@ with one job, and each repeats these fields with the types and descriptions decl
   ``facts_document()`` writes them as ``ArchitectureFacts``.
 
 The site and the command line show the fields in ``ARCHITECTURE_FIELDS`` order with ``describe``.
-Adding a field here means adding it to ``ArchitectureBlock`` and ``ArchitectureFacts`` too: tests
-(``test_records``, ``test_registry``) fail until their fields match these. Units: sizes and counts
+Adding a field here means adding it to ``ArchitectureBlock`` and ``ArchitectureFacts`` too: their
+tests fail until the two declare it as ``Architecture`` does. Units: sizes and counts
 are plain ``int``; flags are ``bool``.
 
 The closed form (``formulas.closed_form_non_mlp_parameters``) counts a Llama-style decoder from

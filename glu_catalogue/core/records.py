@@ -86,7 +86,7 @@ def _display(description: str) -> object:
 
 
 class ArchitectureBlock(StrictModel):
-    """One side of a record (``original_architecture`` or ``pruned_architecture``).
+    """One side of a record (``original_architecture`` or ``pruned_architecture``): the architecture it carries.
 
     The first seven fields are the study's; then the exact ratio and the rest of the
     architecture, optional so the study's own files validate (catalogue files carry them all).

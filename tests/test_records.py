@@ -109,10 +109,8 @@ def test_a_catalogue_record_side_gives_back_its_architecture(record):
     assert (architecture.hidden_size, architecture.intermediate_size, architecture.head_dim) == (2048, 8192, 64)
 
 
-STUDY_BLOCK_FIELDS = (
-    "hidden_size", "intermediate_size", "num_hidden_layers", "expansion_rate", "expansion_rate_percentage",
-    "total_parameters", "total_parameters_millions", "expansion_ratio_exact",
-)  # fmt: skip
+#: A record side's fields before ``Architecture``'s others: the study's seven, then the exact ratio.
+STUDY_BLOCK_FIELDS = (*SIZE_FIELDS, "expansion_rate", "expansion_rate_percentage", "total_parameters", "total_parameters_millions", "expansion_ratio_exact")
 
 
 def _optional(schema: dict) -> dict:

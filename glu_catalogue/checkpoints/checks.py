@@ -178,16 +178,16 @@ def check_layer_count(inspection: Inspection, report: Report) -> None:
             inspection.checkpoint.directory, MODEL, "layers", f"0-{len(indices) - 1}", layer_span(indices),
             "the decoder layers are not numbered 0 to L-1 without gaps: a layer's tensors are missing", kind="checkpoint",
         )
-    if len(indices) != inspection.shape.num_hidden_layers:
+    if len(indices) != inspection.architecture.num_hidden_layers:
         report.add(
-            config_file, MODEL, "num_hidden_layers", len(indices), inspection.shape.num_hidden_layers,
+            config_file, MODEL, "num_hidden_layers", len(indices), inspection.architecture.num_hidden_layers,
             f"the weights hold {len(indices)} decoder layers; set num_hidden_layers to match", kind="checkpoint",
         )
 
 
 def check_mlp_shapes(inspection: Inspection, report: Report) -> None:
     """Within each layer, gate and up rows and down columns agree; their H is the config's."""
-    hidden_size = inspection.shape.hidden_size
+    hidden_size = inspection.architecture.hidden_size
     decoder = inspection.decoder
     grouped = _Grouped()
     for layer in inspection.layers:
@@ -226,7 +226,7 @@ def check_experts(inspection: Inspection, report: Report) -> None:
 
 def check_expert_group(index: int, group: ExpertGroup, what: str, tensors: dict, inspection: Inspection, grouped: _Grouped) -> None:
     """One layer's routed (or shared) experts: tensor ranks, the projections a GLU needs, one width, one H, one E."""
-    hidden_size = inspection.shape.hidden_size
+    hidden_size = inspection.architecture.hidden_size
     directory = inspection.checkpoint.directory
     for name, rank in group.bad_ranks.items():
         grouped.add(index, tensors[name].file, name, f"{rank} dimensions", list(tensors[name].shape),
@@ -297,35 +297,35 @@ def check_intermediate_size(inspection: Inspection, report: Report) -> None:
     )
 
 
-def _attention_shapes(shape) -> dict[str, tuple[tuple[int, ...], str]]:
+def _attention_shapes(architecture) -> dict[str, tuple[tuple[int, ...], str]]:
     """Shape of each attention tensor in config terms, with the config fields that make it."""
-    q_rows = shape.num_attention_heads * shape.head_dim
-    kv_rows = shape.num_key_value_heads * shape.head_dim
-    heads = f"num_attention_heads {shape.num_attention_heads} x head_dim {shape.head_dim}"
-    kv_heads = f"num_key_value_heads {shape.num_key_value_heads} x head_dim {shape.head_dim}"
-    hidden = f"hidden_size {shape.hidden_size}"
+    q_rows = architecture.num_attention_heads * architecture.head_dim
+    kv_rows = architecture.num_key_value_heads * architecture.head_dim
+    heads = f"num_attention_heads {architecture.num_attention_heads} x head_dim {architecture.head_dim}"
+    kv_heads = f"num_key_value_heads {architecture.num_key_value_heads} x head_dim {architecture.head_dim}"
+    hidden = f"hidden_size {architecture.hidden_size}"
     return {
-        "self_attn.q_proj.weight": ((q_rows, shape.hidden_size), f"{heads} rows by {hidden}"),
-        "self_attn.k_proj.weight": ((kv_rows, shape.hidden_size), f"{kv_heads} rows by {hidden}"),
-        "self_attn.v_proj.weight": ((kv_rows, shape.hidden_size), f"{kv_heads} rows by {hidden}"),
-        "self_attn.o_proj.weight": ((shape.hidden_size, shape.hidden_size), f"{hidden} rows by {hidden} (this type's output projection takes H inputs)")
-        if shape.o_proj_hidden_input
-        else ((shape.hidden_size, q_rows), f"{hidden} rows by {heads}"),
-        "self_attn.qkv_proj.weight": ((q_rows + 2 * kv_rows, shape.hidden_size), f"({heads}) + 2 x ({kv_heads}) rows by {hidden}"),
+        "self_attn.q_proj.weight": ((q_rows, architecture.hidden_size), f"{heads} rows by {hidden}"),
+        "self_attn.k_proj.weight": ((kv_rows, architecture.hidden_size), f"{kv_heads} rows by {hidden}"),
+        "self_attn.v_proj.weight": ((kv_rows, architecture.hidden_size), f"{kv_heads} rows by {hidden}"),
+        "self_attn.o_proj.weight": ((architecture.hidden_size, architecture.hidden_size), f"{hidden} rows by {hidden} (this type's output projection takes H inputs)")
+        if architecture.o_proj_hidden_input
+        else ((architecture.hidden_size, q_rows), f"{hidden} rows by {heads}"),
+        "self_attn.qkv_proj.weight": ((q_rows + 2 * kv_rows, architecture.hidden_size), f"({heads}) + 2 x ({kv_heads}) rows by {hidden}"),
         "self_attn.q_proj.bias": ((q_rows,), heads),
         "self_attn.k_proj.bias": ((kv_rows,), kv_heads),
         "self_attn.v_proj.bias": ((kv_rows,), kv_heads),
-        "self_attn.o_proj.bias": ((shape.hidden_size,), hidden),
+        "self_attn.o_proj.bias": ((architecture.hidden_size,), hidden),
         "self_attn.qkv_proj.bias": ((q_rows + 2 * kv_rows,), f"({heads}) + 2 x ({kv_heads})"),
-        "self_attn.q_norm.weight": ((q_rows,), heads) if shape.qk_norm_all_heads else ((shape.head_dim,), f"head_dim {shape.head_dim}"),
-        "self_attn.k_norm.weight": ((kv_rows,), kv_heads) if shape.qk_norm_all_heads else ((shape.head_dim,), f"head_dim {shape.head_dim}"),
+        "self_attn.q_norm.weight": ((q_rows,), heads) if architecture.qk_norm_all_heads else ((architecture.head_dim,), f"head_dim {architecture.head_dim}"),
+        "self_attn.k_norm.weight": ((kv_rows,), kv_heads) if architecture.qk_norm_all_heads else ((architecture.head_dim,), f"head_dim {architecture.head_dim}"),
     }
 
 
 def check_layer_tensors(inspection: Inspection, report: Report) -> None:
     """Attention and norm shapes follow the config (heads, head_dim, H); every layer has layer 0's tensors."""
-    shape = inspection.shape
-    expected_shapes = _attention_shapes(shape)
+    architecture = inspection.architecture
+    expected_shapes = _attention_shapes(architecture)
     layers = inspection.decoder.layers
     first_index = next(iter(layers))
     first_names = set(layers[first_index])
@@ -335,7 +335,7 @@ def check_layer_tensors(inspection: Inspection, report: Report) -> None:
             if name in expected_shapes:
                 expected, made_of = expected_shapes[name]
             elif is_layer_norm(name):
-                expected, made_of = (shape.hidden_size,), f"hidden_size {shape.hidden_size}"
+                expected, made_of = (architecture.hidden_size,), f"hidden_size {architecture.hidden_size}"
             else:
                 continue
             if entry.shape != expected:
@@ -354,7 +354,7 @@ def check_layer_tensors(inspection: Inspection, report: Report) -> None:
 
 def check_embeddings(inspection: Inspection, report: Report) -> None:
     """The embedding is vocab_size x hidden_size, the final norm H, the LM head as tie_word_embeddings says."""
-    shape, decoder, checkpoint = inspection.shape, inspection.decoder, inspection.checkpoint
+    architecture, decoder, checkpoint = inspection.architecture, inspection.decoder, inspection.checkpoint
     config_file = checkpoint.config_path
     embedding = decoder.embedding
     if embedding is None:
@@ -364,27 +364,27 @@ def check_embeddings(inspection: Inspection, report: Report) -> None:
         report.add(embedding.file, MODEL, embedding.name, "2 dimensions", list(embedding.shape), "the file is damaged", kind="checkpoint")
     else:
         rows, columns = embedding.shape
-        if rows != shape.vocab_size:
-            report.add(config_file, MODEL, "vocab_size", rows, shape.vocab_size,
+        if rows != architecture.vocab_size:
+            report.add(config_file, MODEL, "vocab_size", rows, architecture.vocab_size,
                        f"{embedding.name} has {rows} rows: set vocab_size to {rows}", kind="checkpoint")
-        if columns != shape.hidden_size:
-            report.add(config_file, MODEL, "hidden_size", columns, shape.hidden_size,
+        if columns != architecture.hidden_size:
+            report.add(config_file, MODEL, "hidden_size", columns, architecture.hidden_size,
                        f"{embedding.name} has {columns} columns: set hidden_size to {columns}", kind="checkpoint")
     norm = decoder.final_norm
     if norm is None:
         report.add(checkpoint.directory, MODEL, f"{decoder.prefix}norm.weight", "present", "absent",
                    "the checkpoint holds no final norm: it is incomplete", kind="checkpoint")
-    elif norm.shape != (shape.hidden_size,):
-        report.add(norm.file, MODEL, norm.name, [shape.hidden_size], list(norm.shape), "the final norm must be hidden_size wide", kind="checkpoint")
+    elif norm.shape != (architecture.hidden_size,):
+        report.add(norm.file, MODEL, norm.name, [architecture.hidden_size], list(norm.shape), "the final norm must be hidden_size wide", kind="checkpoint")
     head = decoder.lm_head
-    if head is None and not shape.tie_word_embeddings:
+    if head is None and not architecture.tie_word_embeddings:
         report.add(
             config_file, MODEL, "tie_word_embeddings", True, False,
             "config.json gives the LM head its own weights but the checkpoint holds no lm_head.weight: transformers "
             "would initialise it at random; set tie_word_embeddings to true if the head shares the embedding", kind="checkpoint",
         )
-    elif head is not None and head.shape != (shape.vocab_size, shape.hidden_size):
-        report.add(head.file, MODEL, head.name, [shape.vocab_size, shape.hidden_size], list(head.shape),
+    elif head is not None and head.shape != (architecture.vocab_size, architecture.hidden_size):
+        report.add(head.file, MODEL, head.name, [architecture.vocab_size, architecture.hidden_size], list(head.shape),
                    "the LM head must be vocab_size x hidden_size", kind="checkpoint")
 
 
@@ -405,7 +405,7 @@ def check_total(inspection: Inspection, report: Report) -> None:
     counted, closed = inspection.total_parameters, inspection.closed_form_total_parameters
     if counted == closed:
         return
-    if len(inspection.layers) == inspection.shape.num_hidden_layers:
+    if len(inspection.layers) == inspection.architecture.num_hidden_layers:
         basis = "the closed form of config.json's architecture with each layer's MLP width from the weights"
     else:
         basis = "the closed form of config.json's architecture (its layer count differs from the weights')"
@@ -441,7 +441,7 @@ def check_record(inspection: Inspection, record: ExpansionRecord, file: str, rep
         value = getattr(block, name)
         if name in ("intermediate_size", "num_mlp_layers") or value is None:
             continue
-        found = inspection.non_mlp_parameters if name == "non_mlp_parameters" else getattr(inspection.shape, name)
+        found = inspection.non_mlp_parameters if name == "non_mlp_parameters" else getattr(inspection.architecture, name)
         if found != value:
             report.add(file, label, f"pruned_architecture.{name}", value, found,
                        "the checkpoint's architecture differs from the record's: it is another model", kind="checkpoint-record")

@@ -25,7 +25,7 @@ class Inspection:
 
     checkpoint: Checkpoint
     decoder: Decoder
-    shape: Architecture
+    architecture: Architecture
     facts: ArchitectureFacts
     layers: list[LayerMlp]
     total_parameters: int
@@ -79,7 +79,7 @@ class Inspection:
     @property
     def config_intermediate_size(self) -> int:
         """What config.json says every MLP's width is."""
-        return self.shape.intermediate_size
+        return self.architecture.intermediate_size
 
     @property
     def layer_intermediate_sizes(self) -> list[int | None]:
@@ -94,13 +94,13 @@ class Inspection:
     @property
     def non_mlp_parameters(self) -> int:
         """Parameters outside the dense GLU MLPs: the tensors' total less each dense layer's MLP at its width."""
-        mlp = (formulas.mlp_parameters(self.weights_hidden_size, width, self.shape.mlp_bias) for width in self.dense_widths.values())
+        mlp = (formulas.mlp_parameters(self.weights_hidden_size, width, self.architecture.mlp_bias) for width in self.dense_widths.values())
         return self.total_parameters - sum(mlp)
 
     @property
     def weights_hidden_size(self) -> int:
         """H as the weights hold it: the embedding's columns, else the config's."""
-        return weights_hidden_size(self.decoder, {"hidden_size": self.shape.hidden_size})
+        return weights_hidden_size(self.decoder, {"hidden_size": self.architecture.hidden_size})
 
     @property
     def layer_expansion_ratios(self) -> list[float | None]:
@@ -144,7 +144,7 @@ class Inspection:
             "n_tensors": len(self.checkpoint.tensors),
             "file_bytes": self.file_bytes,
             "dtypes": self.dtypes,
-            "architecture": self.shape.model_dump(),
+            "architecture": self.architecture.model_dump(),
             "config_intermediate_size": self.config_intermediate_size,
             "layer_intermediate_sizes": self.layer_intermediate_sizes,
             "layer_expansion_ratios": self.layer_expansion_ratios,
@@ -192,7 +192,7 @@ def moe_document(experts: LayerExperts, hidden_size: int) -> dict[str, Any]:
     }
 
 
-def closed_form_total(shape: Architecture, widths: list[int], standard_layout: bool) -> int | None:
+def closed_form_total(architecture: Architecture, widths: list[int], standard_layout: bool) -> int | None:
     """The closed form of the config's architecture with the weights' MLP widths, layer by layer.
 
     When the weights hold another number of layers than the config, the config's own total;
@@ -200,8 +200,8 @@ def closed_form_total(shape: Architecture, widths: list[int], standard_layout: b
     """
     if not standard_layout:
         return None
-    if len(widths) != shape.num_hidden_layers:
-        return formulas.total_parameters(shape)
-    return formulas.total_parameters_by_layer(shape, widths)
+    if len(widths) != architecture.num_hidden_layers:
+        return formulas.total_parameters(architecture)
+    return formulas.total_parameters_by_layer(architecture, widths)
 
 

@@ -4,7 +4,7 @@ A published pruned checkpoint rarely says which record it is. ``matching_records
 what its headers hold (the config's architecture with the weights' uniform MLP width, and the
 total counted from the tensor shapes) with the pruned side of every successful record of a
 catalogue. Equal shapes are not equal weights: a base model and its instruct twin have the same
-architecture at every level, so both are named, and the match is reported as one of shape.
+architecture at every level, so both are named, and the match is reported as one of architecture, not of weights.
 Nothing is matched for a checkpoint whose layers differ in width, or whose layout the closed
 form does not count (a mixture of experts).
 """
@@ -23,7 +23,7 @@ NOT_COMPARED = frozenset({"non_mlp_parameters", "num_mlp_layers"})
 
 
 def comparable(inspection: Inspection) -> bool:
-    """True when a record could have the checkpoint's shape: every layer one width, a layout the closed form counts."""
+    """True when a record could have the checkpoint's architecture: every layer one width, a layout the closed form counts."""
     return inspection.uniform and bool(inspection.layers) and inspection.standard_layout
 
 
@@ -41,8 +41,8 @@ def matching_records(
             _, records = successful_records(catalogue_path)
         except ReadError:
             return []  # no catalogue to compare with is not a problem of the checkpoint
-    shape = inspection.shape.model_copy(update={"intermediate_size": inspection.layer_intermediate_sizes[0]})
-    wanted = {name: getattr(shape, name) for name in ARCHITECTURE_FIELDS if name not in NOT_COMPARED}
+    architecture = inspection.architecture.model_copy(update={"intermediate_size": inspection.layer_intermediate_sizes[0]})
+    wanted = {name: getattr(architecture, name) for name in ARCHITECTURE_FIELDS if name not in NOT_COMPARED}
     found = []
     for record in records.values():
         block = record.pruned_architecture

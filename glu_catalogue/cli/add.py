@@ -76,14 +76,14 @@ def describe_counts(entry) -> str:
     """``1,484,916,736 total; MLPs 4.00x`` or, for a mixture of experts, total, active and the experts' ratio."""
     from ..core import formulas
 
-    shape, experts = entry.architecture, entry.experts
-    text = f"{formulas.total_parameters(shape):,} total"
-    if formulas.mlp_layers(shape):
-        text += f"; dense MLPs {formulas.expansion_ratio(shape.intermediate_size, shape.hidden_size):.2f}x in {formulas.mlp_layers(shape)} layers"
+    architecture, experts = entry.architecture, entry.experts
+    text = f"{formulas.total_parameters(architecture):,} total"
+    if formulas.mlp_layers(architecture):
+        text += f"; dense MLPs {formulas.expansion_ratio(architecture.intermediate_size, architecture.hidden_size):.2f}x in {formulas.mlp_layers(architecture)} layers"
     if experts is not None:
-        ratio = formulas.expansion_ratio(experts.moe_intermediate_size, shape.hidden_size)
+        ratio = formulas.expansion_ratio(experts.moe_intermediate_size, architecture.hidden_size)
         text += (
-            f"; {formulas.active_parameters(shape, experts):,} active per token; experts {experts.num_experts} x "
+            f"; {formulas.active_parameters(architecture, experts):,} active per token; experts {experts.num_experts} x "
             f"{experts.moe_intermediate_size} ({ratio:.2f}x), {experts.num_experts_per_tok} per token, in {experts.num_moe_layers} layers"
         )
     return text

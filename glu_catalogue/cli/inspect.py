@@ -116,16 +116,16 @@ def print_inspection(inspection) -> None:
     from ..core.text import ratio as ratio_text
     from .inspect_text import expert_lines
 
-    shape, checkpoint = inspection.shape, inspection.checkpoint
+    architecture, checkpoint = inspection.architecture, inspection.checkpoint
     n_files = len(checkpoint.headers)
     dtypes = ", ".join(inspection.dtypes)
     click.echo(
         f"checkpoint    {checkpoint.directory}  ({n_files} file{'s' if n_files != 1 else ''}, "
         f"{human_size(inspection.file_bytes, decimals=2)}, {len(checkpoint.tensors)} tensors, {dtypes})"
     )
-    click.echo(f"architecture  {inspection.facts.transformers_class}: {shape.describe()}")
-    config_ratio = expansion_ratio(shape.intermediate_size, shape.hidden_size)
-    click.echo(f"config        intermediate_size {shape.intermediate_size} ({ratio_text(config_ratio)})")
+    click.echo(f"architecture  {inspection.facts.transformers_class}: {architecture.describe()}")
+    config_ratio = expansion_ratio(architecture.intermediate_size, architecture.hidden_size)
+    click.echo(f"config        intermediate_size {architecture.intermediate_size} ({ratio_text(config_ratio)})")
     if inspection.moe:
         for line in expert_lines(inspection):
             click.echo(line)

@@ -1,17 +1,24 @@
 """A GLU decoder's architecture, declared once.
 
-``Architecture`` holds every number the parameter count of a GLU decoder depends on. Everything
-else that names these fields is derived from this one declaration:
+``Architecture`` holds every number the parameter count of a GLU decoder depends on: the one
+form the closed form (``formulas``) counts. The architecture appears in three other forms, each
+with one job, and each repeats these fields with the types and descriptions declared here:
 
-* a record's ``original_architecture`` / ``pruned_architecture`` block (``records.ArchitectureBlock``)
-  repeats them, optional there so the study's legacy files validate;
-* a registry entry stores the fields config.json states in ``config`` and the rest in
-  ``architecture_facts`` (``FACT_FIELDS``; ``head_dim`` under the name ``head_dim_effective``);
-* the closed form (``formulas``) reads them as attributes; the site and the command line show
-  them in ``ARCHITECTURE_FIELDS`` order with ``describe``.
+* ``records.ArchitectureBlock``: the architecture a record carries, as the catalogue file stores
+  it (``original_architecture`` / ``pruned_architecture``): the fields, optional so the study's
+  legacy files validate, beside the study's display values; ``ArchitectureBlock.architecture()``
+  gives back the ``Architecture``;
+* ``store.registry.ArchitectureFacts``: a registry entry's ``architecture_facts``, the fields
+  config.json does not state (``FACT_FIELDS``; ``head_dim`` under the name ``head_dim_effective``),
+  joined with the entry's ``config`` by ``Architecture.from_config``;
+* ``model_facts.DerivedFacts``: what a model's transformers class says (read off a build on the
+  meta device, or from the shipped type facts): its ``Architecture``, totals and parameter names;
+  ``facts_document()`` writes them as ``ArchitectureFacts``.
 
-Adding a field here adds it to the records, the registry facts, the JSON Schema, the site and
-the checks. Units: sizes and counts are plain ``int``; flags are ``bool``.
+The site and the command line show the fields in ``ARCHITECTURE_FIELDS`` order with ``describe``.
+Adding a field here means adding it to ``ArchitectureBlock`` and ``ArchitectureFacts`` too: their
+tests fail until the two declare it as ``Architecture`` does. Units: sizes and counts
+are plain ``int``; flags are ``bool``.
 
 The closed form (``formulas.closed_form_non_mlp_parameters``) counts a Llama-style decoder from
 these fields. An architecture with parts it does not know (MLA attention, recurrent blocks,
@@ -141,6 +148,11 @@ class Experts(StrictModel):
     moe_intermediate_size: PositiveInt = Field(description="Width of one expert's GLU MLP.")
     num_moe_layers: PositiveInt = Field(description="Layers whose MLP is a mixture of experts.")
     expert_bias: bool = Field(default=False, description="The experts' projections carry biases.")
+
+
+def described(name: str) -> str:
+    """``Architecture``'s description of field ``name``: the text every record that repeats the field shows."""
+    return Architecture.model_fields[name].description or ""
 
 
 #: config.json keys naming how many routed experts a token passes through (top-k), first stated first.

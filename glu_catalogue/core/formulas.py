@@ -236,9 +236,9 @@ def pruning_pct_for_expansion_rate(intermediate_size: int, hidden_size: int, exp
     ``calculate_pruning_percentage_from_expansion_rate``. A target at or above the current
     width raises ``PruningError``, as optipfair does.
     """
-    target_size = (expansion_rate_pct / 100) * hidden_size
+    target_size = ratio_from_rate_pct(expansion_rate_pct) * hidden_size
     if target_size >= intermediate_size:
-        current_pct = (intermediate_size / hidden_size) * 100
+        current_pct = rate_pct_from_ratio(expansion_ratio(intermediate_size, hidden_size))
         raise PruningError(
             f"target expansion rate {expansion_rate_pct}% is not below the current "
             f"{current_pct:.2f}%: nothing to prune"
@@ -247,9 +247,9 @@ def pruning_pct_for_expansion_rate(intermediate_size: int, hidden_size: int, exp
 
 
 def expansion_rate_pct_for_ratio(ratio: float | str | Decimal) -> float:
-    """optipfair's ``expansion_rate`` (percent) for an expansion ratio: ``2.3`` -> ``230.0``.
+    """optipfair's ``expansion_rate`` (percent) for an expansion ratio a person typed: ``2.3`` -> ``230.0``.
 
-    Computed in decimal from the ratio's shortest written form, so that 2.3 gives exactly the
+    Unlike ``rate_pct_from_ratio`` (a computed ratio, float operations as optipfair's), computed in decimal from the ratio's shortest written form, so that 2.3 gives exactly the
     230 a person passes to optipfair; the float product ``2.3 * 100`` is 229.99999999999997,
     and a value one ulp off can move optipfair's truncation by a neuron. A ratio that is not a
     finite number a float can hold raises ``ValueError``.
@@ -294,7 +294,20 @@ def expansion_ratio(intermediate_size: int, hidden_size: int) -> float:
 
 def expansion_rate_pct(intermediate_size: int, hidden_size: int) -> float:
     """``I / H * 100``: optipfair's ``expansion_rate`` unit (400.0 for 4x)."""
-    return (intermediate_size / hidden_size) * 100
+    return rate_pct_from_ratio(expansion_ratio(intermediate_size, hidden_size))
+
+
+# optipfair's ``expansion_rate`` is the expansion ratio in percent (240 for 2.4x), and so is the
+# legacy files' ``optipfair_stats.expansion_rate``; a record side's ``expansion_rate`` is the factor.
+# These two are the conversions, as optipfair's float operations write them (``R / 100 * H``).
+def rate_pct_from_ratio(expansion_ratio: float) -> float:
+    """An expansion ratio as a factor in optipfair's percent: ``2.4004`` -> ``240.04``."""
+    return expansion_ratio * 100
+
+
+def ratio_from_rate_pct(expansion_rate_pct: float) -> float:
+    """optipfair's percent as an expansion ratio, a factor: ``240.04`` -> ``2.4004``."""
+    return expansion_rate_pct / 100
 
 
 def reduction_pct(original: int, pruned: int) -> float:
@@ -306,7 +319,10 @@ def reduction_pct(original: int, pruned: int) -> float:
 
 
 def millions(count: int) -> float:
-    """A count in millions (unrounded)."""
+    """A count in millions (unrounded): ``count / 1e6``, the one place the catalogue scales to millions.
+
+    Whole columns of counts (pandas) scale the same way.
+    """
     return count / 1e6
 
 

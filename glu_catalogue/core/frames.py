@@ -16,7 +16,7 @@ import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 from pandera.typing import Series
 
-from .formulas import ROUNDING_ERROR
+from .formulas import ROUNDING_ERROR, millions
 from .summary import COLUMN_SPECS
 
 #: Float noise on top of the rounding slack.
@@ -93,7 +93,7 @@ class SummaryFrame(pa.DataFrameModel):
     def _exact_saved(cls, df: pd.DataFrame) -> Series[bool] | bool:
         if "Original Params" not in df or "Pruned Params" not in df:
             return True
-        saved_millions = (df["Original Params"] - df["Pruned Params"]) / 1e6
+        saved_millions = millions(df["Original Params"] - df["Pruned Params"])
         return (saved_millions - df["Params Saved (M)"]).abs() <= ROUNDING_ERROR + _NOISE
 
 

@@ -15,7 +15,11 @@ from .architecture import Architecture, Experts
 
 @dataclass(frozen=True)
 class DerivedFacts:
-    """What ``derive_facts`` read off a model's transformers class."""
+    """What a model's transformers class says about it: its ``Architecture``, totals and parameter names.
+
+    Found once, by ``generate.facts.derive_facts`` or ``store.known_types``; never stored as such:
+    ``facts_document()`` is the part a registry entry keeps (``store.registry.ArchitectureFacts``).
+    """
 
     config: dict[str, Any]
     transformers_class: str
@@ -35,7 +39,8 @@ class DerivedFacts:
     found_by: str = "meta device"
 
     def facts_document(self) -> dict[str, Any]:
-        """The registry's ``architecture_facts``: every architecture field, then where they came from."""
+        """The registry's ``architecture_facts`` (``ArchitectureFacts``' fields): every architecture field
+        (``head_dim`` as ``head_dim_effective``), then where they came from."""
         document = {("head_dim_effective" if name == "head_dim" else name): value for name, value in self.architecture.model_dump().items()}
         document.update(
             mlp_param_names=list(self.mlp_param_names),

@@ -22,10 +22,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Iterable, Literal, Mapping, get_args
 
-from pydantic import AfterValidator, Field, create_model, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from ..errors import RecordNotFound
-from .architecture import ARCHITECTURE_FIELDS, EXTRA_FIELDS, LATER_FIELDS, MAX_EXACT_INT, OPTIONAL_FIELDS, Architecture, PositiveInt, StrictModel
+from .architecture import (
+    ARCHITECTURE_FIELDS,
+    LATER_FIELDS,
+    MAX_EXACT_INT,
+    OPTIONAL_FIELDS,
+    Architecture,
+    NonNegativeInt,
+    PositiveInt,
+    StrictModel,
+    described,
+)
 from .formulas import DISPLAY_DECIMALS
 from .text import record_label
 
@@ -75,44 +85,47 @@ def _display(description: str) -> object:
     return Field(description=f"{description} Rounded to {DISPLAY_DECIMALS} decimals for display.")
 
 
-def _block_fields() -> dict[str, Any]:
-    """``ArchitectureBlock``'s fields: the study's seven, the exact ratio, then ``Architecture``'s others, optional."""
-    fields: dict[str, Any] = {
-        "hidden_size": (PositiveInt, Field(description="Width of the residual stream, H.")),
-        "intermediate_size": (PositiveInt, Field(description="MLP width I on this side.")),
-        "num_hidden_layers": (PositiveInt, Field(description="Decoder layers, L.")),
-        "expansion_rate": (NonNegativeFloat, _display("Expansion ratio I / H as a factor (4.0 = 4x).")),
-        "expansion_rate_percentage": (NonNegativeFloat, _display("Expansion ratio I / H x 100 (optipfair's unit).")),
-        "total_parameters": (PositiveInt, Field(description="All parameters, tied embeddings counted once.")),
-        "total_parameters_millions": (NonNegativeFloat, _display("total_parameters / 1e6.")),
-        "expansion_ratio_exact": (PositiveFloat | None, Field(default=None, description="I / H, unrounded.")),
-    }
-    for name in EXTRA_FIELDS:
-        declared = Architecture.model_fields[name]
-        kind = Annotated[(declared.annotation, *declared.metadata)] if declared.metadata else declared.annotation
-        fields[name] = (kind | None, Field(default=None, description=declared.description))
-    return fields
+class ArchitectureBlock(StrictModel):
+    """One side of a record (``original_architecture`` or ``pruned_architecture``): the architecture it carries.
 
+    The first seven fields are the study's; then the exact ratio and the rest of the
+    architecture, optional so the study's own files validate (catalogue files carry them all).
+    """
 
-class _BlockBase(StrictModel):
+    # The study's seven: sizes, the ratio as a factor and in percent, the total as a count and in millions.
+    hidden_size: PositiveInt = Field(description=described("hidden_size"))
+    intermediate_size: PositiveInt = Field(description="MLP width I on this side.")
+    num_hidden_layers: PositiveInt = Field(description=described("num_hidden_layers"))
+    expansion_rate: NonNegativeFloat = _display("Expansion ratio I / H as a factor (4.0 = 4x).")
+    expansion_rate_percentage: NonNegativeFloat = _display("Expansion ratio I / H x 100 (optipfair's unit).")
+    total_parameters: PositiveInt = Field(description="All parameters, tied embeddings counted once.")
+    total_parameters_millions: NonNegativeFloat = _display("total_parameters / 1e6.")
+    expansion_ratio_exact: PositiveFloat | None = Field(default=None, description="I / H, unrounded.")
+    # ``Architecture``'s other fields (``EXTRA_FIELDS``), in its order and with its types, optional here.
+    num_attention_heads: PositiveInt | None = Field(default=None, description=described("num_attention_heads"))
+    num_key_value_heads: PositiveInt | None = Field(default=None, description=described("num_key_value_heads"))
+    head_dim: PositiveInt | None = Field(default=None, description=described("head_dim"))
+    vocab_size: PositiveInt | None = Field(default=None, description=described("vocab_size"))
+    tie_word_embeddings: bool | None = Field(default=None, description=described("tie_word_embeddings"))
+    qkv_bias: bool | None = Field(default=None, description=described("qkv_bias"))
+    o_proj_bias: bool | None = Field(default=None, description=described("o_proj_bias"))
+    mlp_bias: bool | None = Field(default=None, description=described("mlp_bias"))
+    qk_norm: bool | None = Field(default=None, description=described("qk_norm"))
+    norms_per_layer: NonNegativeInt | None = Field(default=None, description=described("norms_per_layer"))
+    fused_qkv: bool | None = Field(default=None, description=described("fused_qkv"))
+    fused_gate_up: bool | None = Field(default=None, description=described("fused_gate_up"))
+    qk_norm_all_heads: bool | None = Field(default=None, description=described("qk_norm_all_heads"))
+    norm_bias: bool | None = Field(default=None, description=described("norm_bias"))
+    o_proj_hidden_input: bool | None = Field(default=None, description=described("o_proj_hidden_input"))
+    non_mlp_parameters: PositiveInt | None = Field(default=None, description=described("non_mlp_parameters"))
+    num_mlp_layers: NonNegativeInt | None = Field(default=None, description=described("num_mlp_layers"))
+
     def architecture(self) -> Architecture | None:
         """This side's ``Architecture``, or None where a legacy block lacks fields."""
         values = {name: getattr(self, name) for name in ARCHITECTURE_FIELDS}
         if any(values[name] is None for name in ARCHITECTURE_FIELDS if name not in OPTIONAL_FIELDS):
             return None
         return Architecture.model_validate({name: value for name, value in values.items() if value is not None})
-
-
-ArchitectureBlock = create_model(
-    "ArchitectureBlock",
-    __base__=_BlockBase,
-    __doc__="""One side of a record (``original_architecture`` or ``pruned_architecture``).
-
-    The first seven fields are the study's; then the exact ratio and the rest of the
-    architecture, optional so the study's own files validate (catalogue files carry them all).
-    """,
-    **_block_fields(),
-)
 
 
 class Reductions(StrictModel):
@@ -126,11 +139,17 @@ class Reductions(StrictModel):
 class OptipfairStats(StrictModel):
     """The dictionary ``optipfair.prune_model(..., return_stats=True)`` returns, unrounded."""
 
+    # ``expansion_rate`` here is optipfair's percent, kept as the legacy files write it;
+    # ``formulas.ratio_from_rate_pct`` / ``rate_pct_from_ratio`` convert it to and from a factor.
+
     original_parameters: PositiveInt
     pruned_parameters: PositiveInt
     reduction: Count = Field(description="original_parameters - pruned_parameters.")
     percentage_reduction: Percentage = Field(description="reduction / original_parameters * 100.")
-    expansion_rate: PositiveFloat = Field(description="Pruned I / H * 100 of the first layer.")
+    expansion_rate: PositiveFloat = Field(
+        description="The first layer's pruned expansion ratio I / H in percent (x 100), unrounded: optipfair's unit, "
+        "240.04 for 2.4004x, where pruned_architecture.expansion_rate is the factor.",
+    )
     pruned_layers: Count | None = Field(default=None, description="Layers pruned (selective pruning only).")
     total_layers: PositiveInt | None = Field(default=None, description="Layers in the model (selective pruning only).")
 

@@ -143,7 +143,7 @@ class CheckpointTensors:
     def __init__(self, directory: Path, dtype: torch.dtype, device: str):
         self.directory, self.dtype, self.device = Path(directory), dtype, device
         inspection = inspected_checkpoint(self.directory)
-        decoder, tied = inspection.decoder, inspection.shape.tie_word_embeddings
+        decoder, tied = inspection.decoder, inspection.architecture.tie_word_embeddings
         # A tied head saved beside the embedding is the same matrix: the model holds it once, save_pretrained drops it.
         shared_head = decoder.lm_head if tied and decoder.embedding is not None else None
         self.entries = {

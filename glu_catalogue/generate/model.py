@@ -78,8 +78,8 @@ def model_bytes(entry: ModelEntry, dtype_name: str) -> int:
 
 def layer_mlp_bytes(entry: ModelEntry, dtype_name: str) -> int:
     """Bytes of one decoder layer's MLP in ``dtype_name``."""
-    shape = entry.architecture
-    return formulas.mlp_parameters(shape.hidden_size, shape.intermediate_size, shape.mlp_bias) * torch.finfo(DTYPES[dtype_name]).bits // 8
+    architecture = entry.architecture
+    return formulas.mlp_parameters(architecture.hidden_size, architecture.intermediate_size, architecture.mlp_bias) * torch.finfo(DTYPES[dtype_name]).bits // 8
 
 
 def resolve_device(requested: str) -> str:
@@ -105,7 +105,7 @@ def build_model(
 ) -> ModelBuild:
     """Load ``entry`` once, prune it to every level in ``levels``, count, and return the records."""
     device, dtype = settings.device, DTYPES[settings.dtype]
-    shape = entry.architecture
+    architecture = entry.architecture
     whole_bytes = model_bytes(entry, settings.dtype)
     check_fits(entry.model_id, whole_bytes, device)
     try:
@@ -117,7 +117,7 @@ def build_model(
     model = materialise(entry, weights, dtype, device)
     try:
         baseline = count_parameters(model)
-        expected = formulas.total_parameters(shape)
+        expected = formulas.total_parameters(architecture)
         if baseline != expected:
             raise ModelFailed(
                 f"the loaded model has {baseline} parameters, the closed form of {entry.model_id}'s architecture "
@@ -131,7 +131,7 @@ def build_model(
             kept = pruner.advance()
             counted = count_parameters(model)
             width = model.config.intermediate_size
-            closed_form = formulas.total_parameters(shape, width)
+            closed_form = formulas.total_parameters(architecture, width)
             if counted != closed_form:
                 raise ModelFailed(
                     f"at {level}% the pruned model has {counted} parameters but the closed form says {closed_form}: not written"

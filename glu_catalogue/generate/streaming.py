@@ -200,16 +200,16 @@ def build_streaming(
 
 def _checked_layout(entry: ModelEntry, source: TensorSource) -> DecoderLayout:
     """The source's decoder layers; its count and layer count must be ``entry``'s architecture's."""
-    shape = entry.architecture
-    expected = formulas.total_parameters(shape)
+    architecture = entry.architecture
+    expected = formulas.total_parameters(architecture)
     if source.n_parameters != expected:
         raise ModelFailed(
             f"the weights hold {source.n_parameters} parameters, the closed form of {entry.model_id}'s architecture "
             f"{expected}: the weights are not this architecture"
         )
     layout = decoder_layout(list(source.shapes))
-    if len(layout.mlp) != shape.num_hidden_layers:
-        raise ModelFailed(f"the weights hold {len(layout.mlp)} decoder layers, {entry.model_id} has {shape.num_hidden_layers}")
+    if len(layout.mlp) != architecture.num_hidden_layers:
+        raise ModelFailed(f"the weights hold {len(layout.mlp)} decoder layers, {entry.model_id} has {architecture.num_hidden_layers}")
     return layout
 
 

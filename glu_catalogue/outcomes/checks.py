@@ -12,6 +12,7 @@ import math
 import re
 from typing import Any, Iterable
 
+from ..core import formulas
 from ..core.records import ExpansionRecord
 from .linking import Link
 from .reading import Reading
@@ -96,11 +97,12 @@ def check_claims(reading: Reading, links: Iterable[Link]) -> None:
 
 def _check_ratio(reading: Reading, label: str, where: str, claimed: float, written: str | None, exact: float) -> None:
     """The expansion ratio as the file writes it (a factor, or a percentage when above 20) against the exact one."""
-    factor = claimed / 100 if claimed > 20 else claimed
+    in_pct = claimed > 20
+    factor = formulas.ratio_from_rate_pct(claimed) if in_pct else claimed
+    expected = formulas.rate_pct_from_ratio(exact) if in_pct else exact
     decimals = len(written.partition(".")[2]) if written and "." in written else 0
-    scale = 100 if claimed > 20 else 1
-    if round(exact * scale, decimals) != round(claimed, decimals) and not math.isclose(factor, exact, rel_tol=1e-9):
-        reading.problem(label, where, round(exact * scale, max(decimals, 2)), written or claimed, "the file's expansion ratio is not the record's", "outcome-claim")
+    if round(expected, decimals) != round(claimed, decimals) and not math.isclose(factor, exact, rel_tol=1e-9):
+        reading.problem(label, where, round(expected, max(decimals, 2)), written or claimed, "the file's expansion ratio is not the record's", "outcome-claim")
 
 
 def _weights_fit(weight_bytes: int, parameters: int) -> bool:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.architecture import CONFIG_FIELDS
 from ..core.derive import closed_form_provenance, closed_form_record
-from ..core.formulas import display
+from ..core.formulas import display, millions
 from ..core.records import ExpansionRecord
 from ..errors import ArchitectureError, ExtraNeeded, PruningError, RecordNotFound, SourceError, UnknownModelError, UsageError
 from ..store.known_types import counted_config, type_facts
@@ -240,7 +240,7 @@ def infer_size_label(model_id: str, total_parameters: int) -> str:
         return size[:-1] + size[-1].upper()
     if total_parameters >= 1e9:
         return f"{display(total_parameters / 1e9, 1)}B"
-    return f"{round(total_parameters / 1e6)}M"
+    return f"{round(millions(total_parameters))}M"
 
 
 def computed_record(model: str, pruning_pct: int) -> ExpansionRecord:

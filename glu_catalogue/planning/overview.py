@@ -50,30 +50,30 @@ class ModelSummary:
 
 def summarize(entry: ModelEntry) -> ModelSummary:
     """The summary row of one registry entry."""
-    shape, experts = entry.architecture, entry.experts
-    dense = formulas.mlp_layers(shape) > 0
+    architecture, experts = entry.architecture, entry.experts
+    dense = formulas.mlp_layers(architecture) > 0
     summary = ModelSummary(
         model_id=entry.model_id,
         family=entry.family,
         size_label=entry.size_label,
-        hidden_size=shape.hidden_size,
-        intermediate_size=shape.intermediate_size if dense else None,
-        num_hidden_layers=shape.num_hidden_layers,
-        expansion_ratio=formulas.expansion_ratio(shape.intermediate_size, shape.hidden_size) if dense else None,
-        total_parameters=formulas.total_parameters(shape),
-        mlp_share_pct=formulas.mlp_share(shape) * 100,
+        hidden_size=architecture.hidden_size,
+        intermediate_size=architecture.intermediate_size if dense else None,
+        num_hidden_layers=architecture.num_hidden_layers,
+        expansion_ratio=formulas.expansion_ratio(architecture.intermediate_size, architecture.hidden_size) if dense else None,
+        total_parameters=formulas.total_parameters(architecture),
+        mlp_share_pct=formulas.mlp_share(architecture) * 100,
         transformers_class=entry.transformers_class,
         same_architecture_as=entry.same_architecture_as,
-        num_mlp_layers=formulas.mlp_layers(shape),
+        num_mlp_layers=formulas.mlp_layers(architecture),
         not_prunable=entry.not_prunable,
     )
     if experts is None:
         return summary
     return replace(
         summary,
-        active_parameters=formulas.active_parameters(shape, experts),
+        active_parameters=formulas.active_parameters(architecture, experts),
         num_experts=experts.num_experts,
         num_experts_per_tok=experts.num_experts_per_tok,
         moe_intermediate_size=experts.moe_intermediate_size,
-        experts_expansion_ratio=formulas.expansion_ratio(experts.moe_intermediate_size, shape.hidden_size),
+        experts_expansion_ratio=formulas.expansion_ratio(experts.moe_intermediate_size, architecture.hidden_size),
     )

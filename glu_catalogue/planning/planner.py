@@ -70,19 +70,19 @@ def plan_for_ratio(entry: ModelEntry, ratio: float | str | Decimal, divisor: int
     _check_divisor(divisor)
     rate_pct = formulas.expansion_rate_pct_for_ratio(ratio)
     if entry.not_prunable:
-        return _row(entry, rate_pct / 100, divisor, "not-prunable", plan_notes.not_prunable_note(entry))
-    shape = entry.architecture
+        return _row(entry, formulas.ratio_from_rate_pct(rate_pct), divisor, "not-prunable", plan_notes.not_prunable_note(entry))
+    architecture = entry.architecture
     try:
-        pct = formulas.pruning_pct_for_expansion_rate(shape.intermediate_size, shape.hidden_size, rate_pct)
+        pct = formulas.pruning_pct_for_expansion_rate(architecture.intermediate_size, architecture.hidden_size, rate_pct)
     except formulas.PruningError:
         note = NOTE_TEMPLATES["below-target"].format(
-            baseline_ratio=formulas.expansion_ratio(shape.intermediate_size, shape.hidden_size),
-            intermediate_size=shape.intermediate_size,
-            hidden_size=shape.hidden_size,
-            target_ratio=rate_pct / 100,
+            baseline_ratio=formulas.expansion_ratio(architecture.intermediate_size, architecture.hidden_size),
+            intermediate_size=architecture.intermediate_size,
+            hidden_size=architecture.hidden_size,
+            target_ratio=formulas.ratio_from_rate_pct(rate_pct),
         )
-        return _row(entry, rate_pct / 100, divisor, "below-target", note)
-    return _pruned_row(entry, pct, rate_pct / 100, divisor)
+        return _row(entry, formulas.ratio_from_rate_pct(rate_pct), divisor, "below-target", note)
+    return _pruned_row(entry, pct, formulas.ratio_from_rate_pct(rate_pct), divisor)
 
 
 def plan_for_pct(entry: ModelEntry, pruning_pct: float, divisor: int | None = None) -> PlanRow:
@@ -124,13 +124,13 @@ def pruned_status(entry: ModelEntry) -> tuple[Status, str | None]:
 
 
 def _pruned_row(entry: ModelEntry, pct: float, target: float | None, divisor: int | None) -> PlanRow:
-    shape = entry.architecture
+    architecture = entry.architecture
     try:
-        kept = formulas.kept_neurons(shape.intermediate_size, pct, divisor)
+        kept = formulas.kept_neurons(architecture.intermediate_size, pct, divisor)
     except formulas.PruningError as error:
         return _row(entry, target, divisor, "refused", NOTE_TEMPLATES["refused"].format(error=error), pct)
-    original_total = formulas.total_parameters(shape)
-    pruned_total = formulas.total_parameters(shape, kept)
+    original_total = formulas.total_parameters(architecture)
+    pruned_total = formulas.total_parameters(architecture, kept)
     return _row(
         entry,
         target,
@@ -138,11 +138,11 @@ def _pruned_row(entry: ModelEntry, pct: float, target: float | None, divisor: in
         *pruned_status(entry),
         pct,
         intermediate_size=kept,
-        expansion_ratio=formulas.expansion_ratio(kept, shape.hidden_size),
+        expansion_ratio=formulas.expansion_ratio(kept, architecture.hidden_size),
         total_parameters=pruned_total,
         parameters_saved=original_total - pruned_total,
         parameter_reduction_pct=formulas.reduction_pct(original_total, pruned_total),
-        expansion_reduction_pct=formulas.reduction_pct(shape.intermediate_size, kept),
+        expansion_reduction_pct=formulas.reduction_pct(architecture.intermediate_size, kept),
     )
 
 
@@ -155,7 +155,7 @@ def _row(
     pct: float | None = None,
     **outcome: Any,
 ) -> PlanRow:
-    shape = entry.architecture
+    architecture = entry.architecture
     empty = dict.fromkeys(
         ("intermediate_size", "expansion_ratio", "total_parameters", "parameters_saved",
          "parameter_reduction_pct", "expansion_reduction_pct")
@@ -164,10 +164,10 @@ def _row(
         model_id=entry.model_id,
         family=entry.family,
         size_label=entry.size_label,
-        hidden_size=shape.hidden_size,
-        original_intermediate_size=shape.intermediate_size,
-        original_expansion_ratio=formulas.expansion_ratio(shape.intermediate_size, shape.hidden_size),
-        original_total_parameters=formulas.total_parameters(shape),
+        hidden_size=architecture.hidden_size,
+        original_intermediate_size=architecture.intermediate_size,
+        original_expansion_ratio=formulas.expansion_ratio(architecture.intermediate_size, architecture.hidden_size),
+        original_total_parameters=formulas.total_parameters(architecture),
         target_expansion_ratio=target,
         expansion_divisor=divisor,
         status=status,

@@ -49,17 +49,17 @@ def planner_models(registry: Mapping[str, ModelEntry], paged: set[str]) -> list[
     """Per registry model (by id): the planner's inputs; ``page`` is its site URL where it has one."""
     models = []
     for model_id, entry in registry.items():
-        shape = entry.architecture
+        architecture = entry.architecture
         status, note = model_status(entry)
         models.append(
             {
                 "model_id": model_id,
                 "family": entry.family,
                 "size_label": entry.size_label,
-                "hidden_size": shape.hidden_size,
-                "intermediate_size": shape.intermediate_size,
-                "total_parameters": formulas.total_parameters(shape),
-                "parameters_per_neuron": formulas.parameters_per_neuron(shape),
+                "hidden_size": architecture.hidden_size,
+                "intermediate_size": architecture.intermediate_size,
+                "total_parameters": formulas.total_parameters(architecture),
+                "parameters_per_neuron": formulas.parameters_per_neuron(architecture),
                 "pruned_status": status,
                 "pruned_note": note,
                 "page": model_url(model_id) if model_id in paged else None,

@@ -87,8 +87,8 @@ class ModelGroup:
     @property
     def mlp_share_pct(self) -> float | None:
         """Percent (0-100) of all parameters in the MLPs: what width pruning can remove."""
-        shape = self.architecture
-        return formulas.mlp_share(shape) * 100 if shape is not None else None
+        architecture = self.architecture
+        return formulas.mlp_share(architecture) * 100 if architecture is not None else None
 
     def at(self, pruning_pct: int) -> ExpansionRecord | None:
         """The successful record at ``pruning_pct``, if any."""

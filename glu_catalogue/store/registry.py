@@ -20,9 +20,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Callable, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..core.architecture import CONFIG_FIELDS, FACT_FIELDS, Architecture, Experts
+from ..core.architecture import Architecture, Experts, NonNegativeInt, PositiveInt, described
 from ..errors import ReadError, RegistryError, UnknownModelError
 from .paths import current_workspace, registry_layers
 from .reading import kind_of, read_json
@@ -42,44 +42,45 @@ class Source(_Loose):
     provides: str
 
 
-def _declared_type(name: str) -> Any:
-    declared = Architecture.model_fields[name]
-    return Annotated[(declared.annotation, *declared.metadata)] if declared.metadata else declared.annotation
+def _unless_stated(name: str) -> str:
+    """The description of config field ``name`` among the facts: ``Architecture``'s, and when it is there."""
+    return f"{described(name)} Only where config.json does not state it (a multimodal config's text_config, a class default)."
 
 
-def _fact_fields() -> dict[str, Any]:
-    """``ArchitectureFacts``' fields: ``FACT_FIELDS`` as ``Architecture`` declares them (``head_dim`` as
-    ``head_dim_effective``), the config fields where config.json does not state them, then where
-    the facts were read from."""
-    fields: dict[str, Any] = {}
-    for name in FACT_FIELDS:
-        declared = Architecture.model_fields[name]
-        default = ... if declared.is_required() else declared.default
-        fields["head_dim_effective" if name == "head_dim" else name] = (
-            _declared_type(name), Field(default=default, description=declared.description)
-        )
-    for name in CONFIG_FIELDS:
-        description = f"{Architecture.model_fields[name].description} Only where config.json does not state it (a multimodal config's text_config, a class default)."
-        fields[name] = (_declared_type(name) | None, Field(default=None, description=description))
-    fields["mlp_param_names"] = (list[str], Field(description="Parameter names of one layer's MLP."))
-    fields["attn_param_names"] = (list[str], Field(description="Parameter names of one layer's attention."))
-    fields["transformers_class"] = (str, Field(description="The transformers class that builds the model."))
-    fields["transformers_version"] = (
-        str | None, Field(default=None, description="The transformers whose class these facts were read from; None: checked by hand.")
-    )
-    fields["experts"] = (Experts | None, Field(default=None, description="A mixture-of-experts model's routed experts."))
-    fields["not_prunable"] = (
-        str | None, Field(default=None, description="Why the model cannot be width-pruned (by optipfair or the catalogue); None: it can.")
-    )
-    return fields
+class ArchitectureFacts(_Loose):
+    """What a model's config.json does not say but its transformers class does (``FACT_FIELDS``).
 
+    A registry entry's ``architecture_facts``: ``FACT_FIELDS`` as ``Architecture`` declares them, ``head_dim``
+    under the name ``head_dim_effective``; then ``CONFIG_FIELDS``, only where config.json does not state them;
+    then where the facts were read from. ``Architecture.from_config`` joins them with the config.
+    """
 
-ArchitectureFacts = create_model(
-    "ArchitectureFacts",
-    __base__=_Loose,
-    __doc__="What a model's config.json does not say but its transformers class does (``FACT_FIELDS``).",
-    **_fact_fields(),
-)
+    head_dim_effective: PositiveInt = Field(description=described("head_dim"))
+    qkv_bias: bool = Field(description=described("qkv_bias"))
+    o_proj_bias: bool = Field(description=described("o_proj_bias"))
+    mlp_bias: bool = Field(description=described("mlp_bias"))
+    qk_norm: bool = Field(description=described("qk_norm"))
+    norms_per_layer: NonNegativeInt = Field(description=described("norms_per_layer"))
+    fused_qkv: bool = Field(default=False, description=described("fused_qkv"))
+    fused_gate_up: bool = Field(default=False, description=described("fused_gate_up"))
+    qk_norm_all_heads: bool = Field(default=False, description=described("qk_norm_all_heads"))
+    norm_bias: bool = Field(default=False, description=described("norm_bias"))
+    o_proj_hidden_input: bool = Field(default=False, description=described("o_proj_hidden_input"))
+    non_mlp_parameters: PositiveInt | None = Field(default=None, description=described("non_mlp_parameters"))
+    num_mlp_layers: NonNegativeInt | None = Field(default=None, description=described("num_mlp_layers"))
+    hidden_size: PositiveInt | None = Field(default=None, description=_unless_stated("hidden_size"))
+    intermediate_size: PositiveInt | None = Field(default=None, description=_unless_stated("intermediate_size"))
+    num_hidden_layers: PositiveInt | None = Field(default=None, description=_unless_stated("num_hidden_layers"))
+    num_attention_heads: PositiveInt | None = Field(default=None, description=_unless_stated("num_attention_heads"))
+    vocab_size: PositiveInt | None = Field(default=None, description=_unless_stated("vocab_size"))
+    num_key_value_heads: PositiveInt | None = Field(default=None, description=_unless_stated("num_key_value_heads"))
+    tie_word_embeddings: bool | None = Field(default=None, description=_unless_stated("tie_word_embeddings"))
+    mlp_param_names: list[str] = Field(description="Parameter names of one layer's MLP.")
+    attn_param_names: list[str] = Field(description="Parameter names of one layer's attention.")
+    transformers_class: str = Field(description="The transformers class that builds the model.")
+    transformers_version: str | None = Field(default=None, description="The transformers whose class these facts were read from; None: checked by hand.")
+    experts: Experts | None = Field(default=None, description="A mixture-of-experts model's routed experts.")
+    not_prunable: str | None = Field(default=None, description="Why the model cannot be width-pruned (by optipfair or the catalogue); None: it can.")
 
 
 #: A hub-style model id, ``org/name``: letters, digits, ``-``, ``_``, ``.``; no part starts with a dot

@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
+from conftest import DATA, load_json
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
@@ -126,6 +127,23 @@ def test_ratios_and_reductions():
     assert formulas.reduction_pct(1235814400, 1155303424) == pytest.approx(6.5148112855781575, rel=1e-15)
     assert formulas.millions(80510976) == 80.510976
     assert formulas.display(360.009765625) == 360.01
+
+
+def test_optipfair_percent_and_the_factor_convert_both_ways():
+    """optipfair's expansion_rate (percent) and the records' expansion_rate (factor): one pair of conversions."""
+    assert formulas.ratio_from_rate_pct(240.0) == 2.4
+    assert formulas.rate_pct_from_ratio(4.0) == 400.0
+    assert formulas.rate_pct_from_ratio(formulas.expansion_ratio(7373, 2048)) == formulas.expansion_rate_pct(7373, 2048)
+
+
+def test_every_record_states_optipfair_percent_of_its_pruned_factor():
+    """The stored ``optipfair_stats.expansion_rate`` is the pruned side's exact factor in percent."""
+    records = [m for m in load_json(DATA / "expansion_rates.json")["models"] if m["status"] == "success"]
+    assert records
+    for record in records:
+        factor = record["pruned_architecture"]["expansion_ratio_exact"]
+        assert record["optipfair_stats"]["expansion_rate"] == formulas.rate_pct_from_ratio(factor), record["base_model"]
+        assert formulas.ratio_from_rate_pct(record["optipfair_stats"]["expansion_rate"]) == pytest.approx(factor, rel=1e-15)
 
 
 def test_mlp_share_is_the_fraction_of_mlp_parameters():

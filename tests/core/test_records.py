@@ -9,6 +9,7 @@ import pytest
 from conftest import DATA, LEGACY, load_json
 from pydantic import ValidationError
 
+from glu_catalogue.core.architecture import EXTRA_FIELDS, SIZE_FIELDS
 from glu_catalogue.core.records import (
     Architecture,
     ArchitectureBlock,
@@ -101,11 +102,37 @@ def test_the_legacy_file_validates_and_lacks_the_catalogue_fields():
     assert "pruned_architecture.num_attention_heads" in missing
 
 
-def test_the_shape_of_a_catalogue_block_is_a_model_shape(record):
+def test_a_catalogue_record_side_gives_back_its_architecture(record):
     block = ArchitectureBlock.model_validate(record["original_architecture"])
-    shape = block.architecture()
-    assert isinstance(shape, Architecture)
-    assert (shape.hidden_size, shape.intermediate_size, shape.head_dim) == (2048, 8192, 64)
+    architecture = block.architecture()
+    assert isinstance(architecture, Architecture)
+    assert (architecture.hidden_size, architecture.intermediate_size, architecture.head_dim) == (2048, 8192, 64)
+
+
+#: A record side's fields before ``Architecture``'s others: the study's seven, then the exact ratio.
+STUDY_BLOCK_FIELDS = (*SIZE_FIELDS, "expansion_rate", "expansion_rate_percentage", "total_parameters", "total_parameters_millions", "expansion_ratio_exact")
+
+
+def _optional(schema: dict) -> dict:
+    """A field's JSON Schema as an optional record side states it: null allowed, default None."""
+    kept = {key: value for key, value in schema.items() if key not in ("description", "title", "default")}
+    return {"anyOf": kept["anyOf"] if "anyOf" in kept else [kept, {"type": "null"}], "default": None}
+
+
+def test_a_record_side_declares_every_architecture_field_once_as_the_architecture_does():
+    """The block's fields are the study's seven, the exact ratio, then ``Architecture``'s others, each as declared there."""
+    block, architecture = ArchitectureBlock.model_json_schema(), Architecture.model_json_schema()
+    assert tuple(ArchitectureBlock.model_fields) == (*STUDY_BLOCK_FIELDS, *EXTRA_FIELDS)
+    for name in SIZE_FIELDS:
+        assert ArchitectureBlock.model_fields[name].is_required()
+        assert {k: v for k, v in block["properties"][name].items() if k != "description"} == {
+            k: v for k, v in architecture["properties"][name].items() if k != "description"
+        }
+    for name in EXTRA_FIELDS:
+        declared, side = architecture["properties"][name], block["properties"][name]
+        assert side.pop("description") == declared["description"], name
+        assert side.pop("title") == declared["title"], name
+        assert side == _optional(declared), name
 
 
 def test_gqa_heads_must_group():

@@ -269,7 +269,7 @@ def test_an_output_projection_of_hidden_inputs_is_no_problem_where_the_type_buil
     assert inspection.ok, [(p.field, p.expected, p.found) for p in inspection.report.problems]
     numel = sum(parameter.numel() for parameter in model.parameters())
     assert inspection.total_parameters == inspection.closed_form_total_parameters == numel
-    assert inspection.shape.o_proj_hidden_input
+    assert inspection.architecture.o_proj_hidden_input
     assert derive_facts({**config.to_dict(), "model_type": "helium"}).total_parameters == numel
     saved = json.loads((tmp_path / "helium" / "config.json").read_text())
     (tmp_path / "helium" / "config.json").write_text(json.dumps({**saved, "model_type": "llama", "architectures": ["LlamaForCausalLM"]}))

@@ -7,7 +7,9 @@ import json
 import pytest
 
 from glu_catalogue.core import formulas
+from glu_catalogue.core.architecture import CONFIG_FIELDS, FACT_FIELDS, Architecture
 from glu_catalogue.store.registry import (
+    ArchitectureFacts,
     RegistryError,
     UnknownModelError,
     get_model,
@@ -24,6 +26,27 @@ def test_entry_is_complete_and_sourced(model_id):
     assert entry.sources, "every architecture says where its values were read"
     assert entry.architecture.hidden_size > 0 and formulas.total_parameters(entry.architecture) > 0
     assert entry.size_label and entry.family
+
+
+def _as_declared(schema: dict, optional: bool = False) -> dict:
+    """A field's JSON Schema without its title and description; ``optional``: null allowed, default None."""
+    kept = {key: value for key, value in schema.items() if key not in ("description", "title")}
+    if optional and "anyOf" not in kept:
+        kept = {"anyOf": [{k: v for k, v in kept.items() if k != "default"}, {"type": "null"}], "default": None}
+    return kept
+
+
+def test_registry_facts_declare_each_architecture_field_once_as_the_architecture_does():
+    """``ArchitectureFacts``: the fact fields (head_dim as head_dim_effective), then the config fields, optional."""
+    facts, architecture = ArchitectureFacts.model_json_schema()["properties"], Architecture.model_json_schema()["properties"]
+    named = {"head_dim_effective" if name == "head_dim" else name: name for name in FACT_FIELDS}
+    assert list(facts)[: len(FACT_FIELDS) + len(CONFIG_FIELDS)] == [*named, *CONFIG_FIELDS]
+    for name, declared in named.items():
+        assert facts[name]["description"] == architecture[declared]["description"], name
+        assert _as_declared(facts[name]) == _as_declared(architecture[declared]), name
+    for name in CONFIG_FIELDS:
+        assert facts[name]["description"].startswith(architecture[name]["description"] + " Only where config.json"), name
+        assert _as_declared(facts[name]) == _as_declared(architecture[name], optional=True), name
 
 
 def test_instruct_variants_share_their_base_architecture():

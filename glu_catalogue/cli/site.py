@@ -9,8 +9,10 @@ import click
 
 from ..errors import EXIT_OK, EXIT_PROBLEMS
 from .output import Failure
+from .registry import register
 
 
+@register(nav_order=170, examples="parse", run_with=("--check",))
 @click.command()
 @click.option("--check", is_flag=True, help="Only report stale files; exit 1 if any.")
 def schemas(check: bool) -> None:
@@ -39,6 +41,7 @@ def schemas(check: bool) -> None:
     click.echo(f"{len(changed)} of {len(rendered)} schema files rewritten in {directory}")
 
 
+@register(nav_order=160, examples="parse", run_with=("--check",))
 @click.command()
 @click.option("--check", is_flag=True, help="Only report stale pages and charts; exit 1 if any.")
 def docs(check: bool) -> None:
@@ -78,6 +81,7 @@ def docs(check: bool) -> None:
     click.echo(f"{len(changed)} files rewritten, {len(deleted)} deleted in {docs_dir}")
 
 
+@register(nav_order=20, examples="parse")
 @click.command()
 @click.option("--serve", is_flag=True, help="Preview the site at --dev-addr instead of building it (until Ctrl-C).")
 @click.option("--dev-addr", default="127.0.0.1:8000", show_default=True, metavar="IP:PORT", help="Where --serve listens.")

@@ -50,7 +50,9 @@ def docs(check: bool) -> None:
     Writes one page per model family, the cross-model equivalence table, the key observations,
     the charts (light and dark), the schema reference, the verification status, downloads and
     reproduce pages; deletes generated pages the data no longer has. `catalogue build` does
-    the same; `catalogue verify` fails while they are stale. Hand-written files are not touched.
+    the same; `catalogue verify` fails while they are stale. It also writes the import rules and
+    tree of docs/reference/layout.md from the package's modules, between the page's markers.
+    Hand-written files and sections are not touched.
 
     \b
     Example:

@@ -71,7 +71,7 @@ def _entry(stem: str, connector: str, name: str, text: str, has_children: bool) 
     column = max(ROLE_COLUMN, len(head) + 1)
     below = stem + ("│   " if connector == "├── " else "    ") + ("│" if has_children else "")
     lines = textwrap.wrap(text, WIDTH - column) or [""]
-    return [head.ljust(column) + lines[0], *(below.ljust(column) + line for line in lines[1:])]
+    return [(head.ljust(column) + lines[0]).rstrip(), *(below.ljust(column) + line for line in lines[1:])]
 
 
 def _tree(directory: Path, stem: str, package_dir: Path) -> list[str]:
@@ -80,7 +80,9 @@ def _tree(directory: Path, stem: str, package_dir: Path) -> list[str]:
     for index, path in enumerate(children):
         connector = "└── " if index == len(children) - 1 else "├── "
         if path.is_dir():
-            lines += _entry(stem, connector, f"{path.name}/", role(path / "__init__.py"), True)
+            # A part's role is on its directory's line; a package inside a part lists its __init__.py, which says it.
+            text = role(path / "__init__.py") if directory == package_dir else ""
+            lines += _entry(stem, connector, f"{path.name}/", text, True)
             lines += _tree(path, stem + ("    " if connector == "└── " else "│   "), package_dir)
         else:
             lines += _entry(stem, connector, path.name, role(path), False)

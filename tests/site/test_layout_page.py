@@ -39,6 +39,7 @@ def test_the_tree_names_every_module_with_its_role_parts_on_their_floors(tmp_pat
     assert names == ["__init__.py", "errors.py", "core/", "formulas.py", "readers/", "__init__.py", "lm_eval.py", "store/", "reading.py"]
     assert "│   ├── formulas.py      Closed-form counts." in tree
     assert "└── store/               The files." in tree
+    assert "│   └── readers/" in tree and "│       ├── __init__.py  One reader per format." in tree  # said once, by the __init__
     assert "├── errors.py            Errors, each with its exit code." in tree  # the first paragraph, on one line
     assert "    └── reading.py       Reading `JSON`." in tree  # Markdown's code, not reST's
 

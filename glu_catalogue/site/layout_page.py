@@ -15,7 +15,8 @@ from pathlib import Path
 from ..core.problems import Report
 from ..errors import SiteError
 from ..store.paths import display_path
-from ..store.reading import MAX_SMALL_FILE_BYTES, read_text
+from ..store.paths import docs_dir as checkout_docs_dir
+from ..store.reading import MAX_SMALL_FILE_BYTES, path_exists, read_text
 
 #: The package's own directory (``glu_catalogue/``).
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -130,8 +131,11 @@ def with_layout_section(page: str, package_dir: Path = PACKAGE_DIR) -> str:
 
 
 def layout_update(docs_dir: Path, package_dir: Path = PACKAGE_DIR) -> dict[Path, str]:
-    """The layout page's new text where it is stale (what ``catalogue docs`` writes); empty where it is up to date."""
+    """The layout page's new text where it is stale (what ``catalogue docs`` writes); empty where it is up to date, and
+    for a copy of the site's pages that has no layout page (only the checkout's docs/ must have one)."""
     path = docs_dir / LAYOUT_PAGE
+    if not path_exists(path) and docs_dir != checkout_docs_dir():
+        return {}
     text = read_text(path, MAX_SMALL_FILE_BYTES)
     updated = with_layout_section(text, package_dir)
     return {} if updated == text else {path: updated}

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from glu_catalogue.core.problems import Report
-from glu_catalogue.errors import SiteError
+from glu_catalogue.errors import ReadError, SiteError
 from glu_catalogue.site.layout_page import BEGIN, END, LAYOUT_PAGE, check_layout_page, layout_section, layout_update, package_tree, role
 
 
@@ -83,3 +83,12 @@ def test_a_page_without_the_markers_is_an_error_saying_where_they_go(tmp_path):
     (tmp_path / LAYOUT_PAGE).write_text("# Layout\n")
     with pytest.raises(SiteError, match="no generated part"):
         layout_update(tmp_path, write_package(tmp_path))
+
+
+def test_a_copy_of_the_pages_without_a_layout_page_is_left_alone_the_checkout_must_have_one(tmp_path, monkeypatch):
+    """A ``$CATALOGUE_DATA_DIR`` may have a docs/ of its own beside it; only the checkout's docs/ must hold the layout page."""
+    package = write_package(tmp_path)
+    assert layout_update(tmp_path, package) == {}
+    monkeypatch.setattr("glu_catalogue.site.layout_page.checkout_docs_dir", lambda: tmp_path)
+    with pytest.raises(ReadError):
+        layout_update(tmp_path, package)

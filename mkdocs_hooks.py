@@ -1,4 +1,4 @@
-"""mkdocs hooks of the site (mkdocs.yml ``hooks:``); standard library and mkdocs only.
+"""mkdocs hooks of the site (mkdocs.yml ``hooks:``); standard library, mkdocs and the package's command registry only.
 
 * ``on_config``:
   - the nav entry ``families/index.md`` (the list of every model) becomes a section holding it
@@ -7,6 +7,8 @@
     family's page), so a new family or model needs no edit here;
   - the nav entry ``outcomes/index.md`` becomes a section holding it and the pages its front
     matter lists (``pages:``: a page per task and workload, then the results as checked);
+  - the nav entry ``commands/index.md`` becomes a section holding it and a page per command, in
+    the order the commands declare (``glu_catalogue/cli/registry.py``), so a new command needs no edit here;
   - the project's addresses, version and licence come from pyproject.toml ([project] and
     [project.urls], their only home), or from ``extra.project`` where ``catalogue site`` wrote
     the configuration from the installed package: the repository link and licence in the
@@ -16,7 +18,8 @@
 * ``on_files``: the downloads (``data/*.json``, ``data/*.csv``, ``schemas/*.json``) and
   ``CITATION.cff`` are added to the site as they are on disk; the downloads page links there.
 * ``on_page_markdown``: the Cite page's ``<!-- citation -->`` becomes the citation of
-  ``CITATION.cff`` (text and BibTeX), with the addresses from pyproject.toml.
+  ``CITATION.cff`` (text and BibTeX), with the addresses from pyproject.toml; the Commands page's
+  ``<!-- commands -->`` a table of every command (its page, its help's first sentence).
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ except ModuleNotFoundError:  # Python 3.10: the `docs` extra installs tomli
 
 FAMILIES_INDEX = "families/index.md"
 OUTCOMES_INDEX = "outcomes/index.md"
+COMMANDS_INDEX = "commands/index.md"
+COMMANDS_MARKER = "<!-- commands -->"
 DOWNLOADS = {"data": ("*.json", "*.csv"), "schemas": ("*.json",)}
 CITATION = "CITATION.cff"
 CITATION_MARKER = "<!-- citation -->"
@@ -74,8 +79,28 @@ def _outcomes_section(config) -> list:
     return [OUTCOMES_INDEX, *_front_matter(Path(config.docs_dir) / OUTCOMES_INDEX).get("pages", [])]
 
 
-#: Nav entries that become sections, built from the generated pages' front matter.
-SECTIONS = {FAMILIES_INDEX: _models_section, OUTCOMES_INDEX: _outcomes_section}
+def _command_registry():
+    # Imported here, not at the top: the package is installed wherever the site is built (mkdocs-click imports it too).
+    from glu_catalogue.cli.registry import load_commands
+
+    return load_commands()
+
+
+def _commands_section(config) -> list:
+    return [COMMANDS_INDEX, *_command_registry().nav()]
+
+
+def commands_table() -> str:
+    """Every command of ``catalogue`` with its page and its help's first sentence, as a Markdown table."""
+    rows = ["| Command | What it does |", "| --- | --- |"]
+    for entry in _command_registry().entries():
+        summary = entry.command.get_short_help_str(limit=200).replace("|", "\\|")
+        rows.append(f"| [`{entry.title}`]({entry.page.removeprefix('commands/')}) | {summary} |")
+    return "\n".join(rows)
+
+
+#: Nav entries that become sections: built from the generated pages' front matter, or (the commands) from the package.
+SECTIONS = {FAMILIES_INDEX: _models_section, OUTCOMES_INDEX: _outcomes_section, COMMANDS_INDEX: _commands_section}
 
 
 def _data_header(config) -> dict:
@@ -140,7 +165,9 @@ def citation_markdown(citation: dict, urls: dict) -> str:
 
 
 def on_page_markdown(markdown: str, page, config, files) -> str:
-    """Fill the Cite page from CITATION.cff."""
+    """Fill the Cite page from CITATION.cff, the Commands page from the command registry."""
+    if COMMANDS_MARKER in markdown:
+        return markdown.replace(COMMANDS_MARKER, commands_table())
     if CITATION_MARKER not in markdown:
         return markdown
     path = _root(config) / CITATION

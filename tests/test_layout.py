@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from glu_catalogue.site.layout_page import BEGIN, END, LAYERS, TORCH_PARTS, layout_section
+
 REPO = Path(__file__).resolve().parent.parent
 PACKAGE = REPO / "glu_catalogue"
 HEAVY = ("torch", "transformers", "optipfair")
@@ -108,14 +110,7 @@ def test_no_import_cycle_between_subpackages():
 
 @pytest.mark.parametrize(
     ("part", "may_import"),
-    [
-        ("core", {"core", "errors"}),
-        ("store", {"core", "store", "errors"}),
-        ("verifier", {"core", "store", "verifier", "errors"}),
-        ("site", {"core", "store", "site", "errors"}),
-        ("checkpoints", {"core", "store", "checkpoints", "errors"}),
-        ("planning", {"core", "store", "planning", "errors"}),
-    ],
+    [(part, {part, "errors", *allowed}) for part, allowed in LAYERS.items() if allowed is not None],  # the rules the layout page shows
 )
 def test_each_part_imports_only_what_it_may(part, may_import):
     """The verifier never imports the site; the core imports nothing of the package but itself and errors."""
@@ -125,7 +120,7 @@ def test_each_part_imports_only_what_it_may(part, may_import):
 
 
 #: The parts that may import torch at module level, and their modules that must not (the package and its stdlib modules).
-TORCH_PARTS = {"generate": ("generate", ".weights", ".memory"), "measure": ("measure", ".machine", ".settings")}
+TORCH_FREE = {part: (part, *(f".{module}" for module in modules)) for part, modules in TORCH_PARTS.items()}
 
 
 @pytest.mark.parametrize("part", SUBPACKAGES)
@@ -135,8 +130,8 @@ def test_only_generate_and_measure_import_torch(part):
     generate/ and measure/ may import them, but their packages and their stdlib modules must not.
     """
     names = [name for name in MODULES if subpackage(name) == part]
-    if part in TORCH_PARTS:
-        names = [name for name in names if name.endswith(TORCH_PARTS[part])]
+    if part in TORCH_FREE:
+        names = [name for name in names if name.endswith(TORCH_FREE[part])]
     code = "import sys\n" + "".join(f"import {name}\n" for name in names) + f"print(sorted({{m.split('.')[0] for m in sys.modules}} & {set(HEAVY)!r}))"
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
     assert completed.returncode == 0, completed.stderr[-2000:]
@@ -144,20 +139,30 @@ def test_only_generate_and_measure_import_torch(part):
 
 
 def readme_tree() -> set[str]:
-    """The module paths the Layout tree names (docs/reference/layout.md, after the layout marker)."""
+    """The module paths the Layout tree names (docs/reference/layout.md, between its generated part's markers)."""
     text = (REPO / "docs" / "reference" / "layout.md").read_text(encoding="utf-8")
-    block = text.split("<!-- layout -->")[1]
+    block = text.split(BEGIN)[1].split(END)[0].split("```text")[1]
     paths, stack = set(), []
     for line in block.splitlines():
-        match = re.match(r"^([│├└─\s]*)(\S+)", line)
-        if not match or not match[1] and not match[2].endswith("/"):
-            continue
-        depth = len(match[1]) // 4
-        name = match[2]
+        match = re.match(r"^((?:[│ ]   )*)(├── |└── )?(\S+)", line)
+        if not match or not (match[2] or match[3].endswith("/") and not match[1]):
+            continue  # a role wrapped onto the next line, or the fence
+        depth = len(match[1]) // 4 + bool(match[2])
+        name = match[3]
         stack[depth:] = [name.rstrip("/")]
         if name.endswith(".py"):
             paths.add("/".join(stack))
     return paths
+
+
+def test_the_layout_page_shows_the_package_as_it_is():
+    """Its rules and tree are what ``catalogue docs`` generates from the modules now (``catalogue docs --check`` says so too)."""
+    text = (REPO / "docs" / "reference" / "layout.md").read_text(encoding="utf-8")
+    assert layout_section() in text, "docs/reference/layout.md is stale: run `catalogue docs`"
+
+
+def test_every_part_has_its_place_on_the_floors():
+    assert set(SUBPACKAGES) == set(LAYERS), "a part missing from (or gone but still in) site/layout_page.py's LAYERS"
 
 
 def test_readme_layout_tree_names_every_module():

@@ -7,8 +7,10 @@ from pathlib import Path
 import click
 
 from .output import directory_option
+from .registry import register
 
 
+@register(nav_order=80, examples="run")
 @click.command()
 @click.argument("source")
 @click.option("--id", "model_id", default=None, metavar="ORG/NAME", help="The registry id. Default: the hub id, or the id the config names.")

@@ -10,8 +10,10 @@ import click
 from ..errors import EXIT_OK, EXIT_PROBLEMS
 from .measure_options import MEASURE_OPTIONS, MeasureProgress, integers, request_fields
 from .output import FORMAT_OPTION, echo_json
+from .registry import register
 
 
+@register(nav_order=140, examples="parse")
 @click.command()
 @MEASURE_OPTIONS
 @click.option("--prompt-tokens", default="64,256", show_default=True, help="Prefill: prompt lengths in tokens, comma-separated (batch 1).")

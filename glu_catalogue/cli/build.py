@@ -9,8 +9,10 @@ import click
 
 from ..errors import EXIT_OK, EXIT_PROBLEMS
 from .output import console, directory_option, plain, print_report
+from .registry import register
 
 
+@register(nav_order=30, examples="parse")
 @click.command()
 @click.option(
     "--models", "models", default=None, metavar="MODEL[,MODEL...]",

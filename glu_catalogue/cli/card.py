@@ -7,9 +7,11 @@ from pathlib import Path
 import click
 
 from .output import directory_option
+from .registry import register
 from .results import DATA
 
 
+@register(nav_order=100, examples="parse")
 @click.command("card")
 @click.argument("record", metavar="MODEL@PCT")
 @click.option("--checkpoint", "checkpoint", required=True, callback=lambda ctx, param, value: directory_option(value, "--checkpoint"),

@@ -14,6 +14,7 @@ import sys
 import click
 
 from .output import MAX_TABLE_PROBLEMS, CatalogueGroup  # noqa: F401 - MAX_TABLE_PROBLEMS: where the tests read it
+from .registry import load_commands
 
 
 @click.group(cls=CatalogueGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -36,26 +37,8 @@ def main() -> None:
 
 
 def _register_commands() -> None:
-    """Each command lives in its own module under ``cli/``; the group is assembled here."""
-    from .add import add
-    from .bench import bench
-    from .build import build
-    from .card import card
-    from .compare import compare
-    from .evaluate import evaluate
-    from .export import export
-    from .hub import hub
-    from .init import init
-    from .inspect import inspect
-    from .merge import merge
-    from .plan import models, plan
-    from .results import results
-    from .site import docs, schemas, site
-    from .verify import verify
-
-    for command in (init, verify, inspect, schemas, docs, site, build, add, models, plan, results, merge, evaluate, bench, compare, card, hub):
-        cli.add_command(command)
-    results.add_command(export)  # `catalogue results export`
+    """Each command lives in its own module under ``cli/`` and declares itself there (``cli/registry.py``)."""
+    load_commands().assemble(cli)
 
 
 _register_commands()

@@ -9,8 +9,10 @@ import click
 from ..core.formulas import DEFAULT_RATIO_TOLERANCE
 from ..errors import EXIT_OK
 from .output import FORMAT_OPTION, console, directory_option, echo_json, plain
+from .registry import register
 
 
+@register(nav_order=120, examples="run")
 @click.command()
 @click.option("--ratio", type=float, default=None, metavar="FACTOR", help="The expansion ratio to compare at, a factor: 2.4 for 2.4x.")
 @click.option("--pct", "pruning_pct", type=int, default=None, metavar="PERCENT", help="Or a pruning % (0-100): each model's level at it.")

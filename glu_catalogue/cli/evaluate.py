@@ -10,8 +10,10 @@ import click
 from ..errors import EXIT_OK, EXIT_PROBLEMS
 from .measure_options import MEASURE_OPTIONS, MeasureProgress, request_fields
 from .output import FORMAT_OPTION, echo_json
+from .registry import register
 
 
+@register(nav_order=130, examples="parse")
 @click.command()
 @MEASURE_OPTIONS
 @click.option("--tasks", required=True, metavar="TASK[,TASK...]", help="lm-eval task names, comma-separated (e.g. arc_easy,piqa).")

@@ -7,9 +7,11 @@ from pathlib import Path
 import click
 
 from .output import directory_option
+from .registry import register
 from .results import DATA
 
 
+@register(parent="results", examples="run")
 @click.command("export")
 @click.option("--format", "export_format", type=click.Choice(["eee"]), required=True, help="eee: Every Eval Ever records (schema 0.3.0).")
 @click.option(

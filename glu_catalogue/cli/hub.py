@@ -10,9 +10,11 @@ import click
 from ..core.text import human_size
 from ..errors import EXIT_OK
 from .output import FORMAT_OPTION, directory_option, echo_json
+from .registry import register
 from .results import DATA
 
 
+@register(nav_order=110, examples="parse")
 @click.group()
 def hub() -> None:
     """The Hugging Face Hub's models, read from config.json and safetensors headers (never the weights)."""

@@ -6,7 +6,10 @@ from pathlib import Path
 
 import click
 
+from .registry import register
 
+
+@register(nav_order=10, examples="parse")
 @click.command()
 @click.argument("directory", type=click.Path(path_type=Path, file_okay=False), default=".")
 @click.option("--title", default=None, help="The site's title. Default: the directory's name.")

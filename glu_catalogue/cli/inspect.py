@@ -10,8 +10,10 @@ import click
 from ..errors import EXIT_OK, EXIT_PROBLEMS
 from ..store.paths import CATALOGUE_FILE
 from .output import DATA_HELP, FORMAT_OPTION, Failure, directory_option, echo_json, print_report
+from .registry import register
 
 
+@register(nav_order=70, examples="run")
 @click.command()
 @click.argument("checkpoint", metavar="CHECKPOINT")
 @click.option(

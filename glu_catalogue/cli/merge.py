@@ -9,8 +9,10 @@ import click
 
 from ..errors import EXIT_OK, EXIT_PROBLEMS
 from .output import directory_option, print_report
+from .registry import register
 
 
+@register(nav_order=150, examples="parse")
 @click.command()
 @click.argument("directories", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(

@@ -5,8 +5,10 @@ from __future__ import annotations
 import click
 
 from .output import FORMAT_OPTION, console, echo_json, plain
+from .registry import register
 
 
+@register(nav_order=60, examples="run")
 @click.command()
 @FORMAT_OPTION
 def models(output: str) -> None:
@@ -73,6 +75,7 @@ def model_note(row) -> str:
     )
 
 
+@register(nav_order=50, examples="run")
 @click.command()
 @click.option("--ratio", "ratio", metavar="FACTOR", default=None, help="Target expansion ratio as a factor, e.g. 2.4 (optipfair's expansion_rate=240).")
 @click.option("--pct", "pruning_pct", metavar="PERCENT", default=None, callback=lambda ctx, param, value: percentage(value),

@@ -13,6 +13,7 @@ import click
 
 from ..errors import EXIT_OK, EXIT_PROBLEMS
 from .output import FORMAT_OPTION, directory_option, echo_json, print_report
+from .registry import register
 
 FILES = click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 RECORD = click.option(
@@ -26,6 +27,7 @@ DATA = click.option(
 )  # fmt: skip
 
 
+@register(nav_order=90, examples="run")
 @click.group()
 def results() -> None:
     """Outcomes: what each pruned model scores and costs, from the files people have.

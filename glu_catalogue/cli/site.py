@@ -9,8 +9,10 @@ import click
 
 from ..errors import EXIT_OK, EXIT_PROBLEMS
 from .output import Failure
+from .registry import register
 
 
+@register(nav_order=170, examples="parse", run_with=("--check",))
 @click.command()
 @click.option("--check", is_flag=True, help="Only report stale files; exit 1 if any.")
 def schemas(check: bool) -> None:
@@ -39,6 +41,7 @@ def schemas(check: bool) -> None:
     click.echo(f"{len(changed)} of {len(rendered)} schema files rewritten in {directory}")
 
 
+@register(nav_order=160, examples="parse", run_with=("--check",))
 @click.command()
 @click.option("--check", is_flag=True, help="Only report stale pages and charts; exit 1 if any.")
 def docs(check: bool) -> None:
@@ -47,7 +50,9 @@ def docs(check: bool) -> None:
     Writes one page per model family, the cross-model equivalence table, the key observations,
     the charts (light and dark), the schema reference, the verification status, downloads and
     reproduce pages; deletes generated pages the data no longer has. `catalogue build` does
-    the same; `catalogue verify` fails while they are stale. Hand-written files are not touched.
+    the same; `catalogue verify` fails while they are stale. It also writes the import rules and
+    tree of docs/reference/layout.md from the package's modules, between the page's markers.
+    Hand-written files and sections are not touched.
 
     \b
     Example:
@@ -78,6 +83,7 @@ def docs(check: bool) -> None:
     click.echo(f"{len(changed)} files rewritten, {len(deleted)} deleted in {docs_dir}")
 
 
+@register(nav_order=20, examples="parse")
 @click.command()
 @click.option("--serve", is_flag=True, help="Preview the site at --dev-addr instead of building it (until Ctrl-C).")
 @click.option("--dev-addr", default="127.0.0.1:8000", show_default=True, metavar="IP:PORT", help="Where --serve listens.")

@@ -11,8 +11,10 @@ from ..errors import EXIT_OK, EXIT_PROBLEMS
 from ..store.paths import CATALOGUE_FILE
 from .inspect import run_inspection
 from .output import CHECKPOINT_HELP, FORMAT_OPTION, RECORD_HELP, Failure, directory_option, echo_json, print_report
+from .registry import register
 
 
+@register(nav_order=40, examples="run")
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--checkpoint", default=None, metavar="CHECKPOINT", help=CHECKPOINT_HELP)

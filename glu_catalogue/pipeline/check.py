@@ -16,6 +16,7 @@ from ..core.records import successful_by_key
 from ..errors import ReadError
 from ..outcomes.verify import verify_outcomes
 from ..site.generated import check_site, read_site_files
+from ..site.layout_page import check_layout_page
 from ..store.outcomes_files import OUTCOMES_FILE
 from ..store.paths import CATALOGUE_FILE, default_data_dir, is_layered, schemas_dir, site_docs_dir
 from ..store.reading import load_catalogue, path_exists
@@ -85,9 +86,11 @@ def recover_before_reading(paths: Sequence[Path]) -> None:
 
 
 def docs_report(data_dir: Path, docs_dir: Path, registry: Mapping[str, ModelEntry]) -> Report:
-    """The problems of ``docs_dir`` alone (``catalogue docs --check``)."""
+    """The problems of ``docs_dir`` alone (``catalogue docs --check``): the pages the data renders, and the layout
+    page's tree, which the package's modules render."""
     recover_data_dir(data_dir)
     files = read_site_files(data_dir)
     report = Report()
     check_site(docs_dir, files, registry, verify_contents(data_dir, files, registry), report)
+    check_layout_page(docs_dir, report)
     return report

@@ -17,6 +17,7 @@ from ..core.records import ExpansionRecord, successful_by_key
 from ..core.summary import summary_rows
 from ..outcomes.verify import verify_outcomes
 from ..site.generated import obsolete_generated, planned_plots, read_outcome_files, read_site_files, site_content, site_texts
+from ..site.layout_page import layout_update
 from ..store.paths import CATALOGUE_FILE, SUMMARY_FILE, default_data_dir, schemas_dir, site_docs_dir, write_roots
 from ..store.registry import ModelEntry, load_registry, size_label
 from ..store.schemas import rendered_schemas
@@ -142,9 +143,10 @@ def site_for_registry(registry: Mapping[str, ModelEntry]) -> tuple[dict[Path, st
 
 
 def write_docs(data_dir: Path, docs_dir: Path, registry: Mapping[str, ModelEntry]) -> tuple[list[Path], list[Path]]:
-    """Rewrite the generated files of ``docs_dir`` from ``data_dir`` in one atomic step; returns (changed, deleted) paths."""
+    """Rewrite the generated files of ``docs_dir`` from ``data_dir``, and the layout page's tree from the package, in one
+    atomic step; returns (changed, deleted) paths."""
     recover_data_dir(data_dir)
     files = read_site_files(data_dir)
     site = site_update(docs_dir, files, registry, verify_contents(data_dir, files, registry))
-    changed = write_files(site.texts, delete=site.obsolete, journal_dir=docs_dir)
+    changed = write_files({**site.texts, **layout_update(docs_dir)}, delete=site.obsolete, journal_dir=docs_dir)
     return changed, site.obsolete

@@ -7,9 +7,10 @@ the text describes (``broken``, ``broken.json``, the ``pruned`` and ``uniform`` 
 with a scratch copy of the registry (``catalogue add`` writes there):
 the exit code must be the one the shown output implies (``error:`` 2, ``FAILED`` 1, else 0) and
 every shown ``OK:``/``FAILED:``/``error:`` line must be printed as shown. Costly ones are
-checked by parsing: click resolves a ``catalogue build`` command line and its models and
-levels; every ``pip install -e '.[X]'`` names extras that exist, and the extras installed
-earlier on the same page provide what the commands after them import. A command of a kind this
+checked by parsing (each command declares which, ``cli/registry.py``): click resolves a
+``catalogue build`` command line and its models and levels; every ``pip install -e '.[X]'``
+names extras that exist, and the extras installed earlier on the same page provide what the
+commands after them import. A command of a kind this
 module does not know fails the test, so a new one cannot slip by unchecked.
 """
 
@@ -31,6 +32,7 @@ from conftest import DATA, REPO, run_cli
 from packaging.requirements import Requirement
 
 from glu_catalogue.cli.commands import cli
+from glu_catalogue.cli.registry import REGISTRY
 from glu_catalogue.pipeline.selection import parse_levels, parse_models
 
 tomllib = pytest.importorskip("tomllib")
@@ -44,8 +46,6 @@ EXTRAS = {
     name: {Requirement(spec).name for spec in specs}
     for name, specs in tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"].items()
 }
-#: Commands that run for real (cheap, read-only); the others are parsed.
-RUN = {"verify", "plan", "models", "inspect", "add", "results", "compare"}
 #: Installing the project once (Quick start, Reproduce) makes `catalogue` available; extras add these packages.
 NEEDS = {"build": {"torch", "transformers", "optipfair"}, "docs": {"matplotlib"}, "mkdocs": {"mkdocs", "mkdocs-material"}, "pytest": {"pytest"}}
 
@@ -200,7 +200,7 @@ def kind(shown: Shown) -> str:
         return "known"
     args = catalogue_args(words)
     if args is not None:
-        return "run" if args[0] in RUN or (args[0] in ("docs", "schemas") and "--check" in args) else "parse"
+        return REGISTRY.example_kind(args)  # each command declares it (cli/registry.py): cheap ones run, costly ones are parsed
     if words[:1] in (["python"], ["bash"]) and words[1].startswith("benchmarks/"):
         return "benchmark"
     if words[:2] == ["python", "-c"]:

@@ -343,6 +343,14 @@ def check_verification_table(table: Table) -> None:
     assert dict(table.rows)["Records"] == str(len(RAW["models"]))
 
 
+def check_commands_table(table: Table) -> None:
+    """The Commands page lists every declared command, in the declared order, with its help's first sentence."""
+    from glu_catalogue.cli.registry import load_commands
+
+    entries = load_commands().entries()
+    assert table.rows == [[entry.title, entry.command.get_short_help_str(limit=200)] for entry in entries]
+
+
 def _shown_by_key() -> dict[tuple, object]:
     """Each shown outcome by model, level, task, measure and file (the study's JSON and CSV give the same value twice)."""
     return {(item.model, item.pct, item.subject, item.label, item.file): item for item in shown_outcomes()}
@@ -566,6 +574,8 @@ def test_every_table_cell_of_the_built_site_equals_the_data(site):
                 check_left_out_table(table, left_out)
             elif header[1:4] == ("Type", "Required", "Constraints"):
                 check_schema_table(table)
+            elif header == ("Command", "What it does"):
+                check_commands_table(table)
             elif url.startswith(("commands/", "reference/")):
                 continue  # hand-written reference: its commands run in test_documented_commands, its coverage table in test_coverage
             else:

@@ -151,3 +151,29 @@ def test_the_catalogues_measurement_is_read_from_its_json_text_and_broken_text_i
     config["additional_details"]["catalogue_measurement"] = "{not json"
     reading = read(record(result(metric_config=config)))
     assert fields(reading) == {"evaluation_results[0].metric_config (catalogue_measurement)": "outcome-nature"}
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"evaluation_name": ""},
+        {"evaluation_name": "arc\x00easy"},
+        {"metric_config": {"metric_id": "acc\u202e"}},
+        {"metric_config": {"metric_id": "acc", "additional_details": {"filter": "none\n"}}},
+    ],
+)
+def test_a_name_that_could_not_be_stored_is_a_problem_as_in_every_reader(changes):
+    """A task, metric or filter that is empty or holds a control character would reach the CSV, the site, a terminal."""
+    reading = read(record(result(**changes)))
+    assert fields(reading) == {"evaluation_results[0]": "outcome-nature"} and reading.groups[0].values == []
+
+
+def test_a_record_of_more_values_than_an_outcome_file_may_give_is_refused(monkeypatch):
+    """Every reader counts its values against ``MAX_OUTCOME_VALUES`` (``Reading.add``): bounded time and memory."""
+    from glu_catalogue.errors import ReadError
+    from glu_catalogue.outcomes import reading as reading_module
+
+    monkeypatch.setattr(reading_module, "MAX_OUTCOME_VALUES", 2)
+    assert len(read(record(RESULT, RESULT)).groups[0].values) == 2
+    with pytest.raises(ReadError, match="more than 2 values in one outcome file"):
+        read(record(RESULT, RESULT, RESULT))

@@ -298,3 +298,39 @@ def test_a_value_codecarbons_block_gives_otherwise_is_reported():
     document = run_file()
     document["results"]["mmlu_latency_b1"]["hardware_metadata"]["energy_raw_kwh"] = 0.0017
     assert problems(read_run(document)) == {"results.mmlu_latency_b1.energy_raw_kwh": ["hardware_metadata.energy_raw_kwh gives this value as 0.0017"]}
+
+
+# --- what the aggregate holds in place of a value: reported, never a traceback ---
+
+
+@pytest.mark.parametrize("watts", [0, 0.0, -180.0])
+def test_an_idle_power_of_zero_or_below_is_checked_against_the_idle_energy_not_divided_by(watts):
+    document = aggregate()
+    document["experiment_metadata"]["hardware_details"]["idle_power_watts"] = watts
+    found = problems(read_aggregate(document))
+    assert any("idle energy is not idle_power_watts" in text for text in found[f"{PLACE}.energy_kwh_mean"])
+
+
+@pytest.mark.parametrize("seeds", [42, "42,123", {"run_1": 42}, [42, "x"]])
+def test_seeds_that_are_no_list_of_whole_numbers_are_a_problem_not_guessed(seeds):
+    reading = read_aggregate(aggregate(workload(seeds_used=seeds)))
+    assert list(problems(reading)) == [f"{PLACE}.seeds_used"]
+    assert {tuple(value["runs"]["seeds"]) for value in reading.groups[0].values if value["runs"]} == {()}
+
+
+@pytest.mark.parametrize("entry", [{"run_key": ["run_1"]}, {"run_key": {"run": 1}}, "run_1"])
+def test_an_excluded_run_named_by_no_run_key_is_a_problem(entry):
+    found = problems(read_aggregate(aggregate(workload(outliers_excluded=[entry]))))
+    assert found == {f"{PLACE}.outliers_excluded[0]": ["names no run of raw_runs_data"]}
+
+
+@pytest.mark.parametrize("benchmarks", [5, "mmlu_latency_b1", {"mmlu_latency_b1": {"num_prompts": 10}}])
+def test_benchmarks_that_are_no_list_are_a_problem_and_the_values_are_read(benchmarks):
+    reading = read_aggregate(aggregate(benchmarks=benchmarks))
+    assert list(problems(reading)) == ["benchmarks"]
+    assert {value["workload"]["max_new_tokens"] for value in reading.groups[0].values} == {None}
+
+
+def test_a_benchmark_whose_name_is_no_text_is_a_problem():
+    reading = read_aggregate(aggregate(benchmarks=[{"name": ["mmlu_latency_b1"], "num_prompts": 10}]))
+    assert list(problems(reading)) == ["benchmarks[0]"]

@@ -9,9 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from outcome_builders import shipped_records
 
-import glu_catalogue
-from glu_catalogue.core.records import successful_by_key
 from glu_catalogue.outcomes.checks import check_claims, check_nature, is_proportion, rejected_locations
 from glu_catalogue.outcomes.linking import Link
 from glu_catalogue.outcomes.reading import Claim, ModelGroup, Reading
@@ -22,7 +21,7 @@ SHA = "0" * 64
 
 @pytest.fixture(scope="module")
 def record():
-    return successful_by_key(glu_catalogue.load_catalogue().models)[(BASE, 40)]
+    return shipped_records()[(BASE, 40)]
 
 
 def score(metric: str, value: float, task: str = "t", stderr: float | None = None) -> dict:

@@ -11,11 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from outcome_builders import shipped_records
 from safetensors_files import llama_config, llama_tensors, write_checkpoint
 
-import glu_catalogue
 from glu_catalogue.core.architecture import Architecture
-from glu_catalogue.core.records import successful_by_key
 from glu_catalogue.outcomes.linking import LinkError, family_names, link_groups, named_other_model
 from glu_catalogue.outcomes.reading import Claim, ModelGroup
 from glu_catalogue.store.registry import load_registry
@@ -26,7 +25,7 @@ BASE, INSTRUCT = "meta-llama/Llama-3.2-1B", "meta-llama/Llama-3.2-1B-Instruct"
 @pytest.fixture(scope="module")
 def records():
     """The shipped catalogue's records by (model, pruning %)."""
-    return successful_by_key(glu_catalogue.load_catalogue().models)
+    return shipped_records()
 
 
 @pytest.fixture(scope="module")

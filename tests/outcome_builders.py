@@ -49,3 +49,12 @@ def efficiency(record: str, workload: str, quantity: str, value: float, **fields
     return EfficiencyOutcome(
         record=record, base_model=model, pruning_pct=int(pct), workload={"name": workload, "max_new_tokens": 16}, quantity=quantity, value=value, **fields
     )  # fmt: skip
+
+
+def bench_level(record: str, tokens_per_s: float, weights_bytes: int, machine: str = "AMD EPYC, 2 cores") -> list[EfficiencyOutcome]:
+    """What ``catalogue bench`` stores of one level that the decode speed-up reads: decode-b1's tokens/s and the weight bytes."""
+    how = bench_measurement(machine)
+    return [
+        efficiency(record, "decode-b1", "decode_tokens_per_s", tokens_per_s, measurement=how),
+        efficiency(record, "memory", "weights_bytes", weights_bytes, measurement=how),
+    ]

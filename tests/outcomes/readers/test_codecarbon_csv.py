@@ -1,5 +1,6 @@
 """codecarbon's own emissions.csv, written by codecarbon's offline tracker in the test, and the layouts of its
-1.x, 2.x and 3.x releases. Every command runs as a subprocess, as a user runs it.
+1.x, 2.x and 3.x releases. Every command runs as a subprocess, as a user runs it; the reader's edge cases run
+in-process.
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ from pathlib import Path
 
 import pytest
 from conftest import DATA, run_cli
-from outcome_reports import check, messages
+from outcome_builders import shipped_records
+from outcome_reports import check
+
+from glu_catalogue.outcomes.ingest import ingest
 
 TRACK = """
 import sys, time
@@ -60,10 +64,9 @@ def test_codecarbon_energy_that_is_not_its_parts_is_reported(emissions_csv, tmp_
     cells[column] = repr(float(cells[column]) * 2)
     changed = tmp_path / "emissions.csv"
     changed.write_text("\n".join([lines[0], ",".join(cells), *lines[2:]]) + "\n")
-    code, report = check(changed, "--record", "meta-llama/Llama-3.2-1B@40")
-    assert code == 1
-    assert messages(report, "line 2, column energy_consumed") == ["energy_consumed is not cpu_energy + gpu_energy + ram_energy"]
-    assert report["outcomes"] == 5
+    ingested = ingest([changed], shipped_records(), set(), "meta-llama/Llama-3.2-1B@40")  # in-process: what the command stores
+    assert [(p.field, p.message) for p in ingested.problems] == [("line 2, column energy_consumed", "energy_consumed is not cpu_energy + gpu_energy + ram_energy")]
+    assert len(ingested.outcomes) == 5 and [item.source.location for item in ingested.left_out] == ["line 2, column energy_consumed"]
 
 
 # --- every release's layout -----------------------------------------------------------------------------
@@ -114,9 +117,7 @@ def test_every_release_is_read_in_process(tmp_path, release, version):
 
 def test_a_codecarbon_1x_file_is_read_and_stored_with_its_version_unknown(tmp_path):
     """A 1.x file (no codecarbon_version, no energy parts) was refused as 'not an outcome file'."""
-    source = release_csv(tmp_path / "emissions.csv", "1.x")
-    code, report = check(source, "--record", "meta-llama/Llama-3.2-1B@40")
-    assert code == 0 and report["outcomes"] == 6, report["problems"]
+    source = release_csv(tmp_path / "emissions.csv", "1.x")  # its reading: test_every_release_is_read_in_process
     data = tmp_path / "data"
     shutil.copytree(DATA, data, ignore=shutil.ignore_patterns("models", "sources"))
     added = run_cli("results", "add", str(source), "--record", "meta-llama/Llama-3.2-1B@40", "--data", str(data))

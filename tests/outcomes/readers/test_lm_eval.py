@@ -163,15 +163,19 @@ def test_a_results_file_naming_a_hub_checkpoint_links_by_its_headers_over_the_ne
         hub.stop()
 
 
-def test_a_problem_with_the_files_model_names_the_key_the_file_holds(tmp_path):
+def test_a_problem_with_the_files_model_names_the_key_the_file_holds():
     """lm-eval names its model in ``config.model_args``; a problem with it named ``config.hf_repo``, a key no such file has."""
+    from outcome_builders import shipped_records
+
+    from glu_catalogue.outcomes.checks import check_claims
+    from glu_catalogue.outcomes.linking import link_groups
+
     document = json.loads((FIXTURES / "lm_eval" / "results_2026-01-21T03-44-18.458309.json").read_text())
     document["config"].update(model_args="pretrained=meta-llama/Llama-3.2-1B-Instruct,dtype=bfloat16", model_num_parameters=1_235_814_400)
-    path = tmp_path / "results_instruct.json"
-    path.write_text(json.dumps(document))
-    completed = run_cli("results", "check", str(path), "--record", "meta-llama/Llama-3.2-1B@0", "--format", "json")
-    assert completed.returncode == 1, completed.stderr
-    fields = {problem["field"] for problem in json.loads(completed.stdout)["problems"] if problem["kind"] == "outcome-claim"}
+    reading = read(document)
+    links = link_groups(reading.path, reading.groups, shipped_records(), {"meta-llama/Llama-3.2-1B", "meta-llama/Llama-3.2-1B-Instruct"}, "meta-llama/Llama-3.2-1B@0")
+    check_claims(reading, links)
+    fields = {problem.field for problem in reading.problems if problem.kind == "outcome-claim"}
     assert "config.model_args" in fields and not any("hf_repo" in field for field in fields), fields
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..reading import Claim, ModelGroup, Reading, efficiency_value, gib_bytes, number, whole
-from .study_capability import first_results, study_groups
+from .study_capability import benchmark_entries, first_results, study_groups
 
 AGGREGATE_FORMAT = "study-carbon-json"
 RUN_FORMAT = "study-carbon-run"
@@ -89,7 +89,7 @@ def read_study_carbon(path: Path, sha256: str, document: dict[str, Any]) -> Read
     hardware = metadata.get("hardware_details") if isinstance(metadata.get("hardware_details"), dict) else {}
     idle_watts = hardware.get("idle_power_watts")
     meter = {"tool": "codecarbon", "idle_power_w": number(idle_watts), "device": hardware.get("gpu_model") if isinstance(hardware.get("gpu_model"), str) else None}
-    benchmarks = _benchmarks(reading, document.get("benchmarks"))
+    benchmarks = benchmark_entries(reading, document.get("benchmarks"), "num_prompts", "prompts")
     for where, results, group in study_groups(reading, document):
         for workload_name, measured in results.items():
             place = f"{where}.results.{workload_name}"
@@ -103,23 +103,6 @@ def read_study_carbon(path: Path, sha256: str, document: dict[str, Any]) -> Read
             workload = _workload(reading, group, place, workload_name, measured, benchmarks.get(workload_name))
             _read_workload(reading, group, place, workload, measured, meter, idle_watts, len(reading.groups) - 1)
     return reading
-
-
-def _benchmarks(reading: Reading, listed: Any) -> dict[str, dict]:
-    """Workload name -> its entry of ``benchmarks`` (a list of ``{name, num_prompts, max_new_tokens}``); what is not one is reported."""
-    if listed is None:
-        return {}
-    if not isinstance(listed, list):
-        reading.problem("-", "benchmarks", "a list of {name, num_prompts, max_new_tokens}", listed, "the workloads' prompts cannot be read", "outcome-nature")
-        return {}
-    found = {}
-    for index, item in enumerate(listed):
-        if isinstance(item, dict) and isinstance(item.get("name"), str):
-            found[item["name"]] = item
-        else:
-            expected = "{name: <workload>, num_prompts: <n>, ...}"
-            reading.problem("-", f"benchmarks[{index}]", expected, item, "a workload's prompts cannot be read", "outcome-nature")
-    return found
 
 
 def _workload(reading: Reading, group: ModelGroup, place: str, name: str, measured: dict, benchmark: dict | None) -> dict:

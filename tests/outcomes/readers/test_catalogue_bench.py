@@ -171,3 +171,11 @@ def test_energy_that_cannot_be_read_is_a_problem(energy):
     reading = read(bench(workloads=[{**DECODE, "energy": energy}]))
     assert fields(reading) == {"workloads[0].energy": "outcome-nature"}
     assert ("decode-b1", "joules_per_token") not in values(reading)
+
+
+def test_two_workloads_of_one_name_are_a_problem_and_neither_is_read():
+    """The runs are summarised by workload name: the first workload's values were the second's, at the first's place."""
+    slower = {**PREFILL, "runs": [{"prefill_s": 1.0}, {"prefill_s": 2.0}]}
+    reading = read(bench(workloads=[copy.deepcopy(PREFILL), slower, copy.deepcopy(DECODE)]))
+    assert fields(reading) == {"workloads[0].name": "outcome-consistency", "workloads[1].name": "outcome-consistency"}
+    assert {name for name, _ in values(reading)} == {"decode-b1", "memory"}

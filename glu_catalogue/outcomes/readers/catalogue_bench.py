@@ -22,6 +22,7 @@ the file's own ``summary`` must agree with what its runs give. Standard library 
 from __future__ import annotations
 
 import statistics
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -115,8 +116,16 @@ def read_catalogue_bench(path: Path, sha256: str, document: dict[str, Any]) -> R
     except (KeyError, TypeError, ValueError) as error:  # the workloads' values are left out; the level's memory is still read
         reading.problem(claim.record, "workloads", "runs with their seconds", "-", f"the runs cannot be read ({error})", "outcome-nature")
         computed = None
-    for index, workload in enumerate(document["workloads"] if computed is not None else ()):
+    workloads = document["workloads"] if computed is not None else ()
+    names = Counter(workload["name"] for workload in workloads)
+    for index, workload in enumerate(workloads):
         if not reading.names_ok(claim.record, f"workloads[{index}].name", {"workload": workload["name"]}):
+            continue
+        if names[workload["name"]] > 1:  # ``computed`` holds one of them: which runs a value is of cannot be told
+            reading.problem(
+                claim.record, f"workloads[{index}].name", "a name no other workload has", workload["name"],
+                f"{names[workload['name']]} workloads share this name: their values cannot be told apart", "outcome-consistency",
+            )  # fmt: skip
             continue
         _workload_values(reading, group, workload, index, computed[workload["name"]], _summary_of(document, workload["name"]), measurement)
     for quantity in ("memory_peak_bytes", "weights_bytes"):

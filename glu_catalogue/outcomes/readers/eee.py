@@ -60,7 +60,7 @@ def read_eee(path: Path, sha256: str, document: dict[str, Any]) -> Reading:
         value = _score(reading, f"evaluation_results[{index}]", result)
         if value is not None:
             value.update(harness=harness, harness_version=None if harness_version in (None, "unknown") else harness_version)
-            group.values.append(value)
+            reading.add(group, value)
     reading.groups.append(group)
     return reading
 
@@ -97,13 +97,16 @@ def _score(reading: Reading, where: str, result: Any) -> dict[str, Any] | None:
         if scored.get("score") is None:
             reading.problem("-", f"{where}.score_details.score", "a number", None, "the result gives no score", "outcome-nature")
         return None
+    metric = text(config.get("metric_id")) or text(config.get("metric_name")) or "score"
+    if not reading.names_ok("-", where, {"task": result["evaluation_name"], "metric": metric, "filter": text(details.get("filter"))}):
+        return None
     uncertainty = scored.get("uncertainty") if isinstance(scored.get("uncertainty"), dict) else {}
     error = uncertainty.get("standard_error") if isinstance(uncertainty.get("standard_error"), dict) else {}
     lower = config.get("lower_is_better")
     measurement = _measurement(reading, where, details.get("catalogue_measurement"))
     return {
         "kind": "score", "task": result["evaluation_name"],
-        "metric": text(config.get("metric_id")) or text(config.get("metric_name")) or "score",
+        "metric": metric,
         "filter": text(details.get("filter")),
         "value": value,
         "stderr": reading.finite("-", f"{where}.score_details (stderr)", error.get("value"), "a standard error"),

@@ -57,18 +57,24 @@ def read_study_capability(path: Path, sha256: str, document: dict[str, Any]) -> 
 
 def benchmark_shots(reading: Reading, benchmarks: Any) -> dict[str, Any]:
     """Task -> n-shot as ``benchmarks`` (a list of ``{name, num_fewshot}``) writes it; an entry that is not one is reported."""
+    return {name: item.get("num_fewshot") for name, item in benchmark_entries(reading, benchmarks, "num_fewshot", "n-shot").items()}
+
+
+def benchmark_entries(reading: Reading, benchmarks: Any, key: str, what: str) -> dict[str, dict[str, Any]]:
+    """Name -> entry of the study's ``benchmarks`` (a list of ``{name, <key>, ...}``, which gives each task's or workload's
+    ``what``); ``benchmarks`` that is no list, or an entry with no name, is reported."""
     if benchmarks is None:
         return {}
     if not isinstance(benchmarks, list):
-        reading.problem("-", "benchmarks", "a list of {name, num_fewshot}", benchmarks, "the tasks' n-shot cannot be read", "outcome-nature")
+        reading.problem("-", "benchmarks", f"a list of {{name, {key}}}", benchmarks, f"the {what} cannot be read", "outcome-nature")
         return {}
-    shots = {}
+    entries = {}
     for index, item in enumerate(benchmarks):
         if isinstance(item, dict) and isinstance(item.get("name"), str):
-            shots[item["name"]] = item.get("num_fewshot")
+            entries[item["name"]] = item
         else:
-            reading.problem("-", f"benchmarks[{index}]", "{name: <task>, num_fewshot: <n>}", item, "a task's n-shot cannot be read", "outcome-nature")
-    return shots
+            reading.problem("-", f"benchmarks[{index}]", f"{{name: <name>, {key}: <n>}}", item, f"the {what} of an entry cannot be read", "outcome-nature")
+    return entries
 
 
 def study_groups(reading: Reading, document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any], ModelGroup]]:

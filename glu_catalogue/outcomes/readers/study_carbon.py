@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..reading import Claim, ModelGroup, Reading, efficiency_value, gib_bytes, number, whole
-from .study_capability import first_results, study_groups
+from .study_capability import benchmark_entries, first_results, study_groups
 
 AGGREGATE_FORMAT = "study-carbon-json"
 RUN_FORMAT = "study-carbon-run"
@@ -89,7 +89,7 @@ def read_study_carbon(path: Path, sha256: str, document: dict[str, Any]) -> Read
     hardware = metadata.get("hardware_details") if isinstance(metadata.get("hardware_details"), dict) else {}
     idle_watts = hardware.get("idle_power_watts")
     meter = {"tool": "codecarbon", "idle_power_w": number(idle_watts), "device": hardware.get("gpu_model") if isinstance(hardware.get("gpu_model"), str) else None}
-    benchmarks = {item.get("name"): item for item in document.get("benchmarks") or [] if isinstance(item, dict)}
+    benchmarks = benchmark_entries(reading, document.get("benchmarks"), "num_prompts", "prompts")
     for where, results, group in study_groups(reading, document):
         for workload_name, measured in results.items():
             place = f"{where}.results.{workload_name}"
@@ -129,7 +129,7 @@ def _read_workload(reading: Reading, group: ModelGroup, place: str, workload: di
     count = whole(measured.get("num_runs_aggregated"))
     if runs and count != len(kept):
         reading.problem(label, f"{place}.num_runs_aggregated", len(kept), measured.get("num_runs_aggregated"), f"{len(runs)} runs less {len(excluded)} outliers", "outcome-consistency")
-    seeds = [whole(seed) for seed in measured.get("seeds_used") or [] if whole(seed) is not None]
+    seeds = _seeds(reading, label, f"{place}.seeds_used", measured.get("seeds_used"))
     deviations = {key: _check_run_parts(reading, label, place, key, run, idle_watts) for key, run in runs.items()}
     for key, run in runs.items():
         run_number = whole(key.removeprefix("run_"))
@@ -168,6 +168,17 @@ def _read_workload(reading: Reading, group: ModelGroup, place: str, workload: di
         reading.add(group, efficiency_value(reading, workload, "model_size_gib", size, f"{place}.model_size_gb"))
 
 
+def _seeds(reading: Reading, label: str, where: str, listed: Any) -> list[int]:
+    """The seeds ``seeds_used`` lists; anything but a list of whole numbers is reported and gives none (never a guess)."""
+    if listed is None:
+        return []
+    seeds = [whole(seed) for seed in listed] if isinstance(listed, list) else [None]
+    if None in seeds:
+        reading.problem(label, where, "a list of whole numbers", listed, "the runs' seeds cannot be read", "outcome-nature")
+        return []
+    return seeds
+
+
 def _excluded_runs(reading: Reading, label: str, place: str, measured: dict, runs: dict) -> set[str]:
     """The runs ``outliers_excluded`` names; each entry's values must be its run's."""
     entries = measured.get("outliers_excluded") or []
@@ -177,7 +188,7 @@ def _excluded_runs(reading: Reading, label: str, place: str, measured: dict, run
     excluded = set()
     for index, entry in enumerate(entries):
         key = entry.get("run_key") if isinstance(entry, dict) else None
-        if key not in runs:
+        if not isinstance(key, str) or key not in runs:
             reading.problem(label, f"{place}.outliers_excluded[{index}]", f"one of {', '.join(runs)}", entry, "names no run of raw_runs_data", "outcome-consistency")
             continue
         excluded.add(key)
@@ -232,8 +243,8 @@ def _check_run_parts(reading: Reading, label: str, place: str, key: str, run: di
     if watts is not None and idle is not None and duration is not None:
         expected = watts * duration / JOULES_PER_KWH
         # The idle power is written rounded (31.55 for 31.553...): allow what that rounding moves.
-        precision = 0.5 * 10 ** -_decimals(idle_watts) / watts
-        if not math.isclose(idle, expected, rel_tol=precision + REL_TOLERANCE):
+        rounding_kwh = 0.5 * 10 ** -_decimals(idle_watts) * abs(duration) / JOULES_PER_KWH
+        if not math.isclose(idle, expected, rel_tol=REL_TOLERANCE, abs_tol=rounding_kwh):
             reading.problem(
                 label, f"{place}.energy_kwh_mean", expected, idle,
                 f"{at}: idle energy is not idle_power_watts x inference_duration_sec / 3.6e6", "outcome-consistency",

@@ -1,5 +1,6 @@
 """codecarbon's own emissions.csv, written by codecarbon's offline tracker in the test, and the layouts of its
-1.x, 2.x and 3.x releases. Every command runs as a subprocess, as a user runs it.
+1.x, 2.x and 3.x releases. Every command runs as a subprocess, as a user runs it; the reader's edge cases run
+in-process.
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ from pathlib import Path
 
 import pytest
 from conftest import DATA, run_cli
-from outcome_reports import check, messages
+from outcome_builders import shipped_records
+from outcome_reports import check
+
+from glu_catalogue.outcomes.ingest import ingest
 
 TRACK = """
 import sys, time
@@ -60,10 +64,9 @@ def test_codecarbon_energy_that_is_not_its_parts_is_reported(emissions_csv, tmp_
     cells[column] = repr(float(cells[column]) * 2)
     changed = tmp_path / "emissions.csv"
     changed.write_text("\n".join([lines[0], ",".join(cells), *lines[2:]]) + "\n")
-    code, report = check(changed, "--record", "meta-llama/Llama-3.2-1B@40")
-    assert code == 1
-    assert messages(report, "line 2, column energy_consumed") == ["energy_consumed is not cpu_energy + gpu_energy + ram_energy"]
-    assert report["outcomes"] == 5
+    ingested = ingest([changed], shipped_records(), set(), "meta-llama/Llama-3.2-1B@40")  # in-process: what the command stores
+    assert [(p.field, p.message) for p in ingested.problems] == [("line 2, column energy_consumed", "energy_consumed is not cpu_energy + gpu_energy + ram_energy")]
+    assert len(ingested.outcomes) == 5 and [item.source.location for item in ingested.left_out] == ["line 2, column energy_consumed"]
 
 
 # --- every release's layout -----------------------------------------------------------------------------
@@ -114,12 +117,65 @@ def test_every_release_is_read_in_process(tmp_path, release, version):
 
 def test_a_codecarbon_1x_file_is_read_and_stored_with_its_version_unknown(tmp_path):
     """A 1.x file (no codecarbon_version, no energy parts) was refused as 'not an outcome file'."""
-    source = release_csv(tmp_path / "emissions.csv", "1.x")
-    code, report = check(source, "--record", "meta-llama/Llama-3.2-1B@40")
-    assert code == 0 and report["outcomes"] == 6, report["problems"]
+    source = release_csv(tmp_path / "emissions.csv", "1.x")  # its reading: test_every_release_is_read_in_process
     data = tmp_path / "data"
     shutil.copytree(DATA, data, ignore=shutil.ignore_patterns("models", "sources"))
     added = run_cli("results", "add", str(source), "--record", "meta-llama/Llama-3.2-1B@40", "--data", str(data))
     assert added.returncode == 0, added.stdout + added.stderr
     stored = [o for o in json.loads((data / "outcomes.json").read_text())["outcomes"] if o["source"]["format"] == "codecarbon-csv"]
     assert len(stored) == 6 and {o["meter"]["version"] for o in stored} == {"unknown"}
+
+
+# --- the reader in-process on rows of the 2.x layout -----------------------------------------------------------
+
+
+def read_rows(*changes: dict[str, str]):
+    """``read_codecarbon_csv`` on rows of the 2.x layout: the first run of ``RUNS``, each row with ``changes`` made."""
+    from glu_catalogue.outcomes.readers.codecarbon_csv import LAYOUTS, read_codecarbon_csv
+
+    header = list(LAYOUTS["2.x"])
+    duration, emissions, cpu, gpu, ram = RUNS[0]
+    cells = {"timestamp": "2024-03-01T10:00:00", "project_name": "tiny-eval", "duration": repr(duration), "emissions": repr(emissions),
+             "emissions_rate": repr(emissions / duration), "cpu_energy": repr(cpu), "gpu_energy": repr(gpu), "ram_energy": repr(ram),
+             "energy_consumed": repr(cpu + gpu + ram), "codecarbon_version": "2.8.3", "tracking_mode": "machine", "cpu_model": "AMD EPYC"}  # fmt: skip
+    rows = [(line, [{**cells, **change}.get(column, "") for column in header]) for line, change in enumerate(changes, start=2)]
+    return read_codecarbon_csv(Path("emissions.csv"), "0" * 64, header, rows)
+
+
+def test_a_row_gives_raw_energy_duration_and_emissions_with_its_meter():
+    reading = read_rows({})
+    assert reading.problems == [] and reading.groups[0].claim.repository is None  # the file names no model: --record links it
+    values = {value["quantity"]: value for value in reading.groups[0].values}
+    assert {quantity: value["value"] for quantity, value in values.items()} == {"energy_raw_kwh": sum(RUNS[0][2:]), "duration_s": 12.5, "emissions_kg_co2eq": 3.2e-05}
+    assert values["duration_s"]["meter"] == {"tool": "codecarbon", "version": "2.8.3", "mode": "machine", "device": "AMD EPYC"}
+    assert values["duration_s"]["workload"] == {"name": "tiny-eval"} and values["duration_s"]["source"]["location"] == "line 2, column duration"
+
+
+def test_a_row_without_a_version_or_project_is_read_as_unknown_and_codecarbon():
+    [value, *_] = read_rows({"codecarbon_version": "", "project_name": ""}).groups[0].values
+    assert value["meter"]["version"] == "unknown" and value["workload"]["name"] == "codecarbon"
+
+
+@pytest.mark.parametrize(
+    ("change", "place", "kind"),
+    [
+        ({"duration": "-1.0"}, "line 2, column duration", "outcome-nature"),
+        ({"emissions": "n/a"}, "line 2, column emissions", "outcome-nature"),
+        ({"energy_consumed": "inf"}, "line 2, column energy_consumed", "outcome-nature"),
+        ({"energy_consumed": "0.5"}, "line 2, column energy_consumed", "outcome-consistency"),
+        ({"emissions_rate": "1.0"}, "line 2, column emissions", "outcome-consistency"),
+        ({"project_name": "tiny\teval"}, "line 2, column project_name", "outcome-nature"),
+    ],
+)
+def test_a_cell_that_is_no_value_or_disagrees_with_its_parts_is_a_problem_at_its_line_and_column(change, place, kind):
+    reading = read_rows({}, change)
+    assert [(problem.field.replace("line 3", "line 2"), problem.kind) for problem in reading.problems] == [(place, kind)]
+    assert all(problem.field.startswith("line 3") for problem in reading.problems)  # the first row is clean
+
+
+def test_a_row_of_another_length_than_the_header_is_a_problem_and_not_read():
+    from glu_catalogue.outcomes.readers.codecarbon_csv import LAYOUTS, read_codecarbon_csv
+
+    header = list(LAYOUTS["1.x"])
+    reading = read_codecarbon_csv(Path("emissions.csv"), "0" * 64, header, [(2, ["2024-03-01T10:00:00", "x", "tiny", "12.5"])])
+    assert [(problem.field, problem.found) for problem in reading.problems] == [("line 2", "4 cells")] and reading.groups[0].values == []

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import json
 import pkgutil
+import re
 import sys
 from pathlib import Path
 
@@ -130,3 +131,14 @@ def test_a_module_without_readers_or_a_format_declared_twice_is_a_defect(plugin_
     importlib.invalidate_caches()
     with pytest.raises(TypeError, match="third declares no READERS"):
         discover(plugin_package.name)
+
+
+def test_the_layout_pages_how_to_add_section_names_a_reader_module_that_declares_itself():
+    page = (REPO / "docs" / "reference" / "layout.md").read_text(encoding="utf-8")
+    section = page.split("## How to add an outcome reader", 1)[1].split("\n## ", 1)[0]
+    named = set(re.findall(r"glu_catalogue/outcomes/readers/(\w+)\.py", section)) - {"registry"}
+    assert named, "the section names no reader module"
+    for name in named:
+        module = importlib.import_module(f"{readers_package.__name__}.{name}")
+        assert set(module.READERS) <= set(outcome_readers()) and f"tests/outcomes/readers/test_{name}.py" in section
+        assert (REPO / "tests" / "outcomes" / "readers" / f"test_{name}.py").is_file()

@@ -13,7 +13,7 @@ from pathlib import Path
 from ...errors import ReadError
 from ...store.reading import CsvTable
 from ..reading import Reading, read_file, read_json_document, text_of, unknown_layout
-from .registry import OutcomeReader, accepting, expected
+from .registry import Kind, OutcomeReader, accepting, expected
 
 
 def read_outcome_file(path: Path) -> Reading:
@@ -35,7 +35,7 @@ def read_outcome_file(path: Path) -> Reading:
     return _reader(path, "json", document).reads(path, sha256, document)
 
 
-def _reader(path: Path, kind: str, layout: object) -> OutcomeReader:
+def _reader(path: Path, kind: Kind, layout: object) -> OutcomeReader:
     """The one reader that accepts ``layout``; ``ReadError`` when none does, or when two do (no reader wins by its place)."""
     found = accepting(kind, layout)
     if not found:

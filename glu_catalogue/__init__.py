@@ -27,6 +27,18 @@ if TYPE_CHECKING:
     from .store.registry import ModelEntry
 
 from ._version import __version__
+from .core.source_formats import install_loader
+
+
+def _reader_formats() -> tuple[str, ...]:
+    """The format names the outcome readers declare: core checks stored outcomes against them but cannot import
+    the readers (they stand above it), so the package root, which every import runs first, hands core this."""
+    from .outcomes.readers.registry import source_formats
+
+    return source_formats()
+
+
+install_loader(_reader_formats)
 
 __all__ = ["__version__", "compare", "inspect_checkpoint", "load_catalogue", "load_frame", "load_outcomes", "models", "plan", "verify"]
 

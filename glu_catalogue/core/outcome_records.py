@@ -18,18 +18,17 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Union
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from .architecture import NonNegativeInt, StrictModel
+from .source_formats import add_format_enum, known_format
 
 #: Version of the layout of outcomes.json.
 OUTCOMES_SCHEMA_VERSION = "1.0"
 
-#: The formats the readers know, by name.
-SourceFormat = Literal[
-    "lm-eval-results", "study-capability-json", "study-capability-csv", "study-carbon-json", "study-carbon-run", "codecarbon-csv",
-    "catalogue-bench", "every-eval-ever",
-]  # fmt: skip
+#: The formats the readers know, by name: each reader declares its own in its module (``outcomes/readers/``), a
+#: stored outcome naming any other is invalid, and the JSON Schema lists them (``core.source_formats``).
+SourceFormat = Annotated[str, AfterValidator(known_format), Field(json_schema_extra=add_format_enum)]
 
 #: Efficiency quantities, each with its unit in its name.
 Quantity = Literal[

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ..reading import Claim, ModelGroup, Reading, efficiency_value, number, whole
+from .registry import OutcomeReader
 
 FORMAT = "catalogue-bench"
 
@@ -178,3 +179,9 @@ def _summary_of(document: dict[str, Any], workload: str) -> dict[str, Any]:
 def _close(a: Any, b: float) -> bool:
     value = number(a)
     return value is not None and abs(value - b) <= SUMMARY_RELATIVE_TOLERANCE * max(abs(b), 1e-300)
+
+
+#: This module's layouts, as the registry (``registry.py``) finds them.
+READERS = (
+    OutcomeReader(format=FORMAT, kind="json", detects=is_catalogue_bench, expects="a catalogue bench file", reads=read_catalogue_bench),
+)

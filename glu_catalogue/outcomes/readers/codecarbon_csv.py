@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Iterable
 
 from ..reading import Claim, ModelGroup, Reading, efficiency_value, number
+from .registry import OutcomeReader
 
 FORMAT = "codecarbon-csv"
 
@@ -100,3 +101,9 @@ def _check_parts(reading: Reading, where: str, cells: dict[str, str], values: di
     rate, emissions, duration = number(cells.get("emissions_rate")), values.get("emissions"), values.get("duration")
     if rate is not None and emissions is not None and duration and not math.isclose(rate, emissions / duration, rel_tol=1e-6, abs_tol=1e-18):
         reading.problem("-", f"{where}, column emissions", emissions / duration, rate, "emissions_rate is not emissions / duration", "outcome-consistency")
+
+
+#: This module's layouts, as the registry (``registry.py``) finds them.
+READERS = (
+    OutcomeReader(format=FORMAT, kind="csv", detects=is_codecarbon_csv, expects="codecarbon's emissions.csv", reads=read_codecarbon_csv),
+)

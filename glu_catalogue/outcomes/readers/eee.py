@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..reading import Claim, ModelGroup, Reading, number, text, whole
+from .registry import OutcomeReader
 
 FORMAT = "every-eval-ever"
 
@@ -139,3 +140,9 @@ def _harness(library: str | None) -> str:
     if library is None:
         return "unknown"
     return "lm-evaluation-harness" if library in ("lm_eval", "lm-eval", "lm-evaluation-harness") else library
+
+
+#: This module's layouts, as the registry (``registry.py``) finds them.
+READERS = (
+    OutcomeReader(format=FORMAT, kind="json", detects=is_eee, expects="an Every Eval Ever record", reads=read_eee),
+)

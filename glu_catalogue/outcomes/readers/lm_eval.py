@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..reading import Claim, ModelGroup, Reading, whole
+from .registry import OutcomeReader
 
 FORMAT = "lm-eval-results"
 
@@ -110,3 +111,9 @@ def _direction(document: dict[str, Any], task: str, metric: str) -> bool | None:
 
 def _text(value: Any) -> str | None:
     return None if value is None or isinstance(value, (dict, list)) else str(value)
+
+
+#: This module's layouts, as the registry (``registry.py``) finds them.
+READERS = (
+    OutcomeReader(format=FORMAT, kind="json", detects=is_lm_eval, expects="an lm-evaluation-harness results_*.json (results, config)", reads=read_lm_eval),
+)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from ..reading import Claim, ModelGroup, Reading, gib_bytes, number, text, whole
+from .registry import OutcomeReader
 
 JSON_FORMAT = "study-capability-json"
 CSV_FORMAT = "study-capability-csv"
@@ -163,3 +164,10 @@ def read_study_capability_csv(path: Path, sha256: str, header: list[str], record
 def is_study_capability_csv(header: list[str]) -> bool:
     """True for a CSV whose first columns are the study's ``model, pruning_pct, is_star, task``."""
     return tuple(header[: len(CSV_KEYS)]) == CSV_KEYS
+
+
+#: This module's layouts, as the registry (``registry.py``) finds them.
+READERS = (
+    OutcomeReader(format=JSON_FORMAT, kind="json", detects=is_study_capability, expects="the study's capability JSON (models_evaluated)", reads=read_study_capability),
+    OutcomeReader(format=CSV_FORMAT, kind="csv", detects=is_study_capability_csv, expects="the study's capability CSV (model, pruning_pct, is_star, task, ...)", reads=read_study_capability_csv),
+)

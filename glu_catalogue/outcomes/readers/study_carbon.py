@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..reading import Claim, ModelGroup, Reading, efficiency_value, gib_bytes, number, whole
+from .registry import OutcomeReader
 from .study_capability import benchmark_entries, first_results, study_groups
 
 AGGREGATE_FORMAT = "study-carbon-json"
@@ -352,3 +353,10 @@ def _decimals(value: Any) -> int:
 
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value not in ("", "N/A") else None
+
+
+#: This module's layouts, as the registry (``registry.py``) finds them.
+READERS = (
+    OutcomeReader(format=AGGREGATE_FORMAT, kind="json", detects=is_study_carbon, expects="the study's carbon JSON (models_evaluated)", reads=read_study_carbon),
+    OutcomeReader(format=RUN_FORMAT, kind="json", detects=is_study_carbon_run, expects="the study's per-run carbon file (metadata, results)", reads=read_study_carbon_run),
+)

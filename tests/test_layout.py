@@ -240,3 +240,12 @@ def test_test_modules_import_helpers_not_each_other():
         if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("test_") and not (path.parent / f"{node.module}.py").is_file()
     ]
     assert not offenders, offenders
+
+
+def test_test_file_names_are_unique_across_folders():
+    """pytest imports a test file by its name alone (the default import mode), so two folders' ``test_registry.py``
+    collide at collection: a second file on a name takes an aspect (``test_registry_declarations.py``)."""
+    names: dict[str, list[str]] = {}
+    for path in sorted(TESTS.rglob("test_*.py")):
+        names.setdefault(path.name, []).append(str(path.relative_to(TESTS)))
+    assert {name: paths for name, paths in names.items() if len(paths) > 1} == {}

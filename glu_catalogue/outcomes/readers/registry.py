@@ -11,7 +11,7 @@ Order and ambiguity: the modules are taken in sorted name order and their declar
 that order is the order of the format list and of the error message, never a priority. Every
 detector of a file's kind is asked and a file two of them accept is refused in one line naming both
 (``read_outcome_file``), so no reader wins by standing first: detectors must exclude each other, and
-tests/outcomes/readers/test_registry.py holds every example file the tests ship to exactly one reader.
+tests/outcomes/readers/test_registry_declarations.py holds every example file the tests ship to exactly one reader.
 """
 
 from __future__ import annotations

@@ -95,8 +95,8 @@ def _show(outcome, output: str, wrote: bool) -> None:
     if output == "json":
         document = outcome.report.as_dict()
         document["links"] = {str(path): [link.label for link in links] for path, links in outcome.ingested.links.items()}
-        document["outcomes"] = len(outcome.ingested.outcomes)
-        document["left_out"] = len(outcome.ingested.left_out)
+        document["outcomes"] = outcome.ingested.n_outcomes
+        document["left_out"] = outcome.ingested.n_left_out
         if wrote:
             document.update(added=outcome.added, unchanged=outcome.unchanged, files_written=[str(path) for path in outcome.changed_files])
         echo_json(document)
@@ -104,7 +104,7 @@ def _show(outcome, output: str, wrote: bool) -> None:
         for path, links in outcome.ingested.links.items():
             labels = sorted({link.label for link in links})
             click.echo(f"{path}: {len(links)} model(s) -> {', '.join(labels)} (by {links[0].by if links else '-'})")
-        click.echo(f"{len(outcome.ingested.outcomes)} values pass the checks, {len(outcome.ingested.left_out)} left out")
+        click.echo(f"{outcome.ingested.n_outcomes} values pass the checks, {outcome.ingested.n_left_out} left out")
         if wrote:
             written = ", ".join(str(path) for path in outcome.changed_files) or "none (unchanged)"
             click.echo(f"added {outcome.added}, already stored {outcome.unchanged}; files written: {written}")

@@ -25,16 +25,12 @@ from ..core.problems import Problem, show
 from ..core.text import whole_number
 from ..errors import ReadError
 from ..store.reading import MAX_SMALL_FILE_BYTES, decode_text, parse_json, read_bytes
+from .columns import ValueColumns
 
 T = TypeVar("T")
 
 #: The most bytes an outcome file may hold (lm-eval's results files are a few MB at most).
 MAX_OUTCOME_FILE_BYTES = MAX_SMALL_FILE_BYTES
-
-#: The most values one outcome file may give. lm-eval's largest suites give a few thousand, the study's files
-#: a few hundred; each value is checked and kept as a record (a few kB), so this bounds a command's time and
-#: memory (benchmarks/outcome_file_speed.py: under 30 s and 1 GiB) whatever a file under the size cap holds.
-MAX_OUTCOME_VALUES = 150_000
 
 
 @dataclass
@@ -75,10 +71,10 @@ class Claim:
 
 @dataclass
 class ModelGroup:
-    """One model's values in a file: the claim, then each value's fields (record fields left to linking)."""
+    """One model's values in a file: the claim, then each value's fields (record fields left to linking), column by column."""
 
     claim: Claim
-    values: list[dict[str, Any]] = field(default_factory=list)
+    values: ValueColumns = field(default_factory=ValueColumns)
 
 
 @dataclass
@@ -94,17 +90,21 @@ class Reading:
     #: (group index, workload, run number, quantity) -> (value, location).
     run_values: dict[tuple[int, str, int, str], tuple[float, str]] = field(default_factory=dict)
 
-    #: Values the readers added so far, against ``MAX_OUTCOME_VALUES``.
-    n_values: int = 0
-
     def add(self, group: ModelGroup, value: dict[str, Any]) -> None:
-        """Add ``value`` to ``group``; ``ReadError`` (one line) as soon as the file gives more than ``MAX_OUTCOME_VALUES``."""
-        self.n_values += 1
-        if self.n_values > MAX_OUTCOME_VALUES:
-            raise ReadError(
-                self.path, f"more than {MAX_OUTCOME_VALUES:,} values in one outcome file (a whole lm-eval suite gives a few thousand): split it"
-            )
+        """Add ``value`` (its fields as a dict, ``source`` from ``source``) to ``group``."""
         group.values.append(value)
+
+    def add_columns(
+        self, group: ModelGroup, common: dict[str, Any], task: str | None, measure: str, filter_name: str | None, value: float,
+        stderr: float | None, n_shot: int | None, location: str | tuple[int, str],
+    ) -> None:  # fmt: skip
+        """Add one value to ``group`` by its columns (``ValueColumns.add``), without a dict of its own: the way of
+        readers of files of millions of values. ``common``: its other fields, ``kind`` first, one object for many values;
+        ``location``: its place, or a CSV cell's (line, column) for ``line N, column C``."""
+        columns = group.values
+        if columns.origin is None:
+            columns.origin = (str(self.path), self.sha256, self.format)
+        columns.add(common, task, measure, filter_name, value, stderr, n_shot, location)
 
     def source(self, location: str) -> dict[str, str]:
         """The ``source`` of a value at ``location`` of this file."""

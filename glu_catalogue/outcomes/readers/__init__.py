@@ -44,6 +44,7 @@ def read_outcome_file(path: Path) -> Reading:
     content, sha256 = read_file(path)
     if path.suffix.lower() == ".csv":
         table = CsvTable(path, text_of(path, content))
+        del content  # the text is read row by row; the bytes are not needed again (a 64 MiB file holds them twice)
         repeated = [name for index, name in enumerate(table.header) if name in table.header[:index]]
         if repeated:
             raise ReadError(path, f"column {repeated[0]!r} appears twice in the header (readers disagree on which value counts): keep one", 1)

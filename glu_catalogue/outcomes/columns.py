@@ -1,0 +1,207 @@
+"""One model's values in an outcome file, kept column by column: millions of values in bounded memory.
+
+A reader hands each value as a dict (``Reading.add``); ``ValueColumns`` keeps its varying fields
+(task, metric or quantity, filter, value, stderr, n-shot, place) in parallel columns, and what many
+values share (kind, harness, workload, meter, runs, measurement) once, each row naming its shared
+part by number. A value costs about 140 bytes instead of the few kB of a dict and a record, so a
+64 MiB file of 2.6 million values is checked whole. ``row`` gives a value back as the reader wrote
+it; ``signature`` tells rows that validate alike (``ingest`` validates one record per signature);
+``repeated`` finds the rows whose key another row shares (agreement compares only those).
+
+Standard library, and numpy for ``repeated`` (a sort of 8-byte hashes, not a dict of millions of keys).
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from typing import Any, Iterable, Iterator, Sequence
+
+from ..core.architecture import MAX_EXACT_INT
+
+#: A score's fields kept in columns (the rest is shared).
+SCORE_FIELDS = ("task", "metric", "filter", "value", "stderr", "n_shot", "source")
+
+#: An efficiency value's fields kept in columns.
+EFFICIENCY_FIELDS = ("quantity", "value", "source")
+
+
+class Places:
+    """Each value's place in its file (``source.location``), as text made when asked: a CSV cell's
+    ``line N, column C`` is kept as its line number and column (16 bytes, not a string of 80)."""
+
+    __slots__ = ("lines", "parts")
+
+    def __init__(self) -> None:
+        #: A CSV cell's line; -1 where ``parts`` holds the whole place.
+        self.lines = array("l")
+        self.parts: list[str] = []
+
+    def append(self, location: str | tuple[int, str]) -> None:
+        """Add a place: its text, or a CSV cell's (line, column)."""
+        if type(location) is tuple:
+            self.lines.append(location[0])
+            self.parts.append(location[1])
+        else:
+            self.lines.append(-1)
+            self.parts.append(location)
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def __getitem__(self, index: int) -> str:
+        line = self.lines[index]
+        return self.parts[index] if line < 0 else f"line {line}, column {self.parts[index]}"
+
+    def __iter__(self) -> Iterator[str]:
+        return (part if line < 0 else f"line {line}, column {part}" for line, part in zip(self.lines, self.parts))
+
+
+class ValueColumns:
+    """One model's values in a file, in the order a reader added them, column by column."""
+
+    __slots__ = ("task", "measure", "filter", "value", "stderr", "n_shot", "location", "shared", "commons", "is_score", "origin", "_common_of", "_by_id", "_names")
+
+    def __init__(self) -> None:
+        self.task: list[str | None] = []
+        #: A score's metric, an efficiency value's quantity.
+        self.measure: list[str] = []
+        self.filter: list[str | None] = []
+        self.value = array("d")
+        self.stderr: list[float | None] = []
+        self.n_shot: list[int | None] = []
+        #: Each value's place in its file (``source.location``).
+        self.location = Places()
+        #: Each row's shared part: an index into ``commons``.
+        self.shared = array("l")
+        #: The distinct shared parts (every field but the columns'), and whether each is a score's.
+        self.commons: list[dict[str, Any]] = []
+        self.is_score: list[bool] = []
+        #: The file's (path, sha256, format), the same for every value of a reading.
+        self.origin: tuple[str, str, str] | None = None
+        self._common_of: dict[Any, int] = {}
+        self._by_id: dict[int, int] = {}
+        self._names: dict[str, str] = {}
+
+    def append(self, value: dict[str, Any]) -> None:
+        """Add one value as a reader builds it (``kind``, its fields, ``source``)."""
+        source = value["source"]
+        if self.origin is None:
+            self.origin = (source["path"], source["sha256"], source["format"])
+        if value["kind"] == "score":
+            common = {key: item for key, item in value.items() if key not in SCORE_FIELDS}
+            task, metric, stderr, n_shot = value.get("task"), value.get("metric"), value.get("stderr"), value.get("n_shot")
+            self.add(common, task, metric, value.get("filter"), value["value"], stderr, n_shot, source["location"])
+        else:
+            common = {key: item for key, item in value.items() if key not in EFFICIENCY_FIELDS}
+            self.add(common, None, value.get("quantity"), None, value["value"], None, None, source["location"])
+
+    def add(
+        self, common: dict[str, Any], task: str | None, measure: str, filter_name: str | None, value: float, stderr: float | None,
+        n_shot: int | None, location: str | tuple[int, str],
+    ) -> None:  # fmt: skip
+        """Add one value by its columns; ``common`` holds its other fields (``kind`` first), the same object for many
+        values where a reader can (it is kept once either way); ``location`` its place, or a CSV cell's (line, column).
+        ``origin`` must be set."""
+        index = self._by_id.get(id(common))
+        if index is None or self.commons[index] is not common:
+            index = self._common(common)
+        names = self._names
+        self.task.append(names.setdefault(task, task) if type(task) is str else task)
+        self.measure.append(measure)
+        self.filter.append(filter_name)
+        self.value.append(value)
+        self.stderr.append(stderr)
+        self.n_shot.append(n_shot)
+        self.location.append(location)
+        self.shared.append(index)
+
+    def _common(self, common: dict[str, Any]) -> int:
+        """The index of ``common`` among the distinct shared parts, added when new."""
+        try:
+            key = _frozen(common)
+        except TypeError:  # a part that cannot be compared (none of the readers' does): kept on its own
+            key = object()
+        index = self._common_of.get(key)
+        if index is None:
+            index = self._common_of[key] = len(self.commons)
+            self.commons.append(common)
+            self.is_score.append(common.get("kind") == "score")
+        if self.commons[index] is common:
+            self._by_id[id(common)] = index  # held by ``commons``: its id names it while this object lives
+        return index
+
+    def __len__(self) -> int:
+        return len(self.location)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return (self.row(index) for index in range(len(self)))
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        return self.row(range(len(self))[index])
+
+    def row(self, index: int) -> dict[str, Any]:
+        """The value at ``index`` as its reader gave it: a new dict (its shared parts are shared, not copied)."""
+        path, sha256, file_format = self.origin
+        source = {"path": path, "sha256": sha256, "format": file_format, "location": self.location[index]}
+        common = self.commons[self.shared[index]]
+        if self.is_score[self.shared[index]]:
+            fields = {"task": self.task[index], "metric": self.measure[index], "filter": self.filter[index], "stderr": self.stderr[index], "n_shot": self.n_shot[index]}
+            return {**common, **fields, "value": self.value[index], "source": source}
+        return {**common, "quantity": self.measure[index], "value": self.value[index], "source": source}
+
+    def is_score_row(self, index: int) -> bool:
+        """True for a score (else an efficiency value)."""
+        return self.is_score[self.shared[index]]
+
+    def first_of_each_signature(self, rows: Iterable[int]) -> list[int]:
+        """The first row of ``rows`` of each signature: what decides whether a row's record validates is its shared
+        part, which optional fields it has, and (an efficiency value) its quantity. Two rows of one signature validate
+        alike: their other columns hold any text or finite number, which the record takes. A row whose columns hold
+        anything else is its own signature (its record is built and validated on its own)."""
+        seen: set[tuple] = set()
+        first = []
+        shared, is_score, tasks, measures, filters = self.shared, self.is_score, self.task, self.measure, self.filter
+        values, stderrs, shots = self.value, self.stderr, self.n_shot
+        for row in rows:
+            common, task, measure, filter_name, stderr, n_shot = shared[row], tasks[row], measures[row], filters[row], stderrs[row], shots[row]
+            regular = (
+                type(measure) is str and math.isfinite(values[row])
+                and (stderr is None or (type(stderr) is float and math.isfinite(stderr)))
+                and (n_shot is None or (type(n_shot) is int and 0 <= n_shot <= MAX_EXACT_INT))
+                and (filter_name is None or type(filter_name) is str)
+                and (task is None or type(task) is str)
+            )  # fmt: skip
+            if not regular:
+                signature: tuple = ("row", row)
+            elif is_score[common]:
+                signature = (common, task is None, filter_name is None, stderr is None, n_shot is None)
+            else:
+                signature = (common, measure)
+            if signature not in seen:
+                seen.add(signature)
+                first.append(row)
+        return first
+
+
+def _frozen(item: Any) -> Any:
+    """``item`` as a hashable key: mappings and lists as tuples, recursively (``TypeError`` for anything else unhashable)."""
+    if isinstance(item, dict):
+        return ("{}", tuple((key, _frozen(value)) for key, value in item.items()))
+    if isinstance(item, list):
+        return ("[]", tuple(_frozen(value) for value in item))
+    hash(item)
+    return (type(item).__name__, item)
+
+
+def repeated(hashes: Sequence[int]) -> list[int]:
+    """The positions, in order, of the hashes that occur more than once in ``hashes`` (an ``array("q")``).
+
+    Rows whose key hashes alike include every pair of rows of one key (and, rarely, two keys whose
+    hashes collide): the caller compares their real keys.
+    """
+    import numpy
+
+    codes = numpy.frombuffer(hashes, dtype=numpy.int64) if len(hashes) else numpy.zeros(0, dtype=numpy.int64)
+    _, inverse, counts = numpy.unique(codes, return_inverse=True, return_counts=True)
+    return numpy.flatnonzero(counts[inverse] > 1).tolist()

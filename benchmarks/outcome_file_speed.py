@@ -7,7 +7,9 @@ values stay in columns, ``outcomes/columns.py``). The script writes, in a tempor
 row, two scores each: 2.6 million values), a 20 MiB lm-evaluation-harness results file (one model,
 many tasks) and a 60 MiB codecarbon 3.x emissions.csv, every value valid; then runs
 `catalogue results check` on each as its own process and prints its exit code (0: checked, no
-problems), the values it checked, seconds and peak resident memory (the child's ``ru_maxrss``).
+problems), the values it checked, seconds, processor seconds (user + system: on a machine others
+load, the wall time it would take alone) and peak resident memory (the child's ``ru_maxrss``),
+with the load average before and after.
 
     python benchmarks/outcome_file_speed.py [--mib-csv 60 --mib-lm-eval 20 --mib-emissions 60]
 """
@@ -81,9 +83,9 @@ def emissions_csv(path: Path, target_bytes: int) -> None:
                 run += 1
 
 
-def check(path: Path, *extra: str) -> tuple[int, int, float, int, str]:
-    """`catalogue results check PATH` as its own process: exit code, values checked, seconds, peak resident bytes,
-    its error line (exit 2)."""
+def check(path: Path, *extra: str) -> tuple[int, int, float, float, int, str]:
+    """`catalogue results check PATH` as its own process: exit code, values checked, seconds, processor seconds
+    (user + system: what the wall time is on an idle machine), peak resident bytes, its error line (exit 2)."""
     started = time.perf_counter()
     with tempfile.TemporaryFile() as report:
         process = subprocess.Popen(
@@ -98,7 +100,8 @@ def check(path: Path, *extra: str) -> tuple[int, int, float, int, str]:
     if code not in (0, 1, 2) or "Traceback" in error:
         raise SystemExit(f"results check {path.name} failed ({code}): {error.strip()}")
     values = json.loads(text)["checked"]["outcomes"] if code != 2 else 0
-    return code, values, time.perf_counter() - started, usage.ru_maxrss * 1024, error.strip()  # Linux reports kibibytes
+    seconds, processor = time.perf_counter() - started, usage.ru_utime + usage.ru_stime
+    return code, values, seconds, processor, usage.ru_maxrss * 1024, error.strip()  # Linux reports kibibytes
 
 
 def main() -> None:
@@ -115,12 +118,13 @@ def main() -> None:
             ("emissions.csv", folder / "emissions.csv", emissions_csv, args.mib_emissions, ("--record", f"{LLAMA}@40")),
         )
         print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
-        print(f"{'file':<16} {'size':>9} {'exit':>4} {'values':>10} {'seconds':>8} {'peak RSS':>10}")
+        print(f"{'file':<16} {'size':>9} {'exit':>4} {'values':>10} {'seconds':>8} {'CPU s':>6} {'peak RSS':>10}")
         for name, path, write, mib, extra in cases:
             write(path, int(mib * 2**20))
-            code, values, seconds, peak, error = check(path, *extra)
+            code, values, seconds, processor, peak, error = check(path, *extra)
             said = f"  ({error.partition(': ')[2]})" if code == 2 else ""
-            print(f"{name:<16} {path.stat().st_size / 2**20:>6.1f} MiB {code:>4} {values:>10,} {seconds:>8.1f} {peak / 2**20:>6.0f} MiB{said}", flush=True)
+            size = path.stat().st_size / 2**20
+            print(f"{name:<16} {size:>6.1f} MiB {code:>4} {values:>10,} {seconds:>8.1f} {processor:>6.1f} {peak / 2**20:>6.0f} MiB{said}", flush=True)
             path.unlink()
         print(f"load average {os.getloadavg()[0]:.2f} after")
 

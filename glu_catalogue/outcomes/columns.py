@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import math
 from array import array
-from typing import Any, Iterable, Iterator, Sequence
+from bisect import bisect_right
+from itertools import repeat
+from operator import is_
+from typing import Any, Callable, Iterator, Sequence
 
 from ..core.architecture import MAX_EXACT_INT
 
@@ -55,6 +58,13 @@ class Places:
 
     def __iter__(self) -> Iterator[str]:
         return (part if line < 0 else f"line {line}, column {part}" for line, part in zip(self.lines, self.parts))
+
+    def keys(self, rows: Sequence[int]) -> Iterator:
+        """A key per place of ``rows``, equal where the places are: the text, or (line, column) where every place
+        of these columns is a CSV cell's (no text to make)."""
+        if min(self.lines, default=0) >= 0:
+            return zip([self.lines[row] for row in rows], [self.parts[row] for row in rows])
+        return (self[row] for row in rows)
 
 
 class ValueColumns:
@@ -113,7 +123,13 @@ class ValueColumns:
         self.value.append(value)
         self.stderr.append(stderr)
         self.n_shot.append(n_shot)
-        self.location.append(location)
+        places = self.location  # Places.append, inlined: this runs once per value of a file of millions
+        if type(location) is tuple:
+            places.lines.append(location[0])
+            places.parts.append(location[1])
+        else:
+            places.lines.append(-1)
+            places.parts.append(location)
         self.shared.append(index)
 
     def _common(self, common: dict[str, Any]) -> int:
@@ -154,34 +170,33 @@ class ValueColumns:
         """True for a score (else an efficiency value)."""
         return self.is_score[self.shared[index]]
 
-    def first_of_each_signature(self, rows: Iterable[int]) -> list[int]:
-        """The first row of ``rows`` of each signature: what decides whether a row's record validates is its shared
-        part, which optional fields it has, and (an efficiency value) its quantity. Two rows of one signature validate
+    def first_of_each_signature(self, rows: Sequence[int]) -> list[int]:
+        """The first of ``rows`` (ascending) of each signature: what decides whether a row's record validates is its
+        shared part, its metric or quantity, and which optional fields it has. Two rows of one signature validate
         alike: their other columns hold any text or finite number, which the record takes. A row whose columns hold
         anything else is its own signature (its record is built and validated on its own)."""
-        seen: set[tuple] = set()
-        first = []
-        shared, is_score, tasks, measures, filters = self.shared, self.is_score, self.task, self.measure, self.filter
-        values, stderrs, shots = self.value, self.stderr, self.n_shot
-        for row in rows:
-            common, task, measure, filter_name, stderr, n_shot = shared[row], tasks[row], measures[row], filters[row], stderrs[row], shots[row]
-            regular = (
-                type(measure) is str and math.isfinite(values[row])
-                and (stderr is None or (type(stderr) is float and math.isfinite(stderr)))
-                and (n_shot is None or (type(n_shot) is int and 0 <= n_shot <= MAX_EXACT_INT))
-                and (filter_name is None or type(filter_name) is str)
-                and (task is None or type(task) is str)
-            )  # fmt: skip
-            if not regular:
-                signature: tuple = ("row", row)
-            elif is_score[common]:
-                signature = (common, task is None, filter_name is None, stderr is None, n_shot is None)
-            else:
-                signature = (common, measure)
-            if signature not in seen:
-                seen.add(signature)
-                first.append(row)
-        return first
+        whole = isinstance(rows, range) and rows == range(len(self))
+
+        def pick(column: Sequence) -> Sequence:
+            return column if whole else [column[row] for row in rows]
+
+        tasks, measures, filters, stderrs, shots = pick(self.task), pick(self.measure), pick(self.filter), pick(self.stderr), pick(self.n_shot)
+        odd = _odd(tasks, (str, type(None))) | _odd(measures, (str,)) | _odd(filters, (str, type(None)))
+        odd |= _odd(stderrs, (float, type(None)), math.isfinite) | _odd(pick(self.value), (float,), math.isfinite)
+        odd |= _odd(shots, (int, type(None)), lambda shot: 0 <= shot <= MAX_EXACT_INT)
+        nothing = repeat(None)
+        keys = zip(pick(self.shared), measures, map(is_, tasks, nothing), map(is_, filters, nothing), map(is_, stderrs, nothing), map(is_, shots, nothing))
+        first: dict[tuple, int] = {}
+        for index, key in enumerate(keys):
+            first.setdefault(key, index)
+        return [rows[index] for index in sorted(set(first.values()) | odd)]
+
+
+def _odd(column: Sequence, types: tuple[type, ...], fits: Callable[[Any], bool] | None = None) -> set[int]:
+    """The indices of ``column`` whose cell is of none of ``types`` (exactly), or, given ``fits``, is not None and does not fit."""
+    if set(map(type, column)) <= set(types) and (fits is None or all(map(fits, (cell for cell in column if cell is not None)))):
+        return set()
+    return {index for index, cell in enumerate(column) if type(cell) not in types or (fits is not None and cell is not None and not fits(cell))}
 
 
 def _frozen(item: Any) -> Any:
@@ -192,6 +207,31 @@ def _frozen(item: Any) -> Any:
         return ("[]", tuple(_frozen(value) for value in item))
     hash(item)
     return (type(item).__name__, item)
+
+
+class Hashed:
+    """Hashes of keys of rows, appended a run of rows at a time, and the rows whose hash another shares.
+
+    Rows whose key hashes alike include every pair of rows of one key (and, rarely, two keys whose hashes
+    collide): the caller compares their real keys. 8 bytes a row, not a dict of millions of keys."""
+
+    def __init__(self) -> None:
+        self.hashes = array("q")
+        self.runs: list[tuple[int, Any, Sequence[int]]] = []  # (first index, the run's name, its rows)
+
+    def extend(self, name: Any, rows: Sequence[int], keys: Iterator) -> None:
+        """Add the keys of ``rows`` (one per row, in order) under ``name``."""
+        self.runs.append((len(self.hashes), name, rows))
+        self.hashes.extend(map(hash, keys))
+
+    def repeated(self) -> list[tuple[Any, int]]:
+        """(name, row), in the order added, of every row whose key's hash another row's shares."""
+        starts = [run[0] for run in self.runs]
+        found = []
+        for index in repeated(self.hashes):
+            start, name, rows = self.runs[bisect_right(starts, index) - 1]
+            found.append((name, rows[index - start]))
+        return found
 
 
 def repeated(hashes: Sequence[int]) -> list[int]:

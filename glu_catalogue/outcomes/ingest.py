@@ -16,6 +16,7 @@ import math
 import re
 from array import array
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
@@ -26,7 +27,7 @@ from ..core.problems import Problem, show
 from ..errors import ReadError
 from .agreement import Disagreement, disagreements
 from .checks import check_claims, check_nature
-from .columns import ValueColumns, repeated
+from .columns import Hashed, ValueColumns
 from .linking import Link, Records, family_names, link_groups
 from .readers import read_outcome_file
 from .reading import Reading
@@ -74,6 +75,8 @@ class Ingested:
     readings: list[Reading] = field(default_factory=list)
     #: Values the one-value rule leaves out (after the values the checks leave out).
     refused: list[LeftOut] = field(default_factory=list)
+    #: (position, row) of each value of ``refused`` (None for a stored one).
+    refused_at: list[tuple[int, int] | None] = field(default_factory=list)
     _built: dict[tuple[int, int], Outcome] = field(default_factory=dict, repr=False)
     _built_left: dict[tuple[int, int], LeftOut] = field(default_factory=dict, repr=False)
     _places: dict[int, tuple[int, int]] = field(default_factory=dict, repr=False)
@@ -185,18 +188,18 @@ def _validate(result: Ingested, position: int) -> None:
 
 def repeated_things(result: Ingested) -> list[tuple[int, int]]:
     """The places (position, row), in order, of the scores to store whose thing (``agreement.thing``: record, task,
-    metric, filter) another may share: the only ones the one-value rule can compare. Found by hashing each thing
-    (8 bytes a value), not by a dict of every key."""
-    positions, rows, hashes = array("i"), array("i"), array("q")
+    metric, filter) another may share: the only ones the one-value rule can compare (``columns.Hashed``)."""
+    hashed = Hashed()
     for position, selection in enumerate(result.selections):
-        columns, label = selection.columns, selection.link.label
-        shared, is_score, tasks, measures, filters = columns.shared, columns.is_score, columns.task, columns.measure, columns.filter
-        for row in selection.kept:
-            if is_score[shared[row]]:
-                positions.append(position)
-                rows.append(row)
-                hashes.append(hash((label, tasks[row], measures[row], filters[row])))
-    return [(positions[index], rows[index]) for index in repeated(hashes)]
+        columns, rows = selection.columns, selection.kept
+        if not all(columns.is_score):  # efficiency values are not compared: only the scores are hashed
+            rows = array("l", (row for row in rows if columns.is_score_row(row)))
+        if len(rows) == len(columns):
+            tasks, measures, filters = columns.task, columns.measure, columns.filter
+        else:
+            tasks, measures, filters = ([column[row] for row in rows] for column in (columns.task, columns.measure, columns.filter))
+        hashed.extend(position, rows, zip(repeat(selection.link.label), tasks, measures, filters))
+    return hashed.repeated()
 
 
 def settle(result: Ingested, found: Sequence[Disagreement]) -> None:
@@ -204,9 +207,11 @@ def settle(result: Ingested, found: Sequence[Disagreement]) -> None:
     refused: set[tuple[int, int]] = set()
     for disagreement in found:
         result.problems += disagreement.problems()
-        result.refused += disagreement.left_out()
-        for outcome in [disagreement.other] + ([disagreement.kept] if disagreement.same_source else []):
+        outcomes = [disagreement.other] + ([disagreement.kept] if disagreement.same_source else [])
+        for item, outcome in zip(disagreement.left_out(), outcomes):
             place = result.place_of(outcome)
+            result.refused.append(item)
+            result.refused_at.append(place)
             if place is not None:
                 refused.add(place)
     if refused:

@@ -14,7 +14,6 @@ reports it), and a score that disagrees with the stored one of the same thing is
 
 from __future__ import annotations
 
-from array import array
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -24,7 +23,7 @@ from ..core.problems import Report
 from ..core.records import successful_by_key
 from ..errors import InputError, UsageError
 from ..outcomes.agreement import disagreements, second_record_message, second_records, thing
-from ..outcomes.columns import repeated
+from ..outcomes.columns import Hashed
 from ..outcomes.ingest import Ingested, ingest, settle
 from ..store.catalogue_dir import existing_catalogue
 from ..store.outcomes_files import outcomes_texts, read_outcomes
@@ -168,30 +167,22 @@ def _meeting(ingested: Ingested, things: set[tuple]) -> list[tuple[int, int]]:
 
 
 def _places_in_two_records(ingested: Ingested, stored_files: set[str]) -> set[tuple[str, int, int]]:
-    """Values (``("o"|"l"|"r", position, row or index)``: an outcome, a value left out, one the rule refused) of a file of several models whose place another of its values may
+    """Values (``("o", position, row)``, ``("l", position, index)``, ``("r", 0, index)``: an outcome, a value left out,
+    one the rule refused) of a file of several models whose place another of its values may
     share (found by hashing; ``second_records`` compares the places themselves). Files already stored are compared whole."""
     several = {
         reading.sha256 for reading in ingested.readings if reading.sha256 not in stored_files and len({link.label for link in ingested.links[reading.path]}) > 1
     }
-    kinds, positions, indices, hashes = [], array("i"), array("i"), array("q")  # (kind, position, row or index) and its place's hash
-
-    def note(kind: str, position: int, index: int, location: str) -> None:
-        kinds.append(kind)  # the same three strings: a pointer each
-        positions.append(position)
-        indices.append(index)
-        hashes.append(hash(location))  # one file: its place alone
-
+    hashed = Hashed()
     for position, selection in enumerate(ingested.selections):
         if selection.reading.sha256 in several:
-            location = selection.columns.location
-            for row in selection.kept:
-                note("o", position, row, location[row])
-            for index, (row, _) in enumerate(selection.left):
-                note("l", position, index, location[row])
-    for index, item in enumerate(ingested.refused):
-        if item.source.sha256 in several:
-            note("r", index, 0, item.source.location)
-    return {(kinds[index], positions[index], indices[index]) for index in repeated(hashes)}
+            hashed.extend(("o", position), selection.kept, selection.columns.location.keys(selection.kept))
+            left = [row for row, _ in selection.left]
+            hashed.extend(("l", position), range(len(left)), selection.columns.location.keys(left))
+    for index, place in enumerate(ingested.refused_at):
+        if place is not None and ingested.selections[place[0]].reading.sha256 in several:
+            hashed.extend(("r", 0), [index], ingested.selections[place[0]].columns.location.keys([place[1]]))
+    return {(kind, position, index) for (kind, position), index in hashed.repeated()}
 
 
 def _new_items(ingested: Ingested, stored_files: set[str], shared: set[tuple[str, int, int]]) -> list:
@@ -205,7 +196,7 @@ def _new_items(ingested: Ingested, stored_files: set[str], shared: set[tuple[str
         for index in range(len(selection.left))
         if selection.reading.sha256 in stored_files or ("l", position, index) in shared
     ]
-    refused = [item for index, item in enumerate(ingested.refused) if item.source.sha256 in stored_files or ("r", index, 0) in shared]
+    refused = [item for index, item in enumerate(ingested.refused) if item.source.sha256 in stored_files or ("r", 0, index) in shared]
     return [*outcomes, *left, *refused]
 
 

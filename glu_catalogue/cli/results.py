@@ -76,7 +76,8 @@ def add_command(files: tuple[Path, ...], record: str | None, data_dir: Path | No
     Adding the same file again changes nothing; a file whose value differs from the one stored
     for the same record, measurement and place is refused, and so is a file stored under another
     record. One value per record, task, metric, filter and n-shot: a score that disagrees with the
-    stored one beyond their uncertainty (or rounding) is left out, naming the kept one. Exit 0:
+    stored one beyond their uncertainty (or rounding) is left out, naming the kept one. At most
+    150,000 values are stored at once (`results check` checks a file of any size). Exit 0:
     added, no problems; 1: added, with values left out (listed); 2: unusable file, nothing written.
 
     \b

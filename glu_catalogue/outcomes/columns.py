@@ -70,7 +70,22 @@ class Places:
 class ValueColumns:
     """One model's values in a file, in the order a reader added them, column by column."""
 
-    __slots__ = ("task", "measure", "filter", "value", "stderr", "n_shot", "location", "shared", "commons", "is_score", "origin", "_common_of", "_by_id", "_names")
+    __slots__ = (
+        "task",
+        "measure",
+        "filter",
+        "value",
+        "stderr",
+        "n_shot",
+        "location",
+        "shared",
+        "commons",
+        "is_score",
+        "origin",
+        "_common_of",
+        "_by_id",
+        "_names",
+    )
 
     def __init__(self) -> None:
         self.task: list[str | None] = []
@@ -162,7 +177,13 @@ class ValueColumns:
         source = {"path": path, "sha256": sha256, "format": file_format, "location": self.location[index]}
         common = self.commons[self.shared[index]]
         if self.is_score[self.shared[index]]:
-            fields = {"task": self.task[index], "metric": self.measure[index], "filter": self.filter[index], "stderr": self.stderr[index], "n_shot": self.n_shot[index]}
+            fields = {
+                "task": self.task[index],
+                "metric": self.measure[index],
+                "filter": self.filter[index],
+                "stderr": self.stderr[index],
+                "n_shot": self.n_shot[index],
+            }
             return {**common, **fields, "value": self.value[index], "source": source}
         return {**common, "quantity": self.measure[index], "value": self.value[index], "source": source}
 

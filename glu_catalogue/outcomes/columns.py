@@ -1,12 +1,14 @@
 """One model's values in an outcome file, kept column by column: millions of values in bounded memory.
 
-A reader hands each value as a dict (``Reading.add``); ``ValueColumns`` keeps its varying fields
-(task, metric or quantity, filter, value, stderr, n-shot, place) in parallel columns, and what many
-values share (kind, harness, workload, meter, runs, measurement) once, each row naming its shared
-part by number. A value costs about 140 bytes instead of the few kB of a dict and a record, so a
-64 MiB file of 2.6 million values is checked whole. ``row`` gives a value back as the reader wrote
-it; ``signature`` tells rows that validate alike (``ingest`` validates one record per signature);
-``repeated`` finds the rows whose key another row shares (agreement compares only those).
+A reader hands each value as a dict (``Reading.add``) or by its columns (``Reading.add_columns``, the
+way of the readers of large CSVs); ``ValueColumns`` keeps its varying fields (task, metric or
+quantity, filter, value, stderr, n-shot, place) in parallel columns, and what many values share
+(kind, harness, workload, meter, runs, measurement) once, each row naming its shared part by
+number; a CSV cell's place is kept as its line and column (``Places``). A value costs under 100
+bytes instead of the few kB of a dict and a record, so a 64 MiB file of 2.6 million values is checked
+whole. ``row`` gives a value back as its reader wrote it; ``first_of_each_signature`` picks the rows
+whose records validate for all the others (``ingest`` builds only those); ``Hashed`` finds the rows
+whose key another row may share (the one-value rule compares only those).
 
 Standard library, and numpy for ``repeated`` (a sort of 8-byte hashes, not a dict of millions of keys).
 """
@@ -138,13 +140,7 @@ class ValueColumns:
         self.value.append(value)
         self.stderr.append(stderr)
         self.n_shot.append(n_shot)
-        places = self.location  # Places.append, inlined: this runs once per value of a file of millions
-        if type(location) is tuple:
-            places.lines.append(location[0])
-            places.parts.append(location[1])
-        else:
-            places.lines.append(-1)
-            places.parts.append(location)
+        self.location.append(location)
         self.shared.append(index)
 
     def _common(self, common: dict[str, Any]) -> int:

@@ -3,7 +3,8 @@
 A reader turns one file into a ``Reading``: its sha256 and format, and one ``ModelGroup`` per
 model the file measured. A group holds the file's ``Claim`` about that model (its name,
 repository or checkpoint, pruning %, expansion ratio, parameter count, as the file writes them)
-and the outcomes' values without the record they belong to (``linking`` completes them). A
+and the outcomes' values, column by column (``columns.ValueColumns``), without the record they belong
+to (``linking`` completes them). A
 value the file gives twice, or a derived value whose parts it also gives, is compared by the
 reader and any disagreement is a ``Problem`` in ``Reading.problems``: reported, never corrected.
 

@@ -4,14 +4,15 @@ Target on the 2-core CI machine: any outcome file under the cap is checked in un
 of peak resident memory, every value read, linked, checked and held to the one-value rule (the
 values stay in columns, ``outcomes/columns.py``). The script writes, in a temporary directory, a
 60 MiB capability CSV of the study's layout (Llama-3.2-1B at its catalogue levels, one task per
-row, two scores each: 2.6 million values), a 20 MiB lm-evaluation-harness results file (one model,
+row, two scores each: 2.6 million values), a 60 MiB capability JSON of the study's layout (2.3
+million values), a 20 MiB lm-evaluation-harness results file (one model,
 many tasks) and a 60 MiB codecarbon 3.x emissions.csv, every value valid; then runs
 `catalogue results check` on each as its own process and prints its exit code (0: checked, no
 problems), the values it checked, seconds, processor seconds (user + system: on a machine others
 load, the wall time it would take alone) and peak resident memory (the child's ``ru_maxrss``),
 with the load average before and after.
 
-    python benchmarks/outcome_file_speed.py [--mib-csv 60 --mib-lm-eval 20 --mib-emissions 60]
+    python benchmarks/outcome_file_speed.py [--mib-csv 60 --mib-json 60 --mib-lm-eval 20 --mib-emissions 60]
 """
 
 from __future__ import annotations
@@ -43,6 +44,20 @@ def capability_csv(path: Path, target_bytes: int) -> None:
             for _ in range(1000):
                 writer.writerow(["Llama-3.2-1B", LEVELS[row % len(LEVELS)], "False", f"task_{row // len(LEVELS):07d}", f"0.{row % 9973:04d}", f"0.{row % 8999:04d}"])
                 row += 1
+
+
+def capability_json(path: Path, target_bytes: int) -> None:
+    """The study's capability JSON layout: one model per catalogue level, as many tasks of two scores each as fit."""
+    per_task = 62 * len(LEVELS)  # bytes a task's two scores take across the levels
+    tasks = [f"task_{index:07d}" for index in range(target_bytes // per_task)]
+    models = {
+        "baseline" if level == 0 else f"pruned_{level}": {
+            "name": "Llama-3.2-1B" if level == 0 else f"Llama-3.2-1B-pruned-{level}pct", "pruning_pct": level,
+            "results": {task: {"accuracy": 0.25 + (index % 500) / 1000, "acc_norm": 0.3 + (index % 400) / 1000} for index, task in enumerate(tasks)},
+        }
+        for level in LEVELS
+    }  # fmt: skip
+    path.write_text(json.dumps({"experiment_metadata": {"model_family": "Llama-3.2-1B"}, "benchmarks": [], "models_evaluated": models}))
 
 
 def lm_eval_file(path: Path, target_bytes: int) -> None:
@@ -107,6 +122,7 @@ def check(path: Path, *extra: str) -> tuple[int, int, float, float, int, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mib-csv", type=float, default=60)
+    parser.add_argument("--mib-json", type=float, default=60)
     parser.add_argument("--mib-lm-eval", type=float, default=20)
     parser.add_argument("--mib-emissions", type=float, default=60)
     args = parser.parse_args()
@@ -114,6 +130,7 @@ def main() -> None:
         folder = Path(scratch)
         cases = (
             ("capability CSV", folder / "capability.csv", capability_csv, args.mib_csv, ()),
+            ("capability JSON", folder / "capability.json", capability_json, args.mib_json, ()),
             ("lm-eval JSON", folder / "results_big.json", lm_eval_file, args.mib_lm_eval, ()),
             ("emissions.csv", folder / "emissions.csv", emissions_csv, args.mib_emissions, ("--record", f"{LLAMA}@40")),
         )

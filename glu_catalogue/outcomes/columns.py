@@ -31,39 +31,64 @@ SCORE_FIELDS = ("task", "metric", "filter", "value", "stderr", "n_shot", "source
 EFFICIENCY_FIELDS = ("quantity", "value", "source")
 
 
+#: A place as a reader may give it: its text; a CSV cell's (line, column) for ``line N, column C``; or a JSON value's
+#: (parent, key) for ``parent.key``, the parent (``models_evaluated.baseline.results.mmlu``) shared by its values.
+Location = str | tuple[int, str] | tuple[str, str]
+
+
+def place_text(location: Location) -> str:
+    """A place as text (``source.location``)."""
+    if type(location) is str:
+        return location
+    parent, key = location
+    return f"line {parent}, column {key}" if type(parent) is int else f"{parent}.{key}"
+
+
 class Places:
     """Each value's place in its file (``source.location``), as text made when asked: a CSV cell's
-    ``line N, column C`` is kept as its line number and column (16 bytes, not a string of 80)."""
+    ``line N, column C`` is kept as its line and column, a JSON value's ``parent.key`` as its parent's number
+    and its key (16 bytes a value, not a string of 80)."""
 
-    __slots__ = ("lines", "parts")
+    __slots__ = ("lines", "parts", "parents")
 
     def __init__(self) -> None:
-        #: A CSV cell's line; -1 where ``parts`` holds the whole place.
+        #: A CSV cell's line (>= 0); -1 where ``parts`` holds the whole place; -2 - n for a key of ``parents[n]``.
         self.lines = array("l")
         self.parts: list[str] = []
+        #: The parents of JSON values' places, each once for the values that follow one another under it.
+        self.parents: list[str] = []
 
-    def append(self, location: str | tuple[int, str]) -> None:
-        """Add a place: its text, or a CSV cell's (line, column)."""
-        if type(location) is tuple:
-            self.lines.append(location[0])
-            self.parts.append(location[1])
-        else:
+    def append(self, location: Location) -> None:
+        """Add a place (``Location``)."""
+        if type(location) is str:
             self.lines.append(-1)
             self.parts.append(location)
+            return
+        parent, key = location
+        if type(parent) is not int:
+            if not self.parents or self.parents[-1] != parent:
+                self.parents.append(parent)
+            parent = -1 - len(self.parents)
+        self.lines.append(parent)
+        self.parts.append(key)
 
     def __len__(self) -> int:
         return len(self.lines)
 
     def __getitem__(self, index: int) -> str:
-        line = self.lines[index]
-        return self.parts[index] if line < 0 else f"line {line}, column {self.parts[index]}"
+        return self._text(self.lines[index], self.parts[index])
+
+    def _text(self, line: int, part: str) -> str:
+        if line >= 0:
+            return f"line {line}, column {part}"
+        return part if line == -1 else f"{self.parents[-2 - line]}.{part}"
 
     def __iter__(self) -> Iterator[str]:
-        return (part if line < 0 else f"line {line}, column {part}" for line, part in zip(self.lines, self.parts))
+        return (self._text(line, part) for line, part in zip(self.lines, self.parts))
 
     def keys(self, rows: Sequence[int]) -> Iterator:
-        """A key per place of ``rows``, equal where the places are: the text, or (line, column) where every place
-        of these columns is a CSV cell's (no text to make)."""
+        """A key per place of ``rows``, equal where the places are: (line, column) where every place of these columns
+        is a CSV cell's (no text to make: the text and the pair name each other), else the text."""
         if min(self.lines, default=0) >= 0:
             return zip([self.lines[row] for row in rows], [self.parts[row] for row in rows])
         return (self[row] for row in rows)
@@ -125,10 +150,10 @@ class ValueColumns:
 
     def add(
         self, common: dict[str, Any], task: str | None, measure: str, filter_name: str | None, value: float, stderr: float | None,
-        n_shot: int | None, location: str | tuple[int, str],
+        n_shot: int | None, location: Location,
     ) -> None:  # fmt: skip
         """Add one value by its columns; ``common`` holds its other fields (``kind`` first), the same object for many
-        values where a reader can (it is kept once either way); ``location`` its place, or a CSV cell's (line, column).
+        values where a reader can (it is kept once either way); ``location`` its place (``Location``).
         ``origin`` must be set."""
         index = self._by_id.get(id(common))
         if index is None or self.commons[index] is not common:

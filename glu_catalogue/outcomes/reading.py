@@ -26,7 +26,7 @@ from ..core.problems import Problem, show
 from ..core.text import whole_number
 from ..errors import ReadError
 from ..store.reading import MAX_SMALL_FILE_BYTES, decode_text, parse_json, read_bytes
-from .columns import ValueColumns
+from .columns import Location, ValueColumns
 
 T = TypeVar("T")
 
@@ -97,11 +97,11 @@ class Reading:
 
     def add_columns(
         self, group: ModelGroup, common: dict[str, Any], task: str | None, measure: str, filter_name: str | None, value: float,
-        stderr: float | None, n_shot: int | None, location: str | tuple[int, str],
+        stderr: float | None, n_shot: int | None, location: Location,
     ) -> None:  # fmt: skip
         """Add one value to ``group`` by its columns (``ValueColumns.add``), without a dict of its own: the way of
         readers of files of millions of values. ``common``: its other fields, ``kind`` first, one object for many values;
-        ``location``: its place, or a CSV cell's (line, column) for ``line N, column C``."""
+        ``location``: its place, or its parts (``columns.Location``: made text only when asked)."""
         columns = group.values
         if columns.origin is None:
             columns.origin = (str(self.path), self.sha256, self.format)

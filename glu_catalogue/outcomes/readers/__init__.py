@@ -59,6 +59,7 @@ def read_outcome_file(path: Path) -> Reading:
         if path.suffix.lower() == ".json" or not error.message.startswith("invalid JSON"):
             raise  # a .json file's JSON error, with its line and column, is the useful line
         raise ReadError(path, f"not an outcome file the catalogue reads (neither JSON nor a .csv file): expected {EXPECTED}") from None
+    del content  # parsed: the bytes are not needed while the document is read
     for detects, reads in JSON_READERS:
         if detects(document):
             return reads(path, sha256, document)

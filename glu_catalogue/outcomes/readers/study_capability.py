@@ -13,6 +13,7 @@ import functools
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+from ..columns import Location, place_text
 from ..reading import Claim, ModelGroup, Reading, gib_bytes, name_fault, number, text, whole
 
 JSON_FORMAT = "study-capability-json"
@@ -54,8 +55,9 @@ def read_study_capability(path: Path, sha256: str, document: dict[str, Any]) -> 
             if not isinstance(metrics, dict):
                 reading.problem("-", f"{where}.results.{task}", "an object of metric values", metrics, "not a task's results", "outcome-nature")
                 continue
+            parent = f"{where}.results.{task}"
             for metric_key, value in metrics.items():
-                add_score(reading, group, f"{where}.results.{task}.{metric_key}", task, metric_key, value, metrics, shots.get(task))
+                add_score(reading, group, (parent, metric_key), task, metric_key, value, metrics, shots.get(task))
     return reading
 
 
@@ -112,10 +114,10 @@ def study_family(document: dict[str, Any]) -> str | None:
 
 
 def add_score(
-    reading: Reading, group: ModelGroup, where: str | tuple[int, str], task: str, metric_key: str, value: Any, row: dict[str, Any], n_shot: Any
+    reading: Reading, group: ModelGroup, where: Location, task: str, metric_key: str, value: Any, row: dict[str, Any], n_shot: Any
 ) -> None:
     """One score of the study's (JSON or CSV), its stderr beside it where the file gives one; stderr keys are not scores.
-    ``where``: its place, or the CSV's (line, column) of ``line N, column C`` (made as text only where a problem names it).
+    ``where``: its place, or its parts (``columns.Location``: made text only where a problem names it).
 
     A score, stderr or n-shot (``n_shot``, as the file writes it) that is not a number is reported
     at the score's place, which leaves the score out.
@@ -126,19 +128,14 @@ def add_score(
     label = group.claim.name or "-"
     parsed = number(value)
     if parsed is None:
-        reading.finite(label, _place(where), value, "a score")  # a problem unless the file gives none on purpose
+        reading.finite(label, place_text(where), value, "a score")  # a problem unless the file gives none on purpose
         return
-    if not _names_fine(task, metric, filter_name) and not reading.names_ok(label, _place(where), {"task": task, "metric": metric, "filter": filter_name}):
+    if not _names_fine(task, metric, filter_name) and not reading.names_ok(label, place_text(where), {"task": task, "metric": metric, "filter": filter_name}):
         return
     stderr = row.get(stderr_key)
-    stderr = None if stderr is None else reading.finite(label, f"{_place(where)} (stderr)", stderr, "a standard error")
-    shots = None if n_shot is None else reading.count(label, f"{_place(where)} (n-shot)", n_shot, "the n-shot of a task")
+    stderr = None if stderr is None else reading.finite(label, f"{place_text(where)} (stderr)", stderr, "a standard error")
+    shots = None if n_shot is None else reading.count(label, f"{place_text(where)} (n-shot)", n_shot, "the n-shot of a task")
     reading.add_columns(group, SCORE_FIELDS, task, metric, filter_name, parsed, stderr, shots, where)
-
-
-def _place(where: str | tuple[int, str]) -> str:
-    """A score's place as text: ``where``, or a CSV cell's ``line N, column C``."""
-    return where if isinstance(where, str) else f"line {where[0]}, column {where[1]}"
 
 
 @functools.lru_cache(maxsize=4096)  # a file repeats its few metric keys on every row

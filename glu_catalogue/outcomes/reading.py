@@ -156,9 +156,11 @@ def read_file(path: Path) -> tuple[bytes, str]:
 
 
 #: The most JSON items (counted by commas and opening brackets, an upper bound) an outcome file may hold: each
-#: becomes a Python object of 30-60 bytes, so 64 MiB of ``[[],[],...]`` would take gigabytes once parsed. A 20 MiB
-#: lm-eval file of 100,000 tasks holds about 1.5 million.
-MAX_JSON_ITEMS = 4_000_000
+#: becomes a Python object of 30-100 bytes, so 64 MiB of ``[[],[],...]`` would take gigabytes once parsed. An lm-eval
+#: file of 64 MiB holds about 4.1 million (20 MiB: 1.5 million), the study's capability JSON of 60 MiB 3.5 million,
+#: so every file of a known layout under the size cap is read; 5 million of the densest (one object of short keys)
+#: take 0.9 GiB once parsed.
+MAX_JSON_ITEMS = 5_000_000
 
 
 def read_json_document(path: Path, content: bytes) -> Any:

@@ -78,7 +78,8 @@ def add_command(files: tuple[Path, ...], record: str | None, data_dir: Path | No
     Adding the same file again changes nothing; a file whose value differs from the one stored
     for the same record, measurement and place is refused, and so is a file stored under another
     record. One value per record, task, metric, filter and n-shot: a score that disagrees with the
-    stored one beyond their uncertainty (or rounding) is left out, naming the kept one. Exit 0:
+    stored one beyond their uncertainty (or rounding) is left out, naming the kept one. At most
+    150,000 values are stored at once (`results check` checks a file of any size). Exit 0:
     added, no problems; 1: added, with values left out (listed); 2: unusable file, nothing written.
 
     \b
@@ -97,8 +98,8 @@ def _show(outcome, output: str, wrote: bool) -> None:
     if output == "json":
         document = outcome.report.as_dict()
         document["links"] = {str(path): [link.label for link in links] for path, links in outcome.ingested.links.items()}
-        document["outcomes"] = len(outcome.ingested.outcomes)
-        document["left_out"] = len(outcome.ingested.left_out)
+        document["outcomes"] = outcome.ingested.n_outcomes
+        document["left_out"] = outcome.ingested.n_left_out
         if wrote:
             document.update(added=outcome.added, unchanged=outcome.unchanged, files_written=[str(path) for path in outcome.changed_files])
         echo_json(document)
@@ -106,7 +107,7 @@ def _show(outcome, output: str, wrote: bool) -> None:
         for path, links in outcome.ingested.links.items():
             labels = sorted({link.label for link in links})
             click.echo(f"{path}: {len(links)} model(s) -> {', '.join(labels)} (by {links[0].by if links else '-'})")
-        click.echo(f"{len(outcome.ingested.outcomes)} values pass the checks, {len(outcome.ingested.left_out)} left out")
+        click.echo(f"{outcome.ingested.n_outcomes} values pass the checks, {outcome.ingested.n_left_out} left out")
         if wrote:
             written = ", ".join(str(path) for path in outcome.changed_files) or "none (unchanged)"
             click.echo(f"added {outcome.added}, already stored {outcome.unchanged}; files written: {written}")

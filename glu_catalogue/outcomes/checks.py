@@ -41,25 +41,28 @@ def check_nature(reading: Reading, labels: dict[int, str]) -> None:
     efficiency quantities >= 0; a bits-per-byte of 0 beside a perplexity above 1 (a perfect model is not one)."""
     for index, group in enumerate(reading.groups):
         label = labels.get(index, group.claim.name or "-")
-        perplexity = {value["task"]: value["value"] for value in group.values if value["kind"] == "score" and value["metric"] == "perplexity"}
-        for value in group.values:
-            where = value["source"]["location"]
-            if value["kind"] == "efficiency":
-                if value["value"] < 0:
-                    reading.problem(label, where, ">= 0", value["value"], f"{value['quantity']} cannot be negative", "outcome-nature")
+        columns = group.values
+        rows = zip(columns.shared, columns.task, columns.measure, columns.value)
+        perplexity = {task: number for common, task, metric, number in rows if columns.is_score[common] and metric == "perplexity"}
+        rules: dict[str, tuple[bool, bool]] = {}  # metric -> (a proportion, a perplexity), found once per metric
+        where = columns.location  # each place made as text where a problem names it
+        for row, (common, task, metric, number, stderr) in enumerate(zip(columns.shared, columns.task, columns.measure, columns.value, columns.stderr)):
+            if not columns.is_score[common]:
+                if number < 0:
+                    reading.problem(label, where[row], ">= 0", number, f"{metric} cannot be negative", "outcome-nature")
                 continue
-            metric, number = value["metric"], value["value"]
-            if is_proportion(metric) and not 0 <= number <= 1:
-                reading.problem(label, where, "a proportion in [0, 1]", number, f"{metric} is a share of examples", "outcome-nature")
-            elif "perplexity" in metric and number < 1:
-                reading.problem(label, where, ">= 1", number, f"a {metric} below 1 is impossible (1 is a perfect model)", "outcome-nature")
-            elif metric == "bits_per_byte" and (number < 0 or (number == 0 and perplexity.get(value["task"], 1) > 1)):
+            proportion, perplexity_like = rules[metric] if metric in rules else rules.setdefault(metric, (is_proportion(metric), "perplexity" in metric))
+            if proportion and not 0 <= number <= 1:
+                reading.problem(label, where[row], "a proportion in [0, 1]", number, f"{metric} is a share of examples", "outcome-nature")
+            elif perplexity_like and number < 1:
+                reading.problem(label, where[row], ">= 1", number, f"a {metric} below 1 is impossible (1 is a perfect model)", "outcome-nature")
+            elif metric == "bits_per_byte" and (number < 0 or (number == 0 and perplexity.get(task, 1) > 1)):
                 reading.problem(
-                    label, where, "> 0 (the task's perplexity is above 1)", number,
+                    label, where[row], "> 0 (the task's perplexity is above 1)", number,
                     "0 bits per byte is a perfect model, which the task's perplexity says it is not", "outcome-nature",
                 )  # fmt: skip
-            if value.get("stderr") is not None and value["stderr"] < 0:
-                reading.problem(label, f"{where} (stderr)", ">= 0", value["stderr"], "a standard error cannot be negative", "outcome-nature")
+            if stderr is not None and stderr < 0:
+                reading.problem(label, f"{where[row]} (stderr)", ">= 0", stderr, "a standard error cannot be negative", "outcome-nature")
 
 
 def check_claims(reading: Reading, links: Iterable[Link]) -> None:

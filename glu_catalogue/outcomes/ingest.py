@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import math
 import re
+from array import array
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Iterator, Sequence
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -25,6 +27,7 @@ from ..core.problems import Problem, show
 from ..errors import ReadError
 from .agreement import Disagreement, disagreements
 from .checks import check_claims, check_nature
+from .columns import Hashed, ValueColumns
 from .linking import Link, Records, family_names, link_groups
 from .readers import read_outcome_file
 from .reading import Reading
@@ -39,14 +42,104 @@ _AGGREGATE_SUFFIXES = ("_mean", "_std", "_min", "_max")
 
 
 @dataclass
-class Ingested:
-    """What a set of outcome files gives: outcomes to store, values left out, problems, and each file's links."""
+class Selection:
+    """One linked model's values in a reading: the rows to store, in order, and the rows left out with the problem rejecting each."""
 
-    outcomes: list = field(default_factory=list)
-    left_out: list[LeftOut] = field(default_factory=list)
+    reading: Reading
+    link: Link
+    kept: Sequence[int]
+    left: list[tuple[int, Problem]] = field(default_factory=list)
+
+    @property
+    def columns(self) -> ValueColumns:
+        """The model's values, column by column."""
+        return self.link.group.values
+
+    def document(self, row: int) -> dict:
+        """The outcome of ``row`` as fields, joined to the record."""
+        record = self.link.record
+        return {**self.columns.row(row), "record": self.link.label, "base_model": record.base_model, "pruning_pct": record.pruning_pct}
+
+
+@dataclass
+class Ingested:
+    """What a set of outcome files gives: outcomes to store, values left out, problems, and each file's links.
+
+    The values stay in their readings' columns (``selections``); ``outcomes`` and ``left_out`` build the
+    records (``results add`` stores them), ``n_outcomes`` and ``n_left_out`` count them without building.
+    """
+
+    selections: list[Selection] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     links: dict[Path, list[Link]] = field(default_factory=dict)
     readings: list[Reading] = field(default_factory=list)
+    #: Values the one-value rule leaves out (after the values the checks leave out).
+    refused: list[LeftOut] = field(default_factory=list)
+    #: (position, row) of each value of ``refused`` (None for a stored one).
+    refused_at: list[tuple[int, int] | None] = field(default_factory=list)
+    _built: dict[tuple[int, int], Outcome] = field(default_factory=dict, repr=False)
+    _built_left: dict[tuple[int, int], LeftOut] = field(default_factory=dict, repr=False)
+    _places: dict[int, tuple[int, int]] = field(default_factory=dict, repr=False)
+
+    def outcome(self, position: int, row: int) -> Outcome:
+        """The record of row ``row`` of ``selections[position]``, built once (``ReadError`` where it does not validate)."""
+        key = (position, row)
+        built = self._built.get(key)
+        if built is None:
+            selection = self.selections[position]
+            try:
+                built = self._built[key] = OUTCOME.validate_python(selection.document(row))
+            except ValidationError as error:
+                first = error.errors()[0]
+                where = selection.columns.location[row]
+                raise ReadError(selection.reading.path, f"{where}: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+            self._places[id(built)] = key
+        return built
+
+    def left(self, position: int, index: int) -> LeftOut:
+        """The ``index``-th value the checks leave out of ``selections[position]``, built once."""
+        key = (position, index)
+        if key not in self._built_left:
+            selection = self.selections[position]
+            row, problem = selection.left[index]
+            self._built_left[key] = _left_out(selection.columns.row(row), selection.link.label, problem)
+        return self._built_left[key]
+
+    @property
+    def outcomes(self) -> list[Outcome]:
+        """Every outcome to store, in the files' order (built: a few kB each)."""
+        return [self.outcome(position, row) for position, selection in enumerate(self.selections) for row in selection.kept]
+
+    @property
+    def left_out(self) -> list[LeftOut]:
+        """Every value left out, with its reason: those the checks reject, then those the one-value rule refuses."""
+        return [self.left(position, index) for position, selection in enumerate(self.selections) for index in range(len(selection.left))] + self.refused
+
+    @property
+    def n_outcomes(self) -> int:
+        """How many outcomes there are to store."""
+        return sum(len(selection.kept) for selection in self.selections)
+
+    @property
+    def n_left_out(self) -> int:
+        """How many values are left out."""
+        return sum(len(selection.left) for selection in self.selections) + len(self.refused)
+
+    def rows(self, wanted: Callable[[Selection], bool] = lambda selection: True) -> Iterator[tuple[int, int]]:
+        """(position, row) of every outcome to store, in order, of the selections ``wanted`` accepts."""
+        for position, selection in enumerate(self.selections):
+            if wanted(selection):
+                yield from ((position, row) for row in selection.kept)
+
+    def drop(self, places: set[tuple[int, int]]) -> None:
+        """Store none of the outcomes at ``places`` ((position, row) pairs)."""
+        for position, selection in enumerate(self.selections):
+            if any(place[0] == position for place in places):
+                selection.kept = array("l", (row for row in selection.kept if (position, row) not in places))
+
+    def place_of(self, outcome: Outcome) -> tuple[int, int] | None:
+        """(position, row) of an outcome ``outcome`` built; None for another (a stored one)."""
+        return self._places.get(id(outcome))
 
 
 def ingest(paths: Sequence[Path], records: Records, registry_ids: set[str], record_label: str | None = None) -> Ingested:
@@ -68,46 +161,85 @@ def ingest(paths: Sequence[Path], records: Records, registry_ids: set[str], reco
         check_claims(reading, links)
         result.links[reading.path] = links
         result.readings.append(reading)
-        kept, left_out = _outcomes(reading, links)
-        result.outcomes += kept
-        result.left_out += left_out
+        for selection in _selections(reading, links):
+            result.selections.append(selection)
+            _validate(result, len(result.selections) - 1)
     runs = same_run_problems(result.readings, result.links)
     result.problems = [problem for reading in result.readings for problem in reading.problems] + runs
     disagreeing = {(problem.file, problem.field) for problem in runs}
-    result.outcomes = [outcome for outcome in result.outcomes if (outcome.source.path, outcome.source.location) not in disagreeing]
-    settle(result, disagreements(result.outcomes))
+    if disagreeing:
+        result.drop({(position, row) for position, row in result.rows() if _place(result, position, row) in disagreeing})
+    settle(result, disagreements(result.outcome(*place) for place in repeated_things(result)))
     return result
+
+
+def _place(result: Ingested, position: int, row: int) -> tuple[str, str]:
+    """(path, location) of a row, as its outcome's source names it."""
+    columns = result.selections[position].columns
+    return columns.origin[0], columns.location[row]
+
+
+def _validate(result: Ingested, position: int) -> None:
+    """Every outcome of ``selections[position]`` validates as a record: one record built per ``ValueColumns`` signature."""
+    selection = result.selections[position]
+    for row in selection.columns.first_of_each_signature(selection.kept):
+        result.outcome(position, row)
+
+
+def repeated_things(result: Ingested) -> list[tuple[int, int]]:
+    """The places (position, row), in order, of the scores to store whose thing (``agreement.thing``: record, task,
+    metric, filter) another may share: the only ones the one-value rule can compare (``columns.Hashed``)."""
+    hashed = Hashed()
+    for position, selection in enumerate(result.selections):
+        columns, rows = selection.columns, selection.kept
+        if not all(columns.is_score):  # efficiency values are not compared: only the scores are hashed
+            rows = array("l", (row for row in rows if columns.is_score_row(row)))
+        if len(rows) == len(columns):
+            tasks, measures, filters = columns.task, columns.measure, columns.filter
+        else:
+            tasks, measures, filters = ([column[row] for row in rows] for column in (columns.task, columns.measure, columns.filter))
+        hashed.extend(position, rows, zip(repeat(selection.link.label), tasks, measures, filters))
+    return hashed.repeated()
 
 
 def settle(result: Ingested, found: Sequence[Disagreement]) -> None:
     """Apply the one-value rule's findings to ``result``: each a problem, and the values it refuses left out instead of stored."""
-    refused: set[int] = set()
+    refused: set[tuple[int, int]] = set()
     for disagreement in found:
         result.problems += disagreement.problems()
-        result.left_out += disagreement.left_out()
-        refused |= {id(disagreement.other)} | ({id(disagreement.kept)} if disagreement.same_source else set())
-    result.outcomes = [outcome for outcome in result.outcomes if id(outcome) not in refused]
+        outcomes = [disagreement.other] + ([disagreement.kept] if disagreement.same_source else [])
+        for item, outcome in zip(disagreement.left_out(), outcomes):
+            place = result.place_of(outcome)
+            result.refused.append(item)
+            result.refused_at.append(place)
+            if place is not None:
+                refused.add(place)
+    if refused:
+        result.drop(refused)
 
 
-def _outcomes(reading: Reading, links: list[Link]) -> tuple[list, list[LeftOut]]:
-    """The outcomes of a reading's linked values, less those its problems reject (each left out with its reason)."""
+def _selections(reading: Reading, links: list[Link]) -> list[Selection]:
+    """Each linked model's values, less those the reading's problems reject (each left out with its problem)."""
     by_place = {_stem(problem.field): problem for problem in reading.problems}
-    kept, left_out = [], []
+    selections = []
     for link in links:
+        columns = link.group.values
         claim_problems = [p for p in reading.problems if p.kind in WHOLE_MODEL_KINDS and _within(p.field, link.group.claim.where)]
-        for value in link.group.values:
-            location = value["source"]["location"]
-            problem = claim_problems[0] if claim_problems else by_place.get(_stem(location))
-            if problem is not None:
-                left_out.append(_left_out(value, link.label, problem))
-                continue
-            document = {**value, "record": link.label, "base_model": link.record.base_model, "pruning_pct": link.record.pruning_pct}
-            try:
-                kept.append(OUTCOME.validate_python(document))
-            except ValidationError as error:
-                first = error.errors()[0]
-                raise ReadError(reading.path, f"{location}: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
-    return kept, left_out
+        if claim_problems:
+            selections.append(Selection(reading, link, array("l"), [(row, claim_problems[0]) for row in range(len(columns))]))
+            continue
+        if not by_place:
+            selections.append(Selection(reading, link, range(len(columns))))
+            continue
+        kept, left = array("l"), []
+        for row, location in enumerate(columns.location):
+            problem = by_place.get(_stem(location))
+            if problem is None:
+                kept.append(row)
+            else:
+                left.append((row, problem))
+        selections.append(Selection(reading, link, kept, left))
+    return selections
 
 
 def _within(field: str, where: str) -> bool:

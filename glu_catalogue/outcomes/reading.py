@@ -3,7 +3,8 @@
 A reader turns one file into a ``Reading``: its sha256 and format, and one ``ModelGroup`` per
 model the file measured. A group holds the file's ``Claim`` about that model (its name,
 repository or checkpoint, pruning %, expansion ratio, parameter count, as the file writes them)
-and the outcomes' values without the record they belong to (``linking`` completes them). A
+and the outcomes' values, column by column (``columns.ValueColumns``), without the record they belong
+to (``linking`` completes them). A
 value the file gives twice, or a derived value whose parts it also gives, is compared by the
 reader and any disagreement is a ``Problem`` in ``Reading.problems``: reported, never corrected.
 
@@ -25,16 +26,12 @@ from ..core.problems import Problem, show
 from ..core.text import whole_number
 from ..errors import ReadError
 from ..store.reading import MAX_SMALL_FILE_BYTES, decode_text, parse_json, read_bytes
+from .columns import Location, ValueColumns
 
 T = TypeVar("T")
 
 #: The most bytes an outcome file may hold (lm-eval's results files are a few MB at most).
 MAX_OUTCOME_FILE_BYTES = MAX_SMALL_FILE_BYTES
-
-#: The most values one outcome file may give. lm-eval's largest suites give a few thousand, the study's files
-#: a few hundred; each value is checked and kept as a record (a few kB), so this bounds a command's time and
-#: memory (benchmarks/outcome_file_speed.py: under 30 s and 1 GiB) whatever a file under the size cap holds.
-MAX_OUTCOME_VALUES = 150_000
 
 
 @dataclass
@@ -75,10 +72,10 @@ class Claim:
 
 @dataclass
 class ModelGroup:
-    """One model's values in a file: the claim, then each value's fields (record fields left to linking)."""
+    """One model's values in a file: the claim, then each value's fields (record fields left to linking), column by column."""
 
     claim: Claim
-    values: list[dict[str, Any]] = field(default_factory=list)
+    values: ValueColumns = field(default_factory=ValueColumns)
 
 
 @dataclass
@@ -94,17 +91,21 @@ class Reading:
     #: (group index, workload, run number, quantity) -> (value, location).
     run_values: dict[tuple[int, str, int, str], tuple[float, str]] = field(default_factory=dict)
 
-    #: Values the readers added so far, against ``MAX_OUTCOME_VALUES``.
-    n_values: int = 0
-
     def add(self, group: ModelGroup, value: dict[str, Any]) -> None:
-        """Add ``value`` to ``group``; ``ReadError`` (one line) as soon as the file gives more than ``MAX_OUTCOME_VALUES``."""
-        self.n_values += 1
-        if self.n_values > MAX_OUTCOME_VALUES:
-            raise ReadError(
-                self.path, f"more than {MAX_OUTCOME_VALUES:,} values in one outcome file (a whole lm-eval suite gives a few thousand): split it"
-            )
+        """Add ``value`` (its fields as a dict, ``source`` from ``source``) to ``group``."""
         group.values.append(value)
+
+    def add_columns(
+        self, group: ModelGroup, common: dict[str, Any], task: str | None, measure: str, filter_name: str | None, value: float,
+        stderr: float | None, n_shot: int | None, location: Location,
+    ) -> None:  # fmt: skip
+        """Add one value to ``group`` by its columns (``ValueColumns.add``), without a dict of its own: the way of
+        readers of files of millions of values. ``common``: its other fields, ``kind`` first, one object for many values;
+        ``location``: its place, or its parts (``columns.Location``: made text only when asked)."""
+        columns = group.values
+        if columns.origin is None:
+            columns.origin = (str(self.path), self.sha256, self.format)
+        columns.add(common, task, measure, filter_name, value, stderr, n_shot, location)
 
     def source(self, location: str) -> dict[str, str]:
         """The ``source`` of a value at ``location`` of this file."""
@@ -155,9 +156,11 @@ def read_file(path: Path) -> tuple[bytes, str]:
 
 
 #: The most JSON items (counted by commas and opening brackets, an upper bound) an outcome file may hold: each
-#: becomes a Python object of 30-60 bytes, so 64 MiB of ``[[],[],...]`` would take gigabytes once parsed. A 20 MiB
-#: lm-eval file of 100,000 tasks holds about 1.5 million.
-MAX_JSON_ITEMS = 4_000_000
+#: becomes a Python object of 30-100 bytes, so 64 MiB of ``[[],[],...]`` would take gigabytes once parsed. An lm-eval
+#: file of 64 MiB holds about 4.1 million (20 MiB: 1.5 million), the study's capability JSON of 60 MiB 3.5 million,
+#: so every file of a known layout under the size cap is read; 5 million of the densest (one object of short keys)
+#: take 0.9 GiB once parsed.
+MAX_JSON_ITEMS = 5_000_000
 
 
 def read_json_document(path: Path, content: bytes) -> Any:

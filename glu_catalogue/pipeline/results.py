@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from ..core.outcome_records import OutcomesFile, outcome_key
+from ..core.outcome_records import OutcomesFile, ScoreOutcome, outcome_key
 from ..core.problems import Report
 from ..core.records import successful_by_key
 from ..errors import InputError, UsageError
-from ..outcomes.agreement import disagreements, second_record_message, second_records
+from ..outcomes.agreement import disagreements, second_record_message, second_records, thing
+from ..outcomes.columns import Hashed
 from ..outcomes.ingest import Ingested, ingest, settle
 from ..store.catalogue_dir import existing_catalogue
 from ..store.outcomes_files import outcomes_texts, read_outcomes
@@ -33,6 +34,14 @@ from ..store.schemas import rendered_schemas
 from ..store.writing import recover_data_dir, write_files
 from .lock import build_lock
 from .publish import default_site_update
+
+#: The most values one ``results add`` stores (outcomes.json and its CSV are read whole by verify, the site and the
+#: API; a value takes about 1 kB there). ``results check`` checks a file of any number of values.
+MAX_STORED_VALUES = 150_000
+
+
+class TooManyToStore(InputError):
+    """Outcome files giving more values than ``results add`` stores at once."""
 
 
 class OutcomeConflict(InputError):
@@ -77,6 +86,12 @@ def add_results(paths: Sequence[Path], data_dir: Path | None = None, record: str
     with build_lock(data_dir, wait=wait):
         recover_data_dir(data_dir)
         ingested = _ingest(paths, data_dir, record)
+        given = ingested.n_outcomes + ingested.n_left_out
+        if given > MAX_STORED_VALUES:
+            raise TooManyToStore(
+                f"{', '.join(map(str, paths))}: {given:,} values, more than the {MAX_STORED_VALUES:,} `results add` stores at once "
+                "(outcomes.json is read whole by every command); `catalogue results check` checks the file whole; nothing written"
+            )
         stored = read_outcomes(data_dir)
         clashes = _with_stored(ingested, stored)
         if clashes:
@@ -120,28 +135,86 @@ def no_catalogue(data_dir: Path) -> UsageError:
 
 def _with_stored(ingested: Ingested, stored: OutcomesFile) -> list[tuple]:
     """The one-value rule between these files and what is stored (``agreement``): a score that disagrees with a stored
-    one is left out, naming it; returns the places of a source already stored under another record."""
-    new = [*ingested.outcomes, *ingested.left_out]
+    one is left out, naming it; returns the places of a source already stored under another record.
+
+    Only the values that can meet a stored one, or another of these files' at its place, are built as records and
+    compared: the rule compares values of one place or one thing, so the others cannot breach it."""
+    stored_items = [*stored.outcomes, *stored.left_out]
+    stored_files = {item.source.sha256 for item in stored_items}
+    new = _new_items(ingested, stored_files, _places_in_two_records(ingested, stored_files))
     new_ids = {id(item) for item in new}
-    clashes = [pair for pair in second_records([*stored.outcomes, *stored.left_out, *new]) if id(pair[1]) in new_ids]
+    clashes = [pair for pair in second_records([*stored_items, *new]) if id(pair[1]) in new_ids]
+    things = {thing(outcome) for outcome in stored.outcomes if isinstance(outcome, ScoreOutcome)}
+    meeting = [ingested.outcome(*place) for place in _meeting(ingested, things)]
     stored_ids = {id(outcome) for outcome in stored.outcomes}
-    found = disagreements([*stored.outcomes, *ingested.outcomes])
-    settle(ingested, [item for item in found if id(item.kept) in stored_ids and id(item.other) in new_ids])
+    found = disagreements([*stored.outcomes, *meeting])
+    settle(ingested, [item for item in found if id(item.kept) in stored_ids and ingested.place_of(item.other) is not None])
     return clashes
+
+
+def _meeting(ingested: Ingested, things: set[tuple]) -> list[tuple[int, int]]:
+    """(position, row), in order, of the scores to store whose thing (``agreement.thing``) is one of ``things``."""
+    labels = {key[0] for key in things}
+    found = []
+    for position, selection in enumerate(ingested.selections):
+        label = selection.link.label
+        if label not in labels:
+            continue
+        columns = selection.columns
+        shared, is_score, tasks, measures, filters = columns.shared, columns.is_score, columns.task, columns.measure, columns.filter
+        found += [(position, row) for row in selection.kept if is_score[shared[row]] and (label, tasks[row], measures[row], filters[row]) in things]
+    return found
+
+
+def _places_in_two_records(ingested: Ingested, stored_files: set[str]) -> set[tuple[str, int, int]]:
+    """Values (``("o", position, row)``, ``("l", position, index)``, ``("r", 0, index)``: an outcome, a value left out,
+    one the rule refused) of a file of several models whose place another of its values may
+    share (found by hashing; ``second_records`` compares the places themselves). Files already stored are compared whole."""
+    several = {
+        reading.sha256 for reading in ingested.readings if reading.sha256 not in stored_files and len({link.label for link in ingested.links[reading.path]}) > 1
+    }
+    hashed = Hashed()
+    for position, selection in enumerate(ingested.selections):
+        if selection.reading.sha256 in several:
+            hashed.extend(("o", position), selection.kept, selection.columns.location.keys(selection.kept))
+            left = [row for row, _ in selection.left]
+            hashed.extend(("l", position), range(len(left)), selection.columns.location.keys(left))
+    for index, place in enumerate(ingested.refused_at):
+        if place is not None and ingested.selections[place[0]].reading.sha256 in several:
+            hashed.extend(("r", 0), [index], ingested.selections[place[0]].columns.location.keys([place[1]]))
+    return {(kind, position, index) for (kind, position), index in hashed.repeated()}
+
+
+def _new_items(ingested: Ingested, stored_files: set[str], shared: set[tuple[str, int, int]]) -> list:
+    """These files' outcomes, then the values they leave out, that a stored file gives or that stand at a ``shared``
+    place (as records, in that order)."""
+    selections = ingested.selections
+    outcomes = [ingested.outcome(p, r) for p, r in ingested.rows() if selections[p].reading.sha256 in stored_files or ("o", p, r) in shared]
+    left = [
+        ingested.left(position, index)
+        for position, selection in enumerate(selections)
+        for index in range(len(selection.left))
+        if selection.reading.sha256 in stored_files or ("l", position, index) in shared
+    ]
+    refused = [item for index, item in enumerate(ingested.refused) if item.source.sha256 in stored_files or ("r", 0, index) in shared]
+    return [*outcomes, *left, *refused]
 
 
 def _report(ingested: Ingested) -> Report:
     report = Report()
     report.problems.extend(ingested.problems)
     report.checked["outcome_files"] = len(ingested.readings)
-    report.checked["outcomes"] = len(ingested.outcomes) + len(ingested.left_out)
+    report.checked["outcomes"] = ingested.n_outcomes + ingested.n_left_out
     return report
 
 
 def _conflicts(ingested: Ingested, stored: OutcomesFile, report: Report) -> None:
-    """Values of these files that differ from the stored value of the same record, measurement and source."""
+    """Values of these files that differ from the stored value of the same record, measurement and source (only a file
+    already stored can give one)."""
     by_key = {outcome_key(outcome): outcome for outcome in stored.outcomes}
-    for outcome in ingested.outcomes:
+    stored_files = {outcome.source.sha256 for outcome in stored.outcomes}
+    for position, row in ingested.rows(lambda selection: selection.reading.sha256 in stored_files):
+        outcome = ingested.outcome(position, row)
         old = by_key.get(outcome_key(outcome))
         if old is not None and old.model_dump(exclude={"source": {"path"}}) != outcome.model_dump(exclude={"source": {"path"}}):
             report.add(

@@ -30,7 +30,10 @@ def score(metric: str, value: float, task: str = "t", stderr: float | None = Non
 
 def nature(*values: dict) -> dict[str, str]:
     """The problems ``check_nature`` finds in one group of ``values``: place -> message."""
-    reading = Reading(Path("x.json"), SHA, "lm-eval-results", groups=[ModelGroup(Claim(where="config"), list(values))])
+    group = ModelGroup(Claim(where="config"))
+    reading = Reading(Path("x.json"), SHA, "lm-eval-results", groups=[group])
+    for value in values:
+        reading.add(group, {**value, "source": reading.source(value["source"]["location"])})
     check_nature(reading, {0: f"{BASE}@40"})
     assert all(problem.kind == "outcome-nature" and problem.record == f"{BASE}@40" for problem in reading.problems)
     return {problem.field: problem.message for problem in reading.problems}

@@ -22,6 +22,7 @@ def read_outcome_file(path: Path) -> Reading:
     content, sha256 = read_file(path)
     if path.suffix.lower() == ".csv":
         table = CsvTable(path, text_of(path, content))
+        del content  # the text is read row by row; the bytes are not needed again (a 64 MiB file holds them twice)
         repeated = [name for index, name in enumerate(table.header) if name in table.header[:index]]
         if repeated:
             raise ReadError(path, f"column {repeated[0]!r} appears twice in the header (readers disagree on which value counts): keep one", 1)
@@ -32,6 +33,7 @@ def read_outcome_file(path: Path) -> Reading:
         if path.suffix.lower() == ".json" or not error.message.startswith("invalid JSON"):
             raise  # a .json file's JSON error, with its line and column, is the useful line
         raise ReadError(path, f"not an outcome file the catalogue reads (neither JSON nor a .csv file): expected {expected()}") from None
+    del content  # parsed: the bytes are not needed while the document is read
     return _reader(path, "json", document).reads(path, sha256, document)
 
 

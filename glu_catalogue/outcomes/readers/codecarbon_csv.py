@@ -18,7 +18,7 @@ import math
 from pathlib import Path
 from typing import Iterable
 
-from ..reading import Claim, ModelGroup, Reading, efficiency_value, number
+from ..reading import Claim, ModelGroup, Reading, number
 from .registry import OutcomeReader
 
 FORMAT = "codecarbon-csv"
@@ -79,6 +79,7 @@ def read_codecarbon_csv(path: Path, sha256: str, header: list[str], records: Ite
             "tool": "codecarbon", "version": cells.get("codecarbon_version") or UNKNOWN_VERSION, "mode": cells.get("tracking_mode") or None,
             "device": cells.get("gpu_model") or cells.get("cpu_model") or None,
         }  # fmt: skip
+        common = {"kind": "efficiency", "workload": workload, "runs": {"count": 1}, "meter": meter}  # a run per row
         values = {}
         for quantity, column in QUANTITIES.items():
             value = number(cells.get(column))
@@ -86,7 +87,7 @@ def read_codecarbon_csv(path: Path, sha256: str, header: list[str], records: Ite
                 reading.problem("-", f"{where}, column {column}", "a finite number >= 0", cells.get(column), f"{column} must be a number", "outcome-nature")
                 continue
             values[column] = value
-            reading.add(group, efficiency_value(reading, workload, quantity, value, f"{where}, column {column}", {"count": 1}, meter))
+            reading.add_columns(group, common, None, quantity, None, value, None, None, (line, column))
         _check_parts(reading, where, cells, values)
     reading.groups.append(group)
     return reading

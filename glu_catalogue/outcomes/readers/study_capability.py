@@ -9,14 +9,19 @@ row per model and task: ``model, pruning_pct, is_star, task`` and a column per m
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from ..reading import Claim, ModelGroup, Reading, gib_bytes, number, text, whole
+from ..columns import Location, place_text
+from ..reading import Claim, ModelGroup, Reading, gib_bytes, name_fault, number, text, whole
 from .registry import OutcomeReader
 
 JSON_FORMAT = "study-capability-json"
 CSV_FORMAT = "study-capability-csv"
+
+#: What every score of the study's shares: the study does not say the harness's version.
+SCORE_FIELDS = {"kind": "score", "harness_version": None}
 
 #: The CSV's leading columns; every other column is a metric.
 CSV_KEYS = ("model", "pruning_pct", "is_star", "task")
@@ -51,8 +56,9 @@ def read_study_capability(path: Path, sha256: str, document: dict[str, Any]) -> 
             if not isinstance(metrics, dict):
                 reading.problem("-", f"{where}.results.{task}", "an object of metric values", metrics, "not a task's results", "outcome-nature")
                 continue
+            parent = f"{where}.results.{task}"
             for metric_key, value in metrics.items():
-                add_score(reading, group, f"{where}.results.{task}.{metric_key}", task, metric_key, value, metrics, shots.get(task))
+                add_score(reading, group, (parent, metric_key), task, metric_key, value, metrics, shots.get(task))
     return reading
 
 
@@ -114,28 +120,43 @@ def study_family(document: dict[str, Any]) -> str | None:
     return family if isinstance(family, str) else None
 
 
-def add_score(reading: Reading, group: ModelGroup, where: str, task: str, metric_key: str, value: Any, row: dict[str, Any], n_shot: Any) -> None:
+def add_score(
+    reading: Reading, group: ModelGroup, where: Location, task: str, metric_key: str, value: Any, row: dict[str, Any], n_shot: Any
+) -> None:
     """One score of the study's (JSON or CSV), its stderr beside it where the file gives one; stderr keys are not scores.
+    ``where``: its place, or its parts (``columns.Location``: made text only where a problem names it).
 
     A score, stderr or n-shot (``n_shot``, as the file writes it) that is not a number is reported
     at the score's place, which leaves the score out.
     """
-    metric, _, filter_name = str(metric_key).partition(",")
-    label = group.claim.name or "-"
+    metric, filter_name, stderr_key = _metric_parts(str(metric_key))
     if metric.endswith("_stderr"):
         return
-    parsed = reading.finite(label, where, value, "a score")
-    if parsed is None or not reading.names_ok(label, where, {"task": task, "metric": metric, "filter": filter_name or None}):
+    label = group.claim.name or "-"
+    parsed = number(value)
+    if parsed is None:
+        reading.finite(label, place_text(where), value, "a score")  # a problem unless the file gives none on purpose
         return
-    stderr_key = f"{metric}_stderr,{filter_name}" if filter_name else f"{metric}_stderr"
-    reading.add(group,
-        {
-            "kind": "score", "task": task, "metric": metric, "filter": filter_name or None, "value": parsed,
-            "stderr": reading.finite(label, f"{where} (stderr)", row.get(stderr_key), "a standard error"),
-            "n_shot": reading.count(label, f"{where} (n-shot)", n_shot, "the n-shot of a task"), "harness_version": None,
-            "source": reading.source(where),
-        }
-    )  # fmt: skip
+    if not _names_fine(task, metric, filter_name) and not reading.names_ok(label, place_text(where), {"task": task, "metric": metric, "filter": filter_name}):
+        return
+    stderr = row.get(stderr_key)
+    stderr = None if stderr is None else reading.finite(label, f"{place_text(where)} (stderr)", stderr, "a standard error")
+    shots = None if n_shot is None else reading.count(label, f"{place_text(where)} (n-shot)", n_shot, "the n-shot of a task")
+    reading.add_columns(group, SCORE_FIELDS, task, metric, filter_name, parsed, stderr, shots, where)
+
+
+@functools.lru_cache(maxsize=4096)  # a file repeats its few metric keys on every row
+def _metric_parts(metric_key: str) -> tuple[str, str | None, str]:
+    """A metric key's metric, its filter (None where it names none) and the key of its stderr: ``acc,none`` ->
+    (``acc``, ``none``, ``acc_stderr,none``)."""
+    metric, _, filter_name = metric_key.partition(",")
+    return metric, filter_name or None, f"{metric}_stderr,{filter_name}" if filter_name else f"{metric}_stderr"
+
+
+@functools.lru_cache(maxsize=65536)
+def _names_fine(task: Any, metric: str, filter_name: str | None) -> bool:
+    """True when the task, metric and filter can all be stored (``name_fault``); else ``Reading.names_ok`` says why."""
+    return all(name is None or (isinstance(name, str) and name_fault(name) is None) for name in (task, metric, filter_name))
 
 
 def read_study_capability_csv(path: Path, sha256: str, header: list[str], records: Iterable[tuple[int, list[str]]]) -> Reading:
@@ -156,7 +177,7 @@ def read_study_capability_csv(path: Path, sha256: str, header: list[str], record
         for column in header:
             if column in CSV_KEYS:
                 continue
-            add_score(reading, groups[key], f"line {line}, column {column}", task, column, cells.get(column, ""), cells, None)
+            add_score(reading, groups[key], (line, column), task, column, cells.get(column, ""), cells, None)
     reading.groups.extend(groups.values())
     return reading
 

@@ -129,7 +129,7 @@ def test_a_record_that_names_no_model_or_an_unknown_schema_is_a_problem():
 )
 def test_a_result_that_cannot_be_read_is_a_problem_and_gives_no_value(results, place):
     reading = read(record(evaluation_results=results))
-    assert fields(reading) == {place: "outcome-nature"} and reading.groups[0].values == []
+    assert fields(reading) == {place: "outcome-nature"} and len(reading.groups[0].values) == 0
 
 
 @pytest.mark.parametrize(
@@ -165,15 +165,13 @@ def test_the_catalogues_measurement_is_read_from_its_json_text_and_broken_text_i
 def test_a_name_that_could_not_be_stored_is_a_problem_as_in_every_reader(changes):
     """A task, metric or filter that is empty or holds a control character would reach the CSV, the site, a terminal."""
     reading = read(record(result(**changes)))
-    assert fields(reading) == {"evaluation_results[0]": "outcome-nature"} and reading.groups[0].values == []
+    assert fields(reading) == {"evaluation_results[0]": "outcome-nature"} and len(reading.groups[0].values) == 0
 
 
-def test_a_record_of_more_values_than_an_outcome_file_may_give_is_refused(monkeypatch):
-    """Every reader counts its values against ``MAX_OUTCOME_VALUES`` (``Reading.add``): bounded time and memory."""
-    from glu_catalogue.errors import ReadError
-    from glu_catalogue.outcomes import reading as reading_module
+def test_every_value_is_kept_in_the_groups_columns():
+    """Values go through ``Reading.add`` into the group's ``ValueColumns`` (bounded memory for a file of millions of
+    values, as every reader's), never appended to a list of dicts of their own."""
+    from glu_catalogue.outcomes.columns import ValueColumns
 
-    monkeypatch.setattr(reading_module, "MAX_OUTCOME_VALUES", 2)
-    assert len(read(record(RESULT, RESULT)).groups[0].values) == 2
-    with pytest.raises(ReadError, match="more than 2 values in one outcome file"):
-        read(record(RESULT, RESULT, RESULT))
+    values = read(record(RESULT, RESULT, RESULT)).groups[0].values
+    assert isinstance(values, ValueColumns) and len(values) == 3

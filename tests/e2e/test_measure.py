@@ -212,7 +212,7 @@ def test_a_killed_evaluate_keeps_the_levels_it_stored_and_the_rerun_evaluates_on
     model = next(iter(kept)).rsplit("@", 1)[0]
     assert kept and f"{model}@{LEVELS[-1]}" not in kept
     ok(run_cli("verify", str(data), env=env))
-    rerun = ok(subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600))
+    rerun = ok_in_process(*command[3:], env=env, cwd=tmp_path)  # the kill was real; the rerun needs no process of its own
     lines = {line.split(" ")[2]: line for line in rerun.stdout.splitlines() if line.startswith(f"  {model}@")}
     for record in (f"{model}@{level}" for level in LEVELS):
         assert ("already measured" in lines[record]) == (record in kept), rerun.stdout
@@ -456,7 +456,7 @@ def test_a_killed_bench_shard_keeps_the_levels_it_stored_and_the_rerun_measures_
     lines = {found[1]: line for line in rerun.stdout.splitlines() if (found := re.match(r"^  (\S+@\d+): ", line))}
     assert sorted(lines) == [f"{SLOW}@0", f"{SLOW}@60"], rerun.stdout
     assert "already measured" in lines[f"{SLOW}@0"] and "already measured" not in lines[f"{SLOW}@60"], rerun.stdout
-    other = ok(subprocess.run([*bench_command(data, SLOW, *quick), "--shard", "1/2", "--into", str(shards[1])], env=env, cwd=REPO, capture_output=True, text=True, timeout=600))
+    other = ok_in_process(*bench_command(data, SLOW, *quick)[3:], "--shard", "1/2", "--into", str(shards[1]), env=env, cwd=REPO)
     assert f"  {SLOW}@30: " in other.stdout and f"{SLOW}@0:" not in other.stdout, other.stdout
     merged = tmp_path / "merged"
     ok(run_cli("merge", *map(str, shards), "--data", str(merged), env=env))

@@ -143,6 +143,15 @@ def invoke(*args: str, env: dict[str, str] | None = None, cwd: Path | None = Non
         return CliRunner().invoke(cli, list(args), env=changed)
 
 
+def run_here(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """``run_cli``'s result from a run in this process, for a command whose test is not about a process (a rerun, a
+    build to compare against) where this process has imported torch already; an unexpected exception is raised here."""
+    result = invoke(*args, env=env, cwd=cwd)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return subprocess.CompletedProcess(["catalogue", *args], result.exit_code, result.stdout, result.stderr)
+
+
 def refused_in_process(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> str:
     """Run the CLI in-process and check it refused as a user sees it: exit 2, no exception, one line on stderr; that line."""
     result = invoke(*args, env=env, cwd=cwd)

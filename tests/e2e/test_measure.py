@@ -405,7 +405,7 @@ def test_bench_figures_are_present_positive_and_add_up(benched):
 def test_a_second_bench_with_the_same_inputs_does_nothing(benched):
     data = benched["data"]
     before = digests(data)
-    again = ok(subprocess.run(bench_command(data, "tiny/llama,tiny/qwen3", *QUICK_BENCH), env=benched["env"], cwd=REPO, capture_output=True, text=True, timeout=600))
+    again = ok_in_process(*bench_command(data, "tiny/llama,tiny/qwen3", *QUICK_BENCH)[3:], env=benched["env"], cwd=REPO)
     assert again.stdout.count("already measured with these inputs") == 4, again.stdout
     assert digests(data) == before
 
@@ -417,7 +417,7 @@ def test_a_bench_with_other_inputs_writes_beside_the_earlier_files_and_shows_eac
     before = {path: path.read_bytes() for path in (data / "measurements").rglob("bench_*.json")}
     other = (*QUICK_BENCH[:-1], "2")  # --repeats 2
     assert QUICK_BENCH[-2] == "--repeats"
-    completed = ok(subprocess.run(bench_command(data, "tiny/llama,tiny/qwen3", *other), env=benched["env"], cwd=REPO, capture_output=True, text=True, timeout=600))
+    completed = ok_in_process(*bench_command(data, "tiny/llama,tiny/qwen3", *other)[3:], env=benched["env"], cwd=REPO)
     for record in ("tiny/llama@0", "tiny/llama@50", "tiny/qwen3@0", "tiny/qwen3@50"):
         assert completed.stdout.count(f"  {record}: ") == 1, completed.stdout  # each level's line once, under its own model
     assert {path: path.read_bytes() for path in before} == before
@@ -434,7 +434,7 @@ def test_a_bench_file_written_but_not_stored_is_stored_by_the_next_run_without_m
         (data / name).unlink()
     files = sorted(p.relative_to(data) for p in (data / "measurements").rglob("bench_*.json"))
     before = {path: (data / path).read_bytes() for path in files}
-    rerun = ok(subprocess.run(bench_command(data, "tiny/llama,tiny/qwen3", *QUICK_BENCH), env=benched["env"], cwd=REPO, capture_output=True, text=True, timeout=600))
+    rerun = ok_in_process(*bench_command(data, "tiny/llama,tiny/qwen3", *QUICK_BENCH)[3:], env=benched["env"], cwd=REPO)
     assert rerun.stdout.count("(finished by an earlier run)") == 4 and "from one load" not in rerun.stdout, rerun.stdout
     assert {path: (data / path).read_bytes() for path in files} == before  # nothing measured again
     assert len(measured(data, "catalogue bench")) == len(measured(benched["data"], "catalogue bench"))
@@ -452,7 +452,7 @@ def test_a_killed_bench_shard_keeps_the_levels_it_stored_and_the_rerun_measures_
     kept = {o["record"] for o in measured(shards[0], "catalogue bench")}
     assert kept == {f"{SLOW}@0"}
     ok(run_cli("verify", str(shards[0]), env=env))
-    rerun = ok(subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True, timeout=600))
+    rerun = ok_in_process(*command[3:], env=env, cwd=REPO)  # the kill was real; the rerun needs no process of its own
     lines = {found[1]: line for line in rerun.stdout.splitlines() if (found := re.match(r"^  (\S+@\d+): ", line))}
     assert sorted(lines) == [f"{SLOW}@0", f"{SLOW}@60"], rerun.stdout
     assert "already measured" in lines[f"{SLOW}@0"] and "already measured" not in lines[f"{SLOW}@60"], rerun.stdout

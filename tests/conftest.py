@@ -8,6 +8,7 @@ import os
 # instead of retrying a network it cannot reach (set before anything imports huggingface_hub).
 os.environ["HF_HUB_OFFLINE"] = "1"
 
+import contextlib
 import importlib.util
 import json
 import shutil
@@ -127,9 +128,37 @@ def dump_json(path: Path, document: Any) -> None:
     path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
 
 
-def invoke(*args: str):
-    """Run the CLI in-process; returns click's Result (exit_code, stdout, stderr, exception)."""
-    return CliRunner().invoke(cli, list(args))
+def invoke(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None):
+    """Run the CLI in-process; returns click's Result (exit_code, stdout, stderr, exception).
+
+    ``env`` is a whole environment, as ``run_cli`` takes it: for the call, the variables it sets or
+    changes are set and those it lacks are unset; ``cwd`` is the working directory for the call.
+    Where what is tested is not about a process (a refusal, a rerun that does nothing), this spares
+    the seconds a subprocess spends importing torch.
+    """
+    changed = None
+    if env is not None:
+        changed = {key: env.get(key) for key in {*env, *os.environ} if env.get(key) != os.environ.get(key)}
+    with contextlib.chdir(cwd or os.getcwd()):
+        return CliRunner().invoke(cli, list(args), env=changed)
+
+
+def run_here(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """``run_cli``'s result from a run in this process, for a command whose test is not about a process (a rerun, a
+    build to compare against) where this process has imported torch already; an unexpected exception is raised here."""
+    result = invoke(*args, env=env, cwd=cwd)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return subprocess.CompletedProcess(["catalogue", *args], result.exit_code, result.stdout, result.stderr)
+
+
+def refused_in_process(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> str:
+    """Run the CLI in-process and check it refused as a user sees it: exit 2, no exception, one line on stderr; that line."""
+    result = invoke(*args, env=env, cwd=cwd)
+    assert isinstance(result.exception, SystemExit) and result.exit_code == 2, (result.exit_code, result.exception, result.stderr)
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("error: ") and "Traceback" not in result.stderr, result.stderr
+    return line
 
 
 def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 600) -> subprocess.CompletedProcess:

@@ -3,7 +3,8 @@
 `catalogue build --data DIR --save-pruned SAVED` writes records to DIR and checkpoints to SAVED;
 `catalogue inspect CKPT --record MODEL@PCT --data DIR` and `catalogue verify --checkpoint CKPT
 --record MODEL@PCT --data DIR` (or `verify DIR --checkpoint ...`) compare a checkpoint with a
-record there, also for a model the registry does not hold. Every command runs as a process.
+record there, also for a model the registry does not hold. Every command tested runs as a process (the build that
+sets them up runs in the test's process: torch is imported once).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from conftest import run_cli, run_here
 from tiny_models import write_registry
 
 pytestmark = pytest.mark.torch
@@ -26,9 +27,9 @@ def built(tmp_path_factory) -> Path:
     """tiny/llama (random-init) built at 0 and 40 % into ``my-data``, its pruned checkpoints in ``pruned``."""
     root = tmp_path_factory.mktemp("record-data-dir")
     write_registry(root / "registry")
-    completed = run_cli(
+    completed = run_here(
         "build", "--models", MODEL, "--levels", "0,40", "--data", "my-data", "--save-pruned", "pruned", "--device", "cpu", "--quiet",
-        cwd=root, env=environment(root, registry=True), timeout=300,
+        cwd=root, env=environment(root, registry=True),
     )  # fmt: skip
     assert completed.returncode == 0, completed.stdout + completed.stderr
     return root

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import REPO, run_cli
+from conftest import REPO, run_cli, run_here
 from tiny_models import scratch_environment
 
 pytestmark = pytest.mark.torch
@@ -76,7 +76,7 @@ def test_a_build_killed_during_its_second_model_keeps_the_first_and_the_rerun_bu
     checked = run_cli("verify", str(data), env=env)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     first = (data / "expansion_rates.json").read_text()
-    rerun = subprocess.run(build_command(data, "--models", f"tiny/llama,{SLOW}"), env=env, cwd=REPO, capture_output=True, text=True, timeout=600)
+    rerun = run_here(*build_command(data, "--models", f"tiny/llama,{SLOW}")[3:], env=env, cwd=REPO)  # the kill was real; the rerun in this process
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     summary = {line.split("│")[1].strip(): line for line in rerun.stdout.splitlines() if line.startswith("│ ") and "/" in line.split("│")[1]}
     assert "0,10,20,30,40,50,60" in summary[SLOW].split("│")[2] and summary["tiny/llama"].split("│")[2].strip() == "-", rerun.stdout

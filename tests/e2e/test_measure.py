@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import REPO, cuda_available, load_json, run_cli
+from conftest import REPO, cuda_available, invoke, load_json, refused_in_process, run_cli
 from lm_eval_tasks import TASK, TINY, save_tokenizer, write_task
 from tiny_models import scratch_environment
 
@@ -49,6 +49,13 @@ def ok(completed: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     assert "Traceback" not in completed.stderr, completed.stderr[-3000:]
     return completed
+
+
+def ok_in_process(*args: str, env: dict[str, str], cwd: Path | None = None):
+    """Run the command in this process (torch is imported here already) and check it succeeded; click's Result."""
+    result = invoke(*args, env=env, cwd=cwd)
+    assert result.exit_code == 0 and result.exception is None, (result.exception, result.output[-3000:])
+    return result
 
 
 def digests(directory: Path) -> dict[str, str]:
@@ -78,7 +85,8 @@ def kill_once_stored(command: list[str], env: dict[str, str], cwd: Path, data: P
 
 
 def evaluated_checkpoint(root: Path) -> dict:
-    """In ``root``: a tiny checkpoint saved by transformers (with its tokenizer), a local task, its records at ``LEVELS`` in ``data``."""
+    """In ``root``: a tiny checkpoint saved by transformers (with its tokenizer), a local task, its records at ``LEVELS`` in ``data``
+    (and a copy of them in ``built``, for tests that measure the records afresh)."""
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM
 
@@ -92,8 +100,9 @@ def evaluated_checkpoint(root: Path) -> dict:
     tasks = write_task(root / "tasks")
     data = root / "data"
     levels = ",".join(map(str, LEVELS))
-    ok(run_cli("build", "--models", str(checkpoint), "--levels", levels, "--dtype", "fp32", "--data", str(data), "--quiet", env=env))
-    return {"root": root, "env": env, "checkpoint": checkpoint, "tasks": tasks, "data": data, "task": TASK}
+    ok_in_process("build", "--models", str(checkpoint), "--levels", levels, "--dtype", "fp32", "--data", str(data), "--quiet", env=env)
+    shutil.copytree(data, root / "built")
+    return {"root": root, "env": env, "checkpoint": checkpoint, "tasks": tasks, "data": data, "built": root / "built", "task": TASK}
 
 
 @pytest.fixture(scope="session")
@@ -170,20 +179,18 @@ def test_evaluate_writes_lm_evals_own_files_linked_to_their_records(evaluated):
 def test_a_second_evaluate_with_the_same_inputs_does_nothing(evaluated):
     data = evaluated["data"]
     before = digests(data)
-    again = ok(run_cli(*evaluated["command"], env=evaluated["env"], cwd=evaluated["root"]))
+    again = ok_in_process(*evaluated["command"], env=evaluated["env"], cwd=evaluated["root"])
     assert again.stdout.count("already measured with these inputs") == len(LEVELS), again.stdout
     assert digests(data) == before
 
 
 def test_evaluate_of_random_init_records_is_refused_unless_asked_and_then_marked(evaluated, tmp_path):
     env, data = evaluated["env"], tmp_path / "data"
-    ok(run_cli("build", "--models", "tiny/llama", "--levels", "0", "--dtype", "fp32", "--data", str(data), "--quiet", env=env))
+    ok_in_process("build", "--models", "tiny/llama", "--levels", "0", "--dtype", "fp32", "--data", str(data), "--quiet", env=env)
     command = ("evaluate", "--models", "tiny/llama", "--tasks", TASK, "--include-path", str(evaluated["tasks"]), "--data", str(data), "--device", "cpu")
     before = digests(data)
-    refused = run_cli(*command, env=env)
-    assert refused.returncode == 2 and "Traceback" not in refused.stderr, refused.stderr
-    [line] = refused.stderr.strip().splitlines()
-    assert line.startswith("error: ") and "random-init" in line and "--store-random-init" in line
+    line = refused_in_process(*command, env=env)
+    assert "random-init" in line and "--store-random-init" in line
     assert digests(data) == before
     fresh_datasets = {**env, "HF_DATASETS_CACHE": str(tmp_path / "datasets")}  # the task's JSON is built again: no bars for it
     stored = ok(run_cli(*command, "--store-random-init", "--tokenizer", str(evaluated["checkpoint"]), env=fresh_datasets))
@@ -196,9 +203,8 @@ def test_evaluate_of_random_init_records_is_refused_unless_asked_and_then_marked
 def test_a_killed_evaluate_keeps_the_levels_it_stored_and_the_rerun_evaluates_only_the_rest(evaluated, tmp_path):
     """kill -9 once the first (record, task) is stored: what was stored verifies, and the rerun scores only the rest."""
     env, data = evaluated["env"], tmp_path / "data"
-    tasks = write_task(tmp_path / "tasks", questions=1500)  # seconds per level, so the run is still going when the first is stored
-    levels = ",".join(map(str, LEVELS))
-    ok(run_cli("build", "--models", str(evaluated["checkpoint"]), "--levels", levels, "--dtype", "fp32", "--data", str(data), "--quiet", env=env))
+    tasks = write_task(tmp_path / "tasks", questions=300)  # a second or more per level: the run is still going when the first is stored
+    shutil.copytree(evaluated["built"], data)  # the checkpoint's records at LEVELS, none evaluated
     command = [sys.executable, "-m", "glu_catalogue", "evaluate", "--models", str(evaluated["checkpoint"]), "--tasks", TASK,
                "--include-path", str(tasks), "--data", str(data), "--device", "cpu"]  # fmt: skip
     kill_once_stored(command, env, tmp_path, data)
@@ -206,7 +212,7 @@ def test_a_killed_evaluate_keeps_the_levels_it_stored_and_the_rerun_evaluates_on
     model = next(iter(kept)).rsplit("@", 1)[0]
     assert kept and f"{model}@{LEVELS[-1]}" not in kept
     ok(run_cli("verify", str(data), env=env))
-    rerun = ok(subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600))
+    rerun = ok_in_process(*command[3:], env=env, cwd=tmp_path)  # the kill was real; the rerun needs no process of its own
     lines = {line.split(" ")[2]: line for line in rerun.stdout.splitlines() if line.startswith(f"  {model}@")}
     for record in (f"{model}@{level}" for level in LEVELS):
         assert ("already measured" in lines[record]) == (record in kept), rerun.stdout
@@ -230,13 +236,22 @@ def test_a_killed_evaluate_keeps_the_levels_it_stored_and_the_rerun_evaluates_on
     ],
 )
 def test_evaluate_of_what_cannot_be_is_one_line(evaluated, extra, expected):
+    """In this process: a refusal is not about a process (``run_cli`` would spend seconds importing torch per case)."""
     data = evaluated["data"]
     before = digests(data)
     command = ("evaluate", "--models", str(evaluated["checkpoint"]), "--include-path", str(evaluated["tasks"]), "--data", str(data), *extra)
+    line = refused_in_process(*command, env=evaluated["env"], cwd=evaluated["root"])
+    assert expected in line, line
+    assert digests(data) == before
+
+
+def test_evaluate_of_what_cannot_be_is_one_line_from_the_command_as_a_user_runs_it(evaluated):
+    """The same refusal from ``python -m glu_catalogue`` itself: exit 2, one line on stderr, no traceback, nothing written."""
+    data = evaluated["data"]
+    before = digests(data)
+    command = ("evaluate", "--models", str(evaluated["checkpoint"]), "--include-path", str(evaluated["tasks"]), "--data", str(data), "--tasks", "no_such_task")
     completed = run_cli(*command, env=evaluated["env"], cwd=evaluated["root"])
-    assert completed.returncode == 2 and "Traceback" not in completed.stderr, completed.stderr
-    [line] = completed.stderr.strip().splitlines()
-    assert line.startswith("error: ") and expected in line, line
+    one_line_refusal(completed, "no_such_task")
     assert digests(data) == before
 
 
@@ -253,11 +268,13 @@ def scores(data: Path) -> list[tuple]:
 
 @pytest.fixture(scope="session")
 def evaluate_shards(evaluated):
-    """``evaluated``'s records evaluated by two workers (``--shard 0/2`` and ``1/2``), each into its own directory."""
+    """``evaluated``'s records evaluated by two workers (``--shard 0/2`` and ``1/2``), each into its own directory.
+
+    Run in this process, each as its own command: the Slurm tests run such shards as separate processes on a real cluster."""
     root = evaluated["root"]
     shards = [root / "shards" / str(index) for index in range(2)]
     for index, shard in enumerate(shards):
-        ok(run_cli(*evaluated["command"], "--shard", f"{index}/2", "--into", str(shard), env=evaluated["env"], cwd=root))
+        ok_in_process(*evaluated["command"], "--shard", f"{index}/2", "--into", str(shard), env=evaluated["env"], cwd=root)
     return shards
 
 
@@ -341,7 +358,7 @@ def benched(tmp_path_factory):
     root = tmp_path_factory.mktemp("bench")
     env = scratch_env(root)
     data = root / "data"
-    ok(run_cli("build", "--models", "tiny/llama,tiny/qwen3", "--levels", "0,50", "--data", str(data), "--quiet", env=env))
+    ok_in_process("build", "--models", "tiny/llama,tiny/qwen3", "--levels", "0,50", "--data", str(data), "--quiet", env=env)
     started = time.monotonic()
     completed = subprocess.run(bench_command(data, "tiny/llama,tiny/qwen3", *QUICK_BENCH, "--format", "json"), env=env, cwd=REPO, capture_output=True, text=True, timeout=600)
     wall_s = time.monotonic() - started
@@ -388,7 +405,7 @@ def test_bench_figures_are_present_positive_and_add_up(benched):
 def test_a_second_bench_with_the_same_inputs_does_nothing(benched):
     data = benched["data"]
     before = digests(data)
-    again = ok(subprocess.run(bench_command(data, "tiny/llama,tiny/qwen3", *QUICK_BENCH), env=benched["env"], cwd=REPO, capture_output=True, text=True, timeout=600))
+    again = ok_in_process(*bench_command(data, "tiny/llama,tiny/qwen3", *QUICK_BENCH)[3:], env=benched["env"], cwd=REPO)
     assert again.stdout.count("already measured with these inputs") == 4, again.stdout
     assert digests(data) == before
 
@@ -400,7 +417,7 @@ def test_a_bench_with_other_inputs_writes_beside_the_earlier_files_and_shows_eac
     before = {path: path.read_bytes() for path in (data / "measurements").rglob("bench_*.json")}
     other = (*QUICK_BENCH[:-1], "2")  # --repeats 2
     assert QUICK_BENCH[-2] == "--repeats"
-    completed = ok(subprocess.run(bench_command(data, "tiny/llama,tiny/qwen3", *other), env=benched["env"], cwd=REPO, capture_output=True, text=True, timeout=600))
+    completed = ok_in_process(*bench_command(data, "tiny/llama,tiny/qwen3", *other)[3:], env=benched["env"], cwd=REPO)
     for record in ("tiny/llama@0", "tiny/llama@50", "tiny/qwen3@0", "tiny/qwen3@50"):
         assert completed.stdout.count(f"  {record}: ") == 1, completed.stdout  # each level's line once, under its own model
     assert {path: path.read_bytes() for path in before} == before
@@ -417,7 +434,7 @@ def test_a_bench_file_written_but_not_stored_is_stored_by_the_next_run_without_m
         (data / name).unlink()
     files = sorted(p.relative_to(data) for p in (data / "measurements").rglob("bench_*.json"))
     before = {path: (data / path).read_bytes() for path in files}
-    rerun = ok(subprocess.run(bench_command(data, "tiny/llama,tiny/qwen3", *QUICK_BENCH), env=benched["env"], cwd=REPO, capture_output=True, text=True, timeout=600))
+    rerun = ok_in_process(*bench_command(data, "tiny/llama,tiny/qwen3", *QUICK_BENCH)[3:], env=benched["env"], cwd=REPO)
     assert rerun.stdout.count("(finished by an earlier run)") == 4 and "from one load" not in rerun.stdout, rerun.stdout
     assert {path: (data / path).read_bytes() for path in files} == before  # nothing measured again
     assert len(measured(data, "catalogue bench")) == len(measured(benched["data"], "catalogue bench"))
@@ -428,18 +445,18 @@ def test_a_killed_bench_shard_keeps_the_levels_it_stored_and_the_rerun_measures_
     stored; rerun, it measures only 60; shard 1 measures 30; the merge verifies with every bench file."""
     env = scratch_env(tmp_path)
     data, shards = tmp_path / "data", [tmp_path / "shards" / str(index) for index in range(2)]
-    ok(run_cli("build", "--models", SLOW, "--levels", "0,30,60", "--data", str(data), "--quiet", env=env))
+    ok_in_process("build", "--models", SLOW, "--levels", "0,30,60", "--data", str(data), "--quiet", env=env)
     quick = ("--prompt-tokens", "64", "--new-tokens", "8", "--batch-sizes", "1", "--repeats", "3")
     command = [*bench_command(data, SLOW, *quick), "--shard", "0/2", "--into", str(shards[0])]
     kill_once_stored(command, env, REPO, shards[0])
     kept = {o["record"] for o in measured(shards[0], "catalogue bench")}
     assert kept == {f"{SLOW}@0"}
     ok(run_cli("verify", str(shards[0]), env=env))
-    rerun = ok(subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True, timeout=600))
+    rerun = ok_in_process(*command[3:], env=env, cwd=REPO)  # the kill was real; the rerun needs no process of its own
     lines = {found[1]: line for line in rerun.stdout.splitlines() if (found := re.match(r"^  (\S+@\d+): ", line))}
     assert sorted(lines) == [f"{SLOW}@0", f"{SLOW}@60"], rerun.stdout
     assert "already measured" in lines[f"{SLOW}@0"] and "already measured" not in lines[f"{SLOW}@60"], rerun.stdout
-    other = ok(subprocess.run([*bench_command(data, SLOW, *quick), "--shard", "1/2", "--into", str(shards[1])], env=env, cwd=REPO, capture_output=True, text=True, timeout=600))
+    other = ok_in_process(*bench_command(data, SLOW, *quick)[3:], "--shard", "1/2", "--into", str(shards[1]), env=env, cwd=REPO)
     assert f"  {SLOW}@30: " in other.stdout and f"{SLOW}@0:" not in other.stdout, other.stdout
     merged = tmp_path / "merged"
     ok(run_cli("merge", *map(str, shards), "--data", str(merged), env=env))
@@ -481,12 +498,20 @@ def test_bench_energy_comes_from_codecarbon_and_says_how_it_was_measured(benched
     ],
 )
 def test_bench_of_what_cannot_be_is_one_line(benched, extra, expected):
+    """In this process: a refusal is not about a process (a subprocess would spend seconds importing torch per case)."""
     data = benched["data"]
     before = digests(data)
-    completed = subprocess.run(bench_command(data, "tiny/llama", *extra), env=benched["env"], cwd=REPO, capture_output=True, text=True, timeout=120)
-    assert completed.returncode == 2 and "Traceback" not in completed.stderr, completed.stderr
-    [line] = completed.stderr.strip().splitlines()
-    assert line.startswith("error: ") and expected in line, line
+    line = refused_in_process(*bench_command(data, "tiny/llama", *extra)[3:], env=benched["env"], cwd=REPO)
+    assert expected in line, line
+    assert digests(data) == before
+
+
+def test_bench_of_what_cannot_be_is_one_line_from_the_command_as_a_user_runs_it(benched):
+    """The same refusal from ``python -m glu_catalogue`` itself: exit 2, one line on stderr, no traceback, nothing written."""
+    data = benched["data"]
+    before = digests(data)
+    completed = subprocess.run(bench_command(data, "tiny/llama", "--levels", "45"), env=benched["env"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    one_line_refusal(completed, "no record of tiny/llama at 45 %")
     assert digests(data) == before
 
 

@@ -1,4 +1,8 @@
-"""Hostile and careless outcome files through ``catalogue results check`` and ``results add``, run as a user runs them.
+"""Hostile and careless outcome files through ``catalogue results check`` and ``results add``.
+
+Each case runs the command in the test's process (what is checked is the exit code, the output and the files, not a
+process: a subprocess per case cost a second each), and one case of each kind runs ``python -m glu_catalogue`` as a
+user runs it.
 
 Every reader's layout is broken in turn: lm-evaluation-harness's ``results_*.json`` (the real file
 in ``fixtures/lm_eval/``, pointed at a registry model), the study's capability JSON and CSV (the
@@ -29,7 +33,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
-from conftest import DATA, FIXTURES, REPO, run_cli
+from conftest import DATA, FIXTURES, REPO, run_cli, run_here
 from write_faults import CRASHING_BUILD, Steps
 
 from glu_catalogue.errors import CatalogueError
@@ -200,8 +204,11 @@ def inputs(tmp_path: Path) -> Path:
     return folder
 
 
-def results(command: str, path: Path, data: Path, *extra: str) -> subprocess.CompletedProcess:
-    return run_cli("results", command, str(path), "--data", str(data), *extra, timeout=TIMEOUT)
+def results(command: str, path: Path, data: Path, *extra: str, as_a_process: bool = False) -> subprocess.CompletedProcess:
+    """``catalogue results COMMAND PATH --data DATA``: in this process, or ``as_a_process`` as a user runs it."""
+    if as_a_process:
+        return run_cli("results", command, str(path), "--data", str(data), *extra, timeout=TIMEOUT)
+    return run_here("results", command, str(path), "--data", str(data), *extra, cwd=REPO)
 
 
 def one_line_error(completed: subprocess.CompletedProcess) -> str:
@@ -262,11 +269,19 @@ UNUSABLE = {
 
 @pytest.mark.parametrize("case", list(UNUSABLE))
 def test_a_file_that_cannot_be_used_is_one_line_and_nothing_written(case, inputs, data_dir):
+    is_one_line_and_nothing_written(case, inputs, data_dir, as_a_process=False)
+
+
+def test_a_file_that_cannot_be_used_is_one_line_from_the_command_as_a_user_runs_it(inputs, data_dir):
+    is_one_line_and_nothing_written("malformed JSON", inputs, data_dir, as_a_process=True)
+
+
+def is_one_line_and_nothing_written(case: str, inputs: Path, data_dir: Path, as_a_process: bool) -> None:
     make, expected = UNUSABLE[case]
     path = make(inputs)
     before = snapshot(data_dir)
     for command in ("check", "add"):
-        line = one_line_error(results(command, path, data_dir))
+        line = one_line_error(results(command, path, data_dir, as_a_process=as_a_process))
         assert str(path) in line and expected in line, (command, line)
         assert snapshot(data_dir) == before, command
 
@@ -366,16 +381,24 @@ WRONG_VALUES: dict[str, tuple[Callable[[Path], Path], set[str], str, tuple[str, 
 
 @pytest.mark.parametrize("case", list(WRONG_VALUES))
 def test_a_wrong_value_is_reported_at_its_place_and_never_stored(case, inputs, data_dir):
+    is_reported_at_its_place_and_never_stored(case, inputs, data_dir, as_a_process=False)
+
+
+def test_a_wrong_value_is_reported_from_the_command_as_a_user_runs_it(inputs, data_dir):
+    is_reported_at_its_place_and_never_stored("lm-eval: a score that is NaN", inputs, data_dir, as_a_process=True)
+
+
+def is_reported_at_its_place_and_never_stored(case: str, inputs: Path, data_dir: Path, as_a_process: bool) -> None:
     make, places, kind, never_stored = WRONG_VALUES[case]
     path = make(inputs)
     source = source_of(path)
     baseline = baseline_problems(source, data_dir) if source is not None else set()
-    checked = results("check", path, data_dir, "--format", "json")
+    checked = results("check", path, data_dir, "--format", "json", as_a_process=as_a_process)
     assert checked.returncode == 1 and "Traceback" not in checked.stderr and checked.stderr == "", checked.stderr
     found = {(problem["field"], problem["kind"]) for problem in strict_json(checked.stdout)["problems"]}
     assert found - baseline == {(place, kind) for place in places}
 
-    added = results("add", path, data_dir, "--format", "json")
+    added = results("add", path, data_dir, "--format", "json", as_a_process=as_a_process)
     assert added.returncode == 1 and "Traceback" not in added.stderr, added.stderr
     report = strict_json(added.stdout)
     assert report["added"] + report["left_out"] > 0  # the rest of the file is stored, what a check rejects listed as left out

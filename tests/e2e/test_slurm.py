@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from conftest import REPO, invoke
 from slurm_cluster import missing_slurm, slurm_cluster, wait_for_queue
 from test_durable_builds import THREE, build_command, records, scratch_registry, stable
 from test_measure import QUICK_BENCH, evaluated_checkpoint, measured, scores
@@ -82,8 +82,8 @@ def test_a_job_array_and_its_merge_equal_one_build(tmp_path):
     work.mkdir()
     (work / "build.sbatch").write_text(blocks["build.sbatch"])
     env = path_with_catalogue({**scratch_registry(tmp_path), "MODELS": ",".join(THREE)})
-    whole = subprocess.run(build_command(tmp_path / "whole", "--models", ",".join(THREE)), env=env, cwd=REPO, capture_output=True, text=True, timeout=600)
-    assert whole.returncode == 0, whole.stdout + whole.stderr
+    whole = invoke(*build_command(tmp_path / "whole", "--models", ",".join(THREE))[3:], env=env, cwd=REPO)  # one build, in this process
+    assert whole.exit_code == 0 and whole.exception is None, (whole.exception, whole.output)
     logs = submit(work, blocks["build submission"], env, tmp_path / "slurm")
     assert len([name for name in logs if name.startswith("build-")]) == 3, logs
     assert (work / "merged" / "expansion_rates.json").exists(), logs
@@ -110,12 +110,11 @@ def test_an_evaluate_array_and_its_merge_equal_one_process(tmp_path):
     (work / "evaluate.sbatch").write_text(blocks["evaluate.sbatch"])
     env.update(MODELS=str(made["checkpoint"]), TASKS=made["task"], EVALUATE_OPTIONS=f"--include-path {made['tasks']} --device cpu")
     whole = tmp_path / "whole"
-    one = subprocess.run(
-        [sys.executable, "-m", "glu_catalogue", "evaluate", "--models", env["MODELS"], "--tasks", env["TASKS"], "--data", str(work / "data"),
-         "--into", str(whole), *env["EVALUATE_OPTIONS"].split()],
-        env=env, cwd=work, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    assert one.returncode == 0, one.stdout + one.stderr
+    one = invoke(
+        "evaluate", "--models", env["MODELS"], "--tasks", env["TASKS"], "--data", str(work / "data"), "--into", str(whole), *env["EVALUATE_OPTIONS"].split(),
+        env=env, cwd=work,
+    )  # fmt: skip  # one process: this one (torch is imported here already)
+    assert one.exit_code == 0 and one.exception is None, (one.exception, one.output)
     logs = submit(work, blocks["evaluate submission"], env, tmp_path / "slurm")
     assert len([name for name in logs if name.startswith("evaluate-")]) == 2, logs
     model = f"local/{made['checkpoint'].name}"

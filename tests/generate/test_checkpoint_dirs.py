@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from conftest import run_cli, run_here
 from tiny_models import write_registry
 
 from glu_catalogue.generate import checkpoint_dirs
@@ -228,7 +228,7 @@ def test_a_build_killed_while_saving_leaves_no_half_checkpoint_and_the_next_buil
     assert all(path.parent.name == "pruned-20pct.partial" for path in temporaries(tmp_path)), temporaries(tmp_path)
     assert (model_dir / "pruned-20pct.partial").is_dir()
 
-    result = run_cli(*args, timeout=300)
+    result = run_here(*args)  # the kill was a process's; the next build needs none of its own (torch is imported here)
     assert f"--save-pruned: {model_dir / 'pruned-20pct.partial'}: removed" in result.stdout
     assert_clean_after(result, tmp_path)
 
@@ -236,7 +236,7 @@ def test_a_build_killed_while_saving_leaves_no_half_checkpoint_and_the_next_buil
 @pytest.mark.torch
 def test_a_rebuild_killed_while_saving_keeps_the_previous_checkpoint_whole(user):
     tmp_path = user
-    first = run_cli(*build_args(tmp_path), timeout=300)
+    first = run_here(*build_args(tmp_path))
     assert first.returncode == 0, first.stdout + first.stderr
     model_dir = tmp_path / "pruned" / "tiny__llama"
     before = {path.name: files(path) for path in level_directories(model_dir)}
@@ -244,7 +244,7 @@ def test_a_rebuild_killed_while_saving_keeps_the_previous_checkpoint_whole(user)
     assert files(model_dir / "pruned-20pct") == before["pruned-20pct"]  # not half-overwritten: the first build's, byte for byte
     assert all(path.parent.name == "pruned-20pct.partial" for path in temporaries(tmp_path)), temporaries(tmp_path)
 
-    result = run_cli(*build_args(tmp_path), timeout=300)  # the records are the first build's: nothing to rebuild, the leftovers go
+    result = run_here(*build_args(tmp_path))  # the records are the first build's: nothing to rebuild, the leftovers go
     assert "--save-pruned:" in result.stdout and "pruned-20pct.partial: removed" in result.stdout
     assert_clean_after(result, tmp_path)
     assert files(model_dir / "pruned-20pct") == before["pruned-20pct"]

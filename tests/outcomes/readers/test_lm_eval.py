@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, load_json, run_cli
+from conftest import FIXTURES, load_json, run_cli, run_here
 from lm_eval_tasks import TINY, save_tokenizer, write_task
 
 from glu_catalogue.outcomes.readers.lm_eval import is_lm_eval, model_arguments, read_lm_eval
@@ -59,10 +59,10 @@ def evaluated(tmp_path_factory):
         config = root / "configs" / model_id.replace("/", "__") / "config.json"
         config.parent.mkdir(parents=True)
         config.write_text(json.dumps({**TINY, "intermediate_size": width}))
-        added = run_cli("add", str(config), "--id", model_id, env=env)
+        added = run_here("add", str(config), "--id", model_id, env=env)  # setting up, in this process
         assert added.returncode == 0, added.stdout + added.stderr
     data, pruned = root / "data", root / "pruned"
-    built = run_cli(
+    built = run_here(
         "build", "--models", "me/tiny-64m,me/tiny-64m-Instruct,me/other-64m", "--levels", "0,40", "--dtype", "fp32",
         "--data", str(data), "--save-pruned", str(pruned), "--quiet", env=env,
     )  # fmt: skip

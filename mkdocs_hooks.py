@@ -126,8 +126,7 @@ def on_config(config):
         config.site_url = urls.get("Documentation") or None
     licence = info.get("license", {}).get("text", "")
     config.copyright = (
-        f'{info["name"]} {info["version"]} · licence <a href="{repository}/blob/main/LICENSE">{licence}</a>'
-        f' · <a href="{repository}">repository</a>'
+        f'{info["name"]} {info["version"]} · licence <a href="{repository}/blob/main/LICENSE">{licence}</a> · <a href="{repository}">repository</a>'
     )
     config.extra["social"] = [{"icon": "fontawesome/brands/github", "link": repository, "name": "Repository"}]
     config.extra["catalogue"] = _data_header(config)

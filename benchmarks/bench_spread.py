@@ -26,9 +26,7 @@ from glu_catalogue.measure.timing import bench_level
 from glu_catalogue.pipeline.models import resolve_model
 
 #: The shipped bench's decode settings (`catalogue bench --dtype fp32 --repeats 5`), batch 1 only.
-SETTINGS = BenchSettings(
-    prompt_tokens=(), decode_prompt_tokens=32, new_tokens=16, batch_sizes=(1,), warmup_runs=1, repeats=5, prompt_seed=0, energy=False
-)
+SETTINGS = BenchSettings(prompt_tokens=(), decode_prompt_tokens=32, new_tokens=16, batch_sizes=(1,), warmup_runs=1, repeats=5, prompt_seed=0, energy=False)
 
 
 def decode_rates(timings) -> list[float]:

@@ -76,8 +76,12 @@ def study_way(model_id: str, directory: Path, device: str) -> dict:
     for level in LEVELS:
         model = AutoModelForCausalLM.from_pretrained(directory, dtype=torch.bfloat16, device_map=device)
         pruned, stats = optipfair.prune_model(
-            model, pruning_type="MLP_GLU", neuron_selection_method="MAW", pruning_percentage=level,
-            show_progress=False, return_stats=True,
+            model,
+            pruning_type="MLP_GLU",
+            neuron_selection_method="MAW",
+            pruning_percentage=level,
+            show_progress=False,
+            return_stats=True,
         )
         counts[level] = stats["pruned_parameters"]
         del model, pruned
@@ -99,17 +103,25 @@ def catalogue_way(model_id: str, directory: Path, device: str) -> dict:
     baseline = memory.current_bytes(device)
     started = time.perf_counter()
     build = generate.build_model(
-        get_model(model_id), LEVELS, WeightsSource(kind="checkpoint", location=str(directory)),
+        get_model(model_id),
+        LEVELS,
+        WeightsSource(kind="checkpoint", location=str(directory)),
         generate.BuildSettings(method="MAW", device=device, dtype="bf16"),
     )
     return {
-        "seconds": time.perf_counter() - started, "peak_bytes": build.peak_memory_bytes, "baseline_bytes": baseline,
-        "model_bytes": build.model_bytes, "counts": {r.pruning_pct: r.pruned_architecture.total_parameters for r in build.records},
+        "seconds": time.perf_counter() - started,
+        "peak_bytes": build.peak_memory_bytes,
+        "baseline_bytes": baseline,
+        "model_bytes": build.model_bytes,
+        "counts": {r.pruning_pct: r.pruned_architecture.total_parameters for r in build.records},
     }
 
 
 def in_subprocess(function: str, *args: str) -> dict:
-    code = f"import json, sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import build_speed as b; from pathlib import Path; print(json.dumps(b.{function}({', '.join(repr(a) for a in args[:1])}, Path({args[1]!r}), {args[2]!r})))"
+    code = (
+        f"import json, sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import build_speed as b; from pathlib import Path; "
+        f"print(json.dumps(b.{function}({', '.join(repr(a) for a in args[:1])}, Path({args[1]!r}), {args[2]!r})))"
+    )
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     if completed.returncode != 0:
         sys.exit(f"{function} failed:\n{completed.stderr[-3000:]}")
@@ -137,13 +149,24 @@ def main() -> None:
             ours = in_subprocess("catalogue_way", model_id, str(directory), device)
             assert {int(k): v for k, v in study["counts"].items()} == {int(k): v for k, v in ours["counts"].items()}, "counts differ"
             model_bytes = ours["model_bytes"]
+
             def net(run: dict, device: str = device) -> int:
                 return run["peak_bytes"] - (run["baseline_bytes"] if device == "cpu" else 0)
 
             print(f"  device {device}, levels {LEVELS}, counts equal: yes")
-            print(f"  study's way (fresh load + optipfair.prune_model per level): {study['seconds']:.1f} s, peak {net(study) / 2**30:.2f} GiB ({net(study) / model_bytes:.2f}x model)")
-            print(f"  catalogue build (one load, levels derived):               {ours['seconds']:.1f} s, peak {net(ours) / 2**30:.2f} GiB ({net(ours) / model_bytes:.2f}x model)")
-            print(f"  speed-up: {study['seconds'] / ours['seconds']:.1f}x  [target >= {20 if device == 'cuda' else 10}x]; model bytes {model_bytes / 2**30:.2f} GiB  [target peak <= 1.3x]", flush=True)
+            print(
+                f"  study's way (fresh load + optipfair.prune_model per level): {study['seconds']:.1f} s, peak {net(study) / 2**30:.2f} GiB "
+                f"({net(study) / model_bytes:.2f}x model)"
+            )
+            print(
+                f"  catalogue build (one load, levels derived):               {ours['seconds']:.1f} s, peak {net(ours) / 2**30:.2f} GiB "
+                f"({net(ours) / model_bytes:.2f}x model)"
+            )
+            print(
+                f"  speed-up: {study['seconds'] / ours['seconds']:.1f}x  [target >= {20 if device == 'cuda' else 10}x]; model bytes "
+                f"{model_bytes / 2**30:.2f} GiB  [target peak <= 1.3x]",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
-from lm_eval_tasks import TASK, save_tokenizer, write_task  # noqa: E402
+from lm_eval_tasks import TASK, save_tokenizer, write_task  # noqa: E402 - tests/ on sys.path first
 
 LEVELS = (0, 10, 20, 30, 40, 50, 60)
 
@@ -92,7 +92,21 @@ def main() -> int:
         tasks = write_task(root / "tasks", args.questions)
         started = time.perf_counter()
         levels = ",".join(map(str, LEVELS))
-        command = [sys.executable, "-m", "glu_catalogue", "build", "--models", str(checkpoint), "--levels", levels, "--dtype", "fp32", "--data", str(data), "--quiet"]
+        command = [
+            sys.executable,
+            "-m",
+            "glu_catalogue",
+            "build",
+            "--models",
+            str(checkpoint),
+            "--levels",
+            levels,
+            "--dtype",
+            "fp32",
+            "--data",
+            str(data),
+            "--quiet",
+        ]
         subprocess.run(command, check=True, cwd=root)
         build_s = time.perf_counter() - started
         study_way(checkpoint, tasks, 0)  # warm-up: imports, lm-eval's first indexing; neither way's work

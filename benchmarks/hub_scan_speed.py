@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
 from fake_hub import FakeHub  # noqa: E402 - tests/ is put on the path just above
-from hub_derivatives import BASE, populate  # noqa: E402
+from hub_derivatives import BASE, populate  # noqa: E402 - tests/ on sys.path first
 
 
 def main() -> None:
@@ -42,20 +42,36 @@ def main() -> None:
     hub = FakeHub().start()
     expected = populate(hub, n_slow=options.slow)
     print(
-        f"fake Hub at {hub.endpoint}: {len(expected)} derivatives of {BASE} ({', '.join(f'{n} {kind}' for kind, n in sorted(Counter(expected.values()).items()))})"
+        f"fake Hub at {hub.endpoint}: {len(expected)} derivatives of {BASE} "
+        f"({', '.join(f'{n} {kind}' for kind, n in sorted(Counter(expected.values()).items()))})"
     )
     for jobs in (int(part) for part in options.jobs.split(",")):
         with tempfile.TemporaryDirectory() as scratch:
             env = {key: value for key, value in os.environ.items() if not key.startswith("HF_")}
-            env.update(HF_ENDPOINT=hub.endpoint, HF_HOME=str(Path(scratch) / "hf-home"), CATALOGUE_HUB_DEADLINE_S=str(options.deadline),
-                       PYTHONPATH=str(REPO))  # fmt: skip
+            env.update(HF_ENDPOINT=hub.endpoint, HF_HOME=str(Path(scratch) / "hf-home"), CATALOGUE_HUB_DEADLINE_S=str(options.deadline), PYTHONPATH=str(REPO))
             hub.reset_counts()
             started = time.perf_counter()
             completed = subprocess.run(
-                [sys.executable, "-m", "glu_catalogue", "hub", "scan", "--base-model", BASE, "--jobs", str(jobs), "--format", "json",
-                 "--state", str(Path(scratch) / "state.jsonl")],
-                capture_output=True, text=True, env=env, cwd=scratch,
-            )  # fmt: skip
+                [
+                    sys.executable,
+                    "-m",
+                    "glu_catalogue",
+                    "hub",
+                    "scan",
+                    "--base-model",
+                    BASE,
+                    "--jobs",
+                    str(jobs),
+                    "--format",
+                    "json",
+                    "--state",
+                    str(Path(scratch) / "state.jsonl"),
+                ],
+                capture_output=True,
+                text=True,
+                env=env,
+                cwd=scratch,
+            )
             seconds = time.perf_counter() - started
         if completed.returncode != 0:
             sys.exit(f"the scan failed (exit {completed.returncode}): {completed.stderr.strip()}")

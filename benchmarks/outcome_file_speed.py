@@ -43,7 +43,9 @@ def capability_csv(path: Path, target_bytes: int) -> None:
         row = 0
         while handle.tell() < target_bytes:
             for _ in range(1000):
-                writer.writerow(["Llama-3.2-1B", LEVELS[row % len(LEVELS)], "False", f"task_{row // len(LEVELS):07d}", f"0.{row % 9973:04d}", f"0.{row % 8999:04d}"])
+                writer.writerow(
+                    ["Llama-3.2-1B", LEVELS[row % len(LEVELS)], "False", f"task_{row // len(LEVELS):07d}", f"0.{row % 9973:04d}", f"0.{row % 8999:04d}"]
+                )
                 row += 1
 
 
@@ -53,11 +55,12 @@ def capability_json(path: Path, target_bytes: int) -> None:
     tasks = [f"task_{index:07d}" for index in range(target_bytes // per_task)]
     models = {
         "baseline" if level == 0 else f"pruned_{level}": {
-            "name": "Llama-3.2-1B" if level == 0 else f"Llama-3.2-1B-pruned-{level}pct", "pruning_pct": level,
+            "name": "Llama-3.2-1B" if level == 0 else f"Llama-3.2-1B-pruned-{level}pct",
+            "pruning_pct": level,
             "results": {task: {"accuracy": 0.25 + (index % 500) / 1000, "acc_norm": 0.3 + (index % 400) / 1000} for index, task in enumerate(tasks)},
         }
         for level in LEVELS
-    }  # fmt: skip
+    }
     path.write_text(json.dumps({"experiment_metadata": {"model_family": "Llama-3.2-1B"}, "benchmarks": [], "models_evaluated": models}))
 
 
@@ -90,11 +93,28 @@ def emissions_csv(path: Path, target_bytes: int) -> None:
             for _ in range(500):
                 duration, cpu, ram = 10.0 + run % 97, 1e-4 * (1 + run % 13), 2e-5
                 cells = {
-                    "timestamp": "2026-01-01T00:00:00", "project_name": "eval", "run_id": f"run-{run}", "experiment_id": "x", "duration": duration,
-                    "emissions": 5e-5, "emissions_rate": 5e-5 / duration, "cpu_energy": cpu, "gpu_energy": 0.0, "ram_energy": ram,
-                    "energy_consumed": cpu + 0.0 + ram, "country_name": "France", "country_iso_code": "FRA", "os": "Linux", "python_version": "3.11.9",
-                    "codecarbon_version": "3.3.2", "cpu_count": 16, "cpu_model": "AMD EPYC 7R13 Processor", "tracking_mode": "machine", "on_cloud": "N", "pue": 1.0,
-                }  # fmt: skip
+                    "timestamp": "2026-01-01T00:00:00",
+                    "project_name": "eval",
+                    "run_id": f"run-{run}",
+                    "experiment_id": "x",
+                    "duration": duration,
+                    "emissions": 5e-5,
+                    "emissions_rate": 5e-5 / duration,
+                    "cpu_energy": cpu,
+                    "gpu_energy": 0.0,
+                    "ram_energy": ram,
+                    "energy_consumed": cpu + 0.0 + ram,
+                    "country_name": "France",
+                    "country_iso_code": "FRA",
+                    "os": "Linux",
+                    "python_version": "3.11.9",
+                    "codecarbon_version": "3.3.2",
+                    "cpu_count": 16,
+                    "cpu_model": "AMD EPYC 7R13 Processor",
+                    "tracking_mode": "machine",
+                    "on_cloud": "N",
+                    "pue": 1.0,
+                }
                 writer.writerow([cells.get(column, "") for column in header])
                 run += 1
 

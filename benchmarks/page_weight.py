@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from site_browser import built_and_served, launch, missing_browser, page_urls, page_weight  # noqa: E402
+from site_browser import built_and_served, launch, missing_browser, page_urls, page_weight
 
 LIMIT_BYTES = 1_500_000
 
@@ -56,15 +56,12 @@ def main() -> int:
     print(f"{'bytes':>11}  page")
     for address, (total, _, failed) in ranked:
         print(f"{total:>11,}  /{address.removeprefix(url)}" + (f"  FAILED: {', '.join(failed)}" if failed else ""))
-    for address, (total, sizes, _) in ranked[: arguments.detail]:
+    for address, (_, sizes, _) in ranked[: arguments.detail]:
         print(f"\n/{address.removeprefix(url)} loads:")
         for loaded, size in sorted(sizes.items(), key=lambda item: -item[1]):
             print(f"{size:>11,}  {loaded.removeprefix(url)}")
     totals = [total for total, _, _ in weights.values()]
-    print(
-        f"\n{len(totals)} pages: heaviest {max(totals):,} bytes, median {statistics.median(totals):,.0f}, "
-        f"lightest {min(totals):,}; limit {LIMIT_BYTES:,}"
-    )
+    print(f"\n{len(totals)} pages: heaviest {max(totals):,} bytes, median {statistics.median(totals):,.0f}, lightest {min(totals):,}; limit {LIMIT_BYTES:,}")
     over = [address for address, (total, _, failed) in weights.items() if total > LIMIT_BYTES or failed]
     return 1 if over else 0
 

@@ -40,7 +40,7 @@ REPOSITORY = HERE.parent
 def run_build(model_id: str, path: str, device: str, weights: str) -> dict:
     """One build in this process: ``path`` is in-memory or streaming; returns time, peaks and the records' results."""
     import torch  # noqa: F401 - import cost outside the timing
-    import transformers  # noqa: F401
+    import transformers  # noqa: F401 - import cost outside the timing
 
     from glu_catalogue.generate import memory, streaming
     from glu_catalogue.generate import model as generate
@@ -58,9 +58,14 @@ def run_build(model_id: str, path: str, device: str, weights: str) -> dict:
         build = generate.build_model(entry, LEVELS, source, settings)
     seconds = time.perf_counter() - started
     return {
-        "seconds": seconds, "peak_bytes": build.peak_memory_bytes, "baseline_bytes": baseline, "model_bytes": build.model_bytes,
-        "results": [(r.pruning_pct, r.pruned_architecture.intermediate_size, r.pruned_architecture.total_parameters,
-                     r.provenance.kept_indices_sha256) for r in build.records],
+        "seconds": seconds,
+        "peak_bytes": build.peak_memory_bytes,
+        "baseline_bytes": baseline,
+        "model_bytes": build.model_bytes,
+        "results": [
+            (r.pruning_pct, r.pruned_architecture.intermediate_size, r.pruned_architecture.total_parameters, r.provenance.kept_indices_sha256)
+            for r in build.records
+        ],
     }
 
 
@@ -96,8 +101,11 @@ def bench_70b(device: str) -> None:
     with tempfile.TemporaryDirectory() as registry:
         shutil.copy(FIXTURE, registry)
         entry = load_registry(Path(registry))["meta-llama/Llama-3.3-70B-Instruct"]
-        print(f"{entry.model_id}: {formulas.total_parameters(entry.architecture):,} parameters, "
-              f"{gib(formulas.total_parameters(entry.architecture) * 2)} in bf16; streamed, random-init, levels {LEVELS}, {device}", flush=True)
+        print(
+            f"{entry.model_id}: {formulas.total_parameters(entry.architecture):,} parameters, "
+            f"{gib(formulas.total_parameters(entry.architecture) * 2)} in bf16; streamed, random-init, levels {LEVELS}, {device}",
+            flush=True,
+        )
         result = in_subprocess(entry.model_id, "streaming", device, "random", Path(registry))
     for level, width, total, _ in result["results"]:
         assert total == formulas.total_parameters(entry.architecture, width), level

@@ -72,9 +72,7 @@ def time_process(args: list[str], runs: int) -> list[float]:
 
 def imported(args: list[str], names: tuple[str, ...]) -> list[str]:
     """Which of the top-level packages ``names`` ``python -m catalogue ARGS`` imports."""
-    completed = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "glu_catalogue", *args], capture_output=True, text=True
-    )
+    completed = subprocess.run([sys.executable, "-X", "importtime", "-m", "glu_catalogue", *args], capture_output=True, text=True)
     modules = {line.split("|")[-1].strip().split(".")[0] for line in completed.stderr.splitlines() if line.startswith("import time:")}
     return sorted(set(names) & modules)
 

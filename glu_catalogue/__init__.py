@@ -92,7 +92,8 @@ def load_outcomes(data_dir: str | Path | None = None) -> pandas.DataFrame:
     efficiency value (``metric`` and ``quantity`` stay), so one pivot serves both kinds.
 
     >>> outcomes = load_outcomes()
-    >>> mmlu = outcomes[(outcomes["base_model"] == "meta-llama/Llama-3.2-1B") & (outcomes["task"] == "mmlu") & (outcomes["source_format"] == "study-capability-json")]
+    >>> llama = outcomes["base_model"] == "meta-llama/Llama-3.2-1B"
+    >>> mmlu = outcomes[llama & (outcomes["task"] == "mmlu") & (outcomes["source_format"] == "study-capability-json")]
     >>> print(mmlu[["pruning_pct", "expansion_ratio", "measure", "value"]].round(4).to_string(index=False))
      pruning_pct  expansion_ratio  measure  value
                0           4.0000 accuracy 0.3111
@@ -112,8 +113,12 @@ def load_outcomes(data_dir: str | Path | None = None) -> pandas.DataFrame:
 
 
 def compare(
-    ratio: float | None = None, pct: int | None = None, tolerance: float | None = None, models: Sequence[str] = (), data_dir: str | Path | None = None,
-) -> pandas.DataFrame:  # fmt: skip
+    ratio: float | None = None,
+    pct: int | None = None,
+    tolerance: float | None = None,
+    models: Sequence[str] = (),
+    data_dir: str | Path | None = None,
+) -> pandas.DataFrame:
     """Every model's level at expansion ratio ``ratio`` (within ``tolerance``, a factor; default 0.01) or at pruning ``pct``,
     per task and metric (or workload and quantity), beside its own baseline: what ``catalogue compare`` lists, one row each.
 
@@ -148,9 +153,7 @@ def models() -> dict[str, ModelEntry]:
     return load_registry()
 
 
-def plan(
-    model_ids: Sequence[str] = (), *, ratio: float | str | None = None, pruning_pct: float | None = None, divisor: int | None = None
-) -> list[PlanRow]:
+def plan(model_ids: Sequence[str] = (), *, ratio: float | str | None = None, pruning_pct: float | None = None, divisor: int | None = None) -> list[PlanRow]:
     """What optipfair 0.4.2 keeps for a target ratio (``ratio``, a factor) or ``pruning_pct``; nothing is built.
 
     ``model_ids`` are what ``catalogue plan --model`` takes: registry ids, config.json paths,

@@ -27,9 +27,7 @@ MANIFEST = VENDOR / "manifest.json"
 
 def pack(package: str, version: str, workdir: Path) -> tuple[Path, dict]:
     """Download ``package@version`` with ``npm pack``; returns the tarball and npm's description of it."""
-    completed = subprocess.run(
-        ["npm", "pack", f"{package}@{version}", "--json"], cwd=workdir, capture_output=True, text=True, check=True
-    )
+    completed = subprocess.run(["npm", "pack", f"{package}@{version}", "--json"], cwd=workdir, capture_output=True, text=True, check=True)
     (info,) = json.loads(completed.stdout)
     return workdir / info["filename"], info
 

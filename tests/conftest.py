@@ -113,9 +113,12 @@ def site(tmp_path_factory) -> Path:
     unset = ("CATALOGUE_SITE_URL", "CATALOGUE_DATA_DIR", "CATALOGUE_REGISTRY_DIR")
     completed = subprocess.run(
         [sys.executable, "-m", "glu_catalogue", "site", "--strict", "--site-dir", str(target)],
-        cwd=REPO, capture_output=True, text=True, timeout=300,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
         env={key: value for key, value in {**os.environ, "NO_MKDOCS_2_WARNING": "1"}.items() if key not in unset},
-    )  # fmt: skip
+    )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     return target
 
@@ -163,9 +166,7 @@ def refused_in_process(*args: str, env: dict[str, str] | None = None, cwd: Path 
 
 def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
     """Run ``python -m glu_catalogue`` as a separate process, as a user would (a hang fails after ``timeout`` s)."""
-    return subprocess.run(
-        [sys.executable, "-m", "glu_catalogue", *args], capture_output=True, text=True, cwd=cwd or REPO, env=env, timeout=timeout
-    )
+    return subprocess.run([sys.executable, "-m", "glu_catalogue", *args], capture_output=True, text=True, cwd=cwd or REPO, env=env, timeout=timeout)
 
 
 def build_on_meta(entry_config: dict, model_type: str, intermediate_size: int | None = None):

@@ -34,7 +34,6 @@ def env(hub, tmp_path):
     return values
 
 
-
 def one_error_line(result) -> str:
     """The stderr of an exit-2 run: exactly one line, no traceback."""
     assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)

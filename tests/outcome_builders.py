@@ -37,9 +37,16 @@ def score(record: str, task: str, metric: str, value: float, *, stderr: float | 
 def bench_measurement(machine: str = "AMD EPYC, 2 cores", dtype: str = "float32") -> Measurement:
     """How ``catalogue bench`` measured a value on ``machine`` in ``dtype``."""
     return Measurement(
-        tool="catalogue bench", catalogue_version="0.1.0", inputs_sha256="1" * 64, kept_indices_sha256="2" * 64, weights="random-init",
-        weights_source="random", device="cpu", dtype=dtype, machine=machine,
-    )  # fmt: skip
+        tool="catalogue bench",
+        catalogue_version="0.1.0",
+        inputs_sha256="1" * 64,
+        kept_indices_sha256="2" * 64,
+        weights="random-init",
+        weights_source="random",
+        device="cpu",
+        dtype=dtype,
+        machine=machine,
+    )
 
 
 def efficiency(record: str, workload: str, quantity: str, value: float, **fields: Any) -> EfficiencyOutcome:
@@ -48,7 +55,7 @@ def efficiency(record: str, workload: str, quantity: str, value: float, **fields
     fields.setdefault("source", source("bench.json", "catalogue-bench", f"{workload}.{quantity}"))
     return EfficiencyOutcome(
         record=record, base_model=model, pruning_pct=int(pct), workload={"name": workload, "max_new_tokens": 16}, quantity=quantity, value=value, **fields
-    )  # fmt: skip
+    )
 
 
 def bench_level(record: str, tokens_per_s: float, weights_bytes: int, machine: str = "AMD EPYC, 2 cores") -> list[EfficiencyOutcome]:

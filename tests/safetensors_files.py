@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import struct
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from glu_catalogue.checkpoints.safetensors import tensor_bytes
 from glu_catalogue.core.architecture import Architecture
@@ -20,9 +21,20 @@ TensorSpec = tuple[str, Sequence[int]]  # (dtype, shape)
 
 #: A small Llama-like architecture whose checkpoint takes a few kilobytes (the special-file and hostile-input tests).
 SMALL = Architecture(
-    hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2, head_dim=16,
-    vocab_size=100, tie_word_embeddings=True, qkv_bias=False, o_proj_bias=False, mlp_bias=False, qk_norm=False, norms_per_layer=2,
-)  # fmt: skip
+    hidden_size=64,
+    intermediate_size=128,
+    num_hidden_layers=2,
+    num_attention_heads=4,
+    num_key_value_heads=2,
+    head_dim=16,
+    vocab_size=100,
+    tie_word_embeddings=True,
+    qkv_bias=False,
+    o_proj_bias=False,
+    mlp_bias=False,
+    qk_norm=False,
+    norms_per_layer=2,
+)
 
 
 def llama_tensors(shape: Architecture, widths: Sequence[int] | None = None, dtype: str = "BF16") -> dict[str, TensorSpec]:
@@ -37,17 +49,19 @@ def llama_tensors(shape: Architecture, widths: Sequence[int] | None = None, dtyp
     tensors: dict[str, TensorSpec] = {"model.embed_tokens.weight": (dtype, [shape.vocab_size, hidden])}
     for index, width in enumerate(widths):
         layer = f"model.layers.{index}."
-        tensors.update({
-            layer + "input_layernorm.weight": (dtype, [hidden]),
-            layer + "post_attention_layernorm.weight": (dtype, [hidden]),
-            layer + "mlp.gate_proj.weight": (dtype, [width, hidden]),
-            layer + "mlp.up_proj.weight": (dtype, [width, hidden]),
-            layer + "mlp.down_proj.weight": (dtype, [hidden, width]),
-            layer + "self_attn.q_proj.weight": (dtype, [q_rows, hidden]),
-            layer + "self_attn.k_proj.weight": (dtype, [kv_rows, hidden]),
-            layer + "self_attn.v_proj.weight": (dtype, [kv_rows, hidden]),
-            layer + "self_attn.o_proj.weight": (dtype, [hidden, q_rows]),
-        })  # fmt: skip
+        tensors.update(
+            {
+                layer + "input_layernorm.weight": (dtype, [hidden]),
+                layer + "post_attention_layernorm.weight": (dtype, [hidden]),
+                layer + "mlp.gate_proj.weight": (dtype, [width, hidden]),
+                layer + "mlp.up_proj.weight": (dtype, [width, hidden]),
+                layer + "mlp.down_proj.weight": (dtype, [hidden, width]),
+                layer + "self_attn.q_proj.weight": (dtype, [q_rows, hidden]),
+                layer + "self_attn.k_proj.weight": (dtype, [kv_rows, hidden]),
+                layer + "self_attn.v_proj.weight": (dtype, [kv_rows, hidden]),
+                layer + "self_attn.o_proj.weight": (dtype, [hidden, q_rows]),
+            }
+        )
         if shape.qkv_bias:
             tensors[layer + "self_attn.q_proj.bias"] = (dtype, [q_rows])
             tensors[layer + "self_attn.k_proj.bias"] = (dtype, [kv_rows])
@@ -103,9 +117,7 @@ def llama_config(shape: Architecture) -> dict[str, Any]:
     }
 
 
-def write_checkpoint(
-    directory: Path, config: dict[str, Any], tensors: dict[str, TensorSpec], n_shards: int = 1, index: bool = True
-) -> list[Path]:
+def write_checkpoint(directory: Path, config: dict[str, Any], tensors: dict[str, TensorSpec], n_shards: int = 1, index: bool = True) -> list[Path]:
     """config.json and ``tensors`` split over ``n_shards`` files (with the index when sharded and ``index``)."""
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "config.json").write_text(json.dumps(config, indent=2) + "\n")
@@ -118,7 +130,7 @@ def write_checkpoint(
     paths, weight_map = [], {}
     for number in range(n_shards):
         path = directory / f"model-{number + 1:05d}-of-{n_shards:05d}.safetensors"
-        part = {name: tensors[name] for name in names[number * step:(number + 1) * step]}
+        part = {name: tensors[name] for name in names[number * step : (number + 1) * step]}
         write_safetensors(path, part)
         weight_map.update({name: path.name for name in part})
         paths.append(path)

@@ -13,16 +13,21 @@ import os
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-quic",
-]  # fmt: skip
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 #: The site is served under this path, as a GitHub Pages project site is.
 SUBPATH = "glu-catalogue"
 INSTALL_HINT = "apt-get install -y chromium (Debian's browser) and pip install -e '.[test]' (playwright)"
@@ -31,7 +36,7 @@ INSTALL_HINT = "apt-get install -y chromium (Debian's browser) and pip install -
 def missing_browser() -> str | None:
     """Why the browser tests cannot run here, or None when they can."""
     try:
-        import playwright.sync_api  # noqa: F401
+        import playwright.sync_api  # noqa: F401 - installed or not: the import is the question
     except ImportError:
         return f"needs playwright and Chromium: {INSTALL_HINT}"
     if not CHROMIUM.is_file():
@@ -76,9 +81,12 @@ def build_site(root: Path, site_url: str) -> Path:
     target = root / SUBPATH
     completed = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "--site-dir", str(target)],
-        cwd=REPO, capture_output=True, text=True, timeout=300,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
         env={**os.environ, "CATALOGUE_SITE_URL": site_url, "NO_MKDOCS_2_WARNING": "1"},
-    )  # fmt: skip
+    )
     if completed.returncode != 0:
         raise RuntimeError(f"mkdocs build failed:\n{completed.stdout}{completed.stderr}")
     return target

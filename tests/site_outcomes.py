@@ -71,9 +71,18 @@ def shown_outcomes() -> list[Shown]:
             subject, label, spread, runs = outcome["workload"]["name"], outcome["quantity"], found.get("std"), found.get("count")
         shown.append(
             Shown(
-                outcome["base_model"], outcome["pruning_pct"], ratio, outcome["kind"], subject, label, outcome["value"],
-                spread, runs, outcome["source"]["path"].rsplit("/", 1)[-1], outcome["source"]["format"],
-            )  # fmt: skip
+                outcome["base_model"],
+                outcome["pruning_pct"],
+                ratio,
+                outcome["kind"],
+                subject,
+                label,
+                outcome["value"],
+                spread,
+                runs,
+                outcome["source"]["path"].rsplit("/", 1)[-1],
+                outcome["source"]["format"],
+            )
         )
     return shown
 

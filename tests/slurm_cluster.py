@@ -72,14 +72,28 @@ def _config(root: Path) -> Path:
     host = socket.gethostname().split(".")[0]
     cpus = os.cpu_count() or 1
     lines = [
-        "ClusterName=catalogue-tests", f"SlurmctldHost={host}", "SlurmUser=root", "SlurmdUser=root", "AuthType=auth/munge",
-        f"StateSaveLocation={root}/state", f"SlurmdSpoolDir={root}/spool", f"SlurmctldPidFile={root}/slurmctld.pid",
-        f"SlurmdPidFile={root}/slurmd.pid", f"SlurmctldLogFile={root}/slurmctld.log", f"SlurmdLogFile={root}/slurmd.log",
-        "ProctrackType=proctrack/linuxproc", "TaskPlugin=task/none", "SelectType=select/cons_tres", "SelectTypeParameters=CR_Core",
-        "ReturnToService=2", "MpiDefault=none", "SlurmctldPort=16817", "SlurmdPort=16818",
+        "ClusterName=catalogue-tests",
+        f"SlurmctldHost={host}",
+        "SlurmUser=root",
+        "SlurmdUser=root",
+        "AuthType=auth/munge",
+        f"StateSaveLocation={root}/state",
+        f"SlurmdSpoolDir={root}/spool",
+        f"SlurmctldPidFile={root}/slurmctld.pid",
+        f"SlurmdPidFile={root}/slurmd.pid",
+        f"SlurmctldLogFile={root}/slurmctld.log",
+        f"SlurmdLogFile={root}/slurmd.log",
+        "ProctrackType=proctrack/linuxproc",
+        "TaskPlugin=task/none",
+        "SelectType=select/cons_tres",
+        "SelectTypeParameters=CR_Core",
+        "ReturnToService=2",
+        "MpiDefault=none",
+        "SlurmctldPort=16817",
+        "SlurmdPort=16818",
         f"NodeName={host} CPUs={cpus} RealMemory=4000 State=UNKNOWN",
         f"PartitionName=debug Nodes={host} Default=YES MaxTime=INFINITE State=UP",
-    ]  # fmt: skip
+    ]
     for name in ("state", "spool"):
         (root / name).mkdir(parents=True, exist_ok=True)
     path = root / "slurm.conf"

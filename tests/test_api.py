@@ -14,10 +14,20 @@ import glu_catalogue
 from glu_catalogue.core.architecture import Architecture
 
 SMALL = Architecture(
-    hidden_size=64, intermediate_size=256, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
-    head_dim=16, vocab_size=128, tie_word_embeddings=True, qkv_bias=False, o_proj_bias=False, mlp_bias=False,
-    qk_norm=False, norms_per_layer=2,
-)  # fmt: skip
+    hidden_size=64,
+    intermediate_size=256,
+    num_hidden_layers=2,
+    num_attention_heads=4,
+    num_key_value_heads=2,
+    head_dim=16,
+    vocab_size=128,
+    tie_word_embeddings=True,
+    qkv_bias=False,
+    o_proj_bias=False,
+    mlp_bias=False,
+    qk_norm=False,
+    norms_per_layer=2,
+)
 
 
 def test_every_public_function_has_an_example_that_runs(tmp_path):

@@ -6,30 +6,73 @@ import json
 from pathlib import Path
 
 LLAMA = {
-    "model_type": "llama", "hidden_size": 64, "intermediate_size": 256, "num_hidden_layers": 2,
-    "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 16, "vocab_size": 128, "tie_word_embeddings": True,
-    "attention_bias": False, "mlp_bias": False,
+    "model_type": "llama",
+    "hidden_size": 64,
+    "intermediate_size": 256,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 4,
+    "num_key_value_heads": 2,
+    "head_dim": 16,
+    "vocab_size": 128,
+    "tie_word_embeddings": True,
+    "attention_bias": False,
+    "mlp_bias": False,
 }
 QWEN2 = {
-    "model_type": "qwen2", "hidden_size": 64, "intermediate_size": 192, "num_hidden_layers": 2,
-    "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 96, "tie_word_embeddings": False,
+    "model_type": "qwen2",
+    "hidden_size": 64,
+    "intermediate_size": 192,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 4,
+    "num_key_value_heads": 2,
+    "vocab_size": 96,
+    "tie_word_embeddings": False,
 }
 PHI3 = {
-    "model_type": "phi3", "hidden_size": 64, "intermediate_size": 160, "num_hidden_layers": 2,
-    "num_attention_heads": 4, "num_key_value_heads": 4, "vocab_size": 100, "tie_word_embeddings": False, "pad_token_id": 0,
+    "model_type": "phi3",
+    "hidden_size": 64,
+    "intermediate_size": 160,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 4,
+    "num_key_value_heads": 4,
+    "vocab_size": 100,
+    "tie_word_embeddings": False,
+    "pad_token_id": 0,
 }
 QWEN3 = {
-    "model_type": "qwen3", "hidden_size": 64, "intermediate_size": 224, "num_hidden_layers": 2,
-    "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 16, "vocab_size": 112, "tie_word_embeddings": True,
+    "model_type": "qwen3",
+    "hidden_size": 64,
+    "intermediate_size": 224,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 4,
+    "num_key_value_heads": 2,
+    "head_dim": 16,
+    "vocab_size": 112,
+    "tie_word_embeddings": True,
 }
 GEMMA3 = {
-    "model_type": "gemma3_text", "hidden_size": 64, "intermediate_size": 384, "num_hidden_layers": 2,
-    "num_attention_heads": 4, "num_key_value_heads": 1, "head_dim": 16, "vocab_size": 120, "tie_word_embeddings": True,
+    "model_type": "gemma3_text",
+    "hidden_size": 64,
+    "intermediate_size": 384,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 4,
+    "num_key_value_heads": 1,
+    "head_dim": 16,
+    "vocab_size": 120,
+    "tie_word_embeddings": True,
 }
 LLAMA_BIAS = {
-    "model_type": "llama", "hidden_size": 64, "intermediate_size": 176, "num_hidden_layers": 2,
-    "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 16, "vocab_size": 104, "tie_word_embeddings": False,
-    "attention_bias": True, "mlp_bias": True,
+    "model_type": "llama",
+    "hidden_size": 64,
+    "intermediate_size": 176,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 4,
+    "num_key_value_heads": 2,
+    "head_dim": 16,
+    "vocab_size": 104,
+    "tie_word_embeddings": False,
+    "attention_bias": True,
+    "mlp_bias": True,
 }
 
 
@@ -42,9 +85,17 @@ def _facts(transformers_class: str, *, qkv_bias=False, fused=False, head_dim=16,
         mlp += ["down_proj.bias", "gate_proj.bias", "up_proj.bias"]
         attention += ["k_proj.bias", "o_proj.bias", "q_proj.bias", "v_proj.bias"]
     return {
-        "qkv_bias": qkv_bias or biases, "o_proj_bias": biases, "mlp_bias": biases, "qk_norm": qk_norm, "norms_per_layer": norms,
-        "fused_qkv": fused, "fused_gate_up": fused, "head_dim_effective": head_dim,
-        "mlp_param_names": sorted(mlp), "attn_param_names": sorted(attention), "transformers_class": transformers_class,
+        "qkv_bias": qkv_bias or biases,
+        "o_proj_bias": biases,
+        "mlp_bias": biases,
+        "qk_norm": qk_norm,
+        "norms_per_layer": norms,
+        "fused_qkv": fused,
+        "fused_gate_up": fused,
+        "head_dim_effective": head_dim,
+        "mlp_param_names": sorted(mlp),
+        "attn_param_names": sorted(attention),
+        "transformers_class": transformers_class,
     }
 
 
@@ -54,7 +105,9 @@ ENTRIES = {
     "tiny/phi3": {"family": "Tiny-Phi3", "size_label": "70K", "config": PHI3, "architecture_facts": _facts("Phi3ForCausalLM", fused=True)},
     "tiny/qwen3": {"family": "Tiny-Qwen3", "size_label": "118K", "config": QWEN3, "architecture_facts": _facts("Qwen3ForCausalLM", qk_norm=True)},
     "tiny/gemma3": {
-        "family": "Tiny-Gemma3", "size_label": "176K", "config": GEMMA3,
+        "family": "Tiny-Gemma3",
+        "size_label": "176K",
+        "config": GEMMA3,
         "architecture_facts": _facts("Gemma3ForCausalLM", qk_norm=True, norms=4),
     },
     "tiny/llama-bias": {"family": "Tiny-Llama", "size_label": "107K", "config": LLAMA_BIAS, "architecture_facts": _facts("LlamaForCausalLM", biases=True)},
@@ -69,8 +122,11 @@ def write_registry(directory: Path) -> Path:
         document = {"model_id": model_id, **entry, "sources": source}
         (directory / f"{model_id.replace('/', '__')}.json").write_text(json.dumps(document, indent=2))
     variant = {
-        "model_id": "tiny/llama-instruct", "family": "Tiny-Llama", "size_label": "64K",
-        "same_architecture_as": "tiny/llama", "sources": source,
+        "model_id": "tiny/llama-instruct",
+        "family": "Tiny-Llama",
+        "size_label": "64K",
+        "same_architecture_as": "tiny/llama",
+        "sources": source,
     }
     (directory / "tiny__llama-instruct.json").write_text(json.dumps(variant, indent=2))
     return directory
@@ -95,9 +151,7 @@ def scratch_environment(directory: Path, slow_id: str, intermediate_size: int, l
     return env
 
 
-def save_checkpoint(
-    model_id: str, directory: Path, seed: int = 0, dtype_name: str = "float32", ties: bool = False, **save_options
-) -> Path:
+def save_checkpoint(model_id: str, directory: Path, seed: int = 0, dtype_name: str = "float32", ties: bool = False, **save_options) -> Path:
     """A real transformers checkpoint of the tiny model, random weights, via save_pretrained.
 
     With ``ties`` every weight takes one of seven values, so importance scores tie often and

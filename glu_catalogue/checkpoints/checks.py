@@ -10,7 +10,8 @@ experts has its experts checked (``check_experts``) and its dense layers as any 
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any, Iterable
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from ..core.architecture import ARCHITECTURE_FIELDS
 from ..core.layout import is_layer_norm
@@ -142,8 +143,13 @@ def check_files(inspection: Inspection, report: Report) -> None:
     for name, files in holders.items():
         if len(files) > 1:
             report.add(
-                checkpoint.directory / files[1], MODEL, name, f"in one file ({files[0]})", f"in {', '.join(files)}",
-                "a tensor is saved twice: which copy a loader takes is undefined; remove the stale file", kind="checkpoint",
+                checkpoint.directory / files[1],
+                MODEL,
+                name,
+                f"in one file ({files[0]})",
+                f"in {', '.join(files)}",
+                "a tensor is saved twice: which copy a loader takes is undefined; remove the stale file",
+                kind="checkpoint",
             )
     if checkpoint.weight_map is None:
         return
@@ -151,18 +157,36 @@ def check_files(inspection: Inspection, report: Report) -> None:
     for name, shard in checkpoint.weight_map.items():
         if shard not in holders.get(name, ()):
             found = f"in {', '.join(holders[name])}" if name in holders else "in no shard"
-            report.add(index, INDEX, name, f"in {shard}", found, f"the index maps this tensor to {shard}, which lacks it: loading fails; re-save the checkpoint", kind="checkpoint")
+            report.add(
+                index,
+                INDEX,
+                name,
+                f"in {shard}",
+                found,
+                f"the index maps this tensor to {shard}, which lacks it: loading fails; re-save the checkpoint",
+                kind="checkpoint",
+            )
     for name, files in holders.items():
         if name not in checkpoint.weight_map:
             report.add(
-                index, INDEX, name, "listed in weight_map", f"only in {files[0]}",
-                "from_pretrained loads the tensors the index lists and would leave this one out; re-save the checkpoint", kind="checkpoint",
+                index,
+                INDEX,
+                name,
+                "listed in weight_map",
+                f"only in {files[0]}",
+                "from_pretrained loads the tensors the index lists and would leave this one out; re-save the checkpoint",
+                kind="checkpoint",
             )
     written = checkpoint.index_metadata.get("total_parameters")
     if isinstance(written, int) and written != inspection.total_parameters:
         report.add(
-            index, INDEX, "metadata.total_parameters", inspection.total_parameters, written,
-            "the index's parameter count differs from the shards' tensors: the index belongs to another save", kind="checkpoint",
+            index,
+            INDEX,
+            "metadata.total_parameters",
+            inspection.total_parameters,
+            written,
+            "the index's parameter count differs from the shards' tensors: the index belongs to another save",
+            kind="checkpoint",
         )
 
 
@@ -175,13 +199,23 @@ def check_layer_count(inspection: Inspection, report: Report) -> None:
     config_file = inspection.checkpoint.config_path
     if indices != list(range(len(indices))):
         report.add(
-            inspection.checkpoint.directory, MODEL, "layers", f"0-{len(indices) - 1}", layer_span(indices),
-            "the decoder layers are not numbered 0 to L-1 without gaps: a layer's tensors are missing", kind="checkpoint",
+            inspection.checkpoint.directory,
+            MODEL,
+            "layers",
+            f"0-{len(indices) - 1}",
+            layer_span(indices),
+            "the decoder layers are not numbered 0 to L-1 without gaps: a layer's tensors are missing",
+            kind="checkpoint",
         )
     if len(indices) != inspection.architecture.num_hidden_layers:
         report.add(
-            config_file, MODEL, "num_hidden_layers", len(indices), inspection.architecture.num_hidden_layers,
-            f"the weights hold {len(indices)} decoder layers; set num_hidden_layers to match", kind="checkpoint",
+            config_file,
+            MODEL,
+            "num_hidden_layers",
+            len(indices),
+            inspection.architecture.num_hidden_layers,
+            f"the weights hold {len(indices)} decoder layers; set num_hidden_layers to match",
+            kind="checkpoint",
         )
 
 
@@ -193,23 +227,40 @@ def check_mlp_shapes(inspection: Inspection, report: Report) -> None:
     for layer in inspection.layers:
         tensors = decoder.layers[layer.index]
         for name in layer.bad_ranks:
-            grouped.add(layer.index, tensors[name].file, name, "2 dimensions" if name.endswith("weight") else "1 dimension",
-                        list(tensors[name].shape), "the tensor has the wrong number of dimensions: the file is damaged")
+            grouped.add(
+                layer.index,
+                tensors[name].file,
+                name,
+                "2 dimensions" if name.endswith("weight") else "1 dimension",
+                list(tensors[name].shape),
+                "the tensor has the wrong number of dimensions: the file is damaged",
+            )
         for name in layer.missing:
-            grouped.add(layer.index, inspection.checkpoint.directory, name, "present", "absent",
-                        "a GLU MLP needs gate, up and down projections; the checkpoint is incomplete")
+            grouped.add(
+                layer.index,
+                inspection.checkpoint.directory,
+                name,
+                "present",
+                "absent",
+                "a GLU MLP needs gate, up and down projections; the checkpoint is incomplete",
+            )
         reference = next(iter(layer.widths), None)
         for name, width in layer.widths.items():
             if width != layer.widths[reference]:
                 grouped.add(
-                    layer.index, tensors[name].file, name, layer.widths[reference], width,
+                    layer.index,
+                    tensors[name].file,
+                    name,
+                    layer.widths[reference],
+                    width,
                     f"{name} implies an MLP width of {width:g} but {reference} of {layer.widths[reference]:g}: gate and up "
                     "rows and down columns must agree; the file was edited or damaged, re-save the pruned model",
                 )
         for name, size in layer.hidden_sizes.items():
             if size != hidden_size:
-                grouped.add(layer.index, tensors[name].file, name, hidden_size, size,
-                            f"the MLP's hidden side must be config.json's hidden_size ({hidden_size})")
+                grouped.add(
+                    layer.index, tensors[name].file, name, hidden_size, size, f"the MLP's hidden side must be config.json's hidden_size ({hidden_size})"
+                )
     grouped.report_to(report)
 
 
@@ -229,27 +280,43 @@ def check_expert_group(index: int, group: ExpertGroup, what: str, tensors: dict,
     hidden_size = inspection.architecture.hidden_size
     directory = inspection.checkpoint.directory
     for name, rank in group.bad_ranks.items():
-        grouped.add(index, tensors[name].file, name, f"{rank} dimensions", list(tensors[name].shape),
-                    f"a tensor of the {what} has the wrong number of dimensions: the file is damaged")
+        grouped.add(
+            index,
+            tensors[name].file,
+            name,
+            f"{rank} dimensions",
+            list(tensors[name].shape),
+            f"a tensor of the {what} has the wrong number of dimensions: the file is damaged",
+        )
     for name in group.missing:
-        grouped.add(index, directory, name, "present", "absent",
-                    f"the {what} need gate, up and down projections for every expert; the checkpoint is incomplete")
+        grouped.add(
+            index, directory, name, "present", "absent", f"the {what} need gate, up and down projections for every expert; the checkpoint is incomplete"
+        )
     reference = next(iter(group.widths), None)
     for name, width in group.widths.items():
         if width != group.widths[reference]:
             grouped.add(
-                index, tensors[name].file, name, group.widths[reference], width,
+                index,
+                tensors[name].file,
+                name,
+                group.widths[reference],
+                width,
                 f"{name} implies an expert width of {width:g} but {reference} of {group.widths[reference]:g}: the "
                 f"{what}' gate, up and down must agree; the file was edited or damaged, re-save the model",
             )
     for name, size in group.hidden_sizes.items():
         if size != hidden_size:
-            grouped.add(index, tensors[name].file, name, hidden_size, size,
-                        f"the {what}' hidden side must be config.json's hidden_size ({hidden_size})")
+            grouped.add(index, tensors[name].file, name, hidden_size, size, f"the {what}' hidden side must be config.json's hidden_size ({hidden_size})")
     for name, count in group.counts.items():
         if count != group.n_experts:
-            grouped.add(index, tensors[name].file, name, group.n_experts, count,
-                        f"the {what}' tensors disagree on how many experts the layer has: the file was edited or damaged")
+            grouped.add(
+                index,
+                tensors[name].file,
+                name,
+                group.n_experts,
+                count,
+                f"the {what}' tensors disagree on how many experts the layer has: the file was edited or damaged",
+            )
 
 
 def check_expert_config(inspection: Inspection, report: Report) -> None:
@@ -260,13 +327,25 @@ def check_expert_config(inspection: Inspection, report: Report) -> None:
     count, width = stated_size(config, EXPERT_COUNT_KEYS), stated_size(config, EXPERT_WIDTH_KEYS)
     for index, experts in inspection.expert_layers.items():
         if count is not None and count[1] != experts.num_experts:
-            grouped.add(index, config_file, count[0], experts.num_experts, count[1],
-                        f"the layer's weights hold {experts.num_experts} routed experts: from_pretrained refuses them "
-                        f"(size mismatch); set {count[0]} to {experts.num_experts}")
+            grouped.add(
+                index,
+                config_file,
+                count[0],
+                experts.num_experts,
+                count[1],
+                f"the layer's weights hold {experts.num_experts} routed experts: from_pretrained refuses them "
+                f"(size mismatch); set {count[0]} to {experts.num_experts}",
+            )
         if width is not None and experts.expert_intermediate_size and width[1] != experts.expert_intermediate_size:
-            grouped.add(index, config_file, width[0], experts.expert_intermediate_size, width[1],
-                        f"the layer's routed experts are {experts.expert_intermediate_size} wide: from_pretrained refuses "
-                        f"them (size mismatch); set {width[0]} to {experts.expert_intermediate_size}")
+            grouped.add(
+                index,
+                config_file,
+                width[0],
+                experts.expert_intermediate_size,
+                width[1],
+                f"the layer's routed experts are {experts.expert_intermediate_size} wide: from_pretrained refuses "
+                f"them (size mismatch); set {width[0]} to {experts.expert_intermediate_size}",
+            )
     grouped.report_to(report)
 
 
@@ -281,19 +360,29 @@ def check_intermediate_size(inspection: Inspection, report: Report) -> None:
     if inspection.uniform:
         width = widths[others[0]]
         report.add(
-            config_file, layers_label(others), "intermediate_size", width, config_width,
+            config_file,
+            layers_label(others),
+            "intermediate_size",
+            width,
+            config_width,
             f"every layer's MLP holds {width} neurons (gate/up rows, down columns) but config.json says "
-            f"{config_width}: from_pretrained refuses these weights (size mismatch); set intermediate_size to {width}", kind="checkpoint",
+            f"{config_width}: from_pretrained refuses these weights (size mismatch); set intermediate_size to {width}",
+            kind="checkpoint",
         )
         return
     matching = [index for index, width in widths.items() if width == config_width]
     matches = f"only {layers_label(matching)}" if matching else "no layer"
     report.add(
-        config_file, layers_label(others), "intermediate_size", f"per layer: {widths_by_layer(widths)}", config_width,
+        config_file,
+        layers_label(others),
+        "intermediate_size",
+        f"per layer: {widths_by_layer(widths)}",
+        config_width,
         f"the layers' MLP widths differ, so no single intermediate_size describes them; config.json's {config_width} "
         f"fits {matches}. optipfair's layer_indices prunes some layers and writes the last pruned width to the config; "
         "from_pretrained then refuses the other layers (size mismatch). Prune every layer alike, or build the model "
-        "with per-layer widths before loading the weights", kind="checkpoint",
+        "with per-layer widths before loading the weights",
+        kind="checkpoint",
     )
 
 
@@ -308,7 +397,10 @@ def _attention_shapes(architecture) -> dict[str, tuple[tuple[int, ...], str]]:
         "self_attn.q_proj.weight": ((q_rows, architecture.hidden_size), f"{heads} rows by {hidden}"),
         "self_attn.k_proj.weight": ((kv_rows, architecture.hidden_size), f"{kv_heads} rows by {hidden}"),
         "self_attn.v_proj.weight": ((kv_rows, architecture.hidden_size), f"{kv_heads} rows by {hidden}"),
-        "self_attn.o_proj.weight": ((architecture.hidden_size, architecture.hidden_size), f"{hidden} rows by {hidden} (this type's output projection takes H inputs)")
+        "self_attn.o_proj.weight": (
+            (architecture.hidden_size, architecture.hidden_size),
+            f"{hidden} rows by {hidden} (this type's output projection takes H inputs)",
+        )
         if architecture.o_proj_hidden_input
         else ((architecture.hidden_size, q_rows), f"{hidden} rows by {heads}"),
         "self_attn.qkv_proj.weight": ((q_rows + 2 * kv_rows, architecture.hidden_size), f"({heads}) + 2 x ({kv_heads}) rows by {hidden}"),
@@ -318,7 +410,9 @@ def _attention_shapes(architecture) -> dict[str, tuple[tuple[int, ...], str]]:
         "self_attn.o_proj.bias": ((architecture.hidden_size,), hidden),
         "self_attn.qkv_proj.bias": ((q_rows + 2 * kv_rows,), f"({heads}) + 2 x ({kv_heads})"),
         "self_attn.q_norm.weight": ((q_rows,), heads) if architecture.qk_norm_all_heads else ((architecture.head_dim,), f"head_dim {architecture.head_dim}"),
-        "self_attn.k_norm.weight": ((kv_rows,), kv_heads) if architecture.qk_norm_all_heads else ((architecture.head_dim,), f"head_dim {architecture.head_dim}"),
+        "self_attn.k_norm.weight": ((kv_rows,), kv_heads)
+        if architecture.qk_norm_all_heads
+        else ((architecture.head_dim,), f"head_dim {architecture.head_dim}"),
     }
 
 
@@ -340,15 +434,26 @@ def check_layer_tensors(inspection: Inspection, report: Report) -> None:
                 continue
             if entry.shape != expected:
                 grouped.add(
-                    index, entry.file, name, list(expected), list(entry.shape),
+                    index,
+                    entry.file,
+                    name,
+                    list(expected),
+                    list(entry.shape),
                     f"config.json makes this tensor {made_of}: config and weights disagree on the heads, head_dim or hidden_size",
                 )
         for name in sorted(first_names - set(tensors)):
-            grouped.add(index, inspection.checkpoint.directory, name, "present", "absent",
-                        f"layer {first_index} has this tensor and this layer lacks it: the checkpoint is incomplete")
+            grouped.add(
+                index,
+                inspection.checkpoint.directory,
+                name,
+                "present",
+                "absent",
+                f"layer {first_index} has this tensor and this layer lacks it: the checkpoint is incomplete",
+            )
         for name in sorted(set(tensors) - first_names):
-            grouped.add(index, tensors[name].file, name, "absent", "present",
-                        f"layer {first_index} lacks this tensor: layers of one model must hold the same tensors")
+            grouped.add(
+                index, tensors[name].file, name, "absent", "present", f"layer {first_index} lacks this tensor: layers of one model must hold the same tensors"
+            )
     grouped.report_to(report)
 
 
@@ -358,34 +463,74 @@ def check_embeddings(inspection: Inspection, report: Report) -> None:
     config_file = checkpoint.config_path
     embedding = decoder.embedding
     if embedding is None:
-        report.add(checkpoint.directory, MODEL, f"{decoder.prefix}embed_tokens.weight", "present", "absent",
-                   "the checkpoint holds no token embedding: it is incomplete", kind="checkpoint")
+        report.add(
+            checkpoint.directory,
+            MODEL,
+            f"{decoder.prefix}embed_tokens.weight",
+            "present",
+            "absent",
+            "the checkpoint holds no token embedding: it is incomplete",
+            kind="checkpoint",
+        )
     elif len(embedding.shape) != 2:
         report.add(embedding.file, MODEL, embedding.name, "2 dimensions", list(embedding.shape), "the file is damaged", kind="checkpoint")
     else:
         rows, columns = embedding.shape
         if rows != architecture.vocab_size:
-            report.add(config_file, MODEL, "vocab_size", rows, architecture.vocab_size,
-                       f"{embedding.name} has {rows} rows: set vocab_size to {rows}", kind="checkpoint")
+            report.add(
+                config_file,
+                MODEL,
+                "vocab_size",
+                rows,
+                architecture.vocab_size,
+                f"{embedding.name} has {rows} rows: set vocab_size to {rows}",
+                kind="checkpoint",
+            )
         if columns != architecture.hidden_size:
-            report.add(config_file, MODEL, "hidden_size", columns, architecture.hidden_size,
-                       f"{embedding.name} has {columns} columns: set hidden_size to {columns}", kind="checkpoint")
+            report.add(
+                config_file,
+                MODEL,
+                "hidden_size",
+                columns,
+                architecture.hidden_size,
+                f"{embedding.name} has {columns} columns: set hidden_size to {columns}",
+                kind="checkpoint",
+            )
     norm = decoder.final_norm
     if norm is None:
-        report.add(checkpoint.directory, MODEL, f"{decoder.prefix}norm.weight", "present", "absent",
-                   "the checkpoint holds no final norm: it is incomplete", kind="checkpoint")
+        report.add(
+            checkpoint.directory,
+            MODEL,
+            f"{decoder.prefix}norm.weight",
+            "present",
+            "absent",
+            "the checkpoint holds no final norm: it is incomplete",
+            kind="checkpoint",
+        )
     elif norm.shape != (architecture.hidden_size,):
         report.add(norm.file, MODEL, norm.name, [architecture.hidden_size], list(norm.shape), "the final norm must be hidden_size wide", kind="checkpoint")
     head = decoder.lm_head
     if head is None and not architecture.tie_word_embeddings:
         report.add(
-            config_file, MODEL, "tie_word_embeddings", True, False,
+            config_file,
+            MODEL,
+            "tie_word_embeddings",
+            True,
+            False,
             "config.json gives the LM head its own weights but the checkpoint holds no lm_head.weight: transformers "
-            "would initialise it at random; set tie_word_embeddings to true if the head shares the embedding", kind="checkpoint",
+            "would initialise it at random; set tie_word_embeddings to true if the head shares the embedding",
+            kind="checkpoint",
         )
     elif head is not None and head.shape != (architecture.vocab_size, architecture.hidden_size):
-        report.add(head.file, MODEL, head.name, [architecture.vocab_size, architecture.hidden_size], list(head.shape),
-                   "the LM head must be vocab_size x hidden_size", kind="checkpoint")
+        report.add(
+            head.file,
+            MODEL,
+            head.name,
+            [architecture.vocab_size, architecture.hidden_size],
+            list(head.shape),
+            "the LM head must be vocab_size x hidden_size",
+            kind="checkpoint",
+        )
 
 
 def check_config_flags(inspection: Inspection, report: Report) -> None:
@@ -395,8 +540,13 @@ def check_config_flags(inspection: Inspection, report: Report) -> None:
         stated = config.get(key)
         if isinstance(stated, bool) and stated != saved:
             report.add(
-                inspection.checkpoint.config_path, MODEL, key, saved, stated,
-                f"the weights {'hold' if saved else 'hold no'} {tensors}; set {key} to {'true' if saved else 'false'}", kind="checkpoint",
+                inspection.checkpoint.config_path,
+                MODEL,
+                key,
+                saved,
+                stated,
+                f"the weights {'hold' if saved else 'hold no'} {tensors}; set {key} to {'true' if saved else 'false'}",
+                kind="checkpoint",
             )
 
 
@@ -410,9 +560,14 @@ def check_total(inspection: Inspection, report: Report) -> None:
     else:
         basis = "the closed form of config.json's architecture (its layer count differs from the weights')"
     report.add(
-        inspection.checkpoint.config_path, MODEL, "total_parameters", closed, counted,
+        inspection.checkpoint.config_path,
+        MODEL,
+        "total_parameters",
+        closed,
+        counted,
         f"the tensors hold {counted} parameters, {basis} gives {closed} ({counted - closed:+d}): a tensor is "
-        "missing, extra or shaped unlike the config (see the other problems)", kind="checkpoint",
+        "missing, extra or shaped unlike the config (see the other problems)",
+        kind="checkpoint",
     )
 
 
@@ -427,15 +582,25 @@ def check_record(inspection: Inspection, record: ExpansionRecord, file: str, rep
     widths = inspection.dense_widths
     if any(width != block.intermediate_size for width in widths.values()):
         report.add(
-            file, label, "pruned_architecture.intermediate_size", block.intermediate_size, widths_by_layer(widths),
-            f"the record prunes every MLP to {block.intermediate_size} neurons; the checkpoint's layers hold other widths", kind="checkpoint-record",
+            file,
+            label,
+            "pruned_architecture.intermediate_size",
+            block.intermediate_size,
+            widths_by_layer(widths),
+            f"the record prunes every MLP to {block.intermediate_size} neurons; the checkpoint's layers hold other widths",
+            kind="checkpoint-record",
         )
     if block.total_parameters != inspection.total_parameters:
         report.add(
-            file, label, "pruned_architecture.total_parameters", block.total_parameters, inspection.total_parameters,
+            file,
+            label,
+            "pruned_architecture.total_parameters",
+            block.total_parameters,
+            inspection.total_parameters,
             f"the checkpoint's tensors hold {inspection.total_parameters} parameters, the record "
             f"{block.total_parameters} ({inspection.total_parameters - block.total_parameters:+d}): it is another model "
-            "or another pruning level", kind="checkpoint-record",
+            "or another pruning level",
+            kind="checkpoint-record",
         )
     for name in ARCHITECTURE_FIELDS:
         value = getattr(block, name)
@@ -443,5 +608,12 @@ def check_record(inspection: Inspection, record: ExpansionRecord, file: str, rep
             continue
         found = inspection.non_mlp_parameters if name == "non_mlp_parameters" else getattr(inspection.architecture, name)
         if found != value:
-            report.add(file, label, f"pruned_architecture.{name}", value, found,
-                       "the checkpoint's architecture differs from the record's: it is another model", kind="checkpoint-record")
+            report.add(
+                file,
+                label,
+                f"pruned_architecture.{name}",
+                value,
+                found,
+                "the checkpoint's architecture differs from the record's: it is another model",
+                kind="checkpoint-record",
+            )

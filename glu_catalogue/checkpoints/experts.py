@@ -37,11 +37,19 @@ from .safetensors import TensorEntry
 
 #: What each projection of a GLU expert is, by name: gate, up, both fused, or down.
 PROJECTIONS = {
-    "gate_proj": "gate", "w1": "gate", "linear_gate": "gate",
-    "up_proj": "up", "w3": "up",
-    "gate_up_proj": "gate_up", "fc1": "gate_up", "input_linear": "gate_up",
-    "down_proj": "down", "w2": "down", "fc2": "down", "output_linear": "down",
-}  # fmt: skip
+    "gate_proj": "gate",
+    "w1": "gate",
+    "linear_gate": "gate",
+    "up_proj": "up",
+    "w3": "up",
+    "gate_up_proj": "gate_up",
+    "fc1": "gate_up",
+    "input_linear": "gate_up",
+    "down_proj": "down",
+    "w2": "down",
+    "fc2": "down",
+    "output_linear": "down",
+}
 
 #: How many expert widths the non-H axis of each kind of projection is (fused gate and up: two).
 WIDTHS_PER_AXIS = {"gate": 1, "up": 1, "gate_up": 2, "down": 1}
@@ -326,9 +334,7 @@ def buffer_suffixes(model_type: Any) -> tuple[str, ...]:
     return tuple(suffix for suffix in MOE_BUFFERS if suffix not in kept) + TYPE_BUFFERS.get(model_type, ())
 
 
-def layer_experts(
-    index: int, tensors: dict[str, TensorEntry], block: str, hidden_size: int, buffers: tuple[str, ...] = MOE_BUFFERS
-) -> LayerExperts | None:
+def layer_experts(index: int, tensors: dict[str, TensorEntry], block: str, hidden_size: int, buffers: tuple[str, ...] = MOE_BUFFERS) -> LayerExperts | None:
     """The experts of layer ``index`` (names relative to the layer) in MoE block ``block``; None for a layer without routed experts.
 
     ``hidden_size`` (H) tells the two inner axes of a stacked weight apart; tensors ending in one of
@@ -360,9 +366,7 @@ def is_dense_tensor(inner: str, entry: TensorEntry) -> bool:
     return match is not None and len(entry.shape) == (1 if match["kind"] == "bias" else 2)
 
 
-def read_experts(
-    layers: dict[int, dict[str, TensorEntry]], block: str, hidden_size: int, buffers: tuple[str, ...] = MOE_BUFFERS
-) -> dict[int, LayerExperts]:
+def read_experts(layers: dict[int, dict[str, TensorEntry]], block: str, hidden_size: int, buffers: tuple[str, ...] = MOE_BUFFERS) -> dict[int, LayerExperts]:
     """Every MoE layer's experts by layer index (``layers``: each layer's tensors, names relative to the layer)."""
     found = {index: layer_experts(index, tensors, block, hidden_size, buffers) for index, tensors in layers.items()}
     return {index: experts for index, experts in found.items() if experts is not None}
@@ -387,9 +391,7 @@ def experts_per_token(config: dict[str, Any]) -> tuple[str, int] | None:
 
 def active_parameters(total_parameters: int, layers: Iterable[LayerExperts], num_experts_per_tok: int) -> int:
     """Parameters a token passes through: the total less, in each MoE layer, its ``E - k`` idle routed experts."""
-    return total_parameters - sum(
-        formulas.idle_expert_parameters(layer.routed.n_parameters, layer.num_experts, num_experts_per_tok) for layer in layers
-    )
+    return total_parameters - sum(formulas.idle_expert_parameters(layer.routed.n_parameters, layer.num_experts, num_experts_per_tok) for layer in layers)
 
 
 def active_unknown_reason(layers: Iterable[LayerExperts], top_k: tuple[str, int] | None) -> str | None:

@@ -56,9 +56,7 @@ from .reading import (
 COMPUTED_RECORD = "(record computed by the closed form)"
 
 
-def inspect_checkpoint(
-    directory: Path | Checkpoint, record: str | ExpansionRecord | None = None, catalogue_path: Path | None = None
-) -> Inspection:
+def inspect_checkpoint(directory: Path | Checkpoint, record: str | ExpansionRecord | None = None, catalogue_path: Path | None = None) -> Inspection:
     """Inspect the checkpoint in ``directory`` (or one already read: ``hub_checkpoint``) from its headers and report every problem.
 
     ``record`` (``MODEL@PCT``, e.g. ``meta-llama/Llama-3.2-1B@40``) also compares the checkpoint

@@ -203,5 +203,3 @@ def closed_form_total(architecture: Architecture, widths: list[int], standard_la
     if len(widths) != architecture.num_hidden_layers:
         return formulas.total_parameters(architecture)
     return formulas.total_parameters_by_layer(architecture, widths)
-
-

@@ -48,13 +48,19 @@ SAVED_NAMES: dict[str, tuple[tuple[re.Pattern[str], str], ...]] = {
     "exaone": tuple(
         (re.compile(pattern), replacement)
         for pattern, replacement in (
-            (r"^transformer\.wte\.", "model.embed_tokens."), (r"^transformer\.h\.", "model.layers."), (r"^transformer\.ln_f\.", "model.norm."),
-            (r"\.attn\.attention\.", ".self_attn."), (r"\.self_attn\.out_proj\.", ".self_attn.o_proj."), (r"\.ln_1\.", ".input_layernorm."),
-            (r"\.ln_2\.", ".post_attention_layernorm."), (r"\.mlp\.c_fc_0\.", ".mlp.gate_proj."), (r"\.mlp\.c_fc_1\.", ".mlp.up_proj."),
+            (r"^transformer\.wte\.", "model.embed_tokens."),
+            (r"^transformer\.h\.", "model.layers."),
+            (r"^transformer\.ln_f\.", "model.norm."),
+            (r"\.attn\.attention\.", ".self_attn."),
+            (r"\.self_attn\.out_proj\.", ".self_attn.o_proj."),
+            (r"\.ln_1\.", ".input_layernorm."),
+            (r"\.ln_2\.", ".post_attention_layernorm."),
+            (r"\.mlp\.c_fc_0\.", ".mlp.gate_proj."),
+            (r"\.mlp\.c_fc_1\.", ".mlp.up_proj."),
             (r"\.mlp\.c_proj\.", ".mlp.down_proj."),
         )
     ),
-}  # fmt: skip
+}
 
 
 def loaded_name(saved: str, renames: tuple[tuple[re.Pattern[str], str], ...]) -> str:
@@ -446,5 +452,3 @@ def count_parameters(checkpoint: Checkpoint, decoder: Decoder, tie_word_embeddin
     shared_head = decoder.lm_head if tie_word_embeddings and decoder.embedding is not None else None
     skipped = BUFFER_SUFFIXES + buffers
     return sum(entry.n_elements for name, entry in checkpoint.tensors.items() if not name.endswith(skipped) and entry is not shared_head)
-
-

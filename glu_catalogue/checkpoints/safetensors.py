@@ -32,13 +32,29 @@ MAX_HEADER_BYTES = 100_000_000
 
 #: Bits per element of every dtype the safetensors format defines.
 DTYPE_BITS = {
-    "BOOL": 8, "U8": 8, "I8": 8,
-    "F8_E5M2": 8, "F8_E4M3": 8, "F8_E4M3FNUZ": 8, "F8_E5M2FNUZ": 8, "F8_E8M0": 8,
-    "I16": 16, "U16": 16, "F16": 16, "BF16": 16,
-    "I32": 32, "U32": 32, "F32": 32,
-    "I64": 64, "U64": 64, "F64": 64, "C64": 64,
-    "F4": 4, "F6_E2M3": 6, "F6_E3M2": 6,
-}  # fmt: skip
+    "BOOL": 8,
+    "U8": 8,
+    "I8": 8,
+    "F8_E5M2": 8,
+    "F8_E4M3": 8,
+    "F8_E4M3FNUZ": 8,
+    "F8_E5M2FNUZ": 8,
+    "F8_E8M0": 8,
+    "I16": 16,
+    "U16": 16,
+    "F16": 16,
+    "BF16": 16,
+    "I32": 32,
+    "U32": 32,
+    "F32": 32,
+    "I64": 64,
+    "U64": 64,
+    "F64": 64,
+    "C64": 64,
+    "F4": 4,
+    "F6_E2M3": 6,
+    "F6_E3M2": 6,
+}
 
 METADATA_KEY = "__metadata__"
 
@@ -123,9 +139,7 @@ def parse_header(path: Path, raw: bytes, file_bytes: int) -> SafetensorsHeader:
 def header_length(path: Path, prefix: bytes, file_bytes: int, limit_bytes: int = MAX_HEADER_BYTES) -> int:
     """The header length the 8-byte ``prefix`` announces; ``ReadError`` if the file cannot hold it or it is over ``limit_bytes``."""
     if len(prefix) < LENGTH_PREFIX_BYTES:
-        raise ReadError(
-            path, f"not a safetensors file: {file_bytes} bytes, shorter than the {LENGTH_PREFIX_BYTES}-byte header length"
-        )
+        raise ReadError(path, f"not a safetensors file: {file_bytes} bytes, shorter than the {LENGTH_PREFIX_BYTES}-byte header length")
     (header_bytes,) = struct.unpack("<Q", prefix)
     room = file_bytes - LENGTH_PREFIX_BYTES
     if header_bytes > room:
@@ -220,6 +234,5 @@ def _check_offsets(path: Path, document: dict[str, Any], data_bytes: int) -> Non
         state = "truncated" if position > data_bytes else "corrupt"
         raise ReadError(
             path,
-            f"{state} safetensors file: its tensors need {position} data bytes, the file holds {data_bytes} "
-            f"after its header (re-download or re-save it)",
+            f"{state} safetensors file: its tensors need {position} data bytes, the file holds {data_bytes} after its header (re-download or re-save it)",
         )

@@ -17,12 +17,18 @@ from .registry import register
 @click.option("--family", default=None, help="Model family (the site's page). Default: inferred from the id (Qwen3-4B -> Qwen3).")
 @click.option("--size-label", default=None, help="Short size label (the CSV's 'Model Family'). Default: the id's size, e.g. 4B.")
 @click.option(
-    "--sources", "sources_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
+    "--sources",
+    "sources_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
     help="JSON file with the sources to cite: a list of {repo, path, commit, provides}, or {sources, notes}.",
 )
 @click.option("--grade", type=click.Choice(["official", "copy", "derived", "partial"]), default=None, help="How directly the config was read from its sources.")
 @click.option(
-    "--data", "data_dir", default=None, callback=lambda ctx, param, value: directory_option(value, "--data"),
+    "--data",
+    "data_dir",
+    default=None,
+    callback=lambda ctx, param, value: directory_option(value, "--data"),
     help="Add to DIR/models/ instead of the workspace's data/models/.",
 )
 def add(
@@ -48,9 +54,14 @@ def add(
     from ..store.paths import display_path, write_registry_dir
 
     added = add_model(
-        source, model_id=model_id, family=family, size_label=size_label, sources_file=sources_file, grade=grade,
+        source,
+        model_id=model_id,
+        family=family,
+        size_label=size_label,
+        sources_file=sources_file,
+        grade=grade,
         registry_dir=write_registry_dir(data_dir) if data_dir is not None else None,
-    )  # fmt: skip
+    )
     entry, derived = added.entry, added.derived
     click.echo(f"added {entry.model_id} ({entry.family}, {entry.size_label}) -> {display_path(added.path)}")
     click.echo(f"architecture  {derived.transformers_class}: {entry.architecture.describe()}")
@@ -81,7 +92,10 @@ def describe_counts(entry) -> str:
     architecture, experts = entry.architecture, entry.experts
     text = f"{formulas.total_parameters(architecture):,} total"
     if formulas.mlp_layers(architecture):
-        text += f"; dense MLPs {formulas.expansion_ratio(architecture.intermediate_size, architecture.hidden_size):.2f}x in {formulas.mlp_layers(architecture)} layers"
+        text += (
+            f"; dense MLPs {formulas.expansion_ratio(architecture.intermediate_size, architecture.hidden_size):.2f}x in "
+            f"{formulas.mlp_layers(architecture)} layers"
+        )
     if experts is not None:
         ratio = formulas.expansion_ratio(experts.moe_intermediate_size, architecture.hidden_size)
         text += (

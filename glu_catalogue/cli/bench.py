@@ -26,10 +26,24 @@ from .registry import register
 @click.option("--energy", is_flag=True, help="Measure each decode workload's energy with codecarbon (pip install codecarbon).")
 @FORMAT_OPTION
 def bench(
-    models: str | None, levels: str | None, device: str, dtype: str | None, data_dir: Path | None, output_dir: Path | None,
-    into_dir: Path | None, shard: str | None, prompt_tokens: str, decode_prompt_tokens: int, new_tokens: int, batch_sizes: str,
-    warmup: int, repeats: int, seed: int, energy: bool, output: str,
-) -> None:  # fmt: skip
+    models: str | None,
+    levels: str | None,
+    device: str,
+    dtype: str | None,
+    data_dir: Path | None,
+    output_dir: Path | None,
+    into_dir: Path | None,
+    shard: str | None,
+    prompt_tokens: str,
+    decode_prompt_tokens: int,
+    new_tokens: int,
+    batch_sizes: str,
+    warmup: int,
+    repeats: int,
+    seed: int,
+    energy: bool,
+    output: str,
+) -> None:
     """Time every pruned level: prefill and decode throughput, latency, peak memory, weight bytes.
 
     Each model is loaded once, with the weights its records were built from; every level is
@@ -55,9 +69,15 @@ def bench(
     from ..pipeline.bench import BenchRequest, run_bench
 
     settings = BenchSettings(
-        prompt_tokens=integers(prompt_tokens, "--prompt-tokens"), decode_prompt_tokens=decode_prompt_tokens, new_tokens=new_tokens,
-        batch_sizes=integers(batch_sizes, "--batch-sizes"), warmup_runs=warmup, repeats=repeats, prompt_seed=seed, energy=energy,
-    )  # fmt: skip
+        prompt_tokens=integers(prompt_tokens, "--prompt-tokens"),
+        decode_prompt_tokens=decode_prompt_tokens,
+        new_tokens=new_tokens,
+        batch_sizes=integers(batch_sizes, "--batch-sizes"),
+        warmup_runs=warmup,
+        repeats=repeats,
+        prompt_seed=seed,
+        energy=energy,
+    )
     request = BenchRequest(**request_fields(models, levels, device, dtype, data_dir, output_dir, into_dir, shard), settings=settings)
     results = run_bench(request, None if output == "json" else MeasureProgress())
     if output == "json":

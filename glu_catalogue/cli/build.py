@@ -15,7 +15,10 @@ from .registry import register
 @register(nav_order=30, examples="parse")
 @click.command()
 @click.option(
-    "--models", "models", default=None, metavar="MODEL[,MODEL...]",
+    "--models",
+    "models",
+    default=None,
+    metavar="MODEL[,MODEL...]",
     help="Registry ids (see `catalogue models`), config.json paths, checkpoint directories or hub ids (org/name[@revision]), "
     "comma-separated. Default: every registry model (in a workspace of your own: its own models).",
 )
@@ -23,18 +26,31 @@ from .registry import register
 @click.option("--method", type=click.Choice(["MAW", "VOW", "PON", "L2"]), default="MAW", show_default=True, help="optipfair's neuron selection method.")
 @click.option("--device", type=click.Choice(["auto", "cuda", "cpu"]), default="auto", show_default=True, help="auto = cuda when torch sees a GPU.")
 @click.option("--dtype", type=click.Choice(["bf16", "fp16", "fp32"]), default="bf16", show_default=True, help="Weight dtype of the loaded models.")
-@click.option("--data", "data_dir", default=None, callback=lambda ctx, param, value: directory_option(value, "--data"), help="Write here instead of the workspace's data/.")
 @click.option(
-    "--weights", multiple=True, metavar="[MODEL_ID=]SOURCE",
+    "--data",
+    "data_dir",
+    default=None,
+    callback=lambda ctx, param, value: directory_option(value, "--data"),
+    help="Write here instead of the workspace's data/.",
+)
+@click.option(
+    "--weights",
+    multiple=True,
+    metavar="[MODEL_ID=]SOURCE",
     help="Where weights come from: a checkpoint directory, a hub id (org/name[@revision]) or 'random'. "
     "MODEL_ID=SOURCE for one model; repeatable. Default: a configured ($CATALOGUE_CHECKPOINTS) or cached "
     "checkpoint, else random weights of the exact architecture.",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of random-init weights.")
-@click.option("--save-pruned", default=None, callback=lambda ctx, param, value: directory_option(value, "--save-pruned"),
-              help="save_pretrained every pruned model under DIR.")
 @click.option(
-    "--stream", is_flag=True,
+    "--save-pruned",
+    default=None,
+    callback=lambda ctx, param, value: directory_option(value, "--save-pruned"),
+    help="save_pretrained every pruned model under DIR.",
+)
+@click.option(
+    "--stream",
+    is_flag=True,
     help="Prune one decoder layer at a time (memory: about one layer's MLP) even where the whole model fits. "
     "Models that do not fit the device's free memory are streamed anyway.",
 )
@@ -43,13 +59,28 @@ from .registry import register
 @click.option("--wait", is_flag=True, help="Wait for another build on the same data directory instead of refusing.")
 @click.option("--quiet", is_flag=True, help="No progress bars; only the summary and problems.")
 @click.option(
-    "--shard", default=None, metavar="I/N|slurm",
+    "--shard",
+    default=None,
+    metavar="I/N|slurm",
     help="Build only worker I's share of the models (0 <= I < N; each model with all its levels), into its own --data; "
     "'slurm' reads SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT. `catalogue merge` joins the shards.",
 )
 def build(
-    models: str | None, levels: str, method: str, device: str, dtype: str, data_dir: Path | None, weights: tuple[str, ...],
-    seed: int, save_pruned: Path | None, stream: bool, force: bool, closed_form: bool, wait: bool, quiet: bool, shard: str | None,
+    models: str | None,
+    levels: str,
+    method: str,
+    device: str,
+    dtype: str,
+    data_dir: Path | None,
+    weights: tuple[str, ...],
+    seed: int,
+    save_pruned: Path | None,
+    stream: bool,
+    force: bool,
+    closed_form: bool,
+    wait: bool,
+    quiet: bool,
+    shard: str | None,
 ) -> None:
     """Regenerate the catalogue: materialise, prune with optipfair, count, write data/, verify.
 
@@ -77,9 +108,21 @@ def build(
     from ..store.paths import write_data_dir
 
     request = BuildRequest(
-        model_ids=parse_models(models) if models is not None else (), levels=parse_levels(levels), data_dir=write_data_dir(data_dir),
-        method=method, device=device, dtype=dtype, weights=weights, seed=seed, save_pruned=save_pruned,
-        stream=stream, force=force, closed_form=closed_form, wait=wait, quiet=quiet, shard=parse_shard(shard),
+        model_ids=parse_models(models) if models is not None else (),
+        levels=parse_levels(levels),
+        data_dir=write_data_dir(data_dir),
+        method=method,
+        device=device,
+        dtype=dtype,
+        weights=weights,
+        seed=seed,
+        save_pruned=save_pruned,
+        stream=stream,
+        force=force,
+        closed_form=closed_form,
+        wait=wait,
+        quiet=quiet,
+        shard=parse_shard(shard),
     )
     with BuildProgress(quiet) as progress:
         result = run_build(request, progress)
@@ -110,8 +153,12 @@ class BuildProgress:
             )
 
             self._progress = Progress(
-                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                console=Console(stderr=True), transient=False,
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=False,
             )
             self._progress.__enter__()
         return self
@@ -168,11 +215,18 @@ def print_build_summary(result, request) -> None:
         table.add_column(column, overflow="fold")
     for outcome in result.outcomes:
         peak = "" if outcome.peak_memory_bytes is None else f"{outcome.peak_memory_bytes / 2**30:.2f} GiB"
-        table.add_row(*plain(
-            outcome.model_id, ",".join(map(str, outcome.built)) or "-", ",".join(map(str, outcome.skipped)) or "-",
-            f"{outcome.seconds:.1f}" if outcome.built else "", peak, outcome.build_path or "", outcome.weights,
-            f"FAILED: {outcome.error}" if outcome.error else f"not prunable by optipfair: {outcome.not_prunable}" if outcome.not_prunable else "ok",
-        ))
+        table.add_row(
+            *plain(
+                outcome.model_id,
+                ",".join(map(str, outcome.built)) or "-",
+                ",".join(map(str, outcome.skipped)) or "-",
+                f"{outcome.seconds:.1f}" if outcome.built else "",
+                peak,
+                outcome.build_path or "",
+                outcome.weights,
+                f"FAILED: {outcome.error}" if outcome.error else f"not prunable by optipfair: {outcome.not_prunable}" if outcome.not_prunable else "ok",
+            )
+        )
     out.print(table)
     written = ", ".join(str(path) for path in result.changed_files) or "none (unchanged)"
     out.print(f"files written: {written}", markup=False)

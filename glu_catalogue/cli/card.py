@@ -14,8 +14,13 @@ from .results import DATA
 @register(nav_order=100, examples="parse")
 @click.command("card")
 @click.argument("record", metavar="MODEL@PCT")
-@click.option("--checkpoint", "checkpoint", required=True, callback=lambda ctx, param, value: directory_option(value, "--checkpoint"),
-              help="The record's pruned checkpoint directory (build --save-pruned wrote it).")  # fmt: skip
+@click.option(
+    "--checkpoint",
+    "checkpoint",
+    required=True,
+    callback=lambda ctx, param, value: directory_option(value, "--checkpoint"),
+    help="The record's pruned checkpoint directory (build --save-pruned wrote it).",
+)
 @DATA
 def card(record: str, checkpoint: Path, data_dir: Path | None) -> None:
     """(Re)write README.md and .eval_results/ of a pruned checkpoint: the record, its stored scores, how to reproduce it.

@@ -17,14 +17,21 @@ from .registry import register
 @click.option("--ratio", type=float, default=None, metavar="FACTOR", help="The expansion ratio to compare at, a factor: 2.4 for 2.4x.")
 @click.option("--pct", "pruning_pct", type=int, default=None, metavar="PERCENT", help="Or a pruning % (0-100): each model's level at it.")
 @click.option(
-    "--tolerance", type=float, default=DEFAULT_RATIO_TOLERANCE, show_default=True, metavar="FACTOR",
+    "--tolerance",
+    type=float,
+    default=DEFAULT_RATIO_TOLERANCE,
+    show_default=True,
+    metavar="FACTOR",
     help="How far a level's ratio (optipfair's, exact) may be from --ratio.",
-)  # fmt: skip
+)
 @click.option("--model", "models", multiple=True, metavar="MODEL_ID", help="Only this model (repeat for several); default: every model with outcomes.")
 @click.option(
-    "--data", "data_dir", default=None, callback=lambda ctx, param, value: directory_option(value, "--data"),
+    "--data",
+    "data_dir",
+    default=None,
+    callback=lambda ctx, param, value: directory_option(value, "--data"),
     help="The catalogue and outcomes to read (default: data/).",
-)  # fmt: skip
+)
 @FORMAT_OPTION
 def compare(ratio: float | None, pruning_pct: int | None, tolerance: float, models: tuple[str, ...], data_dir, output: str) -> None:
     """Compare models at equal expansion ratio: each level's value, its baseline's, and the change.
@@ -45,10 +52,14 @@ def compare(ratio: float | None, pruning_pct: int | None, tolerance: float, mode
 
     comparison = compare_stored(data_dir, ratio=ratio, pruning_pct=pruning_pct, tolerance=tolerance, models=models)
     if output == "json":
-        echo_json({
-            "ratio": comparison.ratio, "tolerance": comparison.tolerance if comparison.ratio is not None else None,
-            "pruning_pct": comparison.pruning_pct, "rows": [row.as_dict() for row in comparison.rows],
-        })  # fmt: skip
+        echo_json(
+            {
+                "ratio": comparison.ratio,
+                "tolerance": comparison.tolerance if comparison.ratio is not None else None,
+                "pruning_pct": comparison.pruning_pct,
+                "rows": [row.as_dict() for row in comparison.rows],
+            }
+        )
         sys.exit(EXIT_OK)
     _table(comparison)
     sys.exit(EXIT_OK)
@@ -72,11 +83,19 @@ def _table(comparison) -> None:
             table.add_row(*plain(row.task, measure, level, "", "", "", "", "", row.note))
             continue
         files = ", ".join(source.rsplit("/", 1)[-1] for source in row.sources)
-        table.add_row(*plain(
-            row.task, measure, level, f"{row.expansion_ratio:.4f}", value_cell(row.value, row.spread),
-            value_cell(row.baseline_value, row.baseline_spread), change_cell(row.change), pct_cell(row.change_pct),
-            files + (f"; {row.note}" if row.note else ""),
-        ))  # fmt: skip
+        table.add_row(
+            *plain(
+                row.task,
+                measure,
+                level,
+                f"{row.expansion_ratio:.4f}",
+                value_cell(row.value, row.spread),
+                value_cell(row.baseline_value, row.baseline_spread),
+                change_cell(row.change),
+                pct_cell(row.change_pct),
+                files + (f"; {row.note}" if row.note else ""),
+            )
+        )
     out.print(table)
     levels = sorted({row.record for row in comparison.rows if row.record})
     missing = sorted({row.base_model for row in comparison.rows if row.record is None})

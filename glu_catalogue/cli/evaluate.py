@@ -18,10 +18,12 @@ from .registry import register
 @MEASURE_OPTIONS
 @click.option("--tasks", required=True, metavar="TASK[,TASK...]", help="lm-eval task names, comma-separated (e.g. arc_easy,piqa).")
 @click.option(
-    "--include-path", default=None, type=click.Path(path_type=Path),
+    "--include-path",
+    default=None,
+    type=click.Path(path_type=Path),
     help="A directory of local lm-eval task YAML files. lm-eval runs the Python a task's `!function` names (from .py files "
     "beside it): give only directories whose code you trust.",
-)  # fmt: skip
+)
 @click.option("--num-fewshot", type=int, default=None, help="Few-shot examples (default: each task's own).")
 @click.option("--limit", type=float, default=None, help="Examples per task (below 1: a fraction); for trying, not for results.")
 @click.option("--batch-size", type=int, default=1, show_default=True, help="lm-eval's batch size.")
@@ -30,10 +32,24 @@ from .registry import register
 @click.option("--store-random-init", is_flag=True, help="Evaluate and store records built from random-init weights (their scores measure nothing).")
 @FORMAT_OPTION
 def evaluate(
-    models: str | None, levels: str | None, device: str, dtype: str | None, data_dir: Path | None, output_dir: Path | None,
-    into_dir: Path | None, shard: str | None, tasks: str, include_path: Path | None, num_fewshot: int | None, limit: float | None,
-    batch_size: int, tokenizer: str | None, seed: int | None, store_random_init: bool, output: str,
-) -> None:  # fmt: skip
+    models: str | None,
+    levels: str | None,
+    device: str,
+    dtype: str | None,
+    data_dir: Path | None,
+    output_dir: Path | None,
+    into_dir: Path | None,
+    shard: str | None,
+    tasks: str,
+    include_path: Path | None,
+    num_fewshot: int | None,
+    limit: float | None,
+    batch_size: int,
+    tokenizer: str | None,
+    seed: int | None,
+    store_random_init: bool,
+    output: str,
+) -> None:
     """Score every pruned level with lm-evaluation-harness, from one load per model.
 
     Each model is loaded once, with the weights its records were built from; every level is
@@ -56,9 +72,14 @@ def evaluate(
     from ..pipeline.evaluate import EvaluateRequest, run_evaluate
 
     settings = EvaluateSettings(
-        tasks=tuple(dict.fromkeys(part.strip() for part in tasks.split(",") if part.strip())), include_path=include_path,
-        num_fewshot=num_fewshot, limit=limit, batch_size=batch_size, tokenizer=tokenizer, seed=seed,
-    )  # fmt: skip
+        tasks=tuple(dict.fromkeys(part.strip() for part in tasks.split(",") if part.strip())),
+        include_path=include_path,
+        num_fewshot=num_fewshot,
+        limit=limit,
+        batch_size=batch_size,
+        tokenizer=tokenizer,
+        seed=seed,
+    )
     fields = request_fields(models, levels, device, dtype, data_dir, output_dir, into_dir, shard)
     request = EvaluateRequest(**fields, settings=settings, store_random_init=store_random_init)
     results = run_evaluate(request, None if output == "json" else MeasureProgress())

@@ -23,8 +23,13 @@ def hub() -> None:
 @hub.command("scan")
 @click.option("--base-model", required=True, metavar="ORG/NAME", help="The model whose derivatives the Hub lists (base_model:ORG/NAME).")
 @click.option("--jobs", default=4, show_default=True, help="Repositories read at once.")
-@click.option("--state", "state_file", default=None, callback=lambda ctx, param, value: directory_option(value, "--state"),
-              help="The scan's state file, which a killed scan resumes from [default: hub-scan-ORG__NAME.jsonl here].")  # fmt: skip
+@click.option(
+    "--state",
+    "state_file",
+    default=None,
+    callback=lambda ctx, param, value: directory_option(value, "--state"),
+    help="The scan's state file, which a killed scan resumes from [default: hub-scan-ORG__NAME.jsonl here].",
+)
 @click.option("--add", is_flag=True, help="Add each readable repository the registry lacks to it (as `catalogue add` does).")
 @DATA
 @FORMAT_OPTION
@@ -44,12 +49,20 @@ def scan(base_model: str, jobs: int, state_file: Path | None, add: bool, data_di
 
     result = scan_hub(base_model, jobs=jobs, state_file=state_file, add=add, data_dir=data_dir)
     if output == "json":
-        echo_json({
-            "base_model": result.base_model, "endpoint": result.endpoint, "listed": result.listed, "resumed": result.resumed,
-            "bytes_read": result.bytes_read, "seconds": round(result.seconds, 3), "rate_limited": result.rate_limited,
-            "state_file": str(result.state_file), "repositories": [scanned.as_dict() for scanned in result.repositories],
-            **({"added": result.added, "not_added": result.not_added} if add else {}),
-        })  # fmt: skip
+        echo_json(
+            {
+                "base_model": result.base_model,
+                "endpoint": result.endpoint,
+                "listed": result.listed,
+                "resumed": result.resumed,
+                "bytes_read": result.bytes_read,
+                "seconds": round(result.seconds, 3),
+                "rate_limited": result.rate_limited,
+                "state_file": str(result.state_file),
+                "repositories": [scanned.as_dict() for scanned in result.repositories],
+                **({"added": result.added, "not_added": result.not_added} if add else {}),
+            }
+        )
     else:
         _print_table(result, add)
     sys.exit(EXIT_OK)

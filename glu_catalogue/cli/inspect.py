@@ -17,7 +17,9 @@ from .registry import register
 @click.command()
 @click.argument("checkpoint", metavar="CHECKPOINT")
 @click.option(
-    "--record", default=None, metavar="MODEL@PCT",
+    "--record",
+    default=None,
+    metavar="MODEL@PCT",
     help="Also compare with this catalogue record (e.g. meta-llama/Llama-3.2-1B@40); MODEL may be a config.json, "
     "checkpoint or hub id outside the registry (its record is computed).",
 )
@@ -138,10 +140,7 @@ def print_inspection(inspection) -> None:
             click.echo(f"  {where}: {width} ({ratio_text(expansion_ratio(width, inspection.weights_hidden_size))})")
     closed = inspection.closed_form_total_parameters
     compared = "not derivable" if closed is None else f"{closed:,}"
-    click.echo(
-        f"parameters    {inspection.total_parameters:,} counted from the tensor shapes "
-        f"(closed form of the config with these widths: {compared})"
-    )
+    click.echo(f"parameters    {inspection.total_parameters:,} counted from the tensor shapes (closed form of the config with these widths: {compared})")
     if inspection.record_label:
         click.echo(f"record        {inspection.record_label}")
     for note in inspection.notes:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import click
 
@@ -13,32 +13,54 @@ from .output import directory_option
 
 _OPTIONS = (
     click.option(
-        "--models", "models", default=None, metavar="MODEL[,MODEL...]",
+        "--models",
+        "models",
+        default=None,
+        metavar="MODEL[,MODEL...]",
         help="Models whose records to measure (registry ids, config.json paths, checkpoints, hub ids). Default: every model of the catalogue.",
     ),
     click.option("--levels", default=None, metavar="PCT[,PCT...]", help="Pruning percentages. Default: every level the catalogue holds."),
     click.option("--device", type=click.Choice(["auto", "cuda", "cpu"]), default="auto", show_default=True, help="auto = cuda when torch sees a GPU."),
     click.option(
-        "--dtype", type=click.Choice(["bf16", "fp16", "fp32"]), default=None,
+        "--dtype",
+        type=click.Choice(["bf16", "fp16", "fp32"]),
+        default=None,
         help="Measure in this dtype. Default: the dtype the records were pruned in (fp32 is allowed for any: widening is exact).",
     ),
-    click.option("--data", "data_dir", default=None, callback=lambda ctx, param, value: directory_option(value, "--data"),
-                 help="The catalogue whose records are measured and whose outcomes are written (default: data/)."),
-    click.option("--output", "output_dir", default=None, callback=lambda ctx, param, value: directory_option(value, "--output"),
-                 help="Where the measurement files go (default: DATA/measurements/, or INTO/measurements/ with --into)."),
-    click.option("--into", "into_dir", default=None, callback=lambda ctx, param, value: directory_option(value, "--into"),
-                 help="Store the outcomes and measurement files in this directory, beside a copy of --data's records, instead of in --data "
-                 "(a shard's own directory; `catalogue merge` joins them)."),
     click.option(
-        "--shard", default=None, metavar="I/N|slurm",
+        "--data",
+        "data_dir",
+        default=None,
+        callback=lambda ctx, param, value: directory_option(value, "--data"),
+        help="The catalogue whose records are measured and whose outcomes are written (default: data/).",
+    ),
+    click.option(
+        "--output",
+        "output_dir",
+        default=None,
+        callback=lambda ctx, param, value: directory_option(value, "--output"),
+        help="Where the measurement files go (default: DATA/measurements/, or INTO/measurements/ with --into).",
+    ),
+    click.option(
+        "--into",
+        "into_dir",
+        default=None,
+        callback=lambda ctx, param, value: directory_option(value, "--into"),
+        help="Store the outcomes and measurement files in this directory, beside a copy of --data's records, instead of in --data "
+        "(a shard's own directory; `catalogue merge` joins them).",
+    ),
+    click.option(
+        "--shard",
+        default=None,
+        metavar="I/N|slurm",
         help="Measure only worker I's share (0 <= I < N) into its own --into DIR: whole models, or, with more workers than models, "
         "part of a model's levels (each worker loads each of its models once). 'slurm' reads SLURM_ARRAY_TASK_ID and "
         "SLURM_ARRAY_TASK_COUNT. `catalogue merge` joins the shards.",
     ),
-)  # fmt: skip
+)
 
 
-def MEASURE_OPTIONS(command: Callable) -> Callable:  # noqa: N802 - used as a decorator, like click's
+def MEASURE_OPTIONS(command: Callable) -> Callable:
     """``--models --levels --device --dtype --data --output --into --shard`` on ``command``."""
     for option in reversed(_OPTIONS):
         command = option(command)
@@ -65,9 +87,15 @@ def request_fields(models, levels, device, dtype, data_dir, output_dir, into_dir
     # A shard worker reads the records of --data (any catalogue, the shipped one too) and writes only into --into.
     source = (data_dir or default_data_dir()) if into_dir is not None else write_data_dir(data_dir)
     return {
-        "data_dir": source, "models": models, "levels": parse_levels(levels) if levels else None, "device": device,
-        "dtype": dtype, "output": output_dir, "into": into_dir, "shard": parse_shard(shard),
-    }  # fmt: skip
+        "data_dir": source,
+        "models": models,
+        "levels": parse_levels(levels) if levels else None,
+        "device": device,
+        "dtype": dtype,
+        "output": output_dir,
+        "into": into_dir,
+        "shard": parse_shard(shard),
+    }
 
 
 def show_level(result) -> str:

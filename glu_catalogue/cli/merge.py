@@ -16,9 +16,12 @@ from .registry import register
 @click.command()
 @click.argument("directories", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
-    "--data", "data_dir", default=None, callback=lambda ctx, param, value: directory_option(value, "--data"),
+    "--data",
+    "data_dir",
+    default=None,
+    callback=lambda ctx, param, value: directory_option(value, "--data"),
     help="The catalogue to merge into (default: data/); its own records are kept.",
-)  # fmt: skip
+)
 @click.option("--wait", is_flag=True, help="Wait for another build or results add writing the same data directory instead of refusing.")
 def merge(directories: tuple[Path, ...], data_dir: Path | None, wait: bool) -> None:
     """Merge the data directories of shards into one catalogue: records, CSV, outcomes, measurement files (and site).

@@ -54,6 +54,7 @@ def console():
 #: The most problems the table shows; ``--format json`` always lists all of them.
 MAX_TABLE_PROBLEMS = 100
 
+
 def print_report(report) -> None:
     """The problem table and a one-line summary."""
     checked = report.checked
@@ -95,7 +96,7 @@ class Failure(click.ClickException):
         super().__init__(message)
         self.exit_code = code
 
-    def show(self, file=None) -> None:  # noqa: D102 - click's hook
+    def show(self, file=None) -> None:
         click.echo(f"error: {self.format_message()}", err=True)
 
 
@@ -106,7 +107,7 @@ class CatalogueGroup(click.Group):
     bad value, a missing argument) become ``error: ...`` and exit 2, without click's usage lines.
     """
 
-    def make_context(self, info_name, args, parent=None, **extra):  # noqa: D102 - click's hook
+    def make_context(self, info_name, args, parent=None, **extra):
         try:
             return super().make_context(info_name, args, parent, **extra)
         except NoArgsIsHelpError:
@@ -114,7 +115,7 @@ class CatalogueGroup(click.Group):
         except click.UsageError as error:
             raise usage_failure(error) from None
 
-    def invoke(self, ctx: click.Context):  # noqa: D102 - click's hook
+    def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except CatalogueError as error:
@@ -139,7 +140,4 @@ RECORD_HELP = (
     "With a checkpoint: also compare it with this catalogue record, MODEL@PCT (e.g. meta-llama/Llama-3.2-1B@40); "
     "MODEL may be a config.json, checkpoint or hub id outside the registry (its record is computed)."
 )
-DATA_HELP = (
-    "The data directory whose catalogue --record's record is read from, as `catalogue build --data DIR` wrote it "
-    "(default: data/)."
-)
+DATA_HELP = "The data directory whose catalogue --record's record is read from, as `catalogue build --data DIR` wrote it (default: data/)."

@@ -42,18 +42,20 @@ def models(output: str) -> None:
         if row.num_experts is not None or row.not_prunable:
             notes.append(row)
             model += f" [{len(notes)}]"
-        table.add_row(*plain(
-            model,
-            row.family,
-            row.size_label,
-            str(row.hidden_size),
-            "-" if row.intermediate_size is None else str(row.intermediate_size),
-            str(row.num_hidden_layers),
-            "-" if row.expansion_ratio is None else number(row.expansion_ratio),
-            count_millions(row.total_parameters),
-            "-" if row.intermediate_size is None else number(row.mlp_share_pct),
-            "-" if row.active_parameters is None else count_millions(row.active_parameters),
-        ))
+        table.add_row(
+            *plain(
+                model,
+                row.family,
+                row.size_label,
+                str(row.hidden_size),
+                "-" if row.intermediate_size is None else str(row.intermediate_size),
+                str(row.num_hidden_layers),
+                "-" if row.expansion_ratio is None else number(row.expansion_ratio),
+                count_millions(row.total_parameters),
+                "-" if row.intermediate_size is None else number(row.mlp_share_pct),
+                "-" if row.active_parameters is None else count_millions(row.active_parameters),
+            )
+        )
     out = console()
     out.print(table)
     for number_, row in enumerate(notes, start=1):
@@ -78,13 +80,27 @@ def model_note(row) -> str:
 @register(nav_order=50, examples="run")
 @click.command()
 @click.option("--ratio", "ratio", metavar="FACTOR", default=None, help="Target expansion ratio as a factor, e.g. 2.4 (optipfair's expansion_rate=240).")
-@click.option("--pct", "pruning_pct", metavar="PERCENT", default=None, callback=lambda ctx, param, value: percentage(value),
-              help="Pruning percentage 0-100 (optipfair's pruning_percentage).")
 @click.option(
-    "--model", "model_ids", multiple=True, metavar="MODEL",
+    "--pct",
+    "pruning_pct",
+    metavar="PERCENT",
+    default=None,
+    callback=lambda ctx, param, value: percentage(value),
+    help="Pruning percentage 0-100 (optipfair's pruning_percentage).",
+)
+@click.option(
+    "--model",
+    "model_ids",
+    multiple=True,
+    metavar="MODEL",
     help="Registry id, config.json, checkpoint directory or hub id (org/name[@revision]); repeat for several. Default: every registry model.",
 )
-@click.option("--divisor", type=click.Choice(["32", "64", "128", "256"]), default=None, help="optipfair's expansion_divisor: round the kept width down to a multiple of it.")
+@click.option(
+    "--divisor",
+    type=click.Choice(["32", "64", "128", "256"]),
+    default=None,
+    help="optipfair's expansion_divisor: round the kept width down to a multiple of it.",
+)
 @FORMAT_OPTION
 def plan(ratio: str | None, pruning_pct: float | None, model_ids: tuple[str, ...], divisor: str | None, output: str) -> None:
     """Plan a pruning: what optipfair 0.4.2 keeps for a target ratio or percentage, and what it costs.
@@ -167,8 +183,7 @@ def print_plan(rows, target: str, divisor: str | None) -> None:
 
     title = f"optipfair MLP_GLU, {target}" + (f", expansion_divisor={divisor}" if divisor else "")
     table = Table(title=title, header_style="bold")
-    columns = ("model", "H", "I", "ratio (x)", "pruning (%)", "kept I", "ratio reached (x)",
-               "params after (M)", "saved (M)", "reduction (%)", "status")
+    columns = ("model", "H", "I", "ratio (x)", "pruning (%)", "kept I", "ratio reached (x)", "params after (M)", "saved (M)", "reduction (%)", "status")
     for column in columns:
         table.add_column(column, justify="left" if column in ("model", "status") else "right")
     notes = []
@@ -177,19 +192,21 @@ def print_plan(rows, target: str, divisor: str | None) -> None:
         if row.note:
             notes.append(row)
             status += f" [{len(notes)}]"
-        table.add_row(*plain(
-            row.model_id,
-            str(row.hidden_size),
-            str(row.original_intermediate_size),
-            number(row.original_expansion_ratio),
-            cell(row.pruning_pct, number),
-            cell(row.intermediate_size, str),
-            cell(row.expansion_ratio, lambda value: number(value, decimals=4)),
-            cell(row.total_parameters, count_millions),
-            cell(row.parameters_saved, count_millions),
-            cell(row.parameter_reduction_pct, number),
-            status,
-        ))
+        table.add_row(
+            *plain(
+                row.model_id,
+                str(row.hidden_size),
+                str(row.original_intermediate_size),
+                number(row.original_expansion_ratio),
+                cell(row.pruning_pct, number),
+                cell(row.intermediate_size, str),
+                cell(row.expansion_ratio, lambda value: number(value, decimals=4)),
+                cell(row.total_parameters, count_millions),
+                cell(row.parameters_saved, count_millions),
+                cell(row.parameter_reduction_pct, number),
+                status,
+            )
+        )
     out = console()
     out.print(table)
     for number_, row in enumerate(notes, start=1):

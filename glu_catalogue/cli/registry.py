@@ -10,9 +10,10 @@ helper modules that import more (``inspect_text.py``) stay out of every command'
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Literal
+from typing import Literal
 
 import click
 

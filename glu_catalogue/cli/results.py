@@ -17,14 +17,19 @@ from .registry import register
 
 FILES = click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 RECORD = click.option(
-    "--record", default=None, metavar="MODEL@PCT",
+    "--record",
+    default=None,
+    metavar="MODEL@PCT",
     help="The catalogue record the file measured, for a file of one model that names none usable (an in-memory model, a local "
     "path that is gone); default: the model the file names. A file naming another model is a problem (outcome-model).",
-)  # fmt: skip
+)
 DATA = click.option(
-    "--data", "data_dir", default=None, callback=lambda ctx, param, value: directory_option(value, "--data"),
+    "--data",
+    "data_dir",
+    default=None,
+    callback=lambda ctx, param, value: directory_option(value, "--data"),
     help="The catalogue to join to and write (default: data/).",
-)  # fmt: skip
+)
 
 
 @register(nav_order=90, examples="run")

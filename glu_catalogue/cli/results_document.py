@@ -23,9 +23,18 @@ def show_documents(paths: tuple[Path, ...], data_dir: Path | None, output: str) 
     if output == "json":
         document = report.as_dict()
         document["columns"] = [
-            {"file": str(check.path), "line": column.line, "column": column.column, "measure": column.measure, "agree": column.agree, "checked": column.checked, "note": column.note}
-            for check in checks for column in check.columns
-        ]  # fmt: skip
+            {
+                "file": str(check.path),
+                "line": column.line,
+                "column": column.column,
+                "measure": column.measure,
+                "agree": column.agree,
+                "checked": column.checked,
+                "note": column.note,
+            }
+            for check in checks
+            for column in check.columns
+        ]
         echo_json(document)
     else:
         for check in checks:

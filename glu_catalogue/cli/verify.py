@@ -20,9 +20,12 @@ from .registry import register
 @click.option("--checkpoint", default=None, metavar="CHECKPOINT", help=CHECKPOINT_HELP)
 @click.option("--record", default=None, metavar="MODEL@PCT", help=RECORD_HELP)
 @click.option(
-    "--data", "data_dir", default=None, metavar="DIR", callback=lambda ctx, param, value: directory_option(value, "--data"),
-    help="A data directory to check (as a PATH), or with --checkpoint and --record the one whose catalogue holds the record "
-    "(default: data/).",
+    "--data",
+    "data_dir",
+    default=None,
+    metavar="DIR",
+    callback=lambda ctx, param, value: directory_option(value, "--data"),
+    help="A data directory to check (as a PATH), or with --checkpoint and --record the one whose catalogue holds the record (default: data/).",
 )
 @FORMAT_OPTION
 def verify(paths: tuple[Path, ...], checkpoint: str | None, record: str | None, data_dir: Path | None, output: str) -> None:

@@ -29,7 +29,8 @@ changes only the MLP term. ``Experts`` describes a mixture-of-experts model's ro
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Mapping
+from collections.abc import Mapping
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -76,8 +77,7 @@ class Architecture(StrictModel):
     norm_bias: bool = Field(default=False, description="Every norm of size H is a LayerNorm with a bias (StableLM): 2 vectors each.")
     o_proj_hidden_input: bool = Field(
         default=False,
-        description="The attention output projection takes H inputs, not heads x head_dim (transformers' Helium); "
-        "set only where the two differ.",
+        description="The attention output projection takes H inputs, not heads x head_dim (transformers' Helium); set only where the two differ.",
     )
     non_mlp_parameters: PositiveInt | None = Field(
         default=None,
@@ -86,17 +86,13 @@ class Architecture(StrictModel):
     )
     num_mlp_layers: NonNegativeInt | None = Field(
         default=None,
-        description="Layers with a dense GLU MLP of width intermediate_size (a mixture-of-experts model's dense layers); "
-        "None: every layer.",
+        description="Layers with a dense GLU MLP of width intermediate_size (a mixture-of-experts model's dense layers); None: every layer.",
     )
 
     @model_validator(mode="after")
     def _heads_group(self) -> Architecture:
         if self.num_attention_heads % self.num_key_value_heads:
-            raise ValueError(
-                f"num_attention_heads ({self.num_attention_heads}) must be a multiple of "
-                f"num_key_value_heads ({self.num_key_value_heads})"
-            )
+            raise ValueError(f"num_attention_heads ({self.num_attention_heads}) must be a multiple of num_key_value_heads ({self.num_key_value_heads})")
         return self
 
     @classmethod
@@ -178,9 +174,7 @@ DEFAULTS = {name: Architecture.model_fields[name].default for name in OPTIONAL_F
 LATER_FIELDS = ("qk_norm_all_heads", "norm_bias", "o_proj_hidden_input", "non_mlp_parameters", "num_mlp_layers")
 
 #: The yes/no parts an architecture may have beyond a plain Llama-style decoder.
-FLAG_FIELDS = tuple(
-    name for name, field in Architecture.model_fields.items() if field.annotation in (bool, "bool") and name != "tie_word_embeddings"
-)
+FLAG_FIELDS = tuple(name for name, field in Architecture.model_fields.items() if field.annotation in (bool, "bool") and name != "tie_word_embeddings")
 
 #: config.json keys that cannot be defaulted.
 REQUIRED_CONFIG_FIELDS = ("hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads", "vocab_size")
@@ -191,6 +185,13 @@ CONFIG_FIELDS = (*REQUIRED_CONFIG_FIELDS, "num_key_value_heads", "tie_word_embed
 #: What a model's config.json does not say but its transformers class does: read off the
 #: model's parameters (registry ``architecture_facts``, checkpoint tensor names).
 FACT_FIELDS = (
-    "head_dim", "qkv_bias", "o_proj_bias", "mlp_bias", "qk_norm", "norms_per_layer", "fused_qkv", "fused_gate_up",
+    "head_dim",
+    "qkv_bias",
+    "o_proj_bias",
+    "mlp_bias",
+    "qk_norm",
+    "norms_per_layer",
+    "fused_qkv",
+    "fused_gate_up",
     *LATER_FIELDS,
 )

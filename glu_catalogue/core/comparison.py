@@ -26,7 +26,6 @@ from .records import ExpansionRecord, successful_by_key
 Outcome = ScoreOutcome | EfficiencyOutcome
 
 
-
 @dataclass(frozen=True)
 class Compared:
     """One model's value at the level compared, beside its baseline's; or why there is none (``note``)."""
@@ -62,12 +61,25 @@ class Compared:
     def as_dict(self) -> dict:
         """The row as plain JSON-ready values, the change included."""
         return {
-            "kind": self.kind, "task": self.task, "measure": self.measure, "filter": self.filter, "base_model": self.base_model,
-            "record": self.record, "pruning_pct": self.pruning_pct, "expansion_ratio": self.expansion_ratio,
-            "value": self.value, "spread": self.spread, "baseline_record": self.baseline_record, "baseline_value": self.baseline_value,
-            "baseline_spread": self.baseline_spread, "spread_kind": self.spread_kind, "change": self.change, "change_pct": self.change_pct,
-            "sources": list(self.sources), "note": self.note,
-        }  # fmt: skip
+            "kind": self.kind,
+            "task": self.task,
+            "measure": self.measure,
+            "filter": self.filter,
+            "base_model": self.base_model,
+            "record": self.record,
+            "pruning_pct": self.pruning_pct,
+            "expansion_ratio": self.expansion_ratio,
+            "value": self.value,
+            "spread": self.spread,
+            "baseline_record": self.baseline_record,
+            "baseline_value": self.baseline_value,
+            "baseline_spread": self.baseline_spread,
+            "spread_kind": self.spread_kind,
+            "change": self.change,
+            "change_pct": self.change_pct,
+            "sources": list(self.sources),
+            "note": self.note,
+        }
 
 
 @dataclass(frozen=True)
@@ -119,9 +131,14 @@ def level_at(records: Sequence[ExpansionRecord], ratio: float, tolerance: float)
 
 
 def compare(
-    outcomes: Iterable[Outcome], records: Iterable[ExpansionRecord], *, ratio: float | None = None, pruning_pct: int | None = None,
-    tolerance: float = DEFAULT_RATIO_TOLERANCE, models: Sequence[str] = (),
-) -> Comparison:  # fmt: skip
+    outcomes: Iterable[Outcome],
+    records: Iterable[ExpansionRecord],
+    *,
+    ratio: float | None = None,
+    pruning_pct: int | None = None,
+    tolerance: float = DEFAULT_RATIO_TOLERANCE,
+    models: Sequence[str] = (),
+) -> Comparison:
     """Each model's level at ``ratio`` (within ``tolerance``) or at ``pruning_pct``, per measure, beside its baseline.
 
     Exactly one of ``ratio`` and ``pruning_pct``; ``models`` (registry ids) keeps those models only.

@@ -13,7 +13,8 @@ would make a command slow. Standard library only.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 #: Most layers a model may have (published: at most about 126).
 MAX_LAYERS = 1024

@@ -10,10 +10,11 @@ value comes from ``glu_catalogue.core.formulas``; ``rounding=exact`` gives the u
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from functools import lru_cache
 from types import SimpleNamespace
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from .._version import __version__
 from . import formulas
@@ -82,9 +83,7 @@ def values_from_counts(
         ),
         "reductions": {
             "parameter_reduction_pct": rounding(parameter_reduction),
-            "expansion_reduction_pct": rounding(
-                formulas.reduction_pct(original["intermediate_size"], pruned_intermediate_size)
-            ),
+            "expansion_reduction_pct": rounding(formulas.reduction_pct(original["intermediate_size"], pruned_intermediate_size)),
             "parameters_saved_millions": rounding(formulas.millions(saved)),
         },
         "optipfair_stats": {
@@ -143,9 +142,7 @@ def record_from_counts(
 ) -> ExpansionRecord:
     """A successful record from measured counts of a model of ``shape`` (the unpruned architecture)."""
     shape_values = shape.model_dump()
-    original = architecture_values(
-        shape.hidden_size, shape.intermediate_size, shape.num_hidden_layers, original_total_parameters, shape_values
-    )
+    original = architecture_values(shape.hidden_size, shape.intermediate_size, shape.num_hidden_layers, original_total_parameters, shape_values)
     blocks = values_from_counts(original, pruned_intermediate_size, pruned_total_parameters, shape_values)
     return _record(base_model, pruning_pct, {"original_architecture": original, **blocks}, provenance)
 

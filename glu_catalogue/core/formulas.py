@@ -12,8 +12,9 @@ factor (2.4); ``expansion_rate_pct`` is that factor x 100 (240), which is the un
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 from ..errors import PruningError
 
@@ -36,8 +37,7 @@ EXPANSION_DIVISORS = (32, 64, 128, 256)
 #: optipfair's refusal of a pruning that keeps every neuron (``kept_neurons``), as a
 #: ``str.format`` template: the site's planner fills the same text in the browser.
 NO_EFFECTIVE_PRUNING = (
-    "no effective pruning: resulting intermediate size ({kept}) is >= base size "
-    "({intermediate_size}); increase the pruning percentage or use a smaller divisor"
+    "no effective pruning: resulting intermediate size ({kept}) is >= base size ({intermediate_size}); increase the pruning percentage or use a smaller divisor"
 )
 
 
@@ -184,9 +184,7 @@ def parameters_per_neuron(shape: Architecture) -> int:
 
 def mlp_share(shape: Architecture) -> float:
     """Fraction (0-1) of all parameters that sit in the dense GLU MLPs: what width pruning can remove."""
-    all_mlps = mlp_layers(shape) * mlp_parameters(
-        shape.hidden_size, shape.intermediate_size, shape.mlp_bias
-    )
+    all_mlps = mlp_layers(shape) * mlp_parameters(shape.hidden_size, shape.intermediate_size, shape.mlp_bias)
     return all_mlps / total_parameters(shape)
 
 
@@ -218,9 +216,7 @@ def kept_neurons(intermediate_size: int, pruning_pct: float, expansion_divisor: 
     if not 0 <= pruning_pct <= 100:
         raise PruningError(f"pruning_percentage must be between 0 and 100, got {pruning_pct}")
     if expansion_divisor is not None and expansion_divisor not in EXPANSION_DIVISORS:
-        raise PruningError(
-            f"expansion_divisor must be one of {list(EXPANSION_DIVISORS)} or None. Got: {expansion_divisor}"
-        )
+        raise PruningError(f"expansion_divisor must be one of {list(EXPANSION_DIVISORS)} or None. Got: {expansion_divisor}")
     kept = intermediate_size - neurons_to_prune(intermediate_size, pruning_pct)
     if expansion_divisor is not None:
         kept = max(round_to_divisor(kept, expansion_divisor), 1)
@@ -239,20 +235,18 @@ def pruning_pct_for_expansion_rate(intermediate_size: int, hidden_size: int, exp
     target_size = ratio_from_rate_pct(expansion_rate_pct) * hidden_size
     if target_size >= intermediate_size:
         current_pct = rate_pct_from_ratio(expansion_ratio(intermediate_size, hidden_size))
-        raise PruningError(
-            f"target expansion rate {expansion_rate_pct}% is not below the current "
-            f"{current_pct:.2f}%: nothing to prune"
-        )
+        raise PruningError(f"target expansion rate {expansion_rate_pct}% is not below the current {current_pct:.2f}%: nothing to prune")
     return (1 - (target_size / intermediate_size)) * 100
 
 
 def expansion_rate_pct_for_ratio(ratio: float | str | Decimal) -> float:
     """optipfair's ``expansion_rate`` (percent) for an expansion ratio a person typed: ``2.3`` -> ``230.0``.
 
-    Unlike ``rate_pct_from_ratio`` (a computed ratio, float operations as optipfair's), computed in decimal from the ratio's shortest written form, so that 2.3 gives exactly the
-    230 a person passes to optipfair; the float product ``2.3 * 100`` is 229.99999999999997,
-    and a value one ulp off can move optipfair's truncation by a neuron. A ratio that is not a
-    finite number a float can hold raises ``ValueError``.
+    Unlike ``rate_pct_from_ratio`` (a computed ratio, float operations as optipfair's), computed in
+    decimal from the ratio's shortest written form, so that 2.3 gives exactly the 230 a person passes
+    to optipfair; the float product ``2.3 * 100`` is 229.99999999999997, and a value one ulp off can
+    move optipfair's truncation by a neuron. A ratio that is not a finite number a float can hold
+    raises ``ValueError``.
     """
     try:
         value = Decimal(str(ratio).strip())

@@ -9,7 +9,7 @@ lazily and returns every failure with its row, column, check and value.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 import pandas as pd
 import pandera.pandas as pa
@@ -47,14 +47,14 @@ class SummaryFrame(pa.DataFrameModel):
     pruned_params_millions: Series[float] = _field("Pruned Params (M)")
     param_reduction_pct: Series[float] = _field("Param Reduction %")
     params_saved_millions: Series[float] = _field("Params Saved (M)")
-    base_model: Optional[Series[str]] = _field("Base Model")
-    hidden_size: Optional[Series[int]] = _field("Hidden Size")
-    original_intermediate_size: Optional[Series[int]] = _field("Original Intermediate Size")
-    pruned_intermediate_size: Optional[Series[int]] = _field("Pruned Intermediate Size")
-    original_expansion_ratio: Optional[Series[float]] = _field("Original Expansion Ratio")
-    pruned_expansion_ratio: Optional[Series[float]] = _field("Pruned Expansion Ratio")
-    original_params: Optional[Series[int]] = _field("Original Params")
-    pruned_params: Optional[Series[int]] = _field("Pruned Params")
+    base_model: Series[str] | None = _field("Base Model")
+    hidden_size: Series[int] | None = _field("Hidden Size")
+    original_intermediate_size: Series[int] | None = _field("Original Intermediate Size")
+    pruned_intermediate_size: Series[int] | None = _field("Pruned Intermediate Size")
+    original_expansion_ratio: Series[float] | None = _field("Original Expansion Ratio")
+    pruned_expansion_ratio: Series[float] | None = _field("Pruned Expansion Ratio")
+    original_params: Series[int] | None = _field("Original Params")
+    pruned_params: Series[int] | None = _field("Pruned Params")
 
     class Config:
         strict = True
@@ -151,4 +151,3 @@ def _failures(cases: pd.DataFrame) -> list[FrameFailure]:
         key = (row, column, check) if check != "column_ordered" else (check,)
         failures.setdefault(key, FrameFailure(row=row, column=column, check=check, value=value))
     return sorted(failures.values(), key=lambda f: (f.row is None, f.row or 0, f.column or "", f.check))
-

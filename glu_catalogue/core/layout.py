@@ -11,14 +11,13 @@ checkpoint reader (tensor names of the safetensors headers) both ask here. Stand
 from __future__ import annotations
 
 #: Attention parameters the closed form counts, relative to the attention module.
-ATTENTION_TENSORS = frozenset(
-    f"{name}.{kind}" for name in ("q_proj", "k_proj", "v_proj", "o_proj", "qkv_proj") for kind in ("weight", "bias")
-) | {"q_norm.weight", "k_norm.weight"}
+ATTENTION_TENSORS = frozenset(f"{name}.{kind}" for name in ("q_proj", "k_proj", "v_proj", "o_proj", "qkv_proj") for kind in ("weight", "bias")) | {
+    "q_norm.weight",
+    "k_norm.weight",
+}
 
 #: GLU MLP parameters, relative to the MLP module.
-MLP_TENSORS = frozenset(
-    f"{name}.{kind}" for name in ("gate_proj", "up_proj", "down_proj", "gate_up_proj") for kind in ("weight", "bias")
-)
+MLP_TENSORS = frozenset(f"{name}.{kind}" for name in ("gate_proj", "up_proj", "down_proj", "gate_up_proj") for kind in ("weight", "bias"))
 
 #: Attribute names an attention module has in a decoder layer.
 ATTENTION_NAMES = ("self_attn", "attention", "attn", "self_attention")

@@ -5,8 +5,8 @@ value, its standard error (None where the harness gave ``"N/A"``), n-shot, sampl
 harness and its version, the task's version or hash. An ``EfficiencyOutcome`` is one (record,
 workload, quantity) of an efficiency run: the quantity's unit is in its name (``energy_net_kwh``,
 ``joules_per_token``, ``throughput_tokens_per_s``, ``latency_first_token_ms``, ...), the value is
-the mean of the runs (``catalogue bench``: their median, ``runs.aggregate`` says which), and ``runs`` holds their count, spread, extremes and seeds. Every outcome
-names the record it measured (``MODEL@PCT``), how the catalogue measured it where it did
+the mean of the runs (``catalogue bench``: their median, ``runs.aggregate`` says which), and
+``runs`` holds their count, spread, extremes and seeds. Every outcome names the record it measured (``MODEL@PCT``), how the catalogue measured it where it did
 (``Measurement``: ``catalogue evaluate`` and ``catalogue bench``) and its source: the file's path and sha256, its
 format, and where in the file the value stands.
 
@@ -16,7 +16,7 @@ Pure Pydantic; no files, no torch.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
@@ -32,10 +32,22 @@ SourceFormat = Annotated[str, AfterValidator(known_format), Field(json_schema_ex
 
 #: Efficiency quantities, each with its unit in its name.
 Quantity = Literal[
-    "energy_net_kwh", "energy_raw_kwh", "energy_idle_kwh", "joules_per_token", "throughput_tokens_per_s",
-    "latency_first_token_ms", "latency_whole_answer_ms", "memory_peak_gib", "model_size_gib", "duration_s",
-    "emissions_kg_co2eq", "prefill_tokens_per_s", "decode_tokens_per_s", "memory_peak_bytes", "weights_bytes",
-]  # fmt: skip
+    "energy_net_kwh",
+    "energy_raw_kwh",
+    "energy_idle_kwh",
+    "joules_per_token",
+    "throughput_tokens_per_s",
+    "latency_first_token_ms",
+    "latency_whole_answer_ms",
+    "memory_peak_gib",
+    "model_size_gib",
+    "duration_s",
+    "emissions_kg_co2eq",
+    "prefill_tokens_per_s",
+    "decode_tokens_per_s",
+    "memory_peak_bytes",
+    "weights_bytes",
+]
 
 
 class OutcomeSource(StrictModel):
@@ -145,7 +157,7 @@ class EfficiencyOutcome(StrictModel):
     source: OutcomeSource
 
 
-Outcome = Annotated[Union[ScoreOutcome, EfficiencyOutcome], Field(discriminator="kind")]
+Outcome = Annotated[ScoreOutcome | EfficiencyOutcome, Field(discriminator="kind")]
 
 
 class LeftOut(StrictModel):

@@ -7,7 +7,8 @@ Each column has a name, a type and a description; the rows come from the records
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from .outcome_records import EfficiencyOutcome, ScoreOutcome
 
@@ -46,16 +47,27 @@ def outcome_row(outcome: ScoreOutcome | EfficiencyOutcome) -> list[Any]:
     common = {"record": outcome.record, "base_model": outcome.base_model, "pruning_pct": outcome.pruning_pct, "kind": outcome.kind, "value": outcome.value}
     if isinstance(outcome, ScoreOutcome):
         cells = {
-            **common, "task": outcome.task, "measure": outcome.metric, "filter": outcome.filter, "stderr": outcome.stderr,
-            "n_shot": outcome.n_shot, "n_samples": outcome.n_samples, "harness_version": outcome.harness_version,
-        }  # fmt: skip
+            **common,
+            "task": outcome.task,
+            "measure": outcome.metric,
+            "filter": outcome.filter,
+            "stderr": outcome.stderr,
+            "n_shot": outcome.n_shot,
+            "n_samples": outcome.n_samples,
+            "harness_version": outcome.harness_version,
+        }
     else:
         workload = outcome.workload
         cells = {
-            **common, "task": workload.name, "measure": outcome.quantity, "batch_size": workload.batch_size,
-            "prompt_count": workload.prompt_count, "max_new_tokens": workload.max_new_tokens,
-            "runs": outcome.runs.count if outcome.runs else None, "runs_std": outcome.runs.std if outcome.runs else None,
-        }  # fmt: skip
+            **common,
+            "task": workload.name,
+            "measure": outcome.quantity,
+            "batch_size": workload.batch_size,
+            "prompt_count": workload.prompt_count,
+            "max_new_tokens": workload.max_new_tokens,
+            "runs": outcome.runs.count if outcome.runs else None,
+            "runs_std": outcome.runs.std if outcome.runs else None,
+        }
     if outcome.measurement is not None:
         cells.update(measured_by=outcome.measurement.tool, weights=outcome.measurement.weights)
     source = outcome.source

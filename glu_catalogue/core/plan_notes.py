@@ -53,7 +53,6 @@ def pruned_status(fused_gate_up: bool) -> tuple[Status, str | None]:
     return ("fused-mlp", FUSED_NOTE) if fused_gate_up else ("ok", None)
 
 
-
 def not_prunable_note(entry: Any) -> str:
     """The note of a registry entry optipfair cannot prune (``entry.not_prunable`` says why).
 

@@ -19,8 +19,9 @@ missing. Records are data: no I/O, no torch. Units follow the names: ``*_pct`` a
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Annotated, Any, Iterable, Literal, Mapping, get_args
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, Field, model_validator
 

@@ -10,7 +10,7 @@ name is asked for, not when the package is imported.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 _loader: Callable[[], tuple[str, ...]] | None = None
 _formats: tuple[str, ...] | None = None

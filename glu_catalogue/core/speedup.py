@@ -9,8 +9,8 @@ settings and dtype), and gives both ratios.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from ..core.outcome_records import EfficiencyOutcome
 
@@ -63,9 +63,5 @@ def speedups(outcomes: Iterable) -> list[Speedup]:
         size, baseline_size = weights.get(key[:-1]), weights.get((model, 0, *how))
         if baseline is None or size is None or baseline_size is None:
             continue
-        found.append(
-            Speedup(
-                outcome.record, model, outcome.pruning_pct, outcome.value, baseline.value, int(size.value), int(baseline_size.value), *how
-            )
-        )
+        found.append(Speedup(outcome.record, model, outcome.pruning_pct, outcome.value, baseline.value, int(size.value), int(baseline_size.value), *how))
     return found

@@ -7,13 +7,14 @@ values; the added ratio columns hold exact I / H; the count columns exact intege
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Literal, Mapping, Union
+from typing import Any, Literal
 
 from .formulas import DISPLAY_DECIMALS, expansion_ratio
 from .records import ExpansionRecord
 
-Cell = Union[str, int, float]
+Cell = str | int | float
 
 
 @dataclass(frozen=True)

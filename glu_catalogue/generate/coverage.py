@@ -29,15 +29,40 @@ TINY_LAYERS = 6
 
 #: Sizes of a tiny model; a config key is set only where the type's default config has it.
 TINY_SIZES = {
-    "hidden_size": 64, "intermediate_size": 192, "num_attention_heads": 4,
-    "num_key_value_heads": 2, "head_dim": 16, "vocab_size": 128, "max_position_embeddings": 256,
-    "moe_intermediate_size": 32, "shared_expert_intermediate_size": 32, "num_experts": 4, "n_routed_experts": 4,
-    "num_local_experts": 4, "moe_num_experts": 4, "num_experts_per_tok": 2, "moe_topk": 2, "num_experts_per_token": 2, "moe_k": 2,
-    "first_k_dense_replace": 1, "n_group": 1, "topk_group": 1, "kv_lora_rank": 16, "q_lora_rank": 16,
-    "qk_rope_head_dim": 8, "qk_nope_head_dim": 8, "v_head_dim": 16, "qk_head_dim": 16,
-    "vocab_size_per_layer_input": 128, "hidden_size_per_layer_input": 16, "encoder_hash_byte_group_vocab": 128,
-    "hidden_size_global": 64, "ext_pw_out_channel": 64, "depthwise_separable_out_channel": 64, "nemo_conv_channels": 64,
-}  # fmt: skip
+    "hidden_size": 64,
+    "intermediate_size": 192,
+    "num_attention_heads": 4,
+    "num_key_value_heads": 2,
+    "head_dim": 16,
+    "vocab_size": 128,
+    "max_position_embeddings": 256,
+    "moe_intermediate_size": 32,
+    "shared_expert_intermediate_size": 32,
+    "num_experts": 4,
+    "n_routed_experts": 4,
+    "num_local_experts": 4,
+    "moe_num_experts": 4,
+    "num_experts_per_tok": 2,
+    "moe_topk": 2,
+    "num_experts_per_token": 2,
+    "moe_k": 2,
+    "first_k_dense_replace": 1,
+    "n_group": 1,
+    "topk_group": 1,
+    "kv_lora_rank": 16,
+    "q_lora_rank": 16,
+    "qk_rope_head_dim": 8,
+    "qk_nope_head_dim": 8,
+    "v_head_dim": 16,
+    "qk_head_dim": 16,
+    "vocab_size_per_layer_input": 128,
+    "hidden_size_per_layer_input": 16,
+    "encoder_hash_byte_group_vocab": 128,
+    "hidden_size_global": 64,
+    "ext_pw_out_channel": 64,
+    "depthwise_separable_out_channel": 64,
+    "nemo_conv_channels": 64,
+}
 
 #: Config keys naming the experts a token passes through: set even where the default leaves them None.
 TOP_K_KEYS = ("num_experts_per_tok",)
@@ -72,7 +97,10 @@ KEEP_LAYERS = frozenset({"zamba"})
 
 #: Model types the catalogue does not handle, and why. The tests fail when one starts working.
 EXCEPTIONS: dict[str, str] = {
-    "blt": "a byte-level model of three transformers whose sizes sit in sub-configs: `catalogue inspect` finds no decoder config in its config.json (counted and described by `catalogue add`, not prunable)",
+    "blt": (
+        "a byte-level model of three transformers whose sizes sit in sub-configs: `catalogue inspect` finds no decoder config in its config.json "
+        "(counted and described by `catalogue add`, not prunable)"
+    ),
     "dbrx": "its default config does not build in transformers 5.24 (DbrxAttentionConfig has no rope_theta)",
     "dots3_note": "no tiny config passes its validators (MLA, sliding-window and per-layer head sizes tied together)",
     "dots3_note_text": "no tiny config passes its validators (MLA, sliding-window and per-layer head sizes tied together)",

@@ -18,7 +18,8 @@ where every parameter is of a kind it knows, ``closed_form_parameters`` is its t
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import torch
 from torch import nn
@@ -177,16 +178,16 @@ def read_experts(decoder: MetaDecoder, hidden_size: int, config) -> Experts:
         raise ArchitectureError("the MoE layers' experts differ in number or width: the catalogue counts one kind")
     num_experts, _, width, per_expert, bias = next(iter(shapes))
     if per_expert != formulas.mlp_parameters(hidden_size, width, bias):
-        raise ArchitectureError(
-            f"an expert holds {per_expert} parameters, not those of a GLU MLP {hidden_size} x {width}: the catalogue counts GLU experts"
-        )
+        raise ArchitectureError(f"an expert holds {per_expert} parameters, not those of a GLU MLP {hidden_size} x {width}: the catalogue counts GLU experts")
     top_k = experts_per_token(decoder.moe[0], config)
     if top_k > num_experts:  # the active count would exceed the total
-        raise ArchitectureError(
-            f"the config routes each token through {top_k} experts, more than the {num_experts} of a layer: active parameters undefined"
-        )
+        raise ArchitectureError(f"the config routes each token through {top_k} experts, more than the {num_experts} of a layer: active parameters undefined")
     return Experts(
-        num_experts=num_experts, num_experts_per_tok=top_k, moe_intermediate_size=width, num_moe_layers=len(decoder.moe), expert_bias=bias,
+        num_experts=num_experts,
+        num_experts_per_tok=top_k,
+        moe_intermediate_size=width,
+        num_moe_layers=len(decoder.moe),
+        expert_bias=bias,
     )
 
 

@@ -36,9 +36,17 @@ from ..store.registry import ModelEntry
 
 #: torch dtypes of the safetensors dtype names a checkpoint of a GLU decoder holds.
 TORCH_DTYPES = {
-    "F64": torch.float64, "F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16,
-    "I64": torch.int64, "I32": torch.int32, "I16": torch.int16, "I8": torch.int8, "U8": torch.uint8, "BOOL": torch.bool,
-}  # fmt: skip
+    "F64": torch.float64,
+    "F32": torch.float32,
+    "F16": torch.float16,
+    "BF16": torch.bfloat16,
+    "I64": torch.int64,
+    "I32": torch.int32,
+    "I16": torch.int16,
+    "I8": torch.int8,
+    "U8": torch.uint8,
+    "BOOL": torch.bool,
+}
 SAFETENSORS_DTYPES = {dtype: name for name, dtype in TORCH_DTYPES.items()}
 
 #: Bytes read from a shard per system call (a single read() stops at about 2 GiB on Linux).
@@ -146,11 +154,7 @@ class CheckpointTensors:
         decoder, tied = inspection.decoder, inspection.architecture.tie_word_embeddings
         # A tied head saved beside the embedding is the same matrix: the model holds it once, save_pretrained drops it.
         shared_head = decoder.lm_head if tied and decoder.embedding is not None else None
-        self.entries = {
-            name: entry
-            for name, entry in inspection.checkpoint.tensors.items()
-            if not name.endswith(BUFFER_SUFFIXES) and entry is not shared_head
-        }
+        self.entries = {name: entry for name, entry in inspection.checkpoint.tensors.items() if not name.endswith(BUFFER_SUFFIXES) and entry is not shared_head}
         self.shapes = {name: entry.shape for name, entry in self.entries.items()}
         self.n_parameters = inspection.total_parameters
 
@@ -204,9 +208,7 @@ def inspected_checkpoint(directory: Path) -> Any:
     if problems:
         first = problems[0]
         more = f" (and {len(problems) - 1} more problems: `catalogue inspect {directory}`)" if len(problems) > 1 else ""
-        raise ModelFailed(
-            f"checkpoint {first.file}: {first.record} {first.field}: {first.message} (expected {first.expected}, found {first.found}){more}"
-        )
+        raise ModelFailed(f"checkpoint {first.file}: {first.record} {first.field}: {first.message} (expected {first.expected}, found {first.found}){more}")
     return inspection
 
 

@@ -87,9 +87,7 @@ IN_MEMORY, STREAMING = "in-memory", "streaming"
 IN_MEMORY_MARGIN = 1.1
 
 
-def choose_build_path(
-    model_bytes: int, streaming_bytes: int, available: int | None, device: str, stream_requested: bool
-) -> tuple[str, str]:
+def choose_build_path(model_bytes: int, streaming_bytes: int, available: int | None, device: str, stream_requested: bool) -> tuple[str, str]:
     """``(IN_MEMORY | STREAMING, why)``: stream when asked to, or when the whole model would not fit.
 
     ``model_bytes`` is the whole model's parameters, ``streaming_bytes`` what the streaming path
@@ -98,9 +96,7 @@ def choose_build_path(
     """
     needed, free = model_bytes * IN_MEMORY_MARGIN, "" if available is None else f", {_gib(available)} available"
     if available is not None and streaming_bytes > available:
-        raise ModelFailed(
-            f"even streaming one layer at a time needs about {_gib(streaming_bytes)} on {device}{free}: use a larger machine or --dtype"
-        )
+        raise ModelFailed(f"even streaming one layer at a time needs about {_gib(streaming_bytes)} on {device}{free}: use a larger machine or --dtype")
     if stream_requested:
         return STREAMING, f"asked for (--stream); the whole model would need about {_gib(needed)} on {device}{free}"
     if available is not None and needed > available:

@@ -7,8 +7,9 @@ cost. Errors become ``ArchitectureError`` (one line: what transformers refused a
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 import torch
 from torch import nn
@@ -49,14 +50,10 @@ def build_on_meta(config) -> nn.Module:
         return model
     except Exception as error:
         name = getattr(config, "model_type", "?")
-        raise ArchitectureError(
-            f"transformers {transformers_version()} cannot build a causal LM from this {name} config: {first_line(error)}"
-        ) from None
+        raise ArchitectureError(f"transformers {transformers_version()} cannot build a causal LM from this {name} config: {first_line(error)}") from None
 
 
 @contextmanager
-
-
 def quiet_transformers() -> Iterator[None]:
     """transformers' warnings about a config (token ids outside a tiny vocabulary, ...) off while facts are read."""
     from transformers.utils import logging as transformers_logging

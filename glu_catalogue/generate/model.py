@@ -10,12 +10,12 @@ the rest of the package never imports this module at import time.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Callable, Iterator
 
 import torch
 
@@ -133,9 +133,7 @@ def build_model(
             width = model.config.intermediate_size
             closed_form = formulas.total_parameters(architecture, width)
             if counted != closed_form:
-                raise ModelFailed(
-                    f"at {level}% the pruned model has {counted} parameters but the closed form says {closed_form}: not written"
-                )
+                raise ModelFailed(f"at {level}% the pruned model has {counted} parameters but the closed form says {closed_form}: not written")
             if settings.save_pruned is not None:
                 save_pruned(model, settings.save_pruned, entry.model_id, level)
             now = time.perf_counter()
@@ -197,9 +195,7 @@ def make_records(
 def _note(weights: WeightsSource, first_level_includes: str | None) -> str | None:
     parts = []
     if weights.kind == "random-init":
-        parts.append(
-            "random-init weights: shapes and counts are the real model's; the kept neurons are not the real model's"
-        )
+        parts.append("random-init weights: shapes and counts are the real model's; the kept neurons are not the real model's")
     if first_level_includes:
         parts.append(f"wall_time_s includes {first_level_includes}")
     return "; ".join(parts) or None
@@ -237,9 +233,14 @@ def materialise(entry: ModelEntry, weights: WeightsSource, dtype: torch.dtype, d
     try:
         # safetensors only: a pickle checkpoint could run code while it loads.
         model, loading = AutoModelForCausalLM.from_pretrained(
-            location, revision=weights.revision, dtype=dtype, device_map=device, local_files_only=weights.kind == "checkpoint",
-            use_safetensors=True, output_loading_info=True,
-        )  # fmt: skip
+            location,
+            revision=weights.revision,
+            dtype=dtype,
+            device_map=device,
+            local_files_only=weights.kind == "checkpoint",
+            use_safetensors=True,
+            output_loading_info=True,
+        )
     except OSError as error:
         reason = str(error).strip().splitlines()[0]
         raise ModelFailed(f"cannot load {weights.describe()}: {reason}") from None

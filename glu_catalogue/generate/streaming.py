@@ -23,10 +23,10 @@ from __future__ import annotations
 import hashlib
 import math
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import torch
 
@@ -191,8 +191,12 @@ def build_streaming(
         on_level(count.level)
     peak = memory.peak_bytes(settings.device)
     build = ModelBuild(
-        entry.model_id, weights, seconds=time.perf_counter() - started, peak_memory_bytes=peak,
-        model_bytes=model_bytes(entry, settings.dtype), build_path=memory.STREAMING,
+        entry.model_id,
+        weights,
+        seconds=time.perf_counter() - started,
+        peak_memory_bytes=peak,
+        model_bytes=model_bytes(entry, settings.dtype),
+        build_path=memory.STREAMING,
     )
     build.records = make_records(entry, weights, settings, source.n_parameters, measured, peak, config_digest, memory.STREAMING)
     return build
@@ -300,7 +304,7 @@ def local_directory(entry: ModelEntry, weights: WeightsSource) -> Path | None:
 
     try:
         directory = Path(snapshot_download(weights.location, revision=weights.revision, allow_patterns=["*.json", "*.safetensors"]))
-    except Exception as error:  # noqa: BLE001 - huggingface_hub raises many kinds; each is one line for the screen
+    except Exception as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise ModelFailed(f"cannot load {weights.describe()}: {reason}") from None
     check_checkpoint_architecture(entry, directory)

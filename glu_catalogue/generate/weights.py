@@ -63,9 +63,7 @@ def parse_source(text: str, seed: int) -> WeightsSource:
             raise WeightsError(f"--weights: {text!r} is a symbolic-link loop, not a checkpoint directory") from None
     name, _, revision = text.partition("@")
     if name.count("/") != 1 or not all(name.split("/")):
-        raise WeightsError(
-            f"--weights: {text!r} is neither 'random', an existing directory, nor a hub id like org/name[@revision]"
-        )
+        raise WeightsError(f"--weights: {text!r} is neither 'random', an existing directory, nor a hub id like org/name[@revision]")
     return WeightsSource(kind="hub", location=name, revision=revision or None)
 
 

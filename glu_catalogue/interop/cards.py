@@ -23,12 +23,22 @@ TAGS = ["width-pruned", "optipfair", "glu-catalogue", "mlp-pruning"]
 
 #: The Hub dataset each lm-evaluation-harness task reads (``dataset_path`` of its YAML in lm-eval 0.4.13; a test checks it).
 LM_EVAL_DATASETS = {
-    "arc_challenge": "allenai/ai2_arc", "arc_easy": "allenai/ai2_arc", "boolq": "aps/super_glue", "gsm8k": "openai/gsm8k",
-    "hellaswag": "Rowan/hellaswag", "ifeval": "google/IFEval", "lambada_openai": "EleutherAI/lambada_openai", "mmlu": "cais/mmlu",
-    "openbookqa": "allenai/openbookqa", "piqa": "baber/piqa", "truthfulqa_mc1": "truthfulqa/truthful_qa",
-    "truthfulqa_mc2": "truthfulqa/truthful_qa", "wikitext": "EleutherAI/wikitext_document_level", "winogrande": "allenai/winogrande",
+    "arc_challenge": "allenai/ai2_arc",
+    "arc_easy": "allenai/ai2_arc",
+    "boolq": "aps/super_glue",
+    "gsm8k": "openai/gsm8k",
+    "hellaswag": "Rowan/hellaswag",
+    "ifeval": "google/IFEval",
+    "lambada_openai": "EleutherAI/lambada_openai",
+    "mmlu": "cais/mmlu",
+    "openbookqa": "allenai/openbookqa",
+    "piqa": "baber/piqa",
+    "truthfulqa_mc1": "truthfulqa/truthful_qa",
+    "truthfulqa_mc2": "truthfulqa/truthful_qa",
+    "wikitext": "EleutherAI/wikitext_document_level",
+    "winogrande": "allenai/winogrande",
     "leaderboard_musr": "TAUR-Lab/MuSR",
-}  # fmt: skip
+}
 
 #: The folder of the Hub's newer evaluation results, one YAML file per task.
 EVAL_RESULTS_DIR = ".eval_results"
@@ -54,10 +64,14 @@ def card_scores(outcomes: list[Any], label: str) -> list[ScoreOutcome]:
 def eval_result(score: ScoreOutcome) -> Any:
     """One score as huggingface_hub's ``EvalResult`` (model-index): task, metric, filter, n-shot, value."""
     return _hub().EvalResult(
-        task_type="text-generation", dataset_type=LM_EVAL_DATASETS.get(score.task, score.task), dataset_name=score.task,
-        metric_type=score.metric, metric_value=score.value, metric_config=score.filter,
+        task_type="text-generation",
+        dataset_type=LM_EVAL_DATASETS.get(score.task, score.task),
+        dataset_name=score.task,
+        metric_type=score.metric,
+        metric_value=score.value,
+        metric_config=score.filter,
         dataset_args={"num_few_shot": score.n_shot} if score.n_shot is not None else None,
-    )  # fmt: skip
+    )
 
 
 def card_text(record: ExpansionRecord, scores: list[ScoreOutcome], reproduce: str) -> str:
@@ -65,9 +79,13 @@ def card_text(record: ExpansionRecord, scores: list[ScoreOutcome], reproduce: st
     hub = _hub()
     name = f"{record.base_model.split('/')[-1]}-width-pruned-{record.pruning_pct}pct"
     data = hub.ModelCardData(
-        base_model=record.base_model, library_name="transformers", pipeline_tag="text-generation", tags=list(TAGS), model_name=name,
+        base_model=record.base_model,
+        library_name="transformers",
+        pipeline_tag="text-generation",
+        tags=list(TAGS),
+        model_name=name,
         eval_results=[eval_result(score) for score in scores] or None,
-    )  # fmt: skip
+    )
     return str(hub.ModelCard(f"---\n{data.to_yaml()}\n---\n\n{_body(record, scores, name, reproduce)}"))
 
 
@@ -81,19 +99,28 @@ def _body(record: ExpansionRecord, scores: list[ScoreOutcome], name: str, reprod
         ("parameters", count(before.total_parameters), count(after.total_parameters)),
     ]
     lines = [
-        f"# {name}", "",
+        f"# {name}",
+        "",
         f"[{record.base_model}](https://huggingface.co/{record.base_model}) with every MLP pruned in width by "
-        f"{record.pruning_pct} % with optipfair (GLU neurons removed as gate/up/down triples; attention untouched).", "",
-        "| | before | after |", "|---|---:|---:|", *(f"| {label} | {old} | {new} |" for label, old, new in rows), "",
+        f"{record.pruning_pct} % with optipfair (GLU neurons removed as gate/up/down triples; attention untouched).",
+        "",
+        "| | before | after |",
+        "|---|---:|---:|",
+        *(f"| {label} | {old} | {new} |" for label, old, new in rows),
+        "",
         f"- parameters removed: {reductions.parameter_reduction_pct} %, MLP width removed: {reductions.expansion_reduction_pct} %",
-    ]  # fmt: skip
+    ]
     if provenance is not None:
         method = provenance.neuron_selection_method or provenance.method
         lines.append(f"- method: {provenance.method} MLP_GLU, neuron selection {method}, pruning_percentage {record.pruning_pct}")
         if provenance.kept_indices_sha256:
             lines.append(f"- kept-neuron digest (sha256): `{provenance.kept_indices_sha256}`")
-        versions = {"glu-catalogue": provenance.catalogue_version, "optipfair": provenance.optipfair_version,
-                    "transformers": provenance.transformers_version, "torch": provenance.torch_version}  # fmt: skip
+        versions = {
+            "glu-catalogue": provenance.catalogue_version,
+            "optipfair": provenance.optipfair_version,
+            "transformers": provenance.transformers_version,
+            "torch": provenance.torch_version,
+        }
         lines.append("- versions: " + ", ".join(f"{key} {value}" for key, value in versions.items() if value))
         if provenance.weights:
             lines.append(f"- weights pruned: {provenance.weights} ({provenance.weights_source})" + (f"; {provenance.note}" if provenance.note else ""))
@@ -112,8 +139,18 @@ def _body(record: ExpansionRecord, scores: list[ScoreOutcome], name: str, reprod
             lines += ["", f"Not in `{EVAL_RESULTS_DIR}/` (no known Hub dataset): {', '.join(unknown)}."]
     else:
         lines.append(f"No stored scores yet: `catalogue card {record.base_model}@{record.pruning_pct} --checkpoint DIR` adds them once measured.")
-    lines += ["", "## How to reproduce", "", "```bash", "pip install glu-catalogue[generate]", reproduce, "```", "",
-              f"Card written by glu-catalogue {__version__}.", ""]  # fmt: skip
+    lines += [
+        "",
+        "## How to reproduce",
+        "",
+        "```bash",
+        "pip install glu-catalogue[generate]",
+        reproduce,
+        "```",
+        "",
+        f"Card written by glu-catalogue {__version__}.",
+        "",
+    ]
     return "\n".join(lines)
 
 

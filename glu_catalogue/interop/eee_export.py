@@ -37,7 +37,7 @@ def eee_records(outcomes: Iterable[Any], records: dict[tuple[str, int], Expansio
         if isinstance(outcome, ScoreOutcome):
             groups[(outcome.record, outcome.source.sha256)].append(outcome)
     written = {}
-    for (label, sha256), scores in sorted(groups.items()):
+    for (_, sha256), scores in sorted(groups.items()):
         record = records.get((scores[0].base_model, scores[0].pruning_pct))
         name = f"{scores[0].base_model.replace('/', '__')}/{scores[0].pruning_pct:03d}pct/{sha256[:16]}.json"
         written[name] = eee_record(scores, record, retrieved_timestamp)
@@ -70,16 +70,25 @@ def eee_record(scores: list[ScoreOutcome], record: ExpansionRecord | None, retri
 
 def model_info(model_id: str, score: ScoreOutcome, record: ExpansionRecord | None) -> dict[str, Any]:
     """``model_info``: the pruned model's id and the record it is, every value as text."""
-    details = {"deployment_type": "self_deployed", "model_availability": "open_weights", "catalogue_record": score.record,
-               "base_model": score.base_model, "pruning_pct": str(score.pruning_pct)}  # fmt: skip
+    details = {
+        "deployment_type": "self_deployed",
+        "model_availability": "open_weights",
+        "catalogue_record": score.record,
+        "base_model": score.base_model,
+        "pruning_pct": str(score.pruning_pct),
+    }
     if record is not None and record.pruned_architecture is not None and record.original_architecture is not None:
         before, after, provenance = record.original_architecture, record.pruned_architecture, record.provenance
         details.update(
-            hidden_size=str(after.hidden_size), num_hidden_layers=str(after.num_hidden_layers),
-            intermediate_size_before=str(before.intermediate_size), intermediate_size=str(after.intermediate_size),
-            expansion_ratio_before=repr(before.expansion_ratio_exact), expansion_ratio=repr(after.expansion_ratio_exact),
-            total_parameters_before=str(before.total_parameters), total_parameters=str(after.total_parameters),
-        )  # fmt: skip
+            hidden_size=str(after.hidden_size),
+            num_hidden_layers=str(after.num_hidden_layers),
+            intermediate_size_before=str(before.intermediate_size),
+            intermediate_size=str(after.intermediate_size),
+            expansion_ratio_before=repr(before.expansion_ratio_exact),
+            expansion_ratio=repr(after.expansion_ratio_exact),
+            total_parameters_before=str(before.total_parameters),
+            total_parameters=str(after.total_parameters),
+        )
         if provenance is not None:
             method = provenance.neuron_selection_method
             details["pruning_method"] = f"optipfair MLP_GLU{f' ({method})' if method else ''}" if provenance.method == "optipfair" else provenance.method

@@ -81,15 +81,20 @@ def scan_repository(repo_id: str, records: dict[tuple[str, int], ExpansionRecord
     ratios = [ratio for ratio in inspection.layer_expansion_ratios if ratio is not None]
     dense = [width for width in widths if width is not None]
     return ScannedRepository(
-        repo_id, "uniform" if inspection.uniform else "non-uniform", repository.commit,
+        repo_id,
+        "uniform" if inspection.uniform else "non-uniform",
+        repository.commit,
         model_type=checkpoint.config.get("model_type") if isinstance(checkpoint.config.get("model_type"), str) else None,
-        hidden_size=hidden, layer_widths=widths, uniform=inspection.uniform,
+        hidden_size=hidden,
+        layer_widths=widths,
+        uniform=inspection.uniform,
         expansion_ratio=formulas.expansion_ratio(dense[0], hidden) if inspection.uniform and dense else None,
-        expansion_ratio_min=min(ratios) if ratios else None, expansion_ratio_max=max(ratios) if ratios else None,
+        expansion_ratio_min=min(ratios) if ratios else None,
+        expansion_ratio_max=max(ratios) if ratios else None,
         total_parameters=inspection.total_parameters,
         matching_records=[f"{record.base_model}@{record.pruning_pct}" for record in matching_records(inspection, records=records)],
         bytes_read=repository.bytes_read,
-    )  # fmt: skip
+    )
 
 
 def _unreadable(repo_id: str, kind: str, reason: str, repository) -> ScannedRepository:

@@ -135,10 +135,18 @@ def evaluate_task(
         tracker = EvaluationTracker(output_path=scratch)
         with _without_git_noise():
             results = simple_evaluate(
-                model=lm, tasks=[task], num_fewshot=settings.num_fewshot, limit=settings.limit, batch_size=settings.batch_size,
-                device=str(model.device), task_manager=manager, log_samples=True, evaluation_tracker=tracker, verbosity="ERROR",
+                model=lm,
+                tasks=[task],
+                num_fewshot=settings.num_fewshot,
+                limit=settings.limit,
+                batch_size=settings.batch_size,
+                device=str(model.device),
+                task_manager=manager,
+                log_samples=True,
+                evaluation_tracker=tracker,
+                verbosity="ERROR",
                 **seeds_of(settings),
-            )  # fmt: skip
+            )
         if results is None:
             raise ModelFailed(f"lm-eval returned no results for {task}")
         samples = results.pop("samples", None)

@@ -12,8 +12,8 @@ measurement and narrowed back before the next level, which is exact.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import torch
 
@@ -83,9 +83,12 @@ def recipe_of(record: ExpansionRecord) -> BuildRecipe:
             f"`catalogue build --models {record.base_model}` first"
         )
     weights = WeightsSource(
-        kind=provenance.weights, location=provenance.weights_source or "random", revision=provenance.weights_revision,
-        seed=provenance.seed, chosen_by="the record's provenance",
-    )  # fmt: skip
+        kind=provenance.weights,
+        location=provenance.weights_source or "random",
+        revision=provenance.weights_revision,
+        seed=provenance.seed,
+        chosen_by="the record's provenance",
+    )
     return BuildRecipe(weights, provenance.neuron_selection_method or "MAW", DTYPE_OPTIONS[provenance.dtype or "bfloat16"])
 
 

@@ -23,10 +23,15 @@ class BenchSettings:
     def as_dict(self) -> dict[str, Any]:
         """The settings as the bench file and the inputs digest hold them."""
         return {
-            "prompt_tokens": list(self.prompt_tokens), "decode_prompt_tokens": self.decode_prompt_tokens,
-            "new_tokens": self.new_tokens, "batch_sizes": list(self.batch_sizes), "warmup_runs": self.warmup_runs,
-            "repeats": self.repeats, "prompt_seed": self.prompt_seed, "energy": self.energy,
-        }  # fmt: skip
+            "prompt_tokens": list(self.prompt_tokens),
+            "decode_prompt_tokens": self.decode_prompt_tokens,
+            "new_tokens": self.new_tokens,
+            "batch_sizes": list(self.batch_sizes),
+            "warmup_runs": self.warmup_runs,
+            "repeats": self.repeats,
+            "prompt_seed": self.prompt_seed,
+            "energy": self.energy,
+        }
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,10 @@ and installed. Figures are handed back as the bench file's workloads (``catalogu
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
@@ -55,7 +56,7 @@ def bench_level(model: torch.nn.Module, settings: BenchSettings, device: str, on
     with torch.inference_mode():
         for length in settings.prompt_tokens:
             prompt = synthetic_prompts(vocab, 1, length, settings.prompt_seed, device)
-            runs = _repeat(settings, device, lambda: {"prefill_s": _prefill(model, prompt, device)})
+            runs = _repeat(settings, device, lambda prompt=prompt: {"prefill_s": _prefill(model, prompt, device)})
             timings.workloads.append(_workload(f"prefill-{length}", "prefill", 1, length, 0, runs, settings))
             on_workload(f"prefill-{length}")
         for batch in settings.batch_sizes:
@@ -139,9 +140,13 @@ def _with_energy(settings: BenchSettings, device: str, work: Callable[[], list],
     from codecarbon import OfflineEmissionsTracker
 
     tracker = OfflineEmissionsTracker(
-        country_iso_code="USA", save_to_file=False, log_level="error", measure_power_secs=1, tracking_mode="process",
+        country_iso_code="USA",
+        save_to_file=False,
+        log_level="error",
+        measure_power_secs=1,
+        tracking_mode="process",
         project_name="catalogue-bench",
-    )  # fmt: skip
+    )
     tracker.start()
     try:
         result = work()
@@ -151,8 +156,10 @@ def _with_energy(settings: BenchSettings, device: str, work: Callable[[], list],
     # codecarbon's CPU power source (intel_rapl: measured; cpu_load or constant: estimated from the CPU's TDP); private, so read softly
     sources = sorted({str(getattr(part, "_mode", "unknown")) for part in getattr(tracker, "_hardware", []) if type(part).__name__ == "CPU"})
     meter = {
-        "tool": "codecarbon", "version": metadata.version("codecarbon"),
+        "tool": "codecarbon",
+        "version": metadata.version("codecarbon"),
         "mode": f"offline, tracking_mode process, cpu: {data.cpu_model}, cpu power from: {', '.join(sources) or 'unknown'}",
-        "idle_power_w": None, "device": device,
-    }  # fmt: skip
+        "idle_power_w": None,
+        "device": device,
+    }
     return {"kwh": float(data.energy_consumed), "tokens": tokens, "meter": meter}, result

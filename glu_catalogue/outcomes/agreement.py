@@ -98,10 +98,17 @@ class Disagreement:
         """The problem at the other value's place; for one source contradicting itself, at both places."""
         found = [self.other] + ([self.kept] if self.same_source else [])
         return [
-            Problem(outcome.source.path, outcome.record, outcome.source.location, show(self.kept.value if outcome is self.other else self.other.value),
-                    show(outcome.value), self.reason(), "outcome-agreement")
+            Problem(
+                outcome.source.path,
+                outcome.record,
+                outcome.source.location,
+                show(self.kept.value if outcome is self.other else self.other.value),
+                show(outcome.value),
+                self.reason(),
+                "outcome-agreement",
+            )
             for outcome in found
-        ]  # fmt: skip
+        ]
 
     def left_out(self) -> list[LeftOut]:
         """What is not stored: the other value (it names the kept one's source); both, where one source gave both."""

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from ..core import formulas
 from ..core.records import ExpansionRecord
@@ -58,43 +59,75 @@ def check_nature(reading: Reading, labels: dict[int, str]) -> None:
                 reading.problem(label, where[row], ">= 1", number, f"a {metric} below 1 is impossible (1 is a perfect model)", "outcome-nature")
             elif metric == "bits_per_byte" and (number < 0 or (number == 0 and perplexity.get(task, 1) > 1)):
                 reading.problem(
-                    label, where[row], "> 0 (the task's perplexity is above 1)", number,
-                    "0 bits per byte is a perfect model, which the task's perplexity says it is not", "outcome-nature",
-                )  # fmt: skip
+                    label,
+                    where[row],
+                    "> 0 (the task's perplexity is above 1)",
+                    number,
+                    "0 bits per byte is a perfect model, which the task's perplexity says it is not",
+                    "outcome-nature",
+                )
             if stderr is not None and stderr < 0:
                 reading.problem(label, f"{where[row]} (stderr)", ">= 0", stderr, "a standard error cannot be negative", "outcome-nature")
 
 
 def check_claims(reading: Reading, links: Iterable[Link]) -> None:
     """What the file says of each model against the record it was joined to; a claim that cannot be read is a problem too."""
-    for index, link in enumerate(links):
+    for link in links:
         claim, record = link.group.claim, link.record
         block = record.pruned_architecture
         where = claim.where
         if link.other_model is not None:
-            reading.problem(link.label, f"{where}.{_MODEL_FIELD.get(reading.format, 'hf_repo')}", f"a name of {record.base_model}", claim.repository, link.other_model, "outcome-model")  # fmt: skip
+            reading.problem(
+                link.label,
+                f"{where}.{_MODEL_FIELD.get(reading.format, 'hf_repo')}",
+                f"a name of {record.base_model}",
+                claim.repository,
+                link.other_model,
+                "outcome-model",
+            )
         for place, (value, expected) in claim.unreadable.items():
-            reading.problem(link.label, place, expected, value, "the file's claim about its model cannot be read, so it cannot be checked against the record", "outcome-claim")
+            reading.problem(
+                link.label,
+                place,
+                expected,
+                value,
+                "the file's claim about its model cannot be read, so it cannot be checked against the record",
+                "outcome-claim",
+            )
         digest = record.provenance.kept_indices_sha256 if record.provenance else None
         if claim.kept_indices_sha256 is not None and claim.kept_indices_sha256 != digest:
             reading.problem(
-                link.label, f"{where}.kept_indices_sha256", digest, claim.kept_indices_sha256,
-                "the measured model kept other neurons than the record: it is not the record's model (rebuild, or measure again)", "outcome-claim",
-            )  # fmt: skip
+                link.label,
+                f"{where}.kept_indices_sha256",
+                digest,
+                claim.kept_indices_sha256,
+                "the measured model kept other neurons than the record: it is not the record's model (rebuild, or measure again)",
+                "outcome-claim",
+            )
         if claim.pruning_pct is not None and claim.pruning_pct != record.pruning_pct:
-            reading.problem(link.label, f"{where}.pruning_pct", record.pruning_pct, claim.pruning_pct, "the file's pruning % is not the record's", "outcome-claim")
+            reading.problem(
+                link.label, f"{where}.pruning_pct", record.pruning_pct, claim.pruning_pct, "the file's pruning % is not the record's", "outcome-claim"
+            )
         if claim.expansion_ratio is not None:
             _check_ratio(reading, link.label, f"{where}.expansion_rate", claim.expansion_ratio, claim.expansion_ratio_as_written, block.expansion_ratio_exact)
         if claim.total_parameters is not None and claim.total_parameters != block.total_parameters:
             reading.problem(
-                link.label, f"{where}.model_num_parameters", block.total_parameters, claim.total_parameters,
-                f"the file's parameter count differs from the record's by {claim.total_parameters - block.total_parameters:+,}", "outcome-claim",
-            )  # fmt: skip
+                link.label,
+                f"{where}.model_num_parameters",
+                block.total_parameters,
+                claim.total_parameters,
+                f"the file's parameter count differs from the record's by {claim.total_parameters - block.total_parameters:+,}",
+                "outcome-claim",
+            )
         if claim.weight_bytes is not None and not _weights_fit(claim.weight_bytes, block.total_parameters):
             reading.problem(
-                link.label, f"{where}.model_size_gb", f"{block.total_parameters:,} parameters x 1, 2 or 4 bytes", f"{claim.weight_bytes:,} bytes",
-                "the file's weight size fits no dtype of the record's parameter count", "outcome-claim",
-            )  # fmt: skip
+                link.label,
+                f"{where}.model_size_gb",
+                f"{block.total_parameters:,} parameters x 1, 2 or 4 bytes",
+                f"{claim.weight_bytes:,} bytes",
+                "the file's weight size fits no dtype of the record's parameter count",
+                "outcome-claim",
+            )
         _check_variant(reading, link, record)
 
 
@@ -119,9 +152,14 @@ def _check_variant(reading: Reading, link: Link, record: ExpansionRecord) -> Non
     for attribute, field_name, text in (("repository", "hf_repo", claim.repository), ("name", "name", claim.name)):
         if text and _variant(text, record.base_model) not in (None, record_instruct):
             reading.problem(
-                link.label, claim.place(attribute, field_name), f"a name of {record.base_model}", text, f"the file names {'a base' if record_instruct else 'an Instruct'} model here, but joins it to {link.label} by {link.by}: which was measured cannot be told",
+                link.label,
+                claim.place(attribute, field_name),
+                f"a name of {record.base_model}",
+                text,
+                f"the file names {'a base' if record_instruct else 'an Instruct'} model here, but joins it to {link.label} by {link.by}: which was "
+                "measured cannot be told",
                 "outcome-claim",
-            )  # fmt: skip
+            )
 
 
 def _says_instruct(text: str) -> bool:

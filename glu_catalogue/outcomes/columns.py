@@ -18,9 +18,10 @@ from __future__ import annotations
 import math
 from array import array
 from bisect import bisect_right
+from collections.abc import Callable, Iterator, Sequence
 from itertools import repeat
 from operator import is_
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 from ..core.architecture import MAX_EXACT_INT
 
@@ -149,9 +150,16 @@ class ValueColumns:
             self.add(common, None, value.get("quantity"), None, value["value"], None, None, source["location"])
 
     def add(
-        self, common: dict[str, Any], task: str | None, measure: str, filter_name: str | None, value: float, stderr: float | None,
-        n_shot: int | None, location: Location,
-    ) -> None:  # fmt: skip
+        self,
+        common: dict[str, Any],
+        task: str | None,
+        measure: str,
+        filter_name: str | None,
+        value: float,
+        stderr: float | None,
+        n_shot: int | None,
+        location: Location,
+    ) -> None:
         """Add one value by its columns; ``common`` holds its other fields (``kind`` first), the same object for many
         values where a reader can (it is kept once either way); ``location`` its place (``Location``).
         ``origin`` must be set."""

@@ -20,15 +20,35 @@ from ..store.reading import load_catalogue
 
 #: The DataFrame's columns, in order (``Compared.as_dict``'s keys).
 COMPARISON_COLUMNS = (
-    "kind", "task", "measure", "filter", "base_model", "record", "pruning_pct", "expansion_ratio", "value", "spread",
-    "baseline_record", "baseline_value", "baseline_spread", "spread_kind", "change", "change_pct", "sources", "note",
-)  # fmt: skip
+    "kind",
+    "task",
+    "measure",
+    "filter",
+    "base_model",
+    "record",
+    "pruning_pct",
+    "expansion_ratio",
+    "value",
+    "spread",
+    "baseline_record",
+    "baseline_value",
+    "baseline_spread",
+    "spread_kind",
+    "change",
+    "change_pct",
+    "sources",
+    "note",
+)
 
 
 def compare_stored(
-    data_dir: Path | None = None, *, ratio: float | None = None, pruning_pct: int | None = None,
-    tolerance: float = DEFAULT_RATIO_TOLERANCE, models: Sequence[str] = (),
-) -> Comparison:  # fmt: skip
+    data_dir: Path | None = None,
+    *,
+    ratio: float | None = None,
+    pruning_pct: int | None = None,
+    tolerance: float = DEFAULT_RATIO_TOLERANCE,
+    models: Sequence[str] = (),
+) -> Comparison:
     """The stored outcomes of ``data_dir`` (default: the shipped data) compared at ``ratio`` or ``pruning_pct``.
 
     ``InputError`` for a bad request: neither or both of ratio and pct, a ratio not above 0, a

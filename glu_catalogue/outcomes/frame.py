@@ -4,8 +4,8 @@ One row per outcome, in the order given (``outcomes.json``'s). A nested field is
 ``parent_field`` (``workload_batch_size``, ``runs_std``, ``meter_idle_power_w``,
 ``source_sha256``, ``measurement_device``; ``measurement_seeds`` and ``measurement_versions``
 stay one mapping each); a field an outcome does not have (a score's workload, an efficiency value's
-metric) is empty; ``measure`` is the metric or the quantity, whichever the outcome has. ``value`` and ``runs_*`` are in the unit of the ``quantity`` (efficiency) or
-are the ``metric`` itself (score). The record's columns are its pruned architecture: the
+metric) is empty; ``measure`` is the metric or the quantity, whichever the outcome has. ``value``
+and ``runs_*`` are in the unit of the ``quantity`` (efficiency) or are the ``metric`` itself (score). The record's columns are its pruned architecture: the
 expansion ratio I / H as a factor (``formulas.expansion_ratio``), the widths, the layers and the
 parameter total; they are empty for an outcome whose record the catalogue lacks.
 """
@@ -23,18 +23,61 @@ from ..core.records import ExpansionRecord, successful_by_key
 
 #: The outcome's columns, in the table's order: every field of both kinds, nested ones flattened.
 OUTCOME_COLUMNS: tuple[str, ...] = (
-    "record", "base_model", "pruning_pct", "kind",
-    "task", "metric", "filter", "value", "stderr", "n_shot", "n_samples", "higher_is_better",
-    "harness", "harness_version", "task_version", "task_hash",
-    "workload_name", "workload_task", "workload_batch_size", "workload_prompt_count", "workload_max_new_tokens",
-    "quantity", "runs_count", "runs_mean", "runs_std", "runs_min", "runs_max", "runs_seeds", "runs_outliers_excluded",
-    "meter_tool", "meter_version", "meter_mode", "meter_idle_power_w", "meter_device",
-    "source_path", "source_sha256", "source_format", "source_location",
-    "runs_aggregate", "runs_median",
-    "measurement_tool", "measurement_catalogue_version", "measurement_inputs_sha256", "measurement_kept_indices_sha256",
-    "measurement_weights", "measurement_weights_source", "measurement_weights_revision", "measurement_seed",
-    "measurement_device", "measurement_dtype", "measurement_machine", "measurement_seeds", "measurement_versions", "measurement_note",
-)  # fmt: skip
+    "record",
+    "base_model",
+    "pruning_pct",
+    "kind",
+    "task",
+    "metric",
+    "filter",
+    "value",
+    "stderr",
+    "n_shot",
+    "n_samples",
+    "higher_is_better",
+    "harness",
+    "harness_version",
+    "task_version",
+    "task_hash",
+    "workload_name",
+    "workload_task",
+    "workload_batch_size",
+    "workload_prompt_count",
+    "workload_max_new_tokens",
+    "quantity",
+    "runs_count",
+    "runs_mean",
+    "runs_std",
+    "runs_min",
+    "runs_max",
+    "runs_seeds",
+    "runs_outliers_excluded",
+    "meter_tool",
+    "meter_version",
+    "meter_mode",
+    "meter_idle_power_w",
+    "meter_device",
+    "source_path",
+    "source_sha256",
+    "source_format",
+    "source_location",
+    "runs_aggregate",
+    "runs_median",
+    "measurement_tool",
+    "measurement_catalogue_version",
+    "measurement_inputs_sha256",
+    "measurement_kept_indices_sha256",
+    "measurement_weights",
+    "measurement_weights_source",
+    "measurement_weights_revision",
+    "measurement_seed",
+    "measurement_device",
+    "measurement_dtype",
+    "measurement_machine",
+    "measurement_seeds",
+    "measurement_versions",
+    "measurement_note",
+)
 
 #: Nested fields kept whole, as a mapping in one cell: their keys differ from one outcome to the next.
 WHOLE_MAPPINGS = frozenset({"measurement_seeds", "measurement_versions"})
@@ -49,9 +92,20 @@ COLUMNS = OUTCOME_COLUMNS + (MEASURE_COLUMN,) + RECORD_COLUMNS
 
 #: Columns of counts (pandas' nullable integers, so an empty cell does not turn them into floats).
 INTEGER_COLUMNS = (
-    "pruning_pct", "n_shot", "n_samples", "workload_batch_size", "workload_prompt_count", "workload_max_new_tokens",
-    "runs_count", "runs_outliers_excluded", "measurement_seed", "intermediate_size", "hidden_size", "num_hidden_layers", "total_parameters",
-)  # fmt: skip
+    "pruning_pct",
+    "n_shot",
+    "n_samples",
+    "workload_batch_size",
+    "workload_prompt_count",
+    "workload_max_new_tokens",
+    "runs_count",
+    "runs_outliers_excluded",
+    "measurement_seed",
+    "intermediate_size",
+    "hidden_size",
+    "num_hidden_layers",
+    "total_parameters",
+)
 
 
 def flat_fields(document: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -15,10 +15,10 @@ from __future__ import annotations
 import math
 import re
 from array import array
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -261,8 +261,12 @@ def _left_out(value: dict, label: str, problem: Problem) -> LeftOut:
     what = value.get("metric") or value.get("quantity")
     task = value.get("task") or value.get("workload", {}).get("name")
     return LeftOut(
-        source=value["source"], record=label, what=f"{task} {what}", value=show(value["value"]),
-        reason=f"{problem.message} (at {problem.field}: expected {problem.expected}, found {problem.found})", kind=problem.kind,
+        source=value["source"],
+        record=label,
+        what=f"{task} {what}",
+        value=show(value["value"]),
+        reason=f"{problem.message} (at {problem.field}: expected {problem.expected}, found {problem.found})",
+        kind=problem.kind,
     )
 
 
@@ -280,8 +284,13 @@ def same_run_problems(readings: Sequence[Reading], links: dict[Path, list[Link]]
             if not math.isclose(other[0], value, rel_tol=1e-9):
                 problems.append(
                     Problem(
-                        str(reading.path), labels[group], location, show(other[0]), show(value),
-                        f"{other[1].path} ({other[2]}) gives run {run} of {workload} as {show(other[0])}", "outcome-consistency",
+                        str(reading.path),
+                        labels[group],
+                        location,
+                        show(other[0]),
+                        show(value),
+                        f"{other[1].path} ({other[2]}) gives run {run} of {workload} as {show(other[0])}",
+                        "outcome-consistency",
                     )
-                )  # fmt: skip
+                )
     return problems

@@ -29,9 +29,9 @@ A parameter count alone never links; it is checked against the record afterwards
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
 
 from ..core.problems import show
 from ..core.records import ExpansionRecord
@@ -68,9 +68,13 @@ Records = Mapping[tuple[str, int], ExpansionRecord]
 
 
 def link_groups(
-    path: Path, groups: list[ModelGroup], records: Records, registry_ids: set[str], record_label: str | None = None,
+    path: Path,
+    groups: list[ModelGroup],
+    records: Records,
+    registry_ids: set[str],
+    record_label: str | None = None,
     named: Mapping[str, str] | None = None,
-) -> list[Link]:  # fmt: skip
+) -> list[Link]:
     """Every group of a file joined to one record; ``LinkError`` (one line) naming the first that cannot be.
 
     With ``record_label`` (``--record``) the file's one group is joined to that record, and a model the file names

@@ -17,9 +17,10 @@ import functools
 import hashlib
 import math
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from ..core.architecture import MAX_EXACT_INT
 from ..core.problems import Problem, show
@@ -96,9 +97,17 @@ class Reading:
         group.values.append(value)
 
     def add_columns(
-        self, group: ModelGroup, common: dict[str, Any], task: str | None, measure: str, filter_name: str | None, value: float,
-        stderr: float | None, n_shot: int | None, location: Location,
-    ) -> None:  # fmt: skip
+        self,
+        group: ModelGroup,
+        common: dict[str, Any],
+        task: str | None,
+        measure: str,
+        filter_name: str | None,
+        value: float,
+        stderr: float | None,
+        n_shot: int | None,
+        location: Location,
+    ) -> None:
         """Add one value to ``group`` by its columns (``ValueColumns.add``), without a dict of its own: the way of
         readers of files of millions of values. ``common``: its other fields, ``kind`` first, one object for many values;
         ``location``: its place, or its parts (``columns.Location``: made text only when asked)."""
@@ -169,7 +178,9 @@ def read_json_document(path: Path, content: bytes) -> Any:
     ``ReadError`` before parsing when ``content`` may hold more than ``MAX_JSON_ITEMS`` items."""
     items = content.count(b",") + content.count(b"[") + content.count(b"{")
     if items > MAX_JSON_ITEMS:
-        raise ReadError(path, f"up to {items:,} JSON items (commas and brackets), more than the {MAX_JSON_ITEMS:,} an outcome file may hold: is it the right file?")
+        raise ReadError(
+            path, f"up to {items:,} JSON items (commas and brackets), more than the {MAX_JSON_ITEMS:,} an outcome file may hold: is it the right file?"
+        )
     return parse_json(path, content)
 
 

@@ -171,10 +171,14 @@ def _files(path: Path, text: str, report: Report) -> None:
         for name in _FILE.findall(line):
             if name not in present:
                 report.add(
-                    str(path), "-", f"line {number}", f"a file beside {Path(path).name}", name,
+                    str(path),
+                    "-",
+                    f"line {number}",
+                    f"a file beside {Path(path).name}",
+                    name,
                     f"the document names `{name}`, which is not in {Path(path).parent} (it holds {len(present)} files): name the file that is there, or add it",
                     kind="document-file",
-                )  # fmt: skip
+                )
 
 
 @dataclass
@@ -305,16 +309,26 @@ class _Context:
         ]
         if other:
             self.report.add(
-                self.path, subject, where, f"{column.measure}: {_shown(stored[0], shown)}", shown,
-                f"{shown} is {subject}'s {other[0]}, not the column's {column.measure} ({column.agree} of {column.checked} cells agree with it): show {_shown(stored[0], shown)} or say which metric the cell is",
+                self.path,
+                subject,
+                where,
+                f"{column.measure}: {_shown(stored[0], shown)}",
+                shown,
+                f"{shown} is {subject}'s {other[0]}, not the column's {column.measure} ({column.agree} of {column.checked} cells agree with it): show "
+                f"{_shown(stored[0], shown)} or say which metric the cell is",
                 kind="document-metric",
-            )  # fmt: skip
+            )
             return
         self.report.add(
-            self.path, subject, where, _shown(stored[0], shown), shown,
-            f"the stored {column.measure} of {subject} is {stored[0]:g}, which {shown} does not round from: correct the cell, or say where the number comes from",
+            self.path,
+            subject,
+            where,
+            _shown(stored[0], shown),
+            shown,
+            f"the stored {column.measure} of {subject} is {stored[0]:g}, which {shown} does not round from: correct the cell, or say where the number "
+            "comes from",
             kind="document-value",
-        )  # fmt: skip
+        )
 
     def unit(self, column: ColumnMatch, name: str) -> None:
         says_gb = re.search(r"\bGB\b", name) is not None
@@ -322,10 +336,15 @@ class _Context:
         gib = column.measure.endswith("_gib") or column.measure.endswith("_gib, mean of its workloads")
         if gib and says_gb:
             self.report.add(
-                self.path, "-", f"line {column.line}, column '{name}'", "GiB", "GB",
-                f"the column's values are the stored {column.measure} in GiB (2^30 bytes; {column.agree} of {column.checked} cells agree), labelled GB (10^9 bytes: in GB each size is 7.4 % larger): write GiB, or convert the values",
+                self.path,
+                "-",
+                f"line {column.line}, column '{name}'",
+                "GiB",
+                "GB",
+                f"the column's values are the stored {column.measure} in GiB (2^30 bytes; {column.agree} of {column.checked} cells agree), labelled "
+                "GB (10^9 bytes: in GB each size is 7.4 % larger): write GiB, or convert the values",
                 kind="document-unit",
-            )  # fmt: skip
+            )
         elif says_gib and not gib and column.measure.endswith("_gb"):
             self.report.add(
                 self.path,
@@ -365,10 +384,15 @@ class _Context:
             if lowest - slack - 1e-9 <= claimed <= highest + slack + 1e-9:
                 cause = f"; it follows from the column's stored baseline {stored_base:g}, so the baseline cell shows another value"
         self.report.add(
-            self.path, subject, where, f"{exact:+.{max(1, _decimals(stated))}f} %", f"{stated} %",
-            f"{shown} against the baseline's {base} is a {what} of {exact:+.2f} % (with their rounding {(-high if reduction else low):+.2f} to {(-low if reduction else high):+.2f} %), not {stated} %{cause}: correct the change or the values",
+            self.path,
+            subject,
+            where,
+            f"{exact:+.{max(1, _decimals(stated))}f} %",
+            f"{stated} %",
+            f"{shown} against the baseline's {base} is a {what} of {exact:+.2f} % (with their rounding {(-high if reduction else low):+.2f} to "
+            f"{(-low if reduction else high):+.2f} %), not {stated} %{cause}: correct the change or the values",
             kind="document-change",
-        )  # fmt: skip
+        )
 
     def transposed(self, table: Table, subjects: list[str]) -> list[ColumnMatch]:
         """A table whose header names the records (``1B at 2.4x (40% pruning)``) and whose rows are measures of stated changes."""
@@ -399,10 +423,14 @@ class _Context:
                     stored = self._stored_change(subject, measure)
                     if stored is not None:
                         self.report.add(
-                            self.path, subject, f"line {line}, column '{name}'", f"{stored:+.1f} %", f"{match['change']} %",
+                            self.path,
+                            subject,
+                            f"line {line}, column '{name}'",
+                            f"{stored:+.1f} %",
+                            f"{match['change']} %",
                             f"the stored {measure} of {subject} against its baseline is a change of {stored:+.2f} %, not {match['change']} %: correct the cell",
                             kind="document-change",
-                        )  # fmt: skip
+                        )
         return found
 
     def _stored_change(self, subject: str, measure: str) -> float | None:

@@ -11,8 +11,8 @@ directory without ``outcomes.json`` has nothing to check here.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from pathlib import Path, PurePath
-from typing import Mapping
 
 from ..core.outcome_records import OutcomesFile, ScoreOutcome, outcome_key
 from ..core.problems import Report
@@ -156,5 +156,12 @@ def _check_csv(data_dir: Path, stored, report: Report) -> None:
         return
     if found != expected:
         line = next((index for index, (a, b) in enumerate(zip((found or "").splitlines(), expected.splitlines()), 1) if a != b), None)
-        report.add(csv_path, "-", f"line {line}" if line else "-", "the projection of outcomes.json", "missing" if found is None else "differs",
-                   "outcomes.csv is not outcomes.json's projection: `catalogue results add` rewrites both", kind="csv")  # fmt: skip
+        report.add(
+            csv_path,
+            "-",
+            f"line {line}" if line else "-",
+            "the projection of outcomes.json",
+            "missing" if found is None else "differs",
+            "outcomes.csv is not outcomes.json's projection: `catalogue results add` rewrites both",
+            kind="csv",
+        )

@@ -35,7 +35,15 @@ HEADER_FACTS = ("qkv_bias", "o_proj_bias", "mlp_bias", "qk_norm", "fused_qkv", "
 
 #: The order of a registry file's keys.
 ENTRY_KEYS = (
-    "model_id", "family", "size_label", "config", "architecture_facts", "sources", "source_grade", "origin", "note",
+    "model_id",
+    "family",
+    "size_label",
+    "config",
+    "architecture_facts",
+    "sources",
+    "source_grade",
+    "origin",
+    "note",
 )
 
 
@@ -134,9 +142,7 @@ def _refuse_existing(model_id: str, target: Path, directory: Path | None) -> Non
             "(their files would collide on a case-insensitive file system); use that id, or another --id"
         )
     if model_id in registered(directory) or target.exists():
-        raise RegistryError(
-            f"{model_id} is already in the registry ({display_path(target)}): delete that file first to add it again"
-        )
+        raise RegistryError(f"{model_id} is already in the registry ({display_path(target)}): delete that file first to add it again")
 
 
 def _citations(source: ModelSource, sources_file: Path | None) -> tuple[list[dict[str, Any]], str | None]:
@@ -212,9 +218,7 @@ def _check_headers(directory: Path | Checkpoint, derived: Any, notes: list[str])
     tied = derived.architecture.tie_word_embeddings
     buffers = BUFFER_SUFFIXES + buffer_suffixes(checkpoint.config.get("model_type"))  # a router's saved score corrections
     counted = sum(
-        entry.n_elements
-        for name, entry in checkpoint.tensors.items()
-        if not name.endswith(buffers) and not (tied and name.endswith("lm_head.weight"))
+        entry.n_elements for name, entry in checkpoint.tensors.items() if not name.endswith(buffers) and not (tied and name.endswith("lm_head.weight"))
     )
     if counted != derived.total_parameters:
         raise ArchitectureError(

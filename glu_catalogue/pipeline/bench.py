@@ -11,9 +11,10 @@ a bench on another machine is another measurement, written beside the earlier fi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from ..errors import UsageError
 from ..measure.settings import BenchSettings

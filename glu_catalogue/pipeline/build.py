@@ -14,9 +14,10 @@ removed first (``checkpoint_dirs.sweep``) and listed in the result. torch is not
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Protocol
 
 from ..core.derive import closed_form_provenance, closed_form_record
 from ..core.problems import Report
@@ -361,6 +362,7 @@ def _build_one(
         path = streaming.choose_path(entry, settings)
         outcome.build_path, outcome.build_path_reason = path.name, path.reason
         progress.path_chosen(entry.model_id, path.name, path.reason)
+
         def on_level(level):
             progress.level_done(entry.model_id, level)
 

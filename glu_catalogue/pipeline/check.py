@@ -8,8 +8,8 @@ verifier's report (which the site's Verification page shows).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence
 
 from ..core.problems import Report
 from ..core.records import successful_by_key

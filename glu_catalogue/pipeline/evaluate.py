@@ -14,9 +14,10 @@ unless ``store_random_init`` is given, and then the records say so (``measuremen
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from ..errors import ModelFailed, UsageError
 from ..measure.settings import EvaluateSettings
@@ -117,9 +118,16 @@ class Evaluation:
         from ..measure.levels import TORCH_DTYPE_NAMES
 
         measurement = measurements.measurement_block(
-            TOOL, inputs, level.kept_indices_sha256, where.recipe.weights, where.device_name, TORCH_DTYPE_NAMES[where.dtype],
-            where.machine, evaluation.seeds_of(self.settings), {**library_versions(), "lm_eval": self.version},
-        )  # fmt: skip
+            TOOL,
+            inputs,
+            level.kept_indices_sha256,
+            where.recipe.weights,
+            where.device_name,
+            TORCH_DTYPE_NAMES[where.dtype],
+            where.machine,
+            evaluation.seeds_of(self.settings),
+            {**library_versions(), "lm_eval": self.version},
+        )
         block = {"record": measurements.label(level.record), "measurement": measurement}
         tokenizer = self.tokenizers[_tokenizer_source(self.settings, where.recipe)]
         path = evaluation.evaluate_task(level.model, tokenizer, unit, self.settings, self.manager, directory, block)

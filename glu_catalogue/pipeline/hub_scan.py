@@ -61,9 +61,14 @@ def default_state_file(base_model: str) -> Path:
 
 
 def scan_hub(
-    base_model: str, *, jobs: int = 4, state_file: Path | None = None, add: bool = False, data_dir: Path | None = None,
+    base_model: str,
+    *,
+    jobs: int = 4,
+    state_file: Path | None = None,
+    add: bool = False,
+    data_dir: Path | None = None,
     on_repository: Callable[[ScannedRepository], None] | None = None,
-) -> ScanResult:  # fmt: skip
+) -> ScanResult:
     """List ``base_model``'s derivatives on the hub and read each one not read yet; ``add`` registers the readable ones."""
     if hub_id_match(base_model) is None or "@" in base_model:
         raise UsageError(f"--base-model {base_model!r}: expected a hub id like meta-llama/Llama-3.2-1B")
@@ -91,8 +96,17 @@ def scan_hub(
             if on_repository is not None:
                 on_repository(scanned)
     waits = {key: rate_limit_waits[key] - waits_before[key] for key in rate_limit_waits}
-    result = ScanResult(base_model, endpoint, len(listing.repo_ids), [found[repo_id] for repo_id in listing.repo_ids], resumed,
-                        bytes_read, time.perf_counter() - started, state_file, waits)  # fmt: skip
+    result = ScanResult(
+        base_model,
+        endpoint,
+        len(listing.repo_ids),
+        [found[repo_id] for repo_id in listing.repo_ids],
+        resumed,
+        bytes_read,
+        time.perf_counter() - started,
+        state_file,
+        waits,
+    )
     if add:
         _add_readable(result)
     return result

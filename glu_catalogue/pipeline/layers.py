@@ -50,6 +50,4 @@ def _outcomes(workspace: Workspace, shipped: Path, own: Path, models: set[str]) 
     if workspace.shipped_outcomes and workspace.shipped_models != "none":
         stored = read_outcomes(shipped)
         parts.insert(0, stored.model_copy(update={"outcomes": [o for o in stored.outcomes if o.base_model in models and workspace.includes(o.base_model)]}))
-    return OutcomesFile(
-        outcomes=[outcome for part in parts for outcome in part.outcomes], left_out=[item for part in parts for item in part.left_out]
-    )
+    return OutcomesFile(outcomes=[outcome for part in parts for outcome in part.outcomes], left_out=[item for part in parts for item in part.left_out])

@@ -14,9 +14,9 @@ import fcntl
 import os
 import stat
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from ..errors import BuildError
 from ..store.paths import NO_WORKSPACE, is_inside_installed_package

@@ -16,9 +16,10 @@ import hashlib
 import json
 import os
 import stat
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from .._version import __version__
 from ..core.outcome_records import OutcomesFile
@@ -101,11 +102,21 @@ def measurement_block(
     ``weights`` is the records' ``WeightsSource``; ``dtype`` is torch's name (``bfloat16``).
     """
     return {
-        "tool": tool, "catalogue_version": __version__, "inputs_sha256": inputs, "kept_indices_sha256": kept_indices_sha256,
-        "weights": weights.kind, "weights_source": weights.location, "weights_revision": weights.revision, "seed": weights.seed,
-        "device": device, "dtype": dtype, "machine": machine, "seeds": seeds, "versions": versions,
+        "tool": tool,
+        "catalogue_version": __version__,
+        "inputs_sha256": inputs,
+        "kept_indices_sha256": kept_indices_sha256,
+        "weights": weights.kind,
+        "weights_source": weights.location,
+        "weights_revision": weights.revision,
+        "seed": weights.seed,
+        "device": device,
+        "dtype": dtype,
+        "machine": machine,
+        "seeds": seeds,
+        "versions": versions,
         "note": RANDOM_INIT_NOTES[tool] if weights.kind == "random-init" else None,
-    }  # fmt: skip
+    }
 
 
 def label(record: ExpansionRecord) -> str:

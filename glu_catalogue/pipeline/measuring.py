@@ -24,9 +24,10 @@ the records (a shard's directory; ``catalogue merge`` joins them); the records a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, Sequence
+from typing import Any, Protocol
 
 from ..core.records import ExpansionRecord, optipfair_versions
 from ..errors import UsageError, failure_reason

@@ -16,9 +16,9 @@ output directory it created.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from ..core.outcome_records import OutcomesFile, outcome_key
 from ..core.problems import Report

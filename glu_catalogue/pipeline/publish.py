@@ -7,9 +7,9 @@ that replaces some of the sources on disk.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 from ..core.derive import metadata_for
 from ..core.problems import Report
@@ -83,7 +83,10 @@ def default_site_update(data_dir: Path, registry: Mapping[str, ModelEntry], repl
 
 
 def write_catalogue(
-    data_dir: Path, records: list[ExpansionRecord], optipfair_version: str, pruning_method: str = "MAW",
+    data_dir: Path,
+    records: list[ExpansionRecord],
+    optipfair_version: str,
+    pruning_method: str = "MAW",
     extra_texts: Mapping[Path, str] | None = None,
 ) -> tuple[list[Path], Report]:
     """Check and write the JSON, the CSV, schemas/ and the site's pages in one atomic step.

@@ -14,9 +14,9 @@ reports it), and a score that disagrees with the stored one of the same thing is
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from ..core.outcome_records import OutcomesFile, ScoreOutcome, outcome_key
 from ..core.problems import Report
@@ -218,7 +218,11 @@ def _conflicts(ingested: Ingested, stored: OutcomesFile, report: Report) -> None
         old = by_key.get(outcome_key(outcome))
         if old is not None and old.model_dump(exclude={"source": {"path"}}) != outcome.model_dump(exclude={"source": {"path"}}):
             report.add(
-                outcome.source.path, outcome.record, outcome.source.location, old.value, outcome.value,
+                outcome.source.path,
+                outcome.record,
+                outcome.source.location,
+                old.value,
+                outcome.value,
                 f"outcomes.json holds another value for {outcome.record} from this file's place (read from {old.source.path})",
                 kind="outcome-conflict",
-            )  # fmt: skip
+            )

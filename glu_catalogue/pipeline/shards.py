@@ -14,8 +14,9 @@ once. Each shard writes its own directory; ``catalogue merge`` joins them.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence, TypeVar
+from typing import TypeVar
 
 from ..core.text import whole_number
 from ..errors import UsageError

@@ -113,9 +113,7 @@ def plan(
 
 def _check_divisor(divisor: int | None) -> None:
     if divisor is not None and divisor not in formulas.EXPANSION_DIVISORS:
-        raise formulas.PruningError(
-            f"expansion_divisor must be one of {list(formulas.EXPANSION_DIVISORS)} or None, got {divisor}"
-        )
+        raise formulas.PruningError(f"expansion_divisor must be one of {list(formulas.EXPANSION_DIVISORS)} or None, got {divisor}")
 
 
 def pruned_status(entry: ModelEntry) -> tuple[Status, str | None]:
@@ -157,8 +155,7 @@ def _row(
 ) -> PlanRow:
     architecture = entry.architecture
     empty = dict.fromkeys(
-        ("intermediate_size", "expansion_ratio", "total_parameters", "parameters_saved",
-         "parameter_reduction_pct", "expansion_reduction_pct")
+        ("intermediate_size", "expansion_ratio", "total_parameters", "parameters_saved", "parameter_reduction_pct", "expansion_reduction_pct")
     )
     return PlanRow(
         model_id=entry.model_id,

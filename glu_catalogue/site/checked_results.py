@@ -12,7 +12,7 @@ check rejected with its reason) and the outcomes joined to their records
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from ..core.outcome_records import LeftOut, OutcomesFile, OutcomeSource
 from ..core.problems import show
@@ -85,9 +85,7 @@ def _stored_records(points: Sequence[OutcomePoint]) -> str:
     for point in points:
         levels.setdefault(point.outcome.base_model, set()).add(point.record.pruning_pct)
     parts = [
-        f"{model_link(CHECKED_PAGE, model_id)} at "
-        + join_and([model_link(CHECKED_PAGE, model_id, str(pct), pct) for pct in sorted(pcts)])
-        + " %"
+        f"{model_link(CHECKED_PAGE, model_id)} at " + join_and([model_link(CHECKED_PAGE, model_id, str(pct), pct) for pct in sorted(pcts)]) + " %"
         for model_id, pcts in sorted(levels.items())
     ]
     return join_and(parts)
@@ -186,10 +184,14 @@ def disagreement_rows(outcomes: OutcomesFile, paged: set[str]) -> list[tuple]:
         kept = stored.get((item.disagrees_with.sha256, item.disagrees_with.location, item.record))
         rows.append(
             (
-                _record_cell(item, paged), plain(item.what), plain(show(kept.value)) if kept else "— (not stored)",
-                _file_link(item.disagrees_with), plain(item.value), _file_link(item.source),
+                _record_cell(item, paged),
+                plain(item.what),
+                plain(show(kept.value)) if kept else "— (not stored)",
+                _file_link(item.disagrees_with),
+                plain(item.value),
+                _file_link(item.source),
             )
-        )  # fmt: skip
+        )
     return rows
 
 
@@ -229,13 +231,13 @@ def checked_results_page(outcomes: OutcomesFile, points: Sequence[OutcomePoint],
     parts = left_out_parts(outcomes)
     if parts:
         listed = [
-            f"[{LEFT_OUT_TITLE.lower()}" + (f", page {number}" if len(parts) > 1 else "") + f"]({relative(CHECKED_PAGE, left_out_page(number))}): "
+            f"[{LEFT_OUT_TITLE.lower()}"
+            + (f", page {number}" if len(parts) > 1 else "")
+            + f"]({relative(CHECKED_PAGE, left_out_page(number))}): "
             + join_and([f"{code(file_name(source))} ({count(len(items))})" for source, items in part])
             for number, part in enumerate(parts, 1)
         ]
-        blocks.append(
-            f"{count(len(outcomes.left_out))} values left out, each listed with the check that rejected it, by file:\n\n" + bullets(listed)
-        )
+        blocks.append(f"{count(len(outcomes.left_out))} values left out, each listed with the check that rejected it, by file:\n\n" + bullets(listed))
     else:
         blocks.append("No value was left out.")
     return page(CHECKED_TITLE, *blocks, meta={"title": CHECKED_TITLE})

@@ -28,7 +28,8 @@ The JSON is indented one value per line, so a stale file is reported at the line
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..core import formulas
 from ..core.plan_notes import NOTE_TEMPLATES, model_status

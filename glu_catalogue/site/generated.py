@@ -22,8 +22,9 @@ touched.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import pydantic_core
 from pydantic import ValidationError
@@ -78,8 +79,7 @@ def site_outcomes(files: Mapping[str, bytes]) -> OutcomesFile:
         return OutcomesFile.model_validate(pydantic_core.from_json(content))
     except (ValidationError, ValueError) as error:
         raise SiteError(
-            f"data/{OUTCOMES_FILE} is not a valid outcomes file ({str(error).splitlines()[0]}): "
-            "run `catalogue verify` and fix the data first"
+            f"data/{OUTCOMES_FILE} is not a valid outcomes file ({str(error).splitlines()[0]}): run `catalogue verify` and fix the data first"
         ) from None
 
 
@@ -94,8 +94,7 @@ def site_content(files: Mapping[str, bytes], registry: Mapping[str, ModelEntry],
         catalogue = Catalogue.model_validate(pydantic_core.from_json(files[f"data/{CATALOGUE_FILE}"]))
     except (ValidationError, ValueError) as error:
         raise SiteError(
-            f"data/{CATALOGUE_FILE} is not a valid catalogue ({str(error).splitlines()[0]}): "
-            "run `catalogue verify` and fix the data first"
+            f"data/{CATALOGUE_FILE} is not a valid catalogue ({str(error).splitlines()[0]}): run `catalogue verify` and fix the data first"
         ) from None
     schemas: dict[str, Any] = {}
     for path, content in files.items():
@@ -151,9 +150,7 @@ def _read(path: Path) -> str | None:
         return None
 
 
-def check_site(
-    docs_dir: Path, files: Mapping[str, bytes], registry: Mapping[str, ModelEntry], data_report: Report, report: Report
-) -> None:
+def check_site(docs_dir: Path, files: Mapping[str, bytes], registry: Mapping[str, ModelEntry], data_report: Report, report: Report) -> None:
     """Add a problem to ``report`` for every generated page or chart of ``docs_dir`` that does not show ``files``.
 
     ``data_report`` is the verifier's report on those files (data and schemas), which the
@@ -176,15 +173,24 @@ def check_site(
         committed = _read(path)
         if committed is None or fingerprint not in committed:
             report.add(
-                display_path(path), "(chart)", "fingerprint", fingerprint,
+                display_path(path),
+                "(chart)",
+                "fingerprint",
+                fingerprint,
                 "missing" if committed is None else "a chart of other data",
-                f"the chart does not show the data: {FIX}", kind="site",
-            )  # fmt: skip
+                f"the chart does not show the data: {FIX}",
+                kind="site",
+            )
     for path in obsolete_files(docs_dir, set(pages) | set(plots)):
         report.add(
-            display_path(path), "(file)", "(file)", "no such generated file", "present",
-            f"generated from data that is no longer there: {FIX}, which deletes it", kind="site",
-        )  # fmt: skip
+            display_path(path),
+            "(file)",
+            "(file)",
+            "no such generated file",
+            "present",
+            f"generated from data that is no longer there: {FIX}, which deletes it",
+            kind="site",
+        )
 
 
 def _compare_page(path: Path, expected: str, report: Report) -> None:
@@ -197,11 +203,14 @@ def _compare_page(path: Path, expected: str, report: Report) -> None:
     wanted, found = expected.splitlines(), committed.splitlines()
     line = next((index for index, pair in enumerate(zip(wanted, found)) if pair[0] != pair[1]), min(len(wanted), len(found)))
     report.add(
-        display_path(path), "(page)", f"line {line + 1}",
+        display_path(path),
+        "(page)",
+        f"line {line + 1}",
         wanted[line] if line < len(wanted) else "(end of page)",
         found[line] if line < len(found) else "(end of page)",
-        f"the page differs from what the data renders: {FIX}", kind="site",
-    )  # fmt: skip
+        f"the page differs from what the data renders: {FIX}",
+        kind="site",
+    )
 
 
 def site_texts(docs_dir: Path, content: SiteContent) -> dict[Path, str]:

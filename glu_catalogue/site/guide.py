@@ -46,8 +46,8 @@ def glossary_page(example: tuple[ModelGroup, ExpansionRecord] | None, optipfair_
         "real model's, so every number on this site is exact; which neurons MAW keeps depends on the weights, so "
         "the kept neurons of such a record are not the real model's choice.",
         "## Baseline {#baseline}\n\nThe unpruned model: pruning 0 %, its configuration's intermediate size.",
-        "## \"Model Family\" in the CSV {#model-family-column}\n\nThe study's CSV calls its size-label column "
-        "\"Model Family\" (1B, 3B): all its models were Llama-3.2, so the size told them apart. The catalogue keeps "
+        '## "Model Family" in the CSV {#model-family-column}\n\nThe study\'s CSV calls its size-label column '
+        '"Model Family" (1B, 3B): all its models were Llama-3.2, so the size told them apart. The catalogue keeps '
         "the column's name, so that code written for the study's files reads these; the family itself (Llama-3.2, "
         "Qwen2.5, …) is on each model's page.",
         f"## optipfair {{#optipfair}}\n\n[optipfair]({OPTIPFAIR_URL}) is the pruning library the study used; the "
@@ -93,8 +93,7 @@ def _pruning_percentage(source: str, example: tuple[ModelGroup, ExpansionRecord]
     if example is not None:
         _, record = example
         text += (
-            f": {record.pruning_pct} % of {count(record.original_architecture.intermediate_size)} keeps "
-            f"{count(record.pruned_architecture.intermediate_size)}"
+            f": {record.pruning_pct} % of {count(record.original_architecture.intermediate_size)} keeps {count(record.pruned_architecture.intermediate_size)}"
         )
     return text + ". The parameter reduction is smaller than p: only the MLPs lose parameters."
 

@@ -145,6 +145,11 @@ def check_layout_page(docs_dir: Path, report: Report, package_dir: Path = PACKAG
     """Add a problem to ``report`` where the layout page's generated part does not show the package as it is."""
     for stale in layout_update(docs_dir, package_dir):
         report.add(
-            display_path(stale), "(page)", "layout", "the package's modules and rules", "another tree",
-            "the layout page does not show the package as it is: run `catalogue docs` and commit the result", kind="site",
-        )  # fmt: skip
+            display_path(stale),
+            "(page)",
+            "layout",
+            "the package's modules and rules",
+            "another tree",
+            "the layout page does not show the package as it is: run `catalogue docs` and commit the result",
+            kind="site",
+        )

@@ -11,7 +11,7 @@ to the page that holds them, as mkdocs expects in Markdown.
 from __future__ import annotations
 
 import posixpath
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from .markdown import join_and
 from .views import FamilyView, ModelGroup, label_parts, short_name, slug

@@ -8,7 +8,7 @@ ratios with an ``x``, counts with thousands separators, file sizes in kB/MB.
 from __future__ import annotations
 
 import json
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from ..core import text
 from ..core.text import count, human_size, ratio  # noqa: F401 - the site's formats are the catalogue's

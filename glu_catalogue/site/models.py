@@ -9,7 +9,7 @@ instruct variant) each have their page and say whom they match.
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 from urllib.parse import quote
 
 from ..core.architecture import ARCHITECTURE_FIELDS
@@ -24,9 +24,17 @@ STUDY_COLUMNS = ("Pruning %", "Expansion Ratio", "Intermediate Size", "Parameter
 
 #: The models list's columns.
 MODELS_COLUMNS = (
-    "Model", "Family", "Size", "Hidden Size", "Intermediate Size", "Layers", "Baseline Expansion Ratio",
-    "Parameters (M)", "MLP Share %", "Pruning %",
-)  # fmt: skip
+    "Model",
+    "Family",
+    "Size",
+    "Hidden Size",
+    "Intermediate Size",
+    "Layers",
+    "Baseline Expansion Ratio",
+    "Parameters (M)",
+    "MLP Share %",
+    "Pruning %",
+)
 
 MODELS_TITLE = "Models"
 
@@ -153,7 +161,9 @@ def _summary(source: str, view: FamilyView, group: ModelGroup, model_id: str) ->
     text += "."
     twins = [other for other in group.model_ids if other != model_id]
     if twins:
-        text += f" {join_and([model_link(source, other) for other in twins])} {'has' if len(twins) == 1 else 'have'} the same architecture and the same numbers."
+        text += (
+            f" {join_and([model_link(source, other) for other in twins])} {'has' if len(twins) == 1 else 'have'} the same architecture and the same numbers."
+        )
     return text
 
 
@@ -182,10 +192,11 @@ def _study_row(record: ExpansionRecord) -> tuple:
 
 #: The rows of a model's architecture table: H and L first, then the MLP width and the other fields, then the total.
 _ARCHITECTURE_FIELDS = (
-    "hidden_size", "num_hidden_layers",
+    "hidden_size",
+    "num_hidden_layers",
     *(name for name in ARCHITECTURE_FIELDS if name not in ("hidden_size", "num_hidden_layers")),
     "total_parameters",
-)  # fmt: skip
+)
 
 
 def architecture_rows(group: ModelGroup) -> list[tuple]:

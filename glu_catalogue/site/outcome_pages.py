@@ -77,8 +77,7 @@ def outcomes_index_page(subject_list: Sequence[Subject], checked_title: str, lef
     if not points:
         return page(
             OUTCOMES_TITLE,
-            f"No outcomes are stored yet: `catalogue results add FILE` checks a results file and stores its values. {checked} "
-            "lists what was read.",
+            f"No outcomes are stored yet: `catalogue results add FILE` checks a results file and stores its values. {checked} lists what was read.",
             meta={"pages": [CHECKED_PAGE, *left_out_pages]},
         )
     models = _models(points)
@@ -86,7 +85,10 @@ def outcomes_index_page(subject_list: Sequence[Subject], checked_title: str, lef
         f"What the pruned models score (lm-evaluation-harness) and cost (efficiency runs), against the pruned "
         f"[expansion ratio]({relative(source, GLOSSARY_PAGE)}#expansion-ratio): {count(len(points))} values of "
         f"{join_and([model_link(source, model_id) for model_id in models])}. Each task has a page with a chart per metric, "
-        f"one series per model, so models meet at equal ratios; [{EQUAL_RATIOS_TITLE.lower()}]({relative(source, EQUAL_RATIOS_PAGE)}) sets each model's change from its baseline side by side at every ratio two models reach, and [{STUDY_TABLES_TITLE.lower()}]({relative(source, STUDY_TABLES_PAGE)}) recomputes the study's per-model tables. {checked} lists the files read and every value left out, with the reason."
+        f"one series per model, so models meet at equal ratios; [{EQUAL_RATIOS_TITLE.lower()}]({relative(source, EQUAL_RATIOS_PAGE)}) sets each "
+        f"model's change from its baseline side by side at every ratio two models reach, and "
+        f"[{STUDY_TABLES_TITLE.lower()}]({relative(source, STUDY_TABLES_PAGE)}) recomputes the study's per-model tables. "
+        f"{checked} lists the files read and every value left out, with the reason."
     )
     rows = [
         (
@@ -131,8 +133,7 @@ def _caption(measure: Measure) -> str:
     models = _models(measure.points)
     directions = {getattr(point.outcome, "higher_is_better", None) for point in measure.points}
     text = (
-        f"{code(measure.label)} against the pruned expansion ratio: {count(len(measure.points))} values of "
-        f"{len(models)} model{'s' if len(models) != 1 else ''}"
+        f"{code(measure.label)} against the pruned expansion ratio: {count(len(measure.points))} values of {len(models)} model{'s' if len(models) != 1 else ''}"
     )
     if directions == {True}:
         text += ", higher is better"
@@ -213,7 +214,6 @@ def model_outcomes_section(model_id: str, points: Sequence[OutcomePoint]) -> str
             "(this table lists the runs' means, from the study's aggregate file)."
         )
     return f"## Outcomes\n\n{intro}\n\n" + unsearched(table(MODEL_OUTCOME_COLUMNS, rows, "rrllrrl"))
-
 
 
 def _table_order(point: OutcomePoint) -> tuple:

@@ -19,8 +19,9 @@ hold is not shown (``catalogue verify`` reports it).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable, Literal
+from typing import Literal
 
 from ..core.outcome_records import EfficiencyOutcome, ScoreOutcome
 from ..core.records import ExpansionRecord, successful_by_key

@@ -19,9 +19,9 @@ import inspect
 import io
 import json
 import textwrap
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Iterable
 
 from ..core import formulas
 from .markdown import join_and
@@ -80,9 +80,17 @@ class PlotSpec:
     def fingerprint(self, palette: str) -> str:
         """``catalogue-plot sha256:...`` of everything the chart in ``palette`` is drawn from."""
         document = [
-            drawing_code_digest(), palette, self.name, self.title, self.x_label, self.y_label,
-            self.series, self.x_ticks, self.reference_lines, self.identity_label,
-        ]  # fmt: skip
+            drawing_code_digest(),
+            palette,
+            self.name,
+            self.title,
+            self.x_label,
+            self.y_label,
+            self.series,
+            self.x_ticks,
+            self.reference_lines,
+            self.identity_label,
+        ]
         digest = hashlib.sha256(json.dumps(document, allow_nan=False).encode()).hexdigest()
         return FINGERPRINT_PREFIX + digest
 
@@ -119,18 +127,13 @@ def plot_specs(groups: Iterable[ModelGroup]) -> list[PlotSpec]:
     groups = [group for group in groups if group.successful]
     ticks = tuple(sorted({record.pruning_pct for group in groups for record in group.successful}))
     reductions, reduction_groups = merged_series(
-        (group, tuple((float(r.pruning_pct), r.reductions.parameter_reduction_pct) for r in group.successful))
-        for group in groups
+        (group, tuple((float(r.pruning_pct), r.reductions.parameter_reduction_pct) for r in group.successful)) for group in groups
     )
     ratios, ratio_groups = merged_series(
-        (group, tuple((float(r.pruning_pct), r.pruned_architecture.expansion_rate) for r in group.successful))
-        for group in groups
+        (group, tuple((float(r.pruning_pct), r.pruned_architecture.expansion_rate) for r in group.successful)) for group in groups
     )
     shared = shared_ratios(groups)
-    lines = tuple(
-        (item.ratio, f"{item.ratio:.{formulas.DISPLAY_DECIMALS}f}x, reached by {len(item.pcts_by_group)} models")
-        for item in shared[:1]
-    )
+    lines = tuple((item.ratio, f"{item.ratio:.{formulas.DISPLAY_DECIMALS}f}x, reached by {len(item.pcts_by_group)} models") for item in shared[:1])
     x_label = "Pruning (% of each MLP's neuron pairs)"
     return [
         PlotSpec(
@@ -156,8 +159,7 @@ def plot_specs(groups: Iterable[ModelGroup]) -> list[PlotSpec]:
             caption=(
                 "Pruned `intermediate_size / hidden_size` against the pruning percentage; models with the same "
                 "ratio at every level share a line and are named together. A horizontal line crosses every "
-                "model at the pruning percentage it needs for that ratio"
-                + (f"; the dashed one marks {lines[0][1]} in the records." if lines else ".")
+                "model at the pruning percentage it needs for that ratio" + (f"; the dashed one marks {lines[0][1]} in the records." if lines else ".")
             ),
             alt="Expansion ratio (intermediate_size / hidden_size) against pruning percentage, one line per model",
             x_label=x_label,
@@ -205,11 +207,15 @@ def draw_svg(spec: PlotSpec, palette: str) -> str:
         for index, (label, (_, points)) in enumerate(zip(labels, spec.series)):
             xs, ys = zip(*points)
             axes.plot(
-                xs, ys, label=label, color=colours["series"][index % len(colours["series"])],
+                xs,
+                ys,
+                label=label,
+                color=colours["series"][index % len(colours["series"])],
                 marker=MARKERS[index % len(MARKERS)],
                 linestyle=LINESTYLES[(index // len(colours["series"])) % len(LINESTYLES)],
-                linewidth=1.6, markersize=5,
-            )  # fmt: skip
+                linewidth=1.6,
+                markersize=5,
+            )
         if spec.identity_label:
             axes.axline((0, 0), slope=1, color=colours["axes"], linestyle=":", linewidth=1.2, label=spec.identity_label)
         for y, text in spec.reference_lines:
@@ -225,7 +231,9 @@ def draw_svg(spec: PlotSpec, palette: str) -> str:
         axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, ncols=columns, fontsize=9.5)
         buffer = io.StringIO()
         figure.savefig(
-            buffer, format="svg", transparent=True,
+            buffer,
+            format="svg",
+            transparent=True,
             metadata={"Date": None, "Creator": "catalogue", "Description": spec.fingerprint(palette)},
-        )  # fmt: skip
+        )
     return buffer.getvalue()

@@ -7,15 +7,27 @@ records' ``provenance``.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from ..core.records import ExpansionRecord, Provenance
 from .markdown import code, plain
 
 _HOW_FIELDS = (
-    "method", "weights", "weights_source", "weights_revision", "seed", "size_rule", "neuron_selection_method",
-    "optipfair_version", "torch_version", "transformers_version", "dtype", "device", "catalogue_version", "note",
-)  # fmt: skip
+    "method",
+    "weights",
+    "weights_source",
+    "weights_revision",
+    "seed",
+    "size_rule",
+    "neuron_selection_method",
+    "optipfair_version",
+    "torch_version",
+    "transformers_version",
+    "dtype",
+    "device",
+    "catalogue_version",
+    "note",
+)
 
 
 def _plural(count: int, word: str) -> str:
@@ -30,10 +42,7 @@ def exactness_sentence(records: Iterable[ExpansionRecord], glossary: str) -> str
     records = list(records)
     random = sum(1 for record in records if record.provenance and record.provenance.weights == "random-init")
     closed = sum(1 for record in records if record.provenance and record.provenance.method == "closed-form")
-    exact = (
-        "**Exact:** every size, parameter count and ratio here is what optipfair's size rule and the "
-        "architecture give, recomputed by `catalogue verify`"
-    )
+    exact = "**Exact:** every size, parameter count and ratio here is what optipfair's size rule and the architecture give, recomputed by `catalogue verify`"
     if random == len(records) and records:
         return (
             f"{exact}. **Not meaningful:** which neurons were kept — the models were pruned from "
@@ -101,10 +110,7 @@ def _describe(items: list[Provenance]) -> str:
 def _weights(provenance: Provenance) -> str:
     if provenance.weights == "random-init":
         seed = f", seed {provenance.seed}" if provenance.seed is not None else ""
-        return (
-            f"; weights: random-init{seed} (the real architecture and parameter counts, but not the real "
-            "model's choice of kept neurons)"
-        )
+        return f"; weights: random-init{seed} (the real architecture and parameter counts, but not the real model's choice of kept neurons)"
     if provenance.weights:
         source = f" {code(provenance.weights_source)}" if provenance.weights_source else ""
         revision = f" at revision {code(provenance.weights_revision)}" if provenance.weights_revision else ""

@@ -8,9 +8,10 @@ make the page depend on itself), the downloads page from the bytes the site offe
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from ..core.problems import Problem
 from ..core.records import ExpansionRecord
@@ -93,7 +94,7 @@ def _json_schema_section(file_name: str, schema: Mapping[str, Any]) -> str:
     blocks = [
         f"## {file_name}",
         f"JSON Schema of `{CATALOGUE_FILE}` ({code(schema.get('$schema', ''))}), "
-        f"[download](schemas/{file_name}){{: download=\"{file_name}\" }}. {schema.get('description', '')}",
+        f'[download](schemas/{file_name}){{: download="{file_name}" }}. {schema.get("description", "")}',
         f"### {schema.get('title', 'Document')} {{#{_anchor('document-' + file_name.split('.')[0])}}}",
         _object_table(schema),
     ]
@@ -119,7 +120,7 @@ def _table_schema_section(file_name: str, schema: Mapping[str, Any]) -> str:
     key = ", ".join(code(name) for name in schema.get("primaryKey", ()))
     blocks = [
         f"## {file_name}",
-        f"Table Schema of `{SUMMARY_FILE}` ({code(schema.get('$schema', ''))}), [download](schemas/{file_name}){{: download=\"{file_name}\" }}. "
+        f'Table Schema of `{SUMMARY_FILE}` ({code(schema.get("$schema", ""))}), [download](schemas/{file_name}){{: download="{file_name}" }}. '
         f"{schema.get('description', '')}",
         f"Primary key: {key}." if key else "",
         table(("Column", "Type", "Required", "Constraints", "Description"), rows),
@@ -133,10 +134,7 @@ def schema_page(title: str, schemas: Mapping[str, Any]) -> str:
         "The published contract of the data, rendered from `schemas/` (which `catalogue schemas` generates "
         "from the code). Readers in any language can validate the downloads against these files."
     )
-    sections = [
-        _table_schema_section(name, schema) if "fields" in schema else _json_schema_section(name, schema)
-        for name, schema in sorted(schemas.items())
-    ]
+    sections = [_table_schema_section(name, schema) if "fields" in schema else _json_schema_section(name, schema) for name, schema in sorted(schemas.items())]
     return page(title, intro, *sections)
 
 
@@ -181,16 +179,12 @@ def verification_page(title: str, summary: VerificationSummary) -> str:
             "## Problems\n\n"
             + table(
                 ("File", "Record", "Field", "Expected", "Found", "Message"),
-                [
-                    (PurePosixPath(p.file.replace("\\", "/")).name, p.record, p.field, p.expected, p.found, p.message)
-                    for p in summary.problems
-                ],
+                [(PurePosixPath(p.file.replace("\\", "/")).name, p.record, p.field, p.expected, p.found, p.message) for p in summary.problems],
             )
         )
     blocks.append("## What it checks\n\n" + bullets(_CHECKS))
     blocks.append(
-        "## Run it\n\n```bash\ncatalogue verify\ncatalogue verify --format json\n```\n\n"
-        "Exit status 0 means no problems, 1 problems found, 2 unreadable input."
+        "## Run it\n\n```bash\ncatalogue verify\ncatalogue verify --format json\n```\n\nExit status 0 means no problems, 1 problems found, 2 unreadable input."
     )
     return page(title, *blocks)
 

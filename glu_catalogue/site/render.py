@@ -16,8 +16,9 @@ pages to find stale ones, within its start-up budget.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from ..core import formulas
 from ..core.outcome_records import OutcomesFile
@@ -248,8 +249,7 @@ def index_page(records: tuple[ExpansionRecord, ...], views: list[FamilyView]) ->
                 "ratio or percentage, computed in the browser.",
                 f"[Models]({MODELS_PAGE}): every model, with a page each for its table (pruning %, expansion ratio, "
                 "intermediate size, parameters, parameter reduction) and its architecture.",
-                "[Cross-model equivalence](equivalence.md): for each expansion ratio in the catalogue, the pruning "
-                "percentage each model needs to reach it.",
+                "[Cross-model equivalence](equivalence.md): for each expansion ratio in the catalogue, the pruning percentage each model needs to reach it.",
                 "[Key observations](observations.md): each model's baseline ratio, and why parameter reduction "
                 "trails the pruning percentage (the MLPs' share of all parameters).",
                 "[Plots](plots.md): parameter reduction and expansion ratio against pruning percentage, every model.",
@@ -271,9 +271,7 @@ def index_page(records: tuple[ExpansionRecord, ...], views: list[FamilyView]) ->
 
 def _shared_parts(source: str, shared: SharedRatio) -> str:
     """``40 % for Llama-3.2-1B and 10 % for Llama-3.2-3B``, each model linked to its row."""
-    return join_and(
-        [f"{' or '.join(str(p) for p in pcts)} % for {group_links(source, group, pcts[0])}" for group, pcts in shared.pcts_by_group]
-    )
+    return join_and([f"{' or '.join(str(p) for p in pcts)} % for {group_links(source, group, pcts[0])}" for group, pcts in shared.pcts_by_group])
 
 
 def _ties(source: str, groups: list[ModelGroup]) -> str:
@@ -319,17 +317,13 @@ def equivalence_page(groups: list[ModelGroup]) -> str:
     blocks = [intro]
     if shared:
         blocks.append(
-            "Ratios that records of several models reach:\n\n"
-            + bullets(f"**{ratio(item.ratio)}**: {_shared_parts(source, item)}" for item in shared)
+            "Ratios that records of several models reach:\n\n" + bullets(f"**{ratio(item.ratio)}**: {_shared_parts(source, item)}" for item in shared)
         )
     ratios = catalogue_ratios(groups)
-    computed = [
-        (group, value) for value in ratios for group in groups if equivalence(group, value).kind == "computed"
-    ]
+    computed = [(group, value) for value in ratios for group in groups if equivalence(group, value).kind == "computed"]
     off = any(equivalence(group, value).achieved_ratio != value for group, value in computed)
     legend = [
-        "**Bold**: a record of this model has this ratio (rounded as the data rounds it) at this pruning percentage; "
-        "the number links to the record's row.",
+        "**Bold**: a record of this model has this ratio (rounded as the data rounds it) at this pruning percentage; the number links to the record's row.",
         "*Italics*: no record has it; computed with optipfair's `expansion_rate` rule, "
         "`p = (1 - R × H / I) × 100`, the percentage `prune_model(expansion_rate=R × 100)` would use. It keeps "
         "`I - min(int(p / 100 × I), I - 1)` neurons, which "
@@ -354,7 +348,7 @@ def equivalence_page(groups: list[ModelGroup]) -> str:
         for value in ratios:
             bands.setdefault(int(value), []).append(value)
         for whole, values in bands.items():
-            upper = whole + 1 - 10 ** -formulas.DISPLAY_DECIMALS
+            upper = whole + 1 - 10**-formulas.DISPLAY_DECIMALS
             blocks.append(f"### {ratio(whole)} to {ratio(upper)}\n\n" + wide(values))
     return page(PAGES["equivalence.md"], *blocks, hide=("navigation", "toc"))
 

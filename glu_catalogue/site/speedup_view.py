@@ -9,7 +9,8 @@ a reference line; the table beside it gives the numbers.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from .links import model_link, model_url, row_anchor
 from .markdown import chart_div, code, details, ratio, table
@@ -42,9 +43,8 @@ def speedup_section(source: str, points: Sequence[BoundPoint]) -> str:
         "something other than reading weights (on a CPU, the overhead of each small matrix product); a value above the bound "
         "says the baseline ran slower than its bytes predict (run-to-run noise, the machine's state), not that pruning beat the bound."
     )
-    return (
-        f"## Speed-up against the weight-bytes bound {{ #{CHART_NAME} }}\n\n{caption}\n\n{chart_div(CHART_NAME, speedup_chart(points))}\n\n"
-        + details("The numbers behind the chart", table(COLUMNS, rows, "lrrrrr"), kind="abstract")
+    return f"## Speed-up against the weight-bytes bound {{ #{CHART_NAME} }}\n\n{caption}\n\n{chart_div(CHART_NAME, speedup_chart(points))}\n\n" + details(
+        "The numbers behind the chart", table(COLUMNS, rows, "lrrrrr"), kind="abstract"
     )
 
 

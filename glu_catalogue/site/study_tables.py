@@ -25,10 +25,17 @@ STUDY_TABLES_TITLE = "The study's tables"
 
 #: A task's column shows the first of these metrics (and filters) it has.
 HEADLINE_METRICS = (
-    ("acc_norm", None), ("acc_norm", "none"), ("accuracy", None), ("acc", "none"), ("exact_match", "flexible-extract"),
-    ("exact_match", "strict-match"), ("prompt_level_strict_acc", "none"), ("word_perplexity", "none"), ("perplexity", None),
+    ("acc_norm", None),
+    ("acc_norm", "none"),
+    ("accuracy", None),
+    ("acc", "none"),
+    ("exact_match", "flexible-extract"),
+    ("exact_match", "strict-match"),
+    ("prompt_level_strict_acc", "none"),
+    ("word_perplexity", "none"),
+    ("perplexity", None),
     ("perplexity", "none"),
-)  # fmt: skip
+)
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Iterable, Literal, Mapping, TypeVar
+from typing import Literal, TypeVar
 
 from ..core import formulas
 from ..core.architecture import Architecture
@@ -150,9 +151,7 @@ def group_label(model_ids: Iterable[str]) -> str:
 
 def _numbers_key(records: list[ExpansionRecord]) -> str:
     """Everything a record shows except whose it is and how it was made."""
-    return json.dumps(
-        [record.model_dump(mode="json", exclude={"base_model", "provenance"}) for record in records], sort_keys=True
-    )
+    return json.dumps([record.model_dump(mode="json", exclude={"base_model", "provenance"}) for record in records], sort_keys=True)
 
 
 def _size_key(group: ModelGroup) -> tuple:
@@ -181,10 +180,7 @@ def family_views(records: Iterable[ExpansionRecord], registry: Mapping[str, Mode
                 label=group_label(model_ids),
                 records=tuple(by_model[model_ids[0]]),
                 all_records=tuple(record for model_id in model_ids for record in by_model[model_id]),
-                size_labels=tuple(
-                    registry[model_id].size_label if model_id in registry else guess_size_label(model_id)
-                    for model_id in model_ids
-                ),
+                size_labels=tuple(registry[model_id].size_label if model_id in registry else guess_size_label(model_id) for model_id in model_ids),
             )
             for model_ids in by_family[family].values()
         ]

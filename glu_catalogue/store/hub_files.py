@@ -241,7 +241,10 @@ def hub_reason(error: Exception, name: str = "config.json", endpoint: str | None
     if redirected is not None:
         return redirected
     if kind in ("LocalEntryNotFoundError", "OfflineModeIsEnabled") or "offline" in str(error).lower():
-        return f"{name} is not in the local Hugging Face cache and the hub cannot be reached (offline); download it where there is a network, or give a local config.json or checkpoint"
+        return (
+            f"{name} is not in the local Hugging Face cache and the hub cannot be reached (offline); download it where there is a network, or give "
+            "a local config.json or checkpoint"
+        )
     if kind == "GatedRepoError":
         return "a gated repository: accept its licence on the hub and log in with `hf auth login`"
     if kind == "RepositoryNotFoundError":

@@ -47,20 +47,60 @@ TYPE_FACTS_FILE = Path(__file__).with_name("type_facts.json")
 
 #: The sizes config.json states and the closed form counts: read from the config, else the type's default.
 SIZE_KEYS = (
-    "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads",
-    "head_dim", "vocab_size", "tie_word_embeddings",
-)  # fmt: skip
+    "hidden_size",
+    "intermediate_size",
+    "num_hidden_layers",
+    "num_attention_heads",
+    "num_key_value_heads",
+    "head_dim",
+    "vocab_size",
+    "tie_word_embeddings",
+)
 
 #: config.json keys that never change the shape of a parameter: what they hold does not matter here.
-SHAPE_NEUTRAL_KEYS = frozenset({
-    "_name_or_path", "architectures", "transformers_version", "torch_dtype", "dtype", "model_type", "auto_map",
-    "use_cache", "cache_implementation", "initializer_range", "max_position_embeddings", "sliding_window", "use_sliding_window",
-    "max_window_layers", "layer_types", "sliding_window_pattern", "no_rope_layers", "no_rope_layer_interval", "pretraining_tp", "output_attentions",
-    "output_hidden_states", "return_dict", "id2label", "label2id", "problem_type", "tokenizer_class",
-    "chunk_size_feed_forward", "is_encoder_decoder", "attention_chunk_size", "query_pre_attn_scalar",
-    "logits_scaling", "embedding_multiplier", "residual_multiplier", "attention_multiplier", "logit_scale",
-    "final_logit_softcapping", "attn_logit_softcapping", "partial_rotary_factor", "tie_encoder_decoder",
-})  # fmt: skip
+SHAPE_NEUTRAL_KEYS = frozenset(
+    {
+        "_name_or_path",
+        "architectures",
+        "transformers_version",
+        "torch_dtype",
+        "dtype",
+        "model_type",
+        "auto_map",
+        "use_cache",
+        "cache_implementation",
+        "initializer_range",
+        "max_position_embeddings",
+        "sliding_window",
+        "use_sliding_window",
+        "max_window_layers",
+        "layer_types",
+        "sliding_window_pattern",
+        "no_rope_layers",
+        "no_rope_layer_interval",
+        "pretraining_tp",
+        "output_attentions",
+        "output_hidden_states",
+        "return_dict",
+        "id2label",
+        "label2id",
+        "problem_type",
+        "tokenizer_class",
+        "chunk_size_feed_forward",
+        "is_encoder_decoder",
+        "attention_chunk_size",
+        "query_pre_attn_scalar",
+        "logits_scaling",
+        "embedding_multiplier",
+        "residual_multiplier",
+        "attention_multiplier",
+        "logit_scale",
+        "final_logit_softcapping",
+        "attn_logit_softcapping",
+        "partial_rotary_factor",
+        "tie_encoder_decoder",
+    }
+)
 
 #: Suffixes and prefixes of shape-neutral keys: token ids, epsilons, dropout rates, RoPE settings.
 SHAPE_NEUTRAL_SUFFIXES = ("_token_id", "_token_ids", "_eps", "_epsilon", "_dropout", "_dropout_rate")
@@ -68,16 +108,26 @@ SHAPE_NEUTRAL_PREFIXES = ("rope_",)
 
 #: The keys of one type's facts and what each holds (checked in a cached entry before it is used).
 ENTRY_KEYS: dict[str, type | tuple[type, ...]] = {
-    "transformers_class": str, "decoder_path": str, "flags": dict, "head_dim": str, "absent_head_dim": str,
-    "absent_kv_heads": str, "tie": (str, bool), "not_prunable": (str, type(None)), "mlp_param_names": list,
-    "attn_param_names": list, "defaults": dict,
-}  # fmt: skip
+    "transformers_class": str,
+    "decoder_path": str,
+    "flags": dict,
+    "head_dim": str,
+    "absent_head_dim": str,
+    "absent_kv_heads": str,
+    "tie": (str, bool),
+    "not_prunable": (str, type(None)),
+    "mlp_param_names": list,
+    "attn_param_names": list,
+    "defaults": dict,
+}
 
 #: The values a rule of one type's facts may take (``generate.type_facts`` writes no other).
 ENTRY_CHOICES: dict[str, tuple[Any, ...]] = {
-    "head_dim": ("config", "hidden/heads"), "absent_head_dim": ("hidden/heads", "default", "meta"),
-    "absent_kv_heads": ("heads", "default"), "tie": ("config", True, False),
-}  # fmt: skip
+    "head_dim": ("config", "hidden/heads"),
+    "absent_head_dim": ("hidden/heads", "default", "meta"),
+    "absent_kv_heads": ("heads", "default"),
+    "tie": ("config", True, False),
+}
 
 #: Environment variable that sends every config to the meta device (to compare the two ways).
 FORCE_META_ENV = "CATALOGUE_COUNT_ON_META"
@@ -253,7 +303,10 @@ def _facts(config: Mapping[str, Any], facts: TypeFacts) -> tuple[DerivedFacts | 
 def _how_counted(facts: TypeFacts) -> str:
     """The note saying where a config's type facts came from."""
     if facts.origin == "cached":
-        return f"counted without torch from the facts of {facts.model_type} derived on the meta device with transformers {facts.version}, kept in {facts.cached_at}"
+        return (
+            f"counted without torch from the facts of {facts.model_type} derived on the meta device with transformers {facts.version}, kept in "
+            f"{facts.cached_at}"
+        )
     note = (
         f"counted without torch from the facts of {facts.model_type} shipped with the catalogue (derived on the meta device with transformers {facts.version}"
     )

@@ -18,10 +18,11 @@ import json
 import os
 import re
 import stat
+from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
-from typing import Any, BinaryIO, Iterator
+from typing import Any, BinaryIO
 
 import jiter
 
@@ -151,9 +152,11 @@ def parse_json(path: Path | str, content: bytes) -> Any:
     duplicate = _DUPLICATE_KEY.match(message)
     if duplicate:
         raise ReadError(
-            path, f'invalid JSON: key "{duplicate["key"]}" appears twice in one object (readers disagree on which value counts): keep one',
-            line, column,
-        )  # fmt: skip
+            path,
+            f'invalid JSON: key "{duplicate["key"]}" appears twice in one object (readers disagree on which value counts): keep one',
+            line,
+            column,
+        )
     _raise_precise_json_error(path, content)
     raise ReadError(path, f"invalid JSON: {message}", line, column)
 
@@ -219,9 +222,7 @@ def reported_as(shown_as: Path | str | None) -> Iterator[None]:
 
 def kind_of(value: Any) -> str:
     """What a JSON value is, for messages: ``an object``, ``a list``, ``a string``, ``null``, ..."""
-    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null"}.get(
-        type(value), "a number"
-    )
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null"}.get(type(value), "a number")
 
 
 class CsvTable:

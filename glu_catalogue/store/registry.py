@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Callable, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -108,9 +109,7 @@ class ModelEntry(_Loose):
 
     model_id: str = Field(min_length=1)
     family: str = Field(description="Model family, e.g. Llama-3.2.")
-    size_label: str = Field(
-        description="Short size label, e.g. 1B: the CSV's 'Model Family' column (the study labels its Instruct rows 1B-Instruct)."
-    )
+    size_label: str = Field(description="Short size label, e.g. 1B: the CSV's 'Model Family' column (the study labels its Instruct rows 1B-Instruct).")
     config: dict[str, Any]
     fields_not_in_config_json: list[str] = []
     architecture_facts: ArchitectureFacts

@@ -204,4 +204,3 @@ def settings_text(title: str) -> str:
     """The ``catalogue.toml`` that ``catalogue init`` writes, titled ``title``."""
     quoted = json.dumps(title, ensure_ascii=False)  # a JSON string is a TOML basic string
     return SETTINGS_TEMPLATE.format(format=WORKSPACE_FORMAT, version=__version__, schema_version=SCHEMA_VERSION, title=quoted)
-

@@ -28,10 +28,11 @@ import os
 import re
 import secrets
 import stat
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 from ..core.records import ExpansionRecord, Metadata
 from ..core.summary import COLUMNS, Cell
@@ -285,9 +286,7 @@ def _journal_shape_ok(document: Any) -> bool:
     if not isinstance(document, dict) or document.get("state") not in _STATES:
         return False
     renames, deletions = document.get("renames"), document.get("deletions")
-    pairs_ok = isinstance(renames, list) and all(
-        isinstance(pair, list) and len(pair) == 2 and all(isinstance(part, str) for part in pair) for pair in renames
-    )
+    pairs_ok = isinstance(renames, list) and all(isinstance(pair, list) and len(pair) == 2 and all(isinstance(part, str) for part in pair) for pair in renames)
     return pairs_ok and isinstance(deletions, list) and all(isinstance(path, str) for path in deletions)
 
 

@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -157,8 +158,13 @@ def _check_duplicates(file: str, result: RecordsResult, report: Report) -> None:
             continue
         if key in first_seen:
             report.add(
-                file, result.labels[index], "(record)", "one record per model and pruning_pct", f"models[{index}]",
-                f"duplicate of models[{first_seen[key]}]: remove one of them", kind="duplicate",
+                file,
+                result.labels[index],
+                "(record)",
+                "one record per model and pruning_pct",
+                f"models[{index}]",
+                f"duplicate of models[{first_seen[key]}]: remove one of them",
+                kind="duplicate",
             )
         else:
             first_seen[key] = index
@@ -169,9 +175,7 @@ def _check_duplicates(file: str, result: RecordsResult, report: Report) -> None:
 _SHARED: tuple | None = None  # what forked workers inherit: (file, models, legacy, method, registry)
 
 
-def _check_all_records(
-    file: str, models: list[Any], legacy: bool, method: str | None, registry: dict[str, ModelEntry]
-) -> RecordsResult:
+def _check_all_records(file: str, models: list[Any], legacy: bool, method: str | None, registry: dict[str, ModelEntry]) -> RecordsResult:
     workers = min(os.cpu_count() or 1, 8)
     if len(models) < PARALLEL_MIN_RECORDS or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
         return check_records(file, models, 0, legacy, method, registry)
@@ -211,6 +215,11 @@ def _report_stale_schemas(directory: Path, stale: list[tuple[str, str]], checked
     report.checked["schemas"] += checked
     for name, reason in stale:
         report.add(
-            display_path(directory / name), "(file)", "(content)", "the generated schema", reason,
-            "schemas/ is stale: run `catalogue schemas` and commit the result", kind="stale-schema",
+            display_path(directory / name),
+            "(file)",
+            "(content)",
+            "the generated schema",
+            reason,
+            "schemas/ is stale: run `catalogue schemas` and commit the result",
+            kind="stale-schema",
         )

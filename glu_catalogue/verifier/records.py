@@ -8,9 +8,10 @@ processes and merged. Nothing here prints, exits, or imports torch.
 from __future__ import annotations
 
 import operator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import Any, Iterable
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -160,8 +161,12 @@ class _Checker:
         method = (raw.get("provenance") or {}).get("neuron_selection_method")
         if method and self.pruning_method and method != self.pruning_method:
             self.add(
-                name, "provenance.neuron_selection_method", self.pruning_method, method,
-                "record pruned with another method than metadata.pruning_method says", "header",
+                name,
+                "provenance.neuron_selection_method",
+                self.pruning_method,
+                method,
+                "record pruned with another method than metadata.pruning_method says",
+                "header",
             )
         if raw["status"] != "success":
             result.rows.append(None)
@@ -217,13 +222,15 @@ class _Checker:
         self.result.values_checked += len(ARCHITECTURE_FIELDS) if complete else 3
         for field_name, want, have in mismatches:
             self.add(
-                name, f"original_architecture.{field_name}", want, have,
-                f"differs from the registry's architecture of {entry.model_id} (data/models/)", "registry",
+                name,
+                f"original_architecture.{field_name}",
+                want,
+                have,
+                f"differs from the registry's architecture of {entry.model_id} (data/models/)",
+                "registry",
             )
 
-    def _compare_block(
-        self, name: str, pruning_pct: int, block: str, expected: dict[str, Any], found: dict[str, Any], shape: Any
-    ) -> None:
+    def _compare_block(self, name: str, pruning_pct: int, block: str, expected: dict[str, Any], found: dict[str, Any], shape: Any) -> None:
         for field_name, want in expected.items():
             if field_name not in found:
                 continue  # a legacy record lacks the catalogue's fields; a catalogue record was reported missing
@@ -248,8 +255,6 @@ def _explain(key: str, block: str, pruning_pct: int, shape: Any) -> str:
         return "the original width of the model"
     rule = _RULES.get(key)
     return f"should be {rule}" if rule else "differs from the value recomputed from the architecture"
-
-
 
 
 def _shape_key(original: dict[str, Any]) -> tuple:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from ..core.problems import Report
 from ..core.summary import COLUMNS, LEGACY_COLUMNS, TEXT_COLUMNS
@@ -54,8 +55,13 @@ def _check_header(file: str, header: list[str], legacy: bool, report: Report) ->
     canonical = [column for column in COLUMNS if column in known]
     if known != canonical:
         report.add(
-            file, "(header)", "(columns)", ", ".join(canonical), ", ".join(known),
-            "columns are out of order: the study's columns come first, in its order, then the catalogue's", kind="csv",
+            file,
+            "(header)",
+            "(columns)",
+            ", ".join(canonical),
+            ", ".join(known),
+            "columns are out of order: the study's columns come first, in its order, then the catalogue's",
+            kind="csv",
         )
     return canonical
 
@@ -107,7 +113,15 @@ def _check_rows(
         key = (model, cells[positions["Pruning %"]].strip() if "Pruning %" in positions else "")
         where = record_label(*key)
         if key in seen:
-            report.add(file, where, "(row)", "one row per record", f"line {line}", f"duplicate row: line {seen[key]} has the same model and Pruning %", kind="duplicate")
+            report.add(
+                file,
+                where,
+                "(row)",
+                "one row per record",
+                f"line {line}",
+                f"duplicate row: line {seen[key]} has the same model and Pruning %",
+                kind="duplicate",
+            )
             continue
         seen[key] = line
         if key not in expected:

@@ -10,14 +10,14 @@ callers apply them (``records.status_problem``).
 from __future__ import annotations
 
 import types
-from functools import lru_cache
+from functools import cache
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, TypeAdapter
 from typing_extensions import NotRequired, TypedDict
 
 
-@lru_cache(maxsize=None)
+@cache
 def typed_dict_of(model: type[BaseModel]) -> Any:
     """A TypedDict with ``model``'s fields (nested models converted too) and its config."""
     annotations: dict[str, Any] = {}
@@ -27,9 +27,7 @@ def typed_dict_of(model: type[BaseModel]) -> Any:
             annotation = Annotated[(annotation, *field.metadata)]
         annotations[name] = annotation if field.is_required() else NotRequired[annotation]
     typed_dict = TypedDict(f"{model.__name__}Dict", annotations)  # type: ignore[misc]
-    typed_dict.__pydantic_config__ = {
-        key: model.model_config[key] for key in ("strict", "extra", "allow_inf_nan") if key in model.model_config
-    }
+    typed_dict.__pydantic_config__ = {key: model.model_config[key] for key in ("strict", "extra", "allow_inf_nan") if key in model.model_config}
     return typed_dict
 
 
@@ -38,13 +36,13 @@ def _convert(annotation: Any) -> Any:
         return typed_dict_of(annotation)
     origin = get_origin(annotation)
     if origin in (Union, types.UnionType):
-        return Union[tuple(_convert(argument) for argument in get_args(annotation))]
+        return Union[tuple(_convert(argument) for argument in get_args(annotation))]  # noqa: UP007 - a union of types known only at run time
     if origin is list:
         return list[_convert(get_args(annotation)[0])]
     return annotation
 
 
-@lru_cache(maxsize=None)
+@cache
 def list_adapter(model: type[BaseModel]) -> TypeAdapter:
     """Validates a list of ``model``-shaped dicts; errors are located as ``(index, field, ...)``."""
     return TypeAdapter(list[typed_dict_of(model)])

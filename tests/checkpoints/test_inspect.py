@@ -113,10 +113,13 @@ def test_every_catalogue_record_matches_a_checkpoint_of_its_architecture(tmp_pat
     """A header-only checkpoint of each catalogued (model, level) verifies against its record."""
     catalogue = load_catalogue(default_data_dir() / CATALOGUE_FILE)
     nameable = [  # the layouts llama_tensors writes: Llama's RMSNorms, no q/k norms, no fused projections, a GLU MLP in every layer
-        record for record in catalogue.models
+        record
+        for record in catalogue.models
         if (shape := record.pruned_architecture.architecture()) is not None
-        and shape.norms_per_layer == 2 and not (shape.qk_norm or shape.fused_qkv or shape.fused_gate_up or shape.norm_bias)
-        and shape.non_mlp_parameters is None and shape.num_mlp_layers in (None, shape.num_hidden_layers)
+        and shape.norms_per_layer == 2
+        and not (shape.qk_norm or shape.fused_qkv or shape.fused_gate_up or shape.norm_bias)
+        and shape.non_mlp_parameters is None
+        and shape.num_mlp_layers in (None, shape.num_hidden_layers)
     ]
     assert nameable
     for record in nameable:
@@ -173,12 +176,9 @@ def test_a_config_that_forgot_the_pruning(tmp_path):
     [
         ("num_hidden_layers", 15, [("(model)", "num_hidden_layers"), ("(model)", "total_parameters")]),
         ("vocab_size", 128000, [("(model)", "vocab_size"), ("(model)", "total_parameters")]),
-        ("hidden_size", 2304, [("layers 0-15", "mlp.gate_proj.weight"), ("layers 0-15", "mlp.up_proj.weight"),
-                               ("layers 0-15", "mlp.down_proj.weight")]),
-        ("num_attention_heads", 16, [("layers 0-15", "self_attn.q_proj.weight"), ("layers 0-15", "self_attn.o_proj.weight"),
-                                     ("(model)", "total_parameters")]),
-        ("num_key_value_heads", 4, [("layers 0-15", "self_attn.k_proj.weight"), ("layers 0-15", "self_attn.v_proj.weight"),
-                                    ("(model)", "total_parameters")]),
+        ("hidden_size", 2304, [("layers 0-15", "mlp.gate_proj.weight"), ("layers 0-15", "mlp.up_proj.weight"), ("layers 0-15", "mlp.down_proj.weight")]),
+        ("num_attention_heads", 16, [("layers 0-15", "self_attn.q_proj.weight"), ("layers 0-15", "self_attn.o_proj.weight"), ("(model)", "total_parameters")]),
+        ("num_key_value_heads", 4, [("layers 0-15", "self_attn.k_proj.weight"), ("layers 0-15", "self_attn.v_proj.weight"), ("(model)", "total_parameters")]),
         ("attention_bias", True, [("(model)", "attention_bias")]),
         ("tie_word_embeddings", False, [("(model)", "tie_word_embeddings"), ("(model)", "total_parameters")]),
     ],
@@ -229,9 +229,7 @@ def test_the_index_and_the_shards_must_agree(tmp_path):
     index_path.write_text(json.dumps(index))
     code, document = inspect_json(tmp_path)
     assert code == 1
-    assert fields(document) == [
-        ("(index)", "model.norm.weight"), ("(index)", "model.embed_tokens.weight"), ("(index)", "metadata.total_parameters")
-    ]
+    assert fields(document) == [("(index)", "model.norm.weight"), ("(index)", "model.embed_tokens.weight"), ("(index)", "metadata.total_parameters")]
 
 
 def test_a_tensor_in_two_files(tmp_path):
@@ -248,8 +246,17 @@ def test_a_tensor_in_two_files(tmp_path):
 
 @pytest.fixture
 def small_checkpoint(tmp_path) -> Path:
-    shape = LLAMA_1B.model_copy(update={"hidden_size": 64, "num_attention_heads": 4, "num_key_value_heads": 2,
-                                        "head_dim": 16, "intermediate_size": 128, "vocab_size": 100, "num_hidden_layers": 2})
+    shape = LLAMA_1B.model_copy(
+        update={
+            "hidden_size": 64,
+            "num_attention_heads": 4,
+            "num_key_value_heads": 2,
+            "head_dim": 16,
+            "intermediate_size": 128,
+            "vocab_size": 100,
+            "num_hidden_layers": 2,
+        }
+    )
     directory = tmp_path / "small"
     write_checkpoint(directory, llama_config(shape), llama_tensors(shape, dtype="F32"), n_shards=2)
     return directory
@@ -263,35 +270,44 @@ def replace_header(path: Path, raw: bytes, length: int | None = None) -> None:
     """Keep the data section, put ``raw`` (announced as ``length`` bytes) in front of it."""
     data = path.read_bytes()
     (old_length,) = struct.unpack("<Q", data[:8])
-    path.write_bytes(struct.pack("<Q", len(raw) if length is None else length) + raw + data[8 + old_length:])
+    path.write_bytes(struct.pack("<Q", len(raw) if length is None else length) + raw + data[8 + old_length :])
 
 
 def edit_header(path: Path, edit) -> None:
     data = path.read_bytes()
     (length,) = struct.unpack("<Q", data[:8])
-    document = json.loads(data[8:8 + length])
+    document = json.loads(data[8 : 8 + length])
     edit(document)
     replace_header(path, json.dumps(document).encode())
 
 
 CORRUPTIONS = {
-    "shorter than the length prefix": (lambda path: path.write_bytes(b"\x10\x00\x00"),
-                                       "not a safetensors file: 3 bytes, shorter than the 8-byte header length"),
+    "shorter than the length prefix": (
+        lambda path: path.write_bytes(b"\x10\x00\x00"),
+        "not a safetensors file: 3 bytes, shorter than the 8-byte header length",
+    ),
     "garbage length": (lambda path: path.write_bytes(b"\xff" * 8 + path.read_bytes()[8:]), "corrupt safetensors header: it announces"),
     "invalid JSON": (lambda path: replace_header(path, b'{"a": [1,'), "corrupt safetensors header: invalid JSON at header byte 9"),
     "not UTF-8": (lambda path: replace_header(path, b'{"\xff": 1}'), "corrupt safetensors header: not UTF-8 (header byte 2)"),
     "not an object": (lambda path: replace_header(path, b"[1, 2]"), "corrupt safetensors header: expected a JSON object of tensors"),
     "truncated": (lambda path: path.write_bytes(path.read_bytes()[:-100]), "truncated safetensors file: its tensors need"),
-    "missing dtype": (lambda path: edit_header(path, lambda doc: doc["model.embed_tokens.weight"].pop("dtype")),
-                      "tensor 'model.embed_tokens.weight': no dtype"),
-    "unknown dtype": (lambda path: edit_header(path, lambda doc: doc["model.embed_tokens.weight"].update(dtype="F33")),
-                      "unknown dtype 'F33'"),
-    "shape against offsets": (lambda path: edit_header(path, lambda doc: doc["model.embed_tokens.weight"].update(shape=[99, 64])),
-                              "data_offsets [0, 25600] hold 25600 bytes, expected 25344 (F32 x [99, 64])"),
-    "bad shape": (lambda path: edit_header(path, lambda doc: doc["model.embed_tokens.weight"].update(shape=[-1, 64])),
-                  "shape must be a list of non-negative integers"),
-    "gap between tensors": (lambda path: edit_header(path, lambda doc: doc["model.embed_tokens.weight"].update(data_offsets=[4, 25604])),
-                            "expected 0 (tensors must follow each other without gaps or overlaps)"),
+    "missing dtype": (
+        lambda path: edit_header(path, lambda doc: doc["model.embed_tokens.weight"].pop("dtype")),
+        "tensor 'model.embed_tokens.weight': no dtype",
+    ),
+    "unknown dtype": (lambda path: edit_header(path, lambda doc: doc["model.embed_tokens.weight"].update(dtype="F33")), "unknown dtype 'F33'"),
+    "shape against offsets": (
+        lambda path: edit_header(path, lambda doc: doc["model.embed_tokens.weight"].update(shape=[99, 64])),
+        "data_offsets [0, 25600] hold 25600 bytes, expected 25344 (F32 x [99, 64])",
+    ),
+    "bad shape": (
+        lambda path: edit_header(path, lambda doc: doc["model.embed_tokens.weight"].update(shape=[-1, 64])),
+        "shape must be a list of non-negative integers",
+    ),
+    "gap between tensors": (
+        lambda path: edit_header(path, lambda doc: doc["model.embed_tokens.weight"].update(data_offsets=[4, 25604])),
+        "expected 0 (tensors must follow each other without gaps or overlaps)",
+    ),
 }
 
 
@@ -315,8 +331,11 @@ def test_a_missing_shard(small_checkpoint):
     [
         (lambda d: (d / "config.json").unlink(), "config.json", "no such file"),
         (lambda d: (d / "config.json").write_text("{,}"), "config.json:1:2", "invalid JSON"),
-        (lambda d: (d / "config.json").write_text('{"hidden_size": 64}'), "config.json",
-         "no 'intermediate_size', 'num_hidden_layers', 'num_attention_heads', 'vocab_size': a decoder config needs them"),
+        (
+            lambda d: (d / "config.json").write_text('{"hidden_size": 64}'),
+            "config.json",
+            "no 'intermediate_size', 'num_hidden_layers', 'num_attention_heads', 'vocab_size': a decoder config needs them",
+        ),
         (lambda d: (d / "model.safetensors.index.json").write_text('{"weight_map": []}'), "model.safetensors.index.json", "weight_map"),
     ],
 )
@@ -349,9 +368,7 @@ def test_as_a_process_no_traceback_and_no_torch(small_checkpoint):
     shard(small_checkpoint).write_bytes(b"\x00")
     completed = run_cli("inspect", str(small_checkpoint))
     assert completed.returncode == 2 and "Traceback" not in completed.stderr
-    assert completed.stderr.strip() == (
-        f"error: {shard(small_checkpoint)}: not a safetensors file: 1 bytes, shorter than the 8-byte header length"
-    )
+    assert completed.stderr.strip() == (f"error: {shard(small_checkpoint)}: not a safetensors file: 1 bytes, shorter than the 8-byte header length")
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -390,8 +407,12 @@ def prune(model, pruning_pct: int, layer_indices: list[int] | None = None):
     import optipfair
 
     return optipfair.prune_model(
-        model, pruning_type="MLP_GLU", neuron_selection_method="MAW", pruning_percentage=pruning_pct,
-        layer_indices=layer_indices, show_progress=False,
+        model,
+        pruning_type="MLP_GLU",
+        neuron_selection_method="MAW",
+        pruning_percentage=pruning_pct,
+        layer_indices=layer_indices,
+        show_progress=False,
     )
 
 
@@ -499,9 +520,18 @@ def test_inspect_reads_an_exaone_checkpoint_under_the_names_transformers_saves(t
     from transformers import AutoConfig, AutoModelForCausalLM
 
     config = AutoConfig.for_model(
-        "exaone", vocab_size=64, hidden_size=32, intermediate_size=64, num_layers=2, num_attention_heads=4, num_key_value_heads=2,
-        max_position_embeddings=64, eos_token_id=1, bos_token_id=0, pad_token_id=0,
-    )  # fmt: skip
+        "exaone",
+        vocab_size=64,
+        hidden_size=32,
+        intermediate_size=64,
+        num_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=64,
+        eos_token_id=1,
+        bos_token_id=0,
+        pad_token_id=0,
+    )
     model = AutoModelForCausalLM.from_config(config)
     model.save_pretrained(tmp_path)
     assert any(".mlp.c_fc_0." in name for name in read_tensors(tmp_path / "model.safetensors"))

@@ -44,11 +44,21 @@ def problem(document: dict, field: str) -> dict:
 def stacked_moe_config() -> dict:
     """A Qwen3-MoE config.json of the tiny sizes."""
     return {
-        "architectures": ["Qwen3MoeForCausalLM"], "model_type": "qwen3_moe", "hidden_size": H, "intermediate_size": DENSE,
-        "moe_intermediate_size": WIDTH, "num_experts": EXPERTS, "num_experts_per_tok": TOP_K, "num_hidden_layers": LAYERS,
-        "mlp_only_layers": list(MLP_ONLY), "num_attention_heads": HEADS, "num_key_value_heads": KV_HEADS,
-        "head_dim": HEAD_DIM, "vocab_size": VOCAB, "tie_word_embeddings": False,
-    }  # fmt: skip
+        "architectures": ["Qwen3MoeForCausalLM"],
+        "model_type": "qwen3_moe",
+        "hidden_size": H,
+        "intermediate_size": DENSE,
+        "moe_intermediate_size": WIDTH,
+        "num_experts": EXPERTS,
+        "num_experts_per_tok": TOP_K,
+        "num_hidden_layers": LAYERS,
+        "mlp_only_layers": list(MLP_ONLY),
+        "num_attention_heads": HEADS,
+        "num_key_value_heads": KV_HEADS,
+        "head_dim": HEAD_DIM,
+        "vocab_size": VOCAB,
+        "tie_word_embeddings": False,
+    }
 
 
 def stacked_moe_tensors() -> dict:
@@ -56,20 +66,27 @@ def stacked_moe_tensors() -> dict:
     tensors = {"model.embed_tokens.weight": ("F32", [VOCAB, H]), "model.norm.weight": ("F32", [H]), "lm_head.weight": ("F32", [VOCAB, H])}
     for index in range(LAYERS):
         layer = f"model.layers.{index}."
-        tensors.update({
-            layer + "input_layernorm.weight": ("F32", [H]), layer + "post_attention_layernorm.weight": ("F32", [H]),
-            layer + "self_attn.q_proj.weight": ("F32", [HEADS * HEAD_DIM, H]), layer + "self_attn.k_proj.weight": ("F32", [KV_HEADS * HEAD_DIM, H]),
-            layer + "self_attn.v_proj.weight": ("F32", [KV_HEADS * HEAD_DIM, H]), layer + "self_attn.o_proj.weight": ("F32", [H, HEADS * HEAD_DIM]),
-        })  # fmt: skip
+        tensors.update(
+            {
+                layer + "input_layernorm.weight": ("F32", [H]),
+                layer + "post_attention_layernorm.weight": ("F32", [H]),
+                layer + "self_attn.q_proj.weight": ("F32", [HEADS * HEAD_DIM, H]),
+                layer + "self_attn.k_proj.weight": ("F32", [KV_HEADS * HEAD_DIM, H]),
+                layer + "self_attn.v_proj.weight": ("F32", [KV_HEADS * HEAD_DIM, H]),
+                layer + "self_attn.o_proj.weight": ("F32", [H, HEADS * HEAD_DIM]),
+            }
+        )
         if index in MLP_ONLY:
             dense = (("gate_proj", [DENSE, H]), ("up_proj", [DENSE, H]), ("down_proj", [H, DENSE]))
             tensors.update({layer + f"mlp.{name}.weight": ("F32", shape) for name, shape in dense})
         else:
-            tensors.update({
-                layer + "mlp.gate.weight": ("F32", [EXPERTS, H]),
-                layer + "mlp.experts.gate_up_proj": ("F32", [EXPERTS, 2 * WIDTH, H]),
-                layer + "mlp.experts.down_proj": ("F32", [EXPERTS, H, WIDTH]),
-            })  # fmt: skip
+            tensors.update(
+                {
+                    layer + "mlp.gate.weight": ("F32", [EXPERTS, H]),
+                    layer + "mlp.experts.gate_up_proj": ("F32", [EXPERTS, 2 * WIDTH, H]),
+                    layer + "mlp.experts.down_proj": ("F32", [EXPERTS, H, WIDTH]),
+                }
+            )
     return tensors
 
 
@@ -182,10 +199,19 @@ def qwen3_moe(tmp_path_factory) -> tuple[Path, int]:
     from transformers import AutoModelForCausalLM, Qwen3MoeConfig
 
     config = Qwen3MoeConfig(
-        hidden_size=H, intermediate_size=DENSE, moe_intermediate_size=WIDTH, num_experts=EXPERTS, num_experts_per_tok=TOP_K,
-        num_hidden_layers=LAYERS, mlp_only_layers=list(MLP_ONLY), num_attention_heads=HEADS, num_key_value_heads=KV_HEADS,
-        head_dim=HEAD_DIM, vocab_size=VOCAB, tie_word_embeddings=False,
-    )  # fmt: skip
+        hidden_size=H,
+        intermediate_size=DENSE,
+        moe_intermediate_size=WIDTH,
+        num_experts=EXPERTS,
+        num_experts_per_tok=TOP_K,
+        num_hidden_layers=LAYERS,
+        mlp_only_layers=list(MLP_ONLY),
+        num_attention_heads=HEADS,
+        num_key_value_heads=KV_HEADS,
+        head_dim=HEAD_DIM,
+        vocab_size=VOCAB,
+        tie_word_embeddings=False,
+    )
     torch.manual_seed(0)
     model = AutoModelForCausalLM.from_config(config)
     directory = tmp_path_factory.mktemp("qwen3-moe") / "qwen3-moe"

@@ -28,9 +28,21 @@ def built(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("record-data-dir")
     write_registry(root / "registry")
     completed = run_here(
-        "build", "--models", MODEL, "--levels", "0,40", "--data", "my-data", "--save-pruned", "pruned", "--device", "cpu", "--quiet",
-        cwd=root, env=environment(root, registry=True),
-    )  # fmt: skip
+        "build",
+        "--models",
+        MODEL,
+        "--levels",
+        "0,40",
+        "--data",
+        "my-data",
+        "--save-pruned",
+        "pruned",
+        "--device",
+        "cpu",
+        "--quiet",
+        cwd=root,
+        env=environment(root, registry=True),
+    )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     return root
 
@@ -69,9 +81,7 @@ def test_a_record_the_checkpoint_is_not_is_exit_1(built, registry):
     assert {problem["field"] for problem in problems} >= {"pruned_architecture.intermediate_size", "pruned_architecture.total_parameters"}
 
 
-@pytest.mark.parametrize(
-    "catalogue", [("--data", "my-data"), ("my-data",), ("my-data/expansion_rates.json",)], ids=["--data", "PATH", "PATH-file"]
-)
+@pytest.mark.parametrize("catalogue", [("--data", "my-data"), ("my-data",), ("my-data/expansion_rates.json",)], ids=["--data", "PATH", "PATH-file"])
 def test_verify_compares_a_checkpoint_with_the_data_directory(built, catalogue):
     for registry in (True, False):
         completed = run(built, "verify", "--checkpoint", CHECKPOINT, "--record", f"{MODEL}@40", *catalogue, registry=registry)

@@ -16,9 +16,19 @@ from glu_catalogue.core.formulas import PruningError
 def tiny_shape(**overrides):
     """H=4, I=8, L=1, 2 heads of 2, 1 kv head, vocab 10, tied: small enough to count by hand."""
     values = dict(
-        hidden_size=4, intermediate_size=8, num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=1,
-        head_dim=2, vocab_size=10, tie_word_embeddings=True, qkv_bias=False, o_proj_bias=False,
-        mlp_bias=False, qk_norm=False, norms_per_layer=2,
+        hidden_size=4,
+        intermediate_size=8,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        head_dim=2,
+        vocab_size=10,
+        tie_word_embeddings=True,
+        qkv_bias=False,
+        o_proj_bias=False,
+        mlp_bias=False,
+        qk_norm=False,
+        norms_per_layer=2,
     )
     values.update(overrides)
     return SimpleNamespace(**values)

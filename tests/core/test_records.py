@@ -138,7 +138,17 @@ def test_a_record_side_declares_every_architecture_field_once_as_the_architectur
 def test_gqa_heads_must_group():
     with pytest.raises(ValidationError, match="multiple of num_key_value_heads"):
         Architecture(
-            hidden_size=64, intermediate_size=128, num_hidden_layers=1, num_attention_heads=6, num_key_value_heads=4,
-            head_dim=16, vocab_size=10, tie_word_embeddings=True, qkv_bias=False, o_proj_bias=False, mlp_bias=False,
-            qk_norm=False, norms_per_layer=2,
+            hidden_size=64,
+            intermediate_size=128,
+            num_hidden_layers=1,
+            num_attention_heads=6,
+            num_key_value_heads=4,
+            head_dim=16,
+            vocab_size=10,
+            tie_word_embeddings=True,
+            qkv_bias=False,
+            o_proj_bias=False,
+            mlp_bias=False,
+            qk_norm=False,
+            norms_per_layer=2,
         )

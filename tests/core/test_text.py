@@ -32,7 +32,27 @@ SETTINGS = settings(max_examples=200, deadline=None, derandomize=True, suppress_
 CLI_SETTINGS = settings(SETTINGS, max_examples=25)
 
 #: Text that looks like a number to ``str.isdigit`` or ``int()`` and is not one here, and edges of the length bound.
-TRICKY = ["²", "٣", "１２", "1_000", "--5", "+-5", "-+5", "5-", "0x10", "1e3", "1.0", " ", "", "+", "-", "\x00", "1\n2", "9" * 5000, "9" * (MAX_WHOLE_DIGITS + 1)]
+TRICKY = [
+    "²",
+    "٣",
+    "１２",
+    "1_000",
+    "--5",
+    "+-5",
+    "-+5",
+    "5-",
+    "0x10",
+    "1e3",
+    "1.0",
+    " ",
+    "",
+    "+",
+    "-",
+    "\x00",
+    "1\n2",
+    "9" * 5000,
+    "9" * (MAX_WHOLE_DIGITS + 1),
+]
 NUMBER_TEXT = st.sampled_from(TRICKY) | st.text(alphabet=st.sampled_from("0123456789+-²٣１ .,%@_\n"), max_size=40) | st.text(max_size=30)
 LM_EVAL = FIXTURES / "lm_eval" / "results_2026-01-21T03-44-18.458309.json"
 STUDY_CSV = DATA / "sources" / "study" / "llama_1b_results_latest.csv"
@@ -44,7 +64,14 @@ LLAMA, LLAMA_PARAMETERS = "meta-llama/Llama-3.2-1B", 1_235_814_400
 
 @pytest.mark.parametrize(
     "text, signed, expected",
-    [("40", False, 40), (" +7 ", False, 7), ("-3", False, None), ("-3", True, -3), ("007", False, 7), ("9" * MAX_WHOLE_DIGITS, False, int("9" * MAX_WHOLE_DIGITS))]
+    [
+        ("40", False, 40),
+        (" +7 ", False, 7),
+        ("-3", False, None),
+        ("-3", True, -3),
+        ("007", False, 7),
+        ("9" * MAX_WHOLE_DIGITS, False, int("9" * MAX_WHOLE_DIGITS)),
+    ]
     + [(text, True, None) for text in TRICKY],
 )
 def test_whole_number_reads_ascii_digits_only(text, signed, expected):
@@ -140,7 +167,11 @@ def test_an_n_shot_and_a_pruning_pct_that_are_not_numbers_are_problems(tmp_path)
 @pytest.mark.parametrize("pct", ["²", "1" * 5000, "--5"])
 def test_a_record_label_with_a_pct_that_is_not_a_number_is_one_line(tmp_path, pct):
     label = f"{LLAMA}@{pct}"
-    for args in (("results", "check", str(lm_eval_file(tmp_path)), "--record", label), ("inspect", str(tmp_path), "--record", label), ("verify", "--checkpoint", str(tmp_path), "--record", label, str(DATA))):
+    for args in (
+        ("results", "check", str(lm_eval_file(tmp_path)), "--record", label),
+        ("inspect", str(tmp_path), "--record", label),
+        ("verify", "--checkpoint", str(tmp_path), "--record", label, str(DATA)),
+    ):
         completed = run_cli(*args, timeout=60)
         assert_clean(completed, (2,))
         assert "MODEL@PCT" in completed.stderr
@@ -162,7 +193,11 @@ def test_results_check_and_inspect_of_any_number_text(tmp_path_factory, count, p
     """In-process: any text as a file's parameter count, n-shot and ``--record``'s pct: exit 0, 1 or 2, never an exception."""
     directory = tmp_path_factory.mktemp("numbers")
     path = lm_eval_file(directory, model_num_parameters=count, n_shot=pct)
-    for args in (("results", "check", str(path)), ("results", "check", str(path), "--record", f"{LLAMA}@{pct}"), ("inspect", str(directory), "--record", f"{LLAMA}@{pct}")):
+    for args in (
+        ("results", "check", str(path)),
+        ("results", "check", str(path), "--record", f"{LLAMA}@{pct}"),
+        ("inspect", str(directory), "--record", f"{LLAMA}@{pct}"),
+    ):
         result = invoke(*args)
         assert result.exit_code in (0, 1, 2), (args, result.output)
         assert result.exception is None or isinstance(result.exception, SystemExit), (args, repr(result.exception))

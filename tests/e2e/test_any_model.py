@@ -199,8 +199,19 @@ def test_build_with_hub_weights_records_the_commit_and_the_config_it_loaded(hub_
     added = run_cli("add", str(tmp_path / "config.json"), "--id", "me/olmo2-copy", env=env(CATALOGUE_REGISTRY_DIR=registry))
     assert added.returncode == 0, added.stderr
     result = run_cli(
-        "build", "--models", "me/olmo2-copy", "--weights", "me/tiny-olmo2", "--levels", "0,40", "--data", str(data), "--quiet",
-        "--dtype", "fp32", env=env(HF_HOME=hub_cache, CATALOGUE_REGISTRY_DIR=registry),
+        "build",
+        "--models",
+        "me/olmo2-copy",
+        "--weights",
+        "me/tiny-olmo2",
+        "--levels",
+        "0,40",
+        "--data",
+        str(data),
+        "--quiet",
+        "--dtype",
+        "fp32",
+        env=env(HF_HOME=hub_cache, CATALOGUE_REGISTRY_DIR=registry),
     )
     assert result.returncode == 0, result.stdout + result.stderr
     config = hub_cache / "hub" / "models--me--tiny-olmo2" / "snapshots" / COMMIT / "config.json"
@@ -220,6 +231,7 @@ def test_plan_a_config_file_as_its_registry_twin(tmp_path):
     registered = invoke("plan", "--ratio", "2.4", "--model", "allenai/OLMo-2-0425-1B", "--format", "json")
     assert outside.exit_code == registered.exit_code == 0, outside.stderr
     ignore = ("model_id", "family", "size_label")
+
     def strip(rows):
         return [{k: v for k, v in row.items() if k not in ignore} for row in rows]
 

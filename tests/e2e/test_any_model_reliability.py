@@ -20,10 +20,16 @@ from conftest import DATA, REPO, load_json, run_cli
 pytestmark = pytest.mark.torch
 
 TINY_LLAMA = {
-    "model_type": "llama", "hidden_size": 64, "intermediate_size": 256, "num_hidden_layers": 2,
-    "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 128, "tie_word_embeddings": False,
+    "model_type": "llama",
+    "hidden_size": 64,
+    "intermediate_size": 256,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 4,
+    "num_key_value_heads": 2,
+    "vocab_size": 128,
+    "tie_word_embeddings": False,
     "max_position_embeddings": 128,
-}  # fmt: skip
+}
 
 #: A hung command fails the test instead of the suite.
 QUICK_S = 30
@@ -194,7 +200,9 @@ def test_one_checkpoint_typed_three_ways_is_one_model_with_readable_names(tmp_pa
     (tmp_path / "redteam" / "models").symlink_to(tmp_path / "models")
     data = tmp_path / "data"
     spellings = ("models/llama", "redteam/models/llama", str(checkpoint))
-    result = run_cli("build", "--models", ",".join(spellings), "--levels", "0,20", "--data", str(data), "--save-pruned", str(tmp_path / "pruned"), "--quiet", cwd=tmp_path)
+    result = run_cli(
+        "build", "--models", ",".join(spellings), "--levels", "0,20", "--data", str(data), "--save-pruned", str(tmp_path / "pruned"), "--quiet", cwd=tmp_path
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     records = load_json(data / "expansion_rates.json")["models"]
     assert [(record["base_model"], record["pruning_pct"]) for record in records] == [("local/llama", 0), ("local/llama", 20)]
@@ -254,7 +262,16 @@ def test_an_id_differing_only_in_case_is_refused(tmp_path):
 
 # Every size from the whole integer range: exit 0 or 2, one line, under 5 s and 1 GiB.
 
-SIZE_KEYS = ("num_hidden_layers", "hidden_size", "intermediate_size", "num_attention_heads", "num_key_value_heads", "vocab_size", "head_dim", "max_position_embeddings")
+SIZE_KEYS = (
+    "num_hidden_layers",
+    "hidden_size",
+    "intermediate_size",
+    "num_attention_heads",
+    "num_key_value_heads",
+    "vocab_size",
+    "head_dim",
+    "max_position_embeddings",
+)
 
 
 def peak_resident_bytes_since_reset() -> int | None:
@@ -282,7 +299,9 @@ def test_sizes_from_the_whole_integer_range_never_hang_or_eat_memory(tmp_path_fa
 
     from glu_catalogue.cli.commands import cli
 
-    whole_range = st.one_of(st.integers(min_value=-(2**70), max_value=2**70), st.integers(min_value=0, max_value=2048), st.sampled_from([2**31, 2**32, 2**53, 2**63, 2**64]))
+    whole_range = st.one_of(
+        st.integers(min_value=-(2**70), max_value=2**70), st.integers(min_value=0, max_value=2048), st.sampled_from([2**31, 2**32, 2**53, 2**63, 2**64])
+    )
     changes = st.dictionaries(st.sampled_from(SIZE_KEYS), whole_range, min_size=1, max_size=3)
     counter = iter(range(10**6))
 

@@ -124,7 +124,10 @@ def test_a_missing_page_gets_the_404_page_working_under_the_subpath(site, browse
     page = new_page(browser, DESKTOP, "light", errors)
     failed: list[str] = []
     page.on("requestfailed", lambda request: failed.append(request.url))
-    page.on("response", lambda response: failed.append(f"{response.status} {response.url}") if response.status >= 400 and not response.url.endswith("/deeper/") else None)
+    page.on(
+        "response",
+        lambda response: failed.append(f"{response.status} {response.url}") if response.status >= 400 and not response.url.endswith("/deeper/") else None,
+    )
     response = page.goto(url + "no/such/page/deeper/", wait_until="networkidle")
     assert response.status == 404
     assert "404" in page.inner_text("article")
@@ -206,10 +209,15 @@ def test_planner_refuses_what_the_command_line_refuses(site, browser):
     """Each refusal reads the same on the page as on the command line; percentages in plain words."""
     page = planner_page(browser, site)
     cases = {
-        ("ratio", "abc"): ["--ratio", "abc"], ("ratio", "0"): ["--ratio", "0"], ("ratio", "nan"): ["--ratio", "nan"],
-        ("pct", "abc"): ["--pct", "abc"], ("pct", "150"): ["--pct", "150"], ("pct", "-1"): ["--pct=-1"],
-        ("pct", "nan"): ["--pct", "nan"], ("pct", "inf"): ["--pct", "inf"],
-    }  # fmt: skip
+        ("ratio", "abc"): ["--ratio", "abc"],
+        ("ratio", "0"): ["--ratio", "0"],
+        ("ratio", "nan"): ["--ratio", "nan"],
+        ("pct", "abc"): ["--pct", "abc"],
+        ("pct", "150"): ["--pct", "150"],
+        ("pct", "-1"): ["--pct=-1"],
+        ("pct", "nan"): ["--pct", "nan"],
+        ("pct", "inf"): ["--pct", "inf"],
+    }
     for (mode, text), arguments in cases.items():
         message = page.evaluate(
             "([mode, text]) => { try { window.cataloguePlanner.plan([], {[mode]: text}); return null } catch (e) { return e.message } }", [mode, text]
@@ -299,9 +307,14 @@ def test_planner_model_checkboxes_line_up(site, browser, viewport):
     for labels in families:
         chips = [label for label in labels if not label["family"]]
         first_row = {label["left"] for label in chips if label["top"] == chips[0]["top"]}
-        problems += [f"{label['name']}: its checkbox is at x={label['left']}, off the columns {sorted(first_row)}" for label in chips if label["left"] not in first_row]
-        problems += [f"{label['name']}: checkbox centre {label['inputMiddle'] - label['textMiddle']:+.1f} px from its text's" for label in labels
-                     if abs(label["inputMiddle"] - label["textMiddle"]) > 2]
+        problems += [
+            f"{label['name']}: its checkbox is at x={label['left']}, off the columns {sorted(first_row)}" for label in chips if label["left"] not in first_row
+        ]
+        problems += [
+            f"{label['name']}: checkbox centre {label['inputMiddle'] - label['textMiddle']:+.1f} px from its text's"
+            for label in labels
+            if abs(label["inputMiddle"] - label["textMiddle"]) > 2
+        ]
         problems += [f"{label['name']}: runs past its row" for label in labels if label["overflows"]]
         family_box = next(label for label in labels if label["family"])
         if family_box["left"] != min(first_row):
@@ -312,9 +325,27 @@ def test_planner_model_checkboxes_line_up(site, browser, viewport):
 #: Values whose formatting is hard to get right: exact binary ties (0.125), values just below a rounding
 #: boundary, large and small magnitudes, the planner's own (I / H, percentages).
 TRICKY_VALUES = [
-    0.0, 0.125, 0.375, 2.5, 1.0625, 12.125, 99.995, 1.005, 2.675, 9.9995, 39.99999999999999, 2.4000000000000004,
-    2.6666666666666665, 0.00012345, 1e-7, 123456.789, 1e16, 1235814400.0, 5.428571428571429, -0.001,
-]  # fmt: skip
+    0.0,
+    0.125,
+    0.375,
+    2.5,
+    1.0625,
+    12.125,
+    99.995,
+    1.005,
+    2.675,
+    9.9995,
+    39.99999999999999,
+    2.4000000000000004,
+    2.6666666666666665,
+    0.00012345,
+    1e-7,
+    123456.789,
+    1e16,
+    1235814400.0,
+    5.428571428571429,
+    -0.001,
+]
 RATIO_TEXTS = ["2.4", " 2.4 ", "1_0", "+.5", "5.", "2.45e0", "1E-1", "2.4000000000000000000000000000001", "3.333333333333333333333333333333333"]
 
 
@@ -666,9 +697,7 @@ def test_an_outcome_chart_hovers_toggles_and_opens_the_record(site, browser, sch
     series = spec["series"][0]
     at = len(series["points"]) // 2
     (ratio, value), spread, pct = series["points"][at], series["spreads"][at], series["pcts"][at]
-    where = page.evaluate(
-        "([x, y]) => { const plot = window.catalogueCharts[0].plot; return [plot.valToPos(x, 'x'), plot.valToPos(y, 'y')] }", [ratio, value]
-    )
+    where = page.evaluate("([x, y]) => { const plot = window.catalogueCharts[0].plot; return [plot.valToPos(x, 'x'), plot.valToPos(y, 'y')] }", [ratio, value])
     box = chart.locator(".u-over").bounding_box()
     page.mouse.move(box["x"] + where[0], box["y"] + where[1])
     tooltip = chart.locator(".catalogue-chart__tooltip")

@@ -45,8 +45,9 @@ def test_saved_pruned_models_equal_optipfair_on_a_fresh_load(registry, tmp_path,
 
     checkpoint = save_checkpoint("tiny/llama", tmp_path / "ckpt", dtype_name="bfloat16")
     saved = tmp_path / "pruned"
-    result = build(tmp_path / "data", "--models", "tiny/llama", "--weights", str(checkpoint), "--method", method,
-                   "--levels", "0,10,30,60", "--save-pruned", str(saved))
+    result = build(
+        tmp_path / "data", "--models", "tiny/llama", "--weights", str(checkpoint), "--method", method, "--levels", "0,10,30,60", "--save-pruned", str(saved)
+    )
     assert result.exit_code == 0, result.stdout
     for level in (0, 10, 30, 60):
         ours = AutoModelForCausalLM.from_pretrained(saved / "tiny__llama" / f"pruned-{level:02d}pct", dtype=torch.bfloat16)
@@ -97,8 +98,7 @@ def test_a_failing_model_is_reported_and_the_others_go_on(registry, tmp_path):
     data = tmp_path / "data"
     assert build(data, "--models", "tiny/llama", "--levels", "0,10").exit_code == 0
     kept_before = records(data)
-    result = build(data, "--models", "tiny/llama,tiny/qwen2", "--levels", "0,10", "--force",
-                   "--weights", f"tiny/llama={tmp_path / 'missing'}")
+    result = build(data, "--models", "tiny/llama,tiny/qwen2", "--levels", "0,10", "--force", "--weights", f"tiny/llama={tmp_path / 'missing'}")
     assert result.exit_code == 1
     assert "tiny/llama" in result.stdout and "FAILED" in result.stdout and "config.json" in result.stdout
     after = records(data)
@@ -171,8 +171,25 @@ def test_build_on_the_gpu_counts_like_the_cpu(registry, tmp_path):
     cpu, gpu = tmp_path / "cpu", tmp_path / "gpu"
     # fp32: random fp32 weights give no tied scores, so topk keeps the same neurons on both devices
     assert build(cpu, "--models", "tiny/llama", "--weights", str(checkpoint), "--levels", LEVELS, "--dtype", "fp32").exit_code == 0
-    result = CliRunner().invoke(cli, ["build", "--data", str(gpu), "--quiet", "--device", "cuda", "--models", "tiny/llama",
-                                      "--weights", str(checkpoint), "--levels", LEVELS, "--dtype", "fp32"])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "build",
+            "--data",
+            str(gpu),
+            "--quiet",
+            "--device",
+            "cuda",
+            "--models",
+            "tiny/llama",
+            "--weights",
+            str(checkpoint),
+            "--levels",
+            LEVELS,
+            "--dtype",
+            "fp32",
+        ],
+    )
     assert result.exit_code == 0, result.stdout
     for ours, theirs in zip(records(gpu), records(cpu)):
         assert ours["pruned_architecture"] == theirs["pruned_architecture"]
@@ -327,8 +344,23 @@ def test_quiet_shows_no_progress_bars_not_even_transformers(registry, tmp_path):
     """A checkpoint on disk loads with from_pretrained ("Loading weights") and saves with save_pretrained
     ("Writing model shards"): under --quiet neither bar appears."""
     checkpoint = save_checkpoint("tiny/llama", tmp_path / "ckpt")
-    result = run_cli("build", "--data", str(tmp_path / "data"), "--quiet", "--device", "cpu", "--models", "tiny/llama",
-                     "--weights", str(checkpoint), "--levels", "0,20", "--save-pruned", str(tmp_path / "pruned"), timeout=300)
+    result = run_cli(
+        "build",
+        "--data",
+        str(tmp_path / "data"),
+        "--quiet",
+        "--device",
+        "cpu",
+        "--models",
+        "tiny/llama",
+        "--weights",
+        str(checkpoint),
+        "--levels",
+        "0,20",
+        "--save-pruned",
+        str(tmp_path / "pruned"),
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert records(tmp_path / "data")[0]["provenance"]["weights"] == "checkpoint"
     assert [mark for mark in TQDM_MARKS if mark in result.stderr + result.stdout] == [], result.stderr

@@ -220,7 +220,7 @@ def added_on_the_page(shown: Shown) -> bool:
         other.words[other.words.index("--id") + 1]
         for other in ALL
         if other.document == shown.document and other.line < shown.line and (catalogue_args(other.words) or [])[:1] == ["add"] and "--id" in other.words
-    }  # fmt: skip
+    }
     return any(model_id in shown.text for model_id in ids)
 
 
@@ -313,9 +313,15 @@ def checkpoints(tmp_path_factory) -> Path:
 
     root = tmp_path_factory.mktemp("readme-checkpoints")
     config = LlamaConfig(
-        hidden_size=256, intermediate_size=1024, num_hidden_layers=8, num_attention_heads=8, num_key_value_heads=4,
-        head_dim=32, vocab_size=1000, tie_word_embeddings=False,
-    )  # fmt: skip
+        hidden_size=256,
+        intermediate_size=1024,
+        num_hidden_layers=8,
+        num_attention_heads=8,
+        num_key_value_heads=4,
+        head_dim=32,
+        vocab_size=1000,
+        tie_word_embeddings=False,
+    )
     for name, layers in (("pruned", [4, 5, 6, 7]), ("uniform", None)):
         torch.manual_seed(0)
         model = AutoModelForCausalLM.from_config(copy.deepcopy(config))  # optipfair rewrites the config it was given
@@ -335,10 +341,19 @@ def save_tiny_qwen3_moe(directory: Path) -> None:
     from transformers import AutoModelForCausalLM, Qwen3MoeConfig
 
     config = Qwen3MoeConfig(
-        hidden_size=64, intermediate_size=192, moe_intermediate_size=32, num_hidden_layers=4, num_attention_heads=4,
-        num_key_value_heads=2, head_dim=16, vocab_size=128, num_experts=4, num_experts_per_tok=2, mlp_only_layers=[0, 2],
+        hidden_size=64,
+        intermediate_size=192,
+        moe_intermediate_size=32,
+        num_hidden_layers=4,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        head_dim=16,
+        vocab_size=128,
+        num_experts=4,
+        num_experts_per_tok=2,
+        mlp_only_layers=[0, 2],
         tie_word_embeddings=False,
-    )  # fmt: skip
+    )
     torch.manual_seed(0)
     AutoModelForCausalLM.from_config(config).save_pretrained(directory)
 
@@ -358,9 +373,17 @@ def my_olmo2(tmp_path_factory) -> Path:
 
     root = tmp_path_factory.mktemp("readme-my-olmo2")
     config = Olmo2Config(
-        hidden_size=256, intermediate_size=1024, num_hidden_layers=8, num_attention_heads=8, num_key_value_heads=4,
-        head_dim=32, vocab_size=1000, tie_word_embeddings=False, eos_token_id=2, pad_token_id=1,
-    )  # fmt: skip
+        hidden_size=256,
+        intermediate_size=1024,
+        num_hidden_layers=8,
+        num_attention_heads=8,
+        num_key_value_heads=4,
+        head_dim=32,
+        vocab_size=1000,
+        tie_word_embeddings=False,
+        eos_token_id=2,
+        pad_token_id=1,
+    )
     torch.manual_seed(0)
     AutoModelForCausalLM.from_config(config).save_pretrained(root / "my-olmo2")
     env = registry_env(root)

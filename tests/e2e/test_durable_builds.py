@@ -89,12 +89,21 @@ def test_three_shards_merged_equal_one_build(tmp_path):
     """Closed-form builds (no torch, seconds); the Slurm test does the same with pruned random-init models."""
     env = scratch_registry(tmp_path)
     models = ",".join(THREE)
-    whole = subprocess.run(build_command(tmp_path / "whole", "--models", models, "--closed-form"), env=env, cwd=REPO, capture_output=True, text=True, timeout=600)
+    whole = subprocess.run(
+        build_command(tmp_path / "whole", "--models", models, "--closed-form"), env=env, cwd=REPO, capture_output=True, text=True, timeout=600
+    )
     assert whole.returncode == 0, whole.stdout + whole.stderr
     shards = [tmp_path / "shards" / str(index) for index in range(3)]
     for index, shard in enumerate(shards):
         # Given in another order: the split depends on the models, not on how they were listed.
-        done = subprocess.run(build_command(shard, "--models", ",".join(reversed(THREE)), "--shard", f"{index}/3", "--closed-form"), env=env, cwd=REPO, capture_output=True, text=True, timeout=600)
+        done = subprocess.run(
+            build_command(shard, "--models", ",".join(reversed(THREE)), "--shard", f"{index}/3", "--closed-form"),
+            env=env,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert done.returncode == 0, done.stdout + done.stderr
         assert len({record["base_model"] for record in records(shard)}) == 1
     merged = tmp_path / "merged"
@@ -149,6 +158,13 @@ def test_a_shard_needs_its_own_data_directory():
 
 def test_slurm_environment_picks_the_task(tmp_path):
     env = {**scratch_registry(tmp_path), "SLURM_ARRAY_TASK_ID": "1", "SLURM_ARRAY_TASK_COUNT": "3"}
-    completed = subprocess.run(build_command(tmp_path / "out", "--models", ",".join(THREE), "--shard", "slurm", "--closed-form"), env=env, cwd=REPO, capture_output=True, text=True, timeout=120)
+    completed = subprocess.run(
+        build_command(tmp_path / "out", "--models", ",".join(THREE), "--shard", "slurm", "--closed-form"),
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert {record["base_model"] for record in records(tmp_path / "out")} == {sorted(THREE)[1]}

@@ -123,7 +123,9 @@ def test_pruning_100_percent_builds_verifies_plans_and_renders(tmp_path):
 # --- 13: options that name nothing -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("option", "value", "says"), [("--models", "", "names no model id"), ("--models", ",", "names no model id"), ("--data", "", "an empty path")])
+@pytest.mark.parametrize(
+    ("option", "value", "says"), [("--models", "", "names no model id"), ("--models", ",", "names no model id"), ("--data", "", "an empty path")]
+)
 def test_build_options_that_name_nothing_are_usage_errors(tmp_path, option, value, says):
     args = {"--models": "HuggingFaceTB/SmolLM2-135M", "--data": str(tmp_path / "d"), option: value}
     completed = run("build", "--closed-form", "--levels", "0", "--quiet", *[part for pair in args.items() for part in pair], cwd=tmp_path)
@@ -210,10 +212,18 @@ def test_the_shipped_legacy_example_verifies_with_its_one_rounding_slip():
 @pytest.mark.parametrize(
     "args",
     [
-        ["verify", "--bogus"], ["inspect"], ["plan", "--pct", "200"], ["plan"], ["build", "--method", "XYZ"],
-        ["models", "--format", "xml"], ["schemas", "extra"], ["docs", "--bogus"], ["no-such-command"], ["--bogus"],
+        ["verify", "--bogus"],
+        ["inspect"],
+        ["plan", "--pct", "200"],
+        ["plan"],
+        ["build", "--method", "XYZ"],
+        ["models", "--format", "xml"],
+        ["schemas", "extra"],
+        ["docs", "--bogus"],
+        ["no-such-command"],
+        ["--bogus"],
     ],
-)  # fmt: skip
+)
 def test_a_wrong_command_line_is_one_line(args):
     line = one_line_error(run(*args))
     assert "Usage:" not in line and "--help" in line

@@ -33,7 +33,9 @@ def pruned_1b(hub, tmp_path) -> str:
 
 
 def test_inspect_of_a_published_pruned_checkpoint_reads_headers_only(hub, env, pruned_1b):
-    served = sum(content.size for content in hub.repositories[pruned_1b].commits[hub.repositories[pruned_1b].refs["main"]].values() if isinstance(content, ShapedFile))
+    served = sum(
+        content.size for content in hub.repositories[pruned_1b].commits[hub.repositories[pruned_1b].refs["main"]].values() if isinstance(content, ShapedFile)
+    )
     assert served > 1.5e9  # what a download would cost
     result = run_cli("inspect", pruned_1b, env=env)
     assert result.returncode == 0, result.stderr
@@ -100,12 +102,23 @@ def _saved(kind: str, tmp_path):
     directory = tmp_path / kind
     if kind == "moe":
         config = Qwen3MoeConfig(
-            hidden_size=64, intermediate_size=192, moe_intermediate_size=32, num_experts=4, num_experts_per_tok=2,
-            num_hidden_layers=4, mlp_only_layers=[0, 2], num_attention_heads=4, num_key_value_heads=2, head_dim=16, vocab_size=128,
-        )  # fmt: skip
+            hidden_size=64,
+            intermediate_size=192,
+            moe_intermediate_size=32,
+            num_experts=4,
+            num_experts_per_tok=2,
+            num_hidden_layers=4,
+            mlp_only_layers=[0, 2],
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            head_dim=16,
+            vocab_size=128,
+        )
         AutoModelForCausalLM.from_config(config).save_pretrained(directory, max_shard_size="100KB")
         return directory
-    model = LlamaForCausalLM(LlamaConfig(hidden_size=64, intermediate_size=128, num_hidden_layers=3, num_attention_heads=4, num_key_value_heads=2, vocab_size=128))
+    model = LlamaForCausalLM(
+        LlamaConfig(hidden_size=64, intermediate_size=128, num_hidden_layers=3, num_attention_heads=4, num_key_value_heads=2, vocab_size=128)
+    )
     if kind == "pruned":
         from glu_catalogue.generate.pruning import LevelPruner
 
@@ -185,10 +198,7 @@ def test_offline_a_cached_snapshot_with_its_weights_is_inspected_from_disk(hub, 
     pytest.importorskip("torch")
     directory = _tiny_checkpoint(tmp_path)
     hub.add_directory("me/tiny", directory)
-    download = (
-        "import os\nfrom huggingface_hub import snapshot_download\n"
-        "snapshot_download('me/tiny', endpoint=os.environ['HF_ENDPOINT'])\n"
-    )
+    download = "import os\nfrom huggingface_hub import snapshot_download\nsnapshot_download('me/tiny', endpoint=os.environ['HF_ENDPOINT'])\n"
     import subprocess
     import sys
 
@@ -241,9 +251,20 @@ def test_a_hostile_config_is_named_as_the_hubs_file_and_an_oversized_one_is_neve
 
 def test_add_of_a_type_built_on_the_meta_device_keeps_the_http_clients_log_off_the_screen(hub, env):
     """transformers' import can leave the root logger at INFO; the headers' range requests must not log a line each."""
-    config = {"model_type": "qwen3_moe", "architectures": ["Qwen3MoeForCausalLM"], "hidden_size": 64, "intermediate_size": 128,
-              "moe_intermediate_size": 32, "num_experts": 4, "num_experts_per_tok": 2, "num_hidden_layers": 2,
-              "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 16, "vocab_size": 100}  # fmt: skip
+    config = {
+        "model_type": "qwen3_moe",
+        "architectures": ["Qwen3MoeForCausalLM"],
+        "hidden_size": 64,
+        "intermediate_size": 128,
+        "moe_intermediate_size": 32,
+        "num_experts": 4,
+        "num_experts_per_tok": 2,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 4,
+        "num_key_value_heads": 2,
+        "head_dim": 16,
+        "vocab_size": 100,
+    }
     hub.add("moe/corrupt-weights", {"config.json": json.dumps(config).encode(), "model.safetensors": struct.pack("<Q", 4) + b"nope"})
     line = one_error_line(run_cli("add", "moe/corrupt-weights", env=env))
     assert "model.safetensors: corrupt safetensors header" in line, line

@@ -205,8 +205,22 @@ def test_a_killed_evaluate_keeps_the_levels_it_stored_and_the_rerun_evaluates_on
     env, data = evaluated["env"], tmp_path / "data"
     tasks = write_task(tmp_path / "tasks", questions=300)  # a second or more per level: the run is still going when the first is stored
     shutil.copytree(evaluated["built"], data)  # the checkpoint's records at LEVELS, none evaluated
-    command = [sys.executable, "-m", "glu_catalogue", "evaluate", "--models", str(evaluated["checkpoint"]), "--tasks", TASK,
-               "--include-path", str(tasks), "--data", str(data), "--device", "cpu"]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "glu_catalogue",
+        "evaluate",
+        "--models",
+        str(evaluated["checkpoint"]),
+        "--tasks",
+        TASK,
+        "--include-path",
+        str(tasks),
+        "--data",
+        str(data),
+        "--device",
+        "cpu",
+    ]
     kill_once_stored(command, env, tmp_path, data)
     kept = {o["record"] for o in measured(data, "catalogue evaluate")}
     model = next(iter(kept)).rsplit("@", 1)[0]
@@ -281,8 +295,9 @@ def evaluate_shards(evaluated):
 def test_two_evaluate_shards_merged_equal_one_process_and_carry_every_file(evaluated, evaluate_shards, tmp_path):
     root, model = evaluated["root"], f"local/{evaluated['checkpoint'].name}"
     assert [sorted(o["record"] for o in measured(shard, "catalogue evaluate") if o["metric"] == "acc") for shard in evaluate_shards] == [
-        [f"{model}@0", f"{model}@60"], [f"{model}@30"],
-    ]  # one model's levels split across the workers, each loading it once  # fmt: skip
+        [f"{model}@0", f"{model}@60"],
+        [f"{model}@30"],
+    ]  # one model's levels split across the workers, each loading it once
     merged = tmp_path / "merged"
     done = ok(run_cli("merge", *map(str, evaluate_shards), "--data", str(merged), env=evaluated["env"], cwd=root))
     assert "merged 2 directories" in done.stdout and "OK: no problems" in done.stdout, done.stdout
@@ -360,7 +375,9 @@ def benched(tmp_path_factory):
     data = root / "data"
     ok_in_process("build", "--models", "tiny/llama,tiny/qwen3", "--levels", "0,50", "--data", str(data), "--quiet", env=env)
     started = time.monotonic()
-    completed = subprocess.run(bench_command(data, "tiny/llama,tiny/qwen3", *QUICK_BENCH, "--format", "json"), env=env, cwd=REPO, capture_output=True, text=True, timeout=600)
+    completed = subprocess.run(
+        bench_command(data, "tiny/llama,tiny/qwen3", *QUICK_BENCH, "--format", "json"), env=env, cwd=REPO, capture_output=True, text=True, timeout=600
+    )
     wall_s = time.monotonic() - started
     return {"env": env, "data": data, "rows": json.loads(ok(completed).stdout), "wall_s": wall_s}
 
@@ -390,7 +407,9 @@ def test_bench_figures_are_present_positive_and_add_up(benched):
             batch = workload["batch_size"]
             assert summary["latency_first_token_ms"]["median"] == pytest.approx(statistics.median(prefill) * 1000)
             assert summary["latency_whole_answer_ms"]["median"] == pytest.approx(statistics.median(p + d for p, d in zip(prefill, decode)) * 1000)
-            assert summary["decode_tokens_per_s"]["median"] == pytest.approx(statistics.median(batch * 3 / d for d in decode))  # 4 new tokens: 3 after the first
+            assert summary["decode_tokens_per_s"]["median"] == pytest.approx(
+                statistics.median(batch * 3 / d for d in decode)
+            )  # 4 new tokens: 3 after the first
             assert summary["latency_whole_answer_ms"]["median"] > summary["latency_first_token_ms"]["median"] > 0
     assert timed_s < benched["wall_s"]  # the timed runs fit in the time the command took
     stored = measured(data, "catalogue bench")
@@ -461,7 +480,9 @@ def test_a_killed_bench_shard_keeps_the_levels_it_stored_and_the_rerun_measures_
     merged = tmp_path / "merged"
     ok(run_cli("merge", *map(str, shards), "--data", str(merged), env=env))
     assert {o["record"] for o in measured(merged, "catalogue bench")} == {f"{SLOW}@0", f"{SLOW}@30", f"{SLOW}@60"}
-    assert sorted(p.name for p in (merged / "measurements").rglob("bench_*.json")) == sorted(p.name for s in shards for p in (s / "measurements").rglob("bench_*.json"))
+    assert sorted(p.name for p in (merged / "measurements").rglob("bench_*.json")) == sorted(
+        p.name for s in shards for p in (s / "measurements").rglob("bench_*.json")
+    )
     ok(run_cli("verify", str(merged), env=env))
 
 
@@ -473,7 +494,11 @@ def test_bench_energy_comes_from_codecarbon_and_says_how_it_was_measured(benched
     [row] = json.loads(completed.stdout)
     assert row["status"] == "measured"  # --energy is another measurement than the stored one
     document = load_json(Path(row["file"]))
-    stored = {(o["workload"]["name"], o["quantity"]): o for o in measured(data, "catalogue bench") if Path(o["source"]["path"]).resolve() == Path(row["file"]).resolve()}
+    stored = {
+        (o["workload"]["name"], o["quantity"]): o
+        for o in measured(data, "catalogue bench")
+        if Path(o["source"]["path"]).resolve() == Path(row["file"]).resolve()
+    }
     for workload in (w for w in document["workloads"] if w["kind"] == "decode"):
         energy = workload["energy"]
         assert energy["meter"]["tool"] == "codecarbon" and "cpu power from: " in energy["meter"]["mode"]
@@ -518,7 +543,9 @@ def test_bench_of_what_cannot_be_is_one_line_from_the_command_as_a_user_runs_it(
 def test_device_cuda_without_a_gpu_is_refused_before_any_model_is_loaded(benched):
     if cuda_available():  # asked here, not in a skipif: that would import torch while the suite is collected
         pytest.skip("torch sees a GPU here")
-    completed = subprocess.run(bench_command(benched["data"], "tiny/llama", "--device", "cuda"), env=benched["env"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    completed = subprocess.run(
+        bench_command(benched["data"], "tiny/llama", "--device", "cuda"), env=benched["env"], cwd=REPO, capture_output=True, text=True, timeout=300
+    )
     assert completed.returncode == 2 and "Traceback" not in completed.stderr, completed.stderr
     [line] = completed.stderr.strip().splitlines()
     assert line == "error: --device cuda: torch sees no CUDA device: leave --device out (auto) or give --device cpu"
@@ -529,8 +556,16 @@ def test_device_cuda_without_a_gpu_is_refused_before_any_model_is_loaded(benched
 def test_bench_on_cuda_records_cudas_peak_allocation(benched, tmp_path):
     data = tmp_path / "data"
     shutil.copytree(benched["data"], data)
-    completed = ok(subprocess.run(bench_command(data, "tiny/llama", "--levels", "0", "--device", "cuda", *QUICK_BENCH, "--format", "json"),
-                                  env=benched["env"], cwd=REPO, capture_output=True, text=True, timeout=600))  # fmt: skip
+    completed = ok(
+        subprocess.run(
+            bench_command(data, "tiny/llama", "--levels", "0", "--device", "cuda", *QUICK_BENCH, "--format", "json"),
+            env=benched["env"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+    )
     [row] = [row for row in json.loads(completed.stdout) if row["status"] == "measured"]
     document = load_json(Path(row["file"]))
     assert document["measurement"]["device"].startswith("cuda") and "cuda" in document["memory_measured_as"].lower()

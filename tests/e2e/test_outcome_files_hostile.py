@@ -29,8 +29,9 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from conftest import DATA, FIXTURES, REPO, run_cli, run_here
@@ -311,9 +312,17 @@ WRONG_VALUES: dict[str, tuple[Callable[[Path], Path], set[str], str, tuple[str, 
     # lm-eval: scores and their stderr, n-shot, samples; the parameter count it claims
     **{
         f"lm-eval: a score that is {name}": (lm_set(f"results|{TASK}|exact_match,none", value), {SCORE}, "outcome-nature", (SCORE,))
-        for name, value in (("text", "high"), ("a list", [0.1]), ("an object", {"v": 0.1}), ("a boolean", True), ("NaN", float("nan")),
-                            ("Infinity", float("inf")), ("-Infinity", float("-inf")), ("beyond any float", HUGE))
-    },  # fmt: skip
+        for name, value in (
+            ("text", "high"),
+            ("a list", [0.1]),
+            ("an object", {"v": 0.1}),
+            ("a boolean", True),
+            ("NaN", float("nan")),
+            ("Infinity", float("inf")),
+            ("-Infinity", float("-inf")),
+            ("beyond any float", HUGE),
+        )
+    },
     "lm-eval: a score above 1 for a proportion": (lm_set(f"results|{TASK}|exact_match,none", 1.5), {SCORE}, "outcome-nature", (SCORE,)),
     "lm-eval: a stderr that is NaN": (lm_set(f"results|{TASK}|exact_match_stderr,none", float("nan")), {f"{SCORE} (stderr)"}, "outcome-nature", (SCORE,)),
     "lm-eval: a stderr that is text": (lm_set(f"results|{TASK}|exact_match_stderr,none", "abc"), {f"{SCORE} (stderr)"}, "outcome-nature", (SCORE,)),
@@ -323,44 +332,79 @@ WRONG_VALUES: dict[str, tuple[Callable[[Path], Path], set[str], str, tuple[str, 
     "lm-eval: samples a list": (lm_set(f"n-samples|{TASK}", [5000]), {f"{SCORE} (n-samples)"}, "outcome-nature", (SCORE,)),
     "lm-eval: a task's results a list": (lm_set(f"results|{TASK}", [0.1]), {f"results.{TASK}"}, "outcome-nature", (f"results.{TASK}.",)),
     "lm-eval: a parameter count that is text": (lm_set("config|model_num_parameters", "many"), {"config.model_num_parameters"}, "outcome-claim", ("results.",)),
-    "lm-eval: a parameter count that is NaN": (lm_set("config|model_num_parameters", float("nan")), {"config.model_num_parameters"}, "outcome-claim", ("results.",)),
-    "lm-eval: a parameter count beyond any float": (lm_set("config|model_num_parameters", HUGE), {"config.model_num_parameters"}, "outcome-claim", ("results.",)),
+    "lm-eval: a parameter count that is NaN": (
+        lm_set("config|model_num_parameters", float("nan")),
+        {"config.model_num_parameters"},
+        "outcome-claim",
+        ("results.",),
+    ),
+    "lm-eval: a parameter count beyond any float": (
+        lm_set("config|model_num_parameters", HUGE),
+        {"config.model_num_parameters"},
+        "outcome-claim",
+        ("results.",),
+    ),
     # the study's capability JSON: a score, what it claims of a model, the benchmarks' n-shot
     **{
         f"study: a score that is {name}": (
-            study_set("models_evaluated|pruned_10pct|results|mmlu|accuracy", value), {"models_evaluated.pruned_10pct.results.mmlu.accuracy"},
-            "outcome-nature", ("models_evaluated.pruned_10pct.results.mmlu.accuracy",),
+            study_set("models_evaluated|pruned_10pct|results|mmlu|accuracy", value),
+            {"models_evaluated.pruned_10pct.results.mmlu.accuracy"},
+            "outcome-nature",
+            ("models_evaluated.pruned_10pct.results.mmlu.accuracy",),
         )
         for name, value in (("text", "high"), ("a list", [0.3]), ("NaN", float("nan")), ("-Infinity", float("-inf")), ("beyond any float", HUGE))
-    },  # fmt: skip
+    },
     **{
         f"study: a {key} that is {name}": (
-            study_set(f"models_evaluated|pruned_20pct|{key}", value), {f"models_evaluated.pruned_20pct.{key}"}, "outcome-claim", ("models_evaluated.pruned_20pct.",)
+            study_set(f"models_evaluated|pruned_20pct|{key}", value),
+            {f"models_evaluated.pruned_20pct.{key}"},
+            "outcome-claim",
+            ("models_evaluated.pruned_20pct.",),
         )
         for key, name, value in (
-            ("pruning_pct", "text", "ten"), ("pruning_pct", "NaN", float("nan")), ("pruning_pct", "a fraction", 20.5),
-            ("expansion_rate", "text", "wide"), ("expansion_rate", "Infinity", float("inf")), ("expansion_rate", "a list", [3.2]),
-            ("name", "a number", 5), ("hf_repo", "a list", ["peremartra/Llama-3.2-1B-pruned-20pct"]),
-            ("model_size_gb", "text", "big"), ("model_size_gb", "beyond bytes a float holds", 1e300), ("model_size_gb", "NaN", float("nan")),
+            ("pruning_pct", "text", "ten"),
+            ("pruning_pct", "NaN", float("nan")),
+            ("pruning_pct", "a fraction", 20.5),
+            ("expansion_rate", "text", "wide"),
+            ("expansion_rate", "Infinity", float("inf")),
+            ("expansion_rate", "a list", [3.2]),
+            ("name", "a number", 5),
+            ("hf_repo", "a list", ["peremartra/Llama-3.2-1B-pruned-20pct"]),
+            ("model_size_gb", "text", "big"),
+            ("model_size_gb", "beyond bytes a float holds", 1e300),
+            ("model_size_gb", "NaN", float("nan")),
         )
-    },  # fmt: skip
-    "study: a model entry that is text": (study_set("models_evaluated|pruned_70pct", "not run"), {"models_evaluated.pruned_70pct"}, "outcome-nature", ("models_evaluated.pruned_70pct",)),
+    },
+    "study: a model entry that is text": (
+        study_set("models_evaluated|pruned_70pct", "not run"),
+        {"models_evaluated.pruned_70pct"},
+        "outcome-nature",
+        ("models_evaluated.pruned_70pct",),
+    ),
     "study: benchmarks an object": (study_set("benchmarks", {"mmlu": 5}), {"benchmarks"}, "outcome-nature", ()),
     "study: a benchmark named by a list": (study_set("benchmarks|3|name", ["mmlu"]), {"benchmarks[3]"}, "outcome-nature", ()),
     "study: an n-shot that is text": (
         study_set("benchmarks|3|num_fewshot", "five"),
         {f"models_evaluated.{key}.results.mmlu.accuracy (n-shot)" for key in ("baseline", *(f"pruned_{pct}pct" for pct in range(10, 70, 10)))},
-        "outcome-nature", ("models_evaluated.baseline.results.mmlu.accuracy",),
-    ),  # fmt: skip
+        "outcome-nature",
+        ("models_evaluated.baseline.results.mmlu.accuracy",),
+    ),
     # the study's CSV: a score, its stderr, the pruning % a row claims, a row without its task
     **{
-        f"study CSV: a score that is {name}": (study_csv_with(15, "accuracy", value), {"line 15, column accuracy"}, "outcome-nature", ("line 15, column accuracy",))
+        f"study CSV: a score that is {name}": (
+            study_csv_with(15, "accuracy", value),
+            {"line 15, column accuracy"},
+            "outcome-nature",
+            ("line 15, column accuracy",),
+        )
         for name, value in (("text", "high"), ("NaN", "NaN"), ("inf", "inf"), ("-Infinity", "-Infinity"), ("beyond any float", "9" * 500))
-    },  # fmt: skip
+    },
     "study CSV: a stderr that is nan": (
-        study_csv_with(4, "exact_match_stderr,strict-match", "nan"), {"line 4, column exact_match,strict-match (stderr)"}, "outcome-nature",
+        study_csv_with(4, "exact_match_stderr,strict-match", "nan"),
+        {"line 4, column exact_match,strict-match (stderr)"},
+        "outcome-nature",
         ("line 4, column exact_match,strict-match",),
-    ),  # fmt: skip
+    ),
     "study CSV: a pruning % that is text": (study_csv_with(28, "pruning_pct", "ten"), {"line 28, column pruning_pct"}, "outcome-claim", ("line 28,",)),
     "study CSV: a pruning % that is a fraction": (study_csv_with(28, "pruning_pct", "20.5"), {"line 28, column pruning_pct"}, "outcome-claim", ("line 28,",)),
     "study CSV: a row without its task": (study_csv_with(15, "task", ""), {"line 15, column task"}, "outcome-nature", ("line 15,",)),
@@ -369,13 +413,26 @@ WRONG_VALUES: dict[str, tuple[Callable[[Path], Path], set[str], str, tuple[str, 
     "bench: workloads a string": (bench_set("workloads", "fast"), {"workloads"}, "outcome-nature", ("workloads",)),
     "bench: a batch size that is text": (bench_set("workloads|2|batch_size", "x"), {"workloads"}, "outcome-nature", ("workloads",)),
     "bench: a summary other than its runs": (
-        bench_set("summary|decode-b1|decode_tokens_per_s|median", 1.0), {"summary.decode-b1.decode_tokens_per_s.median"}, "outcome-consistency", (),
+        bench_set("summary|decode-b1|decode_tokens_per_s|median", 1.0),
+        {"summary.decode-b1.decode_tokens_per_s.median"},
+        "outcome-consistency",
+        (),
     ),
     "bench: a summary that is a list": (bench_set("summary", []), {"summary"}, "outcome-nature", ()),
     "bench: a peak memory that is NaN": (bench_set("memory_peak_bytes", float("nan")), {"memory_peak_bytes"}, "outcome-nature", ("memory_peak_bytes",)),
     "bench: energy that cannot be read": (bench_set("workloads|2|energy", {"kwh": "x"}), {"workloads[2].energy"}, "outcome-nature", ("workloads[2].energy",)),
-    "bench: neurons other than the record's": (bench_set("measurement|kept_indices_sha256", "0" * 64), {"measurement.kept_indices_sha256"}, "outcome-claim", ("workloads",)),
-    "bench: a parameter count other than the record's": (bench_set("total_parameters", 5), {"measurement.model_num_parameters"}, "outcome-claim", ("workloads",)),
+    "bench: neurons other than the record's": (
+        bench_set("measurement|kept_indices_sha256", "0" * 64),
+        {"measurement.kept_indices_sha256"},
+        "outcome-claim",
+        ("workloads",),
+    ),
+    "bench: a parameter count other than the record's": (
+        bench_set("total_parameters", 5),
+        {"measurement.model_num_parameters"},
+        "outcome-claim",
+        ("workloads",),
+    ),
 }
 
 
@@ -486,8 +543,12 @@ def test_results_add_killed_at_a_rename_is_undone_or_finished_by_the_next_comman
     assert run_cli("results", "add", str(source), "--data", str(new_dir), timeout=TIMEOUT).returncode == 0
     crashed = subprocess.run(
         [sys.executable, "-c", CRASHING_BUILD, "results", "add", str(source), "--data", str(data)],
-        env={**os.environ, "CRASH_AT_REPLACE": str(crash_at_replace)}, capture_output=True, text=True, timeout=TIMEOUT, cwd=REPO,
-    )  # fmt: skip
+        env={**os.environ, "CRASH_AT_REPLACE": str(crash_at_replace)},
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        cwd=REPO,
+    )
     assert crashed.returncode == 70, crashed.stderr
     checked = run_cli("results", "check", str(source), "--data", str(data), timeout=TIMEOUT)  # recovers first
     assert checked.returncode == 0, checked.stdout + checked.stderr

@@ -111,9 +111,19 @@ def test_an_evaluate_array_and_its_merge_equal_one_process(tmp_path):
     env.update(MODELS=str(made["checkpoint"]), TASKS=made["task"], EVALUATE_OPTIONS=f"--include-path {made['tasks']} --device cpu")
     whole = tmp_path / "whole"
     one = invoke(
-        "evaluate", "--models", env["MODELS"], "--tasks", env["TASKS"], "--data", str(work / "data"), "--into", str(whole), *env["EVALUATE_OPTIONS"].split(),
-        env=env, cwd=work,
-    )  # fmt: skip  # one process: this one (torch is imported here already)
+        "evaluate",
+        "--models",
+        env["MODELS"],
+        "--tasks",
+        env["TASKS"],
+        "--data",
+        str(work / "data"),
+        "--into",
+        str(whole),
+        *env["EVALUATE_OPTIONS"].split(),
+        env=env,
+        cwd=work,
+    )  # one process: this one (torch is imported here already)
     assert one.exit_code == 0 and one.exception is None, (one.exception, one.output)
     logs = submit(work, blocks["evaluate submission"], env, tmp_path / "slurm")
     assert len([name for name in logs if name.startswith("evaluate-")]) == 2, logs

@@ -208,8 +208,22 @@ def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
 def test_build_stream_saves_checkpoints_that_load_and_inspect_clean(tmp_path, tied_checkpoints):
     data, saved = tmp_path / "data", tmp_path / "pruned"
     checkpoint = tied_checkpoints["tiny/qwen2"]
-    result = run_cli("build", "--data", str(data), "--device", "cpu", "--models", "tiny/qwen2", "--weights", str(checkpoint),
-                     "--levels", "0,40", "--stream", "--save-pruned", str(saved))
+    result = run_cli(
+        "build",
+        "--data",
+        str(data),
+        "--device",
+        "cpu",
+        "--models",
+        "tiny/qwen2",
+        "--weights",
+        str(checkpoint),
+        "--levels",
+        "0,40",
+        "--stream",
+        "--save-pruned",
+        str(saved),
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "tiny/qwen2: streaming (asked for (--stream)" in result.stderr
     assert "streaming" in result.stdout  # the summary's path column
@@ -257,8 +271,24 @@ def test_a_model_that_fits_is_built_in_memory_and_says_so(tmp_path):
 
 def test_a_hub_id_that_cannot_be_reached_fails_cleanly_when_streaming(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    result = CliRunner().invoke(cli, ["build", "--data", str(tmp_path / "data"), "--quiet", "--device", "cpu", "--models", "tiny/llama",
-                                      "--weights", "tiny/llama=someorg/some-model", "--levels", "0", "--stream"])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "build",
+            "--data",
+            str(tmp_path / "data"),
+            "--quiet",
+            "--device",
+            "cpu",
+            "--models",
+            "tiny/llama",
+            "--weights",
+            "tiny/llama=someorg/some-model",
+            "--levels",
+            "0",
+            "--stream",
+        ],
+    )
     assert result.exit_code == 1
     shown = " ".join(result.stdout.replace("│", " ").split())
     assert "someorg/some-model: config.json is not in the local Hugging Face cache and the hub cannot be reached" in shown
@@ -314,15 +344,15 @@ def test_a_broken_checkpoint_stops_that_model_and_writes_nothing_for_it(damage, 
     before = json.loads((data / "expansion_rates.json").read_text())["models"]
     named = damage(checkpoint)
     options = ["--weights", f"tiny/llama={checkpoint}", "--save-pruned", str(saved), *(["--stream"] if stream else [])]
-    result = CliRunner().invoke(cli, ["build", "--data", str(data), "--quiet", "--device", "cpu", "--models", "tiny/llama,tiny/qwen2", "--levels", "0,10", "--force", *options])
+    result = CliRunner().invoke(
+        cli, ["build", "--data", str(data), "--quiet", "--device", "cpu", "--models", "tiny/llama,tiny/qwen2", "--levels", "0,10", "--force", *options]
+    )
     assert result.exit_code == 1 and "FAILED" in result.stdout, result.stdout
     after = json.loads((data / "expansion_rates.json").read_text())["models"]
     assert [record for record in after if record["base_model"] == "tiny/llama"] == [r for r in before if r["base_model"] == "tiny/llama"]
     assert not (saved / "tiny__llama").exists()
     assert (saved / "tiny__qwen2" / "pruned-10pct" / "config.json").is_file()  # the other model went on
-    request = BuildRequest(
-        model_ids=("tiny/llama",), levels=(0, 10), data_dir=data, device="cpu", weights=(str(checkpoint),), force=True, stream=stream
-    )
+    request = BuildRequest(model_ids=("tiny/llama",), levels=(0, 10), data_dir=data, device="cpu", weights=(str(checkpoint),), force=True, stream=stream)
     (failed,) = run_build(request).failed
     assert named in failed.error and "\n" not in failed.error and str(checkpoint) in failed.error, failed.error
 
@@ -350,4 +380,3 @@ def test_the_shard_writer_writes_what_safetensors_reads(tmp_path):
     wrong = SafetensorsWriter(tmp_path / "y.safetensors", [("a", torch.float32, (2,))])
     with pytest.raises(ValueError, match="the header announced"):
         wrong.write("a", torch.zeros(3))
-

@@ -168,8 +168,21 @@ def user(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def build_args(tmp_path: Path, *options: str) -> list[str]:
     levels = ",".join(map(str, LEVELS))
-    return ["build", "--data", str(tmp_path / "data"), "--quiet", "--device", "cpu", "--models", "tiny/llama", "--levels", levels,
-            "--save-pruned", str(tmp_path / "pruned"), *options]  # fmt: skip
+    return [
+        "build",
+        "--data",
+        str(tmp_path / "data"),
+        "--quiet",
+        "--device",
+        "cpu",
+        "--models",
+        "tiny/llama",
+        "--levels",
+        levels,
+        "--save-pruned",
+        str(tmp_path / "pruned"),
+        *options,
+    ]
 
 
 def kill_while_saving(tmp_path: Path, args: list[str], stall_at: str) -> None:
@@ -177,9 +190,11 @@ def kill_while_saving(tmp_path: Path, args: list[str], stall_at: str) -> None:
     stalled, log = tmp_path / "stalled", tmp_path / "killed-build.log"
     with open(log, "w") as stderr:
         child = subprocess.Popen(
-            [sys.executable, "-c", STALLING_BUILD, *args], env={**os.environ, "STALL_AT": stall_at, "STALLED": str(stalled)},
-            stdout=subprocess.DEVNULL, stderr=stderr,
-        )  # fmt: skip
+            [sys.executable, "-c", STALLING_BUILD, *args],
+            env={**os.environ, "STALL_AT": stall_at, "STALLED": str(stalled)},
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
         deadline = time.monotonic() + 240
         while not stalled.exists() and child.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)

@@ -65,9 +65,7 @@ def test_every_causal_lm_type(model_type, tmp_path):
     if model_type in EXCEPTIONS:
         assert not handled(item, tmp_path), f"{model_type} works now: remove it from coverage.EXCEPTIONS"
         return
-    assert item.kind != "exception", (
-        f"{model_type}: {item.reason} - add it to coverage.EXCEPTIONS with the reason, or a TINY_OVERRIDES entry that builds it"
-    )
+    assert item.kind != "exception", f"{model_type}: {item.reason} - add it to coverage.EXCEPTIONS with the reason, or a TINY_OVERRIDES entry that builds it"
     if item.kind != "not-glu":  # a type without a GLU MLP has nothing to check: the coverage table names it
         check(item, tmp_path)
 

@@ -18,8 +18,14 @@ def tiny_llama(dtype_name: str, *, ties: bool, tied_embeddings: bool = True, mlp
 
     torch.manual_seed(seed)
     config = LlamaConfig(
-        hidden_size=64, intermediate_size=200, num_hidden_layers=3, num_attention_heads=4, num_key_value_heads=2,
-        vocab_size=97, tie_word_embeddings=tied_embeddings, mlp_bias=mlp_bias,
+        hidden_size=64,
+        intermediate_size=200,
+        num_hidden_layers=3,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        vocab_size=97,
+        tie_word_embeddings=tied_embeddings,
+        mlp_bias=mlp_bias,
     )
     model = LlamaForCausalLM(config).to(getattr(torch, dtype_name))
     if ties:
@@ -32,9 +38,7 @@ def tiny_llama(dtype_name: str, *, ties: bool, tied_embeddings: bool = True, mlp
 def reference(model, method: str, level: int):
     import optipfair
 
-    return optipfair.prune_model(
-        copy.deepcopy(model), pruning_type="MLP_GLU", neuron_selection_method=method, pruning_percentage=level, show_progress=False
-    )
+    return optipfair.prune_model(copy.deepcopy(model), pruning_type="MLP_GLU", neuron_selection_method=method, pruning_percentage=level, show_progress=False)
 
 
 def assert_same_model(ours, theirs) -> None:
@@ -78,11 +82,7 @@ def test_ties_exercise_the_spare_store():
 
     base = tiny_llama("bfloat16", ties=True)
     pruner = LevelPruner(copy.deepcopy(base), "MAW", list(range(0, 100, 3)))
-    nested = all(
-        set(later.tolist()) <= set(earlier.tolist())
-        for layer in pruner.kept
-        for earlier, later in zip(layer, layer[1:])
-    )
+    nested = all(set(later.tolist()) <= set(earlier.tolist()) for layer in pruner.kept for earlier, later in zip(layer, layer[1:]))
     spare_sizes = []
     for _ in pruner.levels:
         pruner.advance()

@@ -204,7 +204,17 @@ def test_every_registry_config_of_a_shipped_type_counts_as_its_registry_entry():
             continue
         stored = entry.architecture
         assert counted.total_parameters == formulas.total_parameters(stored), model_id
-        fields = ("hidden_size", "intermediate_size", "num_hidden_layers", "num_key_value_heads", "head_dim", "tie_word_embeddings", "qkv_bias", "qk_norm", "norms_per_layer")
+        fields = (
+            "hidden_size",
+            "intermediate_size",
+            "num_hidden_layers",
+            "num_key_value_heads",
+            "head_dim",
+            "tie_word_embeddings",
+            "qkv_bias",
+            "qk_norm",
+            "norms_per_layer",
+        )
         assert [getattr(counted.architecture, name) for name in fields] == [getattr(stored, name) for name in fields], model_id
         compared += 1
     assert compared >= 10

@@ -27,12 +27,16 @@ def saved(registry, tmp_path):
     assert build(data, "--models", "tiny/qwen2", "--levels", "0,40", "--save-pruned", str(root)).exit_code == 0
     checkpoint = root / "tiny__qwen2" / "pruned-40pct"
     results = {
-        "results": {"arc_easy": {"alias": "arc_easy", "acc,none": 0.3125, "acc_stderr,none": 0.0412, "acc_norm,none": 0.28125, "acc_norm_stderr,none": "N/A"},
-                    "my_local_task": {"alias": "my_local_task", "exact_match,strict": 0.5}},
-        "n-shot": {"arc_easy": 0, "my_local_task": 5}, "versions": {"arc_easy": 1.0, "my_local_task": 0},
+        "results": {
+            "arc_easy": {"alias": "arc_easy", "acc,none": 0.3125, "acc_stderr,none": 0.0412, "acc_norm,none": 0.28125, "acc_norm_stderr,none": "N/A"},
+            "my_local_task": {"alias": "my_local_task", "exact_match,strict": 0.5},
+        },
+        "n-shot": {"arc_easy": 0, "my_local_task": 5},
+        "versions": {"arc_easy": 1.0, "my_local_task": 0},
         "higher_is_better": {"arc_easy": {"acc": True, "acc_norm": True}},
-        "config": {"model": "hf", "model_args": f"pretrained={checkpoint}"}, "lm_eval_version": "0.4.13",
-    }  # fmt: skip
+        "config": {"model": "hf", "model_args": f"pretrained={checkpoint}"},
+        "lm_eval_version": "0.4.13",
+    }
     (tmp_path / "results.json").write_text(json.dumps(results))
     added = CliRunner().invoke(cli, ["results", "add", str(tmp_path / "results.json"), "--data", str(data)])
     assert added.exit_code in (0, 1), added.output

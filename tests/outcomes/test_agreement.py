@@ -219,14 +219,28 @@ def test_verify_and_merge_find_two_sources_that_disagree(data_copy, tmp_path):
     assert not (tmp_path / "out" / "outcomes.json").exists()
 
 
-def score(value: float = 0.3106, stderr: float | None = None, n_shot: int | None = None, sha256: str = "a" * 64, path: str = "study.json",
-          location: str = "results.arc_challenge.accuracy", record: str = "meta-llama/Llama-3.2-1B@0") -> ScoreOutcome:  # fmt: skip
+def score(
+    value: float = 0.3106,
+    stderr: float | None = None,
+    n_shot: int | None = None,
+    sha256: str = "a" * 64,
+    path: str = "study.json",
+    location: str = "results.arc_challenge.accuracy",
+    record: str = "meta-llama/Llama-3.2-1B@0",
+) -> ScoreOutcome:
     """A stored score of ``record`` on arc_challenge accuracy from one source."""
     model, _, pct = record.rpartition("@")
     return ScoreOutcome(
-        record=record, base_model=model, pruning_pct=int(pct), task="arc_challenge", metric="accuracy", value=value, stderr=stderr, n_shot=n_shot,
+        record=record,
+        base_model=model,
+        pruning_pct=int(pct),
+        task="arc_challenge",
+        metric="accuracy",
+        value=value,
+        stderr=stderr,
+        n_shot=n_shot,
         source={"path": path, "sha256": sha256, "format": "study-capability-json", "location": location},
-    )  # fmt: skip
+    )
 
 
 def test_two_sources_agree_within_their_stated_uncertainty_else_their_rounding():
@@ -279,8 +293,11 @@ def test_results_add_waits_with_wait_and_says_so_without(data_copy, tmp_path):
         assert "another catalogue build is writing here" in line and "pass --wait" in line
         waiting = subprocess.Popen(
             [sys.executable, "-m", "glu_catalogue", "results", "add", str(results), "--data", str(data_copy), "--wait"],
-            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         time.sleep(3)
         assert waiting.poll() is None  # still waiting for the lock
         fcntl.flock(lock, fcntl.LOCK_UN)

@@ -90,10 +90,20 @@ def claims(record, other_model: str | None = None, format: str = "study-capabili
 
 
 def test_claims_that_are_the_records_are_no_problem(record):
-    assert claims(
-        record, name="Llama-3.2-1B-pruned-40%", repository=BASE, pruning_pct=40, expansion_ratio=2.4, expansion_ratio_as_written="2.4",
-        total_parameters=913_770_496, weight_bytes=913_770_496 * 2, kept_indices_sha256=record.provenance.kept_indices_sha256,
-    ) == {}  # fmt: skip
+    assert (
+        claims(
+            record,
+            name="Llama-3.2-1B-pruned-40%",
+            repository=BASE,
+            pruning_pct=40,
+            expansion_ratio=2.4,
+            expansion_ratio_as_written="2.4",
+            total_parameters=913_770_496,
+            weight_bytes=913_770_496 * 2,
+            kept_indices_sha256=record.provenance.kept_indices_sha256,
+        )
+        == {}
+    )
 
 
 def test_a_pruning_pct_or_parameter_count_that_is_not_the_records(record):
@@ -105,10 +115,15 @@ def test_a_pruning_pct_or_parameter_count_that_is_not_the_records(record):
 @pytest.mark.parametrize(
     ("ratio", "written", "wrong"),
     [
-        (2.4, "2.4", False), (2.40039, "2.40039", False), (240.04, "240.04", False), (2.4004, "2.4004", False),
-        (2.5, "2.5", True), (240.1, "240.1", True), (2.401, "2.401", True),
+        (2.4, "2.4", False),
+        (2.40039, "2.40039", False),
+        (240.04, "240.04", False),
+        (2.4004, "2.4004", False),
+        (2.5, "2.5", True),
+        (240.1, "240.1", True),
+        (2.401, "2.401", True),
     ],
-)  # fmt: skip
+)
 def test_the_expansion_ratio_as_written_a_factor_or_a_percentage_to_its_decimals(record, ratio, written, wrong):
     """The exact ratio is 4916 / 2048 = 2.400390625: 2.4 and 240.04 are it rounded as written; 2.401 is not."""
     found = claims(record, expansion_ratio=ratio, expansion_ratio_as_written=written)

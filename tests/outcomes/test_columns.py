@@ -18,17 +18,30 @@ SOURCE = {"path": "results.json", "sha256": "a" * 64, "format": "lm-eval-results
 def score(task: str, value: float, location: str, **fields) -> dict:
     """A score as the lm-eval reader builds it."""
     return {
-        "kind": "score", "task": task, "metric": "acc", "filter": "none", "value": value, "stderr": 0.01, "n_shot": 0,
-        "harness_version": "0.4.13", **fields, "source": {**SOURCE, "location": location},
-    }  # fmt: skip
+        "kind": "score",
+        "task": task,
+        "metric": "acc",
+        "filter": "none",
+        "value": value,
+        "stderr": 0.01,
+        "n_shot": 0,
+        "harness_version": "0.4.13",
+        **fields,
+        "source": {**SOURCE, "location": location},
+    }
 
 
 def efficiency(quantity: str, value: float, location: str) -> dict:
     """An efficiency value as the codecarbon reader builds it."""
     return {
-        "kind": "efficiency", "workload": {"name": "eval"}, "quantity": quantity, "value": value, "runs": {"count": 1},
-        "meter": {"tool": "codecarbon", "version": "3.3.2", "mode": "machine", "device": None}, "source": {**SOURCE, "location": location},
-    }  # fmt: skip
+        "kind": "efficiency",
+        "workload": {"name": "eval"},
+        "quantity": quantity,
+        "value": value,
+        "runs": {"count": 1},
+        "meter": {"tool": "codecarbon", "version": "3.3.2", "mode": "machine", "device": None},
+        "source": {**SOURCE, "location": location},
+    }
 
 
 def test_values_come_back_as_their_reader_wrote_them():

@@ -38,8 +38,11 @@ def test_every_rows_ratio_and_architecture_are_its_records(frame):
         assert row.record == f"{row.base_model}@{row.pruning_pct}"
         assert row.expansion_ratio == block.expansion_ratio_exact == expansion_ratio(block.intermediate_size, block.hidden_size), row.record
         assert (row.intermediate_size, row.hidden_size, row.num_hidden_layers, row.total_parameters) == (
-            block.intermediate_size, block.hidden_size, block.num_hidden_layers, block.total_parameters,
-        )  # fmt: skip
+            block.intermediate_size,
+            block.hidden_size,
+            block.num_hidden_layers,
+            block.total_parameters,
+        )
 
 
 def test_every_field_of_every_outcome_is_a_column_with_its_value(frame):

@@ -42,7 +42,7 @@ def test_csv_rows_are_parsed_as_they_are_asked_for():
 
 def test_an_empty_csv_has_no_header():
     with pytest.raises(ReadError, match="empty file"):
-        CsvTable(Path("x.csv"), "").header
+        _ = CsvTable(Path("x.csv"), "").header
 
 
 def test_a_file_of_more_values_than_results_add_stores_is_checked_whole(tmp_path):
@@ -51,7 +51,9 @@ def test_a_file_of_more_values_than_results_add_stores_is_checked_whole(tmp_path
     checked = check_results([capability_csv(tmp_path / "capability.csv", rows)], DATA)
     assert checked.report.ok and checked.report.problems == [], checked.report.problems[:3]
     assert (checked.ingested.n_outcomes, checked.ingested.n_left_out, checked.report.checked["outcomes"]) == (2 * rows, 0, 2 * rows)
-    assert sorted({link.label for link in checked.ingested.links[tmp_path / "capability.csv"]}) == [f"meta-llama/Llama-3.2-1B@{pct}" for pct in range(0, 70, 10)]
+    assert sorted({link.label for link in checked.ingested.links[tmp_path / "capability.csv"]}) == [
+        f"meta-llama/Llama-3.2-1B@{pct}" for pct in range(0, 70, 10)
+    ]
 
 
 def test_a_large_file_s_problems_are_reported_as_a_small_file_s(tmp_path):

@@ -56,7 +56,16 @@ def test_pct_view_and_bad_requests():
     assert set(compare(pct=40, models=[LLAMA_3B])["record"].dropna()) == {f"{LLAMA_3B}@40"}
     from glu_catalogue.errors import InputError
 
-    for kwargs in ({}, {"ratio": 2.4, "pruning_pct": 10}, {"ratio": -1}, {"ratio": float("inf")}, {"ratio": float("nan")}, {"ratio": 2.4, "tolerance": float("nan")}, {"pruning_pct": 101}, {"ratio": 2.4, "models": ["nobody/none"]}):
+    for kwargs in (
+        {},
+        {"ratio": 2.4, "pruning_pct": 10},
+        {"ratio": -1},
+        {"ratio": float("inf")},
+        {"ratio": float("nan")},
+        {"ratio": 2.4, "tolerance": float("nan")},
+        {"pruning_pct": 101},
+        {"ratio": 2.4, "models": ["nobody/none"]},
+    ):
         with pytest.raises(InputError):
             compare_stored(**kwargs)
 

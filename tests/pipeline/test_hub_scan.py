@@ -104,7 +104,7 @@ def _scan_process(environment: dict, state, *options: str) -> subprocess.Popen:
     )
 
 
-def test_a_scan_killed_with_kill_9_resumes_where_it_stopped(hub, env, tmp_path):  # noqa: F811
+def test_a_scan_killed_with_kill_9_resumes_where_it_stopped(hub, env, tmp_path):
     expected = populate(hub, n_good=30, n_non_uniform=5, n_not_glu=3, n_gated=2, n_no_headers=2, n_slow=0)
     for repo_id in expected:  # slow enough to be killed midway: each answer about a repository waits 0.1 s
         hub.pause[repo_id] = 0.1
@@ -127,7 +127,7 @@ def test_a_scan_killed_with_kill_9_resumes_where_it_stopped(hub, env, tmp_path):
     assert not asked_again & set(done[:-1])
 
 
-def test_scan_table_and_add_put_the_readable_ones_in_the_registry(hub, env, tmp_path):  # noqa: F811
+def test_scan_table_and_add_put_the_readable_ones_in_the_registry(hub, env, tmp_path):
     expected = populate(hub, n_good=3, n_non_uniform=1, n_not_glu=1, n_gated=1, n_no_headers=1, n_slow=0)
     result = run_cli("hub", "scan", "--base-model", BASE, "--state", str(tmp_path / "s.jsonl"), "--add", env=env, timeout=300)
     assert result.returncode == 0, result.stderr

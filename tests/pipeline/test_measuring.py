@@ -72,9 +72,17 @@ def test_a_bench_that_found_its_levels_measured_says_the_figures_are_from_an_ear
 
 def test_results_add_does_not_import_the_build_job():
     imported = subprocess.run(
-        [sys.executable, "-c", "import sys, glu_catalogue.pipeline.results, glu_catalogue.pipeline.merge; print(sorted(m for m in sys.modules if m.startswith('glu_catalogue.pipeline')))"],
-        cwd=REPO, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-c",
+            "import sys, glu_catalogue.pipeline.results, glu_catalogue.pipeline.merge; print(sorted(m for m in sys.modules if "
+            "m.startswith('glu_catalogue.pipeline')))",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert imported.returncode == 0, imported.stderr
     assert "glu_catalogue.pipeline.build" not in imported.stdout and "glu_catalogue.pipeline.results" in imported.stdout
 
@@ -106,4 +114,7 @@ def test_a_measurement_file_is_never_looked_for_outside_its_shard(tmp_path):
     (tmp_path / "secret.json").write_text("{}\n")
     assert _locate(Path("elsewhere/measurements/../../secret.json"), shard) is None
     (shard / "measurements" / "bench_1.json").write_text("{}\n")
-    assert _locate(Path("/moved/away/measurements/bench_1.json"), shard) == ((shard / "measurements" / "bench_1.json").resolve(), Path("measurements/bench_1.json"))
+    assert _locate(Path("/moved/away/measurements/bench_1.json"), shard) == (
+        (shard / "measurements" / "bench_1.json").resolve(),
+        Path("measurements/bench_1.json"),
+    )

@@ -31,13 +31,25 @@ MODELS_KEYS = {"model_id", "hidden_size", "intermediate_size", "num_hidden_layer
 
 #: The architectures of the issue: every one is a registry entry, plus the Instruct variants.
 ISSUE_MODELS = {
-    "meta-llama/Llama-3.2-1B", "meta-llama/Llama-3.2-3B", "meta-llama/Llama-3.1-8B",
-    "Qwen/Qwen2.5-0.5B", "Qwen/Qwen2.5-1.5B", "Qwen/Qwen2.5-3B", "Qwen/Qwen2.5-7B",
-    "Qwen/Qwen3-0.6B", "Qwen/Qwen3-1.7B", "mistralai/Mistral-7B-v0.3", "google/gemma-2-2b",
-    "google/gemma-3-1b-pt", "HuggingFaceTB/SmolLM2-135M", "HuggingFaceTB/SmolLM2-360M",
-    "HuggingFaceTB/SmolLM2-1.7B", "microsoft/Phi-3-mini-4k-instruct",
-    "meta-llama/Llama-3.2-1B-Instruct", "meta-llama/Llama-3.2-3B-Instruct",
-}  # fmt: skip
+    "meta-llama/Llama-3.2-1B",
+    "meta-llama/Llama-3.2-3B",
+    "meta-llama/Llama-3.1-8B",
+    "Qwen/Qwen2.5-0.5B",
+    "Qwen/Qwen2.5-1.5B",
+    "Qwen/Qwen2.5-3B",
+    "Qwen/Qwen2.5-7B",
+    "Qwen/Qwen3-0.6B",
+    "Qwen/Qwen3-1.7B",
+    "mistralai/Mistral-7B-v0.3",
+    "google/gemma-2-2b",
+    "google/gemma-3-1b-pt",
+    "HuggingFaceTB/SmolLM2-135M",
+    "HuggingFaceTB/SmolLM2-360M",
+    "HuggingFaceTB/SmolLM2-1.7B",
+    "microsoft/Phi-3-mini-4k-instruct",
+    "meta-llama/Llama-3.2-1B-Instruct",
+    "meta-llama/Llama-3.2-3B-Instruct",
+}
 
 
 def plan_json(*args: str) -> list[dict]:

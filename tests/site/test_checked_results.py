@@ -23,10 +23,17 @@ BASE = "meta-llama/Llama-3.2-1B"
 def left_out(path: str, n: int, sha256: str, **fields) -> list[LeftOut]:
     """``n`` values of ``path`` (of bytes ``sha256``) left out (places ``results.t<i>.acc``)."""
     return [
-        LeftOut(source=source(path, location=f"results.t{index}.acc", sha256=sha256), record=f"{BASE}@40", what=f"t{index} acc", value="1.5",
-                reason="acc is a share of examples", kind="outcome-nature", **fields)
+        LeftOut(
+            source=source(path, location=f"results.t{index}.acc", sha256=sha256),
+            record=f"{BASE}@40",
+            what=f"t{index} acc",
+            value="1.5",
+            reason="acc is a share of examples",
+            kind="outcome-nature",
+            **fields,
+        )
         for index in range(n)
-    ]  # fmt: skip
+    ]
 
 
 def test_source_files_are_every_file_read_once_by_path():

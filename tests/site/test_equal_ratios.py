@@ -50,8 +50,9 @@ def test_the_chart_has_a_category_per_measure_two_levels_changed_and_a_series_pe
     chart = equal_ratio_chart(view)
     assert chart["categories"] == ["arc acc"] and chart["title"] == "Change from baseline at 2.4x"
     assert [(series["label"], series["points"], series["pcts"]) for series in chart["series"]] == [
-        ("Llama-3.2-1B @ 40 %", [[0, pytest.approx(-100 / 6)]], [40]), ("Llama-3.2-3B @ 10 %", [[0, pytest.approx(-2 / 0.7)]], [10]),
-    ]  # fmt: skip
+        ("Llama-3.2-1B @ 40 %", [[0, pytest.approx(-100 / 6)]], [40]),
+        ("Llama-3.2-3B @ 10 %", [[0, pytest.approx(-2 / 0.7)]], [10]),
+    ]
 
 
 def test_a_measure_is_labelled_with_its_filter_unless_none():

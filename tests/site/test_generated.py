@@ -192,11 +192,7 @@ def parse(path: Path) -> Page:
 
 def html_pages(site: Path) -> dict[str, Page]:
     """Every page of the site by its URL path ('' for home)."""
-    return {
-        path.parent.relative_to(site).as_posix().strip("."): parse(path)
-        for path in sorted(site.rglob("index.html"))
-        if "assets" not in path.parts
-    }
+    return {path.parent.relative_to(site).as_posix().strip("."): parse(path) for path in sorted(site.rglob("index.html")) if "assets" not in path.parts}
 
 
 def fmt(value: float) -> str:
@@ -288,7 +284,10 @@ def check_baselines_table(table: Table) -> None:
             base = records_of(model_id)[0].original_architecture
             assert registry[model_id].family == family
             assert [hidden, width, layers, ratio_text] == [
-                f"{base.hidden_size:,}", f"{base.intermediate_size:,}", f"{base.num_hidden_layers:,}", f"{fmt(base.expansion_rate)}x"
+                f"{base.hidden_size:,}",
+                f"{base.intermediate_size:,}",
+                f"{base.num_hidden_layers:,}",
+                f"{fmt(base.expansion_rate)}x",
             ]
 
 
@@ -337,7 +336,9 @@ def check_chart_table(table: Table, charted: set) -> None:
 
 
 def check_verification_table(table: Table) -> None:
-    checked = {kind: n for kind, n in verify(check_docs=False).checked.items() if kind not in ("outcomes", "outcome_sources")}  # the page shows the data's report
+    checked = {
+        kind: n for kind, n in verify(check_docs=False).checked.items() if kind not in ("outcomes", "outcome_sources")
+    }  # the page shows the data's report
     labels = {"Files (JSON and CSV)": "files", "Records": "records", "Values compared": "values", "CSV rows": "csv_rows", "Schema files": "schemas"}
     assert {labels[name]: int(count) for name, count in table.rows} == checked
     assert dict(table.rows)["Records"] == str(len(RAW["models"]))
@@ -370,8 +371,17 @@ def check_equal_ratio_table(table: Table, seen: set) -> None:
         label = f"{row.task} {row.measure}" + (f" ({row.filter})" if isinstance(row.filter, str) and row.filter != "none" else "")
         files = ", ".join(source.rsplit("/", 1)[-1] for source in row.sources)
         change = pct_cell(row.change_pct) if _none(row.change_pct) is not None else (row.note or "")
-        expected.append((label, row.record, f"{row.expansion_ratio:.4f}", value_cell(row.value, _none(row.spread)),
-                         value_cell(_none(row.baseline_value), _none(row.baseline_spread)), change, files))  # fmt: skip
+        expected.append(
+            (
+                label,
+                row.record,
+                f"{row.expansion_ratio:.4f}",
+                value_cell(row.value, _none(row.spread)),
+                value_cell(_none(row.baseline_value), _none(row.baseline_spread)),
+                change,
+                files,
+            )
+        )
     shared = {record for _, record, *_ in map(tuple, table.rows)}
     assert sorted(map(tuple, table.rows)) == sorted(item for item in expected if item[1] in shared), table.heading
     assert len({record.rpartition("@")[0] for record in shared}) >= 2, table.heading
@@ -410,7 +420,7 @@ def check_outcomes_index_table(table: Table) -> None:
     shown = shown_outcomes()
     subjects = {(item.kind, item.subject) for item in shown}
     assert len(table.rows) == len(subjects)
-    for (title, kind, charts, models, values), links in zip(table.rows, table.row_links):
+    for (title, kind, charts, _, values), links in zip(table.rows, table.row_links):
         is_score = kind == "lm-eval task"
         name = title if is_score else title.removesuffix(" (efficiency)")
         items = [item for item in shown if (item.kind, item.subject) == ("score" if is_score else "efficiency", name)]
@@ -435,7 +445,9 @@ def check_speedup_table(table: Table, seen: set) -> None:
     """The decode speed-up beside its bound: each benched level's decode-b1 tokens/s from outcomes.json, its speed-up over
     the 0 % level's, and the bound, the 0 % level's weight bytes over its own, as stored."""
     stored = [o for o in load_json(DATA / "outcomes.json")["outcomes"] if (o.get("measurement") or {}).get("tool") == "catalogue bench"]
-    decode = {(o["base_model"], o["pruning_pct"]): o["value"] for o in stored if o["workload"]["name"] == "decode-b1" and o["quantity"] == "decode_tokens_per_s"}
+    decode = {
+        (o["base_model"], o["pruning_pct"]): o["value"] for o in stored if o["workload"]["name"] == "decode-b1" and o["quantity"] == "decode_tokens_per_s"
+    }
     weights = {(o["base_model"], o["pruning_pct"]): o["value"] for o in stored if o["quantity"] == "weights_bytes"}
     for (model, pct, ratio_text, tokens, measured, bound), links in zip(table.rows, table.row_links):
         [model_id] = links[0]
@@ -753,10 +765,20 @@ def synthetic_catalogue(n_models: int) -> tuple[list, dict]:
     for index in range(n_models):
         hidden = 512 + 128 * index
         shape = Architecture(
-            hidden_size=hidden, intermediate_size=hidden * (2 + index % 5) + 64 * index, num_hidden_layers=8 + index,
-            num_attention_heads=8, num_key_value_heads=2, head_dim=64, vocab_size=32000, tie_word_embeddings=bool(index % 2),
-            qkv_bias=False, o_proj_bias=False, mlp_bias=False, qk_norm=False, norms_per_layer=2,
-        )  # fmt: skip
+            hidden_size=hidden,
+            intermediate_size=hidden * (2 + index % 5) + 64 * index,
+            num_hidden_layers=8 + index,
+            num_attention_heads=8,
+            num_key_value_heads=2,
+            head_dim=64,
+            vocab_size=32000,
+            tie_word_embeddings=bool(index % 2),
+            qkv_bias=False,
+            o_proj_bias=False,
+            mlp_bias=False,
+            qk_norm=False,
+            norms_per_layer=2,
+        )
         model_id = f"acme/Family{index % 6}-{index}B"
         entries[model_id] = template.model_copy(update={"model_id": model_id, "family": f"Family {index % 6}", "size_label": f"{index}B"})
         records += [closed_form_record(model_id, shape, level, provenance) for level in range(0, 61, 10)]
@@ -765,9 +787,7 @@ def synthetic_catalogue(n_models: int) -> tuple[list, dict]:
 
 def test_pages_grow_with_the_data():
     records, registry = synthetic_catalogue(18)
-    content = SiteContent(
-        records=tuple(records), registry=registry, schemas={}, downloads={}, verification=VerificationSummary(())
-    )
+    content = SiteContent(records=tuple(records), registry=registry, schemas={}, downloads={}, verification=VerificationSummary(()))
     pages = render_pages(content)
     assert {path for path in pages if path.startswith("families/") and path != "families/index.md"} == {
         f"families/family-{index}/index.md" for index in range(6)

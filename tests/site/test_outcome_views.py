@@ -78,8 +78,9 @@ def test_a_perplexity_spanning_ten_times_is_drawn_on_a_log_scale(values, log):
 def test_one_series_per_model_and_way_ordered_by_ratio():
     found = measure(score(f"{BASE}@40", "arc", "acc", 0.5), score(f"{BASE}@0", "arc", "acc", 0.6), score("meta-llama/Llama-3.2-3B@10", "arc", "acc", 0.7))
     assert [(label, [point.record.pruning_pct for point in series]) for label, series in found.series] == [
-        ("Llama-3.2-1B", [40, 0]), ("Llama-3.2-3B", [10]),
-    ]  # fmt: skip
+        ("Llama-3.2-1B", [40, 0]),
+        ("Llama-3.2-3B", [10]),
+    ]
 
 
 def test_the_studys_json_and_csv_of_one_table_are_one_way_and_one_point_where_they_agree():
@@ -110,13 +111,17 @@ def test_single_runs_are_named_so():
 def test_pages_are_tasks_then_workloads_by_name_with_their_measures_sorted():
     found = subjects(
         points(
-            efficiency(f"{BASE}@40", "decode-b1", "decode_tokens_per_s", 9.0), score(f"{BASE}@40", "piqa", "acc", 0.7),
-            score(f"{BASE}@40", "arc", "acc_norm", 0.5), score(f"{BASE}@40", "arc", "acc", 0.5),
+            efficiency(f"{BASE}@40", "decode-b1", "decode_tokens_per_s", 9.0),
+            score(f"{BASE}@40", "piqa", "acc", 0.7),
+            score(f"{BASE}@40", "arc", "acc_norm", 0.5),
+            score(f"{BASE}@40", "arc", "acc", 0.5),
         )
-    )  # fmt: skip
+    )
     assert [(subject.kind, subject.name, [m.name for m in subject.measures]) for subject in found] == [
-        ("score", "arc", ["acc", "acc_norm"]), ("score", "piqa", ["acc"]), ("efficiency", "decode-b1", ["decode_tokens_per_s"]),
-    ]  # fmt: skip
+        ("score", "arc", ["acc", "acc_norm"]),
+        ("score", "piqa", ["acc"]),
+        ("efficiency", "decode-b1", ["decode_tokens_per_s"]),
+    ]
 
 
 def test_two_pages_or_charts_that_would_share_an_address_are_refused():

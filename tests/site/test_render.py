@@ -295,7 +295,10 @@ def test_the_checked_results_page_lists_every_left_out_value_with_its_reason(sit
 
     document = load_json(DATA / "outcomes.json")
     article = _article(site / "outcomes" / "checked" / "index.html")
-    text = lambda html: " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())  # noqa: E731
+
+    def text(html: str) -> str:
+        return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
     left_out = document["left_out"]
     assert left_out, "data/outcomes.json leaves nothing out: nothing to show"
     pages = {path.parent.name: _article(path) for path in sorted((site / "outcomes").glob("left-out-*/index.html"))}
@@ -359,10 +362,15 @@ def test_the_study_json_and_csv_of_one_model_draw_one_line_and_values_that_diffe
 
     def value(pct: int, number: float, name: str, stderr: float | None = 0.01) -> ScoreOutcome:
         return ScoreOutcome(
-            record=f"meta-llama/Llama-3.2-1B@{pct}", base_model="meta-llama/Llama-3.2-1B", pruning_pct=pct, task="arc_challenge",
-            metric="acc", value=number, stderr=stderr,
+            record=f"meta-llama/Llama-3.2-1B@{pct}",
+            base_model="meta-llama/Llama-3.2-1B",
+            pruning_pct=pct,
+            task="arc_challenge",
+            metric="acc",
+            value=number,
+            stderr=stderr,
             source={"path": f"study/{name}", "sha256": name[0] * 64, "format": f"study-capability-{name.rsplit('.', 1)[1]}", "location": "x"},
-        )  # fmt: skip
+        )
 
     same = [value(0, 0.4, "a.json"), value(10, 0.38, "a.json"), value(0, 0.4, "a.csv"), value(10, 0.38, "a.csv")]
     [measure] = subjects(outcome_points(same, records))[0].measures

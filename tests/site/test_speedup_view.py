@@ -32,9 +32,11 @@ def test_each_model_draws_its_measured_line_and_its_bound_dashed_in_one_colour_b
 def test_a_model_benched_on_two_machines_names_each():
     chart = speedup_chart(bounds(bench_level(f"{BASE}@0", 10.0, 2000), bench_level(f"{BASE}@0", 20.0, 2000, machine="Intel Xeon, 8 cores")))
     assert [series["label"] for series in chart["series"]] == [
-        "Llama-3.2-1B on AMD EPYC, float32 measured", "Llama-3.2-1B on AMD EPYC, float32 bound (weight bytes)",
-        "Llama-3.2-1B on Intel Xeon, float32 measured", "Llama-3.2-1B on Intel Xeon, float32 bound (weight bytes)",
-    ]  # fmt: skip
+        "Llama-3.2-1B on AMD EPYC, float32 measured",
+        "Llama-3.2-1B on AMD EPYC, float32 bound (weight bytes)",
+        "Llama-3.2-1B on Intel Xeon, float32 measured",
+        "Llama-3.2-1B on Intel Xeon, float32 bound (weight bytes)",
+    ]
 
 
 def test_the_section_gives_the_numbers_behind_the_chart():

@@ -19,21 +19,21 @@ from glu_catalogue.store import hub_reach
 
 
 @pytest.fixture
-def dripping(hub: FakeHub) -> str:  # noqa: F811
+def dripping(hub: FakeHub) -> str:
     """A repository whose every answer comes one byte every half second (its model API answer alone is ~300 bytes)."""
     hub.add("slow/drip", {"config.json": json.dumps(llama_config(LLAMA_1B)).encode()})
     hub.drip["slow/drip"] = 0.5
     return "slow/drip"
 
 
-def test_inspect_of_a_dripping_hub_stops_at_the_deadline_and_names_the_hub(hub, env, dripping):  # noqa: F811
+def test_inspect_of_a_dripping_hub_stops_at_the_deadline_and_names_the_hub(hub, env, dripping):
     started = time.monotonic()
     line = one_error_line(run_cli("inspect", dripping, env={**env, "CATALOGUE_HUB_DEADLINE_S": "2"}, timeout=60))
     assert time.monotonic() - started < 20
     assert f"the hub at {hub.endpoint} was too slow" in line and "within 2 s" in line and "CATALOGUE_HUB_DEADLINE_S" in line, line
 
 
-def test_results_check_of_a_file_naming_a_dripping_repository_stops_too(hub, env, dripping, tmp_path):  # noqa: F811
+def test_results_check_of_a_file_naming_a_dripping_repository_stops_too(hub, env, dripping, tmp_path):
     results = tmp_path / "results.json"
     results.write_text(json.dumps({"results": {"arc_easy": {"acc,none": 0.5}}, "config": {"model_args": f"pretrained={dripping}"}, "versions": {}}))
     started = time.monotonic()
@@ -42,7 +42,7 @@ def test_results_check_of_a_file_naming_a_dripping_repository_stops_too(hub, env
     assert "too slow" in line and hub.endpoint in line, line
 
 
-def test_a_redirect_to_another_host_that_fails_is_said_to_be_one(hub, env):  # noqa: F811
+def test_a_redirect_to_another_host_that_fails_is_said_to_be_one(hub, env):
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]

@@ -20,7 +20,6 @@ from safetensors_files import SMALL, llama_config, llama_tensors, write_checkpoi
 KINDS = ("fifo", "device", "directory", "loop")
 
 
-
 def make_special(path: Path, kind: str) -> None:
     """Replace ``path`` by a special file of ``kind``."""
     if path.is_dir() and not path.is_symlink():
@@ -195,4 +194,3 @@ def test_a_data_directory_that_cannot_be_one(tmp_path, where):
     assert completed.returncode == 2 and "Traceback" not in completed.stderr
     [line] = completed.stderr.strip().splitlines()
     assert line.startswith(f"error: --data {target}: cannot be the data directory")
-

@@ -85,8 +85,6 @@ def test_broken_registry_file_names_the_file(tmp_path):
 
 
 def test_variant_of_an_unknown_base_is_an_error(tmp_path):
-    (tmp_path / "v.json").write_text(
-        json.dumps({"model_id": "x/v", "family": "X", "size_label": "1B", "same_architecture_as": "x/base", "sources": []})
-    )
+    (tmp_path / "v.json").write_text(json.dumps({"model_id": "x/v", "family": "X", "size_label": "1B", "same_architecture_as": "x/base", "sources": []}))
     with pytest.raises(RegistryError, match="is not a base entry"):
         load_registry(tmp_path)

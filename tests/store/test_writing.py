@@ -134,8 +134,6 @@ def test_a_journal_naming_files_outside_its_directories_is_refused_not_obeyed(tm
 # --- end to end: a real build, killed, then the next verify --------------------------------------
 
 
-
-
 def test_a_build_killed_after_its_first_rename_is_completed_by_the_next_verify(tmp_path):
     """The journal's rename is os.replace call 1, the commit call 2, the first file's rename call 3."""
     crash_at_replace, levels_after = 3, [0, 10]
@@ -145,9 +143,12 @@ def test_a_build_killed_after_its_first_rename_is_completed_by_the_next_verify(t
     build = ["build", "--closed-form", "--models", "HuggingFaceTB/SmolLM2-135M", "--data", str(data), "--quiet"]
     assert run_cli(*build, "--levels", "0", env=env).returncode == 0
     crashed = subprocess.run(
-        [sys.executable, "-c", CRASHING_BUILD, *build, "--levels", "0,10"], env={**env, "CRASH_AT_REPLACE": str(crash_at_replace)},
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        [sys.executable, "-c", CRASHING_BUILD, *build, "--levels", "0,10"],
+        env={**env, "CRASH_AT_REPLACE": str(crash_at_replace)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert crashed.returncode == 70, crashed.stderr
     assert list(tmp_path.rglob(JOURNAL_FILE))  # the crash left its journal
     verified = run_cli("verify", env=env)

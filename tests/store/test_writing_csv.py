@@ -29,11 +29,23 @@ FORMULA_PROJECT = '=HYPERLINK("http://evil.example","click")'
 @pytest.mark.parametrize(
     "cell, written",
     [
-        ("=1+1", "'=1+1"), ("+1+cmd", "'+1+cmd"), ("-x", "'-x"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"), ("\rx", "'\rx"),
-        ("-", "'-"), ("-0.5", "-0.5"), ("+3", "+3"), ("-1e-05", "-1e-05"), ("arc_easy", "arc_easy"), ("a=b", "a=b"),
-        (-0.5, -0.5), (-3, -3), (None, None),
+        ("=1+1", "'=1+1"),
+        ("+1+cmd", "'+1+cmd"),
+        ("-x", "'-x"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("-", "'-"),
+        ("-0.5", "-0.5"),
+        ("+3", "+3"),
+        ("-1e-05", "-1e-05"),
+        ("arc_easy", "arc_easy"),
+        ("a=b", "a=b"),
+        (-0.5, -0.5),
+        (-3, -3),
+        (None, None),
     ],
-)  # fmt: skip
+)
 def test_spreadsheet_safe(cell, written):
     assert spreadsheet_safe(cell) == written
 
@@ -43,9 +55,20 @@ def test_csv_lines_keeps_numbers_numbers():
     assert rows == [["'=A1", "-2.5", "-7", "", "-2.5"]]
 
 
-@pytest.mark.parametrize("name, fault", [("acc", None), ("exact_match", None), ("é", None), ("", "is empty"), ("  ", "is empty"),
-                                         ("\x00", "holds a control character U+0000"), ("a\nb", "holds a control character U+000A"),
-                                         ("a\u202eb", "holds a control character U+202E"), (5, "is not text")])  # fmt: skip
+@pytest.mark.parametrize(
+    "name, fault",
+    [
+        ("acc", None),
+        ("exact_match", None),
+        ("é", None),
+        ("", "is empty"),
+        ("  ", "is empty"),
+        ("\x00", "holds a control character U+0000"),
+        ("a\nb", "holds a control character U+000A"),
+        ("a\u202eb", "holds a control character U+202E"),
+        (5, "is not text"),
+    ],
+)
 def test_name_fault(name, fault):
     assert name_fault(name) == fault
 

@@ -72,14 +72,34 @@ RECORD_FIELDS = [
     (block, name)
     for block, names in {
         "original_architecture": [
-            "hidden_size", "intermediate_size", "num_hidden_layers", "expansion_rate", "expansion_rate_percentage",
-            "total_parameters", "total_parameters_millions", "expansion_ratio_exact", "num_attention_heads",
-            "num_key_value_heads", "head_dim", "vocab_size", "norms_per_layer",
+            "hidden_size",
+            "intermediate_size",
+            "num_hidden_layers",
+            "expansion_rate",
+            "expansion_rate_percentage",
+            "total_parameters",
+            "total_parameters_millions",
+            "expansion_ratio_exact",
+            "num_attention_heads",
+            "num_key_value_heads",
+            "head_dim",
+            "vocab_size",
+            "norms_per_layer",
         ],
         "pruned_architecture": [
-            "hidden_size", "intermediate_size", "num_hidden_layers", "expansion_rate", "expansion_rate_percentage",
-            "total_parameters", "total_parameters_millions", "expansion_ratio_exact", "num_attention_heads",
-            "num_key_value_heads", "head_dim", "vocab_size", "norms_per_layer",
+            "hidden_size",
+            "intermediate_size",
+            "num_hidden_layers",
+            "expansion_rate",
+            "expansion_rate_percentage",
+            "total_parameters",
+            "total_parameters_millions",
+            "expansion_ratio_exact",
+            "num_attention_heads",
+            "num_key_value_heads",
+            "head_dim",
+            "vocab_size",
+            "norms_per_layer",
         ],
         "reductions": ["parameter_reduction_pct", "expansion_reduction_pct", "parameters_saved_millions"],
         "optipfair_stats": ["original_parameters", "pruned_parameters", "reduction", "percentage_reduction", "expansion_rate"],
@@ -111,7 +131,12 @@ def test_breaking_any_number_names_record_and_field(data_copy, model, pct, block
 
 @pytest.mark.parametrize("flag", ["tie_word_embeddings", "qkv_bias", "mlp_bias", "qk_norm"])
 def test_flipping_an_architecture_flag_is_reported(data_copy, flag):
-    edit_record(data_copy, "meta-llama/Llama-3.2-1B", 20, lambda record: record["original_architecture"].__setitem__(flag, True if not record["original_architecture"][flag] else False))
+    edit_record(
+        data_copy,
+        "meta-llama/Llama-3.2-1B",
+        20,
+        lambda record: record["original_architecture"].__setitem__(flag, True if not record["original_architecture"][flag] else False),
+    )
     assert ("meta-llama/Llama-3.2-1B @ 20%", f"original_architecture.{flag}") in problems_of(data_copy)
 
 
@@ -125,8 +150,6 @@ def test_a_rounding_slip_says_what_the_exact_value_is(data_copy):
     assert problem["field"] == "pruned_architecture.total_parameters_millions"
     assert (problem["expected"], problem["found"]) == ("1155.3", "1155.31")
     assert "1155.303424 rounded to 2 decimals" in problem["message"]
-
-
 
 
 def csv_header(data: Path) -> list[str]:

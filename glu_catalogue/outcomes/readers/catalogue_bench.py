@@ -81,9 +81,13 @@ def _whole_or_refused(value: Any, what: str) -> int:
 def statistics_of(values: list[float]) -> dict[str, float | int | None]:
     """Count, median, mean, sample standard deviation (None for one run), extremes."""
     return {
-        "count": len(values), "median": statistics.median(values), "mean": statistics.fmean(values),
-        "std": statistics.stdev(values) if len(values) > 1 else None, "min": min(values), "max": max(values),
-    }  # fmt: skip
+        "count": len(values),
+        "median": statistics.median(values),
+        "mean": statistics.fmean(values),
+        "std": statistics.stdev(values) if len(values) > 1 else None,
+        "min": min(values),
+        "max": max(values),
+    }
 
 
 def summary_of(document: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
@@ -100,13 +104,29 @@ def read_catalogue_bench(path: Path, sha256: str, document: dict[str, Any]) -> R
     measurement = document.get("measurement")
     claim = Claim(where="measurement", record=document.get("record") if isinstance(document.get("record"), str) else None)
     if claim.record is None:
-        reading.problem("-", "record", "the record it measured (MODEL@PCT)", document.get("record"), "the file does not name the record it measured", "outcome-link")
+        reading.problem(
+            "-", "record", "the record it measured (MODEL@PCT)", document.get("record"), "the file does not name the record it measured", "outcome-link"
+        )
         return reading
     if not isinstance(measurement, dict):
-        reading.problem(claim.record, "measurement", "an object: how the level was measured", type(measurement).__name__, "the file does not say how it was measured", "outcome-nature")
+        reading.problem(
+            claim.record,
+            "measurement",
+            "an object: how the level was measured",
+            type(measurement).__name__,
+            "the file does not say how it was measured",
+            "outcome-nature",
+        )
         return reading
     if "summary" in document and not isinstance(document["summary"], dict):
-        reading.problem(claim.record, "summary", "an object: workload -> quantity -> statistics", type(document["summary"]).__name__, "the summary cannot be read", "outcome-nature")
+        reading.problem(
+            claim.record,
+            "summary",
+            "an object: workload -> quantity -> statistics",
+            type(document["summary"]).__name__,
+            "the summary cannot be read",
+            "outcome-nature",
+        )
     claim.kept_indices_sha256 = measurement.get("kept_indices_sha256")
     claim.total_parameters = claim.read("measurement.total_parameters", document.get("total_parameters"), whole, "a whole number of parameters")
     claim.weight_bytes = claim.read("measurement.weights_bytes", document.get("weights_bytes"), whole, "a whole number of bytes")
@@ -124,9 +144,13 @@ def read_catalogue_bench(path: Path, sha256: str, document: dict[str, Any]) -> R
             continue
         if names[workload["name"]] > 1:  # ``computed`` holds one of them: which runs a value is of cannot be told
             reading.problem(
-                claim.record, f"workloads[{index}].name", "a name no other workload has", workload["name"],
-                f"{names[workload['name']]} workloads share this name: their values cannot be told apart", "outcome-consistency",
-            )  # fmt: skip
+                claim.record,
+                f"workloads[{index}].name",
+                "a name no other workload has",
+                workload["name"],
+                f"{names[workload['name']]} workloads share this name: their values cannot be told apart",
+                "outcome-consistency",
+            )
             continue
         _workload_values(reading, group, workload, index, computed[workload["name"]], _summary_of(document, workload["name"]), measurement)
     for quantity in ("memory_peak_bytes", "weights_bytes"):
@@ -139,23 +163,39 @@ def read_catalogue_bench(path: Path, sha256: str, document: dict[str, Any]) -> R
     return reading
 
 
-def _workload_values(
-    reading: Reading, group: ModelGroup, workload: dict, index: int, computed: dict, written: dict, measurement: dict
-) -> None:
+def _workload_values(reading: Reading, group: ModelGroup, workload: dict, index: int, computed: dict, written: dict, measurement: dict) -> None:
     where = f"workloads[{index}]"
     shape = {
-        "name": workload["name"], "task": "synthetic prompts (token ids from a seed)", "batch_size": workload["batch_size"],
-        "prompt_count": workload["batch_size"], "max_new_tokens": workload["new_tokens"],
-    }  # fmt: skip
+        "name": workload["name"],
+        "task": "synthetic prompts (token ids from a seed)",
+        "batch_size": workload["batch_size"],
+        "prompt_count": workload["batch_size"],
+        "max_new_tokens": workload["new_tokens"],
+    }
     listed = workload.get("seeds", [])
     seeds = [whole(seed) for seed in listed] if isinstance(listed, list) else [None]  # a seed that is not one fails validation: one line
     for quantity, stats in computed.items():
         stated = written.get(quantity)
         stated = stated.get("median") if isinstance(stated, dict) else stated
         if stated is not None and not _close(stated, stats["median"]):
-            reading.problem(group.claim.record, f"summary.{workload['name']}.{quantity}.median", stats["median"], stated, "the summary is not what the file's runs give", "outcome-consistency")
-        runs = {"count": stats["count"], "aggregate": "median", "median": stats["median"], "mean": stats["mean"], "std": stats["std"],
-                "min": stats["min"], "max": stats["max"], "seeds": seeds}  # fmt: skip
+            reading.problem(
+                group.claim.record,
+                f"summary.{workload['name']}.{quantity}.median",
+                stats["median"],
+                stated,
+                "the summary is not what the file's runs give",
+                "outcome-consistency",
+            )
+        runs = {
+            "count": stats["count"],
+            "aggregate": "median",
+            "median": stats["median"],
+            "mean": stats["mean"],
+            "std": stats["std"],
+            "min": stats["min"],
+            "max": stats["max"],
+            "seeds": seeds,
+        }
         reading.add(group, {**efficiency_value(reading, shape, quantity, stats["median"], f"{where}.{quantity}", runs), "measurement": measurement})
     energy = workload.get("energy")
     if isinstance(energy, dict):
@@ -165,8 +205,17 @@ def _workload_values(
             return
         runs = {"count": len(workload["runs"]), "aggregate": "mean", "mean": kwh / len(workload["runs"]), "seeds": seeds}
         meter = energy.get("meter") if isinstance(energy.get("meter"), dict) else None
-        reading.add(group, {**efficiency_value(reading, shape, "energy_raw_kwh", kwh / len(workload["runs"]), f"{where}.energy.kwh", runs, meter), "measurement": measurement})
-        reading.add(group, {**efficiency_value(reading, shape, "joules_per_token", kwh * JOULES_PER_KWH / tokens, f"{where}.energy.joules_per_token", None, meter), "measurement": measurement})
+        reading.add(
+            group,
+            {**efficiency_value(reading, shape, "energy_raw_kwh", kwh / len(workload["runs"]), f"{where}.energy.kwh", runs, meter), "measurement": measurement},
+        )
+        reading.add(
+            group,
+            {
+                **efficiency_value(reading, shape, "joules_per_token", kwh * JOULES_PER_KWH / tokens, f"{where}.energy.joules_per_token", None, meter),
+                "measurement": measurement,
+            },
+        )
 
 
 def _summary_of(document: dict[str, Any], workload: str) -> dict[str, Any]:
@@ -182,6 +231,4 @@ def _close(a: Any, b: float) -> bool:
 
 
 #: This module's layouts, as the registry (``registry.py``) finds them.
-READERS = (
-    OutcomeReader(format=FORMAT, kind="json", detects=is_catalogue_bench, expects="a catalogue bench file", reads=read_catalogue_bench),
-)
+READERS = (OutcomeReader(format=FORMAT, kind="json", detects=is_catalogue_bench, expects="a catalogue bench file", reads=read_catalogue_bench),)

@@ -15,8 +15,8 @@ the rate is emissions over duration, every quantity is a finite number >= 0.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from ..reading import Claim, ModelGroup, Reading, number
 from .registry import OutcomeReader
@@ -26,23 +26,94 @@ FORMAT = "codecarbon-csv"
 #: The header of each documented release's emissions.csv, in its order (3.x: ``EmissionsData`` of codecarbon 3.3).
 LAYOUTS = {
     "1.x": (
-        "timestamp", "experiment_id", "project_name", "duration", "emissions", "energy_consumed", "country_name", "country_iso_code",
-        "region", "on_cloud", "cloud_provider", "cloud_region",
+        "timestamp",
+        "experiment_id",
+        "project_name",
+        "duration",
+        "emissions",
+        "energy_consumed",
+        "country_name",
+        "country_iso_code",
+        "region",
+        "on_cloud",
+        "cloud_provider",
+        "cloud_region",
     ),
     "2.x": (
-        "timestamp", "project_name", "run_id", "experiment_id", "duration", "emissions", "emissions_rate", "cpu_power", "gpu_power",
-        "ram_power", "cpu_energy", "gpu_energy", "ram_energy", "energy_consumed", "country_name", "country_iso_code", "region",
-        "cloud_provider", "cloud_region", "os", "python_version", "codecarbon_version", "cpu_count", "cpu_model", "gpu_count",
-        "gpu_model", "longitude", "latitude", "ram_total_size", "tracking_mode", "on_cloud", "pue",
+        "timestamp",
+        "project_name",
+        "run_id",
+        "experiment_id",
+        "duration",
+        "emissions",
+        "emissions_rate",
+        "cpu_power",
+        "gpu_power",
+        "ram_power",
+        "cpu_energy",
+        "gpu_energy",
+        "ram_energy",
+        "energy_consumed",
+        "country_name",
+        "country_iso_code",
+        "region",
+        "cloud_provider",
+        "cloud_region",
+        "os",
+        "python_version",
+        "codecarbon_version",
+        "cpu_count",
+        "cpu_model",
+        "gpu_count",
+        "gpu_model",
+        "longitude",
+        "latitude",
+        "ram_total_size",
+        "tracking_mode",
+        "on_cloud",
+        "pue",
     ),
     "3.x": (
-        "timestamp", "project_name", "run_id", "experiment_id", "duration", "emissions", "emissions_rate", "cpu_power", "gpu_power",
-        "ram_power", "cpu_energy", "gpu_energy", "ram_energy", "energy_consumed", "water_consumed", "country_name", "country_iso_code",
-        "region", "cloud_provider", "cloud_region", "os", "python_version", "codecarbon_version", "cpu_count", "cpu_model", "gpu_count",
-        "gpu_model", "longitude", "latitude", "ram_total_size", "tracking_mode", "cpu_utilization_percent", "gpu_utilization_percent",
-        "ram_utilization_percent", "ram_used_gb", "on_cloud", "pue", "wue",
+        "timestamp",
+        "project_name",
+        "run_id",
+        "experiment_id",
+        "duration",
+        "emissions",
+        "emissions_rate",
+        "cpu_power",
+        "gpu_power",
+        "ram_power",
+        "cpu_energy",
+        "gpu_energy",
+        "ram_energy",
+        "energy_consumed",
+        "water_consumed",
+        "country_name",
+        "country_iso_code",
+        "region",
+        "cloud_provider",
+        "cloud_region",
+        "os",
+        "python_version",
+        "codecarbon_version",
+        "cpu_count",
+        "cpu_model",
+        "gpu_count",
+        "gpu_model",
+        "longitude",
+        "latitude",
+        "ram_total_size",
+        "tracking_mode",
+        "cpu_utilization_percent",
+        "gpu_utilization_percent",
+        "ram_utilization_percent",
+        "ram_used_gb",
+        "on_cloud",
+        "pue",
+        "wue",
     ),
-}  # fmt: skip
+}
 
 #: Columns every release's emissions.csv has.
 REQUIRED = ("timestamp", "duration", "emissions", "energy_consumed")
@@ -76,9 +147,11 @@ def read_codecarbon_csv(path: Path, sha256: str, header: list[str], records: Ite
         if not reading.names_ok("-", f"{where}, column project_name", {"project": workload["name"]}):
             continue
         meter = {
-            "tool": "codecarbon", "version": cells.get("codecarbon_version") or UNKNOWN_VERSION, "mode": cells.get("tracking_mode") or None,
+            "tool": "codecarbon",
+            "version": cells.get("codecarbon_version") or UNKNOWN_VERSION,
+            "mode": cells.get("tracking_mode") or None,
             "device": cells.get("gpu_model") or cells.get("cpu_model") or None,
-        }  # fmt: skip
+        }
         common = {"kind": "efficiency", "workload": workload, "runs": {"count": 1}, "meter": meter}  # a run per row
         values = {}
         for quantity, column in QUANTITIES.items():
@@ -98,13 +171,13 @@ def _check_parts(reading: Reading, where: str, cells: dict[str, str], values: di
     parts = [number(cells.get(column)) for column in ("cpu_energy", "gpu_energy", "ram_energy")]
     energy = values.get("energy_consumed")
     if energy is not None and all(part is not None for part in parts) and not math.isclose(energy, sum(parts), rel_tol=REL_TOLERANCE, abs_tol=1e-15):
-        reading.problem("-", f"{where}, column energy_consumed", sum(parts), energy, "energy_consumed is not cpu_energy + gpu_energy + ram_energy", "outcome-consistency")
+        reading.problem(
+            "-", f"{where}, column energy_consumed", sum(parts), energy, "energy_consumed is not cpu_energy + gpu_energy + ram_energy", "outcome-consistency"
+        )
     rate, emissions, duration = number(cells.get("emissions_rate")), values.get("emissions"), values.get("duration")
     if rate is not None and emissions is not None and duration and not math.isclose(rate, emissions / duration, rel_tol=1e-6, abs_tol=1e-18):
         reading.problem("-", f"{where}, column emissions", emissions / duration, rate, "emissions_rate is not emissions / duration", "outcome-consistency")
 
 
 #: This module's layouts, as the registry (``registry.py``) finds them.
-READERS = (
-    OutcomeReader(format=FORMAT, kind="csv", detects=is_codecarbon_csv, expects="codecarbon's emissions.csv", reads=read_codecarbon_csv),
-)
+READERS = (OutcomeReader(format=FORMAT, kind="csv", detects=is_codecarbon_csv, expects="codecarbon's emissions.csv", reads=read_codecarbon_csv),)

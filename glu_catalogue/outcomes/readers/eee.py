@@ -106,7 +106,8 @@ def _score(reading: Reading, where: str, result: Any) -> dict[str, Any] | None:
     lower = config.get("lower_is_better")
     measurement = _measurement(reading, where, details.get("catalogue_measurement"))
     return {
-        "kind": "score", "task": result["evaluation_name"],
+        "kind": "score",
+        "task": result["evaluation_name"],
         "metric": metric,
         "filter": text(details.get("filter")),
         "value": value,
@@ -118,7 +119,7 @@ def _score(reading: Reading, where: str, result: Any) -> dict[str, Any] | None:
         "task_hash": text(details.get("task_hash")),
         "measurement": measurement,
         "source": reading.source(where),
-    }  # fmt: skip
+    }
 
 
 def _measurement(reading: Reading, where: str, written: Any) -> dict[str, Any] | None:
@@ -143,6 +144,4 @@ def _harness(library: str | None) -> str:
 
 
 #: This module's layouts, as the registry (``registry.py``) finds them.
-READERS = (
-    OutcomeReader(format=FORMAT, kind="json", detects=is_eee, expects="an Every Eval Ever record", reads=read_eee),
-)
+READERS = (OutcomeReader(format=FORMAT, kind="json", detects=is_eee, expects="an Every Eval Ever record", reads=read_eee),)

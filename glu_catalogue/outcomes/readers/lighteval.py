@@ -94,15 +94,26 @@ def _add_task(reading: Reading, group: ModelGroup, document: dict[str, Any], key
     for metric, value in scores.items():
         if metric.endswith("_stderr") or not reading.names_ok("-", f"{where}.{metric}", {"task": task, "metric": metric}):
             continue
-        reading.add(group,
+        reading.add(
+            group,
             {
-                "kind": "score", "task": task, "metric": metric, "filter": None, "value": value,
-                "stderr": scores.get(f"{metric}_stderr"), "n_shot": n_shot, "n_samples": None, "higher_is_better": None,
-                "harness": "lighteval", "harness_version": version, "task_version": _version(_at(document, "versions", key)),
+                "kind": "score",
+                "task": task,
+                "metric": metric,
+                "filter": None,
+                "value": value,
+                "stderr": scores.get(f"{metric}_stderr"),
+                "n_shot": n_shot,
+                "n_samples": None,
+                "higher_is_better": None,
+                "harness": "lighteval",
+                "harness_version": version,
+                "task_version": _version(_at(document, "versions", key)),
                 "task_hash": text(hashes.get("hash_examples")) if isinstance(hashes, dict) else None,
-                "measurement": None, "source": reading.source(f"{where}.{metric}"),
+                "measurement": None,
+                "source": reading.source(f"{where}.{metric}"),
             },
-        )  # fmt: skip
+        )
 
 
 def _check_means(reading: Reading, parsed: dict[str, dict[str, float]]) -> None:

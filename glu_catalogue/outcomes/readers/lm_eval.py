@@ -26,8 +26,10 @@ REQUIRED_KEYS = ("results", "config")
 
 def is_lm_eval(document: Any) -> bool:
     """True for a JSON object with lm-eval's ``results`` (an object) and ``config`` (an object) at the top."""
-    return isinstance(document, dict) and all(isinstance(document.get(key), dict) for key in REQUIRED_KEYS) and (
-        "lm_eval_version" in document or "versions" in document or "n-shot" in document
+    return (
+        isinstance(document, dict)
+        and all(isinstance(document.get(key), dict) for key in REQUIRED_KEYS)
+        and ("lm_eval_version" in document or "versions" in document or "n-shot" in document)
     )
 
 
@@ -51,7 +53,14 @@ def read_lm_eval(path: Path, sha256: str, document: dict[str, Any]) -> Reading:
     claim.total_parameters = claim.read("config.model_num_parameters", config.get("model_num_parameters"), whole, "a whole number of parameters")
     measurement = catalogue_measurement(reading, claim, document.get("catalogue"))
     if claim.repository is None and claim.record is None:
-        reading.problem("-", "config.model_args", "pretrained=<checkpoint or hub id>", config.get("model_args"), "the file does not name the model it evaluated", "outcome-link")
+        reading.problem(
+            "-",
+            "config.model_args",
+            "pretrained=<checkpoint or hub id>",
+            config.get("model_args"),
+            "the file does not name the model it evaluated",
+            "outcome-link",
+        )
     group = ModelGroup(claim)
     version = _text(document.get("lm_eval_version"))
     for task, values in sorted(document["results"].items()):
@@ -67,20 +76,27 @@ def read_lm_eval(path: Path, sha256: str, document: dict[str, Any]) -> Reading:
             if parsed is None or not reading.names_ok("-", where, {"task": task, "metric": metric, "filter": filter_name}):
                 continue
             samples = _by_task(document, "n-samples", task)
-            reading.add(group,
+            reading.add(
+                group,
                 {
-                    "kind": "score", "task": task, "metric": metric, "filter": filter_name, "value": parsed,
+                    "kind": "score",
+                    "task": task,
+                    "metric": metric,
+                    "filter": filter_name,
+                    "value": parsed,
                     "stderr": reading.finite("-", f"{where} (stderr)", values.get(f"{metric}_stderr,{filter_name}"), "a standard error"),
                     "n_shot": reading.count("-", f"{where} (n-shot)", _by_task(document, "n-shot", task), "the n-shot of a task"),
-                    "n_samples": reading.count("-", f"{where} (n-samples)", samples.get("effective") if isinstance(samples, dict) else samples, "the samples of a task"),
+                    "n_samples": reading.count(
+                        "-", f"{where} (n-samples)", samples.get("effective") if isinstance(samples, dict) else samples, "the samples of a task"
+                    ),
                     "higher_is_better": _direction(document, task, metric),
                     "harness_version": version,
                     "task_version": _text(_by_task(document, "versions", task)),
                     "task_hash": _text(_by_task(document, "task_hashes", task)),
                     "measurement": measurement,
                     "source": reading.source(where),
-                }
-            )  # fmt: skip
+                },
+            )
     reading.groups.append(group)
     return reading
 

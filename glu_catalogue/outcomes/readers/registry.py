@@ -19,8 +19,9 @@ from __future__ import annotations
 import functools
 import importlib
 import pkgutil
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 #: Modules of this package that are not readers.
 NOT_READERS = frozenset({"registry"})

@@ -10,8 +10,9 @@ row per model and task: ``model, pruning_pct, is_star, task`` and a column per m
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from ..columns import Location, place_text
 from ..reading import Claim, ModelGroup, Reading, gib_bytes, name_fault, number, text, whole
@@ -120,9 +121,7 @@ def study_family(document: dict[str, Any]) -> str | None:
     return family if isinstance(family, str) else None
 
 
-def add_score(
-    reading: Reading, group: ModelGroup, where: Location, task: str, metric_key: str, value: Any, row: dict[str, Any], n_shot: Any
-) -> None:
+def add_score(reading: Reading, group: ModelGroup, where: Location, task: str, metric_key: str, value: Any, row: dict[str, Any], n_shot: Any) -> None:
     """One score of the study's (JSON or CSV), its stderr beside it where the file gives one; stderr keys are not scores.
     ``where``: its place, or its parts (``columns.Location``: made text only where a problem names it).
 
@@ -189,6 +188,14 @@ def is_study_capability_csv(header: list[str]) -> bool:
 
 #: This module's layouts, as the registry (``registry.py``) finds them.
 READERS = (
-    OutcomeReader(format=JSON_FORMAT, kind="json", detects=is_study_capability, expects="the study's capability JSON (models_evaluated)", reads=read_study_capability),
-    OutcomeReader(format=CSV_FORMAT, kind="csv", detects=is_study_capability_csv, expects="the study's capability CSV (model, pruning_pct, is_star, task, ...)", reads=read_study_capability_csv),
+    OutcomeReader(
+        format=JSON_FORMAT, kind="json", detects=is_study_capability, expects="the study's capability JSON (models_evaluated)", reads=read_study_capability
+    ),
+    OutcomeReader(
+        format=CSV_FORMAT,
+        kind="csv",
+        detects=is_study_capability_csv,
+        expects="the study's capability CSV (model, pruning_pct, is_star, task, ...)",
+        reads=read_study_capability_csv,
+    ),
 )

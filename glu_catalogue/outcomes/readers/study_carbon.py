@@ -89,7 +89,11 @@ def read_study_carbon(path: Path, sha256: str, document: dict[str, Any]) -> Read
     metadata = document.get("experiment_metadata") if isinstance(document.get("experiment_metadata"), dict) else {}
     hardware = metadata.get("hardware_details") if isinstance(metadata.get("hardware_details"), dict) else {}
     idle_watts = hardware.get("idle_power_watts")
-    meter = {"tool": "codecarbon", "idle_power_w": number(idle_watts), "device": hardware.get("gpu_model") if isinstance(hardware.get("gpu_model"), str) else None}
+    meter = {
+        "tool": "codecarbon",
+        "idle_power_w": number(idle_watts),
+        "device": hardware.get("gpu_model") if isinstance(hardware.get("gpu_model"), str) else None,
+    }
     benchmarks = benchmark_entries(reading, document.get("benchmarks"), "num_prompts", "prompts")
     for where, results, group in study_groups(reading, document):
         for workload_name, measured in results.items():
@@ -111,11 +115,16 @@ def _workload(reading: Reading, group: ModelGroup, place: str, name: str, measur
     prompts = whole(measured.get("num_prompts"))
     declared = whole(benchmark.get("num_prompts")) if benchmark else None
     if prompts is not None and declared is not None and prompts != declared:
-        reading.problem(group.claim.name or "-", f"{place}.num_prompts", declared, prompts, "benchmarks gives this workload another prompt count", "outcome-consistency")
+        reading.problem(
+            group.claim.name or "-", f"{place}.num_prompts", declared, prompts, "benchmarks gives this workload another prompt count", "outcome-consistency"
+        )
     return {
-        "name": name, "task": name.split("_")[0] or None, "batch_size": whole(measured.get("batch_size")),
-        "prompt_count": prompts if prompts is not None else declared, "max_new_tokens": whole(benchmark.get("max_new_tokens")) if benchmark else None,
-    }  # fmt: skip
+        "name": name,
+        "task": name.split("_")[0] or None,
+        "batch_size": whole(measured.get("batch_size")),
+        "prompt_count": prompts if prompts is not None else declared,
+        "max_new_tokens": whole(benchmark.get("max_new_tokens")) if benchmark else None,
+    }
 
 
 def _read_workload(reading: Reading, group: ModelGroup, place: str, workload: dict, measured: dict, meter: dict, idle_watts: Any, group_index: int) -> None:
@@ -129,7 +138,14 @@ def _read_workload(reading: Reading, group: ModelGroup, place: str, workload: di
     kept = {key: run for key, run in runs.items() if key not in excluded}
     count = whole(measured.get("num_runs_aggregated"))
     if runs and count != len(kept):
-        reading.problem(label, f"{place}.num_runs_aggregated", len(kept), measured.get("num_runs_aggregated"), f"{len(runs)} runs less {len(excluded)} outliers", "outcome-consistency")
+        reading.problem(
+            label,
+            f"{place}.num_runs_aggregated",
+            len(kept),
+            measured.get("num_runs_aggregated"),
+            f"{len(runs)} runs less {len(excluded)} outliers",
+            "outcome-consistency",
+        )
     seeds = _seeds(reading, label, f"{place}.seeds_used", measured.get("seeds_used"))
     deviations = {key: _check_run_parts(reading, label, place, key, run, idle_watts) for key, run in runs.items()}
     for key, run in runs.items():
@@ -141,11 +157,14 @@ def _read_workload(reading: Reading, group: ModelGroup, place: str, workload: di
     if off:
         first = next(iter(off))
         reading.problem(
-            label, f"{place}.throughput_mean", "total_new_tokens / inference_duration_sec of each run", f"{min(off.values()):+.0%} to {max(off.values()):+.0%} off",
+            label,
+            f"{place}.throughput_mean",
+            "total_new_tokens / inference_duration_sec of each run",
+            f"{min(off.values()):+.0%} to {max(off.values()):+.0%} off",
             f"throughput is not tokens / duration in {len(off)} of {len(runs)} runs ({first}: {number(runs[first].get('throughput')):.2f} tokens/s, "
             f"{runs[first].get('total_new_tokens')} tokens in {number(runs[first].get('inference_duration_sec')):.2f} s)",
             "outcome-consistency",
-        )  # fmt: skip
+        )
     for prefix, (quantity, run_key) in AGGREGATED.items():
         mean = measured.get(f"{prefix}_mean")
         if mean is None:
@@ -159,10 +178,14 @@ def _read_workload(reading: Reading, group: ModelGroup, place: str, workload: di
         if kept:
             _check_statistics(reading, label, place, prefix, value, statistics_given, [run.get(run_key) for run in kept.values()])
         runs_summary = {
-            "count": count if count is not None else len(kept), "mean": value, "std": number(statistics_given["std"]),
-            "min": number(statistics_given["min"]), "max": number(statistics_given["max"]), "seeds": seeds,
+            "count": count if count is not None else len(kept),
+            "mean": value,
+            "std": number(statistics_given["std"]),
+            "min": number(statistics_given["min"]),
+            "max": number(statistics_given["max"]),
+            "seeds": seeds,
             "outliers_excluded": whole(measured.get("outliers_count")),
-        }  # fmt: skip
+        }
         reading.add(group, efficiency_value(reading, workload, quantity, value, location, runs_summary, meter))
     size = number(measured.get("model_size_gb"))
     if size is not None:
@@ -190,16 +213,22 @@ def _excluded_runs(reading: Reading, label: str, place: str, measured: dict, run
     for index, entry in enumerate(entries):
         key = entry.get("run_key") if isinstance(entry, dict) else None
         if not isinstance(key, str) or key not in runs:
-            reading.problem(label, f"{place}.outliers_excluded[{index}]", f"one of {', '.join(runs)}", entry, "names no run of raw_runs_data", "outcome-consistency")
+            reading.problem(
+                label, f"{place}.outliers_excluded[{index}]", f"one of {', '.join(runs)}", entry, "names no run of raw_runs_data", "outcome-consistency"
+            )
             continue
         excluded.add(key)
         for field_name in ("energy_kwh", "joules_per_token"):
             stated, actual = number(entry.get(field_name)), number(runs[key].get(field_name))
             if stated is not None and actual is not None and not _close(stated, actual):
                 reading.problem(
-                    label, f"{place}.outliers_excluded[{index}].{field_name}", actual, stated,
-                    f"the excluded run {key} has {field_name} {actual!r} in raw_runs_data", "outcome-consistency",
-                )  # fmt: skip
+                    label,
+                    f"{place}.outliers_excluded[{index}].{field_name}",
+                    actual,
+                    stated,
+                    f"the excluded run {key} has {field_name} {actual!r} in raw_runs_data",
+                    "outcome-consistency",
+                )
     count = whole(measured.get("outliers_count"))
     if count is not None and count != len(entries):
         reading.problem(label, f"{place}.outliers_count", len(entries), count, "outliers_excluded lists another number of runs", "outcome-consistency")
@@ -220,9 +249,13 @@ def _check_statistics(reading: Reading, label: str, place: str, prefix: str, mea
             continue
         if want is None:
             reading.problem(
-                label, f"{place}.{prefix}_{name}", "none (one run has no spread)", found,
-                f"the standard deviation of {len(values)} run is undefined; the file gives {found!r}", "outcome-consistency",
-            )  # fmt: skip
+                label,
+                f"{place}.{prefix}_{name}",
+                "none (one run has no spread)",
+                found,
+                f"the standard deviation of {len(values)} run is undefined; the file gives {found!r}",
+                "outcome-consistency",
+            )
         elif number(found) is None or not _close(number(found), want, absolute=abs(mean) * REL_TOLERANCE):
             reading.problem(label, f"{place}.{prefix}_{name}", want, found, f"the {name} of the {len(values)} kept runs", "outcome-consistency")
 
@@ -236,10 +269,20 @@ def _check_run_parts(reading: Reading, label: str, place: str, key: str, run: di
     energy, tokens, duration = number(run.get("energy_kwh")), whole(run.get("total_new_tokens")), number(run.get("inference_duration_sec"))
     at = f"{place}.raw_runs_data.{key}"
     if energy is not None and tokens:
-        _derived(reading, label, f"{place}.joules_per_token_mean", f"{at}.joules_per_token", run.get("joules_per_token"), energy * JOULES_PER_KWH / tokens, "energy_kwh x 3.6e6 / total_new_tokens")
+        _derived(
+            reading,
+            label,
+            f"{place}.joules_per_token_mean",
+            f"{at}.joules_per_token",
+            run.get("joules_per_token"),
+            energy * JOULES_PER_KWH / tokens,
+            "energy_kwh x 3.6e6 / total_new_tokens",
+        )
     raw, idle = number(run.get("energy_raw_kwh")), number(run.get("energy_idle_kwh"))
     if energy is not None and raw is not None and idle is not None and not _close(energy, raw - idle, absolute=raw * REL_TOLERANCE):
-        reading.problem(label, f"{place}.energy_kwh_mean", raw - idle, energy, f"{at}: net energy is not energy_raw_kwh - energy_idle_kwh", "outcome-consistency")
+        reading.problem(
+            label, f"{place}.energy_kwh_mean", raw - idle, energy, f"{at}: net energy is not energy_raw_kwh - energy_idle_kwh", "outcome-consistency"
+        )
     watts = number(idle_watts)
     if watts is not None and idle is not None and duration is not None:
         expected = watts * duration / JOULES_PER_KWH
@@ -247,9 +290,13 @@ def _check_run_parts(reading: Reading, label: str, place: str, key: str, run: di
         rounding_kwh = 0.5 * 10 ** -_decimals(idle_watts) * abs(duration) / JOULES_PER_KWH
         if not math.isclose(idle, expected, rel_tol=REL_TOLERANCE, abs_tol=rounding_kwh):
             reading.problem(
-                label, f"{place}.energy_kwh_mean", expected, idle,
-                f"{at}: idle energy is not idle_power_watts x inference_duration_sec / 3.6e6", "outcome-consistency",
-            )  # fmt: skip
+                label,
+                f"{place}.energy_kwh_mean",
+                expected,
+                idle,
+                f"{at}: idle energy is not idle_power_watts x inference_duration_sec / 3.6e6",
+                "outcome-consistency",
+            )
     throughput = number(run.get("throughput"))
     if throughput is not None and tokens and duration:
         return throughput / (tokens / duration) - 1
@@ -282,13 +329,19 @@ def read_study_carbon_run(path: Path, sha256: str, document: dict[str, Any]) -> 
             continue
         hardware = measured.get("hardware_metadata") if isinstance(measured.get("hardware_metadata"), dict) else {}
         workload = {
-            "name": workload_name, "task": workload_name.split("_")[0] or None, "batch_size": whole(measured.get("batch_size")),
-            "prompt_count": whole(measured.get("num_prompts")), "max_new_tokens": whole(measured.get("max_new_tokens")),
-        }  # fmt: skip
+            "name": workload_name,
+            "task": workload_name.split("_")[0] or None,
+            "batch_size": whole(measured.get("batch_size")),
+            "prompt_count": whole(measured.get("num_prompts")),
+            "max_new_tokens": whole(measured.get("max_new_tokens")),
+        }
         meter = {
-            "tool": "codecarbon", "version": _text(hardware.get("codecarbon_version")), "mode": _text(document["metadata"].get("mode")),
-            "idle_power_w": number(hardware.get("idle_power_watts")), "device": _text(hardware.get("gpu_name_torch")),
-        }  # fmt: skip
+            "tool": "codecarbon",
+            "version": _text(hardware.get("codecarbon_version")),
+            "mode": _text(document["metadata"].get("mode")),
+            "idle_power_w": number(hardware.get("idle_power_watts")),
+            "device": _text(hardware.get("gpu_name_torch")),
+        }
         _check_run_file_parts(reading, name or "-", place, measured, hardware)
         runs = {"count": 1, "seeds": [int(seed[1])] if seed else []}
         for key, quantity in RUN_QUANTITIES.items():
@@ -311,7 +364,15 @@ def _check_run_file_parts(reading: Reading, label: str, place: str, measured: di
     """A run's J/token, net and idle energy, its codecarbon block's copies and its latency's name, against their parts."""
     energy, tokens = number(measured.get("energy_kwh")), whole(measured.get("total_new_tokens"))
     if energy is not None and tokens:
-        _derived(reading, label, f"{place}.joules_per_token", f"{place}.joules_per_token", measured.get("joules_per_token"), energy * JOULES_PER_KWH / tokens, "energy_kwh x 3.6e6 / total_new_tokens")
+        _derived(
+            reading,
+            label,
+            f"{place}.joules_per_token",
+            f"{place}.joules_per_token",
+            measured.get("joules_per_token"),
+            energy * JOULES_PER_KWH / tokens,
+            "energy_kwh x 3.6e6 / total_new_tokens",
+        )
     raw, idle = number(measured.get("energy_raw_kwh")), number(measured.get("energy_idle_kwh"))
     if energy is not None and raw is not None and idle is not None and not _close(energy, raw - idle, absolute=raw * REL_TOLERANCE):
         reading.problem(label, f"{place}.energy_kwh", raw - idle, energy, "net energy is not energy_raw_kwh - energy_idle_kwh", "outcome-consistency")
@@ -321,22 +382,37 @@ def _check_run_file_parts(reading: Reading, label: str, place: str, measured: di
             reading.problem(label, f"{place}.{ours}", copy, mine, f"hardware_metadata.{theirs} gives this value as {copy!r}", "outcome-consistency")
     watts, duration = number(hardware.get("idle_power_watts")), number(hardware.get("duration_sec"))
     if watts is not None and duration is not None and idle is not None and not math.isclose(idle, watts * duration / JOULES_PER_KWH, rel_tol=1e-6):
-        reading.problem(label, f"{place}.energy_idle_kwh", watts * duration / JOULES_PER_KWH, idle, "idle energy is not idle_power_watts x duration_sec / 3.6e6", "outcome-consistency")
+        reading.problem(
+            label,
+            f"{place}.energy_idle_kwh",
+            watts * duration / JOULES_PER_KWH,
+            idle,
+            "idle energy is not idle_power_watts x duration_sec / 3.6e6",
+            "outcome-consistency",
+        )
     throughput, loop_s = number(measured.get("throughput_tokens_per_sec")), number(measured.get("total_loop_time_sec"))
     if throughput is not None and tokens and loop_s and not math.isclose(throughput, tokens / loop_s, rel_tol=THROUGHPUT_REL_TOLERANCE):
         reading.problem(
-            label, f"{place}.throughput_tokens_per_sec", round(tokens / loop_s, 2), round(throughput, 2),
-            f"throughput is not total_new_tokens / total_loop_time_sec ({tokens} / {loop_s:.2f} s, {throughput / (tokens / loop_s) - 1:+.0%})", "outcome-consistency",
-        )  # fmt: skip
+            label,
+            f"{place}.throughput_tokens_per_sec",
+            round(tokens / loop_s, 2),
+            round(throughput, 2),
+            f"throughput is not total_new_tokens / total_loop_time_sec ({tokens} / {loop_s:.2f} s, {throughput / (tokens / loop_s) - 1:+.0%})",
+            "outcome-consistency",
+        )
     first_token, per_prompt = number(measured.get("avg_ttft_ms")), number(measured.get("avg_new_tokens_per_prompt"))
     if first_token is not None and per_prompt and throughput and per_prompt > 1:
         answer_ms = per_prompt / throughput * 1000
         if math.isclose(first_token, answer_ms, rel_tol=1e-6):
             reading.problem(
-                label, f"{place}.avg_ttft_ms", "the time to the first token", f"{first_token:.2f} ms",
-                f"named time to first token, it is avg_new_tokens_per_prompt / throughput ({per_prompt:g} tokens at {throughput:.2f} tokens/s): the whole answer's time",
+                label,
+                f"{place}.avg_ttft_ms",
+                "the time to the first token",
+                f"{first_token:.2f} ms",
+                f"named time to first token, it is avg_new_tokens_per_prompt / throughput ({per_prompt:g} tokens at {throughput:.2f} tokens/s): the "
+                "whole answer's time",
                 "outcome-consistency",
-            )  # fmt: skip
+            )
 
 
 # --- small helpers ------------------------------------------------------------------------------------
@@ -358,5 +434,7 @@ def _text(value: Any) -> str | None:
 #: This module's layouts, as the registry (``registry.py``) finds them.
 READERS = (
     OutcomeReader(format=AGGREGATE_FORMAT, kind="json", detects=is_study_carbon, expects="the study's carbon JSON (models_evaluated)", reads=read_study_carbon),
-    OutcomeReader(format=RUN_FORMAT, kind="json", detects=is_study_carbon_run, expects="the study's per-run carbon file (metadata, results)", reads=read_study_carbon_run),
+    OutcomeReader(
+        format=RUN_FORMAT, kind="json", detects=is_study_carbon_run, expects="the study's per-run carbon file (metadata, results)", reads=read_study_carbon_run
+    ),
 )

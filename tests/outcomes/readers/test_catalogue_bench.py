@@ -25,17 +25,36 @@ from glu_catalogue.outcomes.reading import Reading
 SHA = "0" * 64
 RECORD = "HuggingFaceTB/SmolLM2-135M@40"
 MEASUREMENT = {"tool": "catalogue bench", "kept_indices_sha256": "1" * 64, "device": "cpu"}
-PREFILL = {"name": "prefill-64", "kind": "prefill", "batch_size": 2, "prompt_tokens": 64, "new_tokens": 0, "seeds": [0],
-           "runs": [{"prefill_s": 0.5}, {"prefill_s": 0.25}, {"prefill_s": 1.0}]}  # fmt: skip
-DECODE = {"name": "decode-b1", "kind": "decode", "batch_size": 1, "prompt_tokens": 32, "new_tokens": 5, "seeds": [0],
-          "runs": [{"prefill_s": 0.1, "decode_s": 0.4}, {"prefill_s": 0.2, "decode_s": 0.8}]}  # fmt: skip
+PREFILL = {
+    "name": "prefill-64",
+    "kind": "prefill",
+    "batch_size": 2,
+    "prompt_tokens": 64,
+    "new_tokens": 0,
+    "seeds": [0],
+    "runs": [{"prefill_s": 0.5}, {"prefill_s": 0.25}, {"prefill_s": 1.0}],
+}
+DECODE = {
+    "name": "decode-b1",
+    "kind": "decode",
+    "batch_size": 1,
+    "prompt_tokens": 32,
+    "new_tokens": 5,
+    "seeds": [0],
+    "runs": [{"prefill_s": 0.1, "decode_s": 0.4}, {"prefill_s": 0.2, "decode_s": 0.8}],
+}
 
 
 def bench(**changes) -> dict:
     document = {
-        "glu_catalogue_bench": 1, "record": RECORD, "total_parameters": 102_685_248, "weights_bytes": 410_740_992,
-        "memory_peak_bytes": 943_669_248, "measurement": MEASUREMENT, "workloads": [copy.deepcopy(PREFILL), copy.deepcopy(DECODE)],
-    }  # fmt: skip
+        "glu_catalogue_bench": 1,
+        "record": RECORD,
+        "total_parameters": 102_685_248,
+        "weights_bytes": 410_740_992,
+        "memory_peak_bytes": 943_669_248,
+        "measurement": MEASUREMENT,
+        "workloads": [copy.deepcopy(PREFILL), copy.deepcopy(DECODE)],
+    }
     document.update(changes)
     return document
 
@@ -74,9 +93,15 @@ def test_each_value_is_the_median_of_its_runs_with_their_spread_the_claim_and_th
     prefill = found[("prefill-64", "prefill_tokens_per_s")]
     assert prefill["value"] == 256.0 and prefill["measurement"] == MEASUREMENT
     assert prefill["runs"] == {
-        "count": 3, "aggregate": "median", "median": 256.0, "mean": statistics.fmean([256.0, 512.0, 128.0]),
-        "std": statistics.stdev([256.0, 512.0, 128.0]), "min": 128.0, "max": 512.0, "seeds": [0],
-    }  # fmt: skip
+        "count": 3,
+        "aggregate": "median",
+        "median": 256.0,
+        "mean": statistics.fmean([256.0, 512.0, 128.0]),
+        "std": statistics.stdev([256.0, 512.0, 128.0]),
+        "min": 128.0,
+        "max": 512.0,
+        "seeds": [0],
+    }
     assert prefill["workload"] == {
         "name": "prefill-64",
         "task": "synthetic prompts (token ids from a seed)",
@@ -86,8 +111,9 @@ def test_each_value_is_the_median_of_its_runs_with_their_spread_the_claim_and_th
     }
     assert found[("decode-b1", "decode_tokens_per_s")]["value"] == 7.5
     assert {quantity: found[("memory", quantity)]["value"] for quantity in ("memory_peak_bytes", "weights_bytes")} == {
-        "memory_peak_bytes": 943_669_248, "weights_bytes": 410_740_992,
-    }  # fmt: skip
+        "memory_peak_bytes": 943_669_248,
+        "weights_bytes": 410_740_992,
+    }
     assert found[("memory", "memory_peak_bytes")]["source"]["location"] == "memory_peak_bytes"
 
 
@@ -146,8 +172,9 @@ def test_counts_and_sizes_that_are_no_numbers_are_unreadable_claims_or_problems(
     reading = read(bench(total_parameters="100M", weights_bytes=4.5, memory_peak_bytes="lots", summary=[1]))
     claim = reading.groups[0].claim
     assert claim.unreadable == {
-        "measurement.total_parameters": ("100M", "a whole number of parameters"), "measurement.weights_bytes": (4.5, "a whole number of bytes"),
-    }  # fmt: skip
+        "measurement.total_parameters": ("100M", "a whole number of parameters"),
+        "measurement.weights_bytes": (4.5, "a whole number of bytes"),
+    }
     assert fields(reading) == {"summary": "outcome-nature", "memory_peak_bytes": "outcome-nature"}  # an unreadable claim: checks' outcome-claim
 
 

@@ -65,7 +65,9 @@ def test_codecarbon_energy_that_is_not_its_parts_is_reported(emissions_csv, tmp_
     changed = tmp_path / "emissions.csv"
     changed.write_text("\n".join([lines[0], ",".join(cells), *lines[2:]]) + "\n")
     ingested = ingest([changed], shipped_records(), set(), "meta-llama/Llama-3.2-1B@40")  # in-process: what the command stores
-    assert [(p.field, p.message) for p in ingested.problems] == [("line 2, column energy_consumed", "energy_consumed is not cpu_energy + gpu_energy + ram_energy")]
+    assert [(p.field, p.message) for p in ingested.problems] == [
+        ("line 2, column energy_consumed", "energy_consumed is not cpu_energy + gpu_energy + ram_energy")
+    ]
     assert len(ingested.outcomes) == 5 and [item.source.location for item in ingested.left_out] == ["line 2, column energy_consumed"]
 
 
@@ -83,11 +85,23 @@ def release_csv(path: Path, release: str) -> Path:
     rows = []
     for index, (duration, emissions, cpu, gpu, ram) in enumerate(RUNS):
         cells = {
-            "timestamp": f"2024-03-0{index + 1}T10:00:00", "experiment_id": "5b0fa12a-3dd7-45bb-9766-cc326314d9f1", "project_name": "tiny-eval",
-            "run_id": f"run-{index}", "duration": duration, "emissions": emissions, "emissions_rate": emissions / duration,
-            "cpu_energy": cpu, "gpu_energy": gpu, "ram_energy": ram, "energy_consumed": cpu + gpu + ram, "country_name": "France",
-            "country_iso_code": "FRA", "on_cloud": "N", "codecarbon_version": "2.8.3" if release == "2.x" else "3.3.2", "tracking_mode": "machine",
-        }  # fmt: skip
+            "timestamp": f"2024-03-0{index + 1}T10:00:00",
+            "experiment_id": "5b0fa12a-3dd7-45bb-9766-cc326314d9f1",
+            "project_name": "tiny-eval",
+            "run_id": f"run-{index}",
+            "duration": duration,
+            "emissions": emissions,
+            "emissions_rate": emissions / duration,
+            "cpu_energy": cpu,
+            "gpu_energy": gpu,
+            "ram_energy": ram,
+            "energy_consumed": cpu + gpu + ram,
+            "country_name": "France",
+            "country_iso_code": "FRA",
+            "on_cloud": "N",
+            "codecarbon_version": "2.8.3" if release == "2.x" else "3.3.2",
+            "tracking_mode": "machine",
+        }
         rows.append(",".join(str(cells.get(column, "")) for column in header))
     path.write_text("\n".join([",".join(header), *rows]) + "\n")
     return path
@@ -135,9 +149,20 @@ def read_rows(*changes: dict[str, str]):
 
     header = list(LAYOUTS["2.x"])
     duration, emissions, cpu, gpu, ram = RUNS[0]
-    cells = {"timestamp": "2024-03-01T10:00:00", "project_name": "tiny-eval", "duration": repr(duration), "emissions": repr(emissions),
-             "emissions_rate": repr(emissions / duration), "cpu_energy": repr(cpu), "gpu_energy": repr(gpu), "ram_energy": repr(ram),
-             "energy_consumed": repr(cpu + gpu + ram), "codecarbon_version": "2.8.3", "tracking_mode": "machine", "cpu_model": "AMD EPYC"}  # fmt: skip
+    cells = {
+        "timestamp": "2024-03-01T10:00:00",
+        "project_name": "tiny-eval",
+        "duration": repr(duration),
+        "emissions": repr(emissions),
+        "emissions_rate": repr(emissions / duration),
+        "cpu_energy": repr(cpu),
+        "gpu_energy": repr(gpu),
+        "ram_energy": repr(ram),
+        "energy_consumed": repr(cpu + gpu + ram),
+        "codecarbon_version": "2.8.3",
+        "tracking_mode": "machine",
+        "cpu_model": "AMD EPYC",
+    }
     rows = [(line, [{**cells, **change}.get(column, "") for column in header]) for line, change in enumerate(changes, start=2)]
     return read_codecarbon_csv(Path("emissions.csv"), "0" * 64, header, rows)
 
@@ -146,7 +171,11 @@ def test_a_row_gives_raw_energy_duration_and_emissions_with_its_meter():
     reading = read_rows({})
     assert reading.problems == [] and reading.groups[0].claim.repository is None  # the file names no model: --record links it
     values = {value["quantity"]: value for value in reading.groups[0].values}
-    assert {quantity: value["value"] for quantity, value in values.items()} == {"energy_raw_kwh": sum(RUNS[0][2:]), "duration_s": 12.5, "emissions_kg_co2eq": 3.2e-05}
+    assert {quantity: value["value"] for quantity, value in values.items()} == {
+        "energy_raw_kwh": sum(RUNS[0][2:]),
+        "duration_s": 12.5,
+        "emissions_kg_co2eq": 3.2e-05,
+    }
     assert values["duration_s"]["meter"] == {"tool": "codecarbon", "version": "2.8.3", "mode": "machine", "device": "AMD EPYC"}
     assert values["duration_s"]["workload"] == {"name": "tiny-eval"} and values["duration_s"]["source"]["location"] == "line 2, column duration"
 

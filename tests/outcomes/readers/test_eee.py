@@ -92,8 +92,13 @@ def test_the_harness_is_the_library_the_record_names_and_unknown_when_it_names_n
 
 
 def test_a_record_written_by_the_catalogue_names_its_record_and_claims():
-    details = {"catalogue_record": "meta-llama/Llama-3.2-1B@40", "kept_indices_sha256": "a" * 64, "pruning_pct": 40,
-               "total_parameters": "913770496", "expansion_ratio": "2.40"}  # fmt: skip
+    details = {
+        "catalogue_record": "meta-llama/Llama-3.2-1B@40",
+        "kept_indices_sha256": "a" * 64,
+        "pruning_pct": 40,
+        "total_parameters": "913770496",
+        "expansion_ratio": "2.40",
+    }
     claim = read(record(model_info={"id": "org/Llama-3.2-1B-pruned-40", "additional_details": details})).groups[0].claim
     assert (claim.record, claim.repository, claim.kept_indices_sha256) == ("meta-llama/Llama-3.2-1B@40", None, "a" * 64)  # the record, not the id
     assert (claim.pruning_pct, claim.total_parameters, claim.expansion_ratio, claim.expansion_ratio_as_written) == (40, 913_770_496, 2.4, "2.40")

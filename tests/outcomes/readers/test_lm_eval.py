@@ -35,10 +35,24 @@ def evaluate(checkpoint: Path, tasks_dir: Path, output: Path) -> subprocess.Pope
     """lm-eval's command line on ``checkpoint``, writing its results file under ``output`` (started, not awaited)."""
     env = {**os.environ, "HF_DATASETS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     command = [
-        sys.executable, "-m", "lm_eval", "--model", "hf", "--model_args", f"pretrained={checkpoint},dtype=float32",
-        "--tasks", "tiny_choice", "--include_path", str(tasks_dir), "--device", "cpu", "--batch_size", "4",
-        "--output_path", str(output),
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "lm_eval",
+        "--model",
+        "hf",
+        "--model_args",
+        f"pretrained={checkpoint},dtype=float32",
+        "--tasks",
+        "tiny_choice",
+        "--include_path",
+        str(tasks_dir),
+        "--device",
+        "cpu",
+        "--batch_size",
+        "4",
+        "--output_path",
+        str(output),
+    ]
     return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
@@ -63,9 +77,20 @@ def evaluated(tmp_path_factory):
         assert added.returncode == 0, added.stdout + added.stderr
     data, pruned = root / "data", root / "pruned"
     built = run_here(
-        "build", "--models", "me/tiny-64m,me/tiny-64m-Instruct,me/other-64m", "--levels", "0,40", "--dtype", "fp32",
-        "--data", str(data), "--save-pruned", str(pruned), "--quiet", env=env,
-    )  # fmt: skip
+        "build",
+        "--models",
+        "me/tiny-64m,me/tiny-64m-Instruct,me/other-64m",
+        "--levels",
+        "0,40",
+        "--dtype",
+        "fp32",
+        "--data",
+        str(data),
+        "--save-pruned",
+        str(pruned),
+        "--quiet",
+        env=env,
+    )
     assert built.returncode == 0, built.stdout + built.stderr
     tasks = write_task(root / "tasks")
     checkpoints = {
@@ -155,7 +180,9 @@ def test_a_results_file_naming_a_hub_checkpoint_links_by_its_headers_over_the_ne
         result = run_cli("results", "check", str(named), "--data", str(data), "--format", "json", env=hub_env)
         assert result.returncode == 0, result.stdout + result.stderr
         assert json.loads(result.stdout)["links"] == {str(named): ["me/other-64m@40"]}
-        weights = sum(len(content) for name, content in hub.repositories["someone/other-64m-pruned-40"].commits.popitem()[1].items() if name.endswith(".safetensors"))
+        weights = sum(
+            len(content) for name, content in hub.repositories["someone/other-64m-pruned-40"].commits.popitem()[1].items() if name.endswith(".safetensors")
+        )
         assert hub.bytes_sent < weights / 2  # headers, not weights
         offline = run_cli("results", "check", str(named), "--data", str(data), env={**hub_env, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "empty")})
         assert offline.returncode == 2 and "catalogue add someone/other-64m-pruned-40" in offline.stderr, offline.stderr
@@ -173,7 +200,9 @@ def test_a_problem_with_the_files_model_names_the_key_the_file_holds():
     document = json.loads((FIXTURES / "lm_eval" / "results_2026-01-21T03-44-18.458309.json").read_text())
     document["config"].update(model_args="pretrained=meta-llama/Llama-3.2-1B-Instruct,dtype=bfloat16", model_num_parameters=1_235_814_400)
     reading = read(document)
-    links = link_groups(reading.path, reading.groups, shipped_records(), {"meta-llama/Llama-3.2-1B", "meta-llama/Llama-3.2-1B-Instruct"}, "meta-llama/Llama-3.2-1B@0")
+    links = link_groups(
+        reading.path, reading.groups, shipped_records(), {"meta-llama/Llama-3.2-1B", "meta-llama/Llama-3.2-1B-Instruct"}, "meta-llama/Llama-3.2-1B@0"
+    )
     check_claims(reading, links)
     fields = {problem.field for problem in reading.problems if problem.kind == "outcome-claim"}
     assert "config.model_args" in fields and not any("hf_repo" in field for field in fields), fields

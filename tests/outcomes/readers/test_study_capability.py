@@ -27,9 +27,12 @@ SHA = "0" * 64
 def model(**changes) -> dict:
     """One model of ``models_evaluated`` as the study writes it (``changes`` replace its keys)."""
     entry = {
-        "name": "Llama-3.2-1B-pruned-40%", "pruning_pct": 40, "expansion_rate": 2.4, "hf_repo": "org/Llama-3.2-1B-pruned-40",
+        "name": "Llama-3.2-1B-pruned-40%",
+        "pruning_pct": 40,
+        "expansion_rate": 2.4,
+        "hf_repo": "org/Llama-3.2-1B-pruned-40",
         "results": {"arc_easy": {"accuracy": 0.61, "acc_norm": "N/A", "accuracy_stderr": 0.01}},
-    }  # fmt: skip
+    }
     entry.update(changes)
     return entry
 
@@ -156,11 +159,12 @@ def test_csv_rows_are_grouped_by_model_and_pruning_pct_with_their_lines():
         ["Llama-3.2-1B", "0", "False", "arc_easy", "0.7", "0.01"],
         ["Llama-3.2-1B-pruned-40%", "40", "False", "arc_easy", "0.6", ""],
         ["Llama-3.2-1B", "0", "False", "piqa", "0.75", "0.02"],
-    )  # fmt: skip
+    )
     assert reading.format == "study-capability-csv" and not reading.problems
     assert [(group.claim.name, group.claim.pruning_pct, group.claim.where, len(group.values)) for group in reading.groups] == [
-        ("Llama-3.2-1B", 0, "line 2", 2), ("Llama-3.2-1B-pruned-40%", 40, "line 3", 1),
-    ]  # fmt: skip
+        ("Llama-3.2-1B", 0, "line 2", 2),
+        ("Llama-3.2-1B-pruned-40%", 40, "line 3", 1),
+    ]
     baseline = reading.groups[0].values
     assert [(v["task"], v["value"], v["stderr"], v["n_shot"]) for v in baseline] == [("arc_easy", 0.7, 0.01, None), ("piqa", 0.75, 0.02, None)]
     assert baseline[1]["source"]["location"] == "line 4, column accuracy"

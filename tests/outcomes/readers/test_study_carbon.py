@@ -34,7 +34,9 @@ def test_the_study_aggregate_links_its_seven_models_and_reports_what_is_wrong_in
     assert labels == [f"meta-llama/Llama-3.2-1B@{pct}" for pct in range(0, 70, 10)]
     ifeval = "models_evaluated.baseline.results.ifeval_latency_b1"
     # Two excluded runs listed with one and the same J/token, neither that of its raw run.
-    assert "the excluded run run_2 has joules_per_token 0.34347035734133313 in raw_runs_data" in messages(report, f"{ifeval}.outliers_excluded[0].joules_per_token")
+    assert "the excluded run run_2 has joules_per_token 0.34347035734133313 in raw_runs_data" in messages(
+        report, f"{ifeval}.outliers_excluded[0].joules_per_token"
+    )
     assert messages(report, f"{ifeval}.energy_kwh_std") == ["the standard deviation of 1 run is undefined; the file gives 0.0"]
     assert any("throughput is not tokens / duration in 3 of 3 runs" in text for text in messages(report, f"{ifeval}.throughput_mean"))
     assert any("Instruct" in text for text in messages(report, "models_evaluated.baseline.hf_repo"))
@@ -104,18 +106,30 @@ PLACE = "models_evaluated.40pct.results.mmlu_latency_b1"
 def raw_run(energy_kwh: float) -> dict:
     """One run of 100 tokens in 10 s whose parts agree: idle 0.0005 kWh (180 W x 10 s), raw = net + idle, J/token from them."""
     return {
-        "energy_kwh": energy_kwh, "energy_raw_kwh": energy_kwh + 0.0005, "energy_idle_kwh": 0.0005, "total_new_tokens": 100,
-        "inference_duration_sec": 10.0, "joules_per_token": energy_kwh * 3.6e6 / 100, "throughput": 10.0,
-    }  # fmt: skip
+        "energy_kwh": energy_kwh,
+        "energy_raw_kwh": energy_kwh + 0.0005,
+        "energy_idle_kwh": 0.0005,
+        "total_new_tokens": 100,
+        "inference_duration_sec": 10.0,
+        "joules_per_token": energy_kwh * 3.6e6 / 100,
+        "throughput": 10.0,
+    }
 
 
 def workload(**changes) -> dict:
     """An aggregate of two runs whose statistics are theirs (``changes`` replace its keys)."""
     measured = {
-        "energy_kwh_mean": 0.0015, "energy_kwh_std": statistics.stdev([0.001, 0.002]), "energy_kwh_min": 0.001, "energy_kwh_max": 0.002,
-        "num_runs_aggregated": 2, "seeds_used": [42, 123], "num_prompts": 10, "batch_size": 1, "model_size_gb": 2.0,
+        "energy_kwh_mean": 0.0015,
+        "energy_kwh_std": statistics.stdev([0.001, 0.002]),
+        "energy_kwh_min": 0.001,
+        "energy_kwh_max": 0.002,
+        "num_runs_aggregated": 2,
+        "seeds_used": [42, 123],
+        "num_prompts": 10,
+        "batch_size": 1,
+        "model_size_gb": 2.0,
         "raw_runs_data": {"run_1": raw_run(0.001), "run_2": raw_run(0.002)},
-    }  # fmt: skip
+    }
     measured.update(changes)
     return measured
 
@@ -125,7 +139,7 @@ def aggregate(measured: dict | None = None, **changes) -> dict:
         "experiment_metadata": {"model_family": "Llama-3.2-1B", "hardware_details": {"idle_power_watts": 180.0, "gpu_model": "L4"}},
         "benchmarks": [{"name": "mmlu_latency_b1", "num_prompts": 10, "max_new_tokens": 50}],
         "models_evaluated": {"40pct": {"name": "Llama-3.2-1B-pruned-40%", "pruning_pct": 40, "results": {"mmlu_latency_b1": measured or workload()}}},
-    }  # fmt: skip
+    }
     document.update(changes)
     return document
 
@@ -152,12 +166,25 @@ def test_an_aggregate_whose_statistics_are_its_runs_is_read_without_problems():
     reading = read_aggregate(aggregate())
     assert reading.format == "study-carbon-json" and reading.problems == []
     [group] = reading.groups
-    assert (group.claim.name, group.claim.family, group.claim.pruning_pct, group.claim.weight_bytes) == ("Llama-3.2-1B-pruned-40%", "Llama-3.2-1B", 40, 2 * 2**30)
+    assert (group.claim.name, group.claim.family, group.claim.pruning_pct, group.claim.weight_bytes) == (
+        "Llama-3.2-1B-pruned-40%",
+        "Llama-3.2-1B",
+        40,
+        2 * 2**30,
+    )
     by_quantity = {value["quantity"]: value for value in group.values}
     assert sorted(by_quantity) == ["energy_net_kwh", "model_size_gib"]  # the file gives no joules_per_token_mean, throughput_mean, ttlt_mean
     energy = by_quantity["energy_net_kwh"]
     assert energy["value"] == 0.0015 and energy["source"]["location"] == f"{PLACE}.energy_kwh_mean"
-    assert energy["runs"] == {"count": 2, "mean": 0.0015, "std": statistics.stdev([0.001, 0.002]), "min": 0.001, "max": 0.002, "seeds": [42, 123], "outliers_excluded": None}
+    assert energy["runs"] == {
+        "count": 2,
+        "mean": 0.0015,
+        "std": statistics.stdev([0.001, 0.002]),
+        "min": 0.001,
+        "max": 0.002,
+        "seeds": [42, 123],
+        "outliers_excluded": None,
+    }
     assert energy["workload"] == {"name": "mmlu_latency_b1", "task": "mmlu", "batch_size": 1, "prompt_count": 10, "max_new_tokens": 50}
     assert energy["meter"] == {"tool": "codecarbon", "idle_power_w": 180.0, "device": "L4"}
     assert reading.run_values[(0, "mmlu_latency_b1", 2, "energy_net_kwh")] == (0.002, f"{PLACE}.raw_runs_data.run_2.energy_kwh")
@@ -224,8 +251,16 @@ def test_throughput_off_from_tokens_over_time_is_one_problem_for_the_workload():
 
 
 def test_one_run_has_no_standard_deviation():
-    document = aggregate(workload(raw_runs_data={"run_1": raw_run(0.001)}, energy_kwh_mean=0.001, energy_kwh_std=0.0, energy_kwh_min=0.001,
-                                  energy_kwh_max=0.001, num_runs_aggregated=1))  # fmt: skip
+    document = aggregate(
+        workload(
+            raw_runs_data={"run_1": raw_run(0.001)},
+            energy_kwh_mean=0.001,
+            energy_kwh_std=0.0,
+            energy_kwh_min=0.001,
+            energy_kwh_max=0.001,
+            num_runs_aggregated=1,
+        )
+    )
     assert problems(read_aggregate(document)) == {f"{PLACE}.energy_kwh_std": ["the standard deviation of 1 run is undefined; the file gives 0.0"]}
 
 
@@ -242,12 +277,28 @@ def test_a_workload_name_that_could_not_be_stored_and_a_workload_that_is_no_obje
 def run_file(**changes) -> dict:
     """One run of one workload: 100 tokens, 0.001 kWh net, 180 W idle over 10 s, codecarbon's copies of the energies."""
     measured = {
-        "energy_kwh": 0.001, "energy_raw_kwh": 0.0015, "energy_idle_kwh": 0.0005, "joules_per_token": 36.0, "total_new_tokens": 100,
-        "throughput_tokens_per_sec": 10.0, "total_loop_time_sec": 10.0, "avg_ttft_ms": 50.0, "avg_new_tokens_per_prompt": 10,
-        "batch_size": 1, "num_prompts": 10, "max_new_tokens": 50,
-        "hardware_metadata": {"energy_net_kwh": 0.001, "energy_raw_kwh": 0.0015, "energy_idle_contribution_kwh": 0.0005, "idle_power_watts": 180.0,
-                              "duration_sec": 10.0, "codecarbon_version": "2.8.3", "gpu_name_torch": "NVIDIA L4"},
-    }  # fmt: skip
+        "energy_kwh": 0.001,
+        "energy_raw_kwh": 0.0015,
+        "energy_idle_kwh": 0.0005,
+        "joules_per_token": 36.0,
+        "total_new_tokens": 100,
+        "throughput_tokens_per_sec": 10.0,
+        "total_loop_time_sec": 10.0,
+        "avg_ttft_ms": 50.0,
+        "avg_new_tokens_per_prompt": 10,
+        "batch_size": 1,
+        "num_prompts": 10,
+        "max_new_tokens": 50,
+        "hardware_metadata": {
+            "energy_net_kwh": 0.001,
+            "energy_raw_kwh": 0.0015,
+            "energy_idle_contribution_kwh": 0.0005,
+            "idle_power_watts": 180.0,
+            "duration_sec": 10.0,
+            "codecarbon_version": "2.8.3",
+            "gpu_name_torch": "NVIDIA L4",
+        },
+    }
     measured.update(changes)
     return {"metadata": {"mode": "carbon_profiling", "model_name": "Llama-3.2-1B-pruned-40%-run2"}, "results": {"mmlu_latency_b1": measured}}
 
@@ -264,7 +315,13 @@ def test_a_run_file_is_read_with_its_name_seed_and_meter():
     by_quantity = {value["quantity"]: value for value in reading.groups[0].values}
     assert by_quantity["latency_first_token_ms"]["value"] == 50.0 and by_quantity["duration_s"]["value"] == 10.0
     assert by_quantity["energy_net_kwh"]["runs"] == {"count": 1, "seeds": [123]}
-    assert by_quantity["energy_net_kwh"]["meter"] == {"tool": "codecarbon", "version": "2.8.3", "mode": "carbon_profiling", "idle_power_w": 180.0, "device": "NVIDIA L4"}
+    assert by_quantity["energy_net_kwh"]["meter"] == {
+        "tool": "codecarbon",
+        "version": "2.8.3",
+        "mode": "carbon_profiling",
+        "idle_power_w": 180.0,
+        "device": "NVIDIA L4",
+    }
     assert reading.run_values[(0, "mmlu_latency_b1", 2, "energy_idle_kwh")] == (0.0005, "results.mmlu_latency_b1.energy_idle_kwh")
 
 

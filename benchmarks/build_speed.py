@@ -76,12 +76,7 @@ def study_way(model_id: str, directory: Path, device: str) -> dict:
     for level in LEVELS:
         model = AutoModelForCausalLM.from_pretrained(directory, dtype=torch.bfloat16, device_map=device)
         pruned, stats = optipfair.prune_model(
-            model,
-            pruning_type="MLP_GLU",
-            neuron_selection_method="MAW",
-            pruning_percentage=level,
-            show_progress=False,
-            return_stats=True,
+            model, pruning_type="MLP_GLU", neuron_selection_method="MAW", pruning_percentage=level, show_progress=False, return_stats=True
         )
         counts[level] = stats["pruned_parameters"]
         del model, pruned

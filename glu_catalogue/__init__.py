@@ -113,11 +113,7 @@ def load_outcomes(data_dir: str | Path | None = None) -> pandas.DataFrame:
 
 
 def compare(
-    ratio: float | None = None,
-    pct: int | None = None,
-    tolerance: float | None = None,
-    models: Sequence[str] = (),
-    data_dir: str | Path | None = None,
+    ratio: float | None = None, pct: int | None = None, tolerance: float | None = None, models: Sequence[str] = (), data_dir: str | Path | None = None
 ) -> pandas.DataFrame:
     """Every model's level at expansion ratio ``ratio`` (within ``tolerance``, a factor; default 0.01) or at pruning ``pct``,
     per task and metric (or workload and quantity), beside its own baseline: what ``catalogue compare`` lists, one row each.

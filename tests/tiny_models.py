@@ -104,12 +104,7 @@ ENTRIES = {
     "tiny/qwen2": {"family": "Tiny-Qwen2", "size_label": "60K", "config": QWEN2, "architecture_facts": _facts("Qwen2ForCausalLM", qkv_bias=True)},
     "tiny/phi3": {"family": "Tiny-Phi3", "size_label": "70K", "config": PHI3, "architecture_facts": _facts("Phi3ForCausalLM", fused=True)},
     "tiny/qwen3": {"family": "Tiny-Qwen3", "size_label": "118K", "config": QWEN3, "architecture_facts": _facts("Qwen3ForCausalLM", qk_norm=True)},
-    "tiny/gemma3": {
-        "family": "Tiny-Gemma3",
-        "size_label": "176K",
-        "config": GEMMA3,
-        "architecture_facts": _facts("Gemma3ForCausalLM", qk_norm=True, norms=4),
-    },
+    "tiny/gemma3": {"family": "Tiny-Gemma3", "size_label": "176K", "config": GEMMA3, "architecture_facts": _facts("Gemma3ForCausalLM", qk_norm=True, norms=4)},
     "tiny/llama-bias": {"family": "Tiny-Llama", "size_label": "107K", "config": LLAMA_BIAS, "architecture_facts": _facts("LlamaForCausalLM", biases=True)},
 }
 
@@ -121,13 +116,7 @@ def write_registry(directory: Path) -> Path:
     for model_id, entry in ENTRIES.items():
         document = {"model_id": model_id, **entry, "sources": source}
         (directory / f"{model_id.replace('/', '__')}.json").write_text(json.dumps(document, indent=2))
-    variant = {
-        "model_id": "tiny/llama-instruct",
-        "family": "Tiny-Llama",
-        "size_label": "64K",
-        "same_architecture_as": "tiny/llama",
-        "sources": source,
-    }
+    variant = {"model_id": "tiny/llama-instruct", "family": "Tiny-Llama", "size_label": "64K", "same_architecture_as": "tiny/llama", "sources": source}
     (directory / "tiny__llama-instruct.json").write_text(json.dumps(variant, indent=2))
     return directory
 

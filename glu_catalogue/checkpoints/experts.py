@@ -85,10 +85,7 @@ MOE_BUFFERS = (".e_score_correction_bias", ".expert_bias", ".balancing_biases", 
 
 #: Buffers of one model type under other names: DeepSeek-V4 saves its score correction as
 #: ``gate.bias``; MiniMax saves its linear attention's decay tables.
-TYPE_BUFFERS = {
-    "deepseek_v4": (".gate.bias",),
-    "minimax": (".diagonal_decay", ".key_decay", ".query_decay", ".slope_rate"),
-}
+TYPE_BUFFERS = {"deepseek_v4": (".gate.bias",), "minimax": (".diagonal_decay", ".key_decay", ".query_decay", ".slope_rate")}
 
 #: Model types that hold one of ``MOE_BUFFERS`` as a parameter instead (it counts).
 TYPE_PARAMETERS = {"afmoe": (".expert_bias",), "ernie4_5_moe": (".e_score_correction_bias",), "laguna": (".e_score_correction_bias",)}

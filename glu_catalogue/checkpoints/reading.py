@@ -59,7 +59,7 @@ SAVED_NAMES: dict[str, tuple[tuple[re.Pattern[str], str], ...]] = {
             (r"\.mlp\.c_fc_1\.", ".mlp.up_proj."),
             (r"\.mlp\.c_proj\.", ".mlp.down_proj."),
         )
-    ),
+    )
 }
 
 
@@ -112,12 +112,7 @@ MLP_ALIAS_AXES = {
 
 #: Every dense MLP tensor ``layer_mlp`` reads, and the sets a GLU MLP needs, the first tensor of each telling them apart.
 DENSE_AXES = {**MLP_AXES, **MLP_ALIAS_AXES}
-DENSE_REQUIRED = (
-    MLP_REQUIRED[1],
-    ("w1.weight", "w3.weight", "w2.weight"),
-    ("linear_gate.weight", "up_proj.weight", "down_proj.weight"),
-    MLP_REQUIRED[0],
-)
+DENSE_REQUIRED = (MLP_REQUIRED[1], ("w1.weight", "w3.weight", "w2.weight"), ("linear_gate.weight", "up_proj.weight", "down_proj.weight"), MLP_REQUIRED[0])
 
 #: The dense MLP tensors whose rows (or columns, for down) are the MLP's width, in the order the width is read from.
 WIDTH_TENSORS = ("gate_proj.weight", "gate_up_proj.weight", "w1.weight", "linear_gate.weight", "up_proj.weight", "w3.weight", "down_proj.weight", "w2.weight")

@@ -233,6 +233,5 @@ def _check_offsets(path: Path, document: dict[str, Any], data_bytes: int) -> Non
     if position != data_bytes:
         state = "truncated" if position > data_bytes else "corrupt"
         raise ReadError(
-            path,
-            f"{state} safetensors file: its tensors need {position} data bytes, the file holds {data_bytes} after its header (re-download or re-save it)",
+            path, f"{state} safetensors file: its tensors need {position} data bytes, the file holds {data_bytes} after its header (re-download or re-save it)"
         )

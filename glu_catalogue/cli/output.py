@@ -15,12 +15,7 @@ from click.exceptions import NoArgsIsHelpError
 from ..errors import EXIT_UNUSABLE, CatalogueError
 
 FORMAT_OPTION = click.option(
-    "--format",
-    "output",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="table (for people) or json (for programs).",
+    "--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True, help="table (for people) or json (for programs)."
 )
 
 

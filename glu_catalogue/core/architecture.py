@@ -71,13 +71,11 @@ class Architecture(StrictModel):
     fused_qkv: bool = Field(default=False, description="q/k/v stored as one qkv_proj matrix (Phi-3).")
     fused_gate_up: bool = Field(default=False, description="gate/up stored as one gate_up_proj matrix (Phi-3).")
     qk_norm_all_heads: bool = Field(
-        default=False,
-        description="The q/k norms span all heads (q: heads x head_dim, k: kv heads x head_dim; OLMo-2), not one head_dim each.",
+        default=False, description="The q/k norms span all heads (q: heads x head_dim, k: kv heads x head_dim; OLMo-2), not one head_dim each."
     )
     norm_bias: bool = Field(default=False, description="Every norm of size H is a LayerNorm with a bias (StableLM): 2 vectors each.")
     o_proj_hidden_input: bool = Field(
-        default=False,
-        description="The attention output projection takes H inputs, not heads x head_dim (transformers' Helium); set only where the two differ.",
+        default=False, description="The attention output projection takes H inputs, not heads x head_dim (transformers' Helium); set only where the two differ."
     )
     non_mlp_parameters: PositiveInt | None = Field(
         default=None,
@@ -85,8 +83,7 @@ class Architecture(StrictModel):
         "added); None: the closed form of the other fields gives it.",
     )
     num_mlp_layers: NonNegativeInt | None = Field(
-        default=None,
-        description="Layers with a dense GLU MLP of width intermediate_size (a mixture-of-experts model's dense layers); None: every layer.",
+        default=None, description="Layers with a dense GLU MLP of width intermediate_size (a mixture-of-experts model's dense layers); None: every layer."
     )
 
     @model_validator(mode="after")
@@ -184,14 +181,4 @@ CONFIG_FIELDS = (*REQUIRED_CONFIG_FIELDS, "num_key_value_heads", "tie_word_embed
 
 #: What a model's config.json does not say but its transformers class does: read off the
 #: model's parameters (registry ``architecture_facts``, checkpoint tensor names).
-FACT_FIELDS = (
-    "head_dim",
-    "qkv_bias",
-    "o_proj_bias",
-    "mlp_bias",
-    "qk_norm",
-    "norms_per_layer",
-    "fused_qkv",
-    "fused_gate_up",
-    *LATER_FIELDS,
-)
+FACT_FIELDS = ("head_dim", "qkv_bias", "o_proj_bias", "mlp_bias", "qk_norm", "norms_per_layer", "fused_qkv", "fused_gate_up", *LATER_FIELDS)

@@ -74,12 +74,7 @@ def values_from_counts(
     parameter_reduction = formulas.reduction_pct(original["total_parameters"], pruned_total_parameters)
     return {
         "pruned_architecture": architecture_values(
-            original["hidden_size"],
-            pruned_intermediate_size,
-            original["num_hidden_layers"],
-            pruned_total_parameters,
-            shape,
-            rounding,
+            original["hidden_size"], pruned_intermediate_size, original["num_hidden_layers"], pruned_total_parameters, shape, rounding
         ),
         "reductions": {
             "parameter_reduction_pct": rounding(parameter_reduction),
@@ -97,10 +92,7 @@ def values_from_counts(
 
 
 def closed_form_values(
-    shape: Architecture,
-    pruning_pct: int,
-    rounding: Rounding = formulas.display,
-    shape_key: tuple | None = None,
+    shape: Architecture, pruning_pct: int, rounding: Rounding = formulas.display, shape_key: tuple | None = None
 ) -> dict[str, dict[str, Any]]:
     """Every derived block of the record optipfair 0.4.2 would produce for ``shape`` at ``pruning_pct``.
 
@@ -121,12 +113,7 @@ def _unpruned_values(shape_key: tuple, rounding: Rounding) -> tuple[dict[str, An
     shape_values = dict(zip(ARCHITECTURE_FIELDS, shape_key))
     shape = SimpleNamespace(**shape_values)
     original = architecture_values(
-        shape.hidden_size,
-        shape.intermediate_size,
-        shape.num_hidden_layers,
-        formulas.total_parameters(shape),
-        shape_values,
-        rounding,
+        shape.hidden_size, shape.intermediate_size, shape.num_hidden_layers, formulas.total_parameters(shape), shape_values, rounding
     )
     return shape_values, original
 
@@ -154,24 +141,13 @@ def closed_form_record(base_model: str, shape: Architecture, pruning_pct: int, p
 
 def _record(base_model: str, pruning_pct: int, blocks: dict[str, Any], provenance: Provenance) -> ExpansionRecord:
     return ExpansionRecord.model_validate(
-        {
-            "base_model": base_model,
-            "pruning_pct": pruning_pct,
-            **blocks,
-            "status": "success",
-            "provenance": provenance.model_dump(exclude_none=True),
-        }
+        {"base_model": base_model, "pruning_pct": pruning_pct, **blocks, "status": "success", "provenance": provenance.model_dump(exclude_none=True)}
     )
 
 
 def closed_form_provenance(created_at: str | None = None) -> Provenance:
     """Provenance of a record computed by the closed form (no model built, optipfair not run)."""
-    return Provenance(
-        method="closed-form",
-        created_at=created_at or utc_now(),
-        catalogue_version=__version__,
-        size_rule=SIZE_RULE,
-    )
+    return Provenance(method="closed-form", created_at=created_at or utc_now(), catalogue_version=__version__, size_rule=SIZE_RULE)
 
 
 def metadata_for(records: list[ExpansionRecord], optipfair_version: str, pruning_method: str = "MAW") -> Metadata:

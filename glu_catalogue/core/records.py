@@ -26,17 +26,7 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import AfterValidator, Field, model_validator
 
 from ..errors import RecordNotFound
-from .architecture import (
-    ARCHITECTURE_FIELDS,
-    LATER_FIELDS,
-    MAX_EXACT_INT,
-    OPTIONAL_FIELDS,
-    Architecture,
-    NonNegativeInt,
-    PositiveInt,
-    StrictModel,
-    described,
-)
+from .architecture import ARCHITECTURE_FIELDS, LATER_FIELDS, MAX_EXACT_INT, OPTIONAL_FIELDS, Architecture, NonNegativeInt, PositiveInt, StrictModel, described
 from .formulas import DISPLAY_DECIMALS
 from .text import record_label
 
@@ -149,7 +139,7 @@ class OptipfairStats(StrictModel):
     percentage_reduction: Percentage = Field(description="reduction / original_parameters * 100.")
     expansion_rate: PositiveFloat = Field(
         description="The first layer's pruned expansion ratio I / H in percent (x 100), unrounded: optipfair's unit, "
-        "240.04 for 2.4004x, where pruned_architecture.expansion_rate is the factor.",
+        "240.04 for 2.4004x, where pruned_architecture.expansion_rate is the factor."
     )
     pruned_layers: Count | None = Field(default=None, description="Layers pruned (selective pruning only).")
     total_layers: PositiveInt | None = Field(default=None, description="Layers in the model (selective pruning only).")
@@ -180,8 +170,7 @@ class Provenance(StrictModel):
     device: str | None = Field(default=None, description="Device name the model was pruned on.")
     dtype: str | None = Field(default=None, description="Weight dtype, e.g. bfloat16.")
     build_path: Literal["in-memory", "streaming"] | None = Field(
-        default=None,
-        description="How the model was pruned: 'in-memory' (loaded whole) or 'streaming' (one decoder layer at a time).",
+        default=None, description="How the model was pruned: 'in-memory' (loaded whole) or 'streaming' (one decoder layer at a time)."
     )
     wall_time_s: NonNegativeFloat | None = Field(default=None, description="Seconds spent on this level.")
     peak_memory_bytes: Count | None = Field(default=None, description="Peak memory while building this model.")

@@ -56,12 +56,7 @@ ADDED_COLUMN_SPECS: tuple[Column, ...] = (
     Column("Original Intermediate Size", "integer", "Unpruned MLP width.", exclusive_minimum=0),
     Column("Pruned Intermediate Size", "integer", "MLP width optipfair keeps.", exclusive_minimum=0),
     Column("Original Expansion Ratio", "exact", "Unpruned intermediate_size / hidden_size, unrounded.", exclusive_minimum=0),
-    Column(
-        "Pruned Expansion Ratio",
-        "exact",
-        "Pruned intermediate_size / hidden_size, unrounded: the study's independent variable.",
-        exclusive_minimum=0,
-    ),
+    Column("Pruned Expansion Ratio", "exact", "Pruned intermediate_size / hidden_size, unrounded: the study's independent variable.", exclusive_minimum=0),
     Column("Original Params", "integer", "Unpruned total parameters (tied embeddings once).", exclusive_minimum=0),
     Column("Pruned Params", "integer", "Pruned total parameters.", exclusive_minimum=0),
 )

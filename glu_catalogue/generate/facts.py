@@ -182,13 +182,7 @@ def read_experts(decoder: MetaDecoder, hidden_size: int, config) -> Experts:
     top_k = experts_per_token(decoder.moe[0], config)
     if top_k > num_experts:  # the active count would exceed the total
         raise ArchitectureError(f"the config routes each token through {top_k} experts, more than the {num_experts} of a layer: active parameters undefined")
-    return Experts(
-        num_experts=num_experts,
-        num_experts_per_tok=top_k,
-        moe_intermediate_size=width,
-        num_moe_layers=len(decoder.moe),
-        expert_bias=bias,
-    )
+    return Experts(num_experts=num_experts, num_experts_per_tok=top_k, moe_intermediate_size=width, num_moe_layers=len(decoder.moe), expert_bias=bias)
 
 
 def experts_per_token(moe: LayerMlp, config) -> int:

@@ -97,11 +97,7 @@ def device_name(device: str) -> str:
 
 
 def build_model(
-    entry: ModelEntry,
-    levels: list[int],
-    weights: WeightsSource,
-    settings: BuildSettings,
-    on_level: Callable[[int], None] = lambda level: None,
+    entry: ModelEntry, levels: list[int], weights: WeightsSource, settings: BuildSettings, on_level: Callable[[int], None] = lambda level: None
 ) -> ModelBuild:
     """Load ``entry`` once, prune it to every level in ``levels``, count, and return the records."""
     device, dtype = settings.device, DTYPES[settings.dtype]
@@ -202,11 +198,7 @@ def _note(weights: WeightsSource, first_level_includes: str | None) -> str | Non
 
 
 def library_versions() -> dict[str, str]:
-    return {
-        "optipfair_version": metadata.version("optipfair"),
-        "torch_version": torch.__version__,
-        "transformers_version": metadata.version("transformers"),
-    }
+    return {"optipfair_version": metadata.version("optipfair"), "torch_version": torch.__version__, "transformers_version": metadata.version("transformers")}
 
 
 def check_fits(model_id: str, model_bytes: int, device: str) -> None:

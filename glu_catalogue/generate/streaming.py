@@ -35,25 +35,8 @@ from ..errors import ModelFailed
 from ..store.registry import ModelEntry
 from . import memory
 from .checkpoint_dirs import pruned_directory
-from .layer_weights import (
-    CheckpointTensors,
-    DecoderLayout,
-    RandomTensors,
-    TensorSource,
-    decoder_layout,
-    pruned_shape,
-    transformers_config,
-)
-from .model import (
-    DTYPES,
-    BuildSettings,
-    LevelCount,
-    ModelBuild,
-    check_checkpoint_architecture,
-    layer_mlp_bytes,
-    make_records,
-    model_bytes,
-)
+from .layer_weights import CheckpointTensors, DecoderLayout, RandomTensors, TensorSource, decoder_layout, pruned_shape, transformers_config
+from .model import DTYPES, BuildSettings, LevelCount, ModelBuild, check_checkpoint_architecture, layer_mlp_bytes, make_records, model_bytes
 from .pruning import Rows, indices_bytes, kept_indices, pair_scores
 from .sharded_writer import PrunedCheckpoint
 from .weights import WeightsSource, config_sha256

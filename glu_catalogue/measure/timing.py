@@ -140,12 +140,7 @@ def _with_energy(settings: BenchSettings, device: str, work: Callable[[], list],
     from codecarbon import OfflineEmissionsTracker
 
     tracker = OfflineEmissionsTracker(
-        country_iso_code="USA",
-        save_to_file=False,
-        log_level="error",
-        measure_power_secs=1,
-        tracking_mode="process",
-        project_name="catalogue-bench",
+        country_iso_code="USA", save_to_file=False, log_level="error", measure_power_secs=1, tracking_mode="process", project_name="catalogue-bench"
     )
     tracker.start()
     try:

@@ -68,12 +68,7 @@ Records = Mapping[tuple[str, int], ExpansionRecord]
 
 
 def link_groups(
-    path: Path,
-    groups: list[ModelGroup],
-    records: Records,
-    registry_ids: set[str],
-    record_label: str | None = None,
-    named: Mapping[str, str] | None = None,
+    path: Path, groups: list[ModelGroup], records: Records, registry_ids: set[str], record_label: str | None = None, named: Mapping[str, str] | None = None
 ) -> list[Link]:
     """Every group of a file joined to one record; ``LinkError`` (one line) naming the first that cannot be.
 

@@ -34,17 +34,7 @@ from .publish import site_for_registry
 HEADER_FACTS = ("qkv_bias", "o_proj_bias", "mlp_bias", "qk_norm", "fused_qkv", "fused_gate_up", "norms_per_layer")
 
 #: The order of a registry file's keys.
-ENTRY_KEYS = (
-    "model_id",
-    "family",
-    "size_label",
-    "config",
-    "architecture_facts",
-    "sources",
-    "source_grade",
-    "origin",
-    "note",
-)
+ENTRY_KEYS = ("model_id", "family", "size_label", "config", "architecture_facts", "sources", "source_grade", "origin", "note")
 
 
 @dataclass

@@ -25,12 +25,7 @@ from ..core.records import MAX_EXACT_INT, Catalogue, ExpansionRecord, optipfair_
 from ..errors import BuildError, CatalogueError, ModelFailed, UsageError, failure_reason
 from ..generate import checkpoint_dirs
 from ..generate.checkpoint_dirs import Leftover
-from ..generate.weights import (
-    DEFAULT_SEED,
-    WeightsSource,
-    config_sha256,
-    resolve_sources,
-)
+from ..generate.weights import DEFAULT_SEED, WeightsSource, config_sha256, resolve_sources
 from ..store.catalogue_dir import existing_catalogue
 from ..store.paths import MODELS_DIR, default_data_dir, display_path, is_layered
 from ..store.registry import ModelEntry, load_registry
@@ -45,12 +40,7 @@ from .shards import Shard, shard_units
 DEFAULT_LEVELS = (0, 10, 20, 30, 40, 50, 60)
 
 #: The study's four models.
-STUDY_MODELS = (
-    "meta-llama/Llama-3.2-1B",
-    "meta-llama/Llama-3.2-1B-Instruct",
-    "meta-llama/Llama-3.2-3B",
-    "meta-llama/Llama-3.2-3B-Instruct",
-)
+STUDY_MODELS = ("meta-llama/Llama-3.2-1B", "meta-llama/Llama-3.2-1B-Instruct", "meta-llama/Llama-3.2-3B", "meta-llama/Llama-3.2-3B-Instruct")
 
 #: ``--dtype`` choices and the torch dtype names provenance records.
 DTYPE_NAMES = {"bf16": "bfloat16", "fp16": "float16", "fp32": "float32"}
@@ -339,13 +329,7 @@ def resolve_hub(weights: WeightsSource) -> WeightsSource:
 
 
 def _build_one(
-    entry: ModelEntry,
-    weights: WeightsSource,
-    levels: list[int],
-    request: BuildRequest,
-    records: dict,
-    outcome: ModelOutcome,
-    progress: Progress,
+    entry: ModelEntry, weights: WeightsSource, levels: list[int], request: BuildRequest, records: dict, outcome: ModelOutcome, progress: Progress
 ) -> None:
     """Build one model into ``records``; any failure becomes ``outcome.error`` and leaves ``records`` as they were."""
     try:
@@ -353,11 +337,7 @@ def _build_one(
         from ..generate import model as generate
 
         settings = generate.BuildSettings(
-            method=request.method,
-            device=generate.resolve_device(request.device),
-            dtype=request.dtype,
-            save_pruned=request.save_pruned,
-            stream=request.stream,
+            method=request.method, device=generate.resolve_device(request.device), dtype=request.dtype, save_pruned=request.save_pruned, stream=request.stream
         )
         path = streaming.choose_path(entry, settings)
         outcome.build_path, outcome.build_path_reason = path.name, path.reason

@@ -34,10 +34,7 @@ def catalogue_texts(data_dir: Path, records: list[ExpansionRecord], optipfair_ve
     """Path -> text of the catalogue JSON and the summary CSV for ``records`` (sorted)."""
     records = sort_records(records)
     metadata = metadata_for(records, optipfair_version, pruning_method)
-    return {
-        data_dir / CATALOGUE_FILE: catalogue_json(metadata, records),
-        data_dir / SUMMARY_FILE: summary_csv_text(summary_rows(records, size_label)),
-    }
+    return {data_dir / CATALOGUE_FILE: catalogue_json(metadata, records), data_dir / SUMMARY_FILE: summary_csv_text(summary_rows(records, size_label))}
 
 
 @dataclass(frozen=True)
@@ -83,11 +80,7 @@ def default_site_update(data_dir: Path, registry: Mapping[str, ModelEntry], repl
 
 
 def write_catalogue(
-    data_dir: Path,
-    records: list[ExpansionRecord],
-    optipfair_version: str,
-    pruning_method: str = "MAW",
-    extra_texts: Mapping[Path, str] | None = None,
+    data_dir: Path, records: list[ExpansionRecord], optipfair_version: str, pruning_method: str = "MAW", extra_texts: Mapping[Path, str] | None = None
 ) -> tuple[list[Path], Report]:
     """Check and write the JSON, the CSV, schemas/ and the site's pages in one atomic step.
 

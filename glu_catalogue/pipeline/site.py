@@ -30,14 +30,7 @@ from ..errors import SiteError, UsageError
 from ..site.data import DATA_FILE
 from ..site.generated import generated_texts, is_generated, planned_plots, read_site_files, site_content
 from ..site.plots import draw_svg
-from ..store.paths import (
-    current_workspace,
-    default_data_dir,
-    is_inside_installed_package,
-    is_layered,
-    repository_root,
-    shipped_site_dir,
-)
+from ..store.paths import current_workspace, default_data_dir, is_inside_installed_package, is_layered, repository_root, shipped_site_dir
 from ..store.registry import load_registry
 from ..store.writing import recover_data_dir
 from ..verifier.catalogue import verify_contents

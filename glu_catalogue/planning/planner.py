@@ -97,11 +97,7 @@ def plan_for_pct(entry: ModelEntry, pruning_pct: float, divisor: int | None = No
 
 
 def plan(
-    entries: list[ModelEntry],
-    *,
-    ratio: float | str | Decimal | None = None,
-    pruning_pct: float | None = None,
-    divisor: int | None = None,
+    entries: list[ModelEntry], *, ratio: float | str | Decimal | None = None, pruning_pct: float | None = None, divisor: int | None = None
 ) -> list[PlanRow]:
     """One row per entry, for exactly one of ``ratio`` (a factor) or ``pruning_pct`` (0-100)."""
     if (ratio is None) == (pruning_pct is None):
@@ -144,15 +140,7 @@ def _pruned_row(entry: ModelEntry, pct: float, target: float | None, divisor: in
     )
 
 
-def _row(
-    entry: ModelEntry,
-    target: float | None,
-    divisor: int | None,
-    status: Status,
-    note: str | None,
-    pct: float | None = None,
-    **outcome: Any,
-) -> PlanRow:
+def _row(entry: ModelEntry, target: float | None, divisor: int | None, status: Status, note: str | None, pct: float | None = None, **outcome: Any) -> PlanRow:
     architecture = entry.architecture
     empty = dict.fromkeys(
         ("intermediate_size", "expansion_ratio", "total_parameters", "parameters_saved", "parameter_reduction_pct", "expansion_reduction_pct")

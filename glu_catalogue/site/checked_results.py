@@ -127,14 +127,7 @@ def _record_cell(item: LeftOut, paged: set[str], source_page: str = CHECKED_PAGE
 def left_out_rows(items: Sequence[LeftOut], paged: set[str], source_page: str) -> list[tuple]:
     """One row per value left out: its record (linked where it has a page), what, value, reason, kind and place."""
     return [
-        (
-            _record_cell(item, paged, source_page),
-            plain(item.what),
-            plain(item.value),
-            plain(item.reason),
-            code(item.kind),
-            code(item.source.location),
-        )
+        (_record_cell(item, paged, source_page), plain(item.what), plain(item.value), plain(item.reason), code(item.kind), code(item.source.location))
         for item in items
     ]
 

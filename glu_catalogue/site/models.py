@@ -89,11 +89,7 @@ def models_index_page(views: list[FamilyView]) -> str:
         f"- {family_link(source, view)}: {join_and([short_name(model_id) for model_id in view.model_ids])}" for view in views
     )
     return page(
-        MODELS_TITLE,
-        intro,
-        table(MODELS_COLUMNS, models_rows(source, views), "lllrrrrrrr"),
-        families,
-        meta={"families": [family_page(view) for view in views]},
+        MODELS_TITLE, intro, table(MODELS_COLUMNS, models_rows(source, views), "lllrrrrrrr"), families, meta={"families": [family_page(view) for view in views]}
     )
 
 

@@ -230,10 +230,5 @@ def draw_svg(spec: PlotSpec, palette: str) -> str:
             axes.spines[side].set_visible(False)
         axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, ncols=columns, fontsize=9.5)
         buffer = io.StringIO()
-        figure.savefig(
-            buffer,
-            format="svg",
-            transparent=True,
-            metadata={"Date": None, "Creator": "catalogue", "Description": spec.fingerprint(palette)},
-        )
+        figure.savefig(buffer, format="svg", transparent=True, metadata={"Date": None, "Creator": "catalogue", "Description": spec.fingerprint(palette)})
     return buffer.getvalue()

@@ -86,11 +86,7 @@ def _describe(items: list[Provenance]) -> str:
     else:
         versions = [
             f"{name} {value}"
-            for name, value in (
-                ("optipfair", first.optipfair_version),
-                ("torch", first.torch_version),
-                ("transformers", first.transformers_version),
-            )
+            for name, value in (("optipfair", first.optipfair_version), ("torch", first.torch_version), ("transformers", first.transformers_version))
             if value
         ]
         how = "**measured with optipfair**: the model was built with transformers, pruned and its parameters counted"

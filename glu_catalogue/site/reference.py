@@ -32,14 +32,7 @@ class VerificationSummary:
 # --- schema reference ------------------------------------------------------------------------------
 
 #: JSON Schema bounds, as the reference writes them: ``minimum 0`` -> ``≥ 0``.
-_BOUNDS = {
-    "minimum": "≥",
-    "exclusiveMinimum": ">",
-    "maximum": "≤",
-    "exclusiveMaximum": "<",
-    "minLength": "length ≥",
-    "maxLength": "length ≤",
-}
+_BOUNDS = {"minimum": "≥", "exclusiveMinimum": ">", "maximum": "≤", "exclusiveMaximum": "<", "minLength": "length ≥", "maxLength": "length ≤"}
 
 
 def _anchor(name: str) -> str:
@@ -78,13 +71,7 @@ def schema_constraints(schema: Mapping[str, Any]) -> list[str]:
 def _object_table(schema: Mapping[str, Any]) -> str:
     required = set(schema.get("required", ()))
     rows = [
-        (
-            code(name),
-            schema_type(prop),
-            "yes" if name in required else "no",
-            "; ".join(schema_constraints(prop)),
-            prop.get("description", ""),
-        )
+        (code(name), schema_type(prop), "yes" if name in required else "no", "; ".join(schema_constraints(prop)), prop.get("description", ""))
         for name, prop in schema.get("properties", {}).items()
     ]
     return table(("Field", "Type", "Required", "Constraints", "Description"), rows)
@@ -140,13 +127,7 @@ def schema_page(title: str, schemas: Mapping[str, Any]) -> str:
 
 # --- verification ----------------------------------------------------------------------------------
 
-_KIND_LABELS = {
-    "files": "Files (JSON and CSV)",
-    "records": "Records",
-    "values": "Values compared",
-    "csv_rows": "CSV rows",
-    "schemas": "Schema files",
-}
+_KIND_LABELS = {"files": "Files (JSON and CSV)", "records": "Records", "values": "Values compared", "csv_rows": "CSV rows", "schemas": "Schema files"}
 
 _CHECKS = (
     "the schema of the header and of every record, naming the field of each failure;",

@@ -45,13 +45,7 @@ from .outcome_pages import OUTCOMES_TITLE, model_outcomes_section, outcomes_inde
 from .outcome_views import OutcomePoint, Subject, outcome_points, subjects
 from .plots import PALETTES, PlotSpec, plot_specs
 from .provenance import exactness_sentence, provenance_lines
-from .reference import (
-    VerificationSummary,
-    downloads_page,
-    reproduce_page,
-    schema_page,
-    verification_page,
-)
+from .reference import VerificationSummary, downloads_page, reproduce_page, schema_page, verification_page
 from .study_tables import STUDY_TABLES_PAGE, study_tables_page
 from .views import (
     FamilyView,

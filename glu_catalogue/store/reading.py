@@ -152,10 +152,7 @@ def parse_json(path: Path | str, content: bytes) -> Any:
     duplicate = _DUPLICATE_KEY.match(message)
     if duplicate:
         raise ReadError(
-            path,
-            f'invalid JSON: key "{duplicate["key"]}" appears twice in one object (readers disagree on which value counts): keep one',
-            line,
-            column,
+            path, f'invalid JSON: key "{duplicate["key"]}" appears twice in one object (readers disagree on which value counts): keep one', line, column
         )
     _raise_precise_json_error(path, content)
     raise ReadError(path, f"invalid JSON: {message}", line, column)

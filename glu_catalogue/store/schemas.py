@@ -68,12 +68,7 @@ def summary_schema() -> dict[str, Any]:
 
 def _table_field(column: Column) -> dict[str, Any]:
     kinds = {"text": "string", "integer": "integer", "display": "number", "exact": "number"}
-    bounds = {
-        "minimum": column.minimum,
-        "maximum": column.maximum,
-        "exclusiveMinimum": column.exclusive_minimum,
-        "minLength": column.min_length,
-    }
+    bounds = {"minimum": column.minimum, "maximum": column.maximum, "exclusiveMinimum": column.exclusive_minimum, "minLength": column.min_length}
     constraints = {"required": True, **{key: value for key, value in bounds.items() if value is not None}}
     return {"name": column.name, "type": kinds[column.kind], "description": column.description, "constraints": constraints}
 

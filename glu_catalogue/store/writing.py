@@ -101,13 +101,7 @@ class Transaction:
     deletions: tuple[Path, ...]
 
 
-def write_files(
-    texts: Mapping[Path, str],
-    *,
-    delete: Iterable[Path] = (),
-    journal_dir: Path | None = None,
-    roots: Sequence[Path] = (),
-) -> list[Path]:
+def write_files(texts: Mapping[Path, str], *, delete: Iterable[Path] = (), journal_dir: Path | None = None, roots: Sequence[Path] = ()) -> list[Path]:
     """Write every file of ``texts`` and delete ``delete`` in one atomic step; returns the paths whose content changed.
 
     Unchanged files are not touched. ``journal_dir`` (default: the deepest directory holding

@@ -32,20 +32,8 @@ from pydantic import ValidationError
 
 from ..core.problems import Problem, Report
 from ..core.records import Metadata
-from ..store.paths import (
-    CATALOGUE_FILE,
-    SUMMARY_FILE,
-    default_data_dir,
-    display_path,
-    schemas_dir,
-)
-from ..store.reading import (
-    CsvTable,
-    catalogue_raw_from_bytes,
-    csv_text,
-    read_catalogue_raw,
-    read_csv_table,
-)
+from ..store.paths import CATALOGUE_FILE, SUMMARY_FILE, default_data_dir, display_path, schemas_dir
+from ..store.reading import CsvTable, catalogue_raw_from_bytes, csv_text, read_catalogue_raw, read_csv_table
 from ..store.registry import ModelEntry, load_registry
 from .records import RecordsResult, check_records, schema_problem
 from .summary import check_summary

@@ -82,14 +82,7 @@ def label(raw: Any, index: int) -> str:
     return f"models[{index}]"
 
 
-def check_records(
-    file: str,
-    models: list[Any],
-    start: int,
-    legacy: bool,
-    pruning_method: str | None,
-    registry: dict[str, ModelEntry],
-) -> RecordsResult:
+def check_records(file: str, models: list[Any], start: int, legacy: bool, pruning_method: str | None, registry: dict[str, ModelEntry]) -> RecordsResult:
     """Check ``models`` (entries ``start``, ``start + 1``, ... of the file) and project their CSV rows."""
     checker = _Checker(file, legacy, pruning_method, registry)
     for offset, (raw, valid) in enumerate(zip(models, _validate(file, models, start, checker))):

@@ -14,13 +14,7 @@ from ..store.writing import summary_csv_text
 from .records import RecordsResult
 
 
-def check_summary(
-    file: str,
-    table: CsvTable,
-    records: RecordsResult,
-    legacy: bool,
-    report: Report,
-) -> None:
+def check_summary(file: str, table: CsvTable, records: RecordsResult, legacy: bool, report: Report) -> None:
     """Compare ``table`` with the rows the records project (``records.rows``, None where none).
 
     A CSV byte-identical to the projection of valid records is correct cell for cell; only
@@ -90,13 +84,7 @@ def _check_table_schema(file: str, table: CsvTable, columns: list[str], report: 
 
 
 def _check_rows(
-    file: str,
-    table: CsvTable,
-    columns: list[str],
-    rows: Sequence[tuple | None],
-    labels: Sequence[str],
-    rejected: set[tuple[int, str]],
-    report: Report,
+    file: str, table: CsvTable, columns: list[str], rows: Sequence[tuple | None], labels: Sequence[str], rejected: set[tuple[int, str]], report: Report
 ) -> None:
     """Join CSV rows to records by model (Base Model, else Model Family) and Pruning %; compare cells."""
     by_model = "Base Model" in columns

@@ -14,13 +14,7 @@ from pathlib import Path
 
 import pytest
 from conftest import invoke, load_json, run_cli
-from safetensors_files import (
-    llama_config,
-    llama_tensors,
-    read_tensors,
-    write_checkpoint,
-    write_safetensors,
-)
+from safetensors_files import llama_config, llama_tensors, read_tensors, write_checkpoint, write_safetensors
 
 from glu_catalogue.checkpoints.checks import layer_span, widths_by_layer
 from glu_catalogue.checkpoints.inspect import inspect_checkpoint
@@ -89,10 +83,7 @@ def test_the_catalogue_record_it_claims_to_be(llama_1b_at_40):
     result = invoke("verify", "--checkpoint", str(llama_1b_at_40), "--record", "meta-llama/Llama-3.2-1B@30", "--format", "json")
     assert result.exit_code == 1
     label = "meta-llama/Llama-3.2-1B @ 30%"
-    assert fields(json.loads(result.stdout)) == [
-        (label, "pruned_architecture.intermediate_size"),
-        (label, "pruned_architecture.total_parameters"),
-    ]
+    assert fields(json.loads(result.stdout)) == [(label, "pruned_architecture.intermediate_size"), (label, "pruned_architecture.total_parameters")]
 
 
 @pytest.mark.parametrize(
@@ -386,12 +377,7 @@ TINY = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=4, num_atte
 
 def tiny_model(kind: str = "llama", tie_word_embeddings: bool = True):
     import torch
-    from transformers import (
-        LlamaConfig,
-        LlamaForCausalLM,
-        Qwen2Config,
-        Qwen2ForCausalLM,
-    )
+    from transformers import LlamaConfig, LlamaForCausalLM, Qwen2Config, Qwen2ForCausalLM
 
     torch.manual_seed(0)
     if kind == "qwen2":
@@ -407,12 +393,7 @@ def prune(model, pruning_pct: int, layer_indices: list[int] | None = None):
     import optipfair
 
     return optipfair.prune_model(
-        model,
-        pruning_type="MLP_GLU",
-        neuron_selection_method="MAW",
-        pruning_percentage=pruning_pct,
-        layer_indices=layer_indices,
-        show_progress=False,
+        model, pruning_type="MLP_GLU", neuron_selection_method="MAW", pruning_percentage=pruning_pct, layer_indices=layer_indices, show_progress=False
     )
 
 

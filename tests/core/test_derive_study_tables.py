@@ -18,10 +18,7 @@ from glu_catalogue.store.registry import get_model
 
 CATALOGUE = Catalogue.model_validate(load_json(DATA / "expansion_rates.json"))
 RECORDS = {(record.base_model, record.pruning_pct): record for record in CATALOGUE.models}
-STUDY_MODELS = {
-    "1B": ("meta-llama/Llama-3.2-1B", "meta-llama/Llama-3.2-1B-Instruct"),
-    "3B": ("meta-llama/Llama-3.2-3B", "meta-llama/Llama-3.2-3B-Instruct"),
-}
+STUDY_MODELS = {"1B": ("meta-llama/Llama-3.2-1B", "meta-llama/Llama-3.2-1B-Instruct"), "3B": ("meta-llama/Llama-3.2-3B", "meta-llama/Llama-3.2-3B-Instruct")}
 
 
 def study_rows() -> list[tuple[str, dict[str, str]]]:

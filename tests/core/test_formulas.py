@@ -77,10 +77,7 @@ def test_total_parameters_by_layer_sums_each_layers_mlp():
         formulas.total_parameters_by_layer(shape, [8, 8])
 
 
-@pytest.mark.parametrize(
-    ("pruning_pct", "kept"),
-    [(0, 8192), (10, 7373), (20, 6554), (30, 5735), (40, 4916), (50, 4096), (60, 3277)],
-)
+@pytest.mark.parametrize(("pruning_pct", "kept"), [(0, 8192), (10, 7373), (20, 6554), (30, 5735), (40, 4916), (50, 4096), (60, 3277)])
 def test_kept_neurons_reproduces_the_study_sizes(pruning_pct, kept):
     assert formulas.kept_neurons(8192, pruning_pct) == kept
 
@@ -161,11 +158,7 @@ def test_mlp_share_is_the_fraction_of_mlp_parameters():
     assert formulas.mlp_share(shape) == 96 / 196
 
 
-@given(
-    intermediate=st.integers(min_value=2, max_value=100_000),
-    low=st.integers(min_value=0, max_value=100),
-    high=st.integers(min_value=0, max_value=100),
-)
+@given(intermediate=st.integers(min_value=2, max_value=100_000), low=st.integers(min_value=0, max_value=100), high=st.integers(min_value=0, max_value=100))
 def test_kept_neurons_is_monotone_and_bounded(intermediate, low, high):
     low, high = sorted((low, high))
     for level in (low, high):  # a level > 0 that prunes nothing is refused, as tested below
@@ -184,12 +177,7 @@ def test_a_level_that_prunes_nothing_is_refused(intermediate, pruning_pct):
         assert formulas.kept_neurons(intermediate, pruning_pct) < intermediate
 
 
-@given(
-    hidden=st.integers(1, 512),
-    intermediate=st.integers(2, 4096),
-    layers=st.integers(1, 8),
-    pruning_pct=st.integers(0, 100),
-)
+@given(hidden=st.integers(1, 512), intermediate=st.integers(2, 4096), layers=st.integers(1, 8), pruning_pct=st.integers(0, 100))
 def test_pruning_removes_exactly_three_matrices_per_layer(hidden, intermediate, layers, pruning_pct):
     shape = tiny_shape(hidden_size=hidden, intermediate_size=intermediate, num_hidden_layers=layers)
     assume(formulas.neurons_to_prune(intermediate, pruning_pct) > 0 or pruning_pct == 0)

@@ -10,13 +10,7 @@ from conftest import DATA, LEGACY, load_json
 from pydantic import ValidationError
 
 from glu_catalogue.core.architecture import EXTRA_FIELDS, SIZE_FIELDS
-from glu_catalogue.core.records import (
-    Architecture,
-    ArchitectureBlock,
-    Catalogue,
-    ExpansionRecord,
-    check_complete,
-)
+from glu_catalogue.core.records import Architecture, ArchitectureBlock, Catalogue, ExpansionRecord, check_complete
 
 
 @pytest.fixture

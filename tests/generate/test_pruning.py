@@ -56,11 +56,7 @@ def assert_same_model(ours, theirs) -> None:
 @pytest.mark.parametrize("method", ["MAW", "VOW", "PON", "L2"])
 @pytest.mark.parametrize(("dtype_name", "ties"), [("float32", False), ("bfloat16", False), ("bfloat16", True)])
 def test_every_level_equals_optipfair(method, dtype_name, ties):
-    from glu_catalogue.generate.pruning import (
-        LevelPruner,
-        importance_scores,
-        kept_indices,
-    )
+    from glu_catalogue.generate.pruning import LevelPruner, importance_scores, kept_indices
 
     base = tiny_llama(dtype_name, ties=ties)
     ours = copy.deepcopy(base)

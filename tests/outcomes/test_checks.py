@@ -148,10 +148,7 @@ def test_an_unreadable_claim_is_a_problem_at_its_place(record):
 
 @pytest.mark.parametrize(
     ("stated", "place"),
-    [
-        ({"repository": f"{BASE}-Instruct"}, "models_evaluated.40pct.hf_repo"),
-        ({"name": "Llama-3.2-1B-Instruct-pruned-40%"}, "models_evaluated.40pct.name"),
-    ],
+    [({"repository": f"{BASE}-Instruct"}, "models_evaluated.40pct.hf_repo"), ({"name": "Llama-3.2-1B-Instruct-pruned-40%"}, "models_evaluated.40pct.name")],
 )
 def test_a_name_that_says_instruct_joined_to_a_base_record_is_a_problem(record, stated, place):
     assert claims(record, **stated) == {place: ("outcome-claim", f"a name of {BASE}", next(iter(stated.values())))}

@@ -17,11 +17,7 @@ from hypothesis import strategies as st
 
 from glu_catalogue.core import formulas
 from glu_catalogue.core.formulas import expansion_rate_pct_for_ratio
-from glu_catalogue.planning.planner import (
-    plan,
-    plan_for_pct,
-    plan_for_ratio,
-)
+from glu_catalogue.planning.planner import plan, plan_for_pct, plan_for_ratio
 from glu_catalogue.store.registry import ModelEntry, get_model, load_registry
 
 REGISTRY = load_registry()

@@ -8,14 +8,7 @@ from outcome_builders import score, source
 
 from glu_catalogue.core.outcome_records import LeftOut, OutcomesFile
 from glu_catalogue.site import checked_results
-from glu_catalogue.site.checked_results import (
-    checked_results_page,
-    disagreement_rows,
-    file_name,
-    left_out_pages,
-    left_out_parts,
-    source_files,
-)
+from glu_catalogue.site.checked_results import checked_results_page, disagreement_rows, file_name, left_out_pages, left_out_parts, source_files
 
 BASE = "meta-llama/Llama-3.2-1B"
 

@@ -77,10 +77,7 @@ def test_a_perplexity_spanning_ten_times_is_drawn_on_a_log_scale(values, log):
 
 def test_one_series_per_model_and_way_ordered_by_ratio():
     found = measure(score(f"{BASE}@40", "arc", "acc", 0.5), score(f"{BASE}@0", "arc", "acc", 0.6), score("meta-llama/Llama-3.2-3B@10", "arc", "acc", 0.7))
-    assert [(label, [point.record.pruning_pct for point in series]) for label, series in found.series] == [
-        ("Llama-3.2-1B", [40, 0]),
-        ("Llama-3.2-3B", [10]),
-    ]
+    assert [(label, [point.record.pruning_pct for point in series]) for label, series in found.series] == [("Llama-3.2-1B", [40, 0]), ("Llama-3.2-3B", [10])]
 
 
 def test_the_studys_json_and_csv_of_one_table_are_one_way_and_one_point_where_they_agree():

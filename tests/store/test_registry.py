@@ -8,14 +8,7 @@ import pytest
 
 from glu_catalogue.core import formulas
 from glu_catalogue.core.architecture import CONFIG_FIELDS, FACT_FIELDS, Architecture
-from glu_catalogue.store.registry import (
-    ArchitectureFacts,
-    RegistryError,
-    UnknownModelError,
-    get_model,
-    guess_size_label,
-    load_registry,
-)
+from glu_catalogue.store.registry import ArchitectureFacts, RegistryError, UnknownModelError, get_model, guess_size_label, load_registry
 
 REGISTRY = load_registry()
 
@@ -71,8 +64,7 @@ def test_unknown_model_without_org_still_suggests():
 
 
 @pytest.mark.parametrize(
-    ("model_id", "label"),
-    [("Qwen/Qwen2.5-0.5B", "0.5B"), ("google/gemma-3-1b-pt", "1B"), ("x/SmolLM2-135M", "135M"), ("x/mystery", "mystery")],
+    ("model_id", "label"), [("Qwen/Qwen2.5-0.5B", "0.5B"), ("google/gemma-3-1b-pt", "1B"), ("x/SmolLM2-135M", "135M"), ("x/mystery", "mystery")]
 )
 def test_size_label_guess(model_id, label):
     assert guess_size_label(model_id) == label

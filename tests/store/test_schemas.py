@@ -11,12 +11,7 @@ from conftest import DATA, LEGACY, invoke, load_json
 
 from glu_catalogue.core.summary import COLUMNS, LEGACY_COLUMNS
 from glu_catalogue.store.paths import schemas_dir
-from glu_catalogue.store.schemas import (
-    CATALOGUE_SCHEMA_FILE,
-    SUMMARY_SCHEMA_FILE,
-    rendered_schemas,
-    stale_schemas,
-)
+from glu_catalogue.store.schemas import CATALOGUE_SCHEMA_FILE, SUMMARY_SCHEMA_FILE, rendered_schemas, stale_schemas
 from glu_catalogue.verifier.catalogue import Report, verify_schemas
 
 

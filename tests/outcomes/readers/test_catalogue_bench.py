@@ -13,13 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from glu_catalogue.outcomes.readers.catalogue_bench import (
-    JOULES_PER_KWH,
-    is_catalogue_bench,
-    read_catalogue_bench,
-    run_quantities,
-    summary_of,
-)
+from glu_catalogue.outcomes.readers.catalogue_bench import JOULES_PER_KWH, is_catalogue_bench, read_catalogue_bench, run_quantities, summary_of
 from glu_catalogue.outcomes.reading import Reading
 
 SHA = "0" * 64

@@ -67,8 +67,7 @@ def test_a_score_with_its_stderr_samples_shots_direction_and_harness():
 
 
 @pytest.mark.parametrize(
-    ("config", "metric"),
-    [({"metric_id": "acc_norm", "metric_name": "Accuracy"}, "acc_norm"), ({"metric_name": "Accuracy"}, "Accuracy"), ({}, "score")],
+    ("config", "metric"), [({"metric_id": "acc_norm", "metric_name": "Accuracy"}, "acc_norm"), ({"metric_name": "Accuracy"}, "Accuracy"), ({}, "score")]
 )
 def test_the_metric_is_its_id_else_its_name_else_score(config, metric):
     [score] = read(record(result(metric_config=config))).groups[0].values

@@ -302,10 +302,7 @@ def test_a_file_that_names_no_model_is_an_outcome_link_problem():
     assert reading.groups[0].claim.repository is None
 
 
-@pytest.mark.parametrize(
-    ("value", "stored"),
-    [(0.25, 0.25), ("0.25", 0.25), (1, 1.0), ("N/A", None), (None, None)],
-)
+@pytest.mark.parametrize(("value", "stored"), [(0.25, 0.25), ("0.25", 0.25), (1, 1.0), ("N/A", None), (None, None)])
 def test_a_score_as_a_number_or_numeric_text_is_read_and_none_is_no_value(value, stored):
     reading = read(lm_eval_results(results={"t": {"acc,none": value}}))
     assert not reading.problems

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import REPO, cuda_available, invoke, load_json, refused_in_process, run_cli
+from conftest import REPO, cuda_available, load_json, refused_in_process, run_cli, run_here
 from lm_eval_tasks import TASK, TINY, save_tokenizer, write_task
 from tiny_models import scratch_environment
 
@@ -51,11 +51,9 @@ def ok(completed: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
     return completed
 
 
-def ok_in_process(*args: str, env: dict[str, str], cwd: Path | None = None):
-    """Run the command in this process (torch is imported here already) and check it succeeded; click's Result."""
-    result = invoke(*args, env=env, cwd=cwd)
-    assert result.exit_code == 0 and result.exception is None, (result.exception, result.output[-3000:])
-    return result
+def ok_in_process(*args: str, env: dict[str, str], cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run the command in this process (torch is imported here already) and check it succeeded, as ``ok`` checks a process."""
+    return ok(run_here(*args, env=env, cwd=cwd))
 
 
 def digests(directory: Path) -> dict[str, str]:

@@ -91,7 +91,7 @@ class Evaluation:
 
         sources = [_tokenizer_source(self.settings, where.recipe) for where in wheres]
         self.version = evaluation.lm_eval_version()
-        self.manager = evaluation.task_manager(self.settings.include_path)
+        self.manager = evaluation.task_manager(self.settings.include_path, self.settings.tasks)
         try:
             evaluation.check_tasks(self.manager, self.settings.tasks)
             if self.settings.num_fewshot:

@@ -14,6 +14,7 @@ import json
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -105,11 +106,36 @@ def legacy_copy(tmp_path: Path) -> Path:
     return target
 
 
+def made_once(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], None]) -> Path:
+    """A folder ``name`` that ``make(folder)`` fills once per test session, for tests that only read it.
+
+    Under xdist each worker has a base temporary directory of its own; the folder is made beside them,
+    behind a file lock: the first worker to ask makes it, the others wait and reuse it (a session
+    fixture alone would be made once per worker). A folder left half made by a failure is made again.
+    """
+    from filelock import FileLock
+
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    target, done = shared / name, shared / f"{name}.done"
+    with FileLock(str(shared / f"{name}.lock")):
+        if not done.exists():
+            shutil.rmtree(target, ignore_errors=True)
+            target.mkdir()
+            make(target)
+            done.touch()
+    return target
+
+
 @pytest.fixture(scope="session")
 def site(tmp_path_factory) -> Path:
     """The site of the repository's workspace, built as it is published (``catalogue site --strict``, the
     address in catalogue.toml), once per session."""
-    target = tmp_path_factory.mktemp("site")
+    return made_once(tmp_path_factory, "site", build_published_site)
+
+
+def build_published_site(target: Path) -> None:
+    """``catalogue site --strict`` of the repository's workspace into ``target``."""
     unset = ("CATALOGUE_SITE_URL", "CATALOGUE_DATA_DIR", "CATALOGUE_REGISTRY_DIR")
     completed = subprocess.run(
         [sys.executable, "-m", "glu_catalogue", "site", "--strict", "--site-dir", str(target)],
@@ -120,7 +146,6 @@ def site(tmp_path_factory) -> Path:
         env={key: value for key, value in {**os.environ, "NO_MKDOCS_2_WARNING": "1"}.items() if key not in unset},
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
-    return target
 
 
 def load_json(path: Path) -> Any:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import DATA, REPO, run_cli
+from conftest import DATA, REPO, made_once, run_cli
 from packaging.requirements import Requirement
 
 from glu_catalogue.cli.commands import cli
@@ -362,16 +362,20 @@ def save_tiny_qwen3_moe(directory: Path) -> None:
 MY_OLMO2_BUILD = ("build", "--models", "me/my-olmo2", "--levels", "0,40", "--save-pruned", "./pruned", "--data", "./my-data")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def my_olmo2(tmp_path_factory) -> Path:
     """The README's "Bring your own model" walk-through, run for real: a tiny OLMo-2 checkpoint saved
     by transformers (``my-olmo2``), added to a scratch registry and built at 0 and 40 % with
     ``--save-pruned ./pruned``, as the README's commands do."""
     pytest.importorskip("optipfair")
+    return made_once(tmp_path_factory, "readme-my-olmo2", walk_through_my_olmo2)
+
+
+def walk_through_my_olmo2(root: Path) -> None:
+    """In ``root``: the tiny OLMo-2 checkpoint saved, added and built as the walk-through's commands do."""
     import torch
     from transformers import AutoModelForCausalLM, Olmo2Config
 
-    root = tmp_path_factory.mktemp("readme-my-olmo2")
     config = Olmo2Config(
         hidden_size=256,
         intermediate_size=1024,
@@ -390,7 +394,6 @@ def my_olmo2(tmp_path_factory) -> Path:
     for command in (("add", "./my-olmo2", "--id", "me/my-olmo2", "--family", "OLMo-2"), MY_OLMO2_BUILD):
         completed = run_cli(*command, cwd=root, env=env, timeout=300)
         assert completed.returncode == 0, completed.stdout + completed.stderr
-    return root
 
 
 def registry_env(directory: Path) -> dict[str, str]:

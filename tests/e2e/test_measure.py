@@ -554,12 +554,9 @@ def test_bench_of_what_cannot_be_is_one_line_from_the_command_as_a_user_runs_it(
 def test_device_cuda_without_a_gpu_is_refused_before_any_model_is_loaded(benched):
     if cuda_available():  # asked here, not in a skipif: that would import torch while the suite is collected
         pytest.skip("torch sees a GPU here")
-    completed = subprocess.run(
-        bench_command(benched["data"], "tiny/llama", "--device", "cuda"), env=benched["env"], cwd=REPO, capture_output=True, text=True, timeout=300
-    )
-    assert completed.returncode == 2 and "Traceback" not in completed.stderr, completed.stderr
-    [line] = completed.stderr.strip().splitlines()
-    assert line == "error: --device cuda: torch sees no CUDA device: leave --device out (auto) or give --device cpu"
+    completed = run_here(*bench_command(benched["data"], "tiny/llama", "--device", "cuda")[3:], env=benched["env"], cwd=REPO)  # a refusal: in this process
+    one_line_refusal(completed, "--device cuda")
+    assert completed.stderr.strip() == "error: --device cuda: torch sees no CUDA device: leave --device out (auto) or give --device cpu"
     assert "from one load" not in completed.stdout
 
 

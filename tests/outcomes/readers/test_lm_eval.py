@@ -2,8 +2,10 @@
 
 Tiny random-init models are registered with ``catalogue add`` and pruned at two levels by
 ``catalogue build --save-pruned``; a tokenizer built with the ``tokenizers`` library is saved beside
-each checkpoint; lm-eval's own command line evaluates each checkpoint on a task defined in a local
-YAML file over local JSON data (no network, CPU) and writes its ``results_*.json``; then
+each checkpoint; lm-eval evaluates each checkpoint on a task defined in a local YAML file over local
+JSON data (no network, CPU) and writes its ``results_*.json``: one by its own command line, as a
+process, the others by what that command line calls (``simple_evaluate`` with the same arguments, its
+``EvaluationTracker`` writing the file) in this process, sharing one task index; then
 ``catalogue results add`` joins each file to its record by the checkpoint's safetensors headers.
 A model and its Instruct sibling share every count, so their checkpoints are refused without --record.
 
@@ -13,6 +15,7 @@ be stored) are tested in-process on small documents in lm-eval's layout, below.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -98,16 +101,49 @@ def evaluated(tmp_path_factory):
         "other@40": pruned / "me__other-64m" / "pruned-40pct",
         "tiny@40": pruned / "me__tiny-64m" / "pruned-40pct",
     }
-    runs = {}
-    for name, checkpoint in checkpoints.items():
+    outputs = {name: root / "lm-eval" / name.replace("@", "-") for name in checkpoints}
+    for checkpoint in checkpoints.values():
         save_tokenizer(checkpoint)
-        runs[name] = (evaluate(checkpoint, tasks, root / "lm-eval" / name.replace("@", "-")), root / "lm-eval" / name.replace("@", "-"))
-    files = {}
-    for name, (process, output) in runs.items():
-        log, _ = process.communicate(timeout=300)
-        assert process.returncode == 0, log[-3000:]
-        files[name] = results_file(output)
+    process = evaluate(checkpoints[BY_COMMAND_LINE], tasks, outputs[BY_COMMAND_LINE])
+    for name in (name for name in checkpoints if name != BY_COMMAND_LINE):
+        evaluate_in_process(checkpoints[name], tasks, outputs[name])
+    log, _ = process.communicate(timeout=300)
+    assert process.returncode == 0, log[-3000:]
+    files = {name: results_file(output) for name, output in outputs.items()}
     return {"env": env, "data": data, "files": files, "checkpoints": checkpoints}
+
+
+#: The checkpoint lm-eval's command line evaluates as a process (the others: its Python API, in this process).
+BY_COMMAND_LINE = "other@40"
+
+
+def evaluate_in_process(checkpoint: Path, tasks_dir: Path, output: Path) -> None:
+    """What lm-eval's command line does for ``evaluate``'s arguments, in this process: ``simple_evaluate`` and its tracker's file.
+
+    The task index holds ``tasks_dir``'s task alone (lm-eval's ~15,000 own tasks cost seconds to index, once per process)."""
+    from lm_eval import simple_evaluate
+    from lm_eval.loggers import EvaluationTracker
+
+    tracker = EvaluationTracker(output_path=str(output))
+    results = simple_evaluate(
+        model="hf",
+        model_args={"pretrained": str(checkpoint), "dtype": "float32"},  # as the command line parses --model_args
+        tasks=["tiny_choice"],
+        batch_size=4,
+        device="cpu",
+        log_samples=False,
+        task_manager=local_task_manager(tasks_dir),
+        evaluation_tracker=tracker,
+    )
+    tracker.save_results_aggregated(results=results, samples=None)
+
+
+@functools.cache
+def local_task_manager(tasks_dir: Path):
+    """lm-eval's task index of ``tasks_dir``'s files alone, made once."""
+    from lm_eval.tasks import TaskManager
+
+    return TaskManager(include_path=str(tasks_dir), include_defaults=False)
 
 
 @lm_eval_run

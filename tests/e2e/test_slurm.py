@@ -27,7 +27,13 @@ from slurm_cluster import missing_slurm, slurm_cluster, wait_for_queue
 from test_durable_builds import THREE, build_command, records, scratch_registry, stable
 from test_measure import QUICK_BENCH, evaluated_checkpoint, measured, scores
 
-pytestmark = [pytest.mark.slurm, pytest.mark.torch, pytest.mark.skipif(missing_slurm() is not None, reason=missing_slurm() or "")]
+#: One worker runs them, one cluster at a time: every test cluster listens on the same ports (slurm_cluster's config).
+pytestmark = [
+    pytest.mark.slurm,
+    pytest.mark.torch,
+    pytest.mark.xdist_group("slurm"),
+    pytest.mark.skipif(missing_slurm() is not None, reason=missing_slurm() or ""),
+]
 
 MARKER = re.compile(r"^<!-- run-by-slurm-tests: (?P<name>[^>]+) -->$")
 

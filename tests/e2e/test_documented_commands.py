@@ -303,6 +303,19 @@ def broken_data(target: Path) -> None:
     (target / "expansion_rates.json").write_text(json.dumps(document, indent=2) + "\n")
 
 
+#: The sizes of the README's tiny models (its inspect examples' Llama and its walk-through's OLMo-2).
+README_TINY_SIZES = dict(
+    hidden_size=256,
+    intermediate_size=1024,
+    num_hidden_layers=8,
+    num_attention_heads=8,
+    num_key_value_heads=4,
+    head_dim=32,
+    vocab_size=1000,
+    tie_word_embeddings=False,
+)
+
+
 @pytest.fixture(scope="module")
 def checkpoints(tmp_path_factory) -> Path:
     """The README's tiny Llama (hidden 256, 8 layers), pruned by optipfair in layers 4-7 and in every layer, and the inspect page's tiny Qwen3-MoE."""
@@ -312,16 +325,7 @@ def checkpoints(tmp_path_factory) -> Path:
     from transformers import AutoModelForCausalLM, LlamaConfig
 
     root = tmp_path_factory.mktemp("readme-checkpoints")
-    config = LlamaConfig(
-        hidden_size=256,
-        intermediate_size=1024,
-        num_hidden_layers=8,
-        num_attention_heads=8,
-        num_key_value_heads=4,
-        head_dim=32,
-        vocab_size=1000,
-        tie_word_embeddings=False,
-    )
+    config = LlamaConfig(**README_TINY_SIZES)
     for name, layers in (("pruned", [4, 5, 6, 7]), ("uniform", None)):
         torch.manual_seed(0)
         model = AutoModelForCausalLM.from_config(copy.deepcopy(config))  # optipfair rewrites the config it was given
@@ -376,18 +380,7 @@ def walk_through_my_olmo2(root: Path) -> None:
     import torch
     from transformers import AutoModelForCausalLM, Olmo2Config
 
-    config = Olmo2Config(
-        hidden_size=256,
-        intermediate_size=1024,
-        num_hidden_layers=8,
-        num_attention_heads=8,
-        num_key_value_heads=4,
-        head_dim=32,
-        vocab_size=1000,
-        tie_word_embeddings=False,
-        eos_token_id=2,
-        pad_token_id=1,
-    )
+    config = Olmo2Config(**README_TINY_SIZES, eos_token_id=2, pad_token_id=1)
     torch.manual_seed(0)
     AutoModelForCausalLM.from_config(config).save_pretrained(root / "my-olmo2")
     env = registry_env(root)

@@ -1,11 +1,12 @@
 """``catalogue evaluate`` and ``catalogue bench`` as a user runs them, against the study's way of measuring.
 
 A tiny Llama is saved by transformers with a tokenizer built by the ``tokenizers`` library, and
-``catalogue build`` prunes it at three levels from that checkpoint. ``catalogue evaluate`` (a
-subprocess) scores every level on a local lm-eval task; the same task is then run the study's way in
-this process (a fresh ``from_pretrained``, ``optipfair.prune_model``, lm-eval's ``simple_evaluate``):
-the scores must be the same, the pruned tensors identical, the files lm-eval's own, linked to their
-records, verifying. ``catalogue bench`` runs on tiny models: every figure present and positive, the
+``catalogue build`` prunes it at three levels from that checkpoint. ``catalogue evaluate`` scores every
+level on a local lm-eval task (in this process; a refusal and a killed run go through a process of their
+own, and the Slurm tests run it as array jobs); the same task is then run the study's way in this process
+(a fresh ``from_pretrained``, ``optipfair.prune_model``, lm-eval's ``simple_evaluate``): the scores must
+be the same, the pruned tensors identical, the files lm-eval's own, linked to their records, verifying.
+``catalogue bench`` runs on tiny models: every figure present and positive, the
 runs adding up to no more than the time the command took; a bench killed with ``kill -9`` keeps the
 levels it stored and the next run measures only the rest; a measurement file written but not yet
 stored when the run died is stored by the next run without measuring again.
@@ -106,11 +107,11 @@ def evaluated_checkpoint(root: Path) -> dict:
 
 @pytest.fixture(scope="session")
 def evaluated(tmp_path_factory):
-    """A tiny checkpoint saved by transformers, built at ``LEVELS``, evaluated by ``catalogue evaluate``."""
+    """A tiny checkpoint saved by transformers, built at ``LEVELS``, evaluated by ``catalogue evaluate`` (in this process)."""
     made = evaluated_checkpoint(tmp_path_factory.mktemp("measure"))
     root, env, checkpoint, tasks, data = made["root"], made["env"], made["checkpoint"], made["tasks"], made["data"]
     command = ("evaluate", "--models", str(checkpoint), "--tasks", TASK, "--include-path", str(tasks), "--data", str(data), "--device", "cpu")
-    first = ok(run_cli(*command, "--format", "json", env=env, cwd=root))
+    first = ok_in_process(*command, "--format", "json", env=env, cwd=root)  # as a process: a refusal, a killed run, Slurm's shards
     return {**made, "command": command, "first": json.loads(first.stdout)}
 
 
@@ -181,7 +182,7 @@ def test_evaluate_writes_lm_evals_own_files_linked_to_their_records(evaluated):
         assert measurement["kept_indices_sha256"] == record["provenance"]["kept_indices_sha256"] == document["catalogue"]["measurement"]["kept_indices_sha256"]
         assert measurement["weights"] == "checkpoint" and measurement["device"] == "cpu" and measurement["dtype"] == "float32"
         assert measurement["versions"]["lm_eval"] and measurement["seeds"] and measurement.get("note") is None
-    ok(run_cli("verify", str(data), env=evaluated["env"]))
+    ok_in_process("verify", str(data), env=evaluated["env"])
 
 
 def test_a_second_evaluate_with_the_same_inputs_does_nothing(evaluated):
@@ -233,13 +234,13 @@ def test_a_killed_evaluate_keeps_the_levels_it_stored_and_the_rerun_evaluates_on
     kept = {o["record"] for o in measured(data, "catalogue evaluate")}
     model = next(iter(kept)).rsplit("@", 1)[0]
     assert kept and f"{model}@{LEVELS[-1]}" not in kept
-    ok(run_cli("verify", str(data), env=env))
+    ok_in_process("verify", str(data), env=env)
     rerun = ok_in_process(*command[3:], env=env, cwd=tmp_path)  # the kill was real; the rerun needs no process of its own
     lines = {line.split(" ")[2]: line for line in rerun.stdout.splitlines() if line.startswith(f"  {model}@")}
     for record in (f"{model}@{level}" for level in LEVELS):
         assert ("already measured" in lines[record]) == (record in kept), rerun.stdout
     assert {o["record"] for o in measured(data, "catalogue evaluate")} == {f"{model}@{level}" for level in LEVELS}
-    ok(run_cli("verify", str(data), env=env))
+    ok_in_process("verify", str(data), env=env)
 
 
 @pytest.mark.parametrize(
@@ -257,8 +258,20 @@ def test_a_killed_evaluate_keeps_the_levels_it_stored_and_the_rerun_evaluates_on
         (("--tasks", TASK, "--shard", "0/2"), "--shard 0/2: each shard stores its outcomes in a directory of its own: give --into DIR"),
     ],
 )
-def test_evaluate_of_what_cannot_be_is_one_line(evaluated, extra, expected):
-    """In this process: a refusal is not about a process (``run_cli`` would spend seconds importing torch per case)."""
+def test_evaluate_of_what_cannot_be_is_one_line(evaluated, extra, expected, monkeypatch):
+    """In this process: a refusal is not about a process (``run_cli`` would spend seconds importing torch per case).
+
+    A name the local files lack makes the command index all of lm-eval's tasks: the index the study way built
+    (``study_task_manager``, the same call) is handed to it rather than read again."""
+    import lm_eval.tasks
+
+    def full_index_once(include_path=None, include_defaults=True, **kwargs):
+        if include_defaults and include_path == str(evaluated["tasks"]) and not kwargs:
+            return study_task_manager(evaluated["tasks"])
+        return task_manager_class(include_path=include_path, include_defaults=include_defaults, **kwargs)
+
+    task_manager_class = lm_eval.tasks.TaskManager
+    monkeypatch.setattr(lm_eval.tasks, "TaskManager", full_index_once)
     data = evaluated["data"]
     before = digests(data)
     command = ("evaluate", "--models", str(evaluated["checkpoint"]), "--include-path", str(evaluated["tasks"]), "--data", str(data), *extra)
@@ -310,7 +323,7 @@ def test_two_evaluate_shards_merged_equal_one_process_and_carry_every_file(evalu
         [f"{model}@30"],
     ]  # one model's levels split across the workers, each loading it once
     merged = tmp_path / "merged"
-    done = ok(run_cli("merge", *map(str, evaluate_shards), "--data", str(merged), env=evaluated["env"], cwd=root))
+    done = ok_in_process("merge", *map(str, evaluate_shards), "--data", str(merged), env=evaluated["env"], cwd=root)
     assert "merged 2 directories" in done.stdout and "OK: no problems" in done.stdout, done.stdout
     assert scores(merged) == scores(evaluated["data"]) and {score[0] for score in scores(merged)} == {f"{model}@{level}" for level in LEVELS}
     shard_files = {p.relative_to(s): p.read_bytes() for s in evaluate_shards for p in (s / "measurements").rglob("results_*.json")}
@@ -319,9 +332,9 @@ def test_two_evaluate_shards_merged_equal_one_process_and_carry_every_file(evalu
         name = carried.relative_to(merged.resolve())
         assert name.parts[0] == "measurements" and carried.read_bytes() == shard_files[name]  # byte for byte
         assert hashlib.sha256(carried.read_bytes()).hexdigest() == outcome["source"]["sha256"]
-    ok(run_cli("verify", str(merged), env=evaluated["env"], cwd=root))
+    ok_in_process("verify", str(merged), env=evaluated["env"], cwd=root)
     before = digests(merged)
-    again = ok(run_cli("merge", *map(str, evaluate_shards), "--data", str(merged), env=evaluated["env"], cwd=root))
+    again = ok_in_process("merge", *map(str, evaluate_shards), "--data", str(merged), env=evaluated["env"], cwd=root)
     assert "files written: none (unchanged)" in again.stdout and digests(merged) == before
 
 
@@ -380,17 +393,16 @@ def bench_command(data: Path, models: str, *extra: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def benched(tmp_path_factory):
-    """tiny/llama and tiny/qwen3 built at 0 and 50 %, benched once, with the command's wall time."""
+    """tiny/llama and tiny/qwen3 built at 0 and 50 %, benched once in this process (a killed shard and a refusal run as
+    processes, and Slurm's shards), with the command's wall time."""
     root = tmp_path_factory.mktemp("bench")
     env = scratch_env(root)
     data = root / "data"
     ok_in_process("build", "--models", "tiny/llama,tiny/qwen3", "--levels", "0,50", "--data", str(data), "--quiet", env=env)
     started = time.monotonic()
-    completed = subprocess.run(
-        bench_command(data, "tiny/llama,tiny/qwen3", *QUICK_BENCH, "--format", "json"), env=env, cwd=REPO, capture_output=True, text=True, timeout=600
-    )
+    completed = ok_in_process(*bench_command(data, "tiny/llama,tiny/qwen3", *QUICK_BENCH, "--format", "json")[3:], env=env, cwd=REPO)
     wall_s = time.monotonic() - started
-    return {"env": env, "data": data, "rows": json.loads(ok(completed).stdout), "wall_s": wall_s}
+    return {"env": env, "data": data, "rows": json.loads(completed.stdout), "wall_s": wall_s}
 
 
 def test_bench_figures_are_present_positive_and_add_up(benched):
@@ -429,7 +441,7 @@ def test_bench_figures_are_present_positive_and_add_up(benched):
     assert all(o["runs"]["aggregate"] == "median" and o["runs"]["count"] == 3 for o in stored if o["workload"]["name"] != "memory")
     assert {o["quantity"] for o in stored if o["workload"]["name"] == "memory"} == {"memory_peak_bytes", "weights_bytes"}
     assert {o["record"] for o in stored} == {row["record"] for row in rows}
-    ok(run_cli("verify", str(data), env=benched["env"]))
+    ok_in_process("verify", str(data), env=benched["env"])
 
 
 def test_a_second_bench_with_the_same_inputs_does_nothing(benched):
@@ -453,7 +465,7 @@ def test_a_bench_with_other_inputs_writes_beside_the_earlier_files_and_shows_eac
     assert {path: path.read_bytes() for path in before} == before
     assert len(list((data / "measurements").rglob("bench_*.json"))) == 2 * len(before)
     assert len(measured(data, "catalogue bench")) == 2 * len(measured(benched["data"], "catalogue bench"))
-    ok(run_cli("verify", str(data), env=benched["env"]))
+    ok_in_process("verify", str(data), env=benched["env"])
 
 
 def test_a_bench_file_written_but_not_stored_is_stored_by_the_next_run_without_measuring(benched, tmp_path):
@@ -481,7 +493,7 @@ def test_a_killed_bench_shard_keeps_the_levels_it_stored_and_the_rerun_measures_
     kill_once_stored(command, env, REPO, shards[0])
     kept = {o["record"] for o in measured(shards[0], "catalogue bench")}
     assert kept == {f"{SLOW}@0"}
-    ok(run_cli("verify", str(shards[0]), env=env))
+    ok_in_process("verify", str(shards[0]), env=env)
     rerun = ok_in_process(*command[3:], env=env, cwd=REPO)  # the kill was real; the rerun needs no process of its own
     lines = {found[1]: line for line in rerun.stdout.splitlines() if (found := re.match(r"^  (\S+@\d+): ", line))}
     assert sorted(lines) == [f"{SLOW}@0", f"{SLOW}@60"], rerun.stdout
@@ -489,19 +501,19 @@ def test_a_killed_bench_shard_keeps_the_levels_it_stored_and_the_rerun_measures_
     other = ok_in_process(*bench_command(data, SLOW, *quick)[3:], "--shard", "1/2", "--into", str(shards[1]), env=env, cwd=REPO)
     assert f"  {SLOW}@30: " in other.stdout and f"{SLOW}@0:" not in other.stdout, other.stdout
     merged = tmp_path / "merged"
-    ok(run_cli("merge", *map(str, shards), "--data", str(merged), env=env))
+    ok_in_process("merge", *map(str, shards), "--data", str(merged), env=env)
     assert {o["record"] for o in measured(merged, "catalogue bench")} == {f"{SLOW}@0", f"{SLOW}@30", f"{SLOW}@60"}
     assert sorted(p.name for p in (merged / "measurements").rglob("bench_*.json")) == sorted(
         p.name for s in shards for p in (s / "measurements").rglob("bench_*.json")
     )
-    ok(run_cli("verify", str(merged), env=env))
+    ok_in_process("verify", str(merged), env=env)
 
 
 def test_bench_energy_comes_from_codecarbon_and_says_how_it_was_measured(benched, tmp_path):
     data = tmp_path / "data"
     shutil.copytree(benched["data"], data)
     command = bench_command(data, "tiny/llama", "--levels", "0", *QUICK_BENCH, "--energy", "--format", "json")
-    completed = ok(subprocess.run(command, env=benched["env"], cwd=REPO, capture_output=True, text=True, timeout=600))
+    completed = ok_in_process(*command[3:], env=benched["env"], cwd=REPO)
     [row] = json.loads(completed.stdout)
     assert row["status"] == "measured"  # --energy is another measurement than the stored one
     document = load_json(Path(row["file"]))

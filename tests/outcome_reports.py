@@ -1,15 +1,15 @@
-"""``catalogue results check`` as a user runs it (a subprocess), and the problems its JSON report gives at one place."""
+"""``catalogue results check`` (run in this process), and the problems its JSON report gives at one place."""
 
 from __future__ import annotations
 
 import json
 
-from conftest import run_cli
+from conftest import run_here
 
 
 def check(*args: str) -> tuple[int, dict]:
     """``catalogue results check ... --format json``: its exit code and its report."""
-    completed = run_cli("results", "check", *map(str, args), "--format", "json", timeout=120)
+    completed = run_here("results", "check", *map(str, args), "--format", "json")
     assert completed.returncode in (0, 1), completed.stderr
     return completed.returncode, json.loads(completed.stdout)
 

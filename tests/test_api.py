@@ -62,13 +62,13 @@ def test_plan_takes_what_the_command_takes_a_config_path(tmp_path):
     """``glu_catalogue.plan(["…/config.json"])`` answers as ``catalogue plan --model …/config.json`` does."""
     import json
 
-    from conftest import run_cli
+    from conftest import run_here
 
     folder = tmp_path / "tiny-llama"
     folder.mkdir()
     (folder / "config.json").write_text(json.dumps(llama_config(SMALL)))
     [row] = glu_catalogue.plan([str(folder / "config.json")], ratio="2.4")
-    completed = run_cli("plan", "--model", str(folder / "config.json"), "--ratio", "2.4", "--format", "json")
+    completed = run_here("plan", "--model", str(folder / "config.json"), "--ratio", "2.4", "--format", "json")
     assert completed.returncode == 0, completed.stderr
     assert [row.as_dict()] == json.loads(completed.stdout)
     assert row.model_id == "local/tiny-llama" and row.status == "ok"

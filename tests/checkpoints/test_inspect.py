@@ -13,7 +13,7 @@ import struct
 from pathlib import Path
 
 import pytest
-from conftest import invoke, load_json, run_cli
+from conftest import invoke, load_json, run_cli, run_here
 from safetensors_files import llama_config, llama_tensors, read_tensors, write_checkpoint, write_safetensors
 
 from glu_catalogue.checkpoints.checks import layer_span, widths_by_layer
@@ -516,7 +516,7 @@ def test_inspect_reads_an_exaone_checkpoint_under_the_names_transformers_saves(t
     model = AutoModelForCausalLM.from_config(config)
     model.save_pretrained(tmp_path)
     assert any(".mlp.c_fc_0." in name for name in read_tensors(tmp_path / "model.safetensors"))
-    completed = run_cli("inspect", str(tmp_path), "--format", "json")
+    completed = run_here("inspect", str(tmp_path), "--format", "json")
     assert completed.returncode == 0, completed.stdout + completed.stderr
     inspection = inspect_checkpoint(tmp_path)
     assert inspection.report.ok and inspection.layer_intermediate_sizes == [64, 64]
@@ -524,7 +524,7 @@ def test_inspect_reads_an_exaone_checkpoint_under_the_names_transformers_saves(t
     saved = json.loads((tmp_path / "config.json").read_text())
     saved["model_type"] = "llama"  # the names are EXAONE's, the config says otherwise: said, not guessed
     (tmp_path / "config.json").write_text(json.dumps(saved))
-    completed = run_cli("inspect", str(tmp_path))
+    completed = run_here("inspect", str(tmp_path))
     assert completed.returncode == 2 and len(completed.stderr.strip().splitlines()) == 1, completed.stderr
     assert "EXAONE's tensor names" in completed.stderr and "not a GLU decoder" not in completed.stderr
     with pytest.raises(ReadError, match="read by inspect only when config.json says"):

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import run_cli, run_here
+from conftest import run_here
 from tiny_models import write_registry
 
 pytestmark = pytest.mark.torch
@@ -57,7 +57,7 @@ def environment(root: Path, registry: bool) -> dict[str, str]:
 
 
 def run(built: Path, *args: str, registry: bool = True):
-    return run_cli(*args, cwd=built, env=environment(built, registry))
+    return run_here(*args, cwd=built, env=environment(built, registry))
 
 
 CHECKPOINT = "pruned/tiny__llama/pruned-40pct"

@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import DATA, FIXTURES, invoke, run_cli
+from conftest import DATA, FIXTURES, invoke, run_here
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -150,16 +150,16 @@ def assert_clean(completed, codes=(0, 1, 2)) -> None:
 
 @pytest.mark.parametrize("count", ["--5", "²", "9" * 5000])
 def test_a_parameter_count_that_is_not_a_number_is_a_problem_not_a_traceback(tmp_path, count):
-    completed = run_cli("results", "check", str(lm_eval_file(tmp_path, model_num_parameters=count)), timeout=60)
+    completed = run_here("results", "check", str(lm_eval_file(tmp_path, model_num_parameters=count)))
     assert_clean(completed, (1,))
     assert "config.model_num_parameters" in completed.stdout
 
 
 def test_an_n_shot_and_a_pruning_pct_that_are_not_numbers_are_problems(tmp_path):
-    completed = run_cli("results", "check", str(lm_eval_file(tmp_path, n_shot="--3")), "--format", "json", timeout=60)
+    completed = run_here("results", "check", str(lm_eval_file(tmp_path, n_shot="--3")), "--format", "json")
     assert_clean(completed, (1,))
     assert {problem["field"] for problem in json.loads(completed.stdout)["problems"]} >= {"results.math_perturbed_full.exact_match,none (n-shot)"}
-    completed = run_cli("results", "check", str(study_csv_file(tmp_path, "--5")), timeout=60)
+    completed = run_here("results", "check", str(study_csv_file(tmp_path, "--5")))
     assert_clean(completed, (1, 2))
     assert "pruning_pct" in completed.stdout + completed.stderr
 
@@ -172,7 +172,7 @@ def test_a_record_label_with_a_pct_that_is_not_a_number_is_one_line(tmp_path, pc
         ("inspect", str(tmp_path), "--record", label),
         ("verify", "--checkpoint", str(tmp_path), "--record", label, str(DATA)),
     ):
-        completed = run_cli(*args, timeout=60)
+        completed = run_here(*args)
         assert_clean(completed, (2,))
         assert "MODEL@PCT" in completed.stderr
 
@@ -182,7 +182,7 @@ def test_a_files_catalogue_record_that_is_not_model_at_pct_is_one_line(tmp_path)
     document = json.loads(path.read_text())
     document["catalogue"] = {"record": f"{LLAMA}@²", "measurement": {}}
     path.write_text(json.dumps(document))
-    completed = run_cli("results", "check", str(path), timeout=60)
+    completed = run_here("results", "check", str(path))
     assert_clean(completed, (2,))
     assert "MODEL@PCT" in completed.stderr
 

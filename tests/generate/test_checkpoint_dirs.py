@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import run_cli, run_here
+from conftest import run_here
 from tiny_models import write_registry
 
 from glu_catalogue.generate import checkpoint_dirs
@@ -211,7 +211,7 @@ def level_directories(model_dir: Path) -> list[Path]:
 def inspected(directory: Path, level: int | None = None) -> subprocess.CompletedProcess:
     """``catalogue inspect`` of a saved checkpoint, against its record in the catalogue when ``level`` is given."""
     record = ["--record", f"tiny/llama@{level}"] if level is not None else []
-    return run_cli("inspect", str(directory), *record, timeout=120)
+    return run_here("inspect", str(directory), *record)
 
 
 def temporaries(root: Path) -> list[Path]:

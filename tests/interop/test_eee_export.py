@@ -7,7 +7,7 @@ import json
 import os
 
 import pytest
-from conftest import DATA, REPO, run_cli
+from conftest import DATA, REPO, run_here
 
 from glu_catalogue.core.outcome_records import ScoreOutcome
 from glu_catalogue.interop.eee_schema import EEE_SCHEMA_FILE, EEE_SCHEMA_VERSION, schema_errors
@@ -98,22 +98,22 @@ def test_a_claim_in_the_record_that_is_not_the_records_is_a_problem(exported, tm
 
 def test_export_and_check_from_the_command_line(tmp_path):
     env = {**os.environ, "SOURCE_DATE_EPOCH": "1796688000", "HF_HUB_OFFLINE": "1"}
-    result = run_cli("results", "export", "--format", "eee", "--out", str(tmp_path / "out"), env=env)
+    result = run_here("results", "export", "--format", "eee", "--out", str(tmp_path / "out"), env=env)
     assert result.returncode == 0, result.stderr
     assert "each valid against schema 0.3.0" in result.stdout
-    again = run_cli("results", "export", "--format", "eee", "--out", str(tmp_path / "out"), env=env)
+    again = run_here("results", "export", "--format", "eee", "--out", str(tmp_path / "out"), env=env)
     assert "files written: none (unchanged)" in again.stdout
     one = next((tmp_path / "out").rglob("*.json"))
-    checked = run_cli("results", "check", str(one), env=env)
+    checked = run_here("results", "check", str(one), env=env)
     assert checked.returncode == 0 and "(by the record and kept-neuron digest the catalogue wrote in it)" in checked.stdout, checked.stdout + checked.stderr
     (tmp_path / "file").write_text("")
-    refused = run_cli("results", "export", "--format", "eee", "--out", str(tmp_path / "file"), env=env)
+    refused = run_here("results", "export", "--format", "eee", "--out", str(tmp_path / "file"), env=env)
     assert refused.returncode == 2 and refused.stderr.count("\n") == 1 and "--out must be a directory" in refused.stderr
 
 
 @pytest.mark.skipif(not EXAMPLE.is_file(), reason="the shared Every Eval Ever example is not beside the checkout")
 def test_the_public_datastores_record_is_read_and_its_unknown_model_is_one_line():
-    result = run_cli("results", "check", str(EXAMPLE), env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    result = run_here("results", "check", str(EXAMPLE), env={**os.environ, "HF_HUB_OFFLINE": "1"})
     assert result.returncode == 2, result.stdout
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "names TencentARC/LLaMA-Pro-8B-Instruct, which the registry does not hold" in lines[0], result.stderr

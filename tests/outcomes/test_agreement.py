@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import DATA, FIXTURES, REPO, invoke, load_json, run_cli
+from conftest import DATA, FIXTURES, REPO, invoke, load_json, run_cli, run_here
 
 from glu_catalogue.core.outcome_records import OutcomesFile, ScoreOutcome
 from glu_catalogue.errors import UsageError
@@ -71,12 +71,12 @@ def full_data(tmp_path) -> Path:
 def test_a_file_stored_under_one_record_is_refused_under_another_naming_the_first(data_copy, tmp_path):
     """The issue's case: the same file under @40, then @10, then another model's record."""
     results = lm_eval_file(tmp_path, "pretrained=/gone/checkpoint,dtype=bfloat16")  # a local path that is gone: --record is for it
-    first = run_cli("results", "add", str(results), "--record", "meta-llama/Llama-3.2-1B@40", "--data", str(data_copy), "--format", "json")
+    first = run_here("results", "add", str(results), "--record", "meta-llama/Llama-3.2-1B@40", "--data", str(data_copy), "--format", "json")
     assert first.returncode == 0, first.stdout + first.stderr
     assert json.loads(first.stdout)["added"] == 2
     stored = (data_copy / "outcomes.json").read_bytes()
     for record in ("meta-llama/Llama-3.2-1B@10", "Qwen/Qwen3-0.6B@60"):
-        line = one_line(run_cli("results", "add", str(results), "--record", record, "--data", str(data_copy)))
+        line = one_line(run_here("results", "add", str(results), "--record", record, "--data", str(data_copy)))
         assert "is stored under meta-llama/Llama-3.2-1B@40" in line and f"not also to {record}" in line and str(results) in line
         assert (data_copy / "outcomes.json").read_bytes() == stored
     checked = invoke("results", "check", str(results), "--record", "Qwen/Qwen3-0.6B@60", "--data", str(data_copy), "--format", "json")
@@ -99,11 +99,11 @@ def test_second_records_finds_a_place_of_a_source_under_two_records():
 
 def test_a_file_naming_another_model_than_the_record_is_an_outcome_model_problem(data_copy, tmp_path):
     llama = lm_eval_file(tmp_path, "pretrained=meta-llama/Llama-3.2-1B,dtype=bfloat16", "results_llama.json")
-    checked = run_cli("results", "check", str(llama), "--record", "Qwen/Qwen3-0.6B@60", "--data", str(data_copy), "--format", "json")
+    checked = run_here("results", "check", str(llama), "--record", "Qwen/Qwen3-0.6B@60", "--data", str(data_copy), "--format", "json")
     assert checked.returncode == 1, checked.stdout + checked.stderr
     [problem] = problems(checked, "outcome-model")
     assert problem["field"] == "config.model_args" and problem["found"] == "meta-llama/Llama-3.2-1B" and "Qwen/Qwen3-0.6B@60" in problem["message"]
-    added = run_cli("results", "add", str(llama), "--record", "Qwen/Qwen3-0.6B@60", "--data", str(data_copy), "--format", "json")
+    added = run_here("results", "add", str(llama), "--record", "Qwen/Qwen3-0.6B@60", "--data", str(data_copy), "--format", "json")
     assert added.returncode == 1 and json.loads(added.stdout)["added"] == 0
     document = load_json(data_copy / "outcomes.json")
     assert document["outcomes"] == [] and {item["kind"] for item in document["left_out"]} == {"outcome-model"}
@@ -166,7 +166,7 @@ def test_a_file_giving_two_values_of_one_thing_keeps_neither(data_copy, tmp_path
     twice = tmp_path / "llama_1b_results_twice.csv"
     twice.write_text(STUDY_CSV.read_text() + ARC_ROW.replace("0.3106", "0.9999") + "\n")
     line = len(STUDY_CSV.read_text().splitlines()) + 1
-    added = run_cli("results", "add", str(twice), "--data", str(data_copy), "--format", "json")
+    added = run_here("results", "add", str(twice), "--data", str(data_copy), "--format", "json")
     assert added.returncode == 1, added.stdout + added.stderr
     found = problems(added, "outcome-agreement")
     assert {problem["field"] for problem in found} == {"line 2, column accuracy", f"line {line}, column accuracy"}
@@ -181,8 +181,8 @@ def test_a_file_added_after_another_that_disagrees_is_left_out_naming_the_kept_o
     """The shipped outcomes hold the study's JSON (arc_challenge accuracy 0.3106 at 0 %); a CSV that says 0.5 is added later."""
     changed = tmp_path / "llama_1b_results_changed.csv"
     changed.write_text(STUDY_CSV.read_text().replace(ARC_ROW, ARC_ROW.replace("0.3106", "0.5")))
-    checked = run_cli("results", "check", str(changed), "--data", str(full_data), "--format", "json")
-    added = run_cli("results", "add", str(changed), "--data", str(full_data), "--format", "json")
+    checked = run_here("results", "check", str(changed), "--data", str(full_data), "--format", "json")
+    added = run_here("results", "add", str(changed), "--data", str(full_data), "--format", "json")
     for result in (checked, added):
         assert result.returncode == 1, result.stdout + result.stderr
         [problem] = problems(result, "outcome-agreement")
@@ -198,7 +198,7 @@ def test_a_file_added_after_another_that_disagrees_is_left_out_naming_the_kept_o
     assert arc and set(arc) == {0.3106}  # the JSON's and the CSV's copies, which agree; never the 0.5
     [left] = [item for item in document["left_out"] if item["kind"] == "outcome-agreement"]
     assert left["value"] == "0.5" and left["disagrees_with"]["path"] in {str(STUDY_JSON.relative_to(REPO)), str(STUDY_CSV.relative_to(REPO))}
-    verified = run_cli("verify", str(full_data))
+    verified = run_here("verify", str(full_data))
     assert verified.returncode == 0, verified.stdout  # what is stored keeps the rule
 
 
@@ -214,7 +214,7 @@ def test_verify_and_merge_find_two_sources_that_disagree(data_copy, tmp_path):
         shutil.copytree(data_copy, shard)
         for name, text in outcomes_texts(shard, OutcomesFile(outcomes=[outcome])).items():
             name.write_text(text)
-    line = one_line(run_cli("merge", str(shard_a), str(shard_b), "--data", str(tmp_path / "out")))
+    line = one_line(run_here("merge", str(shard_a), str(shard_b), "--data", str(tmp_path / "out")))
     assert "gives arc_challenge accuracy" in line and "nothing written" in line
     assert not (tmp_path / "out" / "outcomes.json").exists()
 
@@ -289,7 +289,7 @@ def test_results_add_waits_with_wait_and_says_so_without(data_copy, tmp_path):
     results = lm_eval_file(tmp_path, "pretrained=meta-llama/Llama-3.2-1B,dtype=bfloat16")
     with open(data_copy / LOCK_FILE, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        line = one_line(run_cli("results", "add", str(results), "--data", str(data_copy)))
+        line = one_line(run_here("results", "add", str(results), "--data", str(data_copy)))
         assert "another catalogue build is writing here" in line and "pass --wait" in line
         waiting = subprocess.Popen(
             [sys.executable, "-m", "glu_catalogue", "results", "add", str(results), "--data", str(data_copy), "--wait"],
@@ -318,7 +318,7 @@ def test_the_lock_offers_wait_only_to_commands_that_have_it():
 
 def test_a_data_directory_without_a_catalogue_is_named_as_such(tmp_path):
     results = lm_eval_file(tmp_path, "pretrained=meta-llama/Llama-3.2-1B")
-    line = one_line(run_cli("results", "check", str(results), "--data", "/no/such/dir"))
+    line = one_line(run_here("results", "check", str(results), "--data", "/no/such/dir"))
     assert "--data /no/such/dir" in line and "holds no catalogue" in line
     empty = tmp_path / "empty"
     empty.mkdir()
@@ -329,7 +329,7 @@ def test_a_data_directory_without_a_catalogue_is_named_as_such(tmp_path):
 
 def test_shard_slurm_names_the_one_variable_that_is_missing(tmp_path):
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("SLURM_")}, "SLURM_ARRAY_TASK_ID": "0"}
-    line = one_line(run_cli("build", "--shard", "slurm", "--models", "meta-llama/Llama-3.2-1B", "--data", str(tmp_path / "d"), env=env))
+    line = one_line(run_here("build", "--shard", "slurm", "--models", "meta-llama/Llama-3.2-1B", "--data", str(tmp_path / "d"), env=env))
     assert "SLURM_ARRAY_TASK_COUNT is not set" in line and "SLURM_ARRAY_TASK_ID and" not in line
     with pytest.raises(UsageError, match="SLURM_ARRAY_TASK_ID is not set"):
         parse_shard("slurm", {"SLURM_ARRAY_TASK_COUNT": "2"})
@@ -345,7 +345,7 @@ def test_verify_finds_a_kept_source_edited_or_gone(full_data):
     source.write_bytes(source.read_bytes().replace(b"0.3106", b"0.9106", 1))
     bench = next((full_data / "measurements" / "bench").rglob("bench_*.json"))
     bench.unlink()
-    verified = run_cli("verify", str(full_data), "--format", "json")
+    verified = run_here("verify", str(full_data), "--format", "json")
     assert verified.returncode == 1, verified.stdout + verified.stderr
     found = {(Path(p["file"]).name, p["found"]) for p in problems(verified, "outcome-source")}
     assert (bench.name, "missing") in found

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from conftest import run_here
 
 from glu_catalogue import compare, load_outcomes
 from glu_catalogue.core.comparison import shared_ratios
@@ -78,13 +78,13 @@ def test_shared_ratios_list_2_4_with_both_models():
 
 
 def test_compare_command_json_matches_the_python_api():
-    result = run_cli("compare", "--ratio", "2.4", "--model", LLAMA_3B, "--format", "json")
+    result = run_here("compare", "--ratio", "2.4", "--model", LLAMA_3B, "--format", "json")
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
     assert (document["ratio"], document["tolerance"]) == (2.4, 0.01)
     frame = compare(ratio=2.4, models=[LLAMA_3B])
     assert [row["change_pct"] for row in document["rows"]] == pytest.approx(list(frame["change_pct"]), nan_ok=True)
-    bad = run_cli("compare")
+    bad = run_here("compare")
     assert bad.returncode == 2 and "give --ratio R or --pct P" in bad.stderr and "Traceback" not in bad.stderr
 
 
@@ -138,7 +138,7 @@ def test_a_document_with_each_kind_of_error(tmp_path: Path):
         ("document-unit", "line 3, column 'Size (GB)'"),
         ("document-value", "line 7, column 'MMLU'"),  # 0.2999 is no stored value of 3B@20
     ]
-    result = run_cli("results", "check", str(document))
+    result = run_here("results", "check", str(document))
     assert result.returncode == 1
     assert "'MMLU': mmlu accuracy, 3 of 4 cells agree" in result.stdout
     assert "'Made up': unmatched" in result.stdout
@@ -147,8 +147,8 @@ def test_a_document_with_each_kind_of_error(tmp_path: Path):
 def test_an_unreadable_document_is_one_line_and_exit_2(tmp_path: Path):
     document = tmp_path / "results.md"
     document.write_bytes(b"| a | b |\n|---|---|\n| \xff\xfe | 1 |\n")
-    result = run_cli("results", "check", str(document))
+    result = run_here("results", "check", str(document))
     assert result.returncode == 2, result.stderr
     assert result.stderr.count("\n") == 1 and str(document) in result.stderr and "Traceback" not in result.stderr
-    missing = run_cli("results", "check", str(tmp_path / "absent.md"))
+    missing = run_here("results", "check", str(tmp_path / "absent.md"))
     assert missing.returncode == 2 and "absent.md" in missing.stderr

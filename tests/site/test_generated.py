@@ -17,7 +17,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import DATA, REPO, invoke, load_json, run_cli
+from conftest import DATA, REPO, invoke, load_json, run_cli, run_here
 from site_outcomes import shown_outcomes
 
 from glu_catalogue.core import formulas
@@ -687,7 +687,7 @@ def test_changed_record_without_regenerating_makes_verify_exit_1(checkout_copy):
     data = checkout_copy / "data"
     rewrite_records(data, lambda record: not (record.base_model.endswith("3B") and record.pruning_pct == 60))
     assert verify([data], check_docs=False).ok  # the data alone is fine
-    completed = run_cli("verify", "--format", "json", env=env_for(data))
+    completed = run_here("verify", "--format", "json", env=env_for(data))
     assert completed.returncode == 1, completed.stdout + completed.stderr
     problems = json.loads(completed.stdout)["problems"]
     files = {Path(problem["file"]).relative_to(checkout_copy / "docs").as_posix() for problem in problems}
@@ -702,18 +702,18 @@ def test_docs_rewrites_the_copy_and_verify_passes_again(checkout_copy):
     data = checkout_copy / "data"
     rewrite_records(data, lambda record: record.pruning_pct != 30)
     (checkout_copy / "docs" / "models" / "gone.md").write_text((DOCS / "models" / "meta-llama-llama-3-2-1b.md").read_text())
-    completed = run_cli("docs", env=env_for(data))
+    completed = run_here("docs", env=env_for(data))
     assert completed.returncode == 0, completed.stderr
     assert not (checkout_copy / "docs" / "models" / "gone.md").exists()
-    assert run_cli("verify", env=env_for(data)).returncode == 0
+    assert run_here("verify", env=env_for(data)).returncode == 0
     assert '"pruning-30"' not in (checkout_copy / "docs" / "models" / "meta-llama-llama-3-2-1b.md").read_text()
-    second = run_cli("docs", env=env_for(data))
+    second = run_here("docs", env=env_for(data))
     assert second.stdout.startswith("0 files rewritten, 0 deleted"), second.stdout
 
 
 def test_build_rewrites_the_site_in_the_same_step(checkout_copy):
     data = checkout_copy / "data"
-    completed = run_cli("build", "--closed-form", "--models", "meta-llama/Llama-3.2-1B", "--levels", "0,25", env=env_for(data))
+    completed = run_here("build", "--closed-form", "--models", "meta-llama/Llama-3.2-1B", "--levels", "0,25", env=env_for(data))
     assert completed.returncode == 0, completed.stdout + completed.stderr
     page = (checkout_copy / "docs" / "models" / "meta-llama-llama-3-2-1b.md").read_text()
     assert '| <span id="pruning-25"></span>25 | 3.00x | 6,144 |' in page

@@ -19,7 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from conftest import run_here
 from write_faults import CRASHING_BUILD, Steps
 
 from glu_catalogue.errors import WriteError
@@ -124,7 +124,7 @@ def test_a_journal_naming_files_outside_its_directories_is_refused_not_obeyed(tm
     victim.write_text("precious\n")
     forged = {"state": "committed", "renames": [], "deletions": ["../victim.txt"]}
     (data / JOURNAL_FILE).write_text(json.dumps(forged))
-    completed = run_cli("verify", str(data), timeout=60)
+    completed = run_here("verify", str(data))
     assert completed.returncode == 2 and "Traceback" not in completed.stderr
     [line] = completed.stderr.strip().splitlines()
     assert line.startswith(f"error: {data / JOURNAL_FILE}: not a journal the catalogue can complete") and "victim.txt" in line
@@ -141,7 +141,7 @@ def test_a_build_killed_after_its_first_rename_is_completed_by_the_next_verify(t
     docs.mkdir()
     env = {**os.environ, "CATALOGUE_DATA_DIR": str(data)}
     build = ["build", "--closed-form", "--models", "HuggingFaceTB/SmolLM2-135M", "--data", str(data), "--quiet"]
-    assert run_cli(*build, "--levels", "0", env=env).returncode == 0
+    assert run_here(*build, "--levels", "0", env=env).returncode == 0
     crashed = subprocess.run(
         [sys.executable, "-c", CRASHING_BUILD, *build, "--levels", "0,10"],
         env={**env, "CRASH_AT_REPLACE": str(crash_at_replace)},
@@ -151,7 +151,7 @@ def test_a_build_killed_after_its_first_rename_is_completed_by_the_next_verify(t
     )
     assert crashed.returncode == 70, crashed.stderr
     assert list(tmp_path.rglob(JOURNAL_FILE))  # the crash left its journal
-    verified = run_cli("verify", env=env)
+    verified = run_here("verify", env=env)
     assert verified.returncode == 0, verified.stdout + verified.stderr  # data, CSV and pages agree
     records = json.loads((data / "expansion_rates.json").read_text())["models"]
     assert [record["pruning_pct"] for record in records] == levels_after

@@ -15,7 +15,7 @@ import json
 import shutil
 
 import pytest
-from conftest import DATA, FIXTURES, run_cli
+from conftest import DATA, FIXTURES, run_here
 
 from glu_catalogue.outcomes.reading import name_fault
 from glu_catalogue.store.writing import csv_lines, spreadsheet_safe
@@ -104,7 +104,7 @@ def test_formula_text_from_files_is_neutralised_in_outcomes_csv_and_exact_in_jso
     scores = lm_eval_file(tmp_path / "results.json", rename={"math_perturbed_full": FORMULA_TASK})
     energy = emissions_csv(tmp_path / "emissions.csv", FORMULA_PROJECT)
     for path, extra in ((scores, ()), (energy, ("--record", f"{LLAMA}@40"))):
-        added = run_cli("results", "add", str(path), *extra, "--data", str(data), timeout=120)
+        added = run_here("results", "add", str(path), *extra, "--data", str(data))
         assert added.returncode == 0, added.stdout + added.stderr
     rows = list(csv.reader(io.StringIO((data / "outcomes.csv").read_text(), newline="")))
     assert not [cell for row in rows for cell in row if cell.startswith(("=", "+", "@", "\t", "\r")) or (cell.startswith("-") and not cell[1:2].isdigit())]
@@ -112,17 +112,17 @@ def test_formula_text_from_files_is_neutralised_in_outcomes_csv_and_exact_in_jso
     assert "'" + FORMULA_TASK in tasks and "'" + FORMULA_PROJECT in tasks
     stored = json.loads((data / "outcomes.json").read_text())["outcomes"]
     assert {FORMULA_TASK, FORMULA_PROJECT} <= {o.get("task") or o["workload"]["name"] for o in stored}
-    assert run_cli("verify", str(data), timeout=120).returncode == 0
+    assert run_here("verify", str(data)).returncode == 0
 
 
 def test_a_metric_named_empty_or_with_a_control_character_is_a_problem_and_not_stored(tmp_path):
     path = lm_eval_file(tmp_path / "results.json", metrics={",none": 0.5, "\x00,none": 0.5, "acc,\x1b[2J": 0.5})
-    completed = run_cli("results", "check", str(path), "--format", "json", timeout=120)
+    completed = run_here("results", "check", str(path), "--format", "json")
     assert completed.returncode == 1, completed.stderr
     messages = sorted(problem["message"] for problem in json.loads(completed.stdout)["problems"])
     assert messages == ["the filter name holds a control character U+001B", "the metric name holds a control character U+0000", "the metric name is empty"]
     data = tmp_path / "data"
     shutil.copytree(DATA, data, ignore=shutil.ignore_patterns("models"))  # sources/: verify finds every stored source
-    assert run_cli("results", "add", str(path), "--data", str(data), timeout=120).returncode == 1
+    assert run_here("results", "add", str(path), "--data", str(data)).returncode == 1
     stored = json.loads((data / "outcomes.json").read_text())["outcomes"]
     assert all(name_fault(o["metric"]) is None and name_fault(o.get("filter") or "x") is None for o in stored if o["kind"] == "score")

@@ -7,7 +7,7 @@ import math
 from pathlib import Path
 
 import pytest
-from conftest import LEGACY, REPO, dump_json, invoke, load_json, run_cli
+from conftest import LEGACY, REPO, dump_json, invoke, load_json, run_cli, run_here
 
 from glu_catalogue.pipeline.check import check as verify
 
@@ -351,7 +351,7 @@ def test_legacy_csv_cell_is_checked(legacy_copy):
 def test_unreadable_input_prints_no_traceback(tmp_path):
     broken = tmp_path / JSON_NAME
     broken.write_text('{"metadata": {,}')
-    completed = run_cli("verify", str(broken))
+    completed = run_here("verify", str(broken))
     assert completed.returncode == 2
     assert "Traceback" not in completed.stderr
     assert completed.stderr.strip() == f"error: {broken}:1:15: invalid JSON: Expecting property name enclosed in double quotes"

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import DATA, run_cli
+from conftest import DATA, run_here
 from outcome_builders import shipped_records
 from outcome_reports import check
 
@@ -40,7 +40,7 @@ def emissions_csv(tmp_path_factory) -> Path:
 
 
 def test_codecarbon_csv_links_only_by_record_and_is_stored(emissions_csv, tmp_path):
-    completed = run_cli("results", "check", str(emissions_csv))
+    completed = run_here("results", "check", str(emissions_csv))
     assert completed.returncode == 2 and len(completed.stderr.strip().splitlines()) == 1, completed.stderr
     assert "does not name its model" in completed.stderr and "--record" in completed.stderr
     code, report = check(emissions_csv, "--record", "meta-llama/Llama-3.2-1B@40")
@@ -48,12 +48,12 @@ def test_codecarbon_csv_links_only_by_record_and_is_stored(emissions_csv, tmp_pa
     assert report["outcomes"] == 6  # two runs x raw energy, duration, emissions
     data = tmp_path / "data"
     shutil.copytree(DATA, data, ignore=shutil.ignore_patterns("models"))  # with the sources its outcomes name: verify checks them
-    added = run_cli("results", "add", str(emissions_csv), "--record", "meta-llama/Llama-3.2-1B@40", "--data", str(data))
+    added = run_here("results", "add", str(emissions_csv), "--record", "meta-llama/Llama-3.2-1B@40", "--data", str(data))
     assert added.returncode == 0, added.stdout + added.stderr
     stored = [o for o in json.loads((data / "outcomes.json").read_text())["outcomes"] if o["source"]["format"] == "codecarbon-csv"]
     assert sorted({o["quantity"] for o in stored}) == ["duration_s", "emissions_kg_co2eq", "energy_raw_kwh"]
     assert all(o["record"] == "meta-llama/Llama-3.2-1B@40" and o["meter"]["version"] for o in stored)
-    assert run_cli("verify", str(data)).returncode == 0
+    assert run_here("verify", str(data)).returncode == 0
 
 
 def test_codecarbon_energy_that_is_not_its_parts_is_reported(emissions_csv, tmp_path):
@@ -134,7 +134,7 @@ def test_a_codecarbon_1x_file_is_read_and_stored_with_its_version_unknown(tmp_pa
     source = release_csv(tmp_path / "emissions.csv", "1.x")  # its reading: test_every_release_is_read_in_process
     data = tmp_path / "data"
     shutil.copytree(DATA, data, ignore=shutil.ignore_patterns("models", "sources"))
-    added = run_cli("results", "add", str(source), "--record", "meta-llama/Llama-3.2-1B@40", "--data", str(data))
+    added = run_here("results", "add", str(source), "--record", "meta-llama/Llama-3.2-1B@40", "--data", str(data))
     assert added.returncode == 0, added.stdout + added.stderr
     stored = [o for o in json.loads((data / "outcomes.json").read_text())["outcomes"] if o["source"]["format"] == "codecarbon-csv"]
     assert len(stored) == 6 and {o["meter"]["version"] for o in stored} == {"unknown"}

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, run_cli
+from conftest import FIXTURES, run_here
 
 from glu_catalogue.outcomes.readers import read_outcome_file
 
@@ -104,7 +104,7 @@ def test_a_file_naming_no_model_is_a_problem(tmp_path):
 
 
 def test_results_check_links_the_file_to_the_record_of_the_model_it_names():
-    completed = run_cli("results", "check", str(EXAMPLE), "--format", "json")
+    completed = run_here("results", "check", str(EXAMPLE), "--format", "json")
     report = json.loads(completed.stdout)
     assert (completed.returncode, report["problems"], report["outcomes"]) == (0, [], 4)
     assert list(report["links"].values()) == [["meta-llama/Llama-3.2-1B@0"]]

@@ -151,7 +151,7 @@ def test_lm_eval_results_of_pruned_checkpoints_link_by_their_checkpoint(evaluate
     files, data, env = evaluated["files"], evaluated["data"], evaluated["env"]
     written = load_json(files["other@40"])
     assert written["config"]["model_num_parameters"] > 0 and "tiny_choice" in written["results"]
-    result = run_cli("results", "add", str(files["other@0"]), str(files["other@40"]), "--data", str(data), "--format", "json", env=env)
+    result = run_here("results", "add", str(files["other@0"]), str(files["other@40"]), "--data", str(data), "--format", "json", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     document = json.loads(result.stdout)
     assert document["links"] == {str(files["other@0"]): ["me/other-64m@0"], str(files["other@40"]): ["me/other-64m@40"]}
@@ -163,19 +163,19 @@ def test_lm_eval_results_of_pruned_checkpoints_link_by_their_checkpoint(evaluate
         assert outcome["value"] == harness["acc,none"] and outcome["stderr"] == harness["acc_stderr,none"]
         assert outcome["harness_version"] == "0.4.13" and outcome["task_version"] == "1.0" and outcome["filter"] == "none"
         assert outcome["source"]["format"] == "lm-eval-results" and len(outcome["source"]["sha256"]) == 64
-    again = run_cli("results", "add", str(files["other@40"]), "--data", str(data), "--format", "json", env=env)
+    again = run_here("results", "add", str(files["other@40"]), "--data", str(data), "--format", "json", env=env)
     assert json.loads(again.stdout)["added"] == 0 and json.loads(again.stdout)["files_written"] == []
-    verified = run_cli("verify", str(data), env=env)
+    verified = run_here("verify", str(data), env=env)
     assert verified.returncode == 0, verified.stdout
 
 
 @lm_eval_run
 def test_a_checkpoint_a_model_shares_with_its_instruct_sibling_is_refused_without_record(evaluated):
     files, data, env = evaluated["files"], evaluated["data"], evaluated["env"]
-    refused = run_cli("results", "check", str(files["tiny@40"]), "--data", str(data), env=env)
+    refused = run_here("results", "check", str(files["tiny@40"]), "--data", str(data), env=env)
     assert refused.returncode == 2 and len(refused.stderr.strip().splitlines()) == 1, refused.stderr
     assert "2 records (me/tiny-64m@40, me/tiny-64m-Instruct@40)" in refused.stderr and "give --record" in refused.stderr
-    named = run_cli("results", "check", str(files["tiny@40"]), "--data", str(data), "--record", "me/tiny-64m@40", "--format", "json", env=env)
+    named = run_here("results", "check", str(files["tiny@40"]), "--data", str(data), "--record", "me/tiny-64m@40", "--format", "json", env=env)
     assert named.returncode == 0, named.stdout + named.stderr
     assert json.loads(named.stdout)["links"] == {str(files["tiny@40"]): ["me/tiny-64m@40"]}
 
@@ -187,7 +187,7 @@ def test_a_parameter_count_that_differs_from_the_record_is_left_out(evaluated, t
     document["config"]["model_num_parameters"] += 1
     edited = tmp_path / "results_edited.json"
     edited.write_text(json.dumps(document))
-    result = run_cli("results", "check", str(edited), "--data", str(data), "--format", "json", env=env)
+    result = run_here("results", "check", str(edited), "--data", str(data), "--format", "json", env=env)
     assert result.returncode == 1
     report = json.loads(result.stdout)
     assert report["outcomes"] == 0 and report["left_out"] >= 1

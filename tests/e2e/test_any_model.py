@@ -3,7 +3,8 @@
 Checkpoints are tiny models saved by transformers; hub ids are resolved from a Hugging Face cache
 laid out as huggingface_hub lays it out (``models--org--name/snapshots/<commit>``, ``refs/main``)
 in a temporary ``HF_HOME``, with ``HF_HUB_OFFLINE=1``: no network is used. The command line runs
-as a separate process, as a user runs it.
+as a separate process, as a user runs it, but for a build from a checkpoint directory, which runs in
+the worker (torch is imported there already).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import DATA, invoke, load_json, run_cli
+from conftest import DATA, invoke, load_json, run_cli, run_here
 
 pytestmark = pytest.mark.torch
 
@@ -241,13 +242,14 @@ def test_plan_a_config_file_as_its_registry_twin(tmp_path):
 def test_build_a_checkpoint_directory_from_its_own_weights_and_verify(checkpoints, tmp_path):
     data = tmp_path / "data"
     checkpoint = checkpoints["granite"]
-    result = run_cli("build", "--models", str(checkpoint), "--levels", "0,30,60", "--data", str(data), "--quiet", "--dtype", "fp32")
+    # In this process: a build from a hub id's weights runs as a process above (huggingface_hub reads HF_HOME once imported).
+    result = run_here("build", "--models", str(checkpoint), "--levels", "0,30,60", "--data", str(data), "--quiet", "--dtype", "fp32")
     assert result.returncode == 0, result.stdout + result.stderr
     records = load_json(data / "expansion_rates.json")["models"]
     assert [record["pruning_pct"] for record in records] == [0, 30, 60]
     assert {record["provenance"]["weights"] for record in records} == {"checkpoint"}
     assert all(record["original_architecture"]["non_mlp_parameters"] > 0 for record in records)
-    assert run_cli("verify", str(data)).returncode == 0
+    assert run_here("verify", str(data)).returncode == 0
 
 
 def test_a_mixture_of_experts_is_counted_and_not_pruned(tmp_path):

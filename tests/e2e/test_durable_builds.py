@@ -1,7 +1,8 @@
 """Long builds keep what they finished, and split across workers: a real ``kill -9``, ``--shard``, ``merge``.
 
-Every command runs as a subprocess, as a user (or a Slurm task) runs it, over a registry of tiny
-models (``tiny_models``) and, for the kill, a model with a wide, deep MLP that takes seconds to build.
+Every command a test is about runs as a subprocess, as a user (or a Slurm task) runs it, over a registry
+of tiny models (``tiny_models``) and, for the kill, a model with a wide, deep MLP that takes seconds to
+build; a rerun, and a build that only makes a test's input, run in the worker.
 """
 
 from __future__ import annotations
@@ -119,7 +120,7 @@ def test_three_shards_merged_equal_one_build(tmp_path):
 def test_merge_refuses_two_shards_that_disagree_and_writes_nothing(tmp_path):
     env = scratch_registry(tmp_path)
     first, second = tmp_path / "a", tmp_path / "b"
-    done = subprocess.run(build_command(first, "--models", "tiny/llama", "--levels", "0,40"), env=env, cwd=REPO, capture_output=True, text=True, timeout=600)
+    done = run_here(*build_command(first, "--models", "tiny/llama", "--levels", "0,40")[3:], env=env, cwd=REPO)  # the input: in this process
     assert done.returncode == 0, done.stdout + done.stderr
     shutil.copytree(first, second)
     document = json.loads((second / "expansion_rates.json").read_text())

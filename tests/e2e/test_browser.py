@@ -100,7 +100,13 @@ def visits(site, browser) -> dict[str, Visit]:
     errors: list[str] = []
     failed: list[str] = []
     pages = {scheme: new_page(browser, PHONE, scheme, errors) for scheme in ("light", "dark")}
+    # The search index is one file, the same on every page, and the search test loads and queries it. Here each page's
+    # search worker gets an index of no pages (the same config), so that 127 loads do not each index the whole site:
+    # that took a third of the browser's CPU time. Its bytes still count in each page's weight (loaded_bytes).
+    index = json.loads((folder / SEARCH_INDEX).read_text(encoding="utf-8"))
+    empty_index = json.dumps({**index, "docs": []})
     for page in pages.values():
+        page.route(f"**/{SEARCH_INDEX}", lambda route: route.fulfill(status=200, content_type="application/json", body=empty_index))
         page.on("response", lambda response: failed.append(f"{response.status} {response.url}") if response.status >= 400 else None)
         page.on("requestfailed", lambda request: failed.append(f"failed {request.url}"))
     found = {}
@@ -510,7 +516,8 @@ def test_home_links_its_example_to_the_exact_row(site, browser):
 
 
 def search_results(browser, url: str, query: str, wanted: str):
-    """A fresh page of the site with ``query`` in mkdocs-material's search: (page, result addresses, what it said).
+    """A fresh page of the site with ``query`` in mkdocs-material's search: (page, result addresses, what it said, its
+    console errors and page errors).
 
     The index is built in a web worker after the page loads, and under load a query can race it;
     the query is typed again until results show, and the results are read once the first is
@@ -519,7 +526,8 @@ def search_results(browser, url: str, query: str, wanted: str):
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     messages: list[str] = []
-    page = new_page(browser, DESKTOP)
+    errors: list[str] = []
+    page = new_page(browser, DESKTOP, errors=errors)
     page.on("console", lambda message: messages.append(f"{message.type}: {message.text}"))
     page.on("pageerror", lambda error: messages.append(f"page error: {error}"))
     page.goto(url, wait_until="networkidle")
@@ -547,7 +555,7 @@ def search_results(browser, url: str, query: str, wanted: str):
         pass
     found = _settled_results(page)
     state = page.evaluate("[document.querySelector('.md-search-result__meta')?.textContent, document.querySelector('.md-search__input')?.value]")
-    return page, found, f"search said {state[0]!r} for {state[1]!r}; console: {messages[-10:]}"
+    return page, found, f"search said {state[0]!r} for {state[1]!r}; console: {messages[-10:]}", errors
 
 
 def _settled_results(page, quiet_ms: int = 1_000, tries: int = 20) -> list[str]:
@@ -570,11 +578,12 @@ def test_search_for_a_model_id_reaches_its_page(site, browser):
     model_id = "meta-llama/Llama-3.2-3B-Instruct"
     wanted = url + "models/meta-llama-llama-3-2-3b-instruct/"
     for _ in range(3):  # a page whose search worker never answered is tried afresh
-        page, targets, diagnosis = search_results(browser, url, model_id, wanted)
+        page, targets, diagnosis, errors = search_results(browser, url, model_id, wanted)
         if targets:
             break
         page.context.close()
     assert targets and targets[0] == wanted, (targets, diagnosis)
+    assert not errors, errors  # the whole search index, indexed in the worker (the page checks give it none: ``visits``)
     page.locator(".md-search-result__link").first.click()  # the list has settled (search_results)
     page.wait_for_load_state("load")
     assert page.evaluate("location.origin + location.pathname") == wanted

@@ -1,7 +1,7 @@
 """The README's Slurm job arrays and merges, submitted as written to a real one-node Slurm started here.
 
-The build array builds three tiny random-init models, one per task (``--shard slurm``), each into its
-own data directory; the merge runs as a job that depends on the array; the merged catalogue must
+The tests share one cluster, started once. The build array builds three tiny random-init models, one
+per task (``--shard slurm``), each into its own data directory; the merge runs as a job that depends on the array; the merged catalogue must
 equal the same build in one process, record for record, but for wall time, peak memory and when.
 The evaluate array scores a tiny checkpoint's three levels over two tasks (the model's levels split
 between them), merged into ``data``: the same scores and record links as one process, every lm-eval
@@ -49,17 +49,24 @@ def readme_slurm_blocks() -> dict[str, str]:
     return blocks
 
 
-def submit(work: Path, submission: str, env: dict[str, str], root: Path) -> dict[str, str]:
-    """Start the test cluster, run ``submission`` in ``work``, wait for the queue to empty; the logs."""
-    with slurm_cluster(root) as cluster:
-        env = {**env, **{key: value for key, value in cluster.items() if key.startswith("SLURM")}}
-        submitted = subprocess.run(["bash", "-c", submission], cwd=work, env=env, capture_output=True, text=True, timeout=60)
-        assert submitted.returncode == 0, submitted.stderr
-        assert re.fullmatch(r"\d+\n", submitted.stdout), submitted.stdout  # the merge job's id
-        try:
-            wait_for_queue(env, timeout_s=900)
-        except RuntimeError as error:
-            raise AssertionError(f"{error}; logs: {read_logs(work)}") from None
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory) -> dict[str, str]:
+    """The test cluster, started once for the module's tests (seconds each time): the variables that point Slurm at it."""
+    with slurm_cluster(tmp_path_factory.mktemp("slurm")) as environment:
+        yield {key: value for key, value in environment.items() if key.startswith("SLURM")}
+
+
+def submit(work: Path, submission: str, env: dict[str, str], cluster: dict[str, str]) -> dict[str, str]:
+    """Run ``submission`` in ``work`` on the test cluster, wait for its queue to empty; the logs."""
+    env = {**env, **cluster}
+    wait_for_queue(env, timeout_s=60)  # an earlier test's jobs are gone
+    submitted = subprocess.run(["bash", "-c", submission], cwd=work, env=env, capture_output=True, text=True, timeout=60)
+    assert submitted.returncode == 0, submitted.stderr
+    assert re.fullmatch(r"\d+\n", submitted.stdout), submitted.stdout  # the merge job's id
+    try:
+        wait_for_queue(env, timeout_s=900)
+    except RuntimeError as error:
+        raise AssertionError(f"{error}; logs: {read_logs(work)}") from None
     return read_logs(work)
 
 
@@ -82,7 +89,7 @@ def path_with_catalogue(env: dict[str, str]) -> dict[str, str]:
     return {**env, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"}
 
 
-def test_a_job_array_and_its_merge_equal_one_build(tmp_path):
+def test_a_job_array_and_its_merge_equal_one_build(tmp_path, cluster):
     blocks = readme_slurm_blocks()
     work = tmp_path / "work"
     work.mkdir()
@@ -90,7 +97,7 @@ def test_a_job_array_and_its_merge_equal_one_build(tmp_path):
     env = path_with_catalogue({**scratch_registry(tmp_path), "MODELS": ",".join(THREE)})
     whole = invoke(*build_command(tmp_path / "whole", "--models", ",".join(THREE))[3:], env=env, cwd=REPO)  # one build, in this process
     assert whole.exit_code == 0 and whole.exception is None, (whole.exception, whole.output)
-    logs = submit(work, blocks["build submission"], env, tmp_path / "slurm")
+    logs = submit(work, blocks["build submission"], env, cluster)
     assert len([name for name in logs if name.startswith("build-")]) == 3, logs
     assert (work / "merged" / "expansion_rates.json").exists(), logs
     for shard in range(3):
@@ -110,7 +117,7 @@ def measuring_work(tmp_path: Path) -> tuple[Path, dict[str, str], dict]:
     return work, path_with_catalogue(made["env"]), made
 
 
-def test_an_evaluate_array_and_its_merge_equal_one_process(tmp_path):
+def test_an_evaluate_array_and_its_merge_equal_one_process(tmp_path, cluster):
     blocks = readme_slurm_blocks()
     work, env, made = measuring_work(tmp_path)
     (work / "evaluate.sbatch").write_text(blocks["evaluate.sbatch"])
@@ -131,7 +138,7 @@ def test_an_evaluate_array_and_its_merge_equal_one_process(tmp_path):
         cwd=work,
     )  # one process: this one (torch is imported here already)
     assert one.exit_code == 0 and one.exception is None, (one.exception, one.output)
-    logs = submit(work, blocks["evaluate submission"], env, tmp_path / "slurm")
+    logs = submit(work, blocks["evaluate submission"], env, cluster)
     assert len([name for name in logs if name.startswith("evaluate-")]) == 2, logs
     model = f"local/{made['checkpoint'].name}"
     shares = [sorted({o["record"] for o in measured(work / "evaluated" / str(task), "catalogue evaluate")}) for task in (0, 1)]
@@ -146,7 +153,7 @@ def test_an_evaluate_array_and_its_merge_equal_one_process(tmp_path):
     assert verified.returncode == 0, verified.stdout + verified.stderr
 
 
-def test_a_bench_array_merges_and_verifies(tmp_path):
+def test_a_bench_array_merges_and_verifies(tmp_path, cluster):
     """The evaluate script with the README's bench command in its place (the README says so), and its merge."""
     blocks = readme_slurm_blocks()
     work, env, made = measuring_work(tmp_path)
@@ -158,7 +165,7 @@ def test_a_bench_array_merges_and_verifies(tmp_path):
     (work / "bench.sbatch").write_text(script)
     env.update(MODELS=str(made["checkpoint"]))
     submission = blocks["evaluate submission"].replace("evaluate.sbatch", "bench.sbatch").replace("evaluated/*", "benched/*")
-    logs = submit(work, submission, env, tmp_path / "slurm")
+    logs = submit(work, submission, env, cluster)
     merge_log = next(text for name, text in logs.items() if name.startswith("merge-"))
     assert "merged 2 directories" in merge_log and "OK: no problems" in merge_log, merge_log
     assert {o["record"] for o in measured(work / "data", "catalogue bench")} == {f"local/ckpt@{level}" for level in (0, 30, 60)}

@@ -1,13 +1,13 @@
 """The README's Slurm job arrays and merges, submitted as written to a real one-node Slurm started here.
 
-The tests share one cluster, started once. The build array builds three tiny random-init models, one
-per task (``--shard slurm``), each into its own data directory; the merge runs as a job that depends on the array; the merged catalogue must
-equal the same build in one process, record for record, but for wall time, peak memory and when.
-The evaluate array scores a tiny checkpoint's three levels over two tasks (the model's levels split
-between them), merged into ``data``: the same scores and record links as one process, every lm-eval
-file carried, verifying. The bench array is the same script with the README's bench command in
-place of evaluate's; its merge verifies. Skipped, with the reason, where Slurm is not installed
-(`.ci/run` installs it) or the tests are not root.
+The tests share one cluster, started once. The build array builds three tiny random-init models, one per
+task (``--shard slurm``), each into its own data directory; the merge runs as a job that depends on the
+array; the merged catalogue must equal the same build in one process, record for record, but for wall
+time, peak memory and when. The evaluate array scores a tiny checkpoint's three levels over two tasks
+(the model's levels split between them), merged into ``data``: the same scores and record links as one
+process, every lm-eval file carried, verifying. The bench array is the same script with the README's
+bench command in place of evaluate's; its merge verifies. Skipped, with the reason, where Slurm is not
+installed (`.ci/run` installs it) or the tests are not root.
 """
 
 from __future__ import annotations

@@ -139,8 +139,8 @@ def _with_energy(settings: BenchSettings, device: str, work: Callable[[], list],
         return ENERGY_NOT_MEASURED, work()
     from codecarbon import OfflineEmissionsTracker
 
-    tracker = OfflineEmissionsTracker(
-        country_iso_code="USA", save_to_file=False, log_level="error", measure_power_secs=1, tracking_mode="process", project_name="catalogue-bench"
+    tracker = OfflineEmissionsTracker(  # output_methods=[]: it writes no emissions.csv (its save_to_* flags are deprecated)
+        country_iso_code="USA", output_methods=[], log_level="error", measure_power_secs=1, tracking_mode="process", project_name="catalogue-bench"
     )
     tracker.start()
     try:

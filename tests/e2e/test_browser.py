@@ -33,6 +33,8 @@ PCTS = [str(5 * step) for step in range(20)]
 DIVISORS = [None, 32, 64, 128, 256]
 #: The most a page may transfer, HTML and everything it loads (charting library included).
 MAX_PAGE_BYTES = 1_500_000
+#: Material's search fetches this index on every page, after the page's load event (from its search worker).
+SEARCH_INDEX = "search/search_index.json"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1400, "height": 900}
 #: The README's picture of the planner; rewritten only when this variable is set.
@@ -122,7 +124,7 @@ def visits(site, browser) -> dict[str, Visit]:
             " document.body.getAttribute('data-md-color-scheme'), document.querySelectorAll('.catalogue-chart[data-chart]').length,"
             " document.querySelectorAll('.catalogue-chart--live').length]"
         )
-        charts = page.evaluate(OUTCOME_CHARTS) if "/outcomes/tasks/" in address or "/outcomes/workloads/" in address else []
+        charts = page.evaluate(OUTCOME_CHARTS) if is_outcome_page(address) else []
         found[address] = Visit(scheme, errors + failed, weight, overflow, ready == "true", palette, charts, (placed, live))
     for page in pages.values():
         page.context.close()
@@ -145,10 +147,6 @@ def test_every_page_loads_clean_fits_a_phone_and_weighs_under_the_limit(site, vi
         if visit.weight_bytes > MAX_PAGE_BYTES:
             problems.append(f"{address}: loads {visit.weight_bytes:,} bytes > {MAX_PAGE_BYTES:,}")
     assert not problems, "\n".join(problems)
-
-
-#: Material's search fetches this index on every page, after the page's load event (from its search worker).
-SEARCH_INDEX = "search/search_index.json"
 
 
 def loaded_bytes(page, url: str, folder: Path) -> int:
@@ -668,8 +666,13 @@ OUTCOME_CHARTS = """() => window.catalogueCharts.map(({container, plot}) => {
 }).filter(Boolean)"""
 
 
+def is_outcome_page(address: str) -> bool:
+    """Whether the page is a task's or a workload's outcome page (its charts: ``OUTCOME_CHARTS``)."""
+    return "/outcomes/tasks/" in address or "/outcomes/workloads/" in address
+
+
 def outcome_page_urls(folder: Path, url: str) -> list[str]:
-    return [address for address in page_urls(folder, url) if "/outcomes/tasks/" in address or "/outcomes/workloads/" in address]
+    return [address for address in page_urls(folder, url) if is_outcome_page(address)]
 
 
 def measure_label(measure: dict) -> str:

@@ -3,13 +3,13 @@
 A tiny Llama is saved by transformers with a tokenizer built by the ``tokenizers`` library, and
 ``catalogue build`` prunes it at three levels from that checkpoint. ``catalogue evaluate`` scores every
 level on a local lm-eval task (in this process; a refusal and a killed run go through a process of their
-own, and the Slurm tests run it as array jobs); the same task is then run the study's way in this process
-(a fresh ``from_pretrained``, ``optipfair.prune_model``, lm-eval's ``simple_evaluate``): the scores must
-be the same, the pruned tensors identical, the files lm-eval's own, linked to their records, verifying.
-``catalogue bench`` runs on tiny models: every figure present and positive, the
-runs adding up to no more than the time the command took; a bench killed with ``kill -9`` keeps the
-levels it stored and the next run measures only the rest; a measurement file written but not yet
-stored when the run died is stored by the next run without measuring again.
+own, and the Slurm tests run it as array jobs); the same task is then run the study's way in this
+process (a fresh ``from_pretrained``, ``optipfair.prune_model``, lm-eval's ``simple_evaluate``): the
+scores must be the same, the pruned tensors identical, the files lm-eval's own, linked to their records,
+verifying. ``catalogue bench`` runs on tiny models: every figure present and positive, the runs adding
+up to no more than the time the command took; a bench killed with ``kill -9`` keeps the levels it stored
+and the next run measures only the rest; a measurement file written but not yet stored when the run died
+is stored by the next run without measuring again.
 """
 
 from __future__ import annotations
@@ -265,12 +265,13 @@ def test_evaluate_of_what_cannot_be_is_one_line(evaluated, extra, expected, monk
     (``study_task_manager``, the same call) is handed to it rather than read again."""
     import lm_eval.tasks
 
+    task_manager_class = lm_eval.tasks.TaskManager
+
     def full_index_once(include_path=None, include_defaults=True, **kwargs):
         if include_defaults and include_path == str(evaluated["tasks"]) and not kwargs:
             return study_task_manager(evaluated["tasks"])
         return task_manager_class(include_path=include_path, include_defaults=include_defaults, **kwargs)
 
-    task_manager_class = lm_eval.tasks.TaskManager
     monkeypatch.setattr(lm_eval.tasks, "TaskManager", full_index_once)
     data = evaluated["data"]
     before = digests(data)
